@@ -1,0 +1,106 @@
+//! `centralized-egress-tgw`: several VPCs with their own NAT gateways → one egress VPC
+//! reached through a Transit Gateway.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use rust_decimal::Decimal;
+
+use super::{num, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
+use crate::price::model::{gb, per_month, Component, NatCost, HOURS_PER_MONTH};
+use crate::price::Item;
+
+pub struct CentralizedEgress;
+
+impl Alternative for CentralizedEgress {
+    fn id(&self) -> &'static str {
+        "centralized-egress-tgw"
+    }
+
+    fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
+        let mut out = Vec::new();
+        for (region, topo) in ctx.regions() {
+            let r = region.region.as_str();
+            let mut by_vpc: BTreeMap<&str, Vec<&NatCost>> = BTreeMap::new();
+            for vpc in topo.vpcs_with_nats() {
+                let nats = ctx.active_nats(r, vpc);
+                if !nats.is_empty() {
+                    by_vpc.insert(vpc, nats);
+                }
+            }
+            if by_vpc.len() < 2 {
+                continue;
+            }
+            let vpc_gb = |nats: &[&NatCost]| nats.iter().map(|n| n.monthly_gb()).sum::<Decimal>();
+            let (&hub, _) = by_vpc
+                .iter()
+                .max_by_key(|(v, nats)| (vpc_gb(nats), std::cmp::Reverse(v.to_string())))
+                .unwrap();
+            let attached: Vec<&str> = region
+                .transit_gateway_attachments
+                .iter()
+                .filter(|a| a.resource_type == "vpc" && a.state != "deleted")
+                .map(|a| a.resource_id.as_str())
+                .collect();
+            let new_attachments = by_vpc.keys().filter(|v| !attached.contains(v)).count();
+            let tgw_hour = ctx.price(r, Item::TransitGatewayHours)?;
+            let tgw_gb = ctx.price(r, Item::TransitGatewayBytes)?;
+            let spokes: Vec<&NatCost> = by_vpc
+                .iter()
+                .filter(|(v, _)| **v != hub)
+                .flat_map(|(_, n)| n.iter().copied())
+                .collect();
+            let spoke_crossing: Decimal = spokes
+                .iter()
+                .map(|n| per_month(gb(n.crossing_bytes), n.billed_hours))
+                .sum();
+            let before: Decimal = by_vpc.values().flatten().map(|n| n.monthly()).sum();
+            let removed_fixed: Decimal = spokes
+                .iter()
+                .map(|n| n.monthly_of(Component::NatHours) + n.monthly_of(Component::PublicIpv4))
+                .sum();
+            let attach_cost =
+                Decimal::from(new_attachments as u64) * Decimal::from(HOURS_PER_MONTH) * tgw_hour;
+            let tgw_data = spoke_crossing * tgw_gb;
+            let after = before - removed_fixed + attach_cost + tgw_data;
+            let spoke_vpcs: Vec<&str> = by_vpc.keys().copied().filter(|v| *v != hub).collect();
+            let evidence = vec![
+                format!("{} VPCs run their own NAT gateways; egress VPC: {hub} (most traffic)", by_vpc.len()),
+                format!(
+                    "removing {} NAT gateway(s) in {} saves {}/month of hours and public IPv4",
+                    spokes.len(),
+                    spoke_vpcs.join(", "),
+                    usd(removed_fixed)
+                ),
+                format!(
+                    "adds {new_attachments} Transit Gateway attachment(s) × 730 h × {tgw_hour} = {}/month",
+                    usd(attach_cost)
+                ),
+                format!(
+                    "and {} GB/month through the Transit Gateway × {tgw_gb} = {}/month (inter-AZ not counted)",
+                    num(spoke_crossing),
+                    usd(tgw_data)
+                ),
+            ];
+            let action = format!(
+                "create a Transit Gateway in {r}, attach {} and the egress VPC {hub}; in each spoke VPC route 0.0.0.0/0 to the Transit Gateway, then delete its NAT gateways ({})",
+                spoke_vpcs.join(", "),
+                spokes.iter().map(|n| n.nat_gateway_id.as_str()).collect::<Vec<_>>().join(", ")
+            );
+            out.push(Scenario {
+                alternative: self.id(),
+                region: r.to_string(),
+                vpc_id: hub.to_string(),
+                resource_id: spoke_vpcs.join(";"),
+                monthly_before: before,
+                monthly_after: after,
+                confidence: Confidence::Estimated,
+                risk_level: RiskLevel::Medium,
+                risk: "one egress VPC for all: its NAT gateways and the Transit Gateway become shared failure points".into(),
+                action,
+                evidence,
+            });
+        }
+        Ok(out)
+    }
+}

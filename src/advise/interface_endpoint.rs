@@ -1,0 +1,132 @@
+//! `interface-endpoint`: PrivateLink endpoints for AWS APIs the functions call (SQS, STS,
+//! Secrets Manager, ...): an hourly fee per AZ, against the NAT's per-GB fee.
+
+use anyhow::Result;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use super::gateway_endpoint::count_lambdas;
+use super::{num, sum, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
+use crate::price::model::{NatCost, HOURS_PER_MONTH};
+use crate::price::Item;
+
+pub struct InterfaceEndpoint;
+
+/// APIs Lambda functions commonly call through a NAT gateway.
+const CANDIDATES: &[&str] = &[
+    "sqs",
+    "sts",
+    "secretsmanager",
+    "logs",
+    "kms",
+    "sns",
+    "ecr.api",
+    "ecr.dkr",
+];
+
+impl Alternative for InterfaceEndpoint {
+    fn id(&self) -> &'static str {
+        "interface-endpoint"
+    }
+
+    fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
+        let mut out = Vec::new();
+        for (region, topo) in ctx.regions() {
+            let r = region.region.as_str();
+            for vpc in topo.vpcs_with_nats() {
+                let nats = ctx.active_nats(r, vpc);
+                if nats.iter().all(|n| n.lambdas.is_empty()) {
+                    continue;
+                }
+                let mut azs: Vec<&str> = region
+                    .lambda_functions
+                    .iter()
+                    .filter(|f| topo.lambda_vpc(f) == Some(vpc))
+                    .flat_map(|f| f.subnet_ids().iter().filter_map(|s| topo.az_of(s)))
+                    .collect();
+                azs.sort_unstable();
+                azs.dedup();
+                let existing: Vec<&str> = region
+                    .vpc_endpoints
+                    .iter()
+                    .filter(|e| e.vpc_id == vpc && !e.is_gateway())
+                    .map(|e| e.service())
+                    .collect();
+                let missing: Vec<&str> = CANDIDATES
+                    .iter()
+                    .copied()
+                    .filter(|c| !existing.contains(c))
+                    .collect();
+                if missing.is_empty() || azs.is_empty() {
+                    continue;
+                }
+                let nat_gb = ctx.price(r, Item::NatBytes)?;
+                let vpce_gb = ctx.price(r, Item::EndpointBytes)?;
+                let vpce_hour = ctx.price(r, Item::EndpointHours)?;
+                let fixed =
+                    Decimal::from(azs.len() as u64) * Decimal::from(HOURS_PER_MONTH) * vpce_hour;
+                let margin = nat_gb - vpce_gb;
+                let gb = sum(nats.iter().copied(), NatCost::monthly_gb);
+                let before = sum(nats.iter().copied(), NatCost::monthly);
+                let tenth = gb * dec!(0.1);
+                let saving = (tenth * margin - fixed).round_dp(9);
+                let mut evidence = vec![format!(
+                    "{} Lambda functions in {} AZ(s) ({}) use NAT gateways here",
+                    count_lambdas(&nats),
+                    azs.len(),
+                    azs.join(", ")
+                )];
+                if margin > Decimal::ZERO {
+                    evidence.push(format!(
+                        "one endpoint costs {} AZ × 730 h × {vpce_hour} = {}/month; it pays off above {} GB/month of that service's traffic ({} − {} per GB saved)",
+                        azs.len(),
+                        usd(fixed),
+                        num(fixed / margin),
+                        nat_gb,
+                        vpce_gb
+                    ));
+                }
+                evidence.push(format!(
+                    "NAT processes {} GB/month in this VPC; if 10% ({} GB) went to one service, an endpoint would save {}",
+                    num(gb),
+                    num(tenth),
+                    usd(saving)
+                ));
+                if !existing.is_empty() {
+                    evidence.push(format!(
+                        "interface endpoints already here: {}",
+                        existing.join(", ")
+                    ));
+                }
+                evidence.push("traffic by service unknown: add VPC flow logs to measure it".into());
+                let subnets: Vec<String> = region
+                    .lambda_functions
+                    .iter()
+                    .filter(|f| topo.lambda_vpc(f) == Some(vpc))
+                    .flat_map(|f| f.subnet_ids().iter().cloned())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let action = format!(
+                    "for the service the flow logs show (candidates: {}): aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.{r}.SERVICE --subnet-ids {} --private-dns-enabled",
+                    missing.join(", "),
+                    subnets.join(" ")
+                );
+                out.push(Scenario {
+                    alternative: self.id(),
+                    region: r.to_string(),
+                    vpc_id: vpc.to_string(),
+                    resource_id: vpc.to_string(),
+                    monthly_before: before,
+                    monthly_after: before - saving,
+                    confidence: Confidence::NeedsData,
+                    risk_level: RiskLevel::Low,
+                    risk: "endpoint security groups must allow 443 from the functions".into(),
+                    action,
+                    evidence,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,100 @@
+//! `ipv6-egress-only`: dual-stack Lambda functions reach IPv6 destinations through a free
+//! egress-only internet gateway instead of the NAT gateway.
+
+use anyhow::Result;
+use rust_decimal_macros::dec;
+
+use super::{sum, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
+use crate::price::model::{Component, NatCost};
+
+pub struct Ipv6EgressOnly;
+
+impl Alternative for Ipv6EgressOnly {
+    fn id(&self) -> &'static str {
+        "ipv6-egress-only"
+    }
+
+    fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
+        let mut out = Vec::new();
+        for (region, topo) in ctx.regions() {
+            let r = region.region.as_str();
+            for vpc in topo.vpcs_with_nats() {
+                let nats = ctx.active_nats(r, vpc);
+                if nats.iter().all(|n| n.lambdas.is_empty()) {
+                    continue;
+                }
+                let functions: Vec<_> = region
+                    .lambda_functions
+                    .iter()
+                    .filter(|f| topo.lambda_vpc(f) == Some(vpc))
+                    .collect();
+                let dual = functions
+                    .iter()
+                    .filter(|f| {
+                        f.vpc_config
+                            .as_ref()
+                            .is_some_and(|c| c.ipv6_allowed_for_dual_stack)
+                    })
+                    .count();
+                let has_ipv6 = region
+                    .vpcs
+                    .iter()
+                    .any(|v| v.vpc_id == vpc && !v.ipv6_cidr_blocks.is_empty());
+                let eigw = region
+                    .egress_only_internet_gateways
+                    .iter()
+                    .find(|g| g.vpc_ids.iter().any(|v| v == vpc));
+                let bytes_cost = sum(nats.iter().copied(), |n| n.monthly_of(Component::NatBytes));
+                let before = sum(nats.iter().copied(), NatCost::monthly);
+                let saving = (bytes_cost * dec!(0.1)).round_dp(9);
+                let evidence = vec![
+                    format!(
+                        "VPC IPv6 CIDR: {}; egress-only internet gateway: {}",
+                        if has_ipv6 { "yes" } else { "no" },
+                        eigw.map(|g| g.id.as_str()).unwrap_or("none")
+                    ),
+                    format!("{dual} of {} functions allow IPv6 for dual-stack", functions.len()),
+                    format!(
+                        "NAT data processing costs {}/month here; each 10% of it that goes to dual-stack destinations saves {}",
+                        usd(bytes_cost),
+                        usd(saving)
+                    ),
+                    "share of IPv6-capable destinations unknown: add VPC flow logs to measure it".into(),
+                ];
+                let mut steps = Vec::new();
+                if !has_ipv6 {
+                    steps.push(format!("aws ec2 associate-vpc-cidr-block --region {r} --vpc-id {vpc} --amazon-provided-ipv6-cidr-block"));
+                    steps.push("give the functions' subnets IPv6 CIDRs".to_string());
+                }
+                if eigw.is_none() {
+                    steps.push(format!(
+                        "aws ec2 create-egress-only-internet-gateway --region {r} --vpc-id {vpc}"
+                    ));
+                }
+                steps.push(
+                    "route ::/0 to the egress-only gateway in the functions' route tables"
+                        .to_string(),
+                );
+                steps.push(format!(
+                    "aws lambda update-function-configuration --region {r} --function-name FUNCTION --vpc-config Ipv6AllowedForDualStack=true,SubnetIds=...,SecurityGroupIds=..."
+                ));
+                out.push(Scenario {
+                    alternative: self.id(),
+                    region: r.to_string(),
+                    vpc_id: vpc.to_string(),
+                    resource_id: vpc.to_string(),
+                    monthly_before: before,
+                    monthly_after: before - saving,
+                    confidence: Confidence::NeedsData,
+                    risk_level: RiskLevel::Low,
+                    risk:
+                        "only destinations with IPv6 addresses move; the NAT gateway stays for IPv4"
+                            .into(),
+                    action: steps.join(" && "),
+                    evidence,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

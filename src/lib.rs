@@ -1,0 +1,17 @@
+//! natcost: what AWS NAT gateways really cost, who causes it, and what to do instead.
+//!
+//! collect → snapshot → price → advise → report → render. Only `collect` talks to AWS;
+//! everything after it runs offline from a snapshot.
+
+pub mod advise;
+pub mod app;
+pub mod cli;
+pub mod output;
+pub mod price;
+pub mod render;
+pub mod report;
+pub mod snapshot;
+pub mod topology;
+
+/// The bundled sample snapshot: a Seoul account, used by `natcost report --sample`.
+pub const SAMPLE_SNAPSHOT: &str = include_str!("../data/samples/seoul.json");

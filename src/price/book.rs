@@ -1,0 +1,269 @@
+//! The price book: USD unit prices keyed by (region, AWS usage type), with their source.
+
+use std::collections::BTreeMap;
+
+use anyhow::{bail, Context, Result};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+const BUNDLED: &str = include_str!("../../data/prices.json");
+
+/// AWS billing prefix of a region's usage types (us-east-1 has none).
+pub fn region_prefix(region: &str) -> Option<&'static str> {
+    Some(match region {
+        "us-east-1" => "",
+        "us-east-2" => "USE2",
+        "us-west-1" => "USW1",
+        "us-west-2" => "USW2",
+        "ca-central-1" => "CAN1",
+        "sa-east-1" => "SAE1",
+        "eu-west-1" => "EU",
+        "eu-west-2" => "EUW2",
+        "eu-west-3" => "EUW3",
+        "eu-central-1" => "EUC1",
+        "eu-central-2" => "EUC2",
+        "eu-north-1" => "EUN1",
+        "eu-south-1" => "EUS1",
+        "ap-northeast-1" => "APN1",
+        "ap-northeast-2" => "APN2",
+        "ap-northeast-3" => "APN3",
+        "ap-south-1" => "APS3",
+        "ap-south-2" => "APS5",
+        "ap-southeast-1" => "APS1",
+        "ap-southeast-2" => "APS2",
+        "ap-southeast-3" => "APS4",
+        "ap-east-1" => "APE1",
+        "me-south-1" => "MES1",
+        "me-central-1" => "MEC1",
+        "il-central-1" => "ILC1",
+        "af-south-1" => "AFS1",
+        _ => return None,
+    })
+}
+
+/// What the cost model and the advisor need a price for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    NatHours,
+    NatBytes,
+    PublicIpv4Hours,
+    EndpointHours,
+    EndpointBytes,
+    TransitGatewayHours,
+    TransitGatewayBytes,
+    InterAzBytes,
+    InternetEgressBytes,
+    NatInstanceHours,
+    EbsGbMonth,
+}
+
+impl Item {
+    fn suffix(self) -> &'static str {
+        match self {
+            Item::NatHours => "NatGateway-Hours",
+            Item::NatBytes => "NatGateway-Bytes",
+            Item::PublicIpv4Hours => "PublicIPv4:InUseAddress",
+            Item::EndpointHours => "VpcEndpoint-Hours",
+            Item::EndpointBytes => "VpcEndpoint-Bytes",
+            Item::TransitGatewayHours => "TransitGateway-Hours",
+            Item::TransitGatewayBytes => "TransitGateway-Bytes",
+            Item::InterAzBytes => "DataTransfer-Regional-Bytes",
+            Item::InternetEgressBytes => "DataTransfer-Out-Bytes",
+            Item::NatInstanceHours => "BoxUsage:t4g.nano",
+            Item::EbsGbMonth => "EBS:VolumeUsage.gp3",
+        }
+    }
+
+    /// The AWS usage type of this item in a region, e.g. `APN2-NatGateway-Hours`.
+    pub fn usage_type(self, region: &str) -> Result<String> {
+        let prefix = region_prefix(region)
+            .with_context(|| format!("unknown AWS region {region:?}: no billing prefix known"))?;
+        Ok(if prefix.is_empty() {
+            self.suffix().to_string()
+        } else {
+            format!("{prefix}-{}", self.suffix())
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Price {
+    pub region: String,
+    pub usage_type: String,
+    /// AWS's unit: Hrs, GB, GB-Mo.
+    pub unit: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub usd: Decimal,
+    /// Confirmed against the Price List or a bill (false: from a price page, to be confirmed).
+    #[serde(default)]
+    pub checked: bool,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PriceFile {
+    source: String,
+    as_of: String,
+    currency: String,
+    prices: Vec<Price>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PriceBook {
+    /// Where the prices come from, e.g. "bundled table".
+    pub source: String,
+    /// The date the prices were read (YYYY-MM-DD).
+    pub as_of: String,
+    prices: BTreeMap<(String, String), Price>,
+}
+
+impl PriceBook {
+    pub fn bundled() -> PriceBook {
+        PriceBook::from_json(BUNDLED).expect("the bundled price table is valid")
+    }
+
+    pub fn from_json(text: &str) -> Result<PriceBook> {
+        let file: PriceFile = serde_json::from_str(text).context("price table is not valid")?;
+        if file.currency != "USD" {
+            bail!("price table currency {} is not USD", file.currency);
+        }
+        let mut prices = BTreeMap::new();
+        for p in file.prices {
+            if p.usd < Decimal::ZERO {
+                bail!("negative price for {} in {}", p.usage_type, p.region);
+            }
+            prices.insert((p.region.clone(), p.usage_type.clone()), p);
+        }
+        Ok(PriceBook {
+            source: file.source,
+            as_of: file.as_of,
+            prices,
+        })
+    }
+
+    /// A short label for reports: "bundled table of 2026-11-01".
+    pub fn label(&self) -> String {
+        let kind = self.source.split(':').next().unwrap_or(&self.source);
+        format!("{kind} of {}", self.as_of)
+    }
+
+    pub fn get(&self, region: &str, item: Item) -> Result<&Price> {
+        let usage_type = item.usage_type(region)?;
+        self.prices
+            .get(&(region.to_string(), usage_type.clone()))
+            .with_context(|| {
+                format!(
+                    "no price for {usage_type} in {region} in the {} (regions covered: {})",
+                    self.label(),
+                    self.regions().join(", ")
+                )
+            })
+    }
+
+    pub fn usd(&self, region: &str, item: Item) -> Result<Decimal> {
+        Ok(self.get(region, item)?.usd)
+    }
+
+    pub fn regions(&self) -> Vec<String> {
+        let mut r: Vec<String> = self.prices.keys().map(|(r, _)| r.clone()).collect();
+        r.dedup();
+        r
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Price> {
+        self.prices.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn usage_types_follow_aws_prefixes() {
+        assert_eq!(
+            Item::NatHours.usage_type("us-east-1").unwrap(),
+            "NatGateway-Hours"
+        );
+        assert_eq!(
+            Item::NatBytes.usage_type("eu-west-1").unwrap(),
+            "EU-NatGateway-Bytes"
+        );
+        assert_eq!(
+            Item::PublicIpv4Hours.usage_type("ap-south-1").unwrap(),
+            "APS3-PublicIPv4:InUseAddress"
+        );
+        let err = Item::NatHours.usage_type("xx-nowhere-1").unwrap_err();
+        assert!(err.to_string().contains("unknown AWS region"), "{err}");
+    }
+
+    #[test]
+    fn bundled_table_has_the_published_prices() {
+        let book = PriceBook::bundled();
+        assert_eq!(
+            book.usd("ap-northeast-2", Item::NatHours).unwrap(),
+            dec!(0.059)
+        );
+        assert_eq!(
+            book.usd("ap-northeast-2", Item::NatBytes).unwrap(),
+            dec!(0.059)
+        );
+        assert_eq!(book.usd("us-east-1", Item::NatHours).unwrap(), dec!(0.045));
+        assert_eq!(book.usd("eu-west-1", Item::NatBytes).unwrap(), dec!(0.048));
+        assert_eq!(book.usd("sa-east-1", Item::NatHours).unwrap(), dec!(0.093));
+        assert_eq!(
+            book.usd("ap-northeast-2", Item::PublicIpv4Hours).unwrap(),
+            dec!(0.005)
+        );
+        assert_eq!(
+            book.usd("ap-northeast-2", Item::EndpointHours).unwrap(),
+            dec!(0.013)
+        );
+        assert_eq!(
+            book.usd("ap-northeast-2", Item::InternetEgressBytes)
+                .unwrap(),
+            dec!(0.126)
+        );
+        assert_eq!(book.label(), "bundled table of 2026-11-01");
+    }
+
+    #[test]
+    fn every_bundled_region_prices_every_item() {
+        let book = PriceBook::bundled();
+        let items = [
+            Item::NatHours,
+            Item::NatBytes,
+            Item::PublicIpv4Hours,
+            Item::EndpointHours,
+            Item::EndpointBytes,
+            Item::TransitGatewayHours,
+            Item::TransitGatewayBytes,
+            Item::InterAzBytes,
+            Item::InternetEgressBytes,
+            Item::NatInstanceHours,
+            Item::EbsGbMonth,
+        ];
+        assert_eq!(book.regions().len(), 17);
+        for region in book.regions() {
+            for item in items {
+                let p = book.get(&region, item).unwrap();
+                assert!(p.usd > Decimal::ZERO, "{region} {item:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn missing_price_is_an_error_not_zero() {
+        let book = PriceBook::bundled();
+        let err = book
+            .usd("ap-south-2", Item::NatHours)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no price for APS5-NatGateway-Hours in ap-south-2"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! report.md: the charts, the tables and the assumptions behind every number.
+
+use std::fmt::Write;
+
+use super::{exact, money};
+use crate::report::Report;
+
+/// Markdown table cells cannot hold `|` or line breaks.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
+    let mut o = String::new();
+    let w = report.window;
+    let _ = writeln!(o, "# NAT gateway cost report\n");
+    let _ = writeln!(
+        o,
+        "Account **{}**, {} — {} to {} ({} hours). Prices: {}. Made by natcost {} from {}.\n",
+        report.account_id,
+        report.regions.join(", "),
+        w.start.format("%Y-%m-%d %H:%M"),
+        w.end.format("%Y-%m-%d %H:%M UTC"),
+        w.hours(),
+        report.prices.label,
+        report.tool_version,
+        report.source
+    );
+    let _ = writeln!(
+        o,
+        "**Cost in the window: {} USD. Monthly run-rate: {} USD.**\n",
+        money(report.total_window_cost),
+        money(report.total_monthly_run_rate)
+    );
+    if !report.not_collected.is_empty() || !report.warnings.is_empty() {
+        let _ = writeln!(o, "## What is missing\n");
+        for n in &report.not_collected {
+            let _ = writeln!(o, "- not collected: {}", cell(n));
+        }
+        for n in &report.warnings {
+            let _ = writeln!(o, "- {}", cell(n));
+        }
+        let _ = writeln!(o);
+    }
+
+    let _ = writeln!(o, "## NAT gateways\n");
+    let _ = writeln!(
+        o,
+        "| NAT gateway | Name | VPC | AZ | State | Lambdas | Billed hours | GB processed | Window USD | Monthly USD |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---:|---:|---:|---:|---:|");
+    for n in &report.nats {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            n.nat_gateway_id,
+            cell(n.name.as_deref().unwrap_or("")),
+            n.vpc_id,
+            n.availability_zone,
+            n.state,
+            n.lambdas.len(),
+            n.billed_hours,
+            n.processed_gb
+                .map(|g| format!("{:.2}", g.round_dp(2)))
+                .unwrap_or_else(|| "unknown".into()),
+            money(n.window_cost()),
+            money(n.monthly())
+        );
+    }
+    let _ = writeln!(o);
+    for (file, title) in charts {
+        let _ = writeln!(o, "![{title}]({file})\n");
+    }
+
+    let _ = writeln!(o, "## Recommendations\n");
+    if report.recommendations.is_empty() {
+        let _ = writeln!(o, "No alternative saves money on this history.\n");
+    } else {
+        let _ = writeln!(
+            o,
+            "Savings overlap (two scenarios may remove the same NAT gateway): pick, do not add.\n"
+        );
+        let _ = writeln!(o, "| # | Alternative | Resource | Before USD/mo | After USD/mo | Saving USD/mo | Confidence | Risk |");
+        let _ = writeln!(o, "|---:|---|---|---:|---:|---:|---|---|");
+        for (i, s) in report.recommendations.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                i + 1,
+                s.alternative,
+                cell(&report.name_of(&s.resource_id)),
+                money(s.monthly_before),
+                money(s.monthly_after),
+                money(s.saving()),
+                s.confidence.as_str(),
+                cell(&s.risk_text())
+            );
+        }
+        let _ = writeln!(o);
+        for (i, s) in report.recommendations.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "### {}. {} — {} ({})\n",
+                i + 1,
+                s.alternative,
+                cell(&report.name_of(&s.resource_id)),
+                s.resource_id
+            );
+            for e in &s.evidence {
+                let _ = writeln!(o, "- {e}");
+            }
+            let _ = writeln!(
+                o,
+                "\nAction:\n\n```sh\n{}\n```\n",
+                s.action.replace(" && ", " &&\n")
+            );
+        }
+    }
+    if !report.not_worth_it.is_empty() {
+        let _ = writeln!(o, "## Considered, and not worth it on this history\n");
+        for s in &report.not_worth_it {
+            let _ = writeln!(
+                o,
+                "- **{}** {}: {} → {} USD/month. {}",
+                s.alternative,
+                s.resource_id,
+                money(s.monthly_before),
+                money(s.monthly_after),
+                s.evidence.join("; ")
+            );
+        }
+        let _ = writeln!(o);
+    }
+
+    let _ = writeln!(o, "## Cost lines by month\n");
+    let _ = writeln!(
+        o,
+        "Every line is quantity × unit price = cost; `costs.csv` has them unrounded.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| Month | NAT gateway | Usage type | Quantity | Unit | Unit price USD | Cost USD |"
+    );
+    let _ = writeln!(o, "|---|---|---|---:|---|---:|---:|");
+    for n in &report.nats {
+        for l in &n.lines {
+            let c = &l.charge;
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                l.period_start.format("%Y-%m"),
+                n.nat_gateway_id,
+                c.usage_type,
+                format_args!("{:.3}", c.quantity.round_dp(3)),
+                c.unit,
+                exact(c.unit_price),
+                money(c.cost)
+            );
+        }
+    }
+    for m in &report.monthly_totals {
+        let _ = writeln!(
+            o,
+            "| {} | **total** | | | | | **{}** |",
+            m.period_start.format("%Y-%m"),
+            money(m.cost)
+        );
+    }
+    let _ = writeln!(o);
+
+    if !report.egress.is_empty() {
+        let _ = writeln!(o, "## Internet egress (same under every alternative)\n");
+        let _ = writeln!(o, "| NAT gateway | GB/month (at most) | Usage type | Unit price USD | USD/month (at most) |");
+        let _ = writeln!(o, "|---|---:|---|---:|---:|");
+        for e in &report.egress {
+            let _ = writeln!(
+                o,
+                "| {} | {:.2} | {} | {} | {} |",
+                e.nat_gateway_id,
+                e.monthly_gb_upper_bound.round_dp(2),
+                e.usage_type,
+                exact(e.unit_price),
+                money(e.monthly_cost_upper_bound)
+            );
+        }
+        let _ = writeln!(o);
+    }
+
+    let _ = writeln!(o, "## Lambda functions\n");
+    let _ = writeln!(o, "| Function | VPC | AZs | NAT gateways | Cross-AZ |");
+    let _ = writeln!(o, "|---|---|---|---|---|");
+    for l in &report.lambdas {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            cell(&l.function_name),
+            l.vpc_id.as_deref().unwrap_or("(no VPC)"),
+            l.availability_zones.join(", "),
+            l.nat_gateway_ids.join(", "),
+            if l.cross_az { "yes" } else { "" }
+        );
+    }
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "## Assumptions\n");
+    for a in &report.assumptions {
+        let _ = writeln!(o, "- {a}");
+    }
+    let _ = writeln!(
+        o,
+        "- Prices: {} ({}).",
+        report.prices.label, report.prices.source
+    );
+    if !report.prices.unconfirmed.is_empty() {
+        let _ = writeln!(
+            o,
+            "- Bundled prices not yet confirmed against the AWS Price List: {}.",
+            report.prices.unconfirmed.join(", ")
+        );
+    }
+    o
+}

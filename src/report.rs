@@ -1,0 +1,340 @@
+//! The report: a versioned data type holding everything a renderer shows.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::advise::{self, Context, Scenario};
+use crate::price::model::{self, Component, CostModel, NatCost};
+use crate::price::{Item, PriceBook};
+use crate::snapshot::{Snapshot, Window};
+use crate::topology::Topology;
+
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub report_version: u32,
+    pub tool_version: String,
+    /// What the report was made from: a snapshot file name, "sample", or "live".
+    pub source: String,
+    pub account_id: String,
+    pub regions: Vec<String>,
+    pub window: Window,
+    pub prices: PriceInfo,
+    pub nats: Vec<NatCost>,
+    pub monthly_totals: Vec<MonthTotal>,
+    pub total_window_cost: Decimal,
+    pub total_monthly_run_rate: Decimal,
+    /// Scenarios that save money, best first (rank = index + 1).
+    pub recommendations: Vec<Scenario>,
+    /// Scenarios that were evaluated and do not save money.
+    pub not_worth_it: Vec<Scenario>,
+    pub lambdas: Vec<LambdaRow>,
+    pub links: Vec<Link>,
+    pub egress: Vec<Egress>,
+    pub assumptions: Vec<String>,
+    pub warnings: Vec<String>,
+    /// "region: what: why", for data the collector could not read.
+    pub not_collected: Vec<String>,
+    pub api_calls: BTreeMap<String, u64>,
+    /// Name tags of NAT gateways, VPCs and subnets, for display.
+    pub names: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PriceInfo {
+    pub label: String,
+    pub source: String,
+    pub as_of: String,
+    /// Usage types used here whose bundled price is not yet confirmed against the Price List.
+    pub unconfirmed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MonthTotal {
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub cost: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LambdaRow {
+    pub region: String,
+    pub function_name: String,
+    pub vpc_id: Option<String>,
+    pub subnet_ids: Vec<String>,
+    pub availability_zones: Vec<String>,
+    pub nat_gateway_ids: Vec<String>,
+    pub cross_az: bool,
+}
+
+/// Estimated traffic from a function (or the other network interfaces) to a NAT gateway.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub region: String,
+    pub from: String,
+    pub nat_gateway_id: String,
+    pub share: f64,
+    pub monthly_gb: Decimal,
+    pub monthly_cost: Decimal,
+}
+
+/// Internet egress through a public NAT: paid whatever carries it, so the same under every
+/// alternative; shown apart from the NAT's own cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct Egress {
+    pub region: String,
+    pub nat_gateway_id: String,
+    pub monthly_gb_upper_bound: Decimal,
+    pub unit_price: Decimal,
+    pub usage_type: String,
+    pub monthly_cost_upper_bound: Decimal,
+}
+
+impl Report {
+    pub fn build(snapshot: &Snapshot, book: &PriceBook, source: &str) -> Result<Report> {
+        let model = model::price(snapshot, book)?;
+        let scenarios = advise::advise(&Context {
+            snapshot,
+            book,
+            model: &model,
+        })?;
+        let (recommendations, not_worth_it): (Vec<_>, Vec<_>) = scenarios
+            .into_iter()
+            .partition(|s| s.saving() > Decimal::ZERO);
+
+        let mut lambdas = Vec::new();
+        let mut links = Vec::new();
+        let mut names = BTreeMap::new();
+        for region in &snapshot.regions {
+            let tagged = region
+                .nat_gateways
+                .iter()
+                .map(|n| (&n.nat_gateway_id, &n.tags))
+                .chain(region.vpcs.iter().map(|v| (&v.vpc_id, &v.tags)))
+                .chain(region.subnets.iter().map(|s| (&s.subnet_id, &s.tags)));
+            for (id, tags) in tagged {
+                if let Some(name) = tags.get("Name") {
+                    names.insert(id.clone(), name.clone());
+                }
+            }
+            let topo = Topology::new(region);
+            for f in &region.lambda_functions {
+                let mut azs: Vec<String> = f
+                    .subnet_ids()
+                    .iter()
+                    .filter_map(|s| topo.az_of(s).map(str::to_string))
+                    .collect();
+                azs.sort();
+                azs.dedup();
+                lambdas.push(LambdaRow {
+                    region: region.region.clone(),
+                    function_name: f.function_name.clone(),
+                    vpc_id: topo.lambda_vpc(f).map(str::to_string),
+                    subnet_ids: f.subnet_ids().to_vec(),
+                    availability_zones: azs,
+                    nat_gateway_ids: topo
+                        .lambda_nats(f)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                    cross_az: topo.lambda_cross_az(f),
+                });
+            }
+            for nat in model.nats.iter().filter(|n| n.region == region.region) {
+                links.extend(nat_links(&topo, nat));
+            }
+        }
+
+        let mut egress = Vec::new();
+        for nat in model
+            .nats
+            .iter()
+            .filter(|n| n.connectivity_type == "public" && n.active_at_end)
+        {
+            let price = book.get(&nat.region, Item::InternetEgressBytes)?;
+            let gb = nat.monthly_egress_gb(&snapshot.window);
+            egress.push(Egress {
+                region: nat.region.clone(),
+                nat_gateway_id: nat.nat_gateway_id.clone(),
+                monthly_gb_upper_bound: gb,
+                unit_price: price.usd,
+                usage_type: price.usage_type.clone(),
+                monthly_cost_upper_bound: gb * price.usd,
+            });
+        }
+
+        let mut not_collected: Vec<String> = snapshot
+            .not_collected
+            .iter()
+            .map(|n| format!("{}: {}", n.what, n.reason))
+            .collect();
+        for r in &snapshot.regions {
+            not_collected.extend(
+                r.not_collected
+                    .iter()
+                    .map(|n| format!("{}: {}: {}", r.region, n.what, n.reason)),
+            );
+        }
+
+        Ok(Report {
+            report_version: REPORT_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            source: source.to_string(),
+            account_id: snapshot.account_id.clone(),
+            regions: snapshot.regions.iter().map(|r| r.region.clone()).collect(),
+            window: snapshot.window,
+            prices: price_info(book, &model),
+            monthly_totals: month_totals(&model),
+            total_window_cost: model.total_window_cost(),
+            total_monthly_run_rate: model.total_monthly(),
+            assumptions: assumptions(&model),
+            warnings: model.warnings.clone(),
+            nats: model.nats,
+            recommendations,
+            not_worth_it,
+            lambdas,
+            links,
+            egress,
+            not_collected,
+            api_calls: snapshot.api_calls.clone(),
+            names,
+        })
+    }
+
+    /// A resource's Name tag, or its id; lists joined with `;` are named one by one.
+    pub fn name_of(&self, ids: &str) -> String {
+        ids.split(';')
+            .map(|id| self.names.get(id).map(String::as_str).unwrap_or(id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn is_partial(&self) -> bool {
+        !self.not_collected.is_empty()
+    }
+}
+
+fn nat_links(topo: &Topology, nat: &NatCost) -> Vec<Link> {
+    let shares = topo.subnet_shares(&nat.nat_gateway_id);
+    let mut by_source: BTreeMap<String, f64> = BTreeMap::new();
+    for (subnet, share) in &shares {
+        let functions: Vec<_> = topo
+            .region
+            .lambda_functions
+            .iter()
+            .filter(|f| f.subnet_ids().contains(&subnet.subnet_id))
+            .collect();
+        let others = topo
+            .region
+            .network_interfaces
+            .iter()
+            .filter(|e| {
+                e.subnet_id == subnet.subnet_id && !e.interface_type.eq_ignore_ascii_case("lambda")
+            })
+            .count() as f64;
+        let weights: f64 = functions
+            .iter()
+            .map(|f| 1.0 / f.subnet_ids().len() as f64)
+            .sum::<f64>()
+            + others;
+        if weights == 0.0 {
+            *by_source
+                .entry(format!("other in {}", subnet.subnet_id))
+                .or_default() += share;
+            continue;
+        }
+        for f in functions {
+            *by_source.entry(f.function_name.clone()).or_default() +=
+                share * (1.0 / f.subnet_ids().len() as f64) / weights;
+        }
+        if others > 0.0 {
+            let vpc = topo
+                .region
+                .vpcs
+                .iter()
+                .find(|v| v.vpc_id == subnet.vpc_id)
+                .and_then(|v| v.tags.get("Name"))
+                .unwrap_or(&subnet.vpc_id);
+            *by_source.entry(format!("other ENIs in {vpc}")).or_default() +=
+                share * others / weights;
+        }
+    }
+    let gb = nat.monthly_gb();
+    let cost = nat.monthly_of(Component::NatBytes);
+    by_source
+        .into_iter()
+        .map(|(from, share)| {
+            let d = Decimal::try_from(share).unwrap_or_default().round_dp(6);
+            Link {
+                region: nat.region.clone(),
+                from,
+                nat_gateway_id: nat.nat_gateway_id.clone(),
+                share,
+                monthly_gb: (gb * d).round_dp(9),
+                monthly_cost: (cost * d).round_dp(9),
+            }
+        })
+        .collect()
+}
+
+fn month_totals(model: &CostModel) -> Vec<MonthTotal> {
+    model::months(model.window)
+        .into_iter()
+        .map(|(ps, pe)| MonthTotal {
+            period_start: ps,
+            period_end: pe,
+            cost: model
+                .nats
+                .iter()
+                .flat_map(|n| &n.lines)
+                .filter(|l| l.period_start == ps)
+                .map(|l| l.charge.cost)
+                .sum(),
+        })
+        .collect()
+}
+
+fn price_info(book: &PriceBook, model: &CostModel) -> PriceInfo {
+    let mut unconfirmed: Vec<String> = book
+        .all()
+        .filter(|p| !p.checked && model.nats.iter().any(|n| n.region == p.region))
+        .map(|p| format!("{} = {} USD/{}", p.usage_type, p.usd, p.unit))
+        .collect();
+    unconfirmed.sort();
+    PriceInfo {
+        label: book.label(),
+        source: book.source.clone(),
+        as_of: book.as_of.clone(),
+        unconfirmed,
+    }
+}
+
+fn assumptions(model: &CostModel) -> Vec<String> {
+    let mut a = vec![
+        format!(
+            "Window: {} to {} ({} hours); costs are split by calendar month (UTC).",
+            model.window.start.format("%Y-%m-%d %H:%M"),
+            model.window.end.format("%Y-%m-%d %H:%M UTC"),
+            model.window.hours()
+        ),
+        "NAT hours: every clock hour in which the NAT gateway existed counts in full (AWS bills each started hour).".into(),
+        "NAT data processed: BytesInFromSource + BytesInFromDestination (CloudWatch, Sum, 1 h); 1 GB = 2^30 bytes. Summing all four byte metrics would count each byte twice.".into(),
+        "Public IPv4: each public address of a public NAT gateway, for the exact time the gateway existed.".into(),
+        "Monthly run-rate: 730 hours for hourly charges; per-GB charges at the window's average rate. NAT gateways deleted before the end of the window have none.".into(),
+        "Inter-AZ transfer (estimated): traffic between clients and the NAT (BytesInFromSource + BytesOutToSource) from subnets routed to a NAT gateway in another AZ, billed 0.01 USD/GB on each side of the AZ boundary (so quantity = 2 × GB). Without flow logs a subnet's share of the NAT's traffic is estimated from who lives there: each Lambda function counts 1, split over its subnets, and each other network interface 1.".into(),
+        "Internet egress is paid whatever carries it (NAT gateway, NAT instance, IPv6), so it is the same under every alternative and is shown apart; BytesOutToDestination is its upper bound (it also counts traffic to AWS services, and the monthly free tier is not deducted).".into(),
+        "Savings marked needs-data depend on traffic by destination, which needs VPC flow logs; they are stated per 10% of the NAT's traffic.".into(),
+    ];
+    if model.nats.iter().any(|n| n.processed_gb.is_none()) {
+        a.push(
+            "NAT gateways without byte metrics have an unknown data processing cost, not zero."
+                .into(),
+        );
+    }
+    a
+}

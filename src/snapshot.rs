@@ -1,0 +1,442 @@
+//! The replayable snapshot: facts collected from AWS, never prices.
+//!
+//! Field names follow the AWS APIs (snake_cased) so a collector can fill them without
+//! translation. `docs/snapshot.md` documents every field.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Timelike, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any change a reader of an older version could misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Snapshot {
+    pub schema_version: u32,
+    /// natcost version that wrote the snapshot.
+    pub tool_version: String,
+    pub collected_at: DateTime<Utc>,
+    pub account_id: String,
+    pub window: Window,
+    pub regions: Vec<RegionSnapshot>,
+    /// API calls made while collecting, e.g. `"ec2:DescribeVpcs": 1`.
+    #[serde(default)]
+    pub api_calls: BTreeMap<String, u64>,
+    /// Account-wide things that could not be collected (per-region ones live in the region).
+    #[serde(default)]
+    pub not_collected: Vec<NotCollected>,
+}
+
+/// The collection window: `[start, end)`, both on a whole UTC hour.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Window {
+    pub fn hours(&self) -> i64 {
+        (self.end - self.start).num_hours()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NotCollected {
+    /// What is missing, e.g. `lambda:ListFunctions` or `region eu-south-1`.
+    pub what: String,
+    /// Why, as AWS said it, e.g. `AccessDeniedException: ...`.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RegionSnapshot {
+    pub region: String,
+    #[serde(default)]
+    pub vpcs: Vec<Vpc>,
+    #[serde(default)]
+    pub subnets: Vec<Subnet>,
+    #[serde(default)]
+    pub route_tables: Vec<RouteTable>,
+    #[serde(default)]
+    pub internet_gateways: Vec<Gateway>,
+    #[serde(default)]
+    pub egress_only_internet_gateways: Vec<Gateway>,
+    #[serde(default)]
+    pub nat_gateways: Vec<NatGateway>,
+    #[serde(default)]
+    pub elastic_ips: Vec<ElasticIp>,
+    #[serde(default)]
+    pub vpc_endpoints: Vec<VpcEndpoint>,
+    #[serde(default)]
+    pub transit_gateway_attachments: Vec<TransitGatewayAttachment>,
+    #[serde(default)]
+    pub flow_logs: Vec<FlowLog>,
+    #[serde(default)]
+    pub lambda_functions: Vec<LambdaFunction>,
+    #[serde(default)]
+    pub network_interfaces: Vec<NetworkInterface>,
+    #[serde(default)]
+    pub metrics: Vec<MetricSeries>,
+    #[serde(default)]
+    pub not_collected: Vec<NotCollected>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Vpc {
+    pub vpc_id: String,
+    pub cidr_blocks: Vec<String>,
+    #[serde(default)]
+    pub ipv6_cidr_blocks: Vec<String>,
+    #[serde(default)]
+    pub is_default: bool,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Subnet {
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub availability_zone: String,
+    pub availability_zone_id: Option<String>,
+    pub cidr_block: Option<String>,
+    #[serde(default)]
+    pub ipv6_cidr_blocks: Vec<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RouteTable {
+    pub route_table_id: String,
+    pub vpc_id: String,
+    /// The VPC's main route table serves every subnet without an explicit association.
+    #[serde(default)]
+    pub main: bool,
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetType {
+    Local,
+    InternetGateway,
+    NatGateway,
+    VpcEndpoint,
+    TransitGateway,
+    VpcPeering,
+    EgressOnlyInternetGateway,
+    NetworkInterface,
+    Instance,
+    Other,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Route {
+    /// IPv4/IPv6 CIDR, or a prefix list id (`pl-…`) for gateway endpoints.
+    pub destination: String,
+    pub target_type: TargetType,
+    pub target_id: String,
+    /// `active` or `blackhole`.
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+impl Route {
+    pub fn is_default_ipv4(&self) -> bool {
+        self.destination == "0.0.0.0/0"
+    }
+}
+
+/// An internet gateway or egress-only internet gateway.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Gateway {
+    pub id: String,
+    pub vpc_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NatGateway {
+    pub nat_gateway_id: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    /// Filled from the subnet when the API does not return it.
+    pub availability_zone: String,
+    /// pending | failed | available | deleting | deleted
+    pub state: String,
+    /// public | private. AWS and moto may omit it for public gateways.
+    pub connectivity_type: String,
+    pub create_time: DateTime<Utc>,
+    pub delete_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub addresses: Vec<NatAddress>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl NatGateway {
+    pub fn name(&self) -> Option<&str> {
+        self.tags.get("Name").map(String::as_str)
+    }
+    /// Name tag, or the id when it has none.
+    pub fn label(&self) -> &str {
+        self.name().unwrap_or(&self.nat_gateway_id)
+    }
+    pub fn is_public(&self) -> bool {
+        !self.connectivity_type.eq_ignore_ascii_case("private")
+    }
+    pub fn is_active_at(&self, t: DateTime<Utc>) -> bool {
+        self.create_time <= t
+            && self.delete_time.is_none_or(|d| d > t)
+            && !matches!(self.state.as_str(), "failed" | "deleted" | "deleting")
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NatAddress {
+    pub allocation_id: Option<String>,
+    pub public_ip: Option<String>,
+    pub private_ip: Option<String>,
+    pub network_interface_id: Option<String>,
+    #[serde(default)]
+    pub is_primary: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ElasticIp {
+    pub allocation_id: String,
+    pub public_ip: String,
+    pub association_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub private_ip: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct VpcEndpoint {
+    pub vpc_endpoint_id: String,
+    pub vpc_id: String,
+    /// Gateway | Interface | GatewayLoadBalancer | Resource | ServiceNetwork
+    pub vpc_endpoint_type: String,
+    /// e.g. `com.amazonaws.ap-northeast-2.s3`
+    pub service_name: String,
+    pub state: String,
+    #[serde(default)]
+    pub route_table_ids: Vec<String>,
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+}
+
+impl VpcEndpoint {
+    pub fn is_gateway(&self) -> bool {
+        self.vpc_endpoint_type.eq_ignore_ascii_case("gateway")
+    }
+    /// The service's short name: `s3`, `dynamodb`, `sqs`, `ecr.api`, ...
+    pub fn service(&self) -> &str {
+        self.service_name
+            .strip_prefix("com.amazonaws.")
+            .and_then(|rest| rest.split_once('.'))
+            .map(|(_, svc)| svc)
+            .unwrap_or(&self.service_name)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TransitGatewayAttachment {
+    pub transit_gateway_attachment_id: String,
+    pub transit_gateway_id: String,
+    /// vpc | vpn | direct-connect-gateway | peering | connect
+    pub resource_type: String,
+    pub resource_id: String,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FlowLog {
+    pub flow_log_id: String,
+    pub resource_id: String,
+    /// ACCEPT | REJECT | ALL
+    pub traffic_type: Option<String>,
+    /// cloud-watch-logs | s3 | kinesis-data-firehose
+    pub log_destination_type: Option<String>,
+    pub log_destination: Option<String>,
+    pub log_group_name: Option<String>,
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LambdaFunction {
+    pub function_name: String,
+    pub function_arn: String,
+    pub runtime: Option<String>,
+    pub memory_size: Option<i32>,
+    #[serde(default)]
+    pub architectures: Vec<String>,
+    /// Absent for functions outside any VPC.
+    pub vpc_config: Option<LambdaVpcConfig>,
+}
+
+impl LambdaFunction {
+    pub fn subnet_ids(&self) -> &[String] {
+        self.vpc_config
+            .as_ref()
+            .map(|c| c.subnet_ids.as_slice())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LambdaVpcConfig {
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    #[serde(default)]
+    pub ipv6_allowed_for_dual_stack: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NetworkInterface {
+    pub network_interface_id: String,
+    /// interface | lambda | nat_gateway | vpc_endpoint | ...
+    pub interface_type: String,
+    pub description: Option<String>,
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub availability_zone: Option<String>,
+    pub private_ip_address: Option<String>,
+    #[serde(default)]
+    pub security_group_ids: Vec<String>,
+    pub requester_id: Option<String>,
+}
+
+/// One CloudWatch metric for one NAT gateway, dense on the window's period grid:
+/// `values[i]` is the datapoint starting at `window.start + i * period_seconds`;
+/// `null` means CloudWatch returned no datapoint for it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MetricSeries {
+    pub nat_gateway_id: String,
+    /// e.g. `BytesInFromSource` (namespace AWS/NATGateway)
+    pub metric_name: String,
+    /// Sum | Maximum
+    pub statistic: String,
+    pub period_seconds: u32,
+    pub values: Vec<Option<f64>>,
+}
+
+/// The NAT gateway metrics natcost collects, with the statistic that is meaningful for each.
+pub const NAT_METRICS: &[(&str, &str)] = &[
+    ("BytesInFromSource", "Sum"),
+    ("BytesInFromDestination", "Sum"),
+    ("BytesOutToDestination", "Sum"),
+    ("BytesOutToSource", "Sum"),
+    ("PacketsInFromSource", "Sum"),
+    ("PacketsInFromDestination", "Sum"),
+    ("PacketsOutToDestination", "Sum"),
+    ("PacketsOutToSource", "Sum"),
+    ("ActiveConnectionCount", "Maximum"),
+    ("ConnectionAttemptCount", "Sum"),
+    ("ConnectionEstablishedCount", "Sum"),
+    ("ErrorPortAllocation", "Sum"),
+    ("IdleTimeoutCount", "Sum"),
+    ("PacketsDropCount", "Sum"),
+];
+
+impl RegionSnapshot {
+    pub fn metric(&self, nat_id: &str, name: &str) -> Option<&MetricSeries> {
+        self.metrics
+            .iter()
+            .find(|m| m.nat_gateway_id == nat_id && m.metric_name == name)
+    }
+}
+
+impl Snapshot {
+    pub fn from_json(text: &str) -> Result<Snapshot> {
+        // Check the version first so a future snapshot is named as such, not as a parse error.
+        let probe: serde_json::Value =
+            serde_json::from_str(text).context("not valid JSON (corrupt or truncated?)")?;
+        let version = probe
+            .get("schema_version")
+            .and_then(|v| v.as_u64())
+            .context("no schema_version field: not a natcost snapshot")?;
+        if version > SCHEMA_VERSION as u64 {
+            bail!(
+                "schema_version {version} is newer than this natcost understands ({SCHEMA_VERSION}); upgrade natcost"
+            );
+        }
+        if version < SCHEMA_VERSION as u64 {
+            bail!("schema_version {version} is no longer supported (this natcost reads {SCHEMA_VERSION})");
+        }
+        let snap: Snapshot =
+            serde_json::from_value(probe).context("snapshot does not match schema")?;
+        snap.validate()?;
+        Ok(snap)
+    }
+
+    pub fn load(path: &Path) -> Result<Snapshot> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read snapshot {}", path.display()))?;
+        Snapshot::from_json(&text).with_context(|| format!("snapshot {}", path.display()))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a snapshot always serialises")
+    }
+
+    fn validate(&self) -> Result<()> {
+        let w = self.window;
+        if w.end <= w.start {
+            bail!("window end {} is not after its start {}", w.end, w.start);
+        }
+        for t in [w.start, w.end] {
+            if t.minute() != 0 || t.second() != 0 || t.nanosecond() != 0 {
+                bail!("window bound {t} is not on a whole hour");
+            }
+        }
+        let hours = w.hours() as usize;
+        for r in &self.regions {
+            for m in &r.metrics {
+                if m.period_seconds != 3600 {
+                    bail!(
+                        "{} {} in {}: period {} s, expected 3600",
+                        m.nat_gateway_id,
+                        m.metric_name,
+                        r.region,
+                        m.period_seconds
+                    );
+                }
+                if m.values.len() != hours {
+                    bail!(
+                        "{} {} in {}: {} hourly values for a {}-hour window",
+                        m.nat_gateway_id,
+                        m.metric_name,
+                        r.region,
+                        m.values.len(),
+                        hours
+                    );
+                }
+                if let Some(bad) = m
+                    .values
+                    .iter()
+                    .flatten()
+                    .find(|v| !v.is_finite() || **v < 0.0)
+                {
+                    bail!(
+                        "{} {} in {}: invalid value {bad}",
+                        m.nat_gateway_id,
+                        m.metric_name,
+                        r.region
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,226 @@
+//! Who is behind each NAT gateway: Lambda → subnet → route table → NAT, in one region.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::snapshot::{LambdaFunction, NatGateway, RegionSnapshot, RouteTable, Subnet, TargetType};
+
+pub struct Topology<'a> {
+    pub region: &'a RegionSnapshot,
+    subnets: BTreeMap<&'a str, &'a Subnet>,
+    /// subnet → the NAT its default IPv4 route points at
+    subnet_nat: BTreeMap<&'a str, &'a str>,
+}
+
+impl<'a> Topology<'a> {
+    pub fn new(region: &'a RegionSnapshot) -> Topology<'a> {
+        let subnets: BTreeMap<&str, &Subnet> = region
+            .subnets
+            .iter()
+            .map(|s| (s.subnet_id.as_str(), s))
+            .collect();
+        let mut subnet_nat = BTreeMap::new();
+        for s in &region.subnets {
+            if let Some(nat) = route_table_of(region, s).and_then(default_nat) {
+                subnet_nat.insert(s.subnet_id.as_str(), nat);
+            }
+        }
+        Topology {
+            region,
+            subnets,
+            subnet_nat,
+        }
+    }
+
+    pub fn subnet(&self, id: &str) -> Option<&'a Subnet> {
+        self.subnets.get(id).copied()
+    }
+
+    pub fn az_of(&self, subnet_id: &str) -> Option<&'a str> {
+        self.subnet(subnet_id).map(|s| s.availability_zone.as_str())
+    }
+
+    pub fn nat(&self, id: &str) -> Option<&'a NatGateway> {
+        self.region
+            .nat_gateways
+            .iter()
+            .find(|n| n.nat_gateway_id == id)
+    }
+
+    /// The NAT gateway a subnet's default route sends to, if any.
+    pub fn nat_for_subnet(&self, subnet_id: &str) -> Option<&'a str> {
+        self.subnet_nat.get(subnet_id).copied()
+    }
+
+    /// Subnets whose default route points at this NAT.
+    pub fn subnets_routed_to(&self, nat_id: &str) -> Vec<&'a Subnet> {
+        self.subnet_nat
+            .iter()
+            .filter(|(_, n)| **n == nat_id)
+            .filter_map(|(s, _)| self.subnet(s))
+            .collect()
+    }
+
+    /// Whether any route table (associated or not) sends anything to this NAT.
+    pub fn is_route_target(&self, nat_id: &str) -> bool {
+        self.region.route_tables.iter().any(|rt| {
+            rt.routes
+                .iter()
+                .any(|r| r.target_type == TargetType::NatGateway && r.target_id == nat_id)
+        })
+    }
+
+    /// The VPC of a Lambda function, from its subnets (the API's VpcId is not trusted).
+    pub fn lambda_vpc(&self, f: &LambdaFunction) -> Option<&'a str> {
+        f.subnet_ids()
+            .iter()
+            .find_map(|s| self.subnet(s))
+            .map(|s| s.vpc_id.as_str())
+    }
+
+    /// NAT gateways a function's subnets route to.
+    pub fn lambda_nats(&self, f: &LambdaFunction) -> BTreeSet<&'a str> {
+        f.subnet_ids()
+            .iter()
+            .filter_map(|s| self.nat_for_subnet(s))
+            .collect()
+    }
+
+    /// Functions with at least one subnet routed to this NAT.
+    pub fn lambdas_behind(&self, nat_id: &str) -> Vec<&'a LambdaFunction> {
+        self.region
+            .lambda_functions
+            .iter()
+            .filter(|f| {
+                f.subnet_ids()
+                    .iter()
+                    .any(|s| self.nat_for_subnet(s) == Some(nat_id))
+            })
+            .collect()
+    }
+
+    /// Whether a function has a subnet routed to a NAT in another AZ.
+    pub fn lambda_cross_az(&self, f: &LambdaFunction) -> bool {
+        f.subnet_ids().iter().any(|s| self.subnet_is_cross_az(s))
+    }
+
+    pub fn subnet_is_cross_az(&self, subnet_id: &str) -> bool {
+        match (
+            self.nat_for_subnet(subnet_id).and_then(|n| self.nat(n)),
+            self.az_of(subnet_id),
+        ) {
+            (Some(nat), Some(az)) => nat.availability_zone != az,
+            _ => false,
+        }
+    }
+
+    /// Network interfaces other than Lambda's in subnets routed to this NAT (EC2, ECS, ...).
+    pub fn other_enis_behind(&self, nat_id: &str) -> usize {
+        self.region
+            .network_interfaces
+            .iter()
+            .filter(|e| self.nat_for_subnet(&e.subnet_id) == Some(nat_id))
+            .filter(|e| !e.interface_type.eq_ignore_ascii_case("lambda"))
+            .count()
+    }
+
+    /// Estimated share of a NAT's traffic from each subnet routed to it. Without flow logs the
+    /// only evidence is who lives there: each function counts 1 (split over its subnets), each
+    /// other network interface 1; with nobody known, subnets share equally.
+    pub fn subnet_shares(&self, nat_id: &str) -> Vec<(&'a Subnet, f64)> {
+        let subnets = self.subnets_routed_to(nat_id);
+        let mut weight: BTreeMap<&str, f64> = subnets
+            .iter()
+            .map(|s| (s.subnet_id.as_str(), 0.0))
+            .collect();
+        for f in &self.region.lambda_functions {
+            let ids = f.subnet_ids();
+            for s in ids {
+                if let Some(w) = weight.get_mut(s.as_str()) {
+                    *w += 1.0 / ids.len() as f64;
+                }
+            }
+        }
+        for e in &self.region.network_interfaces {
+            if e.interface_type.eq_ignore_ascii_case("lambda") {
+                continue;
+            }
+            if let Some(w) = weight.get_mut(e.subnet_id.as_str()) {
+                *w += 1.0;
+            }
+        }
+        let total: f64 = weight.values().sum();
+        subnets
+            .into_iter()
+            .map(|s| {
+                let share = if total > 0.0 {
+                    weight[s.subnet_id.as_str()] / total
+                } else {
+                    1.0 / weight.len() as f64
+                };
+                (s, share)
+            })
+            .collect()
+    }
+
+    /// Fraction of a NAT's traffic estimated to come from subnets in another AZ.
+    pub fn cross_az_share(&self, nat_id: &str) -> f64 {
+        let Some(nat) = self.nat(nat_id) else {
+            return 0.0;
+        };
+        self.subnet_shares(nat_id)
+            .iter()
+            .filter(|(s, _)| s.availability_zone != nat.availability_zone)
+            .map(|(_, share)| share)
+            .sum()
+    }
+
+    /// The VPC ids that have at least one NAT gateway, in order.
+    pub fn vpcs_with_nats(&self) -> BTreeSet<&'a str> {
+        self.region
+            .nat_gateways
+            .iter()
+            .map(|n| n.vpc_id.as_str())
+            .collect()
+    }
+
+    /// Gateway endpoints for a service (`s3`, `dynamodb`) in a VPC.
+    pub fn gateway_endpoint(
+        &self,
+        vpc_id: &str,
+        service: &str,
+    ) -> Option<&'a crate::snapshot::VpcEndpoint> {
+        self.region
+            .vpc_endpoints
+            .iter()
+            .find(|e| e.vpc_id == vpc_id && e.is_gateway() && e.service() == service)
+    }
+
+    /// Route tables in a VPC that send the default route to a NAT gateway.
+    pub fn nat_route_tables(&self, vpc_id: &str) -> Vec<&'a RouteTable> {
+        self.region
+            .route_tables
+            .iter()
+            .filter(|rt| rt.vpc_id == vpc_id && default_nat(rt).is_some())
+            .collect()
+    }
+}
+
+pub fn route_table_of<'a>(region: &'a RegionSnapshot, subnet: &Subnet) -> Option<&'a RouteTable> {
+    region
+        .route_tables
+        .iter()
+        .find(|rt| rt.subnet_ids.contains(&subnet.subnet_id))
+        .or_else(|| {
+            region
+                .route_tables
+                .iter()
+                .find(|rt| rt.main && rt.vpc_id == subnet.vpc_id)
+        })
+}
+
+fn default_nat(rt: &RouteTable) -> Option<&str> {
+    rt.routes
+        .iter()
+        .find(|r| r.is_default_ipv4() && r.target_type == TargetType::NatGateway)
+        .map(|r| r.target_id.as_str())
+}

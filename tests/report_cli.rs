@@ -1,0 +1,364 @@
+//! `natcost report` as a user runs it: real files, read back with a CSV reader, a PNG
+//! decoder and a JSON parser.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+fn natcost(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_natcost"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("natcost runs")
+}
+
+fn sample_json() -> Value {
+    serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap()
+}
+
+fn write_snapshot(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_string(v).unwrap()).unwrap();
+    p
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r.records().map(|x| x.unwrap()).collect();
+    (header, rows)
+}
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap_or_else(|_| panic!("not a decimal: {s:?}"))
+}
+
+#[test]
+fn sample_report_writes_every_file_consistently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(&["report", "--sample", "--out", "rep"], tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("prices: bundled table of 2026-11-01"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("prod-nat-a"), "{stdout}");
+    let dir = tmp.path().join("rep");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["report_version"], 1);
+
+    // costs.csv: exact columns; quantity × unit price = cost on every row; totals match the report.
+    let (header, rows) = read_csv(&dir.join("costs.csv"));
+    assert_eq!(
+        header.join(","),
+        "period_start,period_end,account_id,region,vpc_id,resource_type,resource_id,resource_name,availability_zone,usage_type,quantity,unit,unit_price_usd,cost_usd"
+    );
+    assert!(rows.len() > 20);
+    let mut total = Decimal::ZERO;
+    let mut months = BTreeSet::new();
+    let mut usage_types = BTreeSet::new();
+    for r in &rows {
+        assert_eq!(dec(&r[10]) * dec(&r[12]), dec(&r[13]), "row {r:?}");
+        total += dec(&r[13]);
+        months.insert(r[0].to_string());
+        usage_types.insert(r[9].to_string());
+    }
+    assert_eq!(total, dec(report["total_window_cost"].as_str().unwrap()));
+    assert_eq!(months.len(), 2, "the sample spans September and October");
+    for ut in [
+        "APN2-NatGateway-Hours",
+        "APN2-NatGateway-Bytes",
+        "APN2-PublicIPv4:InUseAddress",
+        "APN2-DataTransfer-Regional-Bytes",
+    ] {
+        assert!(
+            usage_types.contains(ut),
+            "{ut} missing from {usage_types:?}"
+        );
+    }
+    let month_sum: Decimal = report["monthly_totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| dec(m["cost"].as_str().unwrap()))
+        .sum();
+    assert_eq!(month_sum, total);
+    // A NAT gateway alive all 864 hours is billed 864 hours.
+    let hours: Decimal = rows
+        .iter()
+        .filter(|r| &r[7] == "prod-nat-a" && &r[9] == "APN2-NatGateway-Hours")
+        .map(|r| dec(&r[10]))
+        .sum();
+    assert_eq!(hours, Decimal::from(864));
+    // The one created 2026-10-10 09:41:27 and deleted 2026-10-20 17:05:02: 09:00 to 18:00 ten days later.
+    let hours: Decimal = rows
+        .iter()
+        .filter(|r| &r[7] == "data-migration-nat" && &r[9] == "APN2-NatGateway-Hours")
+        .map(|r| dec(&r[10]))
+        .sum();
+    assert_eq!(hours, Decimal::from(10 * 24 + 9));
+
+    // recommendations.csv: exact columns, ranked by saving, each row self-consistent.
+    let (header, rows) = read_csv(&dir.join("recommendations.csv"));
+    assert_eq!(
+        header.join(","),
+        "rank,region,vpc_id,resource_id,alternative,monthly_cost_before_usd,monthly_cost_after_usd,monthly_saving_usd,confidence,risk,action,evidence"
+    );
+    let mut last = Decimal::MAX;
+    let mut alternatives = BTreeSet::new();
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], (i + 1).to_string());
+        let saving = dec(&r[7]);
+        assert_eq!(dec(&r[5]) - dec(&r[6]), saving);
+        assert!(saving > Decimal::ZERO && saving <= last);
+        last = saving;
+        assert!(["measured", "estimated", "needs-data"].contains(&&r[8]));
+        assert!(!r[10].is_empty() && !r[11].is_empty());
+        alternatives.insert(r[4].to_string());
+    }
+    for alt in [
+        "delete-idle-nat",
+        "s3-gateway-endpoint",
+        "dynamodb-gateway-endpoint",
+        "lambda-out-of-vpc",
+        "consolidate-nat",
+        "nat-instance",
+        "ipv6-egress-only",
+        "fix-cross-az-route",
+    ] {
+        assert!(
+            alternatives.contains(alt),
+            "{alt} not recommended: {alternatives:?}"
+        );
+    }
+    let idle: Vec<_> = rows.iter().filter(|r| &r[4] == "delete-idle-nat").collect();
+    assert_eq!(idle.len(), 1);
+    assert_eq!(&idle[0][7], "46.72", "730 h × (0.059 + 0.005)");
+
+    // lambdas.csv: every function, lists joined with ';', the cross-AZ ones flagged.
+    let (header, rows) = read_csv(&dir.join("lambdas.csv"));
+    assert_eq!(
+        header.join(","),
+        "region,function_name,vpc_id,subnet_ids,availability_zones,nat_gateway_ids,cross_az"
+    );
+    assert_eq!(rows.len(), 27);
+    let etl = rows.iter().find(|r| &r[1] == "nightly-etl").unwrap();
+    assert_eq!(&etl[4], "ap-northeast-2c");
+    assert_eq!(&etl[6], "true");
+    let api = rows.iter().find(|r| &r[1] == "orders-api").unwrap();
+    assert_eq!(api[3].split(';').count(), 3);
+    assert_eq!(api[5].split(';').count(), 3);
+    assert_eq!(&api[6], "false");
+    let outside = rows.iter().find(|r| &r[1] == "slack-alerts").unwrap();
+    assert_eq!(&outside[2], "");
+
+    // report.md embeds every chart.
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for (file, _) in natcost::render::chart::CHARTS {
+        assert!(
+            md.contains(&format!("]({file})")),
+            "{file} not in report.md"
+        );
+        assert_png(&dir.join(file));
+    }
+    assert!(md.contains("## Assumptions"));
+}
+
+/// Decodes a PNG and checks it is a real picture: a sensible size and many colours.
+fn assert_png(path: &Path) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert!(
+        info.width >= 800 && info.height >= 400,
+        "{}: {}x{}",
+        path.display(),
+        info.width,
+        info.height
+    );
+    let px = info.color_type.samples();
+    let pixels = &buf[..info.buffer_size()];
+    let colours: BTreeSet<&[u8]> = pixels.chunks(px).collect();
+    assert!(
+        colours.len() > 20,
+        "{} has {} colours: blank?",
+        path.display(),
+        colours.len()
+    );
+    let non_white = pixels
+        .chunks(px)
+        .filter(|p| p.iter().take(3).any(|c| *c < 200))
+        .count();
+    assert!(
+        non_white * 50 > pixels.len() / px,
+        "{}: only {non_white} non-white pixels",
+        path.display()
+    );
+}
+
+#[test]
+fn formats_print_json_and_markdown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(
+        &["report", "--sample", "--no-files", "--format", "json"],
+        tmp.path(),
+    );
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["account_id"], "123456789012");
+    assert_eq!(v["nats"].as_array().unwrap().len(), 7);
+    let out = natcost(
+        &["report", "--sample", "--no-files", "--format", "markdown"],
+        tmp.path(),
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("# NAT gateway cost report"));
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "--no-files wrote files"
+    );
+}
+
+#[test]
+fn default_output_folder_is_named_for_the_snapshot_and_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = write_snapshot(tmp.path(), "acme.json", &sample_json());
+    let out = natcost(
+        &["report", "--snapshot", snap.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(tmp
+        .path()
+        .join("reports/acme-2026-11-01/costs.csv")
+        .exists());
+}
+
+fn assert_fails(args: &[&str], cwd: &Path, expect: &str) {
+    let out = natcost(args, cwd);
+    assert_eq!(out.status.code(), Some(1), "{args:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("natcost: error: "), "{err}");
+    assert!(err.contains(expect), "{err:?} does not say {expect:?}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_snapshots_fail_with_one_line_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let good = serde_json::to_string(&sample_json()).unwrap();
+
+    std::fs::write(d.join("truncated.json"), &good[..good.len() / 2]).unwrap();
+    std::fs::write(d.join("corrupt.json"), "this is not json").unwrap();
+    let mut future = sample_json();
+    future["schema_version"] = 99.into();
+    write_snapshot(d, "future.json", &future);
+    let mut nowhere = sample_json();
+    nowhere["regions"][0]["region"] = "xx-nowhere-1".into();
+    write_snapshot(d, "nowhere.json", &nowhere);
+    let mut short = sample_json();
+    short["regions"][0]["metrics"][0]["values"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    write_snapshot(d, "short.json", &short);
+    let mut unpriced = sample_json();
+    unpriced["regions"][0]["region"] = "ap-south-2".into();
+    write_snapshot(d, "unpriced.json", &unpriced);
+
+    let cases = [
+        ("missing.json", "cannot read snapshot missing.json"),
+        ("truncated.json", "not valid JSON (corrupt or truncated?)"),
+        ("corrupt.json", "not valid JSON"),
+        (
+            "future.json",
+            "schema_version 99 is newer than this natcost understands",
+        ),
+        ("nowhere.json", "unknown AWS region \"xx-nowhere-1\""),
+        ("short.json", "863 hourly values for a 864-hour window"),
+        (
+            "unpriced.json",
+            "no price for APS5-NatGateway-Hours in ap-south-2",
+        ),
+    ];
+    for (file, expect) in cases {
+        assert_fails(&["report", "--snapshot", file, "--out", "out"], d, expect);
+        assert!(!d.join("out").exists(), "{file}: wrote output");
+        assert!(!d.join("reports").exists(), "{file}: wrote output");
+    }
+    assert_fails(&["report"], d, "--snapshot FILE, or --sample");
+}
+
+#[test]
+fn a_failed_run_keeps_the_previous_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    assert!(natcost(&["report", "--sample", "--out", "out"], d)
+        .status
+        .success());
+    let before = std::fs::read(d.join("out/costs.csv")).unwrap();
+    let mut bad = sample_json();
+    bad["regions"][0]["region"] = "ap-south-2".into();
+    write_snapshot(d, "bad.json", &bad);
+    assert_fails(
+        &["report", "--snapshot", "bad.json", "--out", "out"],
+        d,
+        "no price",
+    );
+    assert_eq!(std::fs::read(d.join("out/costs.csv")).unwrap(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn spreadsheet_formulas_in_names_are_neutralised() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut v = sample_json();
+    let evil = "=HYPERLINK(\"http://x\",\"click\")";
+    v["regions"][0]["nat_gateways"][0]["tags"]["Name"] = evil.into();
+    v["regions"][0]["lambda_functions"][0]["function_name"] = "@SUM(A1:A9)".into();
+    let snap = write_snapshot(tmp.path(), "evil.json", &v);
+    let out = natcost(
+        &["report", "--snapshot", snap.to_str().unwrap(), "--out", "o"],
+        tmp.path(),
+    );
+    assert!(out.status.success());
+    let (_, rows) = read_csv(&tmp.path().join("o/costs.csv"));
+    let names: BTreeSet<&str> = rows.iter().map(|r| r.get(7).unwrap()).collect();
+    assert!(names.contains(format!("'{evil}").as_str()), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with('=')));
+    let (_, rows) = read_csv(&tmp.path().join("o/lambdas.csv"));
+    assert!(rows.iter().any(|r| &r[1] == "'@SUM(A1:A9)"));
+}
+
+#[test]
+fn snapshot_round_trips() {
+    let snap = natcost::snapshot::Snapshot::from_json(natcost::SAMPLE_SNAPSHOT).unwrap();
+    let again = natcost::snapshot::Snapshot::from_json(&snap.to_json()).unwrap();
+    assert_eq!(snap, again);
+    assert_eq!(snap.regions[0].lambda_functions.len(), 27);
+    assert_eq!(snap.regions[0].nat_gateways.len(), 7);
+}
