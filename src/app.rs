@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{Cli, Command, Format, ReportArgs};
+use crate::cli::{Cli, CollectArgs, CollectCommand, Command, Format, ReportArgs};
+use crate::collect::{self, window};
 use crate::output;
 use crate::price::PriceBook;
 use crate::render::{self, chart};
@@ -32,20 +33,107 @@ pub fn init_logging(verbose: u8) {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Report(args) => report(args),
+        Command::Report(args) => report(args, cli.verbose),
+        Command::Collect(args) => collect_to_file(args, cli.verbose),
+        Command::IamPolicy => {
+            let policy = serde_json::to_string_pretty(&collect::calls::iam_policy())?;
+            writeln!(std::io::stdout(), "{policy}")?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
-fn report(args: ReportArgs) -> Result<ExitCode> {
+fn collect_options(args: &CollectArgs) -> Result<collect::Options> {
+    let span = match (args.days, &args.month, args.months) {
+        (_, Some(m), _) => window::Span::Month(window::parse_month(m)?),
+        (_, _, Some(n)) => window::Span::Months(n),
+        (d, _, _) => window::Span::Days(d.unwrap_or(30)),
+    };
+    Ok(collect::Options {
+        regions: args.regions.clone(),
+        all_regions: args.all_regions,
+        window: window::window(span, chrono::Utc::now())?,
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        progress: !args.quiet,
+    })
+}
+
+fn collect_live(args: &CollectArgs, verbose: u8) -> Result<Snapshot> {
+    let opts = collect_options(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let snapshot = runtime.block_on(collect::collect(&opts))?;
+    if verbose > 0 {
+        let calls: Vec<String> = snapshot
+            .api_calls
+            .iter()
+            .map(|(k, v)| format!("{k} ×{v}"))
+            .collect();
+        eprintln!("AWS calls: {}", calls.join(", "));
+    }
+    for r in &snapshot.regions {
+        for n in &r.not_collected {
+            eprintln!(
+                "natcost: warning: {}: not collected: {}: {}",
+                r.region, n.what, n.reason
+            );
+        }
+    }
+    Ok(snapshot)
+}
+
+fn is_partial(snapshot: &Snapshot) -> bool {
+    !snapshot.not_collected.is_empty()
+        || snapshot.regions.iter().any(|r| !r.not_collected.is_empty())
+}
+
+fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
+    if !args.collect.is_live() {
+        bail!("say which regions to collect: --region REGION (repeatable) or --all-regions");
+    }
+    let snapshot = collect_live(&args.collect, verbose)?;
+    output::write_file(&args.output, snapshot.to_json().as_bytes())?;
+    eprintln!(
+        "natcost: wrote {} ({} region(s), {} NAT gateway(s), {} Lambda function(s))",
+        args.output.display(),
+        snapshot.regions.len(),
+        snapshot
+            .regions
+            .iter()
+            .map(|r| r.nat_gateways.len())
+            .sum::<usize>(),
+        snapshot
+            .regions
+            .iter()
+            .map(|r| r.lambda_functions.len())
+            .sum::<usize>()
+    );
+    Ok(if is_partial(&snapshot) {
+        ExitCode::from(EXIT_PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
+    let live = args.collect.is_live();
     let (snapshot, name) = match (&args.snapshot, args.sample) {
         (Some(path), _) => (Snapshot::load(path)?, snapshot_name(path)),
         (None, true) => (
             Snapshot::from_json(crate::SAMPLE_SNAPSHOT).context("bundled sample")?,
             "sample".to_string(),
         ),
-        (None, false) => {
-            bail!("say what to report on: --snapshot FILE, or --sample for the bundled sample")
+        (None, false) if live => {
+            let snapshot = collect_live(&args.collect, verbose)?;
+            let name = snapshot.account_id.clone();
+            (snapshot, name)
         }
+        (None, false) => bail!(
+            "say what to report on: --region REGION (live, repeatable), --snapshot FILE, or --sample for the bundled sample"
+        ),
     };
     let book = PriceBook::bundled();
     let report = Report::build(&snapshot, &book, &name)?;
@@ -53,7 +141,7 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
         PathBuf::from("reports").join(format!("{name}-{}", snapshot.window.end.format("%Y-%m-%d")))
     });
     if !args.no_files {
-        write_report(&report, &out_dir)?;
+        write_report(&report, live.then_some(&snapshot), &out_dir)?;
     }
     let text = match args.format {
         Format::Table => render::table::render(&report),
@@ -79,9 +167,13 @@ fn snapshot_name(path: &Path) -> String {
         .unwrap_or_else(|| "snapshot".into())
 }
 
-/// Every report file, written together or not at all.
-pub fn write_report(report: &Report, dir: &Path) -> Result<()> {
+/// Every report file, written together or not at all; with the snapshot it was made from
+/// when that was collected live, so the report can be reproduced.
+pub fn write_report(report: &Report, snapshot: Option<&Snapshot>, dir: &Path) -> Result<()> {
     output::write_dir(dir, |tmp| {
+        if let Some(s) = snapshot {
+            std::fs::write(tmp.join("snapshot.json"), s.to_json())?;
+        }
         let mut costs = Vec::new();
         render::csv::costs(report, &mut costs)?;
         std::fs::write(tmp.join("costs.csv"), costs)?;

@@ -1,4 +1,4 @@
-//! The command line: clap definitions, turned into plain settings for the rest of the code.
+//! The command line: clap definitions. `app` turns them into plain settings.
 
 use std::path::PathBuf;
 
@@ -10,17 +10,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "What your AWS NAT gateways really cost, who causes it, and what to do instead.",
     long_about = "What your AWS NAT gateways really cost, who causes it, and what to do instead.\n\n\
-natcost reads a snapshot of NAT gateways, their CloudWatch metrics, the VPC topology and the \
-Lambda functions behind them, prices every hour and GB with AWS prices, compares the \
+natcost reads NAT gateways, their CloudWatch metrics, the VPC topology and the Lambda \
+functions behind them (read-only), prices every hour and GB with AWS prices, compares the \
 alternatives (VPC endpoints, Lambda out of the VPC, one NAT per VPC, NAT instances, IPv6, \
 deleting idle NATs) on the same history, and writes a terminal summary, CSV files for \
 finance, PNG charts and a Markdown report.\n\n\
-Try it on the bundled sample:  natcost report --sample",
+Try it on the bundled sample:  natcost report --sample\n\
+Then on your account:          natcost report --region ap-northeast-2",
     after_help = "Exit codes: 0 success; 1 error (nothing written); 2 bad command line; \
 3 partial result (some data could not be collected: the report says what)."
 )]
 pub struct Cli {
-    /// More logging on stderr (-v info, -vv debug).
+    /// More logging on stderr (-v info, -vv debug); -v also lists the AWS calls made.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(subcommand)]
@@ -29,25 +30,86 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Price a snapshot, compare the alternatives, print a summary and write the report files.
-    #[command(
-        after_help = "Examples:\n  natcost report --sample\n  natcost report --snapshot snap.json --out reports/october --format markdown\n\n\
-Files written to the output folder: costs.csv, recommendations.csv, lambdas.csv, report.md, \
-report.json, monthly_cost.png, daily_gb.png, alternatives.png, topology.png. The folder is \
-replaced only when every file is written."
-    )]
+    /// Collect from AWS (or read a snapshot), price it, compare the alternatives, print a
+    /// summary and write the report files.
+    #[command(after_help = "Examples:
+  natcost report --sample
+  natcost report --region ap-northeast-2
+  natcost report --region ap-northeast-2 --region us-east-1 --months 3 --profile prod
+  natcost report --snapshot snap.json --out reports/october --format markdown
+
+Files written to the output folder: costs.csv, recommendations.csv, lambdas.csv, report.md,
+report.json, monthly_cost.png, daily_gb.png, alternatives.png, topology.png, and snapshot.json
+when collected live. The folder is replaced only when every file is written.")]
     Report(ReportArgs),
+    /// Collect a snapshot from AWS (read-only) and write it to a file.
+    #[command(after_help = "Examples:
+  natcost collect --region ap-northeast-2 -o seoul.json
+  natcost collect --all-regions --month 2026-10 -o october.json
+
+Credentials come from the standard AWS chain (environment, profiles, SSO, instance role);
+`natcost iam-policy` prints the permissions needed.")]
+    Collect(CollectCommand),
+    /// Print the least-privilege IAM policy natcost needs (read-only calls only).
+    IamPolicy,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectCommand {
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    /// Where to write the snapshot.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// Where to collect from, and which window.
+#[derive(Debug, Args, Default)]
+pub struct CollectArgs {
+    /// AWS region to collect (repeatable).
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Every region enabled for the account.
+    #[arg(long, conflicts_with = "regions")]
+    pub all_regions: bool,
+    /// The last N whole days, ending at the last full UTC hour [default: 30].
+    #[arg(long, value_name = "N", group = "span")]
+    pub days: Option<u32>,
+    /// One calendar month, YYYY-MM (UTC).
+    #[arg(long, value_name = "YYYY-MM", group = "span")]
+    pub month: Option<String>,
+    /// The last N whole calendar months (UTC): one row group per month in costs.csv.
+    #[arg(long, value_name = "N", group = "span")]
+    pub months: Option<u32>,
+    /// Named profile from ~/.aws/config (default: AWS_PROFILE, then the default profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (e.g. an emulator). AWS_ENDPOINT_URL and
+    /// AWS_ENDPOINT_URL_<SERVICE> work too.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// No progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl CollectArgs {
+    pub fn is_live(&self) -> bool {
+        !self.regions.is_empty() || self.all_regions
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Snapshot file to report on (written by `natcost collect`).
-    #[arg(long, value_name = "FILE", conflicts_with = "sample")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sample", "regions", "all_regions"])]
     pub snapshot: Option<PathBuf>,
     /// Report on the bundled sample snapshot (a Seoul account).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["regions", "all_regions"])]
     pub sample: bool,
-    /// Output folder [default: reports/<snapshot name>-<window end date>].
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    /// Output folder [default: reports/<snapshot name or account>-<window end date>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// What to print on stdout.
@@ -76,5 +138,17 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn window_flags_exclude_each_other() {
+        let err = Cli::try_parse_from([
+            "natcost", "collect", "--region", "x", "--days", "3", "--months", "2", "-o", "f",
+        ])
+        .unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let err = Cli::try_parse_from(["natcost", "report", "--sample", "--region", "us-east-1"])
+            .unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
 }

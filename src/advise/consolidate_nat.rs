@@ -7,6 +7,8 @@ use rust_decimal::Decimal;
 use super::{num, sum, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
 use crate::price::model::{gb, per_month, Component, NatCost};
 use crate::price::Item;
+use crate::snapshot::RegionSnapshot;
+use crate::topology::Topology;
 
 pub struct ConsolidateNat;
 
@@ -18,90 +20,114 @@ impl Alternative for ConsolidateNat {
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
         let mut out = Vec::new();
         for (region, topo) in ctx.regions() {
-            let r = region.region.as_str();
             for vpc in topo.vpcs_with_nats() {
-                let nats = ctx.active_nats(r, vpc);
-                if nats.len() < 2 {
-                    continue;
-                }
-                let keep = *nats
-                    .iter()
-                    .max_by_key(|n| (n.monthly_gb(), std::cmp::Reverse(n.nat_gateway_id.clone())))
-                    .unwrap();
-                let removed: Vec<&NatCost> = nats
-                    .iter()
-                    .copied()
-                    .filter(|n| n.nat_gateway_id != keep.nat_gateway_id)
-                    .collect();
-                let inter_az = ctx.price(r, Item::InterAzBytes)?;
-                // GB that would newly cross to the kept NAT's AZ (requests and replies).
-                let mut crossing = Decimal::ZERO;
-                for n in &removed {
-                    let share: f64 = topo
-                        .subnet_shares(&n.nat_gateway_id)
-                        .iter()
-                        .filter(|(s, _)| s.availability_zone != keep.availability_zone)
-                        .map(|(_, w)| w)
-                        .sum();
-                    crossing += per_month(gb(n.crossing_bytes * share), n.billed_hours);
-                }
-                let before = sum(nats.iter().copied(), NatCost::monthly);
-                let removed_fixed = sum(removed.iter().copied(), |n| {
-                    n.monthly_of(Component::NatHours) + n.monthly_of(Component::PublicIpv4)
-                });
-                let added = crossing * Decimal::TWO * inter_az;
-                let after = before - removed_fixed + added;
-                let ids: Vec<&str> = removed.iter().map(|n| n.nat_gateway_id.as_str()).collect();
-                let evidence = vec![
-                    format!(
-                        "{} NAT gateways in {vpc}; keep {} ({}, most traffic)",
-                        nats.len(),
-                        keep.nat_gateway_id,
-                        keep.availability_zone
-                    ),
-                    format!("removing {} saves {}/month of hours and public IPv4", ids.join(", "), usd(removed_fixed)),
-                    format!(
-                        "their clients' {} GB/month would cross AZs: × 2 directions × {inter_az} = {}/month",
-                        num(crossing),
-                        usd(added)
-                    ),
-                    "data processing per GB is the same on one NAT".into(),
-                ];
-                let mut action: Vec<String> = Vec::new();
-                for n in &removed {
-                    for rt in region.route_tables.iter().filter(|rt| {
-                        rt.routes
-                            .iter()
-                            .any(|x| x.is_default_ipv4() && x.target_id == n.nat_gateway_id)
-                    }) {
-                        action.push(format!(
-                            "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {}",
-                            rt.route_table_id, keep.nat_gateway_id
-                        ));
+                // Public and private NAT gateways do different jobs: only like ones merge.
+                for kind in ["public", "private"] {
+                    let nats: Vec<&NatCost> = ctx
+                        .active_nats(&region.region, vpc)
+                        .into_iter()
+                        .filter(|n| n.connectivity_type == kind)
+                        .collect();
+                    if nats.len() >= 2 {
+                        out.push(self.scenario(ctx, region, &topo, vpc, &nats)?);
                     }
-                    action.push(format!(
-                        "aws ec2 delete-nat-gateway --region {r} --nat-gateway-id {}",
-                        n.nat_gateway_id
-                    ));
                 }
-                out.push(Scenario {
-                    alternative: self.id(),
-                    region: r.to_string(),
-                    vpc_id: vpc.to_string(),
-                    resource_id: ids.join(";"),
-                    monthly_before: before,
-                    monthly_after: after,
-                    confidence: Confidence::Estimated,
-                    risk_level: RiskLevel::High,
-                    risk: format!(
-                        "an outage of {} stops internet egress for every AZ",
-                        keep.availability_zone
-                    ),
-                    action: action.join(" && "),
-                    evidence,
-                });
             }
         }
         Ok(out)
+    }
+}
+
+impl ConsolidateNat {
+    fn scenario(
+        &self,
+        ctx: &Context,
+        region: &RegionSnapshot,
+        topo: &Topology,
+        vpc: &str,
+        nats: &[&NatCost],
+    ) -> Result<Scenario> {
+        let r = region.region.as_str();
+        let keep = *nats
+            .iter()
+            .max_by_key(|n| (n.monthly_gb(), std::cmp::Reverse(n.nat_gateway_id.clone())))
+            .expect("at least two NAT gateways");
+        let removed: Vec<&NatCost> = nats
+            .iter()
+            .copied()
+            .filter(|n| n.nat_gateway_id != keep.nat_gateway_id)
+            .collect();
+        let inter_az = ctx.price(r, Item::InterAzBytes)?;
+        // GB that would newly cross to the kept NAT's AZ (requests and replies).
+        let mut crossing = Decimal::ZERO;
+        for n in &removed {
+            let share: f64 = topo
+                .subnet_shares(&n.nat_gateway_id)
+                .iter()
+                .filter(|(s, _)| s.availability_zone != keep.availability_zone)
+                .map(|(_, w)| w)
+                .sum();
+            crossing += per_month(gb(n.crossing_bytes * share), n.billed_hours);
+        }
+        let before = sum(nats.iter().copied(), NatCost::monthly);
+        let removed_fixed = sum(removed.iter().copied(), |n| {
+            n.monthly_of(Component::NatHours) + n.monthly_of(Component::PublicIpv4)
+        });
+        let added = crossing * Decimal::TWO * inter_az;
+        let ids: Vec<&str> = removed.iter().map(|n| n.nat_gateway_id.as_str()).collect();
+        let evidence = vec![
+            format!(
+                "{} {} NAT gateways in {vpc}; keep {} ({}, most traffic)",
+                nats.len(),
+                keep.connectivity_type,
+                keep.nat_gateway_id,
+                keep.availability_zone
+            ),
+            format!(
+                "removing {} saves {}/month of hours and public IPv4",
+                ids.join(", "),
+                usd(removed_fixed)
+            ),
+            format!(
+                "their clients' {} GB/month would cross AZs: × 2 directions × {inter_az} = {}/month",
+                num(crossing),
+                usd(added)
+            ),
+            "data processing per GB is the same on one NAT".into(),
+        ];
+        let mut action: Vec<String> = Vec::new();
+        for n in &removed {
+            let tables = region.route_tables.iter().filter(|rt| {
+                rt.routes
+                    .iter()
+                    .any(|x| x.is_default_ipv4() && x.target_id == n.nat_gateway_id)
+            });
+            for rt in tables {
+                action.push(format!(
+                    "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {}",
+                    rt.route_table_id, keep.nat_gateway_id
+                ));
+            }
+            action.push(format!(
+                "aws ec2 delete-nat-gateway --region {r} --nat-gateway-id {}",
+                n.nat_gateway_id
+            ));
+        }
+        Ok(Scenario {
+            alternative: self.id(),
+            region: r.to_string(),
+            vpc_id: vpc.to_string(),
+            resource_id: ids.join(";"),
+            monthly_before: before,
+            monthly_after: before - removed_fixed + added,
+            confidence: Confidence::Estimated,
+            risk_level: RiskLevel::High,
+            risk: format!(
+                "an outage of {} stops internet egress for every AZ",
+                keep.availability_zone
+            ),
+            action: action.join(" && "),
+            evidence,
+        })
     }
 }

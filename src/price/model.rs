@@ -220,12 +220,14 @@ fn price_nat(
     let out_src = bytes_in("BytesOutToSource");
     let out_dst = bytes_in("BytesOutToDestination");
     let processed: Option<Vec<f64>> = match (from_src, from_dst) {
-        (Some(a), Some(b)) => Some(
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| x.unwrap_or(0.0) + y.unwrap_or(0.0))
-                .collect(),
-        ),
+        (Some(a), Some(b)) => {
+            if a.iter().chain(b).all(Option::is_none) {
+                warnings.push(format!(
+                    "{id} ({r}): CloudWatch has no byte datapoints in the window (none are published without traffic): counted as 0 GB"
+                ));
+            }
+            Some(add_series(a, b))
+        }
         _ => {
             warnings.push(format!(
                 "{id} ({r}): no BytesInFromSource/BytesInFromDestination metrics: its data processing cost is unknown, not zero"
@@ -235,12 +237,7 @@ fn price_nat(
     };
     // Bytes that travel between the client subnets and the NAT: these cross AZs for cross-AZ subnets.
     let crossing: Option<Vec<f64>> = match (from_src, out_src) {
-        (Some(a), Some(b)) => Some(
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| x.unwrap_or(0.0) + y.unwrap_or(0.0))
-                .collect(),
-        ),
+        (Some(a), Some(b)) => Some(add_series(a, b)),
         _ => None,
     };
     let cross_share = topo.cross_az_share(id);
@@ -403,6 +400,14 @@ fn price_nat(
             .map(|p| daily(window, p))
             .unwrap_or_default(),
     }))
+}
+
+/// Hour-by-hour sum of two series; a missing datapoint adds nothing.
+fn add_series(a: &[Option<f64>], b: &[Option<f64>]) -> Vec<f64> {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.unwrap_or(0.0) + y.unwrap_or(0.0))
+        .collect()
 }
 
 /// Bytes (a CloudWatch sum) to GB of 2^30 bytes.

@@ -1,0 +1,403 @@
+//! EC2 Describe calls: VPC topology, NAT gateways, addresses, endpoints, ENIs, flow logs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+use aws_sdk_ec2::types as ec2;
+use aws_sdk_ec2::Client;
+use chrono::{DateTime, Utc};
+
+use super::calls::{all_pages, classify, Calls, Failure};
+use super::{smithy_time, Tolerate};
+use crate::snapshot::*;
+
+fn tags(t: &[ec2::Tag]) -> BTreeMap<String, String> {
+    t.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn s(o: Option<&str>) -> String {
+    o.unwrap_or_default().to_string()
+}
+
+/// Regions enabled for the account (`--all-regions`).
+pub async fn regions(client: &Client, calls: &Calls) -> Result<Vec<String>> {
+    calls.add("ec2:DescribeRegions");
+    let out = client.describe_regions().send().await.map_err(|e| {
+        match classify("ec2:DescribeRegions", e) {
+            Failure::Denied(why) => {
+                anyhow::anyhow!("cannot list regions (ec2:DescribeRegions): {why}")
+            }
+            Failure::Fatal(e) => e,
+        }
+    })?;
+    let mut r: Vec<String> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    r.sort();
+    Ok(r)
+}
+
+/// Fills the EC2 part of a region snapshot. Denied calls are recorded in `r.not_collected`.
+pub async fn collect(
+    client: &Client,
+    calls: &Calls,
+    r: &mut RegionSnapshot,
+    window_start: DateTime<Utc>,
+) -> Result<()> {
+    let nc = &mut r.not_collected;
+    let (vpcs, subnets, tables, nats, endpoints, igws, eigws, enis, flow_logs, tgw) = tokio::join!(
+        all_pages(
+            calls,
+            "ec2:DescribeVpcs",
+            client.describe_vpcs().into_paginator().send()
+        ),
+        all_pages(
+            calls,
+            "ec2:DescribeSubnets",
+            client.describe_subnets().into_paginator().send()
+        ),
+        all_pages(
+            calls,
+            "ec2:DescribeRouteTables",
+            client.describe_route_tables().into_paginator().send()
+        ),
+        all_pages(
+            calls,
+            "ec2:DescribeNatGateways",
+            client.describe_nat_gateways().into_paginator().send()
+        ),
+        all_pages(
+            calls,
+            "ec2:DescribeVpcEndpoints",
+            client.describe_vpc_endpoints().into_paginator().send()
+        ),
+        all_pages(
+            calls,
+            "ec2:DescribeInternetGateways",
+            client.describe_internet_gateways().into_paginator().send()
+        ),
+        all_pages(
+            calls,
+            "ec2:DescribeEgressOnlyInternetGateways",
+            client
+                .describe_egress_only_internet_gateways()
+                .into_paginator()
+                .send()
+        ),
+        all_pages(
+            calls,
+            "ec2:DescribeNetworkInterfaces",
+            client.describe_network_interfaces().into_paginator().send()
+        ),
+        all_pages(
+            calls,
+            "ec2:DescribeFlowLogs",
+            client.describe_flow_logs().into_paginator().send()
+        ),
+        all_pages(
+            calls,
+            "ec2:DescribeTransitGatewayAttachments",
+            client
+                .describe_transit_gateway_attachments()
+                .into_paginator()
+                .send()
+        ),
+    );
+    calls.add("ec2:DescribeAddresses");
+    let addresses = client
+        .describe_addresses()
+        .send()
+        .await
+        .map(|o| vec![o])
+        .map_err(|e| classify("ec2:DescribeAddresses", e));
+
+    for page in vpcs.tolerate("ec2:DescribeVpcs", nc)? {
+        for v in page.vpcs() {
+            let mut cidrs: Vec<String> = v
+                .cidr_block_association_set()
+                .iter()
+                .filter_map(|a| a.cidr_block().map(str::to_string))
+                .collect();
+            if cidrs.is_empty() {
+                cidrs.extend(v.cidr_block().map(str::to_string));
+            }
+            r.vpcs.push(Vpc {
+                vpc_id: s(v.vpc_id()),
+                cidr_blocks: cidrs,
+                ipv6_cidr_blocks: v
+                    .ipv6_cidr_block_association_set()
+                    .iter()
+                    .filter_map(|a| a.ipv6_cidr_block().map(str::to_string))
+                    .collect(),
+                is_default: v.is_default().unwrap_or(false),
+                tags: tags(v.tags()),
+            });
+        }
+    }
+    for page in subnets.tolerate("ec2:DescribeSubnets", nc)? {
+        for x in page.subnets() {
+            r.subnets.push(Subnet {
+                subnet_id: s(x.subnet_id()),
+                vpc_id: s(x.vpc_id()),
+                availability_zone: s(x.availability_zone()),
+                availability_zone_id: x.availability_zone_id().map(str::to_string),
+                cidr_block: x.cidr_block().map(str::to_string),
+                ipv6_cidr_blocks: x
+                    .ipv6_cidr_block_association_set()
+                    .iter()
+                    .filter_map(|a| a.ipv6_cidr_block().map(str::to_string))
+                    .collect(),
+                tags: tags(x.tags()),
+            });
+        }
+    }
+    for page in tables.tolerate("ec2:DescribeRouteTables", nc)? {
+        for t in page.route_tables() {
+            r.route_tables.push(RouteTable {
+                route_table_id: s(t.route_table_id()),
+                vpc_id: s(t.vpc_id()),
+                main: t.associations().iter().any(|a| a.main().unwrap_or(false)),
+                subnet_ids: t
+                    .associations()
+                    .iter()
+                    .filter_map(|a| a.subnet_id().map(str::to_string))
+                    .collect(),
+                routes: t.routes().iter().map(route).collect(),
+                tags: tags(t.tags()),
+            });
+        }
+    }
+    let az_of: BTreeMap<String, String> = r
+        .subnets
+        .iter()
+        .map(|x| (x.subnet_id.clone(), x.availability_zone.clone()))
+        .collect();
+    for page in nats.tolerate("ec2:DescribeNatGateways", nc)? {
+        for n in page.nat_gateways() {
+            let delete_time = n.delete_time().and_then(smithy_time);
+            // Long gone before the window: nothing to bill.
+            if delete_time.is_some_and(|d| d <= window_start) {
+                continue;
+            }
+            let subnet_id = s(n.subnet_id());
+            r.nat_gateways.push(NatGateway {
+                nat_gateway_id: s(n.nat_gateway_id()),
+                vpc_id: s(n.vpc_id()),
+                availability_zone: az_of.get(&subnet_id).cloned().unwrap_or_default(),
+                subnet_id,
+                state: n
+                    .state()
+                    .map(|x| x.as_str().to_lowercase())
+                    .unwrap_or_default(),
+                connectivity_type: n
+                    .connectivity_type()
+                    .map(|c| c.as_str().to_lowercase())
+                    .unwrap_or_else(|| "public".into()),
+                create_time: n
+                    .create_time()
+                    .and_then(smithy_time)
+                    .unwrap_or(window_start),
+                delete_time,
+                addresses: n
+                    .nat_gateway_addresses()
+                    .iter()
+                    .map(|a| NatAddress {
+                        allocation_id: a.allocation_id().map(str::to_string),
+                        public_ip: a.public_ip().map(str::to_string),
+                        private_ip: a.private_ip().map(str::to_string),
+                        network_interface_id: a.network_interface_id().map(str::to_string),
+                        is_primary: a.is_primary(),
+                    })
+                    .collect(),
+                tags: tags(n.tags()),
+            });
+        }
+    }
+    for page in addresses.tolerate("ec2:DescribeAddresses", nc)? {
+        for a in page.addresses() {
+            r.elastic_ips.push(ElasticIp {
+                allocation_id: s(a.allocation_id()),
+                public_ip: s(a.public_ip()),
+                association_id: a.association_id().map(str::to_string),
+                network_interface_id: a.network_interface_id().map(str::to_string),
+                private_ip: a.private_ip_address().map(str::to_string),
+                tags: tags(a.tags()),
+            });
+        }
+    }
+    for page in endpoints.tolerate("ec2:DescribeVpcEndpoints", nc)? {
+        for e in page.vpc_endpoints() {
+            r.vpc_endpoints.push(VpcEndpoint {
+                vpc_endpoint_id: s(e.vpc_endpoint_id()),
+                vpc_id: s(e.vpc_id()),
+                vpc_endpoint_type: e
+                    .vpc_endpoint_type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                service_name: s(e.service_name()),
+                state: e
+                    .state()
+                    .map(|x| x.as_str().to_lowercase())
+                    .unwrap_or_default(),
+                route_table_ids: e.route_table_ids().to_vec(),
+                subnet_ids: e.subnet_ids().to_vec(),
+            });
+        }
+    }
+    for page in igws.tolerate("ec2:DescribeInternetGateways", nc)? {
+        for g in page.internet_gateways() {
+            r.internet_gateways.push(Gateway {
+                id: s(g.internet_gateway_id()),
+                vpc_ids: g
+                    .attachments()
+                    .iter()
+                    .filter_map(|a| a.vpc_id().map(str::to_string))
+                    .collect(),
+            });
+        }
+    }
+    for page in eigws.tolerate("ec2:DescribeEgressOnlyInternetGateways", nc)? {
+        for g in page.egress_only_internet_gateways() {
+            r.egress_only_internet_gateways.push(Gateway {
+                id: s(g.egress_only_internet_gateway_id()),
+                vpc_ids: g
+                    .attachments()
+                    .iter()
+                    .filter_map(|a| a.vpc_id().map(str::to_string))
+                    .collect(),
+            });
+        }
+    }
+    for page in flow_logs.tolerate("ec2:DescribeFlowLogs", nc)? {
+        for f in page.flow_logs() {
+            r.flow_logs.push(FlowLog {
+                flow_log_id: s(f.flow_log_id()),
+                resource_id: s(f.resource_id()),
+                traffic_type: f.traffic_type().map(|t| t.as_str().to_string()),
+                log_destination_type: f.log_destination_type().map(|t| t.as_str().to_string()),
+                log_destination: f.log_destination().map(str::to_string),
+                log_group_name: f.log_group_name().map(str::to_string),
+                log_format: f.log_format().map(str::to_string),
+            });
+        }
+    }
+    for page in tgw.tolerate("ec2:DescribeTransitGatewayAttachments", nc)? {
+        for a in page.transit_gateway_attachments() {
+            r.transit_gateway_attachments
+                .push(TransitGatewayAttachment {
+                    transit_gateway_attachment_id: s(a.transit_gateway_attachment_id()),
+                    transit_gateway_id: s(a.transit_gateway_id()),
+                    resource_type: a
+                        .resource_type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                    resource_id: s(a.resource_id()),
+                    state: a
+                        .state()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                });
+        }
+    }
+    // Keep the interfaces that matter: Lambda's, NAT gateways', and any in a subnet routed to a NAT.
+    let topo_subnets: BTreeSet<String> = {
+        let topo = crate::topology::Topology::new(r);
+        r.subnets
+            .iter()
+            .filter(|x| topo.nat_for_subnet(&x.subnet_id).is_some())
+            .map(|x| x.subnet_id.clone())
+            .collect()
+    };
+    let nat_enis: BTreeSet<String> = r
+        .nat_gateways
+        .iter()
+        .flat_map(|n| {
+            n.addresses
+                .iter()
+                .filter_map(|a| a.network_interface_id.clone())
+        })
+        .collect();
+    for page in enis.tolerate("ec2:DescribeNetworkInterfaces", &mut r.not_collected)? {
+        for e in page.network_interfaces() {
+            let id = s(e.network_interface_id());
+            let kind = e
+                .interface_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default();
+            let subnet_id = s(e.subnet_id());
+            if !(kind == "lambda" || nat_enis.contains(&id) || topo_subnets.contains(&subnet_id)) {
+                continue;
+            }
+            r.network_interfaces.push(NetworkInterface {
+                network_interface_id: id,
+                interface_type: if nat_enis.contains(s(e.network_interface_id()).as_str())
+                    && kind == "interface"
+                {
+                    // moto reports NAT gateway ENIs as plain interfaces; AWS says nat_gateway.
+                    "nat_gateway".into()
+                } else {
+                    kind
+                },
+                description: e.description().map(str::to_string),
+                subnet_id,
+                vpc_id: s(e.vpc_id()),
+                availability_zone: e.availability_zone().map(str::to_string),
+                private_ip_address: e.private_ip_address().map(str::to_string),
+                security_group_ids: e
+                    .groups()
+                    .iter()
+                    .filter_map(|g| g.group_id().map(str::to_string))
+                    .collect(),
+                requester_id: e.requester_id().map(str::to_string),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn route(x: &ec2::Route) -> Route {
+    let destination = x
+        .destination_cidr_block()
+        .or(x.destination_ipv6_cidr_block())
+        .or(x.destination_prefix_list_id())
+        .unwrap_or_default()
+        .to_string();
+    let (target_type, target_id) = if let Some(id) = x.nat_gateway_id() {
+        (TargetType::NatGateway, id)
+    } else if let Some(id) = x.transit_gateway_id() {
+        (TargetType::TransitGateway, id)
+    } else if let Some(id) = x.vpc_peering_connection_id() {
+        (TargetType::VpcPeering, id)
+    } else if let Some(id) = x.egress_only_internet_gateway_id() {
+        (TargetType::EgressOnlyInternetGateway, id)
+    } else if let Some(id) = x.gateway_id() {
+        let kind = match id {
+            "local" => TargetType::Local,
+            g if g.starts_with("igw-") => TargetType::InternetGateway,
+            g if g.starts_with("vpce-") => TargetType::VpcEndpoint,
+            _ => TargetType::Other,
+        };
+        (kind, id)
+    } else if let Some(id) = x.instance_id() {
+        (TargetType::Instance, id)
+    } else if let Some(id) = x.network_interface_id() {
+        (TargetType::NetworkInterface, id)
+    } else {
+        (TargetType::Other, "")
+    };
+    Route {
+        destination,
+        target_type,
+        target_id: target_id.to_string(),
+        state: x.state().map(|s| s.as_str().to_string()),
+    }
+}

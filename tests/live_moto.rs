@@ -1,0 +1,562 @@
+//! Live collection over the real AWS wire protocols, against the moto emulator: each test
+//! starts its own moto server on a free loopback port, seeds it with tests/support/seed.py
+//! (boto3), runs the natcost binary, and checks the numbers against hand computations.
+//!
+//! Needs moto: `bash scripts/test.sh` installs it into .venv; NATCOST_MOTO_PYTHON may name
+//! another Python that has `moto[server]`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use chrono::{DurationRound, Utc};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use serde_json::Value;
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("NATCOST_MOTO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest().join(".venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{} not found: run `bash scripts/test.sh` (it installs moto[server] into .venv) or set NATCOST_MOTO_PYTHON",
+        p.display()
+    );
+    p
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed when the test ends, pass or fail.
+struct Guard(Child);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Moto {
+    _server: Guard,
+    port: u16,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let port = free_port();
+        let child = Command::new(python())
+            .arg(manifest().join("tests/support/moto_server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("NATCOST_MOTO_NAT_CREATE_TIME", "2025-01-01T00:00:00")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto starts");
+        let guard = Guard(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto {
+            _server: guard,
+            port,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Seeds the account with hourly datapoints from four days ago until an hour from now,
+    /// a span wider than any `--days 2` window taken while the test runs; returns the ids made.
+    fn seed(&self) -> Value {
+        let start = Utc::now()
+            .duration_trunc(chrono::TimeDelta::hours(1))
+            .unwrap()
+            - chrono::TimeDelta::days(4);
+        let out = Command::new(python())
+            .arg(manifest().join("tests/support/seed.py"))
+            .args([
+                self.url(),
+                start.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                (4 * 24 + 2).to_string(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "seed failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// The fault-injecting proxy in front of moto.
+struct Proxy {
+    _child: Guard,
+    port: u16,
+}
+
+impl Proxy {
+    fn start(upstream: u16, args: &[&str]) -> Proxy {
+        let mut child = Command::new(python())
+            .arg(manifest().join("tests/support/fault_proxy.py"))
+            .arg(upstream.to_string())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .expect("proxy ready")
+            .parse()
+            .unwrap();
+        Proxy {
+            _child: Guard(child),
+            port,
+        }
+    }
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// (requests seen, errors injected)
+    fn stats(&self) -> (u64, u64) {
+        use std::io::{Read, Write};
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "GET /__proxy_stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let v: Value = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        (
+            v["requests"].as_u64().unwrap(),
+            v["injected"].as_u64().unwrap(),
+        )
+    }
+}
+
+/// natcost with test credentials and nothing from the developer's own AWS setup.
+fn natcost(args: &[&str], cwd: &Path) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_natcost"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", cwd.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            cwd.join("no-aws-credentials"),
+        )
+        .output()
+        .unwrap()
+}
+
+/// The window every test collects: the last two days.
+const HOURS: u64 = 48;
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+/// costs.csv summed per (NAT name, usage type): (quantity, cost).
+fn costs_by(path: &Path) -> BTreeMap<(String, String), (Decimal, Decimal)> {
+    let mut out = BTreeMap::new();
+    for r in csv::Reader::from_path(path).unwrap().records() {
+        let r = r.unwrap();
+        assert_eq!(d(&r[10]) * d(&r[12]), d(&r[13]));
+        let e = out
+            .entry((r[7].to_string(), r[9].to_string()))
+            .or_insert((Decimal::ZERO, Decimal::ZERO));
+        e.0 += d(&r[10]);
+        e.1 += d(&r[13]);
+    }
+    out
+}
+
+#[test]
+fn live_report_matches_hand_computed_costs() {
+    let moto = Moto::start();
+    let ids = moto.seed();
+    let h = Decimal::from(HOURS);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(
+        &[
+            "report",
+            "--region",
+            "ap-northeast-2",
+            "--region",
+            "us-east-1",
+            "--days",
+            "2",
+            "--endpoint-url",
+            &moto.url(),
+            "--out",
+            "rep",
+            "--quiet",
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("account 123456789012"), "{stdout}");
+    assert!(stdout.contains("nat-a"), "{stdout}");
+
+    let c = costs_by(&tmp.path().join("rep/costs.csv"));
+    let get = |nat: &str, ut: &str| {
+        *c.get(&(nat.to_string(), ut.to_string()))
+            .unwrap_or_else(|| panic!("{nat} {ut} in {c:?}"))
+    };
+    // nat-a: every hour; 1 GiB/h processed; one public IPv4; a quarter of its client traffic
+    // (fn-ac's half of app-c) crosses from 2c: (0.1 + 0.9) GiB/h × 0.25 × 2 sides.
+    assert_eq!(get("nat-a", "APN2-NatGateway-Hours"), (h, h * dec!(0.059)));
+    assert_eq!(get("nat-a", "APN2-NatGateway-Bytes"), (h, h * dec!(0.059)));
+    assert_eq!(
+        get("nat-a", "APN2-PublicIPv4:InUseAddress"),
+        (h, h * dec!(0.005))
+    );
+    assert_eq!(
+        get("nat-a", "APN2-DataTransfer-Regional-Bytes"),
+        (h * dec!(0.5), h * dec!(0.005))
+    );
+    // nat-p: private, so no public IPv4; 0.5 GiB/h.
+    assert_eq!(
+        get("nat-p", "APN2-NatGateway-Bytes"),
+        (h * dec!(0.5), h * dec!(0.0295))
+    );
+    assert!(!c.contains_key(&("nat-p".into(), "APN2-PublicIPv4:InUseAddress".into())));
+    // nat-c: no datapoints at all (no traffic): 0 GB, said in a warning.
+    assert_eq!(
+        get("nat-c", "APN2-NatGateway-Bytes"),
+        (Decimal::ZERO, Decimal::ZERO)
+    );
+    assert_eq!(get("nat-c", "APN2-NatGateway-Hours").0, h);
+    // us-east-1 has no usage type prefix; 36 NATs, the first moves 2 GiB/h.
+    assert_eq!(
+        get("east-0", "NatGateway-Bytes"),
+        (h * dec!(2), h * dec!(0.09))
+    );
+    for i in 0..36 {
+        assert_eq!(
+            get(&format!("east-{i}"), "NatGateway-Hours"),
+            (h, h * dec!(0.045))
+        );
+    }
+    // Per hour: nat-a 0.059 + 0.059 + 0.005 + 0.005; nat-p 0.059 + 0.0295; nat-c 0.059 + 0.005;
+    // us-east-1 36 × (0.045 + 0.005) + 2 × 0.045.
+    let total: Decimal = c.values().map(|v| v.1).sum();
+    assert_eq!(total, h * dec!(2.1705));
+
+    // The snapshot saved beside the report: topology as collected.
+    let snap: Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("rep/snapshot.json")).unwrap(),
+    )
+    .unwrap();
+    let seoul = &snap["regions"][0];
+    assert_eq!(seoul["region"], "ap-northeast-2");
+    let nats = seoul["nat_gateways"].as_array().unwrap();
+    let by_id = |id: &Value| nats.iter().find(|n| n["nat_gateway_id"] == *id).unwrap();
+    assert_eq!(by_id(&ids["nat_p"])["connectivity_type"], "private");
+    assert_eq!(by_id(&ids["nat_a"])["connectivity_type"], "public");
+    assert_eq!(by_id(&ids["nat_a"])["availability_zone"], "ap-northeast-2a");
+    assert_eq!(
+        by_id(&ids["nat_a"])["addresses"][0]["public_ip"]
+            .as_str()
+            .map(|s| !s.is_empty()),
+        Some(true)
+    );
+    let lambdas = csv::Reader::from_path(tmp.path().join("rep/lambdas.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect::<Vec<_>>();
+    let fn_ac = lambdas.iter().find(|r| &r[1] == "fn-ac").unwrap();
+    assert_eq!(
+        &fn_ac[2],
+        ids["vpc_app"].as_str().unwrap(),
+        "VPC derived from the subnets"
+    );
+    assert_eq!(&fn_ac[5], ids["nat_a"].as_str().unwrap());
+    assert_eq!(&fn_ac[6], "true");
+    assert_eq!(&lambdas.iter().find(|r| &r[1] == "fn-out").unwrap()[2], "");
+    assert_eq!(seoul["vpc_endpoints"].as_array().unwrap().len(), 2);
+
+    // Recommendations on the collected data.
+    let recs: Vec<_> = csv::Reader::from_path(tmp.path().join("rep/recommendations.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    let idle = recs
+        .iter()
+        .find(|r| &r[4] == "delete-idle-nat")
+        .expect("nat-c is idle");
+    assert_eq!(&idle[3], ids["nat_c"].as_str().unwrap());
+    assert_eq!(&idle[7], "46.72");
+    assert!(recs.iter().any(|r| &r[4] == "dynamodb-gateway-endpoint"));
+    // The S3 endpoint serves app-a's route table only: add the other NAT route tables to it.
+    let s3 = recs
+        .iter()
+        .find(|r| &r[4] == "s3-gateway-endpoint" && &r[2] == ids["vpc_app"].as_str().unwrap())
+        .expect("s3 endpoint recommendation");
+    assert!(s3[10].contains("modify-vpc-endpoint"), "{}", &s3[10]);
+
+    // GetMetricData calls: the batching minimum per region (500 queries a call at 48 hours):
+    // 3 × 14 queries in Seoul, 36 × 14 = 504 in us-east-1.
+    let per_call = natcost::collect::queries_per_call(HOURS as usize);
+    assert_eq!(per_call, 500);
+    let minimum = (3 * 14usize).div_ceil(per_call) + (36 * 14usize).div_ceil(per_call);
+    assert_eq!(minimum, 3);
+    assert_eq!(
+        snap["api_calls"]["cloudwatch:GetMetricData"],
+        minimum as u64
+    );
+    assert_eq!(snap["api_calls"]["ec2:DescribeVpcs"], 2, "one per region");
+}
+
+fn snapshot_without_time(path: &Path) -> Value {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("collected_at");
+    v
+}
+
+#[test]
+fn iam_policy_lists_exactly_the_calls_made() {
+    let moto = Moto::start();
+    moto.seed();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(
+        &[
+            "-v",
+            "collect",
+            "--all-regions",
+            "--days",
+            "2",
+            "--endpoint-url",
+            &moto.url(),
+            "-o",
+            "all.json",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("AWS calls: cloudwatch:GetMetricData ×"));
+    let snap = snapshot_without_time(&tmp.path().join("all.json"));
+    assert!(
+        snap["regions"].as_array().unwrap().len() > 10,
+        "moto lists every region"
+    );
+    let made: BTreeSet<String> = snap["api_calls"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+
+    let out = natcost(&["iam-policy"], tmp.path());
+    assert!(out.status.success());
+    let policy: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(policy["Version"], "2012-10-17");
+    let statement = &policy["Statement"][0];
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(statement["Resource"], "*");
+    let allowed: BTreeSet<String> = statement["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        allowed, made,
+        "the policy must allow exactly the calls made"
+    );
+    for action in &allowed {
+        let verb = action.split(':').nth(1).unwrap();
+        assert!(
+            ["Describe", "List", "Get"]
+                .iter()
+                .any(|p| verb.starts_with(p)),
+            "{action} is not read-only"
+        );
+    }
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried_to_the_same_snapshot() {
+    let moto = Moto::start();
+    moto.seed();
+    let proxy = Proxy::start(moto.port, &["--fail-every", "3"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |url: &str, file: &str| {
+        vec![
+            "collect".to_string(),
+            "--region".into(),
+            "ap-northeast-2".into(),
+            "--region".into(),
+            "us-east-1".into(),
+            "--days".into(),
+            "2".into(),
+            "--endpoint-url".into(),
+            url.to_string(),
+            "-o".into(),
+            file.to_string(),
+        ]
+    };
+    let direct = natcost(
+        &args(&moto.url(), "direct.json")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        tmp.path(),
+    );
+    assert!(
+        direct.status.success(),
+        "{}",
+        String::from_utf8_lossy(&direct.stderr)
+    );
+    let faulty = natcost(
+        &args(&proxy.url(), "faulty.json")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        tmp.path(),
+    );
+    assert!(
+        faulty.status.success(),
+        "{}",
+        String::from_utf8_lossy(&faulty.stderr)
+    );
+    let (requests, injected) = proxy.stats();
+    assert!(
+        injected >= 10 && injected * 3 <= requests,
+        "{injected} faults in {requests} requests"
+    );
+    assert_eq!(
+        snapshot_without_time(&tmp.path().join("direct.json")),
+        snapshot_without_time(&tmp.path().join("faulty.json"))
+    );
+}
+
+#[test]
+fn denied_calls_give_a_partial_report_that_names_them() {
+    let moto = Moto::start();
+    moto.seed();
+    let proxy = Proxy::start(
+        moto.port,
+        &[
+            "--deny",
+            "lambda:us-east-1",
+            "--deny",
+            "monitoring:us-east-1",
+        ],
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(
+        &[
+            "report",
+            "--region",
+            "ap-northeast-2",
+            "--region",
+            "us-east-1",
+            "--days",
+            "2",
+            "--endpoint-url",
+            &proxy.url(),
+            "--out",
+            "rep",
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "partial: {stderr}");
+    assert!(
+        stderr.contains("us-east-1: not collected: lambda:ListFunctions: AccessDeniedException"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("us-east-1: not collected: cloudwatch:GetMetricData: AccessDenied"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("not collected: us-east-1: lambda:ListFunctions"),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
+    assert!(md.contains("not collected: us-east-1: cloudwatch:GetMetricData"));
+    // Seoul is whole; us-east-1's NAT bytes are unknown, not zero.
+    let c = costs_by(&tmp.path().join("rep/costs.csv"));
+    assert!(c.contains_key(&("nat-a".into(), "APN2-NatGateway-Bytes".into())));
+    assert!(c.contains_key(&("east-0".into(), "NatGateway-Hours".into())));
+    assert!(!c.contains_key(&("east-0".into(), "NatGateway-Bytes".into())));
+    assert!(md.contains("its data processing cost is unknown, not zero"));
+}
+
+#[test]
+fn missing_credentials_fail_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_natcost"))
+        .args([
+            "report",
+            "--region",
+            "ap-northeast-2",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--quiet",
+        ])
+        .current_dir(tmp.path())
+        .env_clear()
+        .env("HOME", tmp.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("natcost: error: no AWS credentials found"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("reports").exists());
+}

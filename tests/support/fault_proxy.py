@@ -1,0 +1,110 @@
+"""A loopback HTTP proxy in front of moto that answers some requests itself, with the error
+responses AWS really sends (per service protocol), to test natcost's fault handling.
+
+    python fault_proxy.py UPSTREAM_PORT [--fail-every N] [--deny SERVICE:REGION ...]
+
+--fail-every N   every Nth request gets a throttling or server error (alternately)
+--deny S:R       every request to service S (SigV4 name: ec2, lambda, monitoring, sts) in
+                 region R is refused as AWS refuses an unauthorised caller
+Prints "READY <port>" once listening on 127.0.0.1. GET /__proxy_stats answers
+{"requests": N, "injected": K} itself, so a test can check that faults really happened.
+"""
+import json
+import http.client
+import re
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+upstream = int(sys.argv[1])
+fail_every = 0
+deny = set()
+args = sys.argv[2:]
+while args:
+    flag, value, args = args[0], args[1], args[2:]
+    if flag == "--fail-every":
+        fail_every = int(value)
+    elif flag == "--deny":
+        deny.add(value)
+lock = threading.Lock()
+count = 0
+injected = 0
+
+QUERY_ERROR = '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{msg}</Message></Error><RequestId>f00d</RequestId></ErrorResponse>'
+EC2_ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{msg}</Message></Error></Errors><RequestID>f00d</RequestID></Response>'
+
+
+def error(service, kind):
+    """(status, headers, body) of a real AWS error of this kind for this service."""
+    if service == "lambda":
+        status, code, msg = {
+            "throttle": (429, "TooManyRequestsException", "Rate exceeded"),
+            "server": (500, "ServiceException", "An internal error occurred"),
+            "deny": (403, "AccessDeniedException", "User is not authorized to perform: lambda:ListFunctions"),
+        }[kind]
+        body = '{"Type":"User","Message":"%s"}' % msg
+        return status, {"x-amzn-ErrorType": code, "Content-Type": "application/json"}, body
+    if service == "ec2":
+        status, code, msg = {
+            "throttle": (503, "RequestLimitExceeded", "Request limit exceeded."),
+            "server": (500, "InternalError", "An internal error has occurred"),
+            "deny": (403, "UnauthorizedOperation", "You are not authorized to perform this operation."),
+        }[kind]
+        return status, {"Content-Type": "text/xml"}, EC2_ERROR.format(code=code, msg=msg)
+    status, code, msg = {
+        "throttle": (400, "Throttling", "Rate exceeded"),
+        "server": (500, "InternalFailure", "An internal error occurred"),
+        "deny": (403, "AccessDenied", "User is not authorized to perform this action"),
+    }[kind]
+    return status, {"Content-Type": "text/xml"}, QUERY_ERROR.format(code=code, msg=msg)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, headers, body):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def forward(self):
+        global count, injected
+        if self.path == "/__proxy_stats":
+            return self.reply(200, {"Content-Type": "application/json"}, json.dumps({"requests": count, "injected": injected}))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        scope = re.search(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/", self.headers.get("Authorization", ""))
+        region, service = scope.groups() if scope else ("", "")
+        with lock:
+            count += 1
+            n = count
+        if f"{service}:{region}" in deny:
+            with lock:
+                injected += 1
+            return self.reply(*error(service, "deny"))
+        if fail_every and n % fail_every == 0:
+            with lock:
+                injected += 1
+            return self.reply(*error(service, "throttle" if (n // fail_every) % 2 else "server"))
+        conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        skip = ("connection", "content-length", "transfer-encoding", "server", "date")
+        self.reply(resp.status, {k: v for k, v in resp.getheaders() if k.lower() not in skip}, data)
+        conn.close()
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(f"READY {server.server_address[1]}", flush=True)
+server.serve_forever()
