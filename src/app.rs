@@ -6,9 +6,13 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{Cli, CollectArgs, CollectCommand, Command, Format, ReportArgs};
+use crate::cli::{
+    Cli, CollectArgs, CollectCommand, Command, Format, PriceArgs, PriceFormat, PricesCommand,
+    ReportArgs,
+};
 use crate::collect::{self, window};
 use crate::output;
+use crate::price::source::{self, Mode};
 use crate::price::PriceBook;
 use crate::render::{self, chart};
 use crate::report::Report;
@@ -35,6 +39,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Report(args) => report(args, cli.verbose),
         Command::Collect(args) => collect_to_file(args, cli.verbose),
+        Command::Prices(args) => prices(args),
         Command::IamPolicy => {
             let policy = serde_json::to_string_pretty(&collect::calls::iam_policy())?;
             writeln!(std::io::stdout(), "{policy}")?;
@@ -135,13 +140,28 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
             "say what to report on: --region REGION (live, repeatable), --snapshot FILE, or --sample for the bundled sample"
         ),
     };
-    let book = PriceBook::bundled();
-    let report = Report::build(&snapshot, &book, &name)?;
+    let regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
+    let default_mode = if args.sample {
+        Mode::Bundled
+    } else {
+        Mode::Live
+    };
+    let prices = load_prices(
+        &args.price,
+        default_mode,
+        regions,
+        args.collect.profile.clone(),
+    )?;
+    let mut report = Report::build(&snapshot, &prices.book, &name)?;
+    if let Some(w) = &prices.warning {
+        eprintln!("natcost: warning: {w}");
+        report.warnings.insert(0, format!("prices: {w}"));
+    }
     let out_dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("reports").join(format!("{name}-{}", snapshot.window.end.format("%Y-%m-%d")))
     });
     if !args.no_files {
-        write_report(&report, live.then_some(&snapshot), &out_dir)?;
+        write_report(&report, &prices.book, live.then_some(&snapshot), &out_dir)?;
     }
     let text = match args.format {
         Format::Table => render::table::render(&report),
@@ -169,8 +189,20 @@ fn snapshot_name(path: &Path) -> String {
 
 /// Every report file, written together or not at all; with the snapshot it was made from
 /// when that was collected live, so the report can be reproduced.
-pub fn write_report(report: &Report, snapshot: Option<&Snapshot>, dir: &Path) -> Result<()> {
+pub fn write_report(
+    report: &Report,
+    book: &PriceBook,
+    snapshot: Option<&Snapshot>,
+    dir: &Path,
+) -> Result<()> {
     output::write_dir(dir, |tmp| {
+        let used = book
+            .for_regions(&report.regions)
+            .to_file(&book.label(), &chrono::Utc::now().date_naive().to_string());
+        std::fs::write(
+            tmp.join("prices.json"),
+            serde_json::to_string_pretty(&used)? + "\n",
+        )?;
         if let Some(s) = snapshot {
             std::fs::write(tmp.join("snapshot.json"), s.to_json())?;
         }
@@ -192,4 +224,101 @@ pub fn write_report(report: &Report, snapshot: Option<&Snapshot>, dir: &Path) ->
         Ok(())
     })
     .with_context(|| format!("writing the report to {}", dir.display()))
+}
+
+fn load_prices(
+    args: &PriceArgs,
+    default: Mode,
+    regions: Vec<String>,
+    profile: Option<String>,
+) -> Result<source::Loaded> {
+    let mode = match &args.prices {
+        Some(m) => m.parse().expect("infallible"),
+        None => default,
+    };
+    source::load(&source::Options {
+        mode,
+        regions,
+        cache_dir: source::default_cache_dir(),
+        max_age_days: args.price_cache_days,
+        profile,
+        pricing_region: args.pricing_region.clone(),
+    })
+}
+
+fn prices(args: PricesCommand) -> Result<ExitCode> {
+    let mode: Mode = args
+        .price
+        .prices
+        .as_deref()
+        .unwrap_or("live")
+        .parse()
+        .expect("infallible");
+    let regions = if args.regions.is_empty() {
+        if mode == Mode::Live || mode == Mode::Cache {
+            bail!("say which regions: --region REGION (repeatable), or --prices bundled for the whole bundled table");
+        }
+        Vec::new()
+    } else {
+        for r in &args.regions {
+            crate::price::Item::NatHours.usage_type(r)?;
+        }
+        args.regions.clone()
+    };
+    let loaded = load_prices(&args.price, mode, regions.clone(), args.profile.clone())?;
+    if let Some(w) = &loaded.warning {
+        eprintln!("natcost: warning: {w}");
+    }
+    let book = if regions.is_empty() {
+        loaded.book
+    } else {
+        loaded.book.for_regions(&regions)
+    };
+    if book.all().next().is_none() {
+        bail!(
+            "no prices for {} in the {}",
+            regions.join(", "),
+            PriceBook::bundled().label()
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        PriceFormat::Json => {
+            let file = book.to_file(&book.label(), &chrono::Utc::now().date_naive().to_string());
+            writeln!(out, "{}", serde_json::to_string_pretty(&file)?)?;
+        }
+        PriceFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["region", "usage_type", "unit", "usd", "source"])?;
+            for p in book.all() {
+                w.write_record([
+                    &p.region,
+                    &p.usage_type,
+                    &p.unit,
+                    &p.usd.normalize().to_string(),
+                    &p.origin,
+                ])?;
+            }
+            w.flush()?;
+        }
+        PriceFormat::Table => {
+            writeln!(
+                out,
+                "{:<16} {:<36} {:<6} {:>10}  source",
+                "region", "usage type", "unit", "USD"
+            )?;
+            for p in book.all() {
+                writeln!(
+                    out,
+                    "{:<16} {:<36} {:<6} {:>10}  {}",
+                    p.region,
+                    p.usage_type,
+                    p.unit,
+                    p.usd.normalize().to_string(),
+                    p.origin
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

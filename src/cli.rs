@@ -39,8 +39,10 @@ pub enum Command {
   natcost report --snapshot snap.json --out reports/october --format markdown
 
 Files written to the output folder: costs.csv, recommendations.csv, lambdas.csv, report.md,
-report.json, monthly_cost.png, daily_gb.png, alternatives.png, topology.png, and snapshot.json
-when collected live. The folder is replaced only when every file is written.")]
+report.json, monthly_cost.png, daily_gb.png, alternatives.png, topology.png, prices.json (the
+prices used), and snapshot.json when collected live: `natcost report --snapshot DIR/snapshot.json
+--prices DIR/prices.json` reproduces the report. The folder is replaced only when every file is
+written.")]
     Report(ReportArgs),
     /// Collect a snapshot from AWS (read-only) and write it to a file.
     #[command(after_help = "Examples:
@@ -52,6 +54,50 @@ Credentials come from the standard AWS chain (environment, profiles, SSO, instan
     Collect(CollectCommand),
     /// Print the least-privilege IAM policy natcost needs (read-only calls only).
     IamPolicy,
+    /// Print the price book in use: usage type, unit, USD, source and date.
+    #[command(after_help = "Examples:
+  natcost prices --region ap-northeast-2 --prices bundled
+  natcost prices --region ap-northeast-2 --region us-east-1 --format csv
+  natcost prices --prices bundled --format json > prices.json")]
+    Prices(PricesCommand),
+}
+
+/// Which prices to use.
+#[derive(Debug, Args, Default)]
+pub struct PriceArgs {
+    /// live (AWS Pricing API, cached; falls back to the cache, then the bundled table), cache,
+    /// bundled, or a price FILE in the bundled table's format [default: live; bundled with --sample].
+    #[arg(long, value_name = "live|cache|bundled|FILE")]
+    pub prices: Option<String>,
+    /// Reuse prices fetched from the Pricing API for this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    pub price_cache_days: i64,
+    /// Region whose Pricing API endpoint is asked (us-east-1, eu-central-1 or ap-south-1).
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    pub pricing_region: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PricesCommand {
+    /// Regions to show (repeatable) [default: every region of the price book; needed for live].
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    #[command(flatten)]
+    pub price: PriceArgs,
+    /// Named profile for the Pricing API.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PriceFormat::Table)]
+    pub format: PriceFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PriceFormat {
+    Table,
+    Csv,
+    /// The bundled table's format (usable as --prices FILE).
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +155,8 @@ pub struct ReportArgs {
     pub sample: bool,
     #[command(flatten)]
     pub collect: CollectArgs,
+    #[command(flatten)]
+    pub price: PriceArgs,
     /// Output folder [default: reports/<snapshot name or account>-<window end date>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -47,9 +47,8 @@ pub struct Report {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PriceInfo {
+    /// Source and date, e.g. "bundled table of 2026-11-01" or "Pricing API of 2026-11-27".
     pub label: String,
-    pub source: String,
-    pub as_of: String,
     /// Usage types used here whose bundled price is not yet confirmed against the Price List.
     pub unconfirmed: Vec<String>,
 }
@@ -308,8 +307,6 @@ fn price_info(book: &PriceBook, model: &CostModel) -> PriceInfo {
     unconfirmed.sort();
     PriceInfo {
         label: book.label(),
-        source: book.source.clone(),
-        as_of: book.as_of.clone(),
         unconfirmed,
     }
 }

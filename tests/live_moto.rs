@@ -167,6 +167,10 @@ impl Proxy {
 
 /// natcost with test credentials and nothing from the developer's own AWS setup.
 fn natcost(args: &[&str], cwd: &Path) -> Output {
+    natcost_env(args, cwd, &[])
+}
+
+fn natcost_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_natcost"));
     for (k, _) in std::env::vars() {
         if k.starts_with("AWS_") {
@@ -183,6 +187,7 @@ fn natcost(args: &[&str], cwd: &Path) -> Output {
             "AWS_SHARED_CREDENTIALS_FILE",
             cwd.join("no-aws-credentials"),
         )
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -228,6 +233,8 @@ fn live_report_matches_hand_computed_costs() {
             &moto.url(),
             "--out",
             "rep",
+            "--prices",
+            "bundled",
             "--quiet",
         ],
         tmp.path(),
@@ -492,7 +499,8 @@ fn denied_calls_give_a_partial_report_that_names_them() {
         ],
     );
     let tmp = tempfile::tempdir().unwrap();
-    let out = natcost(
+    // The endpoint from the environment, as the AWS CLI takes it.
+    let out = natcost_env(
         &[
             "report",
             "--region",
@@ -501,12 +509,13 @@ fn denied_calls_give_a_partial_report_that_names_them() {
             "us-east-1",
             "--days",
             "2",
-            "--endpoint-url",
-            &proxy.url(),
             "--out",
             "rep",
+            "--prices",
+            "bundled",
         ],
         tmp.path(),
+        &[("AWS_ENDPOINT_URL", &proxy.url())],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "partial: {stderr}");

@@ -237,7 +237,13 @@ fn default_output_folder_is_named_for_the_snapshot_and_window() {
     let tmp = tempfile::tempdir().unwrap();
     let snap = write_snapshot(tmp.path(), "acme.json", &sample_json());
     let out = natcost(
-        &["report", "--snapshot", snap.to_str().unwrap()],
+        &[
+            "report",
+            "--snapshot",
+            snap.to_str().unwrap(),
+            "--prices",
+            "bundled",
+        ],
         tmp.path(),
     );
     assert!(
@@ -301,7 +307,19 @@ fn bad_snapshots_fail_with_one_line_and_write_nothing() {
         ),
     ];
     for (file, expect) in cases {
-        assert_fails(&["report", "--snapshot", file, "--out", "out"], d, expect);
+        assert_fails(
+            &[
+                "report",
+                "--snapshot",
+                file,
+                "--out",
+                "out",
+                "--prices",
+                "bundled",
+            ],
+            d,
+            expect,
+        );
         assert!(!d.join("out").exists(), "{file}: wrote output");
         assert!(!d.join("reports").exists(), "{file}: wrote output");
     }
@@ -320,7 +338,15 @@ fn a_failed_run_keeps_the_previous_report() {
     bad["regions"][0]["region"] = "ap-south-2".into();
     write_snapshot(d, "bad.json", &bad);
     assert_fails(
-        &["report", "--snapshot", "bad.json", "--out", "out"],
+        &[
+            "report",
+            "--snapshot",
+            "bad.json",
+            "--out",
+            "out",
+            "--prices",
+            "bundled",
+        ],
         d,
         "no price",
     );
@@ -342,7 +368,15 @@ fn spreadsheet_formulas_in_names_are_neutralised() {
     v["regions"][0]["lambda_functions"][0]["function_name"] = "@SUM(A1:A9)".into();
     let snap = write_snapshot(tmp.path(), "evil.json", &v);
     let out = natcost(
-        &["report", "--snapshot", snap.to_str().unwrap(), "--out", "o"],
+        &[
+            "report",
+            "--snapshot",
+            snap.to_str().unwrap(),
+            "--out",
+            "o",
+            "--prices",
+            "bundled",
+        ],
         tmp.path(),
     );
     assert!(out.status.success());

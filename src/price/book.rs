@@ -8,6 +8,36 @@ use serde::{Deserialize, Serialize};
 
 const BUNDLED: &str = include_str!("../../data/prices.json");
 
+/// The commercial regions natcost knows the billing prefix of.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-east-1",
+    "me-south-1",
+    "me-central-1",
+    "il-central-1",
+    "af-south-1",
+];
+
 /// AWS billing prefix of a region's usage types (us-east-1 has none).
 pub fn region_prefix(region: &str) -> Option<&'static str> {
     Some(match region {
@@ -58,6 +88,20 @@ pub enum Item {
 }
 
 impl Item {
+    pub const ALL: [Item; 11] = [
+        Item::NatHours,
+        Item::NatBytes,
+        Item::PublicIpv4Hours,
+        Item::EndpointHours,
+        Item::EndpointBytes,
+        Item::TransitGatewayHours,
+        Item::TransitGatewayBytes,
+        Item::InterAzBytes,
+        Item::InternetEgressBytes,
+        Item::NatInstanceHours,
+        Item::EbsGbMonth,
+    ];
+
     fn suffix(self) -> &'static str {
         match self {
             Item::NatHours => "NatGateway-Hours",
@@ -92,6 +136,7 @@ pub struct Price {
     pub usage_type: String,
     /// AWS's unit: Hrs, GB, GB-Mo.
     pub unit: String,
+    /// The unit price natcost uses: the first paid tier when there are tiers.
     #[serde(with = "rust_decimal::serde::str")]
     pub usd: Decimal,
     /// Confirmed against the Price List or a bill (false: from a price page, to be confirmed).
@@ -99,22 +144,65 @@ pub struct Price {
     pub checked: bool,
     #[serde(default)]
     pub description: String,
+    /// Volume tiers, when AWS prices the usage type in tiers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<Tier>,
+    /// Where this price comes from, e.g. "bundled table of 2026-11-01" (set when loaded).
+    #[serde(skip)]
+    pub origin: String,
 }
 
+/// A volume tier: `[begin, end)` units at `usd` each; `end` None is unbounded.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tier {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub begin: Decimal,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub end: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub usd: Decimal,
+}
+
+/// The JSON file format of `data/prices.json`, of the cache and of `--prices FILE`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct PriceFile {
-    source: String,
-    as_of: String,
-    currency: String,
-    prices: Vec<Price>,
+pub struct PriceFile {
+    /// "bundled table: …", "Pricing API", …: the part before ':' names it in reports.
+    pub source: String,
+    /// YYYY-MM-DD
+    pub as_of: String,
+    pub currency: String,
+    pub prices: Vec<Price>,
 }
 
-#[derive(Debug, Clone)]
+impl PriceFile {
+    pub fn parse(text: &str) -> Result<PriceFile> {
+        let file: PriceFile = serde_json::from_str(text).context("price table is not valid")?;
+        if file.currency != "USD" {
+            bail!("price table currency {} is not USD", file.currency);
+        }
+        if let Some(p) = file.prices.iter().find(|p| p.usd < Decimal::ZERO) {
+            bail!("negative price for {} in {}", p.usage_type, p.region);
+        }
+        Ok(file)
+    }
+
+    /// "bundled table of 2026-11-01"
+    pub fn label(&self) -> String {
+        let kind = self.source.split(':').next().unwrap_or(&self.source);
+        format!("{kind} of {}", self.as_of)
+    }
+
+    pub fn into_book(self) -> PriceBook {
+        let label = self.label();
+        PriceBook::from_prices(self.prices.into_iter().map(|mut p| {
+            p.origin = label.clone();
+            p
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct PriceBook {
-    /// Where the prices come from, e.g. "bundled table".
-    pub source: String,
-    /// The date the prices were read (YYYY-MM-DD).
-    pub as_of: String,
     prices: BTreeMap<(String, String), Price>,
 }
 
@@ -123,29 +211,43 @@ impl PriceBook {
         PriceBook::from_json(BUNDLED).expect("the bundled price table is valid")
     }
 
-    pub fn from_json(text: &str) -> Result<PriceBook> {
-        let file: PriceFile = serde_json::from_str(text).context("price table is not valid")?;
-        if file.currency != "USD" {
-            bail!("price table currency {} is not USD", file.currency);
-        }
-        let mut prices = BTreeMap::new();
-        for p in file.prices {
-            if p.usd < Decimal::ZERO {
-                bail!("negative price for {} in {}", p.usage_type, p.region);
-            }
-            prices.insert((p.region.clone(), p.usage_type.clone()), p);
-        }
-        Ok(PriceBook {
-            source: file.source,
-            as_of: file.as_of,
-            prices,
-        })
+    pub fn bundled_file() -> PriceFile {
+        PriceFile::parse(BUNDLED).expect("the bundled price table is valid")
     }
 
-    /// A short label for reports: "bundled table of 2026-11-01".
+    pub fn from_json(text: &str) -> Result<PriceBook> {
+        Ok(PriceFile::parse(text)?.into_book())
+    }
+
+    pub fn from_prices(prices: impl IntoIterator<Item = Price>) -> PriceBook {
+        PriceBook {
+            prices: prices
+                .into_iter()
+                .map(|p| ((p.region.clone(), p.usage_type.clone()), p))
+                .collect(),
+        }
+    }
+
+    /// Adds `other`'s prices, replacing any for the same region and usage type.
+    pub fn extend(&mut self, other: PriceBook) {
+        self.prices.extend(other.prices);
+    }
+
+    /// Only the prices of these regions.
+    pub fn for_regions(&self, regions: &[String]) -> PriceBook {
+        PriceBook::from_prices(
+            self.prices
+                .values()
+                .filter(|p| regions.contains(&p.region))
+                .cloned(),
+        )
+    }
+
+    /// Where the prices come from: "bundled table of 2026-11-01", or several joined by "; ".
     pub fn label(&self) -> String {
-        let kind = self.source.split(':').next().unwrap_or(&self.source);
-        format!("{kind} of {}", self.as_of)
+        let origins: std::collections::BTreeSet<&str> =
+            self.prices.values().map(|p| p.origin.as_str()).collect();
+        origins.into_iter().collect::<Vec<_>>().join("; ")
     }
 
     pub fn get(&self, region: &str, item: Item) -> Result<&Price> {
@@ -174,6 +276,16 @@ impl PriceBook {
     pub fn all(&self) -> impl Iterator<Item = &Price> {
         self.prices.values()
     }
+
+    /// The book as a price file, e.g. to save beside a report so it can be reproduced.
+    pub fn to_file(&self, source: &str, as_of: &str) -> PriceFile {
+        PriceFile {
+            source: source.to_string(),
+            as_of: as_of.to_string(),
+            currency: "USD".into(),
+            prices: self.prices.values().cloned().collect(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +307,7 @@ mod tests {
             Item::PublicIpv4Hours.usage_type("ap-south-1").unwrap(),
             "APS3-PublicIPv4:InUseAddress"
         );
+        assert!(KNOWN_REGIONS.iter().all(|r| region_prefix(r).is_some()));
         let err = Item::NatHours.usage_type("xx-nowhere-1").unwrap_err();
         assert!(err.to_string().contains("unknown AWS region"), "{err}");
     }
@@ -232,22 +345,9 @@ mod tests {
     #[test]
     fn every_bundled_region_prices_every_item() {
         let book = PriceBook::bundled();
-        let items = [
-            Item::NatHours,
-            Item::NatBytes,
-            Item::PublicIpv4Hours,
-            Item::EndpointHours,
-            Item::EndpointBytes,
-            Item::TransitGatewayHours,
-            Item::TransitGatewayBytes,
-            Item::InterAzBytes,
-            Item::InternetEgressBytes,
-            Item::NatInstanceHours,
-            Item::EbsGbMonth,
-        ];
         assert_eq!(book.regions().len(), 17);
         for region in book.regions() {
-            for item in items {
+            for item in Item::ALL {
                 let p = book.get(&region, item).unwrap();
                 assert!(p.usd > Decimal::ZERO, "{region} {item:?}");
             }

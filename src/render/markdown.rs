@@ -206,11 +206,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
     for a in &report.assumptions {
         let _ = writeln!(o, "- {a}");
     }
-    let _ = writeln!(
-        o,
-        "- Prices: {} ({}).",
-        report.prices.label, report.prices.source
-    );
+    let _ = writeln!(o, "- Prices: {}.", report.prices.label);
     if !report.prices.unconfirmed.is_empty() {
         let _ = writeln!(
             o,

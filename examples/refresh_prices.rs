@@ -1,0 +1,44 @@
+//! Maintainers: regenerates `data/prices.json` from the AWS Pricing API for every commercial
+//! region natcost knows, with today's date. Needs AWS credentials (any account: the Pricing API
+//! is free and read-only; pricing:GetProducts).
+//!
+//!     cargo run --example refresh_prices [-- OUTPUT]
+//!
+//! Regions the API has no NAT gateway price for are left out and listed on stderr.
+
+use anyhow::{Context, Result};
+use aws_config::{BehaviorVersion, Region};
+use natcost::price::book::{PriceBook, KNOWN_REGIONS};
+use natcost::price::live;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<()> {
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "data/prices.json".into());
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .load()
+        .await;
+    let client = aws_sdk_pricing::Client::new(&config);
+    let today = chrono::Utc::now().date_naive().to_string();
+    let origin = format!("Pricing API of {today}");
+    let mut book = PriceBook::default();
+    for region in KNOWN_REGIONS {
+        match live::fetch_region(&client, region, &origin).await {
+            Ok(prices) => {
+                eprintln!("{region}: {} prices", prices.len());
+                book.extend(PriceBook::from_prices(prices));
+            }
+            Err(e) => eprintln!("{region}: left out: {e:#}"),
+        }
+    }
+    let file = book.to_file(
+        "Pricing API: AWS Price List GetProducts (AmazonEC2, AmazonVPC, AWSDataTransfer)",
+        &today,
+    );
+    let text = serde_json::to_string_pretty(&file)? + "\n";
+    std::fs::write(&out, text).with_context(|| format!("cannot write {out}"))?;
+    eprintln!("wrote {out}");
+    Ok(())
+}
