@@ -175,23 +175,38 @@ impl Builder {
         });
     }
 
+    /// A network interface with the next free address of its subnet; returns (id, address).
     fn eni(
         &mut self,
         kind: &str,
         description: String,
         subnet: &str,
         vpc: &str,
-        ip: String,
-    ) -> String {
+    ) -> (String, String) {
         let id = self.rng.id("eni");
-        let az = self
+        let s = self
             .r
             .subnets
             .iter()
             .find(|s| s.subnet_id == subnet)
+            .unwrap();
+        let az = s.availability_zone.clone();
+        let base: std::net::Ipv4Addr = s
+            .cidr_block
+            .as_deref()
             .unwrap()
-            .availability_zone
-            .clone();
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let used = self
+            .r
+            .network_interfaces
+            .iter()
+            .filter(|e| e.subnet_id == subnet)
+            .count() as u32;
+        let ip = std::net::Ipv4Addr::from(u32::from(base) + 10 + used).to_string();
         self.r.network_interfaces.push(NetworkInterface {
             network_interface_id: id.clone(),
             interface_type: kind.into(),
@@ -199,11 +214,11 @@ impl Builder {
             subnet_id: subnet.into(),
             vpc_id: vpc.into(),
             availability_zone: Some(az),
-            private_ip_address: Some(ip),
+            private_ip_address: Some(ip.clone()),
             security_group_ids: vec![],
             requester_id: None,
         });
-        id
+        (id, ip)
     }
 
     fn nat(&mut self, p: NatPlan) -> String {
@@ -212,18 +227,11 @@ impl Builder {
         let assoc = self.rng.id("eipassoc");
         let n = self.r.nat_gateways.len();
         let public_ip = format!("3.38.{}.{}", 100 + n, 17 + 3 * n);
-        let private_ip = format!(
-            "10.{}.{}.{}",
-            self.r.vpcs.iter().position(|v| v.vpc_id == p.vpc).unwrap(),
-            n,
-            10 + n
-        );
-        let eni = self.eni(
+        let (eni, private_ip) = self.eni(
             "nat_gateway",
             format!("Interface for NAT Gateway {id}"),
             &p.subnet,
             &p.vpc.clone(),
-            private_ip.clone(),
         );
         let gone = p.deleted.is_some();
         self.r.nat_gateways.push(NatGateway {
@@ -339,7 +347,7 @@ impl Builder {
             vpc_config,
         });
         // One shared ENI per subnet and security-group set; one per function keeps the sample simple.
-        for (i, s) in subnets.iter().enumerate() {
+        for s in subnets {
             let vpc = self
                 .r
                 .subnets
@@ -348,9 +356,8 @@ impl Builder {
                 .unwrap()
                 .vpc_id
                 .clone();
-            let ip = format!("10.9.{}.{}", self.r.lambda_functions.len(), 10 + i);
             let description = format!("AWS Lambda VPC ENI-{name}-{}", self.rng.next() % 100000);
-            self.eni("lambda", description, s, &vpc, ip);
+            self.eni("lambda", description, s, &vpc);
         }
     }
 }
@@ -454,7 +461,6 @@ fn main() {
             format!("arn:aws:ecs:{REGION}:{ACCOUNT}:attachment/task-{i}"),
             s,
             &vpc,
-            format!("10.0.{}.{}", 16 + i, 40 + i),
         );
     }
     let three = [app_a.as_str(), app_b.as_str(), app_c.as_str()];
@@ -573,13 +579,7 @@ fn main() {
         Some((TargetType::NatGateway, &nat_d)),
     );
     let vpc = data.clone();
-    b.eni(
-        "interface",
-        "EMR core node".into(),
-        &d_app_a,
-        &vpc,
-        "10.2.16.50".into(),
-    );
+    b.eni("interface", "EMR core node".into(), &d_app_a, &vpc);
     for name in [
         "clickstream-loader",
         "dynamo-export",

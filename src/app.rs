@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{
-    Cli, CollectArgs, CollectCommand, Command, Format, PriceArgs, PriceFormat, PricesCommand,
-    ReportArgs,
+    Cli, CollectArgs, CollectCommand, Command, FlowArgs, FlowsCommand, Format, PriceArgs,
+    PriceFormat, PricesCommand, ReportArgs,
 };
 use crate::collect::{self, window};
 use crate::output;
@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => report(args, cli.verbose),
         Command::Collect(args) => collect_to_file(args, cli.verbose),
         Command::Prices(args) => prices(args),
+        Command::Flows(args) => flows(args),
         Command::IamPolicy => {
             let policy = serde_json::to_string_pretty(&collect::calls::iam_policy())?;
             writeln!(std::io::stdout(), "{policy}")?;
@@ -152,7 +153,8 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         regions,
         args.collect.profile.clone(),
     )?;
-    let mut report = Report::build(&snapshot, &prices.book, &name)?;
+    let flows = attribute_flows(&args.flow, &snapshot)?;
+    let mut report = Report::build(&snapshot, &prices.book, &name, flows)?;
     if let Some(w) = &prices.warning {
         eprintln!("natcost: warning: {w}");
         report.warnings.insert(0, format!("prices: {w}"));
@@ -320,5 +322,94 @@ fn prices(args: PricesCommand) -> Result<ExitCode> {
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Attributes the flow logs given (if any) against the snapshot; says what was unreadable.
+fn attribute_flows(
+    args: &FlowArgs,
+    snapshot: &Snapshot,
+) -> Result<Option<crate::flows::Attribution>> {
+    if args.flow_logs.is_empty() {
+        if args.ip_ranges.is_some() {
+            bail!("--ip-ranges is used with --flow-logs PATH");
+        }
+        return Ok(None);
+    }
+    let ranges_path = match &args.ip_ranges {
+        Some(p) => p.clone(),
+        None => {
+            let p = source::default_cache_dir()
+                .parent()
+                .map(|d| d.join("ip-ranges.json"))
+                .unwrap_or_default();
+            if !p.exists() {
+                bail!(
+                    "no ip-ranges.json: pass --ip-ranges FILE, or save AWS's https://ip-ranges.amazonaws.com/ip-ranges.json as {}",
+                    p.display()
+                );
+            }
+            p
+        }
+    };
+    let ranges = crate::flows::ipranges::IpRanges::load(&ranges_path)?;
+    let files = crate::flows::list_files(&args.flow_logs)?;
+    if files.is_empty() {
+        bail!(
+            "no flow-log files under {}",
+            args.flow_logs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let a = crate::flows::attribute(snapshot, &files, &ranges, true)?;
+    let s = &a.stats;
+    if s.corrupt_lines > 0 || !s.failed_files.is_empty() {
+        eprintln!(
+            "natcost: warning: flow logs: {} corrupt line(s) and {} unreadable file(s) skipped (e.g. {})",
+            s.corrupt_lines,
+            s.failed_files.len(),
+            s.failed_files.first().or(s.corrupt_examples.first()).map(String::as_str).unwrap_or("")
+        );
+    }
+    if s.records == 0 {
+        eprintln!(
+            "natcost: warning: flow logs: none of {} line(s) in {} file(s) is on a NAT gateway interface inside the window",
+            s.lines, s.files
+        );
+    }
+    Ok(Some(a))
+}
+
+fn flows(args: FlowsCommand) -> Result<ExitCode> {
+    let (snapshot, name) = match &args.snapshot {
+        Some(path) => (Snapshot::load(path)?, snapshot_name(path)),
+        None => (
+            Snapshot::from_json(crate::SAMPLE_SNAPSHOT).context("bundled sample")?,
+            "sample".to_string(),
+        ),
+    };
+    if args.flow.flow_logs.is_empty() {
+        bail!("say which flow logs to read: --flow-logs PATH (files or folders)");
+    }
+    let prices = load_prices(
+        &PriceArgs {
+            prices: Some("bundled".into()),
+            ..Default::default()
+        },
+        Mode::Bundled,
+        Vec::new(),
+        None,
+    )?;
+    let attribution = attribute_flows(&args.flow, &snapshot)?;
+    let report = Report::build(&snapshot, &prices.book, &name, attribution)?;
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report.flows)? + "\n",
+        Format::Markdown => render::markdown::flows(&report),
+        Format::Table => render::table::flows(&report),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

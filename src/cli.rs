@@ -52,6 +52,17 @@ written.")]
 Credentials come from the standard AWS chain (environment, profiles, SSO, instance role);
 `natcost iam-policy` prints the permissions needed.")]
     Collect(CollectCommand),
+    /// Who sends the bytes: attribute NAT gateway traffic from VPC Flow Logs, by destination
+    /// (S3, DynamoDB, other AWS services, the internet) and by source (Lambda functions).
+    #[command(after_help = "Examples:
+  natcost flows --sample --flow-logs ./AWSLogs --ip-ranges ip-ranges.json
+  natcost flows --snapshot snap.json --flow-logs a.log.gz b.log.gz --format json
+  natcost report --region ap-northeast-2 --flow-logs ./AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2026/11
+
+Flow logs are read as AWS delivers them to S3 (AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/
+*.log.gz), plain or gzip, in the default format or a custom one named by the header line.
+Only records on a NAT gateway's network interface count, inside the snapshot's window.")]
+    Flows(FlowsCommand),
     /// Print the least-privilege IAM policy natcost needs (read-only calls only).
     IamPolicy,
     /// Print the price book in use: usage type, unit, USD, source and date.
@@ -60,6 +71,38 @@ Credentials come from the standard AWS chain (environment, profiles, SSO, instan
   natcost prices --region ap-northeast-2 --region us-east-1 --format csv
   natcost prices --prices bundled --format json > prices.json")]
     Prices(PricesCommand),
+}
+
+/// Flow logs to attribute NAT traffic with.
+#[derive(Debug, Args, Default)]
+pub struct FlowArgs {
+    /// VPC Flow Log files or folders (walked), plain or gzip; repeatable.
+    #[arg(long = "flow-logs", value_name = "PATH", num_args = 1..)]
+    pub flow_logs: Vec<PathBuf>,
+    /// AWS's ip-ranges.json [default: $NATCOST_CACHE_DIR/../ip-ranges.json, i.e.
+    /// ~/.cache/natcost/ip-ranges.json].
+    #[arg(long, value_name = "FILE")]
+    pub ip_ranges: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FlowsCommand {
+    /// Snapshot whose NAT gateways and interfaces the flow logs are matched to.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "sample",
+        required_unless_present = "sample"
+    )]
+    pub snapshot: Option<PathBuf>,
+    /// Use the bundled sample snapshot.
+    #[arg(long)]
+    pub sample: bool,
+    #[command(flatten)]
+    pub flow: FlowArgs,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Which prices to use.
@@ -157,6 +200,8 @@ pub struct ReportArgs {
     pub collect: CollectArgs,
     #[command(flatten)]
     pub price: PriceArgs,
+    #[command(flatten)]
+    pub flow: FlowArgs,
     /// Output folder [default: reports/<snapshot name or account>-<window end date>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -7,6 +7,7 @@ pub mod advise;
 pub mod app;
 pub mod cli;
 pub mod collect;
+pub mod flows;
 pub mod output;
 pub mod price;
 pub mod render;

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::advise::{self, Context, Scenario};
+use crate::flows::Attribution;
 use crate::price::model::{self, Component, CostModel, NatCost};
 use crate::price::{Item, PriceBook};
 use crate::snapshot::{Snapshot, Window};
@@ -43,6 +44,10 @@ pub struct Report {
     pub api_calls: BTreeMap<String, u64>,
     /// Name tags of NAT gateways, VPCs and subnets, for display.
     pub names: BTreeMap<String, String>,
+    /// Who sends the bytes, from flow logs (when given).
+    pub flows: Option<Attribution>,
+    /// Per NAT gateway: CloudWatch processed bytes / flow-log outside-leg bytes in the window.
+    pub flow_scale: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,13 +100,32 @@ pub struct Egress {
 }
 
 impl Report {
-    pub fn build(snapshot: &Snapshot, book: &PriceBook, source: &str) -> Result<Report> {
+    pub fn build(
+        snapshot: &Snapshot,
+        book: &PriceBook,
+        source: &str,
+        flows: Option<Attribution>,
+    ) -> Result<Report> {
         let model = model::price(snapshot, book)?;
         let scenarios = advise::advise(&Context {
             snapshot,
             book,
             model: &model,
+            flows: flows.as_ref(),
         })?;
+        let mut flow_scale = BTreeMap::new();
+        for t in flows.iter().flat_map(|f| &f.nats) {
+            let cw = model
+                .nats
+                .iter()
+                .find(|n| n.nat_gateway_id == t.nat_gateway_id)
+                .and_then(|n| n.processed_gb);
+            if let (Some(gb), true) = (cw, t.destination_bytes > 0) {
+                let bytes = rust_decimal::prelude::ToPrimitive::to_f64(&gb).unwrap_or(0.0)
+                    * model::BYTES_PER_GB as f64;
+                flow_scale.insert(t.nat_gateway_id.clone(), bytes / t.destination_bytes as f64);
+            }
+        }
         let (recommendations, not_worth_it): (Vec<_>, Vec<_>) = scenarios
             .into_iter()
             .partition(|s| s.saving() > Decimal::ZERO);
@@ -202,6 +226,8 @@ impl Report {
             not_collected,
             api_calls: snapshot.api_calls.clone(),
             names,
+            flows,
+            flow_scale,
         })
     }
 

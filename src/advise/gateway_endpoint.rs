@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 use super::{num, sum, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
+use crate::flows::Destination;
 use crate::price::model::{Component, NatCost};
 
 pub struct GatewayEndpoint {
@@ -29,6 +30,79 @@ impl GatewayEndpoint {
 
 /// Without traffic attribution the saving is stated per tenth of the NAT traffic.
 const SHARE: Decimal = dec!(0.1);
+
+impl GatewayEndpoint {
+    fn destination(&self) -> Destination {
+        if self.service == "s3" {
+            Destination::S3
+        } else {
+            Destination::DynamoDb
+        }
+    }
+}
+
+/// A saving measured from flow logs, and the facts behind it.
+pub(super) struct Measured {
+    pub saving: Decimal,
+    pub gb: Decimal,
+    pub confidence: Confidence,
+    pub evidence: Vec<String>,
+}
+
+/// What moving a destination's traffic off these NAT gateways saves in data processing, from
+/// each NAT's flow-log share applied to its CloudWatch bytes; None without flow logs.
+pub(super) fn measured(ctx: &Context, nats: &[&NatCost], dest: &Destination) -> Option<Measured> {
+    let mut saving = Decimal::ZERO;
+    let mut gb = Decimal::ZERO;
+    let mut evidence = Vec::new();
+    let mut unseen = Vec::new();
+    for n in nats {
+        let Some(t) = ctx.traffic(&n.nat_gateway_id) else {
+            unseen.push(n.nat_gateway_id.as_str());
+            continue;
+        };
+        let share = Decimal::try_from(t.share(dest))
+            .unwrap_or_default()
+            .round_dp(6);
+        let nat_gb = (n.monthly_gb() * share).round_dp(9);
+        saving += (n.monthly_of(Component::NatBytes) * share).round_dp(9);
+        gb += nat_gb;
+        let top = t
+            .pairs
+            .iter()
+            .find(|(_, d, _)| d == dest)
+            .map(|(src, _, _)| format!(", mostly from {src}"))
+            .unwrap_or_default();
+        evidence.push(format!(
+            "{}% of {}'s traffic went to {} (flow logs, {} GB seen): {} of its {} GB/month{top}",
+            (share * Decimal::ONE_HUNDRED).round_dp(1),
+            n.label(),
+            dest.label(),
+            num(Decimal::from(t.destination_bytes)
+                / Decimal::from(crate::price::model::BYTES_PER_GB)),
+            num(nat_gb),
+            num(n.monthly_gb())
+        ));
+    }
+    if evidence.is_empty() {
+        return None;
+    }
+    let confidence = if unseen.is_empty() {
+        Confidence::Measured
+    } else {
+        evidence.push(format!(
+            "no flow logs for {}: counted as none",
+            unseen.join(", ")
+        ));
+        Confidence::Estimated
+    };
+    Some(Measured {
+        saving,
+        gb,
+        confidence,
+        evidence,
+    })
+}
 
 impl Alternative for GatewayEndpoint {
     fn id(&self) -> &'static str {
@@ -64,7 +138,11 @@ impl Alternative for GatewayEndpoint {
                 let bytes_cost = sum(nats.iter().copied(), |n| n.monthly_of(Component::NatBytes));
                 let gb = sum(nats.iter().copied(), NatCost::monthly_gb);
                 let before = sum(nats.iter().copied(), NatCost::monthly);
-                let saving = (bytes_cost * SHARE).round_dp(9);
+                let measured = measured(ctx, &nats, &self.destination());
+                let saving = match &measured {
+                    Some(m) => m.saving,
+                    None => (bytes_cost * SHARE).round_dp(9),
+                };
                 let lambdas: usize = count_lambdas(&nats);
                 let mut evidence = vec![match endpoint {
                     None => format!("no {} gateway endpoint in {vpc}", self.label),
@@ -78,16 +156,32 @@ impl Alternative for GatewayEndpoint {
                     "{lambdas} Lambda functions reach the internet through {} NAT gateway(s) here",
                     nats.len()
                 ));
-                evidence.push(format!(
-                    "NAT data processing {} GB/month = {}; each 10% of it that is {} traffic saves {}",
-                    num(gb),
-                    usd(bytes_cost),
-                    self.label,
-                    usd(saving)
-                ));
-                evidence.push(
-                    "traffic by destination unknown: add VPC flow logs to measure the share".into(),
-                );
+                match &measured {
+                    Some(m) => {
+                        evidence.extend(m.evidence.iter().cloned());
+                        evidence.push(format!(
+                            "{} GB/month × {} per GB of NAT processing = {}/month saved",
+                            num(m.gb),
+                            nats[0]
+                                .run_rate
+                                .iter()
+                                .find(|c| c.component == Component::NatBytes)
+                                .map(|c| c.unit_price)
+                                .unwrap_or_default(),
+                            usd(m.saving)
+                        ));
+                    }
+                    None => {
+                        evidence.push(format!(
+                            "NAT data processing {} GB/month = {}; each 10% of it that is {} traffic saves {}",
+                            num(gb),
+                            usd(bytes_cost),
+                            self.label,
+                            usd(saving)
+                        ));
+                        evidence.push("traffic by destination unknown: add VPC flow logs (--flow-logs) to measure the share".into());
+                    }
+                }
                 let action = match endpoint {
                     None => format!(
                         "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{r}.{} --route-table-ids {}",
@@ -109,7 +203,10 @@ impl Alternative for GatewayEndpoint {
                         .unwrap_or_else(|| vpc.to_string()),
                     monthly_before: before,
                     monthly_after: before - saving,
-                    confidence: Confidence::NeedsData,
+                    confidence: measured
+                        .as_ref()
+                        .map(|m| m.confidence)
+                        .unwrap_or(Confidence::NeedsData),
                     risk_level: RiskLevel::Low,
                     risk: format!(
                         "{} policies that match on aws:SourceIp stop matching (use aws:SourceVpce)",

@@ -5,8 +5,9 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::gateway_endpoint::count_lambdas;
+use super::gateway_endpoint::{count_lambdas, measured};
 use super::{num, sum, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
+use crate::flows::Destination;
 use crate::price::model::{NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 
@@ -23,6 +24,84 @@ const CANDIDATES: &[&str] = &[
     "ecr.api",
     "ecr.dkr",
 ];
+
+impl InterfaceEndpoint {
+    /// One scenario per AWS service the flow logs saw these NAT gateways reach in the region.
+    fn measured(
+        &self,
+        ctx: &Context,
+        r: &str,
+        vpc: &str,
+        nats: &[&NatCost],
+        azs: usize,
+    ) -> Result<Vec<Scenario>> {
+        let mut services: Vec<String> = nats
+            .iter()
+            .filter_map(|n| ctx.traffic(&n.nat_gateway_id))
+            .flat_map(|t| t.destinations.keys())
+            .filter_map(|d| match d {
+                Destination::AwsService(s) if s != "EC2" => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        services.sort();
+        services.dedup();
+        let nat_gb = ctx.price(r, Item::NatBytes)?;
+        let vpce_gb = ctx.price(r, Item::EndpointBytes)?;
+        let vpce_hour = ctx.price(r, Item::EndpointHours)?;
+        let fixed = Decimal::from(azs as u64) * Decimal::from(HOURS_PER_MONTH) * vpce_hour;
+        let before = sum(nats.iter().copied(), NatCost::monthly);
+        let mut out = Vec::new();
+        for svc in services {
+            let Some(m) = measured(ctx, nats, &Destination::AwsService(svc.clone())) else {
+                continue;
+            };
+            let saving = (m.gb * (nat_gb - vpce_gb) - fixed).round_dp(9);
+            let unnamed = svc == "AMAZON";
+            let mut evidence = m.evidence.clone();
+            evidence.push(format!(
+                "{} GB/month × ({nat_gb} − {vpce_gb}) − one endpoint in {azs} AZ × 730 h × {vpce_hour} ({}) = {}/month",
+                num(m.gb),
+                usd(fixed),
+                usd(saving)
+            ));
+            if unnamed {
+                evidence.push("ip-ranges.json names these AWS addresses only as AMAZON (SQS, STS, Secrets Manager, … share them): pkt-dst-aws-service in a custom flow-log format names the service".into());
+            }
+            let service = if unnamed {
+                "SERVICE".to_string()
+            } else {
+                endpoint_service(&svc)
+            };
+            out.push(Scenario {
+                alternative: self.id(),
+                region: r.to_string(),
+                vpc_id: vpc.to_string(),
+                resource_id: format!("{vpc};{}", svc.to_lowercase()),
+                monthly_before: before,
+                monthly_after: before - saving,
+                confidence: if unnamed { Confidence::Estimated } else { m.confidence },
+                risk_level: RiskLevel::Low,
+                risk: "endpoint security groups must allow 443 from the functions".into(),
+                action: format!(
+                    "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.{r}.{service} --subnet-ids SUBNETS --private-dns-enabled"
+                ),
+                evidence,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The endpoint service name of an ip-ranges service name.
+fn endpoint_service(ip_ranges_service: &str) -> String {
+    match ip_ranges_service {
+        "API_GATEWAY" => "execute-api".into(),
+        "KINESIS_VIDEO_STREAMS" => "kinesisvideo".into(),
+        "EC2_INSTANCE_CONNECT" => "ec2-instance-connect".into(),
+        other => other.to_lowercase().replace('_', "-"),
+    }
+}
 
 impl Alternative for InterfaceEndpoint {
     fn id(&self) -> &'static str {
@@ -58,6 +137,13 @@ impl Alternative for InterfaceEndpoint {
                     .filter(|c| !existing.contains(c))
                     .collect();
                 if missing.is_empty() || azs.is_empty() {
+                    continue;
+                }
+                if nats
+                    .iter()
+                    .any(|n| ctx.traffic(&n.nat_gateway_id).is_some())
+                {
+                    out.extend(self.measured(ctx, r, vpc, &nats, azs.len())?);
                     continue;
                 }
                 let nat_gb = ctx.price(r, Item::NatBytes)?;

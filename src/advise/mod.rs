@@ -15,6 +15,7 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::flows::{Attribution, NatTraffic};
 use crate::price::model::{CostModel, NatCost};
 use crate::price::{Item, PriceBook};
 use crate::snapshot::{RegionSnapshot, Snapshot};
@@ -84,6 +85,8 @@ pub struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub book: &'a PriceBook,
     pub model: &'a CostModel,
+    /// Traffic attributed from flow logs, when given.
+    pub flows: Option<&'a Attribution>,
 }
 
 impl<'a> Context<'a> {
@@ -98,6 +101,13 @@ impl<'a> Context<'a> {
             .filter(|n| n.region == region && n.vpc_id == vpc_id && n.active_at_end)
             .collect()
     }
+    /// Flow-log attribution for a NAT gateway, if any bytes of it were seen.
+    pub fn traffic(&self, nat_id: &str) -> Option<&'a NatTraffic> {
+        self.flows
+            .and_then(|f| f.nat(nat_id))
+            .filter(|t| t.destination_bytes > 0)
+    }
+
     pub fn price(&self, region: &str, item: Item) -> Result<Decimal> {
         self.book.usd(region, item)
     }

@@ -147,6 +147,7 @@ fn scenarios(f: &Fixture) -> Vec<Scenario> {
         snapshot: &snap,
         book: &book,
         model: &model,
+        flows: None,
     })
     .unwrap()
 }

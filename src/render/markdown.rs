@@ -72,6 +72,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         let _ = writeln!(o, "![{title}]({file})\n");
     }
 
+    o.push_str(&flows(report));
     let _ = writeln!(o, "## Recommendations\n");
     if report.recommendations.is_empty() {
         let _ = writeln!(o, "No alternative saves money on this history.\n");
@@ -213,6 +214,73 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
             "- Bundled prices not yet confirmed against the AWS Price List: {}.",
             report.prices.unconfirmed.join(", ")
         );
+    }
+    o
+}
+
+/// "Who sends the bytes": per NAT gateway, destinations and sources from flow logs.
+pub fn flows(report: &Report) -> String {
+    let mut o = String::new();
+    let Some(f) = &report.flows else {
+        return o;
+    };
+    let s = &f.stats;
+    let gb = |b: u64| b as f64 / crate::price::model::BYTES_PER_GB as f64;
+    let _ = writeln!(o, "## Who sends the bytes (VPC Flow Logs)\n");
+    let _ = writeln!(
+        o,
+        "{} file(s), {} line(s) read; {} record(s) on NAT gateway interfaces inside the window, {} skipped ({} outside the window), {} corrupt line(s), {} unreadable file(s). Destinations by {}, longest prefix. Each byte counted once: destinations from the NAT interface's outside leg, sources from its inside leg.\n",
+        s.files, s.lines, s.records, s.skipped, s.outside_window, s.corrupt_lines, s.failed_files.len(), f.ip_ranges
+    );
+    for e in s.corrupt_examples.iter().chain(&s.failed_files) {
+        let _ = writeln!(o, "- skipped: {}", cell(e));
+    }
+    for t in &f.nats {
+        let scale = report.flow_scale.get(&t.nat_gateway_id);
+        let _ = writeln!(
+            o,
+            "### {} ({})\n\n{:.2} GB seen in flow logs{}.\n",
+            cell(&report.name_of(&t.nat_gateway_id)),
+            t.nat_gateway_id,
+            gb(t.destination_bytes),
+            scale
+                .map(|k| format!("; CloudWatch counted {k:.2} × that in the window, so shares are applied to CloudWatch's total"))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(o, "| Destination | GB seen | Share |");
+        let _ = writeln!(o, "|---|---:|---:|");
+        let mut dest: Vec<_> = t.destinations.iter().collect();
+        dest.sort_by(|a, b| b.1.cmp(a.1));
+        for (d, b) in dest {
+            let _ = writeln!(
+                o,
+                "| {} | {:.3} | {:.1}% |",
+                d.label(),
+                gb(*b),
+                100.0 * t.share(d)
+            );
+        }
+        let _ = writeln!(o, "\n| Source | GB seen | Share |");
+        let _ = writeln!(o, "|---|---:|---:|");
+        for (name, b) in t.sources.iter().take(15) {
+            let share = if t.source_bytes == 0 {
+                0.0
+            } else {
+                100.0 * *b as f64 / t.source_bytes as f64
+            };
+            let _ = writeln!(o, "| {} | {:.3} | {share:.1}% |", cell(name), gb(*b));
+        }
+        if !t.pairs.is_empty() {
+            let _ = writeln!(o, "\n| Source → destination | GB seen |");
+            let _ = writeln!(o, "|---|---:|");
+            for (src, d, b) in t.pairs.iter().take(15) {
+                let _ = writeln!(o, "| {} → {} | {:.3} |", cell(src), d.label(), gb(*b));
+            }
+        }
+        let _ = writeln!(o);
+    }
+    for a in &f.ambiguous {
+        let _ = writeln!(o, "- note: {}", cell(a));
     }
     o
 }

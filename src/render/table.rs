@@ -120,6 +120,10 @@ pub fn render(report: &Report) -> String {
         );
     }
 
+    if report.flows.is_some() {
+        let _ = writeln!(o);
+        o.push_str(&flows(report));
+    }
     let _ = writeln!(o);
     if report.recommendations.is_empty() {
         let _ = writeln!(o, "No alternative saves money on this history.");
@@ -155,6 +159,83 @@ pub fn render(report: &Report) -> String {
                 report.recommendations.len() - TOP
             );
         }
+    }
+    o
+}
+
+fn gb(bytes: u64) -> String {
+    format!(
+        "{:.2} GB",
+        bytes as f64 / crate::price::model::BYTES_PER_GB as f64
+    )
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "0%".into()
+    } else {
+        format!("{:.1}%", 100.0 * part as f64 / whole as f64)
+    }
+}
+
+/// "Who sends the bytes": destinations and sources of each NAT gateway's traffic.
+pub fn flows(report: &Report) -> String {
+    let mut o = String::new();
+    let Some(f) = &report.flows else {
+        return o;
+    };
+    let s = &f.stats;
+    let _ = writeln!(
+        o,
+        "Who sends the bytes (flow logs: {} file(s), {} line(s), {} on NAT interfaces, {} corrupt, {} unreadable file(s); {}):",
+        s.files,
+        s.lines,
+        s.records,
+        s.corrupt_lines,
+        s.failed_files.len(),
+        f.ip_ranges
+    );
+    for t in &f.nats {
+        let _ = writeln!(
+            o,
+            "  {}: {} seen{}",
+            report.name_of(&t.nat_gateway_id),
+            gb(t.destination_bytes),
+            report
+                .flow_scale
+                .get(&t.nat_gateway_id)
+                .map(|k| format!(" (× {k:.2} = CloudWatch's total for the window)"))
+                .unwrap_or_default()
+        );
+        let mut dest: Vec<_> = t.destinations.iter().collect();
+        dest.sort_by(|a, b| b.1.cmp(a.1));
+        let to: Vec<String> = dest
+            .iter()
+            .map(|(d, b)| format!("{} {}", d.label(), pct(**b, t.destination_bytes)))
+            .collect();
+        let _ = writeln!(o, "    to:   {}", to.join(", "));
+        let from: Vec<String> = t
+            .sources
+            .iter()
+            .take(5)
+            .map(|(name, b)| format!("{name} {}", pct(*b, t.source_bytes)))
+            .collect();
+        if !from.is_empty() {
+            let more = t.sources.len().saturating_sub(5);
+            let _ = writeln!(
+                o,
+                "    from: {}{}",
+                from.join(", "),
+                if more > 0 {
+                    format!(", and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    for a in &f.ambiguous {
+        let _ = writeln!(o, "  note: {a}");
     }
     o
 }

@@ -1,0 +1,205 @@
+//! AWS's published ip-ranges.json, matched by longest prefix.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// Where an address belongs: an AWS service in a region (`GLOBAL` for global services).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsRange {
+    pub region: String,
+    /// The most specific service name listed for the prefix (`S3` over `AMAZON`).
+    pub service: String,
+}
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(rename = "syncToken")]
+    sync_token: String,
+    #[serde(rename = "createDate")]
+    create_date: String,
+    prefixes: Vec<V4>,
+    #[serde(default)]
+    ipv6_prefixes: Vec<V6>,
+}
+
+#[derive(Deserialize)]
+struct V4 {
+    ip_prefix: String,
+    region: String,
+    service: String,
+}
+
+#[derive(Deserialize)]
+struct V6 {
+    ipv6_prefix: String,
+    region: String,
+    service: String,
+}
+
+pub struct IpRanges {
+    pub create_date: String,
+    pub sync_token: String,
+    /// (prefix length, masked address) → range, for lengths present, longest first.
+    v4: Vec<(u8, HashMap<u32, AwsRange>)>,
+    v6: Vec<(u8, HashMap<u128, AwsRange>)>,
+}
+
+/// `AMAZON` is the superset every other service's prefixes are also listed under.
+fn better(new: &str, old: &str) -> bool {
+    old == "AMAZON" && new != "AMAZON"
+}
+
+fn insert<K: std::hash::Hash + Eq>(
+    tables: &mut Vec<(u8, HashMap<K, AwsRange>)>,
+    len: u8,
+    key: K,
+    range: AwsRange,
+) {
+    let table = match tables.iter_mut().position(|(l, _)| *l == len) {
+        Some(i) => &mut tables[i].1,
+        None => {
+            tables.push((len, HashMap::new()));
+            &mut tables.last_mut().unwrap().1
+        }
+    };
+    match table.get(&key) {
+        Some(old) if !better(&range.service, &old.service) => {}
+        _ => {
+            table.insert(key, range);
+        }
+    }
+}
+
+fn mask32(len: u8) -> u32 {
+    if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - len as u32)
+    }
+}
+
+fn mask128(len: u8) -> u128 {
+    if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - len as u32)
+    }
+}
+
+impl IpRanges {
+    pub fn load(path: &Path) -> Result<IpRanges> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read ip-ranges {}", path.display()))?;
+        IpRanges::parse(&text).with_context(|| format!("ip-ranges {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<IpRanges> {
+        let file: File = serde_json::from_str(text).context("not AWS's ip-ranges.json format")?;
+        let mut v4 = Vec::new();
+        for p in &file.prefixes {
+            let (addr, len) = p
+                .ip_prefix
+                .split_once('/')
+                .with_context(|| format!("bad prefix {}", p.ip_prefix))?;
+            let addr: Ipv4Addr = addr
+                .parse()
+                .with_context(|| format!("bad prefix {}", p.ip_prefix))?;
+            let len: u8 = len
+                .parse()
+                .ok()
+                .filter(|l| *l <= 32)
+                .with_context(|| format!("bad prefix {}", p.ip_prefix))?;
+            let range = AwsRange {
+                region: p.region.clone(),
+                service: p.service.clone(),
+            };
+            insert(&mut v4, len, u32::from(addr) & mask32(len), range);
+        }
+        let mut v6 = Vec::new();
+        for p in &file.ipv6_prefixes {
+            let (addr, len) = p
+                .ipv6_prefix
+                .split_once('/')
+                .with_context(|| format!("bad prefix {}", p.ipv6_prefix))?;
+            let addr: Ipv6Addr = addr
+                .parse()
+                .with_context(|| format!("bad prefix {}", p.ipv6_prefix))?;
+            let len: u8 = len
+                .parse()
+                .ok()
+                .filter(|l| *l <= 128)
+                .with_context(|| format!("bad prefix {}", p.ipv6_prefix))?;
+            let range = AwsRange {
+                region: p.region.clone(),
+                service: p.service.clone(),
+            };
+            insert(&mut v6, len, u128::from(addr) & mask128(len), range);
+        }
+        v4.sort_by_key(|(l, _)| std::cmp::Reverse(*l));
+        v6.sort_by_key(|(l, _)| std::cmp::Reverse(*l));
+        Ok(IpRanges {
+            create_date: file.create_date,
+            sync_token: file.sync_token,
+            v4,
+            v6,
+        })
+    }
+
+    /// The longest AWS prefix holding this address, if any.
+    pub fn lookup(&self, ip: IpAddr) -> Option<&AwsRange> {
+        match ip {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.v4
+                    .iter()
+                    .find_map(|(len, t)| t.get(&(a & mask32(*len))))
+            }
+            IpAddr::V6(a) => {
+                let a = u128::from(a);
+                self.v6
+                    .iter()
+                    .find_map(|(len, t)| t.get(&(a & mask128(*len))))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = r#"{"syncToken": "1", "createDate": "2026-08-22-15-17-05", "prefixes": [
+        {"ip_prefix": "52.92.0.0/16", "region": "ap-northeast-2", "service": "AMAZON", "network_border_group": "ap-northeast-2"},
+        {"ip_prefix": "52.92.0.0/20", "region": "ap-northeast-2", "service": "AMAZON", "network_border_group": "ap-northeast-2"},
+        {"ip_prefix": "52.92.0.0/20", "region": "ap-northeast-2", "service": "S3", "network_border_group": "ap-northeast-2"},
+        {"ip_prefix": "13.248.0.0/24", "region": "GLOBAL", "service": "AMAZON", "network_border_group": "GLOBAL"}],
+        "ipv6_prefixes": [{"ipv6_prefix": "2406:da00::/24", "region": "ap-northeast-2", "service": "EC2", "network_border_group": "ap-northeast-2"}]}"#;
+
+    #[test]
+    fn longest_prefix_and_most_specific_service_win() {
+        let r = IpRanges::parse(SMALL).unwrap();
+        let at = |s: &str| r.lookup(s.parse().unwrap()).cloned();
+        assert_eq!(at("52.92.1.2").unwrap().service, "S3");
+        assert_eq!(at("52.92.200.2").unwrap().service, "AMAZON");
+        assert_eq!(at("13.248.0.9").unwrap().region, "GLOBAL");
+        assert_eq!(at("2406:da00::1").unwrap().service, "EC2");
+        assert_eq!(at("8.8.8.8"), None);
+    }
+
+    #[test]
+    fn the_published_file_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/aws-ip-ranges.json");
+        let r = IpRanges::load(&path).unwrap();
+        assert_eq!(r.sync_token, "1787411825");
+        // An S3 prefix in Seoul from that file.
+        let s3 =
+            r.v4.iter()
+                .flat_map(|(_, t)| t.values())
+                .find(|x| x.service == "S3" && x.region == "ap-northeast-2");
+        assert!(s3.is_some());
+    }
+}

@@ -1,0 +1,600 @@
+//! Who sends the bytes: NAT gateway traffic attributed from VPC Flow Logs, by destination
+//! (ip-ranges.json, longest prefix) and by source (the functions behind each ENI).
+//!
+//! One connection through a NAT shows up on several ENIs; each byte is counted once:
+//! destinations from the NAT ENI's outside leg (remote address outside the VPC), sources from
+//! the NAT ENI's inside leg (client address inside the VPC).
+
+pub mod ipranges;
+pub mod parse;
+pub mod synth;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Read};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use crate::snapshot::{RegionSnapshot, Snapshot};
+use ipranges::IpRanges;
+use parse::{Format, Line};
+
+/// Where a NAT gateway's outside traffic goes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Destination {
+    /// S3 in the NAT's region: a free gateway endpoint takes it.
+    S3,
+    /// DynamoDB in the NAT's region: a free gateway endpoint takes it.
+    DynamoDb,
+    /// Another AWS service in the region, as ip-ranges names it (interface-endpoint candidates).
+    AwsService(String),
+    /// AWS in another region, or global (CloudFront, Global Accelerator...).
+    AwsElsewhere,
+    /// Not AWS.
+    Internet,
+}
+
+/// As a JSON key: `s3`, `dynamodb`, `aws:SERVICE`, `aws-elsewhere`, `internet`.
+impl Serialize for Destination {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.key())
+    }
+}
+
+impl Destination {
+    pub fn key(&self) -> String {
+        match self {
+            Destination::S3 => "s3".into(),
+            Destination::DynamoDb => "dynamodb".into(),
+            Destination::AwsService(s) => format!("aws:{s}"),
+            Destination::AwsElsewhere => "aws-elsewhere".into(),
+            Destination::Internet => "internet".into(),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Destination::S3 => "S3 (same region)".into(),
+            Destination::DynamoDb => "DynamoDB (same region)".into(),
+            Destination::AwsService(s) => format!("AWS {s} (same region)"),
+            Destination::AwsElsewhere => "AWS, other region or global".into(),
+            Destination::Internet => "internet".into(),
+        }
+    }
+
+    fn classify(ranges: &IpRanges, region: &str, ip: IpAddr) -> Destination {
+        match ranges.lookup(ip) {
+            None => Destination::Internet,
+            Some(r) if r.region != region => Destination::AwsElsewhere,
+            Some(r) => match r.service.as_str() {
+                "S3" => Destination::S3,
+                "DYNAMODB" => Destination::DynamoDb,
+                other => Destination::AwsService(other.to_string()),
+            },
+        }
+    }
+}
+
+/// One NAT gateway's attributed traffic.
+#[derive(Debug, Clone, Serialize)]
+pub struct NatTraffic {
+    pub region: String,
+    pub nat_gateway_id: String,
+    /// Bytes on the outside leg, both directions.
+    pub destination_bytes: u64,
+    pub destinations: BTreeMap<Destination, u64>,
+    /// Bytes on the inside leg, both directions.
+    pub source_bytes: u64,
+    /// By function (or other interface), largest first.
+    pub sources: Vec<(String, u64)>,
+    /// Source → destination, when the format has pkt-srcaddr/pkt-dstaddr.
+    pub pairs: Vec<(String, Destination, u64)>,
+}
+
+impl NatTraffic {
+    /// Share of the outside-leg bytes that went to a destination.
+    pub fn share(&self, d: &Destination) -> f64 {
+        if self.destination_bytes == 0 {
+            return 0.0;
+        }
+        *self.destinations.get(d).unwrap_or(&0) as f64 / self.destination_bytes as f64
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlowStats {
+    pub files: usize,
+    pub bytes_read: u64,
+    pub lines: u64,
+    /// Records counted on a NAT gateway's ENI.
+    pub records: u64,
+    /// Valid lines with nothing to count (NODATA, REJECT, other interfaces, outside the window).
+    pub skipped: u64,
+    pub outside_window: u64,
+    pub corrupt_lines: u64,
+    /// A few corrupt lines, "file:line: why".
+    pub corrupt_examples: Vec<String>,
+    /// Files that could not be read at all, "file: why".
+    pub failed_files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attribution {
+    pub nats: Vec<NatTraffic>,
+    pub stats: FlowStats,
+    /// Sources that could not be pinned on one function (shared Lambda ENIs).
+    pub ambiguous: Vec<String>,
+    pub ip_ranges: String,
+}
+
+impl Attribution {
+    pub fn nat(&self, id: &str) -> Option<&NatTraffic> {
+        self.nats.iter().find(|n| n.nat_gateway_id == id)
+    }
+}
+
+/// A NAT gateway's ENI as flow logs see it.
+struct NatSide {
+    region: usize,
+    nat_gateway_id: String,
+    ips: Vec<IpAddr>,
+    vpc_cidrs: Vec<(u32, u32)>,
+}
+
+impl NatSide {
+    fn in_vpc(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.vpc_cidrs.iter().any(|(net, mask)| a & mask == *net)
+            }
+            IpAddr::V6(_) => false,
+        }
+    }
+}
+
+fn cidr(s: &str) -> Option<(u32, u32)> {
+    let (a, l) = s.split_once('/')?;
+    let a: std::net::Ipv4Addr = a.parse().ok()?;
+    let l: u32 = l.parse().ok().filter(|l| *l <= 32)?;
+    let mask = if l == 0 { 0 } else { u32::MAX << (32 - l) };
+    Some((u32::from(a) & mask, mask))
+}
+
+#[derive(Default)]
+struct Partial {
+    dest: HashMap<(usize, IpAddr), u64>,
+    src: HashMap<(usize, IpAddr), u64>,
+    pairs: HashMap<(usize, IpAddr, IpAddr), u64>,
+    stats: FlowStats,
+}
+
+impl Partial {
+    fn merge(&mut self, o: Partial) {
+        for (k, v) in o.dest {
+            *self.dest.entry(k).or_default() += v;
+        }
+        for (k, v) in o.src {
+            *self.src.entry(k).or_default() += v;
+        }
+        for (k, v) in o.pairs {
+            *self.pairs.entry(k).or_default() += v;
+        }
+        let s = &mut self.stats;
+        s.files += o.stats.files;
+        s.bytes_read += o.stats.bytes_read;
+        s.lines += o.stats.lines;
+        s.records += o.stats.records;
+        s.skipped += o.stats.skipped;
+        s.outside_window += o.stats.outside_window;
+        s.corrupt_lines += o.stats.corrupt_lines;
+        s.corrupt_examples.extend(o.stats.corrupt_examples);
+        s.failed_files.extend(o.stats.failed_files);
+    }
+}
+
+/// Every file under the given paths (folders are walked), in a stable order.
+pub fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p)
+            .with_context(|| format!("cannot read flow logs {}", p.display()))?;
+        if meta.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(d) = stack.pop() {
+                for e in
+                    std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))?
+                {
+                    let path = e?.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else {
+                        out.push(path);
+                    }
+                }
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Counts bytes as they are read, for progress.
+struct Counting<R> {
+    inner: R,
+    bar: indicatif::ProgressBar,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+/// Reads plain or gzip flow-log files in parallel and attributes the NAT gateways' bytes.
+pub fn attribute(
+    snapshot: &Snapshot,
+    files: &[PathBuf],
+    ranges: &IpRanges,
+    progress: bool,
+) -> Result<Attribution> {
+    let mut sides = Vec::new();
+    let mut by_eni: HashMap<Vec<u8>, usize> = HashMap::new();
+    for (ri, r) in snapshot.regions.iter().enumerate() {
+        for nat in &r.nat_gateways {
+            let vpc_cidrs = r
+                .vpcs
+                .iter()
+                .filter(|v| v.vpc_id == nat.vpc_id)
+                .flat_map(|v| v.cidr_blocks.iter().filter_map(|c| cidr(c)))
+                .collect();
+            let ips = nat
+                .addresses
+                .iter()
+                .filter_map(|a| a.private_ip.as_deref()?.parse().ok())
+                .collect();
+            for eni in nat
+                .addresses
+                .iter()
+                .filter_map(|a| a.network_interface_id.as_deref())
+            {
+                by_eni.insert(eni.as_bytes().to_vec(), sides.len());
+            }
+            sides.push(NatSide {
+                region: ri,
+                nat_gateway_id: nat.nat_gateway_id.clone(),
+                ips,
+                vpc_cidrs,
+            });
+        }
+    }
+    if by_eni.is_empty() {
+        bail!("the snapshot names no NAT gateway network interface: nothing to attribute");
+    }
+    let window = (
+        snapshot.window.start.timestamp(),
+        snapshot.window.end.timestamp(),
+    );
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = if progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(total).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} flow logs",
+            )
+            .expect("valid template"),
+        )
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let next = AtomicUsize::new(0);
+    let merged = Mutex::new(Partial::default());
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(files.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut part = Partial::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    part.stats.files += 1;
+                    if let Err(e) = read_file(path, &by_eni, &sides, window, &bar, &mut part) {
+                        part.stats
+                            .failed_files
+                            .push(format!("{}: {e:#}", path.display()));
+                    }
+                }
+                merged.lock().unwrap().merge(part);
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let part = merged.into_inner().unwrap();
+    Ok(finish(snapshot, sides, part, ranges))
+}
+
+fn read_file(
+    path: &Path,
+    by_eni: &HashMap<Vec<u8>, usize>,
+    sides: &[NatSide],
+    window: (i64, i64),
+    bar: &indicatif::ProgressBar,
+    part: &mut Partial,
+) -> Result<()> {
+    let file = std::fs::File::open(path).context("cannot open")?;
+    part.stats.bytes_read += file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut raw = BufReader::with_capacity(
+        1 << 16,
+        Counting {
+            inner: file,
+            bar: bar.clone(),
+        },
+    );
+    let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let mut reader: Box<dyn BufRead> = if gzip {
+        Box::new(BufReader::with_capacity(
+            1 << 18,
+            flate2::bufread::MultiGzDecoder::new(raw),
+        ))
+    } else {
+        Box::new(raw)
+    };
+    let mut line = Vec::with_capacity(256);
+    let mut fields = Vec::with_capacity(32);
+    let mut format: Option<Format> = None;
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        if reader
+            .read_until(b'\n', &mut line)
+            .context("read failed (truncated or corrupt?)")?
+            == 0
+        {
+            break;
+        }
+        number += 1;
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if text.is_empty() {
+            continue;
+        }
+        let fmt = match &format {
+            Some(f) => f,
+            None => {
+                let (f, header) = Format::detect(text)?;
+                format = Some(f);
+                if header {
+                    continue;
+                }
+                format.as_ref().unwrap()
+            }
+        };
+        part.stats.lines += 1;
+        let rec = match fmt.parse(text, &mut fields) {
+            Line::Record(r) => r,
+            Line::Skip => {
+                part.stats.skipped += 1;
+                continue;
+            }
+            Line::Corrupt(why) => {
+                part.stats.corrupt_lines += 1;
+                if part.stats.corrupt_examples.len() < 5 {
+                    part.stats
+                        .corrupt_examples
+                        .push(format!("{}:{number}: {why}", path.display()));
+                }
+                continue;
+            }
+        };
+        let Some(&n) = by_eni.get(rec.interface_id) else {
+            part.stats.skipped += 1;
+            continue;
+        };
+        if rec.start.is_some_and(|s| s < window.0 || s >= window.1) {
+            part.stats.outside_window += 1;
+            part.stats.skipped += 1;
+            continue;
+        }
+        let side = &sides[n];
+        let src_is_nat = side.ips.contains(&rec.src);
+        let dst_is_nat = side.ips.contains(&rec.dst);
+        part.stats.records += 1;
+        match (src_is_nat, dst_is_nat) {
+            // Outside leg: the remote end is outside the VPC.
+            (true, false) if !side.in_vpc(rec.dst) => {
+                *part.dest.entry((n, rec.dst)).or_default() += rec.bytes
+            }
+            (false, true) if !side.in_vpc(rec.src) => {
+                *part.dest.entry((n, rec.src)).or_default() += rec.bytes
+            }
+            // Inside leg: the client is in the VPC.
+            (false, true) => {
+                *part.src.entry((n, rec.src)).or_default() += rec.bytes;
+                if let Some(remote) = rec.pkt_dst.filter(|d| !side.ips.contains(d)) {
+                    *part.pairs.entry((n, rec.src, remote)).or_default() += rec.bytes;
+                }
+            }
+            (true, false) => {
+                *part.src.entry((n, rec.dst)).or_default() += rec.bytes;
+                if let Some(remote) = rec.pkt_src.filter(|d| !side.ips.contains(d)) {
+                    *part.pairs.entry((n, rec.dst, remote)).or_default() += rec.bytes;
+                }
+            }
+            _ => {
+                part.stats.records -= 1;
+                part.stats.skipped += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Names the owner of a client address: the Lambda functions behind its ENI, or the ENI.
+struct Owners {
+    by_ip: HashMap<IpAddr, String>,
+    ambiguous: Vec<String>,
+}
+
+impl Owners {
+    fn new(r: &RegionSnapshot) -> Owners {
+        let mut by_ip = HashMap::new();
+        let mut ambiguous = Vec::new();
+        for e in &r.network_interfaces {
+            let Some(ip) = e
+                .private_ip_address
+                .as_deref()
+                .and_then(|i| i.parse::<IpAddr>().ok())
+            else {
+                continue;
+            };
+            let label = if e.interface_type.eq_ignore_ascii_case("lambda") {
+                let desc = e.description.as_deref().unwrap_or_default();
+                let named = r
+                    .lambda_functions
+                    .iter()
+                    .filter(|f| {
+                        let p = format!("AWS Lambda VPC ENI-{}", f.function_name);
+                        desc == p || desc.starts_with(&format!("{p}-"))
+                    })
+                    .max_by_key(|f| f.function_name.len());
+                match named {
+                    Some(f) => f.function_name.clone(),
+                    None => {
+                        // Lambda shares an ENI between functions with the same subnet and security groups.
+                        let mut sgs = e.security_group_ids.clone();
+                        sgs.sort();
+                        let fns: Vec<&str> = r
+                            .lambda_functions
+                            .iter()
+                            .filter(|f| {
+                                f.vpc_config.as_ref().is_some_and(|c| {
+                                    let mut s = c.security_group_ids.clone();
+                                    s.sort();
+                                    c.subnet_ids.contains(&e.subnet_id) && s == sgs
+                                })
+                            })
+                            .map(|f| f.function_name.as_str())
+                            .collect();
+                        match fns.len() {
+                            0 => format!("Lambda ENI {}", e.network_interface_id),
+                            1 => fns[0].to_string(),
+                            _ => {
+                                let label = fns.join(" + ");
+                                ambiguous.push(format!(
+                                    "{} is shared by {}: its bytes cannot be split between them",
+                                    e.network_interface_id, label
+                                ));
+                                format!("{label} (shared ENI)")
+                            }
+                        }
+                    }
+                }
+            } else {
+                let subnet = r
+                    .subnets
+                    .iter()
+                    .find(|s| s.subnet_id == e.subnet_id)
+                    .and_then(|s| s.tags.get("Name"))
+                    .unwrap_or(&e.subnet_id);
+                format!("other ENIs in {subnet}")
+            };
+            by_ip.insert(ip, label);
+        }
+        Owners { by_ip, ambiguous }
+    }
+
+    fn name(&self, ip: IpAddr) -> String {
+        self.by_ip
+            .get(&ip)
+            .cloned()
+            .unwrap_or_else(|| format!("{ip} (unknown interface)"))
+    }
+}
+
+fn finish(
+    snapshot: &Snapshot,
+    sides: Vec<NatSide>,
+    part: Partial,
+    ranges: &IpRanges,
+) -> Attribution {
+    let owners: Vec<Owners> = snapshot.regions.iter().map(Owners::new).collect();
+    let mut nats: Vec<NatTraffic> = sides
+        .iter()
+        .map(|s| NatTraffic {
+            region: snapshot.regions[s.region].region.clone(),
+            nat_gateway_id: s.nat_gateway_id.clone(),
+            destination_bytes: 0,
+            destinations: BTreeMap::new(),
+            source_bytes: 0,
+            sources: Vec::new(),
+            pairs: Vec::new(),
+        })
+        .collect();
+    let mut class_cache: HashMap<(usize, IpAddr), Destination> = HashMap::new();
+    let mut classify = |n: usize, ip: IpAddr| {
+        let region = &snapshot.regions[sides[n].region].region;
+        class_cache
+            .entry((sides[n].region, ip))
+            .or_insert_with(|| Destination::classify(ranges, region, ip))
+            .clone()
+    };
+    for ((n, ip), bytes) in part.dest {
+        let d = classify(n, ip);
+        nats[n].destination_bytes += bytes;
+        *nats[n].destinations.entry(d).or_default() += bytes;
+    }
+    let mut sources: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); nats.len()];
+    for ((n, ip), bytes) in part.src {
+        nats[n].source_bytes += bytes;
+        *sources[n]
+            .entry(owners[sides[n].region].name(ip))
+            .or_default() += bytes;
+    }
+    let mut pairs: Vec<BTreeMap<(String, Destination), u64>> = vec![BTreeMap::new(); nats.len()];
+    for ((n, client, remote), bytes) in part.pairs {
+        let key = (owners[sides[n].region].name(client), classify(n, remote));
+        *pairs[n].entry(key).or_default() += bytes;
+    }
+    for (i, nat) in nats.iter_mut().enumerate() {
+        let mut s: Vec<(String, u64)> = std::mem::take(&mut sources[i]).into_iter().collect();
+        s.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        nat.sources = s;
+        let mut p: Vec<(String, Destination, u64)> = std::mem::take(&mut pairs[i])
+            .into_iter()
+            .map(|((s, d), b)| (s, d, b))
+            .collect();
+        p.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        nat.pairs = p;
+    }
+    nats.retain(|n| n.destination_bytes > 0 || n.source_bytes > 0);
+    let mut ambiguous: Vec<String> = owners.into_iter().flat_map(|o| o.ambiguous).collect();
+    ambiguous.sort();
+    ambiguous.dedup();
+    let mut stats = part.stats;
+    stats.corrupt_examples.sort();
+    stats.corrupt_examples.truncate(5);
+    stats.failed_files.sort();
+    Attribution {
+        nats,
+        stats,
+        ambiguous,
+        ip_ranges: format!(
+            "ip-ranges.json of {} (syncToken {})",
+            ranges.create_date, ranges.sync_token
+        ),
+    }
+}

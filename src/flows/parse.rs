@@ -1,0 +1,312 @@
+//! VPC Flow Log lines: the default version-2 format, or any custom format whose first line
+//! names the fields (as AWS writes them to S3).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use anyhow::{bail, Result};
+
+/// The default (version 2) fields, in order.
+pub const DEFAULT_FIELDS: &[&str] = &[
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
+];
+
+/// Where the fields natcost reads sit in a line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Format {
+    pub width: usize,
+    interface_id: usize,
+    srcaddr: usize,
+    dstaddr: usize,
+    bytes: usize,
+    start: Option<usize>,
+    action: Option<usize>,
+    log_status: Option<usize>,
+    pkt_srcaddr: Option<usize>,
+    pkt_dstaddr: Option<usize>,
+}
+
+impl Format {
+    pub fn from_fields<S: AsRef<str>>(fields: &[S]) -> Result<Format> {
+        let pos = |name: &str| fields.iter().position(|f| f.as_ref() == name);
+        let need = |name: &str| match pos(name) {
+            Some(i) => Ok(i),
+            None => bail!("the flow-log format has no {name} field"),
+        };
+        Ok(Format {
+            width: fields.len(),
+            interface_id: need("interface-id")?,
+            srcaddr: need("srcaddr")?,
+            dstaddr: need("dstaddr")?,
+            bytes: need("bytes")?,
+            start: pos("start"),
+            action: pos("action"),
+            log_status: pos("log-status"),
+            pkt_srcaddr: pos("pkt-srcaddr"),
+            pkt_dstaddr: pos("pkt-dstaddr"),
+        })
+    }
+
+    pub fn default_v2() -> Format {
+        Format::from_fields(DEFAULT_FIELDS).expect("the default format has every field")
+    }
+
+    /// The format of a file from its first line: a header names the fields; a record (first
+    /// field a number) means the default format. Returns whether the line was a header.
+    pub fn detect(first_line: &[u8]) -> Result<(Format, bool)> {
+        let first = first_line.split(|b| *b == b' ').next().unwrap_or_default();
+        if !first.is_empty() && first.iter().all(u8::is_ascii_digit) {
+            return Ok((Format::default_v2(), false));
+        }
+        let text = std::str::from_utf8(first_line)
+            .map_err(|_| anyhow::anyhow!("the header line is not text"))?;
+        let fields: Vec<&str> = text
+            .split_whitespace()
+            .map(|f| f.trim_start_matches("${").trim_end_matches('}'))
+            .collect();
+        Ok((Format::from_fields(&fields)?, true))
+    }
+
+    pub fn has_packet_addresses(&self) -> bool {
+        self.pkt_srcaddr.is_some() && self.pkt_dstaddr.is_some()
+    }
+}
+
+/// One accepted record with data, reduced to what attribution needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Record<'a> {
+    pub interface_id: &'a [u8],
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub pkt_src: Option<IpAddr>,
+    pub pkt_dst: Option<IpAddr>,
+    pub bytes: u64,
+    pub start: Option<i64>,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Line<'a> {
+    Record(Record<'a>),
+    /// NODATA / SKIPDATA, REJECT, or a record without addresses: valid, but nothing to count.
+    Skip,
+    /// Not a flow-log line of this format.
+    Corrupt(&'static str),
+}
+
+/// Dotted IPv4 straight from bytes (the common case), else any IP address.
+pub fn parse_ip(s: &[u8]) -> Option<IpAddr> {
+    let mut parts = [0u32; 4];
+    let mut i = 0;
+    let mut digits = 0;
+    for &b in s {
+        match b {
+            b'0'..=b'9' => {
+                parts[i] = parts[i] * 10 + (b - b'0') as u32;
+                digits += 1;
+                if digits > 3 {
+                    return parse_slow(s);
+                }
+            }
+            b'.' if digits > 0 && i < 3 => {
+                i += 1;
+                digits = 0;
+            }
+            _ => return parse_slow(s),
+        }
+    }
+    if i != 3 || digits == 0 || parts.iter().any(|p| *p > 255) {
+        return parse_slow(s);
+    }
+    Some(IpAddr::V4(Ipv4Addr::new(
+        parts[0] as u8,
+        parts[1] as u8,
+        parts[2] as u8,
+        parts[3] as u8,
+    )))
+}
+
+fn parse_slow(s: &[u8]) -> Option<IpAddr> {
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    let mut n = 0u64;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + (b - b'0') as u64;
+    }
+    Some(n)
+}
+
+/// Start and end of each space-separated field of a line, reused from line to line.
+pub type Spans = Vec<(usize, usize)>;
+
+fn split(line: &[u8], spans: &mut Spans) {
+    spans.clear();
+    let mut start = None;
+    for (i, &b) in line.iter().enumerate() {
+        match (b == b' ', start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                spans.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, line.len()));
+    }
+}
+
+impl Format {
+    pub fn parse<'a>(&self, line: &'a [u8], spans: &mut Spans) -> Line<'a> {
+        split(line, spans);
+        if spans.len() != self.width {
+            return Line::Corrupt("wrong number of fields");
+        }
+        let field = |i: usize| &line[spans[i].0..spans[i].1];
+        if let Some(i) = self.log_status {
+            if field(i) != b"OK" {
+                return if matches!(field(i), b"NODATA" | b"SKIPDATA") {
+                    Line::Skip
+                } else {
+                    Line::Corrupt("unknown log-status")
+                };
+            }
+        }
+        if let Some(i) = self.action {
+            match field(i) {
+                b"ACCEPT" => {}
+                b"REJECT" | b"-" => return Line::Skip,
+                _ => return Line::Corrupt("unknown action"),
+            }
+        }
+        let (src, dst, bytes) = (field(self.srcaddr), field(self.dstaddr), field(self.bytes));
+        if src == b"-" || dst == b"-" || bytes == b"-" {
+            return Line::Skip;
+        }
+        let (Some(src), Some(dst)) = (parse_ip(src), parse_ip(dst)) else {
+            return Line::Corrupt("bad address");
+        };
+        let Some(bytes) = parse_u64(bytes) else {
+            return Line::Corrupt("bad byte count");
+        };
+        let optional_ip = |i: Option<usize>| i.and_then(|i| parse_ip(field(i)));
+        Line::Record(Record {
+            interface_id: field(self.interface_id),
+            src,
+            dst,
+            pkt_src: optional_ip(self.pkt_srcaddr),
+            pkt_dst: optional_ip(self.pkt_dstaddr),
+            bytes,
+            start: self
+                .start
+                .and_then(|i| parse_u64(field(i)))
+                .map(|v| v as i64),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse<'a>(f: &Format, line: &'a str) -> Line<'a> {
+        let mut v = Vec::new();
+        f.parse(line.as_bytes(), &mut v)
+    }
+
+    #[test]
+    fn default_format_records() {
+        let (f, header) = Format::detect(b"2 123456789012 eni-0a1 10.0.1.5 52.92.1.2 443 49152 6 10 5000 1761955200 1761955260 ACCEPT OK").unwrap();
+        assert!(!header);
+        let Line::Record(r) = parse(&f, "2 123456789012 eni-0a1 10.0.1.5 52.92.1.2 443 49152 6 10 5000 1761955200 1761955260 ACCEPT OK") else {
+            panic!()
+        };
+        assert_eq!(r.interface_id, b"eni-0a1");
+        assert_eq!(r.src.to_string(), "10.0.1.5");
+        assert_eq!(r.bytes, 5000);
+        assert_eq!(r.start, Some(1761955200));
+        assert_eq!(
+            parse(
+                &f,
+                "2 123456789012 eni-0a1 - - - - - - - 1761955200 1761955260 - NODATA"
+            ),
+            Line::Skip
+        );
+        assert_eq!(
+            parse(
+                &f,
+                "2 123456789012 eni-0a1 10.0.1.5 52.92.1.2 443 49152 6 10 5000 1 2 REJECT OK"
+            ),
+            Line::Skip
+        );
+        assert_eq!(
+            parse(&f, "2 123456789012 eni-0a1 10.0.1.5"),
+            Line::Corrupt("wrong number of fields")
+        );
+        assert_eq!(
+            parse(
+                &f,
+                "2 1 eni-0a1 10.0.1.999 52.92.1.2 443 49152 6 10 5000 1 2 ACCEPT OK"
+            ),
+            Line::Corrupt("bad address")
+        );
+        assert_eq!(
+            parse(
+                &f,
+                "2 1 eni-0a1 10.0.1.9 52.92.1.2 443 49152 6 10 5x00 1 2 ACCEPT OK"
+            ),
+            Line::Corrupt("bad byte count")
+        );
+    }
+
+    #[test]
+    fn custom_format_from_the_header() {
+        let (f, header) = Format::detect(b"version interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr bytes flow-direction traffic-path pkt-dst-aws-service").unwrap();
+        assert!(header);
+        assert!(f.has_packet_addresses());
+        let Line::Record(r) = parse(
+            &f,
+            "5 eni-1 10.0.1.5 10.0.0.10 10.0.1.5 52.92.1.2 900 ingress - S3",
+        ) else {
+            panic!()
+        };
+        assert_eq!(r.pkt_dst.unwrap().to_string(), "52.92.1.2");
+        assert_eq!(r.start, None);
+        assert!(
+            Format::detect(b"version srcaddr dstaddr").is_err(),
+            "no interface-id or bytes"
+        );
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(parse_ip(b"10.0.0.1").unwrap().to_string(), "10.0.0.1");
+        assert_eq!(
+            parse_ip(b"2406:da00::1").unwrap().to_string(),
+            "2406:da00::1"
+        );
+        assert_eq!(parse_ip(b"10.0.0"), None);
+        assert_eq!(parse_ip(b"256.0.0.1"), None);
+        assert_eq!(parse_ip(b"1.2.3.4.5"), None);
+    }
+}

@@ -1,0 +1,223 @@
+//! Flow-log attribution on generated data with known ground truth, against AWS's published
+//! ip-ranges.json (../shared/data, not committed here).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use natcost::flows::ipranges::IpRanges;
+use natcost::flows::synth::{self, Truth};
+use natcost::snapshot::Snapshot;
+use serde_json::Value;
+
+fn ip_ranges_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/aws-ip-ranges.json")
+}
+
+fn generate(dir: &Path, custom: bool, gzip: bool, corrupt: u64) -> Truth {
+    let text = std::fs::read_to_string(ip_ranges_path()).expect("shared/data/aws-ip-ranges.json");
+    let ranges = IpRanges::parse(&text).unwrap();
+    let snapshot = Snapshot::from_json(natcost::SAMPLE_SNAPSHOT).unwrap();
+    let opts = synth::Options {
+        custom_format: custom,
+        target_bytes: 3 << 20,
+        files: 3,
+        gzip,
+        corrupt_lines: corrupt,
+        seed: 42,
+    };
+    synth::generate(&snapshot, &ranges, &text, dir, &opts).unwrap()
+}
+
+fn natcost(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_natcost"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+/// natcost flows --format json, as (destinations, sources) per NAT.
+fn attributed(dir: &Path) -> (Value, String) {
+    let out = natcost(
+        &[
+            "flows",
+            "--sample",
+            "--flow-logs",
+            dir.to_str().unwrap(),
+            "--ip-ranges",
+            ip_ranges_path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        dir,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn assert_matches(v: &Value, truth: &Truth) {
+    let nats = v["nats"].as_array().unwrap();
+    assert_eq!(nats.len(), truth.destinations.len());
+    for n in nats {
+        let id = n["nat_gateway_id"].as_str().unwrap();
+        let want: BTreeMap<String, u64> = truth.destinations[id]
+            .iter()
+            .map(|(d, b)| (d.key(), *b))
+            .collect();
+        let got: BTreeMap<String, u64> = n["destinations"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, b)| (k.clone(), b.as_u64().unwrap()))
+            .collect();
+        assert_eq!(got, want, "destinations of {id}");
+        let want: BTreeMap<String, u64> = truth.sources[id].clone().into_iter().collect();
+        let got: BTreeMap<String, u64> = n["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_u64().unwrap()))
+            .collect();
+        assert_eq!(got, want, "sources of {id}");
+    }
+}
+
+#[test]
+fn default_format_attribution_is_exact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = generate(tmp.path(), false, false, 3);
+    let (v, stderr) = attributed(tmp.path());
+    assert_matches(&v, &truth);
+    assert_eq!(v["stats"]["files"], 3);
+    assert_eq!(v["stats"]["corrupt_lines"], truth.corrupt_lines);
+    assert!(truth.corrupt_lines > 0);
+    assert!(
+        stderr.contains(&format!(
+            "flow logs: {} corrupt line(s)",
+            truth.corrupt_lines
+        )),
+        "{stderr}"
+    );
+    assert!(
+        v["stats"]["skipped"].as_u64().unwrap() > 0,
+        "NODATA, REJECT and client-ENI lines are skipped"
+    );
+    // Every destination class is there, by longest-prefix match on the real file.
+    let keys: Vec<String> = truth
+        .destinations
+        .values()
+        .flat_map(|m| m.keys().map(|d| d.key()))
+        .collect();
+    for k in ["s3", "dynamodb", "aws:AMAZON", "aws-elsewhere", "internet"] {
+        assert!(keys.iter().any(|x| x == k), "{k}");
+    }
+}
+
+#[test]
+fn gzip_and_custom_format_give_the_same_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = generate(tmp.path(), true, true, 0);
+    assert!(truth
+        .files
+        .iter()
+        .all(|f| f.to_string_lossy().ends_with(".log.gz")));
+    let (v, stderr) = attributed(tmp.path());
+    assert_matches(&v, &truth);
+    assert!(stderr.is_empty(), "{stderr}");
+    // pkt-dstaddr pairs each source with its real destination.
+    let nat = &v["nats"][0];
+    assert!(!nat["pairs"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_truncated_file_is_counted_not_fatal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = generate(tmp.path(), false, true, 0);
+    let victim = &truth.files[1];
+    let bytes = std::fs::read(victim).unwrap();
+    std::fs::write(victim, &bytes[..bytes.len() / 2]).unwrap();
+    let (v, stderr) = attributed(tmp.path());
+    assert_eq!(v["stats"]["failed_files"].as_array().unwrap().len(), 1);
+    assert!(stderr.contains("1 unreadable file(s)"), "{stderr}");
+    assert!(v["nats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["destination_bytes"].as_u64().unwrap() > 0));
+}
+
+#[test]
+fn report_uses_measured_shares_for_endpoints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = generate(tmp.path(), false, false, 0);
+    let out = natcost(
+        &[
+            "report",
+            "--sample",
+            "--flow-logs",
+            tmp.path().join("AWSLogs").to_str().unwrap(),
+            "--ip-ranges",
+            ip_ranges_path().to_str().unwrap(),
+            "--out",
+            "rep",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("Who sends the bytes"), "{stdout}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("rep/report.json")).unwrap())
+            .unwrap();
+    // The prod VPC's S3 saving: each NAT's S3 share × its monthly data processing cost.
+    let s3 = report["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["alternative"] == "s3-gateway-endpoint"
+                && report["names"][s["vpc_id"].as_str().unwrap()] == "prod"
+        })
+        .expect("S3 endpoint for prod");
+    assert_eq!(s3["confidence"], "measured");
+    let mut expected = 0.0;
+    for nat in report["nats"].as_array().unwrap() {
+        if nat["vpc_id"] != s3["vpc_id"] || !nat["active_at_end"].as_bool().unwrap() {
+            continue;
+        }
+        let id = nat["nat_gateway_id"].as_str().unwrap();
+        let dest = &truth.destinations[id];
+        let share = *dest.get(&natcost::flows::Destination::S3).unwrap_or(&0) as f64
+            / dest.values().sum::<u64>() as f64;
+        let bytes_cost: f64 = nat["run_rate"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["component"] == "nat-bytes")
+            .map(|c| c["cost"].as_str().unwrap().parse::<f64>().unwrap())
+            .sum();
+        expected += share * bytes_cost;
+    }
+    let before: f64 = s3["monthly_before"].as_str().unwrap().parse().unwrap();
+    let after: f64 = s3["monthly_after"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (before - after - expected).abs() < 0.01,
+        "saving {} vs {expected}",
+        before - after
+    );
+    assert!(expected > 50.0, "half the traffic is S3: {expected}");
+    let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
+    assert!(md.contains("## Who sends the bytes (VPC Flow Logs)"));
+}
