@@ -48,6 +48,8 @@ pub struct Report {
     pub flows: Option<Attribution>,
     /// Per NAT gateway: CloudWatch processed bytes / flow-log outside-leg bytes in the window.
     pub flow_scale: BTreeMap<String, f64>,
+    /// Flow logs configured in the account ("fl-… on vpc-… → s3 arn:…"), to find them.
+    pub flow_log_configs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,7 +171,14 @@ impl Report {
                 });
             }
             for nat in model.nats.iter().filter(|n| n.region == region.region) {
-                links.extend(nat_links(&topo, nat));
+                match flows
+                    .as_ref()
+                    .and_then(|f| f.nat(&nat.nat_gateway_id))
+                    .filter(|t| t.source_bytes > 0)
+                {
+                    Some(t) => links.extend(measured_links(nat, t)),
+                    None => links.extend(nat_links(&topo, nat)),
+                }
             }
         }
 
@@ -228,6 +237,26 @@ impl Report {
             names,
             flows,
             flow_scale,
+            flow_log_configs: snapshot
+                .regions
+                .iter()
+                .flat_map(|r| {
+                    r.flow_logs.iter().map(move |f| {
+                        format!(
+                            "{}: {} on {} ({} traffic) → {} {}",
+                            r.region,
+                            f.flow_log_id,
+                            f.resource_id,
+                            f.traffic_type.as_deref().unwrap_or("?"),
+                            f.log_destination_type.as_deref().unwrap_or("?"),
+                            f.log_destination
+                                .as_deref()
+                                .or(f.log_group_name.as_deref())
+                                .unwrap_or("")
+                        )
+                    })
+                })
+                .collect(),
         })
     }
 
@@ -298,6 +327,27 @@ fn nat_links(topo: &Topology, nat: &NatCost) -> Vec<Link> {
             Link {
                 region: nat.region.clone(),
                 from,
+                nat_gateway_id: nat.nat_gateway_id.clone(),
+                share,
+                monthly_gb: (gb * d).round_dp(9),
+                monthly_cost: (cost * d).round_dp(9),
+            }
+        })
+        .collect()
+}
+
+/// Links from the sources flow logs saw, their share applied to the NAT's monthly GB and cost.
+fn measured_links(nat: &NatCost, t: &crate::flows::NatTraffic) -> Vec<Link> {
+    let gb = nat.monthly_gb();
+    let cost = nat.monthly_of(Component::NatBytes);
+    t.sources
+        .iter()
+        .map(|(from, bytes)| {
+            let share = *bytes as f64 / t.source_bytes as f64;
+            let d = Decimal::try_from(share).unwrap_or_default().round_dp(6);
+            Link {
+                region: nat.region.clone(),
+                from: from.clone(),
                 nat_gateway_id: nat.nat_gateway_id.clone(),
                 share,
                 monthly_gb: (gb * d).round_dp(9),

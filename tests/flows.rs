@@ -220,4 +220,21 @@ fn report_uses_measured_shares_for_endpoints() {
     assert!(expected > 50.0, "half the traffic is S3: {expected}");
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
     assert!(md.contains("## Who sends the bytes (VPC Flow Logs)"));
+    assert!(!md.contains("## Flow logs to measure traffic with"));
+    // The topology's links are the measured sources, each NAT's shares adding up to 1.
+    let links = report["links"].as_array().unwrap();
+    for (nat, sources) in &truth.sources {
+        let mine: Vec<&Value> = links
+            .iter()
+            .filter(|l| l["nat_gateway_id"] == nat.as_str())
+            .collect();
+        assert_eq!(mine.len(), sources.len(), "{nat}");
+        let total: f64 = mine.iter().map(|l| l["share"].as_f64().unwrap()).sum();
+        assert!((total - 1.0).abs() < 1e-9);
+        for (label, bytes) in sources {
+            let l = mine.iter().find(|l| l["from"] == label.as_str()).unwrap();
+            let want = *bytes as f64 / sources.values().sum::<u64>() as f64;
+            assert!((l["share"].as_f64().unwrap() - want).abs() < 1e-12);
+        }
+    }
 }

@@ -450,30 +450,20 @@ fn throttling_and_server_errors_are_retried_to_the_same_snapshot() {
             file.to_string(),
         ]
     };
-    let direct = natcost(
-        &args(&moto.url(), "direct.json")
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-        tmp.path(),
-    );
-    assert!(
-        direct.status.success(),
-        "{}",
-        String::from_utf8_lossy(&direct.stderr)
-    );
-    let faulty = natcost(
-        &args(&proxy.url(), "faulty.json")
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-        tmp.path(),
-    );
-    assert!(
-        faulty.status.success(),
-        "{}",
-        String::from_utf8_lossy(&faulty.stderr)
-    );
+    let collect = |url: &str, file: &str| {
+        let args = args(url, file);
+        let out = natcost(
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            tmp.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    collect(&moto.url(), "direct.json");
+    collect(&proxy.url(), "faulty.json");
     let (requests, injected) = proxy.stats();
     assert!(
         injected >= 10 && injected * 3 <= requests,

@@ -173,6 +173,9 @@ fn sample_report_writes_every_file_consistently() {
         assert_png(&dir.join(file));
     }
     assert!(md.contains("## Assumptions"));
+    // The sample's flow log configuration tells where to find logs.
+    assert!(md.contains("## Flow logs to measure traffic with"));
+    assert!(md.contains("→ s3 arn:aws:s3:::acme-flow-logs/prod"));
 }
 
 /// Decodes a PNG and checks it is a real picture: a sensible size and many colours.

@@ -197,7 +197,7 @@ impl Partial {
     }
 }
 
-/// Every file under the given paths (folders are walked), in a stable order.
+/// The files named, and the `*.log` / `*.gz` files under the folders named, in a stable order.
 pub fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
@@ -210,9 +210,11 @@ pub fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                     std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))?
                 {
                     let path = e?.path();
+                    let name = path.file_name().unwrap_or_default().to_string_lossy();
                     if path.is_dir() {
                         stack.push(path);
-                    } else {
+                    } else if name.ends_with(".log") || name.ends_with(".gz") {
+                        // As delivered to S3: *.log.gz (or plain *.log); other files in a folder are not flow logs.
                         out.push(path);
                     }
                 }

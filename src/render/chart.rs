@@ -418,7 +418,11 @@ fn topology(report: &Report, path: &Path) -> Result<()> {
     root.draw(&Text::new(title.to_string(), (20, 16), font(26)))
         .map_err(err(title))?;
     root.draw(&Text::new(
-        "Estimated GB/month and NAT data processing USD/month per function (the 10 largest links labelled); traffic is split by who sits in each subnet until flow logs measure it".to_string(),
+        if report.flows.is_some() {
+            "GB/month and NAT data processing USD/month per source, measured with VPC flow logs (the 10 largest links labelled)".to_string()
+        } else {
+            "Estimated GB/month and NAT data processing USD/month per function (the 10 largest links labelled); traffic is split by who sits in each subnet until flow logs measure it".to_string()
+        },
         (20, 52),
         font(14),
     ))

@@ -73,6 +73,17 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
     }
 
     o.push_str(&flows(report));
+    if report.flows.is_none() && !report.flow_log_configs.is_empty() {
+        let _ = writeln!(o, "## Flow logs to measure traffic with\n");
+        let _ = writeln!(
+            o,
+            "These flow logs exist; give their files to `--flow-logs` to replace the estimated shares with measured ones:\n"
+        );
+        for f in &report.flow_log_configs {
+            let _ = writeln!(o, "- {}", cell(f));
+        }
+        let _ = writeln!(o);
+    }
     let _ = writeln!(o, "## Recommendations\n");
     if report.recommendations.is_empty() {
         let _ = writeln!(o, "No alternative saves money on this history.\n");

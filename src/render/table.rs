@@ -123,6 +123,14 @@ pub fn render(report: &Report) -> String {
     if report.flows.is_some() {
         let _ = writeln!(o);
         o.push_str(&flows(report));
+    } else if !report.flow_log_configs.is_empty() {
+        let _ = writeln!(
+            o,
+            "Flow logs exist (--flow-logs measures who sends the bytes):"
+        );
+        for f in &report.flow_log_configs {
+            let _ = writeln!(o, "  {f}");
+        }
     }
     let _ = writeln!(o);
     if report.recommendations.is_empty() {
