@@ -336,23 +336,16 @@ fn attribute_flows(
         }
         return Ok(None);
     }
-    let ranges_path = match &args.ip_ranges {
-        Some(p) => p.clone(),
+    let ranges = match &args.ip_ranges {
+        Some(p) => crate::flows::ipranges::IpRanges::load(p)?,
         None => {
-            let p = source::default_cache_dir()
+            let cache = source::default_cache_dir()
                 .parent()
                 .map(|d| d.join("ip-ranges.json"))
-                .unwrap_or_default();
-            if !p.exists() {
-                bail!(
-                    "no ip-ranges.json: pass --ip-ranges FILE, or save AWS's https://ip-ranges.amazonaws.com/ip-ranges.json as {}",
-                    p.display()
-                );
-            }
-            p
+                .unwrap_or_else(|| PathBuf::from("ip-ranges.json"));
+            crate::flows::ipranges::cached_or_download(&cache)?
         }
     };
-    let ranges = crate::flows::ipranges::IpRanges::load(&ranges_path)?;
     let files = crate::flows::list_files(&args.flow_logs)?;
     if files.is_empty() {
         bail!(

@@ -79,8 +79,8 @@ pub struct FlowArgs {
     /// VPC Flow Log files or folders (walked), plain or gzip; repeatable.
     #[arg(long = "flow-logs", value_name = "PATH", num_args = 1..)]
     pub flow_logs: Vec<PathBuf>,
-    /// AWS's ip-ranges.json [default: $NATCOST_CACHE_DIR/../ip-ranges.json, i.e.
-    /// ~/.cache/natcost/ip-ranges.json].
+    /// AWS's ip-ranges.json [default: ~/.cache/natcost/ip-ranges.json, downloaded from
+    /// https://ip-ranges.amazonaws.com/ip-ranges.json the first time].
     #[arg(long, value_name = "FILE")]
     pub ip_ranges: Option<PathBuf>,
 }

@@ -238,3 +238,69 @@ fn report_uses_measured_shares_for_endpoints() {
         }
     }
 }
+
+/// Serves one file over HTTP on loopback, once per connection; returns its URL.
+fn serve_file(path: PathBuf) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ip-ranges.json", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let body = std::fs::read(&path).unwrap();
+            let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = s.write_all(&body);
+        }
+    });
+    url
+}
+
+#[test]
+fn ip_ranges_are_downloaded_once_and_cached() {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = generate(tmp.path(), false, false, 0);
+    let cache = tmp.path().join("cache");
+    let run = |url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_natcost"))
+            .args([
+                "flows",
+                "--sample",
+                "--flow-logs",
+                tmp.path().join("AWSLogs").to_str().unwrap(),
+                "--format",
+                "json",
+            ])
+            .env("NATCOST_CACHE_DIR", cache.join("prices"))
+            .env("NATCOST_IP_RANGES_URL", url)
+            .output()
+            .unwrap()
+    };
+    // Unreachable: one line saying what to do.
+    let out = run("http://127.0.0.1:9/ip-ranges.json");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("natcost: error: cannot download http://127.0.0.1:9/ip-ranges.json: pass --ip-ranges FILE"), "{err}");
+    assert!(!cache.join("ip-ranges.json").exists());
+    // Downloaded once...
+    let out = run(&serve_file(ip_ranges_path()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("natcost: downloading http://127.0.0.1:"));
+    assert_matches(&serde_json::from_slice(&out.stdout).unwrap(), &truth);
+    assert_eq!(
+        std::fs::read(cache.join("ip-ranges.json")).unwrap(),
+        std::fs::read(ip_ranges_path()).unwrap()
+    );
+    // ...then read from the cache, with nothing listening.
+    let out = run("http://127.0.0.1:9/ip-ranges.json");
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -90,6 +90,37 @@ fn mask128(len: u8) -> u128 {
     }
 }
 
+/// Where AWS publishes the file.
+pub const URL: &str = "https://ip-ranges.amazonaws.com/ip-ranges.json";
+
+/// The cached copy at `cache`, downloaded from AWS (or `$NATCOST_IP_RANGES_URL`) the first time.
+pub fn cached_or_download(cache: &Path) -> Result<IpRanges> {
+    if cache.exists() {
+        return IpRanges::load(cache);
+    }
+    let url = std::env::var("NATCOST_IP_RANGES_URL").unwrap_or_else(|_| URL.to_string());
+    eprintln!(
+        "natcost: downloading {url} (once; cached as {})",
+        cache.display()
+    );
+    let text = ureq::get(&url)
+        .call()
+        .and_then(|mut r| r.body_mut().with_config().limit(64 << 20).read_to_string())
+        .with_context(|| {
+            format!(
+                "cannot download {url}: pass --ip-ranges FILE, or save it as {}",
+                cache.display()
+            )
+        })?;
+    let ranges =
+        IpRanges::parse(&text).with_context(|| format!("{url} is not AWS's ip-ranges.json"))?;
+    if let Some(dir) = cache.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    crate::output::write_file(cache, text.as_bytes())?;
+    Ok(ranges)
+}
+
 impl IpRanges {
     pub fn load(path: &Path) -> Result<IpRanges> {
         let text = std::fs::read_to_string(path)
