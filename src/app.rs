@@ -127,11 +127,8 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
 fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     let live = args.collect.is_live();
     let (snapshot, name) = match (&args.snapshot, args.sample) {
-        (Some(path), _) => (Snapshot::load(path)?, snapshot_name(path)),
-        (None, true) => (
-            Snapshot::from_json(crate::SAMPLE_SNAPSHOT).context("bundled sample")?,
-            "sample".to_string(),
-        ),
+        (Some(path), _) => load_snapshot(Some(path))?,
+        (None, true) => load_snapshot(None)?,
         (None, false) if live => {
             let snapshot = collect_live(&args.collect, verbose)?;
             let name = snapshot.account_id.clone();
@@ -376,28 +373,25 @@ fn attribute_flows(
     Ok(Some(a))
 }
 
-fn flows(args: FlowsCommand) -> Result<ExitCode> {
-    let (snapshot, name) = match &args.snapshot {
-        Some(path) => (Snapshot::load(path)?, snapshot_name(path)),
-        None => (
+/// A snapshot file and its name, or the bundled sample ("sample").
+fn load_snapshot(path: Option<&Path>) -> Result<(Snapshot, String)> {
+    match path {
+        Some(path) => Ok((Snapshot::load(path)?, snapshot_name(path))),
+        None => Ok((
             Snapshot::from_json(crate::SAMPLE_SNAPSHOT).context("bundled sample")?,
             "sample".to_string(),
-        ),
-    };
+        )),
+    }
+}
+
+fn flows(args: FlowsCommand) -> Result<ExitCode> {
+    let (snapshot, name) = load_snapshot(args.snapshot.as_deref())?;
     if args.flow.flow_logs.is_empty() {
         bail!("say which flow logs to read: --flow-logs PATH (files or folders)");
     }
-    let prices = load_prices(
-        &PriceArgs {
-            prices: Some("bundled".into()),
-            ..Default::default()
-        },
-        Mode::Bundled,
-        Vec::new(),
-        None,
-    )?;
     let attribution = attribute_flows(&args.flow, &snapshot)?;
-    let report = Report::build(&snapshot, &prices.book, &name, attribution)?;
+    // Prices only size the report around the attribution: the bundled table is enough.
+    let report = Report::build(&snapshot, &PriceBook::bundled(), &name, attribution)?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report.flows)? + "\n",
         Format::Markdown => render::markdown::flows(&report),

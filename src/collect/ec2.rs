@@ -334,15 +334,14 @@ pub async fn collect(
                 .map(|t| t.as_str().to_string())
                 .unwrap_or_default();
             let subnet_id = s(e.subnet_id());
-            if !(kind == "lambda" || nat_enis.contains(&id) || topo_subnets.contains(&subnet_id)) {
+            let is_nat = nat_enis.contains(&id);
+            if !(kind == "lambda" || is_nat || topo_subnets.contains(&subnet_id)) {
                 continue;
             }
             r.network_interfaces.push(NetworkInterface {
                 network_interface_id: id,
-                interface_type: if nat_enis.contains(s(e.network_interface_id()).as_str())
-                    && kind == "interface"
-                {
-                    // moto reports NAT gateway ENIs as plain interfaces; AWS says nat_gateway.
+                // moto reports NAT gateway ENIs as plain interfaces; AWS says nat_gateway.
+                interface_type: if is_nat && kind == "interface" {
                     "nat_gateway".into()
                 } else {
                     kind

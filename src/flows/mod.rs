@@ -448,13 +448,14 @@ fn read_file(
 /// Names the owner of a client address: the Lambda functions behind its ENI, or the ENI.
 struct Owners {
     by_ip: HashMap<IpAddr, String>,
-    ambiguous: Vec<String>,
+    /// Why an address's label names several functions (shared Lambda ENIs).
+    ambiguous: HashMap<IpAddr, String>,
 }
 
 impl Owners {
     fn new(r: &RegionSnapshot) -> Owners {
         let mut by_ip = HashMap::new();
-        let mut ambiguous = Vec::new();
+        let mut ambiguous = HashMap::new();
         for e in &r.network_interfaces {
             let Some(ip) = e
                 .private_ip_address
@@ -496,10 +497,13 @@ impl Owners {
                             1 => fns[0].to_string(),
                             _ => {
                                 let label = fns.join(" + ");
-                                ambiguous.push(format!(
-                                    "{} is shared by {}: its bytes cannot be split between them",
-                                    e.network_interface_id, label
-                                ));
+                                ambiguous.insert(
+                                    ip,
+                                    format!(
+                                        "{} is shared by {}: its bytes cannot be split between them",
+                                        e.network_interface_id, label
+                                    ),
+                                );
                                 format!("{label} (shared ENI)")
                             }
                         }
@@ -560,8 +564,11 @@ fn finish(
         *nats[n].destinations.entry(d).or_default() += bytes;
     }
     let mut sources: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); nats.len()];
+    // Only the shared ENIs that actually sent traffic are worth a note.
+    let mut ambiguous: Vec<String> = Vec::new();
     for ((n, ip), bytes) in part.src {
         nats[n].source_bytes += bytes;
+        ambiguous.extend(owners[sides[n].region].ambiguous.get(&ip).cloned());
         *sources[n]
             .entry(owners[sides[n].region].name(ip))
             .or_default() += bytes;
@@ -583,7 +590,6 @@ fn finish(
         nat.pairs = p;
     }
     nats.retain(|n| n.destination_bytes > 0 || n.source_bytes > 0);
-    let mut ambiguous: Vec<String> = owners.into_iter().flat_map(|o| o.ambiguous).collect();
     ambiguous.sort();
     ambiguous.dedup();
     let mut stats = part.stats;

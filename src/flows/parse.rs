@@ -78,10 +78,6 @@ impl Format {
             .collect();
         Ok((Format::from_fields(&fields)?, true))
     }
-
-    pub fn has_packet_addresses(&self) -> bool {
-        self.pkt_srcaddr.is_some() && self.pkt_dstaddr.is_some()
-    }
 }
 
 /// One accepted record with data, reduced to what attribution needs.
@@ -283,7 +279,7 @@ mod tests {
     fn custom_format_from_the_header() {
         let (f, header) = Format::detect(b"version interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr bytes flow-direction traffic-path pkt-dst-aws-service").unwrap();
         assert!(header);
-        assert!(f.has_packet_addresses());
+        assert!(f.pkt_srcaddr.is_some() && f.pkt_dstaddr.is_some());
         let Line::Record(r) = parse(
             &f,
             "5 eni-1 10.0.1.5 10.0.0.10 10.0.1.5 52.92.1.2 900 ingress - S3",

@@ -211,10 +211,6 @@ impl PriceBook {
         PriceBook::from_json(BUNDLED).expect("the bundled price table is valid")
     }
 
-    pub fn bundled_file() -> PriceFile {
-        PriceFile::parse(BUNDLED).expect("the bundled price table is valid")
-    }
-
     pub fn from_json(text: &str) -> Result<PriceBook> {
         Ok(PriceFile::parse(text)?.into_book())
     }
