@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::advise::{self, Context, Scenario};
+use crate::advise::plan::{self, Baseline};
+use crate::advise::{self, Context, Plan, Scenario, Tier};
 use crate::flows::Attribution;
 use crate::price::model::{self, Component, CostModel, NatCost};
 use crate::price::{Item, PriceBook};
@@ -30,7 +31,11 @@ pub struct Report {
     pub monthly_totals: Vec<MonthTotal>,
     pub total_window_cost: Decimal,
     pub total_monthly_run_rate: Decimal,
-    /// Scenarios that save money, best first (rank = index + 1).
+    /// Do-now scenarios that can all be done together, chosen to save the most.
+    pub plan: Plan,
+    /// Scenarios that save money (or, measure-first, would be worth something), in the order
+    /// a reader should take them: the plan's steps, other do-now, consider, measure-first
+    /// (rank = index + 1).
     pub recommendations: Vec<Scenario>,
     /// Scenarios that were evaluated and do not save money.
     pub not_worth_it: Vec<Scenario>,
@@ -109,12 +114,18 @@ impl Report {
         flows: Option<Attribution>,
     ) -> Result<Report> {
         let model = model::price(snapshot, book)?;
-        let scenarios = advise::advise(&Context {
-            snapshot,
-            book,
-            model: &model,
-            flows: flows.as_ref(),
-        })?;
+        let mut scenarios = advise::advise(&Context::new(snapshot, book, &model, flows.as_ref()))?;
+        let plan = plan::choose(&mut scenarios, &Baseline::new(&model));
+        let mut warnings = model.warnings.clone();
+        for s in &scenarios {
+            if !s.missing_data.is_empty() {
+                warnings.push(format!(
+                    "{} is needs-data: missing {}",
+                    s.id,
+                    s.missing_data.join(", ")
+                ));
+            }
+        }
         let mut flow_scale = BTreeMap::new();
         for t in flows.iter().flat_map(|f| &f.nats) {
             let cw = model
@@ -128,9 +139,16 @@ impl Report {
                 flow_scale.insert(t.nat_gateway_id.clone(), bytes / t.destination_bytes as f64);
             }
         }
-        let (recommendations, not_worth_it): (Vec<_>, Vec<_>) = scenarios
-            .into_iter()
-            .partition(|s| s.saving() > Decimal::ZERO);
+        let (mut recommendations, mut not_worth_it): (Vec<_>, Vec<_>) =
+            scenarios.into_iter().partition(|s| match s.tier {
+                Tier::MeasureFirst => s
+                    .sensitivity
+                    .as_ref()
+                    .is_some_and(|x| x.monthly_usd > Decimal::ZERO),
+                _ => s.saving() > Decimal::ZERO,
+            });
+        advise::rank(&mut recommendations, &plan);
+        advise::rank(&mut not_worth_it, &plan);
 
         let mut lambdas = Vec::new();
         let mut links = Vec::new();
@@ -225,8 +243,9 @@ impl Report {
             total_window_cost: model.total_window_cost(),
             total_monthly_run_rate: model.total_monthly(),
             assumptions: assumptions(&model),
-            warnings: model.warnings.clone(),
+            warnings,
             nats: model.nats,
+            plan,
             recommendations,
             not_worth_it,
             lambdas,
@@ -401,7 +420,15 @@ fn assumptions(model: &CostModel) -> Vec<String> {
         "Monthly run-rate: 730 hours for hourly charges; per-GB charges at the window's average rate. NAT gateways deleted before the end of the window have none.".into(),
         "Inter-AZ transfer (estimated): traffic between clients and the NAT (BytesInFromSource + BytesOutToSource) from subnets routed to a NAT gateway in another AZ, billed 0.01 USD/GB on each side of the AZ boundary (so quantity = 2 × GB). Without flow logs a subnet's share of the NAT's traffic is estimated from who lives there: each Lambda function counts 1, split over its subnets, and each other network interface 1.".into(),
         "Internet egress is paid whatever carries it (NAT gateway, NAT instance, IPv6), so it is the same under every alternative and is shown apart; BytesOutToDestination is its upper bound (it also counts traffic to AWS services, and the monthly free tier is not deducted).".into(),
-        "Savings marked needs-data depend on traffic by destination, which needs VPC flow logs; they are stated per 10% of the NAT's traffic.".into(),
+        "Scenarios marked needs-data (tier measure-first) depend on data natcost does not have (traffic by destination, which needs VPC flow logs, or a missing metric); they are stated as what they would be worth (per 10% of the NAT's traffic), never as a saving.".into(),
+        "The plan: low-risk (do-now) scenarios with no conflict between them, chosen to save the most; its saving is priced on the state after all its steps, so overlapping savings count once. Riskier (consider) scenarios show their saving on top of the plan.".into(),
+        format!(
+            "Near-idle NAT gateway: under {} GB and {} connection attempts a day on average over the window. Idle by AWS's rule: {} days with no active connection and no packet in, and no route.",
+            crate::advise::NEAR_IDLE_GB_PER_DAY,
+            crate::advise::NEAR_IDLE_CONNECTIONS_PER_DAY,
+            model::IDLE_RULE_DAYS
+        ),
+        "Deleting a NAT gateway keeps its Elastic IP (still billed as an idle address): every action that deletes one waits until it is deleted and releases the address, and only then counts it as saved.".into(),
     ];
     if model.nats.iter().any(|n| n.processed_gb.is_none()) {
         a.push(

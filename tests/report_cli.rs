@@ -62,7 +62,7 @@ fn sample_report_writes_every_file_consistently() {
     let (header, rows) = read_csv(&dir.join("costs.csv"));
     assert_eq!(
         header.join(","),
-        "period_start,period_end,account_id,region,vpc_id,resource_type,resource_id,resource_name,availability_zone,usage_type,quantity,unit,unit_price_usd,cost_usd"
+        "period_start,period_end,account_id,region,vpc_id,resource_type,resource_id,resource_name,availability_zone,usage_type,quantity,unit,unit_price_usd,cost_usd,basis"
     );
     assert!(rows.len() > 20);
     let mut total = Decimal::ZERO;
@@ -70,6 +70,13 @@ fn sample_report_writes_every_file_consistently() {
     let mut usage_types = BTreeSet::new();
     for r in &rows {
         assert_eq!(dec(&r[10]) * dec(&r[12]), dec(&r[13]), "row {r:?}");
+        // Inter-AZ transfer is estimated from who sits in each subnet; the rest is measured.
+        let expect = if r[9].ends_with("DataTransfer-Regional-Bytes") {
+            "estimated"
+        } else {
+            "measured"
+        };
+        assert_eq!(&r[14], expect, "row {r:?}");
         total += dec(&r[13]);
         months.insert(r[0].to_string());
         usage_types.insert(r[9].to_string());
@@ -109,24 +116,78 @@ fn sample_report_writes_every_file_consistently() {
         .sum();
     assert_eq!(hours, Decimal::from(10 * 24 + 9));
 
-    // recommendations.csv: exact columns, ranked by saving, each row self-consistent.
+    // recommendations.csv: exact columns; the plan's steps first, then do-now, consider and
+    // measure-first; each row self-consistent; measure-first rows claim no saving.
     let (header, rows) = read_csv(&dir.join("recommendations.csv"));
     assert_eq!(
         header.join(","),
-        "rank,region,vpc_id,resource_id,alternative,monthly_cost_before_usd,monthly_cost_after_usd,monthly_saving_usd,confidence,risk,action,evidence"
+        "rank,region,vpc_id,resource_id,alternative,monthly_cost_before_usd,monthly_cost_after_usd,monthly_saving_usd,confidence,risk,action,evidence,tier,in_plan,conflicts_with"
     );
-    let mut last = Decimal::MAX;
+    let plan = &report["plan"];
+    let steps: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 2);
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{}:{}", &r[4], r[3].replace(';', "+")))
+        .collect();
+    assert_eq!(ids[..2], steps[..], "the plan's steps come first");
+    let order = ["do-now", "consider", "measure-first"];
+    let mut last_tier = 0;
     let mut alternatives = BTreeSet::new();
+    let mut step_sum = Decimal::ZERO;
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(r[0], (i + 1).to_string());
-        let saving = dec(&r[7]);
-        assert_eq!(dec(&r[5]) - dec(&r[6]), saving);
-        assert!(saving > Decimal::ZERO && saving <= last);
-        last = saving;
-        assert!(["measured", "estimated", "needs-data"].contains(&&r[8]));
+        let tier = order.iter().position(|t| *t == &r[12]).unwrap();
+        assert!(tier >= last_tier, "tiers in order: {r:?}");
+        last_tier = tier;
+        assert_eq!(&r[13], if i < 2 { "yes" } else { "no" });
+        if &r[12] == "measure-first" {
+            assert_eq!(&r[8], "needs-data");
+            assert_eq!((&r[6], &r[7]), ("", ""), "{r:?}");
+            assert!(r[11].starts_with("measure first: each 10% of"), "{r:?}");
+        } else {
+            let saving = dec(&r[7]);
+            assert_eq!(dec(&r[5]) - dec(&r[6]), saving);
+            assert!(saving > Decimal::ZERO);
+            assert!(["measured", "estimated"].contains(&&r[8]));
+            if i < 2 {
+                step_sum += saving;
+            }
+        }
+        for c in r[14].split(';').filter(|c| !c.is_empty()) {
+            assert!(
+                c.contains(':'),
+                "conflict ids are <alternative>:<resource>: {c}"
+            );
+        }
         assert!(!r[10].is_empty() && !r[11].is_empty());
         alternatives.insert(r[4].to_string());
     }
+    // Two independent steps: the plan saves their sum, on the state after both.
+    assert_eq!(dec(plan["monthly_saving"].as_str().unwrap()), step_sum);
+    assert_eq!(step_sum, dec("59.95"));
+    assert_eq!(
+        dec(plan["monthly_before"].as_str().unwrap())
+            - dec(plan["monthly_after"].as_str().unwrap()),
+        step_sum
+    );
+    for s in report["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(report["not_worth_it"].as_array().unwrap())
+    {
+        assert!(s["id"].is_string() && s["tier"].is_string() && s["conflicts_with"].is_array());
+    }
+    assert!(
+        stdout.contains("Plan: save 59.95 USD/month (8.6% of 696.23 USD/month) in 2 steps"),
+        "{stdout}"
+    );
     for alt in [
         "delete-idle-nat",
         "s3-gateway-endpoint",

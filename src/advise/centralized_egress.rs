@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use rust_decimal::Decimal;
 
-use super::{num, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
-use crate::price::model::{gb, per_month, Component, NatCost, HOURS_PER_MONTH};
+use super::plan::Baseline;
+use super::{
+    measure_first, num, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel, Scenario,
+};
+use crate::price::model::{gb, per_month, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 
 pub struct CentralizedEgress;
@@ -50,19 +53,41 @@ impl Alternative for CentralizedEgress {
                 .filter(|(v, _)| **v != hub)
                 .flat_map(|(_, n)| n.iter().copied())
                 .collect();
+            let missing: Vec<String> = spokes
+                .iter()
+                .filter(|n| n.crossing_bytes.is_none())
+                .map(|n| format!("BytesInFromSource/BytesOutToSource of {}", n.nat_gateway_id))
+                .collect();
             let spoke_crossing: Decimal = spokes
                 .iter()
-                .map(|n| per_month(gb(n.crossing_bytes), n.billed_hours))
+                .filter_map(|n| n.crossing_bytes.map(|b| per_month(gb(b), n.billed_hours)))
                 .sum();
             let before: Decimal = by_vpc.values().flatten().map(|n| n.monthly()).sum();
-            let removed_fixed: Decimal = spokes
-                .iter()
-                .map(|n| n.monthly_of(Component::NatHours) + n.monthly_of(Component::PublicIpv4))
-                .sum();
             let attach_cost =
                 Decimal::from(new_attachments as u64) * Decimal::from(HOURS_PER_MONTH) * tgw_hour;
             let tgw_data = spoke_crossing * tgw_gb;
-            let after = before - removed_fixed + attach_cost + tgw_data;
+            let mut effects = Vec::new();
+            let mut changes = Changes {
+                relies_on: by_vpc[hub]
+                    .iter()
+                    .map(|n| format!("nat:{}", n.nat_gateway_id))
+                    .collect(),
+                ..Default::default()
+            };
+            let mut releases = Vec::new();
+            for n in &spokes {
+                let removal = ctx.removal(n);
+                releases.extend(removal.commands);
+                changes.nats_deleted.extend(removal.changes.nats_deleted);
+                changes
+                    .addresses_released
+                    .extend(removal.changes.addresses_released);
+                effects.extend(removal.effects);
+            }
+            effects.push(Effect::add(format!("tgw-attachments:{r}"), attach_cost));
+            effects.push(Effect::add(format!("tgw-data:{r}"), tgw_data));
+            let after = Baseline::of(by_vpc.values().flatten().copied()).after(&effects);
+            let removed_fixed = before - after + attach_cost + tgw_data;
             let spoke_vpcs: Vec<&str> = by_vpc.keys().copied().filter(|v| *v != hub).collect();
             let evidence = vec![
                 format!("{} VPCs run their own NAT gateways; egress VPC: {hub} (most traffic)", by_vpc.len()),
@@ -82,12 +107,12 @@ impl Alternative for CentralizedEgress {
                     usd(tgw_data)
                 ),
             ];
-            let action = format!(
-                "create a Transit Gateway in {r}, attach {} and the egress VPC {hub}; in each spoke VPC route 0.0.0.0/0 to the Transit Gateway, then delete its NAT gateways ({})",
-                spoke_vpcs.join(", "),
-                spokes.iter().map(|n| n.nat_gateway_id.as_str()).collect::<Vec<_>>().join(", ")
-            );
-            out.push(Scenario {
+            let mut action = vec![format!(
+                "create a Transit Gateway in {r}, attach {} and the egress VPC {hub}; in each spoke VPC route 0.0.0.0/0 to the Transit Gateway",
+                spoke_vpcs.join(", ")
+            )];
+            action.extend(releases);
+            let mut s = Scenario {
                 alternative: self.id(),
                 region: r.to_string(),
                 vpc_id: hub.to_string(),
@@ -96,10 +121,27 @@ impl Alternative for CentralizedEgress {
                 monthly_after: after,
                 confidence: Confidence::Estimated,
                 risk_level: RiskLevel::Medium,
-                risk: "one egress VPC for all: its NAT gateways and the Transit Gateway become shared failure points".into(),
-                action,
+                risk: "one egress VPC for all: its NAT gateways and the Transit Gateway become shared failure points; the spokes' public addresses (which partners may allowlist) go".into(),
+                action: action.join(" && "),
                 evidence,
-            });
+                changes,
+                effects,
+                missing_data: missing.clone(),
+                ..Default::default()
+            };
+            if !missing.is_empty() {
+                let worth = removed_fixed - attach_cost;
+                measure_first(
+                    &mut s,
+                    format!(
+                        "hours and addresses less attachments, before the Transit Gateway data that {} would tell",
+                        missing.join(", ")
+                    ),
+                    worth,
+                    format!("collect the missing metrics again: natcost collect --region {r}"),
+                );
+            }
+            out.push(s);
         }
         Ok(out)
     }

@@ -4,8 +4,11 @@
 use anyhow::Result;
 use rust_decimal::Decimal;
 
-use super::{num, sum, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
-use crate::price::model::{gb, per_month, Component, NatCost};
+use super::plan::Baseline;
+use super::{
+    measure_first, num, sum, usd, Alternative, Confidence, Context, Effect, RiskLevel, Scenario,
+};
+use crate::price::model::{gb, per_month, NatCost};
 use crate::price::Item;
 use crate::snapshot::RegionSnapshot;
 use crate::topology::Topology;
@@ -60,6 +63,7 @@ impl ConsolidateNat {
         let inter_az = ctx.price(r, Item::InterAzBytes)?;
         // GB that would newly cross to the kept NAT's AZ (requests and replies).
         let mut crossing = Decimal::ZERO;
+        let mut missing = Vec::new();
         for n in &removed {
             let share: f64 = topo
                 .subnet_shares(&n.nat_gateway_id)
@@ -67,35 +71,22 @@ impl ConsolidateNat {
                 .filter(|(s, _)| s.availability_zone != keep.availability_zone)
                 .map(|(_, w)| w)
                 .sum();
-            crossing += per_month(gb(n.crossing_bytes * share), n.billed_hours);
+            match n.crossing_bytes {
+                Some(b) => crossing += per_month(gb(b * share), n.billed_hours),
+                None => missing.push(format!(
+                    "BytesInFromSource/BytesOutToSource of {}",
+                    n.nat_gateway_id
+                )),
+            }
         }
-        let before = sum(nats.iter().copied(), NatCost::monthly);
-        let removed_fixed = sum(removed.iter().copied(), |n| {
-            n.monthly_of(Component::NatHours) + n.monthly_of(Component::PublicIpv4)
-        });
         let added = crossing * Decimal::TWO * inter_az;
-        let ids: Vec<&str> = removed.iter().map(|n| n.nat_gateway_id.as_str()).collect();
-        let evidence = vec![
-            format!(
-                "{} {} NAT gateways in {vpc}; keep {} ({}, most traffic)",
-                nats.len(),
-                keep.connectivity_type,
-                keep.nat_gateway_id,
-                keep.availability_zone
-            ),
-            format!(
-                "removing {} saves {}/month of hours and public IPv4",
-                ids.join(", "),
-                usd(removed_fixed)
-            ),
-            format!(
-                "their clients' {} GB/month would cross AZs: × 2 directions × {inter_az} = {}/month",
-                num(crossing),
-                usd(added)
-            ),
-            "data processing per GB is the same on one NAT".into(),
-        ];
         let mut action: Vec<String> = Vec::new();
+        let mut removals = Vec::new();
+        let mut effects = Vec::new();
+        let mut changes = super::Changes {
+            relies_on: vec![format!("nat:{}", keep.nat_gateway_id)],
+            ..Default::default()
+        };
         for n in &removed {
             let tables = region.route_tables.iter().filter(|rt| {
                 rt.routes
@@ -107,27 +98,79 @@ impl ConsolidateNat {
                     "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {}",
                     rt.route_table_id, keep.nat_gateway_id
                 ));
+                changes
+                    .routes_changed
+                    .push(format!("{} 0.0.0.0/0", rt.route_table_id));
             }
-            action.push(format!(
-                "aws ec2 delete-nat-gateway --region {r} --nat-gateway-id {}",
-                n.nat_gateway_id
-            ));
+            let removal = ctx.removal(n);
+            removals.extend(removal.commands);
+            changes.nats_deleted.extend(removal.changes.nats_deleted);
+            changes
+                .addresses_released
+                .extend(removal.changes.addresses_released);
+            effects.extend(removal.effects);
         }
-        Ok(Scenario {
+        // Routes first, then the deletions (each waits for its NAT to go before releasing).
+        action.extend(removals);
+        if !added.is_zero() {
+            effects.push(Effect::add(format!("inter-az:consolidate:{vpc}"), added));
+        }
+        let before = sum(nats.iter().copied(), NatCost::monthly);
+        let after = Baseline::of(nats.iter().copied()).after(&effects);
+        let removed_fixed = before - after + added;
+        let ids: Vec<&str> = removed.iter().map(|n| n.nat_gateway_id.as_str()).collect();
+        let evidence = vec![
+            format!(
+                "{} {} NAT gateways in {vpc}; keep {} ({}, most traffic)",
+                nats.len(),
+                keep.connectivity_type,
+                keep.nat_gateway_id,
+                keep.availability_zone
+            ),
+            format!(
+                "removing {} and releasing their addresses saves {}/month of hours and public IPv4",
+                ids.join(", "),
+                usd(removed_fixed)
+            ),
+            format!(
+                "their clients' {} GB/month would cross AZs: × 2 directions × {inter_az} = {}/month",
+                num(crossing),
+                usd(added)
+            ),
+            "data processing per GB is the same on one NAT".into(),
+        ];
+        let mut s = Scenario {
             alternative: self.id(),
             region: r.to_string(),
             vpc_id: vpc.to_string(),
             resource_id: ids.join(";"),
             monthly_before: before,
-            monthly_after: before - removed_fixed + added,
+            monthly_after: after,
             confidence: Confidence::Estimated,
             risk_level: RiskLevel::High,
             risk: format!(
-                "an outage of {} stops internet egress for every AZ",
+                "an outage of {} stops internet egress for every AZ; the removed NATs' public addresses (which partners may allowlist) go",
                 keep.availability_zone
             ),
             action: action.join(" && "),
             evidence,
-        })
+            changes,
+            effects,
+            missing_data: missing.clone(),
+            ..Default::default()
+        };
+        if !missing.is_empty() {
+            let worth = removed_fixed;
+            measure_first(
+                &mut s,
+                format!(
+                    "hours and addresses, less the inter-AZ transfer that {} would tell",
+                    missing.join(", ")
+                ),
+                worth,
+                format!("collect the missing metrics again: natcost collect --region {r}"),
+            );
+        }
+        Ok(s)
     }
 }

@@ -1,11 +1,25 @@
-//! `delete-idle-nat`: a NAT gateway nothing uses, still billed by the hour.
+//! `delete-idle-nat`: a NAT gateway nothing uses, still billed by the hour; and a near-idle one
+//! whose few clients another NAT gateway of the VPC can serve.
 
 use anyhow::Result;
 use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
 
-use super::{usd, Alternative, Confidence, Context, RiskLevel, Scenario};
+use super::plan::Baseline;
+use super::{
+    measure_first, num, usd, Alternative, Confidence, Context, Effect, RiskLevel, Scenario,
+};
+use crate::price::model::{gb, per_month, Component, NatCost, IDLE_RULE_DAYS};
+use crate::price::Item;
+use crate::snapshot::RegionSnapshot;
+use crate::topology::Topology;
 
 pub struct DeleteIdleNat;
+
+/// Near-idle: on average less than this a day over the window...
+pub const NEAR_IDLE_GB_PER_DAY: Decimal = dec!(1);
+/// ...and fewer connection attempts a day than this.
+pub const NEAR_IDLE_CONNECTIONS_PER_DAY: f64 = 100.0;
 
 impl Alternative for DeleteIdleNat {
     fn id(&self) -> &'static str {
@@ -21,60 +35,214 @@ impl Alternative for DeleteIdleNat {
                 .iter()
                 .filter(|n| n.region == region.region && n.active_at_end)
             {
-                let id = &nat.nat_gateway_id;
-                let routed = topo.is_route_target(id);
-                let silent =
-                    nat.processed_gb == Some(Decimal::ZERO) && nat.connection_attempts == 0.0;
-                let mut evidence = Vec::new();
-                let risk;
-                if !routed {
-                    evidence.push("no route table sends traffic to it".to_string());
-                    risk = "check infrastructure code first: it may be recreated, or be a standby kept for failover";
-                } else if silent && nat.lambdas.is_empty() {
-                    evidence.push(format!(
-                        "0 bytes and 0 connection attempts over {}",
-                        ctx.window_text()
-                    ));
-                    risk = "routes still point at it: a standby NAT, or traffic rarer than the window, would lose egress";
-                } else {
-                    // Lambda functions can be silent for weeks and still need egress when invoked.
-                    continue;
+                if let Some(s) = self.idle(ctx, &topo, nat) {
+                    out.push(s);
+                } else if let Some(s) = self.near_idle(ctx, region, &topo, nat)? {
+                    out.push(s);
                 }
-                evidence.push(format!("monthly run-rate {}", usd(nat.monthly())));
-                let mut action = format!(
-                    "aws ec2 delete-nat-gateway --region {} --nat-gateway-id {id}",
-                    region.region
-                );
-                let nat_gw = topo.nat(id);
-                for alloc in nat_gw
-                    .iter()
-                    .flat_map(|n| &n.addresses)
-                    .filter_map(|a| a.allocation_id.as_deref())
-                {
-                    action.push_str(&format!(
-                        " && aws ec2 release-address --region {} --allocation-id {alloc}",
-                        region.region
-                    ));
-                }
-                out.push(Scenario {
-                    alternative: self.id(),
-                    region: region.region.clone(),
-                    vpc_id: nat.vpc_id.clone(),
-                    resource_id: id.clone(),
-                    monthly_before: nat.monthly(),
-                    monthly_after: Decimal::ZERO,
-                    confidence: Confidence::Measured,
-                    risk_level: if routed {
-                        RiskLevel::Medium
-                    } else {
-                        RiskLevel::Low
-                    },
-                    risk: risk.to_string(),
-                    action,
-                    evidence,
-                });
             }
         }
         Ok(out)
+    }
+}
+
+impl DeleteIdleNat {
+    fn idle(&self, ctx: &Context, topo: &Topology, nat: &NatCost) -> Option<Scenario> {
+        let id = &nat.nat_gateway_id;
+        let routed = topo.is_route_target(id);
+        let mut evidence = Vec::new();
+        let mut missing = Vec::new();
+        let risk;
+        if !routed {
+            evidence.push("no route table sends traffic to it".to_string());
+            risk = "check infrastructure code first: it may be recreated, or be a standby kept for failover";
+        } else if nat.lambdas.is_empty() {
+            match (nat.processed_gb, nat.connection_attempts) {
+                (Some(g), Some(c)) if g.is_zero() && c == 0.0 => evidence.push(format!(
+                    "0 bytes and 0 connection attempts over {}",
+                    ctx.window_text()
+                )),
+                (Some(g), Some(c)) if !g.is_zero() || c > 0.0 => return None,
+                _ => {
+                    if nat.processed_gb.is_none() {
+                        missing.push("BytesInFromSource/BytesInFromDestination");
+                    }
+                    if nat.connection_attempts.is_none() {
+                        missing.push("ConnectionAttemptCount");
+                    }
+                }
+            }
+            risk = "routes still point at it: a standby NAT, or traffic rarer than the window, would lose egress";
+        } else {
+            // Lambda functions can be silent for weeks and still need egress when invoked.
+            return None;
+        }
+        if nat.idle_by_aws_rule == Some(true) && !routed {
+            evidence.push(format!(
+                "AWS Compute Optimizer would flag it too: {IDLE_RULE_DAYS} days with no active connection, no packet in, and no route"
+            ));
+        }
+        let removal = ctx.removal(nat);
+        let mut effects = removal.effects;
+        effects.push(Effect::drop(id, Component::NatBytes));
+        effects.push(Effect::drop(id, Component::InterAz));
+        evidence.push(format!("monthly run-rate {}", usd(nat.monthly())));
+        let after = Baseline::of([nat]).after(&effects);
+        if removal.kept_addresses > 0 {
+            evidence.push(format!(
+                "{} public address(es) without a known allocation stay billed ({}/month) until released",
+                removal.kept_addresses,
+                usd(after)
+            ));
+        }
+        let mut s = Scenario {
+            alternative: self.id(),
+            region: nat.region.clone(),
+            vpc_id: nat.vpc_id.clone(),
+            resource_id: id.clone(),
+            monthly_before: nat.monthly(),
+            monthly_after: after,
+            confidence: Confidence::Measured,
+            risk_level: if routed {
+                RiskLevel::Medium
+            } else {
+                RiskLevel::Low
+            },
+            risk: risk.to_string(),
+            action: removal.commands.join(" && "),
+            evidence,
+            changes: removal.changes,
+            effects,
+            missing_data: missing.iter().map(|m| format!("{m} of {id}")).collect(),
+            ..Default::default()
+        };
+        if !missing.is_empty() {
+            let worth = s.saving();
+            measure_first(
+                &mut s,
+                format!("if {} confirm(s) it idle", missing.join(" and ")),
+                worth,
+                format!(
+                    "collect the missing metric(s) again: natcost collect --region {}",
+                    nat.region
+                ),
+            );
+        }
+        Some(s)
+    }
+
+    /// A NAT that moves almost nothing: its subnets can route to another NAT gateway of the VPC.
+    fn near_idle(
+        &self,
+        ctx: &Context,
+        region: &RegionSnapshot,
+        topo: &Topology,
+        nat: &NatCost,
+    ) -> Result<Option<Scenario>> {
+        let (Some(gb_window), Some(attempts)) = (nat.processed_gb, nat.connection_attempts) else {
+            return Ok(None);
+        };
+        let days = Decimal::from(nat.billed_hours.min(ctx.snapshot.window.hours()).max(1))
+            / Decimal::from(24);
+        let gb_per_day = gb_window / days;
+        let conn_per_day =
+            attempts / rust_decimal::prelude::ToPrimitive::to_f64(&days).unwrap_or(1.0);
+        if gb_per_day >= NEAR_IDLE_GB_PER_DAY || conn_per_day >= NEAR_IDLE_CONNECTIONS_PER_DAY {
+            return Ok(None);
+        }
+        let r = nat.region.as_str();
+        // The busiest other NAT of the same kind in the VPC takes its traffic.
+        let Some(to) = ctx
+            .active_nats(r, &nat.vpc_id)
+            .into_iter()
+            .filter(|n| {
+                n.nat_gateway_id != nat.nat_gateway_id
+                    && n.connectivity_type == nat.connectivity_type
+            })
+            .max_by_key(|n| (n.monthly_gb(), std::cmp::Reverse(n.nat_gateway_id.clone())))
+        else {
+            return Ok(None);
+        };
+        let id = &nat.nat_gateway_id;
+        let inter_az = ctx.price(r, Item::InterAzBytes)?;
+        let crossing = match nat.crossing_bytes {
+            Some(b) if to.availability_zone != nat.availability_zone => {
+                per_month(gb(b), nat.billed_hours)
+            }
+            Some(_) => Decimal::ZERO,
+            None => return Ok(None),
+        };
+        let added = crossing * Decimal::TWO * inter_az;
+        let removal = ctx.removal(nat);
+        let mut commands = Vec::new();
+        let mut changes = removal.changes;
+        for rt in region.route_tables.iter().filter(|rt| {
+            rt.routes
+                .iter()
+                .any(|x| x.is_default_ipv4() && x.target_id == *id)
+        }) {
+            commands.push(format!(
+                "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {}",
+                rt.route_table_id, to.nat_gateway_id
+            ));
+            changes
+                .routes_changed
+                .push(format!("{} 0.0.0.0/0", rt.route_table_id));
+        }
+        if topo.is_route_target(id) && commands.is_empty() {
+            // Routes other than the default one point at it: not something to move blindly.
+            return Ok(None);
+        }
+        commands.extend(removal.commands);
+        changes.relies_on.push(format!("nat:{}", to.nat_gateway_id));
+        let mut effects = removal.effects;
+        if !added.is_zero() {
+            effects.push(Effect::add(format!("inter-az:{id}"), added));
+        }
+        let before = nat.monthly();
+        let after = Baseline::of([nat]).after(&effects);
+        let evidence = vec![
+            format!(
+                "near-idle: {} GB and {:.0} connection attempts a day on average over {} (thresholds: {NEAR_IDLE_GB_PER_DAY} GB and {NEAR_IDLE_CONNECTIONS_PER_DAY} connection attempts a day)",
+                num(gb_per_day),
+                conn_per_day,
+                ctx.window_text()
+            ),
+            format!(
+                "{} ({}) takes its traffic{}",
+                to.label(),
+                to.availability_zone,
+                if added.is_zero() {
+                    String::new()
+                } else {
+                    format!(
+                        ": {} GB/month crosses AZs × 2 directions × {inter_az} = {}/month",
+                        num(crossing),
+                        usd(added)
+                    )
+                }
+            ),
+            format!("monthly run-rate {}", usd(before)),
+        ];
+        Ok(Some(Scenario {
+            alternative: self.id(),
+            region: r.to_string(),
+            vpc_id: nat.vpc_id.clone(),
+            resource_id: id.clone(),
+            monthly_before: before,
+            monthly_after: after,
+            confidence: Confidence::Measured,
+            risk_level: RiskLevel::Medium,
+            risk: format!(
+                "its clients move to {}: an outage of {} then cuts their egress too",
+                to.label(),
+                to.availability_zone
+            ),
+            action: commands.join(" && "),
+            evidence,
+            changes,
+            effects,
+            ..Default::default()
+        }))
     }
 }

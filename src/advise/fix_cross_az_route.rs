@@ -4,9 +4,12 @@
 use anyhow::Result;
 use rust_decimal::Decimal;
 
-use super::{num, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
-use crate::price::model::{gb, per_month, HOURS_PER_MONTH};
+use super::{
+    measure_first, num, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel, Scenario,
+};
+use crate::price::model::{gb, per_month, Component, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
+use crate::snapshot::{RegionSnapshot, RouteTable, Subnet, TargetType};
 use crate::topology::route_table_of;
 
 pub struct FixCrossAzRoute;
@@ -31,12 +34,15 @@ impl Alternative for FixCrossAzRoute {
                     if subnet.availability_zone == nat.availability_zone {
                         continue;
                     }
-                    let crossing = per_month(gb(nat.crossing_bytes * share), nat.billed_hours);
-                    let cost = crossing * Decimal::TWO * inter_az;
-                    let local = ctx
-                        .active_nats(r, &nat.vpc_id)
-                        .into_iter()
-                        .find(|n| n.availability_zone == subnet.availability_zone);
+                    let crossing = nat
+                        .crossing_bytes
+                        .map(|b| per_month(gb(b * share), nat.billed_hours));
+                    let cost = crossing.unwrap_or_default() * Decimal::TWO * inter_az;
+                    // Only a public NAT gateway may take a subnet's default route.
+                    let local = ctx.active_nats(r, &nat.vpc_id).into_iter().find(|n| {
+                        n.availability_zone == subnet.availability_zone
+                            && n.connectivity_type == "public"
+                    });
                     let rt = route_table_of(region, subnet);
                     let rt_id = rt.map(|t| t.route_table_id.as_str()).unwrap_or("(main)");
                     let shared_table = rt.is_some_and(|t| {
@@ -46,74 +52,235 @@ impl Alternative for FixCrossAzRoute {
                                     .is_some_and(|az| az != subnet.availability_zone)
                             })
                     });
-                    let mut evidence = vec![
-                        format!(
-                            "{} ({}) routes 0.0.0.0/0 via {rt_id} to {} in {}",
-                            subnet.subnet_id, subnet.availability_zone, nat.nat_gateway_id, nat.availability_zone
-                        ),
-                        format!(
-                            "estimated {:.0}% of the NAT's client traffic comes from it: {} GB/month × 2 directions × {inter_az} = {}/month",
+                    let mut evidence = vec![format!(
+                        "{} ({}) routes 0.0.0.0/0 via {rt_id} to {} in {}",
+                        subnet.subnet_id,
+                        subnet.availability_zone,
+                        nat.nat_gateway_id,
+                        nat.availability_zone
+                    )];
+                    if let Some(c) = crossing {
+                        evidence.push(format!(
+                            "an estimated {:.0}% of the NAT's client traffic comes from it: {} GB/month × 2 directions × {inter_az} = {}/month",
                             share * 100.0,
-                            num(crossing),
+                            num(c),
                             usd(cost)
-                        ),
-                    ];
-                    let (after, action, confidence) = match local {
+                        ));
+                    }
+                    let mut changes = Changes::default();
+                    let mut effects =
+                        vec![Effect::cut(&nat.nat_gateway_id, Component::InterAz, cost)];
+                    let target = match local {
                         Some(local) => {
                             evidence.push(format!(
                                 "{} already serves {}",
-                                local.nat_gateway_id, local.availability_zone
+                                local.label(),
+                                local.availability_zone
                             ));
-                            let action = if shared_table {
-                                format!(
-                                    "aws ec2 create-route-table --region {r} --vpc-id {vpc}, add 0.0.0.0/0 → {local_nat}, then aws ec2 replace-route-table-association for {subnet_id}",
-                                    vpc = nat.vpc_id,
-                                    local_nat = local.nat_gateway_id,
-                                    subnet_id = subnet.subnet_id
-                                )
-                            } else {
-                                format!(
-                                    "aws ec2 replace-route --region {r} --route-table-id {rt_id} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {}",
-                                    local.nat_gateway_id
-                                )
-                            };
-                            (Decimal::ZERO, action, Confidence::Estimated)
+                            changes
+                                .relies_on
+                                .push(format!("nat:{}", local.nat_gateway_id));
+                            local.nat_gateway_id.clone()
                         }
                         None => {
                             let month = Decimal::from(HOURS_PER_MONTH);
                             let new_nat = month * ctx.price(r, Item::NatHours)?
                                 + month * ctx.price(r, Item::PublicIpv4Hours)?;
                             evidence.push(format!(
-                                "no NAT gateway in {}: a new one costs {}/month (hours and public IPv4)",
+                                "no public NAT gateway in {}: a new one costs {}/month (hours and public IPv4)",
                                 subnet.availability_zone,
                                 usd(new_nat)
                             ));
-                            let action = format!(
-                                "aws ec2 create-nat-gateway --region {r} --subnet-id PUBLIC-SUBNET-IN-{} --allocation-id EIP, then route {} to it",
-                                subnet.availability_zone, subnet.subnet_id
-                            );
-                            (new_nat, action, Confidence::Estimated)
+                            let key = format!("{} {}", nat.vpc_id, subnet.availability_zone);
+                            effects.push(Effect::add(format!("new-nat:{key}"), new_nat));
+                            changes.nats_added.push(key);
+                            "\"$NAT\"".to_string()
                         }
                     };
-                    out.push(Scenario {
+                    let mut commands = Vec::new();
+                    if local.is_none() {
+                        commands.extend(new_nat_commands(region, subnet));
+                    }
+                    match (rt, shared_table) {
+                        (Some(t), false) => {
+                            commands.push(format!(
+                                "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {target}",
+                                t.route_table_id
+                            ));
+                            changes
+                                .routes_changed
+                                .push(format!("{} 0.0.0.0/0", t.route_table_id));
+                        }
+                        _ => {
+                            commands.extend(new_table_commands(region, subnet, rt, &target));
+                            changes
+                                .routes_changed
+                                .push(format!("{} association", subnet.subnet_id));
+                            if let Some(t) = rt {
+                                // The new table copies the old one's routes and endpoints.
+                                changes
+                                    .relies_on
+                                    .push(format!("route:{} endpoints", t.route_table_id));
+                            }
+                        }
+                    }
+                    let mut s = Scenario {
                         alternative: self.id(),
                         region: r.to_string(),
                         vpc_id: nat.vpc_id.clone(),
                         resource_id: subnet.subnet_id.clone(),
                         monthly_before: cost,
-                        monthly_after: after,
-                        confidence,
+                        monthly_after: cost - super::plan::Baseline::of([nat]).saving(&effects),
+                        confidence: Confidence::Estimated,
                         risk_level: RiskLevel::Low,
                         risk: format!(
                             "none added: today an outage of {} also cuts {}'s egress",
                             nat.availability_zone, subnet.availability_zone
                         ),
-                        action,
+                        action: commands.join(" && "),
                         evidence,
-                    });
+                        changes,
+                        effects,
+                        ..Default::default()
+                    };
+                    if crossing.is_none() {
+                        missing_crossing(&mut s, nat, subnet, inter_az);
+                    }
+                    out.push(s);
                 }
             }
         }
         Ok(out)
     }
+}
+
+/// Without the client-side byte metrics the inter-AZ cost is unknown: worth stated per GB.
+fn missing_crossing(s: &mut Scenario, nat: &NatCost, subnet: &Subnet, inter_az: Decimal) {
+    let metric = "BytesInFromSource/BytesOutToSource";
+    s.missing_data
+        .push(format!("{metric} of {}", nat.nat_gateway_id));
+    s.evidence.push(format!(
+        "{metric} of {} is missing: the inter-AZ cost of {} is unknown",
+        nat.nat_gateway_id, subnet.subnet_id
+    ));
+    measure_first(
+        s,
+        format!("each GB a month that {} sends through it", subnet.subnet_id),
+        Decimal::TWO * inter_az,
+        format!(
+            "collect the missing metrics again: natcost collect --region {}",
+            nat.region
+        ),
+    );
+}
+
+/// A new public NAT gateway in the subnet's AZ, its id kept in `$NAT` for the route commands.
+fn new_nat_commands(region: &RegionSnapshot, subnet: &Subnet) -> Vec<String> {
+    let r = &region.region;
+    let az = &subnet.availability_zone;
+    let public = region
+        .subnets
+        .iter()
+        .find(|s| s.vpc_id == subnet.vpc_id && s.availability_zone == *az && is_public(region, s));
+    let subnet_arg = public
+        .map(|s| s.subnet_id.clone())
+        .unwrap_or_else(|| format!("PUBLIC-SUBNET-IN-{az}"));
+    vec![
+        format!("EIP=$(aws ec2 allocate-address --region {r} --domain vpc --query AllocationId --output text)"),
+        format!("NAT=$(aws ec2 create-nat-gateway --region {r} --subnet-id {subnet_arg} --allocation-id \"$EIP\" --query NatGateway.NatGatewayId --output text)"),
+        format!("aws ec2 wait nat-gateway-available --region {r} --nat-gateway-ids \"$NAT\""),
+    ]
+}
+
+fn is_public(region: &RegionSnapshot, s: &Subnet) -> bool {
+    route_table_of(region, s).is_some_and(|t| {
+        t.routes
+            .iter()
+            .any(|x| x.is_default_ipv4() && x.target_type == TargetType::InternetGateway)
+    })
+}
+
+/// A route table of the subnet's own: the old table's routes with the default route to
+/// `target`, and the old table's gateway endpoints, then the subnet moved to it.
+fn new_table_commands(
+    region: &RegionSnapshot,
+    subnet: &Subnet,
+    old: Option<&RouteTable>,
+    target: &str,
+) -> Vec<String> {
+    let r = &region.region;
+    let mut out = vec![
+        format!(
+            "RTB=$(aws ec2 create-route-table --region {r} --vpc-id {} --query RouteTable.RouteTableId --output text)",
+            subnet.vpc_id
+        ),
+        format!(
+            "aws ec2 create-route --region {r} --route-table-id \"$RTB\" --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {target}"
+        ),
+    ];
+    if let Some(old) = old {
+        for route in &old.routes {
+            if route.is_default_ipv4() {
+                continue;
+            }
+            if let Some(cmd) = copy_route(r, route) {
+                out.push(cmd);
+            }
+        }
+        for e in region
+            .vpc_endpoints
+            .iter()
+            .filter(|e| e.is_gateway() && e.route_table_ids.contains(&old.route_table_id))
+        {
+            out.push(format!(
+                "aws ec2 modify-vpc-endpoint --region {r} --vpc-endpoint-id {} --add-route-table-ids \"$RTB\"",
+                e.vpc_endpoint_id
+            ));
+        }
+    }
+    let s = &subnet.subnet_id;
+    match old {
+        Some(t) if !t.main || t.subnet_ids.contains(s) => {
+            out.push(format!(
+                "ASSOC=$(aws ec2 describe-route-tables --region {r} --filters Name=association.subnet-id,Values={s} --query \"RouteTables[0].Associations[?SubnetId=='{s}'].RouteTableAssociationId\" --output text)"
+            ));
+            out.push(format!(
+                "aws ec2 replace-route-table-association --region {r} --association-id \"$ASSOC\" --route-table-id \"$RTB\""
+            ));
+        }
+        // A subnet on the main route table has no association to replace.
+        _ => out.push(format!(
+            "aws ec2 associate-route-table --region {r} --route-table-id \"$RTB\" --subnet-id {s}"
+        )),
+    }
+    out
+}
+
+/// The create-route command that copies a route, or None for what a new table already has
+/// (the local route) or gets otherwise (gateway endpoint prefix-list routes).
+fn copy_route(region: &str, route: &crate::snapshot::Route) -> Option<String> {
+    let target = match route.target_type {
+        TargetType::Local => return None,
+        TargetType::VpcEndpoint if route.destination.starts_with("pl-") => return None,
+        TargetType::InternetGateway => "--gateway-id",
+        TargetType::NatGateway => "--nat-gateway-id",
+        TargetType::TransitGateway => "--transit-gateway-id",
+        TargetType::VpcPeering => "--vpc-peering-connection-id",
+        TargetType::EgressOnlyInternetGateway => "--egress-only-internet-gateway-id",
+        TargetType::NetworkInterface => "--network-interface-id",
+        TargetType::Instance => "--instance-id",
+        TargetType::VpcEndpoint => "--vpc-endpoint-id",
+        TargetType::Other => "--gateway-id",
+    };
+    let destination = if route.destination.starts_with("pl-") {
+        "--destination-prefix-list-id"
+    } else if route.destination.contains(':') {
+        "--destination-ipv6-cidr-block"
+    } else {
+        "--destination-cidr-block"
+    };
+    Some(format!(
+        "aws ec2 create-route --region {region} --route-table-id \"$RTB\" {destination} {} {target} {}",
+        route.destination, route.target_id
+    ))
 }

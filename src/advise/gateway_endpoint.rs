@@ -5,7 +5,10 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::{num, sum, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
+use super::{
+    measure_first, num, sum, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel,
+    Scenario,
+};
 use crate::flows::Destination;
 use crate::price::model::{Component, NatCost};
 
@@ -44,6 +47,8 @@ impl GatewayEndpoint {
 /// A saving measured from flow logs, and the facts behind it.
 pub(super) struct Measured {
     pub saving: Decimal,
+    /// Data processing each NAT gateway no longer does.
+    pub cuts: Vec<Effect>,
     pub gb: Decimal,
     pub confidence: Confidence,
     pub evidence: Vec<String>,
@@ -56,6 +61,7 @@ pub(super) fn measured(ctx: &Context, nats: &[&NatCost], dest: &Destination) -> 
     let mut gb = Decimal::ZERO;
     let mut evidence = Vec::new();
     let mut unseen = Vec::new();
+    let mut cuts = Vec::new();
     for n in nats {
         let Some(t) = ctx.traffic(&n.nat_gateway_id) else {
             unseen.push(n.nat_gateway_id.as_str());
@@ -65,7 +71,9 @@ pub(super) fn measured(ctx: &Context, nats: &[&NatCost], dest: &Destination) -> 
             .unwrap_or_default()
             .round_dp(6);
         let nat_gb = (n.monthly_gb() * share).round_dp(9);
-        saving += (n.monthly_of(Component::NatBytes) * share).round_dp(9);
+        let cut = (n.monthly_of(Component::NatBytes) * share).round_dp(9);
+        saving += cut;
+        cuts.push(Effect::cut(&n.nat_gateway_id, Component::NatBytes, cut));
         gb += nat_gb;
         let top = t
             .pairs
@@ -98,6 +106,7 @@ pub(super) fn measured(ctx: &Context, nats: &[&NatCost], dest: &Destination) -> 
     };
     Some(Measured {
         saving,
+        cuts,
         gb,
         confidence,
         evidence,
@@ -139,9 +148,25 @@ impl Alternative for GatewayEndpoint {
                 let gb = sum(nats.iter().copied(), NatCost::monthly_gb);
                 let before = sum(nats.iter().copied(), NatCost::monthly);
                 let measured = measured(ctx, &nats, &self.destination());
-                let saving = match &measured {
-                    Some(m) => m.saving,
-                    None => (bytes_cost * SHARE).round_dp(9),
+                let (saving, effects) = match &measured {
+                    Some(m) => (m.saving, m.cuts.clone()),
+                    None => (
+                        (bytes_cost * SHARE).round_dp(9),
+                        nats.iter()
+                            .map(|n| {
+                                let cut = (n.monthly_of(Component::NatBytes) * SHARE).round_dp(9);
+                                Effect::cut(&n.nat_gateway_id, Component::NatBytes, cut)
+                            })
+                            .collect(),
+                    ),
+                };
+                let changes = Changes {
+                    endpoints_added: match endpoint {
+                        None => vec![format!("{vpc} {}", self.service)],
+                        Some(_) => Vec::new(),
+                    },
+                    routes_changed: missing.iter().map(|t| format!("{t} endpoints")).collect(),
+                    ..Default::default()
                 };
                 let lambdas: usize = count_lambdas(&nats);
                 let mut evidence = vec![match endpoint {
@@ -173,13 +198,13 @@ impl Alternative for GatewayEndpoint {
                     }
                     None => {
                         evidence.push(format!(
-                            "NAT data processing {} GB/month = {}; each 10% of it that is {} traffic saves {}",
+                            "NAT data processing {} GB/month = {}; each 10% of it that is {} traffic would save {}",
                             num(gb),
                             usd(bytes_cost),
                             self.label,
                             usd(saving)
                         ));
-                        evidence.push("traffic by destination unknown: add VPC flow logs (--flow-logs) to measure the share".into());
+                        evidence.push("traffic by destination unknown: measure it with flow logs on the NAT gateways' interfaces (--flow-logs)".into());
                     }
                 }
                 let action = match endpoint {
@@ -194,7 +219,7 @@ impl Alternative for GatewayEndpoint {
                         missing.join(" ")
                     ),
                 };
-                out.push(Scenario {
+                let mut s = Scenario {
                     alternative: self.id,
                     region: r.to_string(),
                     vpc_id: vpc.to_string(),
@@ -209,7 +234,7 @@ impl Alternative for GatewayEndpoint {
                         .unwrap_or(Confidence::NeedsData),
                     risk_level: RiskLevel::Low,
                     risk: format!(
-                        "{} policies that match on aws:SourceIp stop matching (use aws:SourceVpce)",
+                        "{} policies that match on aws:SourceIp or the NAT's address stop matching (use aws:SourceVpce)",
                         if self.service == "s3" {
                             "bucket"
                         } else {
@@ -218,7 +243,23 @@ impl Alternative for GatewayEndpoint {
                     ),
                     action,
                     evidence,
-                });
+                    changes,
+                    effects,
+                    ..Default::default()
+                };
+                if measured.is_none() {
+                    measure_first(
+                        &mut s,
+                        format!(
+                            "each 10% of {}'s NAT bytes that goes to {}",
+                            vpc_label(region, vpc),
+                            self.label
+                        ),
+                        saving,
+                        super::how_to_measure(ctx, region, &nats),
+                    );
+                }
+                out.push(s);
             }
         }
         Ok(out)
@@ -233,4 +274,15 @@ pub(super) fn count_lambdas(nats: &[&NatCost]) -> usize {
     names.sort_unstable();
     names.dedup();
     names.len()
+}
+
+/// A VPC's Name tag, or its id.
+pub(super) fn vpc_label<'a>(region: &'a crate::snapshot::RegionSnapshot, vpc: &'a str) -> &'a str {
+    region
+        .vpcs
+        .iter()
+        .find(|v| v.vpc_id == vpc)
+        .and_then(|v| v.tags.get("Name"))
+        .map(String::as_str)
+        .unwrap_or(vpc)
 }

@@ -5,13 +5,21 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use super::gateway_endpoint::vpc_label;
 use super::gateway_endpoint::{count_lambdas, measured};
-use super::{num, sum, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
+use super::{
+    how_to_measure, measure_first, num, sum, usd, Alternative, Changes, Confidence, Context,
+    Effect, RiskLevel, Scenario,
+};
 use crate::flows::Destination;
 use crate::price::model::{NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 
 pub struct InterfaceEndpoint;
+
+/// Lambda ships a function's logs and pulls its image outside the function's network interface:
+/// where only Lambda functions use the NAT, these endpoints would carry nothing.
+const NOT_FROM_LAMBDA: &[&str] = &["logs", "ecr.api", "ecr.dkr"];
 
 /// APIs Lambda functions commonly call through a NAT gateway.
 const CANDIDATES: &[&str] = &[
@@ -34,19 +42,20 @@ impl InterfaceEndpoint {
         vpc: &str,
         nats: &[&NatCost],
         azs: usize,
+        subnets: &[String],
     ) -> Result<Vec<Scenario>> {
         let mut services: Vec<String> = nats
             .iter()
             .filter_map(|n| ctx.traffic(&n.nat_gateway_id))
             .flat_map(|t| t.destinations.keys())
+            // Bytes to prefixes listed only as AMAZON are many services, not one endpoint's.
             .filter_map(|d| match d {
-                Destination::AwsService(s) if s != "EC2" => Some(s.clone()),
+                Destination::AwsService(s) if s != "EC2" && s != "AMAZON" => Some(s.clone()),
                 _ => None,
             })
             .collect();
         services.sort();
         services.dedup();
-        let nat_gb = ctx.price(r, Item::NatBytes)?;
         let vpce_gb = ctx.price(r, Item::EndpointBytes)?;
         let vpce_hour = ctx.price(r, Item::EndpointHours)?;
         let fixed = Decimal::from(azs as u64) * Decimal::from(HOURS_PER_MONTH) * vpce_hour;
@@ -56,23 +65,20 @@ impl InterfaceEndpoint {
             let Some(m) = measured(ctx, nats, &Destination::AwsService(svc.clone())) else {
                 continue;
             };
-            let saving = (m.gb * (nat_gb - vpce_gb) - fixed).round_dp(9);
-            let unnamed = svc == "AMAZON";
+            let endpoint_cost = (fixed + m.gb * vpce_gb).round_dp(9);
+            let mut effects = m.cuts.clone();
+            let service = endpoint_service(&svc);
+            effects.push(Effect::add(format!("vpce:{vpc}:{service}"), endpoint_cost));
+            let saving = m.saving - endpoint_cost;
             let mut evidence = m.evidence.clone();
             evidence.push(format!(
-                "{} GB/month × ({nat_gb} − {vpce_gb}) − one endpoint in {azs} AZ × 730 h × {vpce_hour} ({}) = {}/month",
+                "{} of NAT processing saved − ({} GB/month × {vpce_gb} + one endpoint in {azs} AZ × 730 h × {vpce_hour} = {}) = {}/month",
+                usd(m.saving),
                 num(m.gb),
-                usd(fixed),
+                usd(endpoint_cost),
                 usd(saving)
             ));
-            if unnamed {
-                evidence.push("ip-ranges.json names these AWS addresses only as AMAZON (SQS, STS, Secrets Manager, … share them): pkt-dst-aws-service in a custom flow-log format names the service".into());
-            }
-            let service = if unnamed {
-                "SERVICE".to_string()
-            } else {
-                endpoint_service(&svc)
-            };
+            let private_dns_risk = service == "execute-api";
             out.push(Scenario {
                 alternative: self.id(),
                 region: r.to_string(),
@@ -80,13 +86,28 @@ impl InterfaceEndpoint {
                 resource_id: format!("{vpc};{}", svc.to_lowercase()),
                 monthly_before: before,
                 monthly_after: before - saving,
-                confidence: if unnamed { Confidence::Estimated } else { m.confidence },
-                risk_level: RiskLevel::Low,
-                risk: "endpoint security groups must allow 443 from the functions".into(),
+                confidence: m.confidence,
+                risk_level: if private_dns_risk {
+                    RiskLevel::High
+                } else {
+                    RiskLevel::Low
+                },
+                risk: if private_dns_risk {
+                    "with private DNS, execute-api resolves to the endpoint for every API: calls to public (non-private) API Gateway APIs from the VPC break".into()
+                } else {
+                    "endpoint security groups must allow 443 from the functions".into()
+                },
                 action: format!(
-                    "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.{r}.{service} --subnet-ids SUBNETS --private-dns-enabled"
+                    "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.{r}.{service} --subnet-ids {} --private-dns-enabled",
+                    subnets.join(" ")
                 ),
                 evidence,
+                changes: Changes {
+                    endpoints_added: vec![format!("{vpc} {service}")],
+                    ..Default::default()
+                },
+                effects,
+                ..Default::default()
             });
         }
         Ok(out)
@@ -131,19 +152,29 @@ impl Alternative for InterfaceEndpoint {
                     .filter(|e| e.vpc_id == vpc && !e.is_gateway())
                     .map(|e| e.service())
                     .collect();
+                let lambda_only = nats.iter().all(|n| n.other_enis == 0);
                 let missing: Vec<&str> = CANDIDATES
                     .iter()
                     .copied()
                     .filter(|c| !existing.contains(c))
+                    .filter(|c| !(lambda_only && NOT_FROM_LAMBDA.contains(c)))
                     .collect();
                 if missing.is_empty() || azs.is_empty() {
                     continue;
                 }
+                let subnets: Vec<String> = region
+                    .lambda_functions
+                    .iter()
+                    .filter(|f| topo.lambda_vpc(f) == Some(vpc))
+                    .flat_map(|f| f.subnet_ids().iter().cloned())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 if nats
                     .iter()
                     .any(|n| ctx.traffic(&n.nat_gateway_id).is_some())
                 {
-                    out.extend(self.measured(ctx, r, vpc, &nats, azs.len())?);
+                    out.extend(self.measured(ctx, r, vpc, &nats, azs.len(), &subnets)?);
                     continue;
                 }
                 let nat_gb = ctx.price(r, Item::NatBytes)?;
@@ -184,21 +215,33 @@ impl Alternative for InterfaceEndpoint {
                         existing.join(", ")
                     ));
                 }
-                evidence.push("traffic by service unknown: add VPC flow logs to measure it".into());
-                let subnets: Vec<String> = region
-                    .lambda_functions
-                    .iter()
-                    .filter(|f| topo.lambda_vpc(f) == Some(vpc))
-                    .flat_map(|f| f.subnet_ids().iter().cloned())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
+                if lambda_only {
+                    evidence.push("only Lambda functions use these NAT gateways: logs, ecr.api and ecr.dkr are not candidates (Lambda ships logs and pulls images outside the function's network interface)".into());
+                }
+                evidence.push("traffic by service unknown: measure it with flow logs on the NAT gateways' interfaces (--flow-logs)".into());
                 let action = format!(
                     "for the service the flow logs show (candidates: {}): aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.{r}.SERVICE --subnet-ids {} --private-dns-enabled",
                     missing.join(", "),
                     subnets.join(" ")
                 );
-                out.push(Scenario {
+                let effects: Vec<Effect> = nats
+                    .iter()
+                    .map(|n| {
+                        let cut = (n.monthly_of(crate::price::model::Component::NatBytes)
+                            * dec!(0.1))
+                        .round_dp(9);
+                        Effect::cut(
+                            &n.nat_gateway_id,
+                            crate::price::model::Component::NatBytes,
+                            cut,
+                        )
+                    })
+                    .chain([Effect::add(
+                        format!("vpce:{vpc}:SERVICE"),
+                        fixed + tenth * vpce_gb,
+                    )])
+                    .collect();
+                let mut s = Scenario {
                     alternative: self.id(),
                     region: r.to_string(),
                     vpc_id: vpc.to_string(),
@@ -207,10 +250,27 @@ impl Alternative for InterfaceEndpoint {
                     monthly_after: before - saving,
                     confidence: Confidence::NeedsData,
                     risk_level: RiskLevel::Low,
-                    risk: "endpoint security groups must allow 443 from the functions".into(),
+                    risk: "endpoint security groups must allow 443 from the functions; execute-api with private DNS breaks calls to public APIs".into(),
                     action,
                     evidence,
-                });
+                    changes: Changes {
+                        endpoints_added: vec![format!("{vpc} SERVICE")],
+                        ..Default::default()
+                    },
+                    effects,
+                    ..Default::default()
+                };
+                measure_first(
+                    &mut s,
+                    format!(
+                        "each 10% of {}'s NAT bytes that goes to one service ({})",
+                        vpc_label(region, vpc),
+                        missing.join(", ")
+                    ),
+                    saving,
+                    how_to_measure(ctx, region, &nats),
+                );
+                out.push(s);
             }
         }
         Ok(out)

@@ -4,7 +4,11 @@
 use anyhow::Result;
 use rust_decimal_macros::dec;
 
-use super::{sum, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
+use super::gateway_endpoint::vpc_label;
+use super::{
+    how_to_measure, measure_first, sum, usd, Alternative, Changes, Confidence, Context, Effect,
+    RiskLevel, Scenario,
+};
 use crate::price::model::{Component, NatCost};
 
 pub struct Ipv6EgressOnly;
@@ -78,7 +82,26 @@ impl Alternative for Ipv6EgressOnly {
                 steps.push(format!(
                     "aws lambda update-function-configuration --region {r} --function-name FUNCTION --vpc-config Ipv6AllowedForDualStack=true,SubnetIds=...,SecurityGroupIds=..."
                 ));
-                out.push(Scenario {
+                let effects = nats
+                    .iter()
+                    .map(|n| {
+                        let cut = (n.monthly_of(Component::NatBytes) * dec!(0.1)).round_dp(9);
+                        Effect::cut(&n.nat_gateway_id, Component::NatBytes, cut)
+                    })
+                    .collect();
+                let changes = Changes {
+                    routes_changed: topo
+                        .nat_route_tables(vpc)
+                        .iter()
+                        .map(|t| format!("{} ::/0", t.route_table_id))
+                        .collect(),
+                    functions_moved: functions
+                        .iter()
+                        .map(|f| format!("{r} {}", f.function_name))
+                        .collect(),
+                    ..Default::default()
+                };
+                let mut s = Scenario {
                     alternative: self.id(),
                     region: r.to_string(),
                     vpc_id: vpc.to_string(),
@@ -92,7 +115,20 @@ impl Alternative for Ipv6EgressOnly {
                             .into(),
                     action: steps.join(" && "),
                     evidence,
-                });
+                    changes,
+                    effects,
+                    ..Default::default()
+                };
+                measure_first(
+                    &mut s,
+                    format!(
+                        "each 10% of {}'s NAT bytes that goes to dual-stack destinations",
+                        vpc_label(region, vpc)
+                    ),
+                    saving,
+                    how_to_measure(ctx, region, &nats),
+                );
+                out.push(s);
             }
         }
         Ok(out)

@@ -2,10 +2,10 @@
 //! them out of the VPC (if they reach nothing private) lets the NAT gateways go.
 
 use anyhow::Result;
-use rust_decimal::Decimal;
 
-use super::{sum, usd, Alternative, Confidence, Context, RiskLevel, Scenario};
-use crate::price::model::NatCost;
+use super::plan::Baseline;
+use super::{sum, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel, Scenario};
+use crate::price::model::{Component, NatCost};
 
 pub struct LambdaOutOfVpc;
 
@@ -36,15 +36,6 @@ impl Alternative for LambdaOutOfVpc {
                 functions.dedup();
                 let before = sum(nats.iter().copied(), NatCost::monthly);
                 let ids: Vec<&str> = nats.iter().map(|n| n.nat_gateway_id.as_str()).collect();
-                let evidence = vec![
-                    format!(
-                        "only Lambda functions use {} ({}): no other network interface sits in the subnets routed to them",
-                        ids.join(", "),
-                        functions.join(", ")
-                    ),
-                    format!("these NAT gateways cost {}/month at the window's rate", usd(before)),
-                    "outside a VPC a function reaches the internet and AWS APIs without a NAT gateway".into(),
-                ];
                 let mut action: Vec<String> = functions
                     .iter()
                     .map(|f| {
@@ -53,21 +44,47 @@ impl Alternative for LambdaOutOfVpc {
                         )
                     })
                     .collect();
-                action.extend(ids.iter().map(|id| {
-                    format!("aws ec2 delete-nat-gateway --region {r} --nat-gateway-id {id}")
-                }));
+                let mut changes = Changes {
+                    functions_moved: functions.iter().map(|f| format!("{r} {f}")).collect(),
+                    ..Default::default()
+                };
+                let mut effects = Vec::new();
+                for n in &nats {
+                    let removal = ctx.removal(n);
+                    action.extend(removal.commands);
+                    changes.nats_deleted.extend(removal.changes.nats_deleted);
+                    changes
+                        .addresses_released
+                        .extend(removal.changes.addresses_released);
+                    effects.extend(removal.effects);
+                    effects.push(Effect::drop(&n.nat_gateway_id, Component::NatBytes));
+                    effects.push(Effect::drop(&n.nat_gateway_id, Component::InterAz));
+                }
+                let after = Baseline::of(nats.iter().copied()).after(&effects);
+                let evidence = vec![
+                    format!(
+                        "only Lambda functions use {} ({}): no other network interface sits in the subnets routed to them",
+                        ids.join(", "),
+                        functions.join(", ")
+                    ),
+                    format!("these NAT gateways cost {}/month at the window's rate; deleting them and releasing their addresses saves it", usd(before)),
+                    "outside a VPC a function reaches the internet and AWS APIs without a NAT gateway".into(),
+                ];
                 out.push(Scenario {
                     alternative: self.id(),
                     region: r.to_string(),
                     vpc_id: vpc.to_string(),
                     resource_id: ids.join(";"),
                     monthly_before: before,
-                    monthly_after: Decimal::ZERO,
+                    monthly_after: after,
                     confidence: Confidence::Estimated,
                     risk_level: RiskLevel::Medium,
-                    risk: "functions that reach private resources (RDS, ElastiCache, internal APIs) must stay in the VPC".into(),
+                    risk: "functions that reach private resources (RDS, ElastiCache, internal APIs) must stay in the VPC; calls leave from AWS's addresses instead of the NAT's fixed public IP, which partners may allowlist".into(),
                     action: action.join(" && "),
                     evidence,
+                    changes,
+                    effects,
+                    ..Default::default()
                 });
             }
         }

@@ -10,25 +10,32 @@ mod interface_endpoint;
 mod ipv6_egress;
 mod lambda_out_of_vpc;
 mod nat_instance;
+pub mod plan;
+
+use std::collections::HashMap;
 
 use anyhow::Result;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+pub use delete_idle_nat::{NEAR_IDLE_CONNECTIONS_PER_DAY, NEAR_IDLE_GB_PER_DAY};
+pub use plan::{Changes, Effect, Plan};
+
 use crate::flows::{Attribution, NatTraffic};
-use crate::price::model::{CostModel, NatCost};
+use crate::price::model::{Component, CostModel, NatCost};
 use crate::price::{Item, PriceBook};
-use crate::snapshot::{RegionSnapshot, Snapshot};
+use crate::snapshot::{NatGateway, RegionSnapshot, Snapshot};
 use crate::topology::Topology;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Confidence {
     /// Computed from measured usage alone.
     Measured,
     /// Measured usage plus an estimate (traffic split, cross-AZ share).
     Estimated,
-    /// Depends on data natcost does not have yet (traffic by destination).
+    /// Depends on data natcost does not have yet (traffic by destination, a missing metric).
+    #[default]
     NeedsData,
 }
 
@@ -42,16 +49,60 @@ impl Confidence {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum RiskLevel {
     Low,
     Medium,
+    #[default]
     High,
 }
 
+/// How a team should treat a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tier {
+    /// Measured or estimated, low risk: a candidate for the plan.
+    DoNow,
+    /// Medium or high risk: shown with its saving on top of the plan.
+    Consider,
+    /// Needs data natcost does not have: a sensitivity, never a saving.
+    #[default]
+    MeasureFirst,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::DoNow => "do-now",
+            Tier::Consider => "consider",
+            Tier::MeasureFirst => "measure-first",
+        }
+    }
+    fn of(confidence: Confidence, risk: RiskLevel) -> Tier {
+        match (confidence, risk) {
+            (Confidence::NeedsData, _) => Tier::MeasureFirst,
+            (_, RiskLevel::Low) => Tier::DoNow,
+            _ => Tier::Consider,
+        }
+    }
+}
+
+/// What a measure-first scenario would be worth, stated per unit of what is not known yet.
 #[derive(Debug, Clone, Serialize)]
+pub struct Sensitivity {
+    /// "each 10% of prod's NAT bytes that goes to S3"
+    pub per: String,
+    pub monthly_usd: Decimal,
+    /// The cheapest way to find out.
+    pub how_to_measure: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct Scenario {
+    /// `<alternative>:<resource_id>`, stable across runs (several resources joined by `+`).
+    pub id: String,
+    pub tier: Tier,
     pub alternative: &'static str,
     pub region: String,
     pub vpc_id: String,
@@ -63,6 +114,20 @@ pub struct Scenario {
     pub risk: String,
     pub action: String,
     pub evidence: Vec<String>,
+    /// What the action changes and relies on.
+    pub changes: Changes,
+    /// What the action does to today's monthly run-rate (the plan prices them together).
+    #[serde(skip)]
+    pub effects: Vec<Effect>,
+    /// Metrics this scenario needs that the snapshot lacks.
+    pub missing_data: Vec<String>,
+    /// Ids of the scenarios that cannot be done together with this one.
+    pub conflicts_with: Vec<String>,
+    pub in_plan: bool,
+    /// For `consider` scenarios: what they save on top of the plan's steps.
+    pub saving_after_plan: Option<Decimal>,
+    /// For `measure-first` scenarios: what they would be worth, instead of a saving.
+    pub sensitivity: Option<Sensitivity>,
 }
 
 impl Scenario {
@@ -87,9 +152,93 @@ pub struct Context<'a> {
     pub model: &'a CostModel,
     /// Traffic attributed from flow logs, when given.
     pub flows: Option<&'a Attribution>,
+    nat_gateways: HashMap<&'a str, &'a NatGateway>,
+}
+
+/// What deleting a NAT gateway takes: the commands (delete, wait until it is gone, release its
+/// Elastic IPs: deleting a NAT gateway keeps its addresses, still billed, and release-address
+/// fails while it is deleting), the changes, and the effects on its hours and addresses.
+pub struct Removal {
+    pub commands: Vec<String>,
+    pub changes: Changes,
+    pub effects: Vec<Effect>,
+    /// Public addresses that stay billed because natcost cannot name their allocation.
+    pub kept_addresses: usize,
 }
 
 impl<'a> Context<'a> {
+    pub fn new(
+        snapshot: &'a Snapshot,
+        book: &'a PriceBook,
+        model: &'a CostModel,
+        flows: Option<&'a Attribution>,
+    ) -> Context<'a> {
+        let nat_gateways = snapshot
+            .regions
+            .iter()
+            .flat_map(|r| &r.nat_gateways)
+            .map(|n| (n.nat_gateway_id.as_str(), n))
+            .collect();
+        Context {
+            snapshot,
+            book,
+            model,
+            flows,
+            nat_gateways,
+        }
+    }
+
+    /// Allocation ids of a public NAT gateway's Elastic IPs.
+    pub fn allocations(&self, nat: &NatCost) -> Vec<&'a str> {
+        if nat.public_ips.is_empty() {
+            return Vec::new();
+        }
+        self.nat_gateways
+            .get(nat.nat_gateway_id.as_str())
+            .into_iter()
+            .flat_map(|n| &n.addresses)
+            .filter(|a| a.public_ip.is_some())
+            .filter_map(|a| a.allocation_id.as_deref())
+            .collect()
+    }
+
+    /// Deleting a NAT gateway and releasing its addresses.
+    pub fn removal(&self, nat: &NatCost) -> Removal {
+        let r = &nat.region;
+        let id = &nat.nat_gateway_id;
+        let mut commands = vec![
+            format!("aws ec2 delete-nat-gateway --region {r} --nat-gateway-id {id}"),
+            format!("aws ec2 wait nat-gateway-deleted --region {r} --nat-gateway-ids {id}"),
+        ];
+        let mut changes = Changes {
+            nats_deleted: vec![id.clone()],
+            ..Default::default()
+        };
+        let allocations = self.allocations(nat);
+        for a in &allocations {
+            commands.push(format!(
+                "aws ec2 release-address --region {r} --allocation-id {a}"
+            ));
+            changes.addresses_released.push(a.to_string());
+        }
+        let kept = nat.public_ips.len().saturating_sub(allocations.len());
+        let mut effects = vec![Effect::drop(id, Component::NatHours)];
+        if kept == 0 {
+            effects.push(Effect::drop(id, Component::PublicIpv4));
+        } else if !allocations.is_empty() {
+            let line = nat.monthly_of(Component::PublicIpv4);
+            let released = line * Decimal::from(allocations.len() as u64)
+                / Decimal::from(nat.public_ips.len() as u64);
+            effects.push(Effect::cut(id, Component::PublicIpv4, released));
+        }
+        Removal {
+            commands,
+            changes,
+            effects,
+            kept_addresses: kept,
+        }
+    }
+
     pub fn regions(&self) -> impl Iterator<Item = (&'a RegionSnapshot, Topology<'a>)> {
         self.snapshot.regions.iter().map(|r| (r, Topology::new(r)))
     }
@@ -142,11 +291,22 @@ pub fn all() -> Vec<Box<dyn Alternative>> {
     ]
 }
 
-/// Every scenario of every alternative, best saving first.
+/// Every scenario of every alternative, with its id and tier, money rounded to cents once (so
+/// every output shows the same cents), best saving first.
 pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
     let mut out = Vec::new();
     for alt in all() {
         out.extend(alt.evaluate(ctx)?);
+    }
+    for s in &mut out {
+        // Several resources join with '+' so that ids can be listed with ';'.
+        s.id = format!("{}:{}", s.alternative, s.resource_id.replace(';', "+"));
+        s.tier = Tier::of(s.confidence, s.risk_level);
+        s.monthly_before = s.monthly_before.round_dp(2);
+        s.monthly_after = s.monthly_after.round_dp(2);
+        if let Some(sens) = &mut s.sensitivity {
+            sens.monthly_usd = sens.monthly_usd.round_dp(2);
+        }
     }
     out.sort_by(|a, b| {
         b.saving()
@@ -155,6 +315,44 @@ pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
             .then_with(|| a.resource_id.cmp(&b.resource_id))
     });
     Ok(out)
+}
+
+/// Orders scenarios for the reader: the plan's steps in plan order, other do-now scenarios,
+/// then `consider` by their saving on top of the plan, then `measure-first` by what they
+/// would be worth.
+pub fn rank(scenarios: &mut [Scenario], plan: &Plan) {
+    let step = |s: &Scenario| plan.steps.iter().position(|id| *id == s.id);
+    let worth = |s: &Scenario| match s.tier {
+        Tier::DoNow => s.saving(),
+        Tier::Consider => s.saving_after_plan.unwrap_or_else(|| s.saving()),
+        Tier::MeasureFirst => s
+            .sensitivity
+            .as_ref()
+            .map(|x| x.monthly_usd)
+            .unwrap_or_default(),
+    };
+    scenarios.sort_by(|a, b| {
+        let group = |s: &Scenario| match step(s) {
+            Some(i) => (0, i),
+            None => (1 + s.tier as usize, 0),
+        };
+        group(a)
+            .cmp(&group(b))
+            .then_with(|| worth(b).cmp(&worth(a)))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// A measure-first scenario: no saving is claimed (after = before); what it would be worth is
+/// stated as a sensitivity.
+pub fn measure_first(s: &mut Scenario, per: String, worth: Decimal, how_to_measure: String) {
+    s.confidence = Confidence::NeedsData;
+    s.monthly_after = s.monthly_before;
+    s.sensitivity = Some(Sensitivity {
+        per,
+        monthly_usd: worth,
+        how_to_measure,
+    });
 }
 
 /// Money for evidence text: two decimals, with USD.
@@ -176,3 +374,61 @@ fn sum<'a>(
 
 #[cfg(test)]
 mod tests;
+
+/// Flow-log fields the attribution reads: the default ones plus the original addresses and
+/// the direction, so sources pair with their real destinations.
+pub const FLOW_LOG_FORMAT: &str = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${pkt-srcaddr} ${pkt-dstaddr} ${flow-direction}";
+/// Days of flow logs that cover a weekly cycle.
+pub const MEASURE_DAYS: u32 = 7;
+/// Bytes of one record in FLOW_LOG_FORMAT (about 140 for IPv4).
+const RECORD_BYTES: f64 = 140.0;
+
+/// The cheapest way to measure traffic by destination: flow logs on the NAT gateways' own
+/// interfaces only, for a week, with what they would cost.
+pub fn how_to_measure(ctx: &Context, region: &RegionSnapshot, nats: &[&NatCost]) -> String {
+    let r = region.region.as_str();
+    let enis: Vec<&str> = nats
+        .iter()
+        .filter_map(|n| ctx.nat_gateways.get(n.nat_gateway_id.as_str()))
+        .flat_map(|n| &n.addresses)
+        .filter_map(|a| a.network_interface_id.as_deref())
+        .collect();
+    let enis = if enis.is_empty() {
+        "NAT-ENI-IDS".to_string()
+    } else {
+        enis.join(" ")
+    };
+    // Each connection shows as ~4 records (two legs, two directions) per 10-minute interval.
+    let days = (ctx.snapshot.window.hours() as f64 / 24.0).max(1.0 / 24.0);
+    let mut records_per_day = 0.0;
+    let mut unknown = Vec::new();
+    for n in nats {
+        match (n.connection_attempts, n.max_active_connections) {
+            (Some(c), Some(a)) => records_per_day += 4.0 * (c / days + a * 144.0),
+            _ => unknown.push(n.nat_gateway_id.as_str()),
+        }
+    }
+    let gb = records_per_day * RECORD_BYTES * MEASURE_DAYS as f64
+        / crate::price::model::BYTES_PER_GB as f64;
+    let cost = match ctx.book.get(r, Item::FlowLogS3Bytes) {
+        _ if !unknown.is_empty() => format!(
+            "cost unknown: no connection metrics for {}",
+            unknown.join(", ")
+        ),
+        Ok(p) => {
+            let gb_dec = Decimal::try_from(gb).unwrap_or_default().round_dp(3);
+            format!(
+                "about {gb_dec} GB of logs × {} USD/GB ({}) = {}, estimated from ConnectionAttemptCount and ActiveConnectionCount at ~4 records of {RECORD_BYTES} bytes per connection per 10 minutes",
+                p.usd,
+                p.usage_type,
+                usd(gb_dec * p.usd)
+            )
+        }
+        Err(_) => format!(
+            "about {gb:.3} GB of logs; no S3-Egress-Bytes (vended logs) price for {r} in the price book"
+        ),
+    };
+    format!(
+        "flow logs on the NAT gateways' interfaces only, for {MEASURE_DAYS} days: aws ec2 create-flow-logs --region {r} --resource-type NetworkInterface --resource-ids {enis} --traffic-type ALL --log-destination-type s3 --log-destination arn:aws:s3:::BUCKET/natcost/ --max-aggregation-interval 600 --log-format '{FLOW_LOG_FORMAT}'; then copy the delivered files and run natcost report --flow-logs DIR; stop them with aws ec2 delete-flow-logs --region {r} --flow-log-ids FLOW-LOG-IDS; {cost}"
+    )
+}

@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use super::plan::Changes;
 use super::*;
 use crate::price::model;
 use crate::snapshot::*;
@@ -19,6 +20,7 @@ fn start() -> DateTime<Utc> {
 
 struct Fixture {
     r: RegionSnapshot,
+    hours: usize,
 }
 
 impl Fixture {
@@ -28,6 +30,7 @@ impl Fixture {
                 region: "ap-northeast-2".into(),
                 ..Default::default()
             },
+            hours: HOURS,
         }
     }
     fn vpc(&mut self, id: &str) -> &mut Self {
@@ -64,22 +67,24 @@ impl Fixture {
             }],
             tags: Default::default(),
         });
+        let hours = self.hours;
         let series = |name: &str, per_hour: f64| MetricSeries {
             nat_gateway_id: id.into(),
             metric_name: name.into(),
             statistic: "Sum".into(),
             period_seconds: 3600,
-            values: vec![Some(per_hour); HOURS],
+            values: vec![Some(per_hour); hours],
         };
+        let busy = if gib_per_hour > 0.0 { 1.0 } else { 0.0 };
         self.r.metrics.extend([
             series("BytesInFromSource", 0.1 * gib_per_hour * GIB),
             series("BytesInFromDestination", 0.9 * gib_per_hour * GIB),
             series("BytesOutToDestination", 0.1 * gib_per_hour * GIB),
             series("BytesOutToSource", 0.9 * gib_per_hour * GIB),
-            series(
-                "ConnectionAttemptCount",
-                if gib_per_hour > 0.0 { 100.0 } else { 0.0 },
-            ),
+            series("ConnectionAttemptCount", 100.0 * busy),
+            series("ActiveConnectionCount", 10.0 * busy),
+            series("PacketsInFromSource", 1000.0 * busy),
+            series("PacketsInFromDestination", 1000.0 * busy),
         ]);
         self
     }
@@ -130,7 +135,7 @@ impl Fixture {
             account_id: "123456789012".into(),
             window: Window {
                 start: start(),
-                end: start() + chrono::Duration::hours(HOURS as i64),
+                end: start() + chrono::Duration::hours(self.hours as i64),
             },
             regions: vec![self.r.clone()],
             api_calls: Default::default(),
@@ -143,13 +148,25 @@ fn scenarios(f: &Fixture) -> Vec<Scenario> {
     let snap = f.snapshot();
     let book = PriceBook::bundled();
     let model = model::price(&snap, &book).unwrap();
-    advise(&Context {
-        snapshot: &snap,
-        book: &book,
-        model: &model,
-        flows: None,
-    })
-    .unwrap()
+    let all = advise(&Context::new(&snap, &book, &model, None)).unwrap();
+    // What each scenario claims is what its effects do to the run-rate (to the cent).
+    let baseline = plan::Baseline::new(&model);
+    // (A scenario missing a metric states its worth per unit of the unknown instead.)
+    for s in all.iter().filter(|s| s.missing_data.is_empty()) {
+        let claimed = match &s.sensitivity {
+            Some(x) => x.monthly_usd,
+            None => s.saving(),
+        };
+        let by_effects = baseline.saving(&s.effects);
+        assert!(
+            (claimed - by_effects).abs() <= dec!(0.01),
+            "{}: claims {claimed}, its effects save {by_effects}",
+            s.id
+        );
+        assert_eq!(s.monthly_before, s.monthly_before.round_dp(2), "{}", s.id);
+        assert_eq!(s.monthly_after, s.monthly_after.round_dp(2), "{}", s.id);
+    }
+    all
 }
 
 fn only<'a>(all: &'a [Scenario], id: &str) -> Vec<&'a Scenario> {
@@ -304,10 +321,17 @@ fn lambda_only_vpc_can_drop_its_nat() {
         .contains("--function-name fn-1 --vpc-config SubnetIds=[],SecurityGroupIds=[]"));
     assert!(s[0].action.contains("--function-name fn-2"));
 
-    // S3/DynamoDB endpoints: missing, so each 10% of 43.07 of processing is 4.307.
+    // S3/DynamoDB endpoints: missing, so each 10% of 43.07 of processing is worth 4.307:
+    // a sensitivity (measure first), never a saving.
     let s3 = only(&all, "s3-gateway-endpoint");
     assert_eq!(s3.len(), 1);
-    assert_eq!(s3[0].saving(), dec!(4.307));
+    assert_eq!(s3[0].saving(), Decimal::ZERO);
+    assert_eq!(s3[0].tier, Tier::MeasureFirst);
+    let sens = s3[0].sensitivity.as_ref().unwrap();
+    assert_eq!(sens.monthly_usd, dec!(4.31));
+    assert_eq!(sens.per, "each 10% of vpc-1's NAT bytes that goes to S3");
+    assert!(sens.how_to_measure.contains("aws ec2 create-flow-logs"));
+    assert!(sens.how_to_measure.contains("for 7 days"));
     assert_eq!(s3[0].confidence, Confidence::NeedsData);
     assert!(s3[0]
         .action
@@ -317,7 +341,18 @@ fn lambda_only_vpc_can_drop_its_nat() {
     // Interface endpoint: one AZ × 730 × 0.013 = 9.49/month; 10% (73 GB) × 0.049 = 3.577.
     let ie = only(&all, "interface-endpoint");
     assert_eq!(ie.len(), 1);
-    assert_eq!(ie[0].saving(), dec!(3.577) - dec!(9.49));
+    assert_eq!(
+        ie[0].sensitivity.as_ref().unwrap().monthly_usd,
+        (dec!(3.577) - dec!(9.49)).round_dp(2)
+    );
+    // Only Lambda functions use this NAT: Lambda ships logs and pulls images elsewhere.
+    assert!(
+        ie[0]
+            .action
+            .contains("candidates: sqs, sts, secretsmanager, kms, sns)"),
+        "{}",
+        ie[0].action
+    );
     assert!(
         ie[0]
             .evidence
@@ -329,7 +364,10 @@ fn lambda_only_vpc_can_drop_its_nat() {
 
     // NAT instance: 730 × 0.0052 + 8 × 0.0912 + 730 × 0.005, no processing fee.
     let ni = only(&all, "nat-instance");
-    assert_eq!(ni[0].monthly_after, dec!(3.796) + dec!(0.7296) + dec!(3.65));
+    assert_eq!(
+        ni[0].monthly_after,
+        (dec!(3.796) + dec!(0.7296) + dec!(3.65)).round_dp(2)
+    );
 
     // Ranked best first.
     let savings: Vec<Decimal> = all.iter().map(Scenario::saving).collect();
@@ -382,4 +420,389 @@ fn two_vpcs_can_share_one_egress_vpc() {
     assert_eq!(s[0].vpc_id, "vpc-1");
     // − nat-2's 46.72; + 2 attachments × 730 × 0.07 = 102.20; + 730 GB × 0.02 = 14.60.
     assert_eq!(s[0].saving(), FIXED - dec!(102.20) - dec!(14.60));
+}
+
+fn plan_of(f: &Fixture) -> (Vec<Scenario>, Plan) {
+    let snap = f.snapshot();
+    let book = PriceBook::bundled();
+    let model = model::price(&snap, &book).unwrap();
+    let mut all = advise(&Context::new(&snap, &book, &model, None)).unwrap();
+    let plan = plan::choose(&mut all, &plan::Baseline::new(&model));
+    (all, plan)
+}
+
+#[test]
+fn deleting_a_nat_waits_then_releases_its_address() {
+    let mut f = Fixture::new();
+    f.vpc("vpc-1").nat("nat-idle", "vpc-1", "a", 0.0);
+    let all = scenarios(&f);
+    let s = only(&all, "delete-idle-nat")[0];
+    let steps: Vec<&str> = s.action.split(" && ").collect();
+    assert_eq!(
+        steps,
+        [
+            "aws ec2 delete-nat-gateway --region ap-northeast-2 --nat-gateway-id nat-idle",
+            "aws ec2 wait nat-gateway-deleted --region ap-northeast-2 --nat-gateway-ids nat-idle",
+            "aws ec2 release-address --region ap-northeast-2 --allocation-id eipalloc-nat-idle",
+        ]
+    );
+    assert_eq!(s.changes.addresses_released, ["eipalloc-nat-idle"]);
+    // Without an allocation id natcost cannot release the address: it stays billed.
+    f.r.nat_gateways[0].addresses[0].allocation_id = None;
+    let all = scenarios(&f);
+    let s = only(&all, "delete-idle-nat")[0];
+    assert!(!s.action.contains("release-address"));
+    // 730 h × 0.005 of public IPv4 stays.
+    assert_eq!(s.monthly_after, dec!(3.65));
+    assert_eq!(s.saving(), FIXED - dec!(3.65));
+}
+
+#[test]
+fn consolidation_releases_the_removed_nats_address() {
+    let mut f = Fixture::new();
+    f.vpc("vpc-1")
+        .subnet("s-a", "vpc-1", "ap-northeast-2a")
+        .subnet("s-b", "vpc-1", "ap-northeast-2b")
+        .nat("nat-a", "vpc-1", "ap-northeast-2a", 2.0)
+        .nat("nat-b", "vpc-1", "ap-northeast-2b", 1.0)
+        .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
+        .route("rtb-b", "vpc-1", &["s-b"], "nat-b")
+        .eni("s-a", "vpc-1")
+        .eni("s-b", "vpc-1");
+    let all = scenarios(&f);
+    let s = only(&all, "consolidate-nat")[0];
+    let steps: Vec<&str> = s.action.split(" && ").collect();
+    assert!(steps[0].starts_with("aws ec2 replace-route"));
+    assert!(steps[2].contains("wait nat-gateway-deleted"));
+    assert!(
+        steps[3].contains("release-address --region ap-northeast-2 --allocation-id eipalloc-nat-b")
+    );
+    assert_eq!(s.changes.relies_on, ["nat:nat-a"]);
+}
+
+#[test]
+fn missing_client_bytes_make_inter_az_scenarios_needs_data() {
+    let mut f = cross_az_fixture(true);
+    f.r.metrics
+        .retain(|m| !(m.nat_gateway_id == "nat-a" && m.metric_name == "BytesOutToSource"));
+    let snap = f.snapshot();
+    let m = model::price(&snap, &PriceBook::bundled()).unwrap();
+    assert!(
+        m.warnings
+            .iter()
+            .any(|w| w.contains("nat-a") && w.contains("BytesOutToSource")),
+        "{:?}",
+        m.warnings
+    );
+    assert_eq!(m.nats[0].crossing_bytes, None);
+    let all = scenarios(&f);
+    let s = only(&all, "fix-cross-az-route")[0];
+    assert_eq!(s.confidence, Confidence::NeedsData);
+    assert_eq!(s.tier, Tier::MeasureFirst);
+    assert_eq!(s.saving(), Decimal::ZERO);
+    assert_eq!(
+        s.missing_data,
+        ["BytesInFromSource/BytesOutToSource of nat-a"]
+    );
+    // Per GB a month: 2 directions × 0.01.
+    assert_eq!(s.sensitivity.as_ref().unwrap().monthly_usd, dec!(0.02));
+}
+
+#[test]
+fn missing_metrics_are_never_zero() {
+    let mut f = Fixture::new();
+    f.vpc("vpc-1")
+        .subnet("s-a", "vpc-1", "ap-northeast-2a")
+        .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
+        .nat("nat-q", "vpc-1", "ap-northeast-2a", 0.0)
+        .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
+        .route("rtb-q", "vpc-1", &[], "nat-q")
+        .lambda("fn-1", &["s-a"]);
+    f.r.metrics.retain(|m| {
+        let bytes_of_a = m.nat_gateway_id == "nat-a" && m.metric_name.starts_with("BytesIn");
+        let attempts_of_q =
+            m.nat_gateway_id == "nat-q" && m.metric_name == "ConnectionAttemptCount";
+        !(bytes_of_a || attempts_of_q)
+    });
+    let all = scenarios(&f);
+    // NAT instance without byte metrics: cannot be sized, high risk, measure first.
+    let ni = only(&all, "nat-instance");
+    let a = ni.iter().find(|s| s.resource_id == "nat-a").unwrap();
+    assert_eq!(a.tier, Tier::MeasureFirst);
+    assert_eq!(a.risk_level, RiskLevel::High);
+    assert!(a.evidence.iter().all(|e| !e.contains("0.0 Mbit/s")));
+    // A routed, silent NAT whose ConnectionAttemptCount is missing is not "0 connection attempts".
+    let q = only(&all, "delete-idle-nat");
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].resource_id, "nat-q");
+    assert_eq!(q[0].tier, Tier::MeasureFirst);
+    assert!(q[0]
+        .evidence
+        .iter()
+        .all(|e| !e.contains("0 connection attempts")));
+    assert_eq!(q[0].missing_data, ["ConnectionAttemptCount of nat-q"]);
+}
+
+#[test]
+fn cross_az_route_never_goes_to_a_private_nat() {
+    let mut f = cross_az_fixture(true);
+    f.r.nat_gateways[1].connectivity_type = "private".into();
+    let all = scenarios(&f);
+    let s = only(&all, "fix-cross-az-route")[0];
+    assert!(!s.action.contains("--nat-gateway-id nat-c"), "{}", s.action);
+    assert!(s.action.contains("create-nat-gateway"));
+    assert!(s.changes.nats_added == ["vpc-1 ap-northeast-2c"]);
+}
+
+#[test]
+fn a_new_route_table_copies_routes_and_gateway_endpoints() {
+    let mut f = cross_az_fixture(true);
+    // s-c shares rtb-a with s-a (in another AZ): the fix needs a table of its own.
+    f.r.route_tables.retain(|t| t.route_table_id != "rtb-c");
+    f.r.route_tables[0].subnet_ids.push("s-c".into());
+    f.r.route_tables[0].routes.push(Route {
+        destination: "10.9.0.0/16".into(),
+        target_type: TargetType::TransitGateway,
+        target_id: "tgw-1".into(),
+        state: None,
+    });
+    f.r.route_tables[0].routes.push(Route {
+        destination: "pl-78a54011".into(),
+        target_type: TargetType::VpcEndpoint,
+        target_id: "vpce-s3".into(),
+        state: None,
+    });
+    f.r.vpc_endpoints.push(VpcEndpoint {
+        vpc_endpoint_id: "vpce-s3".into(),
+        vpc_id: "vpc-1".into(),
+        vpc_endpoint_type: "Gateway".into(),
+        service_name: "com.amazonaws.ap-northeast-2.s3".into(),
+        state: "available".into(),
+        route_table_ids: vec!["rtb-a".into()],
+        subnet_ids: vec![],
+    });
+    let all = scenarios(&f);
+    let s = only(&all, "fix-cross-az-route")[0];
+    let steps: Vec<&str> = s.action.split(" && ").collect();
+    let r = "--region ap-northeast-2";
+    assert_eq!(
+        steps,
+        [
+            format!("RTB=$(aws ec2 create-route-table {r} --vpc-id vpc-1 --query RouteTable.RouteTableId --output text)"),
+            format!("aws ec2 create-route {r} --route-table-id \"$RTB\" --destination-cidr-block 0.0.0.0/0 --nat-gateway-id nat-c"),
+            format!("aws ec2 create-route {r} --route-table-id \"$RTB\" --destination-cidr-block 10.9.0.0/16 --transit-gateway-id tgw-1"),
+            format!("aws ec2 modify-vpc-endpoint {r} --vpc-endpoint-id vpce-s3 --add-route-table-ids \"$RTB\""),
+            format!("ASSOC=$(aws ec2 describe-route-tables {r} --filters Name=association.subnet-id,Values=s-c --query \"RouteTables[0].Associations[?SubnetId=='s-c'].RouteTableAssociationId\" --output text)"),
+            format!("aws ec2 replace-route-table-association {r} --association-id \"$ASSOC\" --route-table-id \"$RTB\""),
+        ]
+    );
+    assert_eq!(s.changes.routes_changed, ["s-c association"]);
+    assert!(s.changes.relies_on.contains(&"nat:nat-c".to_string()));
+    assert!(s
+        .changes
+        .relies_on
+        .contains(&"route:rtb-a endpoints".to_string()));
+}
+
+#[test]
+fn aws_idle_rule_and_near_idle() {
+    let mut f = Fixture::new();
+    f.hours = 33 * 24;
+    f.vpc("vpc-1")
+        .subnet("s-a", "vpc-1", "ap-northeast-2a")
+        .subnet("s-b", "vpc-1", "ap-northeast-2b")
+        .nat("nat-idle", "vpc-1", "ap-northeast-2a", 0.0)
+        .nat("nat-busy", "vpc-1", "ap-northeast-2a", 1.0)
+        // 0.01 GiB an hour = 0.24 GB a day, 100 attempts an hour... made quiet below.
+        .nat("nat-quiet", "vpc-1", "ap-northeast-2b", 0.01)
+        .route("rtb-a", "vpc-1", &["s-a"], "nat-busy")
+        .route("rtb-b", "vpc-1", &["s-b"], "nat-quiet")
+        .lambda("fn-a", &["s-a"])
+        .lambda("fn-b", &["s-b"]);
+    for m in
+        f.r.metrics.iter_mut().filter(|m| {
+            m.nat_gateway_id == "nat-quiet" && m.metric_name == "ConnectionAttemptCount"
+        })
+    {
+        m.values = vec![Some(2.0); f.hours];
+    }
+    let (all, plan) = plan_of(&f);
+    let idle = all
+        .iter()
+        .find(|s| s.id == "delete-idle-nat:nat-idle")
+        .unwrap();
+    assert!(idle
+        .evidence
+        .iter()
+        .any(|e| e.contains("AWS Compute Optimizer would flag it too")));
+    assert_eq!(idle.tier, Tier::DoNow);
+    let quiet = all
+        .iter()
+        .find(|s| s.id == "delete-idle-nat:nat-quiet")
+        .unwrap();
+    // 0.24 GB and 48 connection attempts a day: near-idle; nat-busy takes its traffic.
+    assert!(
+        quiet.evidence[0].starts_with("near-idle: 0.24 GB and 48 connection attempts a day"),
+        "{}",
+        quiet.evidence[0]
+    );
+    assert_eq!(quiet.tier, Tier::Consider);
+    assert!(quiet.action.starts_with(
+        "aws ec2 replace-route --region ap-northeast-2 --route-table-id rtb-b --destination-cidr-block 0.0.0.0/0 --nat-gateway-id nat-busy"
+    ));
+    // Its hours and address go (46.72); its 0.01 GiB/h of client traffic (in from and out to
+    // its clients) now crosses AZs: 7.3 GB/month × 2 × 0.01 = 0.146.
+    assert_eq!(quiet.saving(), FIXED - dec!(0.15));
+    assert_eq!(plan.steps, ["delete-idle-nat:nat-idle"]);
+    assert_eq!(quiet.saving_after_plan, Some(quiet.saving()));
+}
+
+#[test]
+fn the_plan_is_conflict_free_and_priced_on_the_combined_state() {
+    let snap = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
+    let book = PriceBook::bundled();
+    let model = model::price(&snap, &book).unwrap();
+    let mut all = advise(&Context::new(&snap, &book, &model, None)).unwrap();
+    let baseline = plan::Baseline::new(&model);
+    let plan = plan::choose(&mut all, &baseline);
+    let steps: Vec<&Scenario> = plan
+        .steps
+        .iter()
+        .map(|id| all.iter().find(|s| s.id == *id).unwrap())
+        .collect();
+    for a in &steps {
+        assert_eq!(a.tier, Tier::DoNow);
+        assert!(a.in_plan);
+        for b in &steps {
+            if a.id != b.id {
+                assert!(!a.changes.conflicts(&b.changes), "{} vs {}", a.id, b.id);
+                assert!(!a.conflicts_with.contains(&b.id));
+            }
+        }
+    }
+    // The idle NAT goes; the cross-AZ fix that would route data-app-b to it does not.
+    assert_eq!(
+        plan.steps,
+        [
+            "delete-idle-nat:nat-0e418c5659b016c21",
+            "fix-cross-az-route:subnet-07e6178e288b16f3d"
+        ]
+    );
+    let reroute = all
+        .iter()
+        .find(|s| s.id == "fix-cross-az-route:subnet-04d536b62607417d7")
+        .unwrap();
+    assert!(!reroute.in_plan);
+    assert!(reroute
+        .conflicts_with
+        .contains(&"delete-idle-nat:nat-0e418c5659b016c21".to_string()));
+    // before − after on the state after both steps, and the steps' savings add up to it.
+    let effects: Vec<&Effect> = steps.iter().flat_map(|s| &s.effects).collect();
+    assert_eq!(plan.monthly_before, dec!(696.23));
+    assert_eq!(
+        plan.monthly_after,
+        (baseline.total - baseline.saving(effects.iter().copied())).round_dp(2)
+    );
+    assert_eq!(
+        plan.monthly_saving,
+        plan.monthly_before - plan.monthly_after
+    );
+    assert_eq!(plan.monthly_saving, dec!(59.95));
+    assert_eq!(
+        plan.step_savings.iter().copied().sum::<Decimal>(),
+        plan.monthly_saving
+    );
+    // The idle NAT appears once as a deletion to do; consolidating it away is nothing on top.
+    let consolidate = all
+        .iter()
+        .find(|s| s.id == "consolidate-nat:nat-0e418c5659b016c21")
+        .unwrap();
+    assert_eq!(consolidate.tier, Tier::Consider);
+    assert_eq!(consolidate.saving_after_plan, Some(Decimal::ZERO));
+}
+
+#[test]
+fn overlapping_effects_count_once() {
+    let lines = [
+        ("nat-1", model::Component::NatHours, dec!(43.07)),
+        ("nat-1", model::Component::NatBytes, dec!(10)),
+    ];
+    let b = plan::Baseline::from_lines(lines.iter().map(|(n, c, v)| (n.to_string(), *c, *v)));
+    let drop = Effect::drop("nat-1", model::Component::NatBytes);
+    let cut = Effect::cut("nat-1", model::Component::NatBytes, dec!(4));
+    let cut_more = Effect::cut("nat-1", model::Component::NatBytes, dec!(8));
+    let add = Effect::add("vpce:vpc-1:sqs", dec!(1));
+    assert_eq!(b.saving([&cut]), dec!(4));
+    // Dropped and cut: the line is saved once.
+    assert_eq!(b.saving([&drop, &cut]), dec!(10));
+    // Cuts never take a line below zero.
+    assert_eq!(b.saving([&cut, &cut_more]), dec!(10));
+    // The same addition counts once.
+    assert_eq!(b.saving([&cut, &add, &add]), dec!(3));
+}
+
+fn stub(id: &str, saving: Decimal, changes: Changes, effects: Vec<Effect>) -> Scenario {
+    Scenario {
+        id: id.into(),
+        alternative: "delete-idle-nat",
+        tier: Tier::DoNow,
+        confidence: Confidence::Measured,
+        risk_level: RiskLevel::Low,
+        monthly_before: saving,
+        monthly_after: Decimal::ZERO,
+        changes,
+        effects,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn conflicts_and_the_best_conflict_free_set() {
+    // A changes what B and C rely on; B and C can be done together and save more than A.
+    let nat = |n: &str| Changes {
+        nats_deleted: vec![n.into()],
+        ..Default::default()
+    };
+    let relies = |n: &str| Changes {
+        relies_on: vec![format!("nat:{n}")],
+        routes_changed: vec![format!("rtb-{n} 0.0.0.0/0")],
+        ..Default::default()
+    };
+    let h = model::Component::NatHours;
+    let b = plan::Baseline::from_lines(
+        [("nat-x", dec!(10)), ("nat-y", dec!(7)), ("nat-z", dec!(6))]
+            .iter()
+            .map(|(n, v)| (n.to_string(), h, *v)),
+    );
+    let mut all = vec![
+        stub("a", dec!(10), nat("nat-x"), vec![Effect::drop("nat-x", h)]),
+        stub(
+            "b",
+            dec!(7),
+            relies("nat-x"),
+            vec![Effect::drop("nat-y", h)],
+        ),
+        stub(
+            "c",
+            dec!(6),
+            Changes {
+                relies_on: vec!["nat:nat-x".into()],
+                ..Default::default()
+            },
+            vec![Effect::drop("nat-z", h)],
+        ),
+    ];
+    assert!(all[0].changes.conflicts(&all[1].changes));
+    assert!(!all[1].changes.conflicts(&all[2].changes));
+    let plan = plan::choose(&mut all, &b);
+    assert_eq!(plan.steps, ["b", "c"]);
+    assert_eq!(plan.monthly_saving, dec!(13));
+    assert_eq!(all[0].conflicts_with, ["b", "c"]);
+    // Changing the same route is a conflict too.
+    assert!(!relies("nat-1").conflicts(&relies("nat-2")));
+    let same_route = Changes {
+        routes_changed: vec!["rtb-1 0.0.0.0/0".into()],
+        ..Default::default()
+    };
+    assert!(same_route.conflicts(&same_route.clone()));
 }

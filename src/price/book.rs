@@ -85,6 +85,9 @@ pub enum Item {
     InternetEgressBytes,
     NatInstanceHours,
     EbsGbMonth,
+    /// Flow logs delivered to S3 (CloudWatch vended logs). Not in ALL: priced only where the
+    /// bundled table has it, and only used to say what measuring costs.
+    FlowLogS3Bytes,
 }
 
 impl Item {
@@ -115,6 +118,7 @@ impl Item {
             Item::InternetEgressBytes => "DataTransfer-Out-Bytes",
             Item::NatInstanceHours => "BoxUsage:t4g.nano",
             Item::EbsGbMonth => "EBS:VolumeUsage.gp3",
+            Item::FlowLogS3Bytes => "S3-Egress-Bytes",
         }
     }
 

@@ -101,13 +101,10 @@ pub fn parse_product(text: &str) -> Result<Product> {
     })
 }
 
-/// The price a per-unit comparison uses: the first tier that is not free.
-pub fn first_paid(tiers: &[Tier]) -> Decimal {
-    tiers
-        .iter()
-        .map(|t| t.usd)
-        .find(|p| *p > Decimal::ZERO)
-        .unwrap_or(Decimal::ZERO)
+/// The price a per-unit comparison uses: the first tier that is not free. None when every
+/// tier is free: such a product is no price at all, never a 0 that looks checked.
+pub fn first_paid(tiers: &[Tier]) -> Option<Decimal> {
+    tiers.iter().map(|t| t.usd).find(|p| *p > Decimal::ZERO)
 }
 
 fn term(field: &str, value: &str) -> Filter {
@@ -199,12 +196,14 @@ const OTHERS: &[Wanted] = &[
     },
 ];
 
-fn price_of(region: &str, p: &Product, origin: &str) -> Price {
-    Price {
+/// The product's price, or None when it has no paid tier (the caller then fills the usage
+/// type from the bundled table and says so).
+fn price_of(region: &str, p: &Product, origin: &str) -> Option<Price> {
+    Some(Price {
         region: region.to_string(),
         usage_type: p.usage_type.clone(),
         unit: p.unit.clone(),
-        usd: first_paid(&p.tiers),
+        usd: first_paid(&p.tiers)?,
         checked: true,
         description: p.description.clone(),
         tiers: if p.tiers.len() > 1 {
@@ -213,7 +212,7 @@ fn price_of(region: &str, p: &Product, origin: &str) -> Price {
             Vec::new()
         },
         origin: origin.to_string(),
-    }
+    })
 }
 
 /// Every price natcost uses in one region that the API has. The region's usage type prefix is
@@ -239,12 +238,17 @@ pub async fn fetch_region(client: &Client, region: &str, origin: &str) -> Result
         .strip_suffix("NatGateway-Hours")
         .unwrap_or_default()
         .to_string();
-    let mut out: Vec<Price> = nat.iter().map(|p| price_of(region, p, origin)).collect();
-    if !nat
+    let mut out: Vec<Price> = nat
         .iter()
-        .any(|p| p.usage_type == format!("{prefix}NatGateway-Bytes"))
-    {
-        bail!("the Pricing API has no {prefix}NatGateway-Bytes price for {region}");
+        .filter_map(|p| price_of(region, p, origin))
+        .collect();
+    for suffix in ["NatGateway-Hours", "NatGateway-Bytes"] {
+        if !out
+            .iter()
+            .any(|p| p.usage_type == format!("{prefix}{suffix}"))
+        {
+            bail!("the Pricing API has no paid {prefix}{suffix} price for {region}");
+        }
     }
     for w in OTHERS {
         let usage = format!("{prefix}{}", w.suffix);
@@ -252,8 +256,12 @@ pub async fn fetch_region(client: &Client, region: &str, origin: &str) -> Result
         filters.extend(w.filters.iter().map(|(f, v)| term(f, v)));
         let found = products(client, w.service, filters).await?;
         // A usage type the API lacks is filled in (and said) by the caller.
-        if let Some(p) = found.iter().find(|p| p.usage_type == usage) {
-            out.push(price_of(region, p, origin));
+        if let Some(p) = found
+            .iter()
+            .find(|p| p.usage_type == usage)
+            .and_then(|p| price_of(region, p, origin))
+        {
+            out.push(p);
         }
     }
     Ok(out)
@@ -315,7 +323,7 @@ mod tests {
         assert_eq!(p.usage_type, "APN2-NatGateway-Hours");
         assert_eq!(p.region_code, "ap-northeast-2");
         assert_eq!(p.unit, "Hrs");
-        assert_eq!(first_paid(&p.tiers), dec!(0.059));
+        assert_eq!(first_paid(&p.tiers), Some(dec!(0.059)));
     }
 
     #[test]
@@ -335,7 +343,20 @@ mod tests {
         assert_eq!(p.tiers.len(), 4);
         assert_eq!(p.tiers[0].begin, dec!(0));
         assert_eq!(p.tiers[3].end, None);
-        assert_eq!(first_paid(&p.tiers), dec!(0.126));
+        assert_eq!(first_paid(&p.tiers), Some(dec!(0.126)));
+    }
+
+    #[test]
+    fn a_product_without_a_paid_tier_is_no_price() {
+        let p = parse_product(&item(
+            "ap-northeast-2",
+            "APN2-VpcEndpoint-Bytes",
+            "GB",
+            &[("0", "Inf", "0.0000000000")],
+        ))
+        .unwrap();
+        assert_eq!(first_paid(&p.tiers), None);
+        assert!(price_of("ap-northeast-2", &p, "Pricing API").is_none());
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub const HOURS_PER_MONTH: i64 = 730;
 /// Decimals kept in quantities, so that quantity × unit price is exact in the cost.
 const QUANTITY_DP: u32 = 9;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Component {
     NatHours,
@@ -81,7 +81,26 @@ pub struct CostLine {
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     pub charge: Charge,
+    /// `measured` (measured usage under AWS's billing rule) or `estimated` (inter-AZ transfer
+    /// estimated from who sits in each subnet): finance sees which lines cannot match the bill.
+    pub basis: &'static str,
 }
+
+/// The metrics the cost model and the advisor read; any of them missing is said, never zero.
+pub const NEEDED_METRICS: [&str; 8] = [
+    "BytesInFromSource",
+    "BytesInFromDestination",
+    "BytesOutToSource",
+    "BytesOutToDestination",
+    "ConnectionAttemptCount",
+    "ActiveConnectionCount",
+    "PacketsInFromSource",
+    "PacketsInFromDestination",
+];
+
+/// AWS's own idle rule (Compute Optimizer "unused NAT gateway"): this many days with no active
+/// connection and no packet in, and no route.
+pub const IDLE_RULE_DAYS: i64 = 32;
 
 /// Everything the report and the advisor need to know about one NAT gateway.
 #[derive(Debug, Clone, Serialize)]
@@ -102,14 +121,20 @@ pub struct NatCost {
     /// GB sent to destinations (BytesOutToDestination): the most that can be internet egress.
     pub egress_gb: Option<Decimal>,
     /// Bytes between client subnets and the NAT in the window (BytesInFromSource +
-    /// BytesOutToSource): what crosses AZs when the clients sit in another AZ.
-    pub crossing_bytes: f64,
+    /// BytesOutToSource): what crosses AZs when the clients sit in another AZ. None: a metric
+    /// is missing.
+    pub crossing_bytes: Option<f64>,
     /// Share of traffic estimated to come from subnets in another AZ.
     pub cross_az_share: f64,
     /// Busiest hour's processed bytes, for capacity checks.
-    pub peak_hour_bytes: f64,
-    pub connection_attempts: f64,
-    pub max_active_connections: f64,
+    pub peak_hour_bytes: Option<f64>,
+    pub connection_attempts: Option<f64>,
+    pub max_active_connections: Option<f64>,
+    /// Whether AWS's idle rule holds over the last 32 days of the window (no active connection,
+    /// no packet in); None when the window is shorter or a metric is missing.
+    pub idle_by_aws_rule: Option<bool>,
+    /// Metrics of NEEDED_METRICS the snapshot lacks for this NAT gateway.
+    pub missing_metrics: Vec<String>,
     pub lambdas: Vec<String>,
     pub other_enis: usize,
     pub routed_subnets: Vec<String>,
@@ -246,6 +271,17 @@ fn price_nat(
             "{id} ({r}): subnets in another AZ route to it but BytesInFromSource/BytesOutToSource are missing: inter-AZ cost unknown"
         ));
     }
+    let missing_metrics: Vec<String> = NEEDED_METRICS
+        .iter()
+        .filter(|m| region.metric(id, m).is_none())
+        .map(|m| m.to_string())
+        .collect();
+    if !missing_metrics.is_empty() {
+        warnings.push(format!(
+            "{id} ({r}): the snapshot has no {} metric(s): what depends on them is unknown, not zero, and the scenarios that need them are needs-data",
+            missing_metrics.join(", ")
+        ));
+    }
     let public_ips: Vec<String> = if nat.is_public() {
         nat.addresses
             .iter()
@@ -270,6 +306,11 @@ fn price_nat(
                 period_start: ps,
                 period_end: pe,
                 charge: Charge::new(book, r, item, component, qty)?,
+                basis: if component == Component::InterAz {
+                    "estimated"
+                } else {
+                    "measured"
+                },
             });
             Ok(())
         };
@@ -357,6 +398,27 @@ fn price_nat(
             .metric(id, name)
             .map(|m| m.values.iter().flatten().copied())
     };
+    let idle_hours = (IDLE_RULE_DAYS * 24) as usize;
+    let idle_by_aws_rule = if window.hours() as usize >= idle_hours {
+        [
+            "ActiveConnectionCount",
+            "PacketsInFromSource",
+            "PacketsInFromDestination",
+        ]
+        .iter()
+        .map(|name| {
+            region.metric(id, name).map(|m| {
+                m.values[m.values.len() - idle_hours..]
+                    .iter()
+                    .flatten()
+                    .all(|v| *v == 0.0)
+            })
+        })
+        .collect::<Option<Vec<bool>>>()
+        .map(|all| all.into_iter().all(|quiet| quiet))
+    } else {
+        None
+    };
     Ok(Some(NatCost {
         region: r.to_string(),
         vpc_id: nat.vpc_id.clone(),
@@ -370,18 +432,15 @@ fn price_nat(
         active_at_end,
         processed_gb,
         egress_gb,
-        crossing_bytes: crossing.as_ref().map(|c| c.iter().sum()).unwrap_or(0.0),
+        crossing_bytes: crossing.as_ref().map(|c| c.iter().sum()),
         cross_az_share: cross_share,
         peak_hour_bytes: processed
             .as_ref()
-            .map(|p| p.iter().copied().fold(0.0, f64::max))
-            .unwrap_or(0.0),
-        connection_attempts: conn("ConnectionAttemptCount")
-            .map(|v| v.sum())
-            .unwrap_or(0.0),
-        max_active_connections: conn("ActiveConnectionCount")
-            .map(|v| v.fold(0.0, f64::max))
-            .unwrap_or(0.0),
+            .map(|p| p.iter().copied().fold(0.0, f64::max)),
+        connection_attempts: conn("ConnectionAttemptCount").map(|v| v.sum()),
+        max_active_connections: conn("ActiveConnectionCount").map(|v| v.fold(0.0, f64::max)),
+        idle_by_aws_rule,
+        missing_metrics,
         lambdas: topo
             .lambdas_behind(id)
             .iter()

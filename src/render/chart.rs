@@ -13,6 +13,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::money;
+use crate::advise::Tier;
 use crate::price::model::Component;
 use crate::report::Report;
 
@@ -280,29 +281,104 @@ fn daily_gb(report: &Report, path: &Path) -> Result<()> {
     root.present().map_err(err(title))
 }
 
-/// Horizontal bars: today's monthly cost (grey) and the cost under each alternative.
+/// What a scenario's before/after bars cover.
+fn scope(alternative: &str) -> &'static str {
+    match alternative {
+        "delete-idle-nat" | "nat-instance" => "one NAT",
+        "consolidate-nat" => "the VPC's NATs",
+        "fix-cross-az-route" => "one subnet's inter-AZ",
+        "centralized-egress-tgw" => "the region's NATs",
+        _ => "the VPC's NATs",
+    }
+}
+
+/// One bar of alternatives.png.
+struct Bar {
+    label: String,
+    before: f64,
+    after: f64,
+    note: String,
+    color: RGBColor,
+    /// Hypothetical (measure-first): drawn as an outline, never as a filled saving.
+    hypothetical: bool,
+}
+
+/// Horizontal bars, the plan first: today's monthly cost (grey) against the plan, then each
+/// `consider` scenario on top of the plan, then `measure-first` sensitivities in outline.
 fn alternatives(report: &Report, path: &Path) -> Result<()> {
     let title = CHARTS[2].1;
-    let shown: Vec<_> = report.recommendations.iter().take(12).collect();
-    let height = (200 + 56 * shown.len() as u32).max(480);
-    let root = BitMapBackend::new(path, (1400, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(err(title))?;
-    if shown.is_empty() {
-        empty_chart(&root, title, "No alternative saves money on this history.")?;
-        return root.present().map_err(err(title));
-    }
-    // Room on the right for the "saves …" labels.
-    let max = shown
+    let green = RGBColor(44, 160, 44);
+    let orange = RGBColor(230, 130, 20);
+    let blue = RGBColor(60, 110, 200);
+    let p = &report.plan;
+    let mut bars = vec![Bar {
+        label: format!("Plan: {} step(s) (all NATs)", p.steps.len()),
+        before: f(p.monthly_before),
+        after: f(p.monthly_after),
+        note: format!("saves {} USD/month", money(p.monthly_saving)),
+        color: green,
+        hypothetical: false,
+    }];
+    for s in report
+        .recommendations
         .iter()
-        .map(|s| f(s.monthly_before))
-        .fold(0.0, f64::max)
-        * 1.35;
-    let n = shown.len() as f64;
+        .filter(|s| s.tier == Tier::Consider && s.saving_after_plan > Some(Decimal::ZERO))
+        .take(6)
+    {
+        let on_top = s.saving_after_plan.unwrap_or_default();
+        bars.push(Bar {
+            label: format!(
+                "consider: {} {} ({})",
+                s.alternative,
+                shorten(&report.name_of(&s.resource_id), 18),
+                scope(s.alternative)
+            ),
+            before: f(s.monthly_before),
+            after: f(s.monthly_before - on_top),
+            note: format!(
+                "+{} USD/month on top of the plan ({})",
+                money(on_top),
+                s.confidence.as_str()
+            ),
+            color: orange,
+            hypothetical: false,
+        });
+    }
+    for s in report
+        .recommendations
+        .iter()
+        .filter(|s| s.tier == Tier::MeasureFirst)
+        .take(5)
+    {
+        let Some(x) = &s.sensitivity else { continue };
+        bars.push(Bar {
+            label: format!(
+                "measure first: {} {} ({})",
+                s.alternative,
+                shorten(&report.name_of(&s.resource_id), 14),
+                scope(s.alternative)
+            ),
+            before: f(s.monthly_before),
+            after: f(s.monthly_before - x.monthly_usd),
+            note: format!(
+                "hypothetical: {} USD/month, {}",
+                money(x.monthly_usd),
+                shorten(&x.per, 44)
+            ),
+            color: blue,
+            hypothetical: true,
+        });
+    }
+    let height = (220 + 56 * bars.len() as u32).max(480);
+    let root = BitMapBackend::new(path, (1500, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(err(title))?;
+    let max = bars.iter().map(|b| b.before).fold(0.0, f64::max) * 1.6;
+    let n = bars.len() as f64;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, font(26))
         .margin(20)
         .x_label_area_size(50)
-        .y_label_area_size(420)
+        .y_label_area_size(470)
         .build_cartesian_2d(0f64..max.max(0.01), 0f64..n)
         .map_err(err(title))?;
     chart
@@ -315,54 +391,62 @@ fn alternatives(report: &Report, path: &Path) -> Result<()> {
         .axis_desc_style(font(17))
         .draw()
         .map_err(err(title))?;
-    // Rank 1 at the top.
     let row = |i: usize| n - 1.0 - i as f64;
     let grey = RGBColor(190, 190, 190);
-    let green = RGBColor(44, 160, 44);
     chart
-        .draw_series(shown.iter().enumerate().map(|(i, s)| {
+        .draw_series(bars.iter().enumerate().map(|(i, b)| {
             Rectangle::new(
-                [(0.0, row(i) + 0.1), (f(s.monthly_before), row(i) + 0.9)],
+                [(0.0, row(i) + 0.1), (b.before, row(i) + 0.9)],
                 grey.filled(),
             )
         }))
         .map_err(err(title))?
         .label("today")
         .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], grey.filled()));
-    chart
-        .draw_series(shown.iter().enumerate().map(|(i, s)| {
-            Rectangle::new(
-                [(0.0, row(i) + 0.3), (f(s.monthly_after), row(i) + 0.7)],
-                green.filled(),
-            )
-        }))
-        .map_err(err(title))?
-        .label("with the alternative")
-        .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 14, y + 4)], green.filled()));
-    for (i, s) in shown.iter().enumerate() {
-        let (x, y) = chart.backend_coord(&(0.0, row(i) + 0.5));
-        let label = format!(
-            "{}. {} {}",
-            i + 1,
-            s.alternative,
-            shorten(&report.name_of(&s.resource_id), 24)
-        );
-        root.draw(&Text::new(label, (x - 410, y - 8), font(15)))
+    for (i, b) in bars.iter().enumerate() {
+        let style = if b.hypothetical {
+            b.color.stroke_width(3)
+        } else {
+            b.color.filled()
+        };
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, row(i) + 0.3), (b.after.max(0.0), row(i) + 0.7)],
+                style,
+            )))
             .map_err(err(title))?;
-        let (bx, _) = chart.backend_coord(&(f(s.monthly_before), 0.0));
-        root.draw(&Text::new(
-            format!("saves {} ({})", money(s.saving()), s.confidence.as_str()),
-            (bx + 8, y - 8),
-            font(14),
-        ))
-        .map_err(err(title))?;
+        let (x, y) = chart.backend_coord(&(0.0, row(i) + 0.5));
+        root.draw(&Text::new(b.label.clone(), (x - 460, y - 8), font(15)))
+            .map_err(err(title))?;
+        let (bx, _) = chart.backend_coord(&(b.before, 0.0));
+        root.draw(&Text::new(b.note.clone(), (bx + 8, y - 8), font(14)))
+            .map_err(err(title))?;
+    }
+    let legend = [
+        (green, false, "after the plan"),
+        (orange, false, "consider: after the plan and this step"),
+        (blue, true, "measure first: hypothetical, not a saving"),
+    ];
+    for (color, outline, text) in legend {
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
+            .map_err(err(title))?
+            .label(text)
+            .legend(move |(x, y)| {
+                let style = if outline {
+                    color.stroke_width(2)
+                } else {
+                    color.filled()
+                };
+                Rectangle::new([(x, y - 4), (x + 14, y + 4)], style)
+            });
     }
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .label_font(font(15))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::LowerRight)
         .draw()
         .map_err(err(title))?;
     root.present().map_err(err(title))

@@ -5,9 +5,10 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::{exact, money};
+use crate::advise::Tier;
 use crate::report::Report;
 
-pub const COSTS_HEADER: [&str; 14] = [
+pub const COSTS_HEADER: [&str; 15] = [
     "period_start",
     "period_end",
     "account_id",
@@ -22,9 +23,10 @@ pub const COSTS_HEADER: [&str; 14] = [
     "unit",
     "unit_price_usd",
     "cost_usd",
+    "basis",
 ];
 
-pub const RECOMMENDATIONS_HEADER: [&str; 12] = [
+pub const RECOMMENDATIONS_HEADER: [&str; 15] = [
     "rank",
     "region",
     "vpc_id",
@@ -37,6 +39,9 @@ pub const RECOMMENDATIONS_HEADER: [&str; 12] = [
     "risk",
     "action",
     "evidence",
+    "tier",
+    "in_plan",
+    "conflicts_with",
 ];
 
 pub const LAMBDAS_HEADER: [&str; 7] = [
@@ -78,6 +83,7 @@ pub fn costs<W: Write>(report: &Report, out: W) -> Result<()> {
                 safe(&c.unit),
                 exact(c.unit_price),
                 exact(c.cost),
+                line.basis.to_string(),
             ])?;
         }
     }
@@ -89,22 +95,43 @@ pub fn recommendations<W: Write>(report: &Report, out: W) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(RECOMMENDATIONS_HEADER)?;
     for (i, s) in report.recommendations.iter().enumerate() {
-        // Rounded once, so that before − after = saving holds in the file as written.
-        let before = s.monthly_before.round_dp(2);
-        let after = s.monthly_after.round_dp(2);
+        // Scenario money is rounded to cents once, so before − after = saving as written. A
+        // measure-first scenario claims no saving: its after and saving cells stay empty and
+        // its evidence states what it would be worth.
+        let measure_first = s.tier == Tier::MeasureFirst;
+        let (after, saving) = if measure_first {
+            (String::new(), String::new())
+        } else {
+            (money(s.monthly_after), money(s.saving()))
+        };
+        let mut evidence = s.evidence.clone();
+        if let Some(x) = &s.sensitivity {
+            evidence.insert(
+                0,
+                format!(
+                    "measure first: {} is worth {} USD/month",
+                    x.per,
+                    money(x.monthly_usd)
+                ),
+            );
+            evidence.push(format!("how to measure: {}", x.how_to_measure));
+        }
         w.write_record([
             (i + 1).to_string(),
             safe(&s.region),
             safe(&s.vpc_id),
             safe(&s.resource_id),
             s.alternative.to_string(),
-            money(before),
-            money(after),
-            money(before - after),
+            money(s.monthly_before),
+            after,
+            saving,
             s.confidence.as_str().to_string(),
             safe(&s.risk_text()),
             safe(&s.action),
-            safe(&s.evidence.join("; ")),
+            safe(&evidence.join("; ")),
+            s.tier.as_str().to_string(),
+            if s.in_plan { "yes" } else { "no" }.to_string(),
+            safe(&s.conflicts_with.join(";")),
         ])?;
     }
     w.flush()?;

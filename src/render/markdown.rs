@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{exact, money};
+use crate::advise::Tier;
 use crate::report::Report;
 
 /// Markdown table cells cannot hold `|` or line breaks.
@@ -84,61 +85,20 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         }
         let _ = writeln!(o);
     }
-    let _ = writeln!(o, "## Recommendations\n");
-    if report.recommendations.is_empty() {
-        let _ = writeln!(o, "No alternative saves money on this history.\n");
-    } else {
-        let _ = writeln!(
-            o,
-            "Savings overlap (two scenarios may remove the same NAT gateway): pick, do not add.\n"
-        );
-        let _ = writeln!(o, "| # | Alternative | Resource | Before USD/mo | After USD/mo | Saving USD/mo | Confidence | Risk |");
-        let _ = writeln!(o, "|---:|---|---|---:|---:|---:|---|---|");
-        for (i, s) in report.recommendations.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                i + 1,
-                s.alternative,
-                cell(&report.name_of(&s.resource_id)),
-                money(s.monthly_before),
-                money(s.monthly_after),
-                money(s.saving()),
-                s.confidence.as_str(),
-                cell(&s.risk_text())
-            );
-        }
-        let _ = writeln!(o);
-        for (i, s) in report.recommendations.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "### {}. {} — {} ({})\n",
-                i + 1,
-                s.alternative,
-                cell(&report.name_of(&s.resource_id)),
-                s.resource_id
-            );
-            for e in &s.evidence {
-                let _ = writeln!(o, "- {e}");
-            }
-            let _ = writeln!(
-                o,
-                "\nAction:\n\n```sh\n{}\n```\n",
-                s.action.replace(" && ", " &&\n")
-            );
-        }
-    }
+    o.push_str(&plan(report));
     if !report.not_worth_it.is_empty() {
         let _ = writeln!(o, "## Considered, and not worth it on this history\n");
         for s in &report.not_worth_it {
             let _ = writeln!(
                 o,
-                "- **{}** {}: {} → {} USD/month. {}",
+                "- **{}** {} (`{}`, {}): {} → {} USD/month. {}",
                 s.alternative,
-                s.resource_id,
+                cell(&report.name_of(&s.resource_id)),
+                s.id,
+                s.tier.as_str(),
                 money(s.monthly_before),
                 money(s.monthly_after),
-                s.evidence.join("; ")
+                cell(&s.evidence.join("; "))
             );
         }
         let _ = writeln!(o);
@@ -224,6 +184,157 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
             o,
             "- Bundled prices not yet confirmed against the AWS Price List: {}.",
             report.prices.unconfirmed.join(", ")
+        );
+    }
+    o
+}
+
+/// The plan first, then what to consider on top of it, then what to measure first, then the
+/// evidence and action of each.
+fn plan(report: &Report) -> String {
+    let mut o = String::new();
+    let p = &report.plan;
+    let by_id = |id: &str| report.recommendations.iter().find(|s| s.id == id);
+    let _ = writeln!(o, "## {}\n", super::plan_headline(report));
+    let _ = writeln!(
+        o,
+        "Low-risk steps (measured or estimated) that can all be done together, chosen to save the most. The saving is priced on the state after every step, so overlapping savings count once: {} → {} USD/month.\n",
+        money(p.monthly_before),
+        money(p.monthly_after)
+    );
+    if !p.steps.is_empty() {
+        let _ = writeln!(
+            o,
+            "| Step | Scenario | Resource | Saves USD/mo (after the steps before) | Confidence |"
+        );
+        let _ = writeln!(o, "|---:|---|---|---:|---|");
+        for (i, (id, saving)) in p.steps.iter().zip(&p.step_savings).enumerate() {
+            let Some(s) = by_id(id) else { continue };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                i + 1,
+                s.alternative,
+                cell(&report.name_of(&s.resource_id)),
+                money(*saving),
+                s.confidence.as_str()
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let tier = |t: Tier| report.recommendations.iter().filter(move |s| s.tier == t);
+    let left_out: Vec<_> = tier(Tier::DoNow).filter(|s| !s.in_plan).collect();
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            o,
+            "Low-risk, but left out because they conflict with a step of the plan:\n"
+        );
+        for s in left_out {
+            let _ = writeln!(
+                o,
+                "- {} {}: {} USD/month; conflicts with {}",
+                s.alternative,
+                cell(&report.name_of(&s.resource_id)),
+                money(s.saving()),
+                s.conflicts_with.join(", ")
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let consider: Vec<_> = tier(Tier::Consider).collect();
+    if !consider.is_empty() {
+        let _ = writeln!(o, "## Consider\n");
+        let _ = writeln!(o, "Riskier changes. Their saving is shown on top of the plan (after its steps); on their own they would save the second figure.\n");
+        let _ = writeln!(o, "| Scenario | Resource | On top of the plan USD/mo | Alone USD/mo | Confidence | Risk | Conflicts with |");
+        let _ = writeln!(o, "|---|---|---:|---:|---|---|---|");
+        for s in consider {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                s.alternative,
+                cell(&report.name_of(&s.resource_id)),
+                money(s.saving_after_plan.unwrap_or_else(|| s.saving())),
+                money(s.saving()),
+                s.confidence.as_str(),
+                cell(&s.risk_text()),
+                cell(&s.conflicts_with.join(", "))
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let measure: Vec<_> = tier(Tier::MeasureFirst).collect();
+    if !measure.is_empty() {
+        let _ = writeln!(o, "## Measure first\n");
+        let _ = writeln!(o, "These depend on data natcost does not have yet. They are sensitivities, not savings.\n");
+        for s in &measure {
+            if let Some(x) = &s.sensitivity {
+                let _ = writeln!(
+                    o,
+                    "- **{}** {}: {} is worth {} USD/month.",
+                    s.alternative,
+                    cell(&report.name_of(&s.resource_id)),
+                    cell(&x.per),
+                    money(x.monthly_usd)
+                );
+            }
+        }
+        let mut how: Vec<&str> = measure
+            .iter()
+            .filter_map(|s| s.sensitivity.as_ref().map(|x| x.how_to_measure.as_str()))
+            .collect();
+        how.sort_unstable();
+        how.dedup();
+        let _ = writeln!(o, "\nHow to measure:\n");
+        for h in how {
+            let _ = writeln!(o, "- {}", cell(h));
+        }
+        let _ = writeln!(o);
+    }
+    if report.recommendations.is_empty() {
+        let _ = writeln!(o, "No alternative saves money on this history.\n");
+        return o;
+    }
+    let _ = writeln!(o, "## Every recommendation, with its evidence and action\n");
+    for (i, s) in report.recommendations.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "### {}. {} — {} (`{}`)\n",
+            i + 1,
+            s.alternative,
+            cell(&report.name_of(&s.resource_id)),
+            s.id
+        );
+        let headline = match (s.tier, &s.sensitivity) {
+            (Tier::MeasureFirst, Some(x)) => format!(
+                "measure first: {} is worth {} USD/month",
+                x.per,
+                money(x.monthly_usd)
+            ),
+            _ => format!(
+                "{}{}: {} → {} USD/month, saves {}",
+                s.tier.as_str(),
+                if s.in_plan { ", in the plan" } else { "" },
+                money(s.monthly_before),
+                money(s.monthly_after),
+                money(s.saving())
+            ),
+        };
+        let _ = writeln!(
+            o,
+            "- {headline} ({}; risk {})",
+            s.confidence.as_str(),
+            cell(&s.risk_text())
+        );
+        for e in &s.evidence {
+            let _ = writeln!(o, "- {e}");
+        }
+        if !s.conflicts_with.is_empty() {
+            let _ = writeln!(o, "- conflicts with: {}", s.conflicts_with.join(", "));
+        }
+        let _ = writeln!(
+            o,
+            "\nAction:\n\n```sh\n{}\n```\n",
+            s.action.replace(" && ", " &&\n")
         );
     }
     o

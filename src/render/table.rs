@@ -5,6 +5,7 @@ use std::fmt::Write;
 use rust_decimal::Decimal;
 
 use super::money;
+use crate::advise::Tier;
 use crate::report::Report;
 
 /// How many recommendations the terminal shows (all are in the files).
@@ -133,42 +134,129 @@ pub fn render(report: &Report) -> String {
         }
     }
     let _ = writeln!(o);
-    if report.recommendations.is_empty() {
-        let _ = writeln!(o, "No alternative saves money on this history.");
-    } else {
-        let total: Decimal = report.recommendations.iter().map(|s| s.saving()).sum();
+    o.push_str(&plan(report));
+    o
+}
+
+/// The plan, then what to consider on top of it, then what to measure first.
+fn plan(report: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{}", super::plan_headline(report));
+    let by_id = |id: &str| report.recommendations.iter().find(|s| s.id == id);
+    for (i, (id, saving)) in report
+        .plan
+        .steps
+        .iter()
+        .zip(&report.plan.step_savings)
+        .enumerate()
+    {
+        let Some(s) = by_id(id) else { continue };
         let _ = writeln!(
             o,
-            "Recommendations ({} found; some overlap, so savings do not add up to {} USD/month):",
-            report.recommendations.len(),
-            money(total)
+            "{:>2}. {:<26} {:<24} saves {:>9} USD/month  ({})",
+            i + 1,
+            s.alternative,
+            report.name_of(&s.resource_id),
+            money(*saving),
+            s.confidence.as_str()
         );
-        for (i, s) in report.recommendations.iter().take(TOP).enumerate() {
+        let _ = writeln!(
+            o,
+            "    {}",
+            s.evidence.first().map(String::as_str).unwrap_or("")
+        );
+    }
+    let others: Vec<_> = report
+        .recommendations
+        .iter()
+        .filter(|s| s.tier == Tier::DoNow && !s.in_plan)
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(o, "Left out of the plan (each conflicts with a step):");
+        for s in others {
             let _ = writeln!(
                 o,
-                "{:>2}. {:<26} {:<24} saves {:>9} USD/month  ({}, risk {})",
-                i + 1,
+                "  - {} {}: {} USD/month; conflicts with {}",
                 s.alternative,
                 report.name_of(&s.resource_id),
                 money(s.saving()),
-                s.confidence.as_str(),
-                s.risk_text().split(':').next().unwrap_or_default()
-            );
-            let _ = writeln!(
-                o,
-                "    {}",
-                s.evidence.first().map(String::as_str).unwrap_or("")
-            );
-        }
-        if report.recommendations.len() > TOP {
-            let _ = writeln!(
-                o,
-                "    ... {} more in recommendations.csv",
-                report.recommendations.len() - TOP
+                plan_conflicts(report, s).join(", ")
             );
         }
     }
+    let consider: Vec<_> = report
+        .recommendations
+        .iter()
+        .filter(|s| s.tier == Tier::Consider && s.saving_after_plan > Some(Decimal::ZERO))
+        .collect();
+    if !consider.is_empty() {
+        let _ = writeln!(o, "\nConsider (riskier; saving on top of the plan):");
+        for s in consider.iter().take(TOP) {
+            let _ = writeln!(
+                o,
+                "  - {:<24} {:<24} {:>9} USD/month  (risk {}{})",
+                s.alternative,
+                report.name_of(&s.resource_id),
+                money(s.saving_after_plan.unwrap_or_else(|| s.saving())),
+                s.risk_text().split(':').next().unwrap_or_default(),
+                match plan_conflicts(report, s) {
+                    c if c.is_empty() => String::new(),
+                    c => format!("; conflicts with plan step {}", c.join(", ")),
+                }
+            );
+        }
+        if consider.len() > TOP {
+            let _ = writeln!(
+                o,
+                "    ... {} more in recommendations.csv",
+                consider.len() - TOP
+            );
+        }
+    }
+    let measure: Vec<_> = report
+        .recommendations
+        .iter()
+        .filter(|s| s.tier == Tier::MeasureFirst)
+        .collect();
+    if !measure.is_empty() {
+        let _ = writeln!(o, "\nMeasure first (not savings until measured):");
+        for s in measure.iter().take(TOP) {
+            if let Some(x) = &s.sensitivity {
+                let _ = writeln!(
+                    o,
+                    "  - {}: {} is worth {} USD/month",
+                    s.alternative,
+                    x.per,
+                    money(x.monthly_usd)
+                );
+            }
+        }
+        if measure.len() > TOP {
+            let _ = writeln!(
+                o,
+                "    ... {} more in recommendations.csv",
+                measure.len() - TOP
+            );
+        }
+        if let Some(x) = measure.iter().find_map(|s| s.sensitivity.as_ref()) {
+            let _ = writeln!(o, "  How to measure: {}", x.how_to_measure);
+        }
+    }
     o
+}
+
+/// The plan's steps a scenario conflicts with, by name.
+fn plan_conflicts(report: &Report, s: &crate::advise::Scenario) -> Vec<String> {
+    s.conflicts_with
+        .iter()
+        .filter(|id| report.plan.steps.contains(id))
+        .map(
+            |id| match report.recommendations.iter().find(|x| x.id == *id) {
+                Some(x) => format!("{} {}", x.alternative, report.name_of(&x.resource_id)),
+                None => id.clone(),
+            },
+        )
+        .collect()
 }
 
 fn gb(bytes: u64) -> String {

@@ -1,0 +1,390 @@
+//! The plan: do-now scenarios that can all be done together, chosen to save the most and
+//! priced on the state after all of them, so that overlapping savings count once.
+//!
+//! Each scenario declares what it changes and what it relies on (`Changes`), and what it does
+//! to today's monthly run-rate (`Effect`s on the cost model's lines). Two scenarios conflict when
+//! they change the same thing, or one changes what the other relies on.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{Scenario, Tier};
+use crate::price::model::{Component, CostModel, NatCost};
+
+/// What a scenario changes in the account, and what it needs to stay as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Changes {
+    pub nats_deleted: Vec<String>,
+    pub nats_added: Vec<String>,
+    /// `rtb-… 0.0.0.0/0` (a route replaced), `rtb-… endpoints` (gateway endpoint
+    /// associations), `subnet-… association` (a subnet moved to another route table).
+    pub routes_changed: Vec<String>,
+    /// `vpc-… s3`
+    pub endpoints_added: Vec<String>,
+    pub functions_moved: Vec<String>,
+    pub addresses_released: Vec<String>,
+    /// Keys of things that must stay as they are: `nat:nat-…`, `route:rtb-… endpoints`, ...
+    pub relies_on: Vec<String>,
+}
+
+impl Changes {
+    /// Every change as a key comparable with `relies_on`.
+    pub fn keys(&self) -> BTreeSet<String> {
+        let kinds: [(&str, &Vec<String>); 6] = [
+            ("nat", &self.nats_deleted),
+            ("new", &self.nats_added),
+            ("route", &self.routes_changed),
+            ("endpoint", &self.endpoints_added),
+            ("function", &self.functions_moved),
+            ("address", &self.addresses_released),
+        ];
+        kinds
+            .iter()
+            .flat_map(|(k, v)| v.iter().map(move |x| format!("{k}:{x}")))
+            .collect()
+    }
+
+    pub fn conflicts(&self, other: &Changes) -> bool {
+        let (a, b) = (self.keys(), other.keys());
+        !a.is_disjoint(&b)
+            || other.relies_on.iter().any(|k| a.contains(k))
+            || self.relies_on.iter().any(|k| b.contains(k))
+    }
+}
+
+/// What a scenario does to the monthly run-rate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// A NAT gateway's line goes entirely (its hours, its data processing, its address).
+    Drop { nat: String, component: Component },
+    /// Part of a NAT gateway's line goes: traffic that no longer passes through it.
+    Cut {
+        nat: String,
+        component: Component,
+        usd: Decimal,
+    },
+    /// A new monthly cost. The same key counts once however many scenarios add it.
+    Add { key: String, usd: Decimal },
+}
+
+impl Effect {
+    pub fn drop(nat: &str, component: Component) -> Effect {
+        Effect::Drop {
+            nat: nat.to_string(),
+            component,
+        }
+    }
+    pub fn cut(nat: &str, component: Component, usd: Decimal) -> Effect {
+        Effect::Cut {
+            nat: nat.to_string(),
+            component,
+            usd,
+        }
+    }
+    pub fn add(key: impl Into<String>, usd: Decimal) -> Effect {
+        Effect::Add {
+            key: key.into(),
+            usd,
+        }
+    }
+}
+
+/// Today's monthly run-rate, line by line: the state every saving is measured against.
+pub struct Baseline {
+    lines: HashMap<(String, Component), Decimal>,
+    pub total: Decimal,
+}
+
+impl Baseline {
+    pub fn new(model: &CostModel) -> Baseline {
+        Baseline::of(&model.nats)
+    }
+
+    /// The run-rate of some NAT gateways only: what one scenario's before and after are about.
+    pub fn of<'n>(nats: impl IntoIterator<Item = &'n NatCost>) -> Baseline {
+        let mut lines = HashMap::new();
+        let mut total = Decimal::ZERO;
+        for n in nats {
+            for c in &n.run_rate {
+                *lines
+                    .entry((n.nat_gateway_id.clone(), c.component))
+                    .or_insert(Decimal::ZERO) += c.cost;
+                total += c.cost;
+            }
+        }
+        Baseline { lines, total }
+    }
+
+    /// A baseline from (NAT gateway, component, USD/month) lines.
+    #[cfg(test)]
+    pub fn from_lines(lines: impl IntoIterator<Item = (String, Component, Decimal)>) -> Baseline {
+        let mut map = HashMap::new();
+        let mut total = Decimal::ZERO;
+        for (n, c, v) in lines {
+            *map.entry((n, c)).or_insert(Decimal::ZERO) += v;
+            total += v;
+        }
+        Baseline { lines: map, total }
+    }
+
+    /// The run-rate left after these effects.
+    pub fn after<'e>(&self, effects: impl IntoIterator<Item = &'e Effect>) -> Decimal {
+        self.total - self.saving(effects)
+    }
+
+    /// What doing all these effects together saves a month. A line dropped by one effect and
+    /// cut by another is saved once; cuts never take a line below zero.
+    pub fn saving<'e>(&self, effects: impl IntoIterator<Item = &'e Effect>) -> Decimal {
+        let mut touched: HashMap<(&str, Component), (bool, Decimal)> = HashMap::new();
+        let mut added: BTreeMap<&str, Decimal> = BTreeMap::new();
+        for e in effects {
+            match e {
+                Effect::Drop { nat, component } => {
+                    touched.entry((nat, *component)).or_default().0 = true;
+                }
+                Effect::Cut {
+                    nat,
+                    component,
+                    usd,
+                } => touched.entry((nat, *component)).or_default().1 += *usd,
+                Effect::Add { key, usd } => {
+                    let v = added.entry(key).or_insert(*usd);
+                    *v = (*v).max(*usd);
+                }
+            }
+        }
+        let saved: Decimal = touched
+            .into_iter()
+            .map(|((nat, c), (dropped, cut))| {
+                let line = self
+                    .lines
+                    .get(&(nat.to_string(), c))
+                    .copied()
+                    .unwrap_or_default();
+                if dropped {
+                    line
+                } else {
+                    cut.min(line).max(Decimal::ZERO)
+                }
+            })
+            .sum();
+        saved - added.values().copied().sum::<Decimal>()
+    }
+}
+
+/// The plan a team can act on.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plan {
+    /// Scenario ids, in the order to do them.
+    pub steps: Vec<String>,
+    /// What each step saves on top of the steps before it (adds up to `monthly_saving`).
+    pub step_savings: Vec<Decimal>,
+    /// Today's monthly run-rate of every NAT gateway in the report.
+    pub monthly_before: Decimal,
+    pub monthly_after: Decimal,
+    pub monthly_saving: Decimal,
+}
+
+/// Above this many do-now scenarios tied together by conflicts, the best set is found greedily.
+const EXACT_LIMIT: usize = 16;
+
+/// Fills `conflicts_with`, `in_plan` and `saving_after_plan` of every scenario and returns the
+/// plan: the conflict-free set of do-now scenarios that saves the most.
+pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
+    let conflicts = conflict_lists(scenarios);
+    let ids: Vec<String> = scenarios.iter().map(|s| s.id.clone()).collect();
+    for (s, c) in scenarios.iter_mut().zip(&conflicts) {
+        let mut names: Vec<String> = c.iter().map(|&j| ids[j].clone()).collect();
+        names.sort();
+        s.conflicts_with = names;
+    }
+
+    let candidate: Vec<bool> = scenarios
+        .iter()
+        .map(|s| s.tier == Tier::DoNow && s.saving() > Decimal::ZERO)
+        .collect();
+    let mut chosen: Vec<usize> = Vec::new();
+    for component in components(&candidate, &conflicts) {
+        chosen.extend(best_set(&component, scenarios, &conflicts, baseline));
+    }
+    chosen.sort_by(|&a, &b| {
+        let (x, y) = (&scenarios[a], &scenarios[b]);
+        phase(x.alternative)
+            .cmp(&phase(y.alternative))
+            .then_with(|| y.saving().cmp(&x.saving()))
+            .then_with(|| x.id.cmp(&y.id))
+    });
+
+    let before = baseline.total.round_dp(2);
+    let mut effects: Vec<Effect> = Vec::new();
+    let mut step_savings = Vec::new();
+    let mut after = before;
+    for &i in &chosen {
+        effects.extend(scenarios[i].effects.iter().cloned());
+        let now = baseline.after(&effects).round_dp(2);
+        step_savings.push(after - now);
+        after = now;
+    }
+    let plan_saving = baseline.saving(&effects);
+    for (i, s) in scenarios.iter_mut().enumerate() {
+        s.in_plan = chosen.contains(&i);
+        if s.tier == Tier::Consider {
+            // The part of its saving the plan already takes, subtracted from its own (rounded)
+            // saving, so a scenario the plan does not touch shows the same cents everywhere.
+            let with = baseline.saving(effects.iter().chain(&s.effects));
+            let overlap = baseline.saving(&s.effects) + plan_saving - with;
+            s.saving_after_plan = Some(s.saving() - overlap.round_dp(2));
+        }
+    }
+    Plan {
+        steps: chosen.iter().map(|&i| scenarios[i].id.clone()).collect(),
+        step_savings,
+        monthly_before: before,
+        monthly_after: after,
+        monthly_saving: before - after,
+    }
+}
+
+/// The order steps are done in: take idle NATs away, fix routes, then add endpoints.
+fn phase(alternative: &str) -> u8 {
+    match alternative {
+        "delete-idle-nat" => 0,
+        "fix-cross-az-route" => 1,
+        "s3-gateway-endpoint" | "dynamodb-gateway-endpoint" => 2,
+        "interface-endpoint" => 3,
+        _ => 4,
+    }
+}
+
+/// For each scenario, the indices of the scenarios it conflicts with, found through an index of
+/// the keys each one changes and relies on (no pairwise scan).
+fn conflict_lists(scenarios: &[Scenario]) -> Vec<BTreeSet<usize>> {
+    let keys: Vec<BTreeSet<String>> = scenarios.iter().map(|s| s.changes.keys()).collect();
+    let mut changers: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut reliers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        for key in k {
+            changers.entry(key).or_default().push(i);
+        }
+        for key in &scenarios[i].changes.relies_on {
+            reliers.entry(key).or_default().push(i);
+        }
+    }
+    let mut out = vec![BTreeSet::new(); scenarios.len()];
+    for (i, k) in keys.iter().enumerate() {
+        for key in k {
+            let others = changers.get(key.as_str()).into_iter().flatten();
+            let relying = reliers.get(key.as_str()).into_iter().flatten();
+            for &j in others.chain(relying) {
+                if j != i {
+                    out[i].insert(j);
+                    out[j].insert(i);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Groups of candidates tied together by conflicts; each group is chosen on its own.
+fn components(candidate: &[bool], conflicts: &[BTreeSet<usize>]) -> Vec<Vec<usize>> {
+    let mut seen = vec![false; candidate.len()];
+    let mut out = Vec::new();
+    for start in 0..candidate.len() {
+        if !candidate[start] || seen[start] {
+            continue;
+        }
+        let mut group = Vec::new();
+        let mut stack = vec![start];
+        seen[start] = true;
+        while let Some(i) = stack.pop() {
+            group.push(i);
+            for &j in &conflicts[i] {
+                if candidate[j] && !seen[j] {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+        group.sort_unstable();
+        out.push(group);
+    }
+    out
+}
+
+/// The conflict-free subset of a group that saves the most: exact for small groups (branch and
+/// bound: a set saves at most the sum of its members' savings), greedy by marginal saving above.
+fn best_set(
+    group: &[usize],
+    scenarios: &[Scenario],
+    conflicts: &[BTreeSet<usize>],
+    baseline: &Baseline,
+) -> Vec<usize> {
+    let value = |set: &[usize]| baseline.saving(set.iter().flat_map(|&i| &scenarios[i].effects));
+    let mut order = group.to_vec();
+    order.sort_by(|&a, &b| scenarios[b].saving().cmp(&scenarios[a].saving()));
+    if group.len() > EXACT_LIMIT {
+        let mut chosen: Vec<usize> = Vec::new();
+        loop {
+            let base = value(&chosen);
+            let next = order
+                .iter()
+                .filter(|&&i| !chosen.contains(&i))
+                .filter(|&&i| chosen.iter().all(|c| !conflicts[i].contains(c)))
+                .map(|&i| {
+                    let mut with = chosen.clone();
+                    with.push(i);
+                    (value(&with) - base, i)
+                })
+                .filter(|(gain, _)| *gain > Decimal::ZERO)
+                .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
+            match next {
+                Some((_, i)) => chosen.push(i),
+                None => return chosen,
+            }
+        }
+    }
+    let upper: Vec<Decimal> = order
+        .iter()
+        .map(|&i| scenarios[i].saving().max(Decimal::ZERO))
+        .collect();
+    let mut best = (Decimal::ZERO, Vec::new());
+    let mut current = Vec::new();
+    search(
+        0,
+        &order,
+        &upper,
+        conflicts,
+        &mut current,
+        &value,
+        &mut best,
+    );
+    best.1
+}
+
+fn search(
+    at: usize,
+    order: &[usize],
+    upper: &[Decimal],
+    conflicts: &[BTreeSet<usize>],
+    current: &mut Vec<usize>,
+    value: &dyn Fn(&[usize]) -> Decimal,
+    best: &mut (Decimal, Vec<usize>),
+) {
+    let here = value(current);
+    if here > best.0 {
+        *best = (here, current.clone());
+    }
+    if at == order.len() || here + upper[at..].iter().copied().sum::<Decimal>() <= best.0 {
+        return;
+    }
+    let i = order[at];
+    if current.iter().all(|c| !conflicts[i].contains(c)) {
+        current.push(i);
+        search(at + 1, order, upper, conflicts, current, value, best);
+        current.pop();
+    }
+    search(at + 1, order, upper, conflicts, current, value, best);
+}
