@@ -126,6 +126,11 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
 
 fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     let live = args.collect.is_live();
+    let guard = output::Guard::new(args.force, args.snapshot.as_deref());
+    // Refuse an output folder before collecting or pricing anything.
+    if let (Some(out), false) = (&args.out, args.no_files) {
+        output::check(out, &guard)?;
+    }
     let (snapshot, name) = match (&args.snapshot, args.sample) {
         (Some(path), _) => load_snapshot(Some(path))?,
         (None, true) => load_snapshot(None)?,
@@ -160,7 +165,13 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         PathBuf::from("reports").join(format!("{name}-{}", snapshot.window.end.format("%Y-%m-%d")))
     });
     if !args.no_files {
-        write_report(&report, &prices.book, live.then_some(&snapshot), &out_dir)?;
+        write_report(
+            &report,
+            &prices.book,
+            live.then_some(&snapshot),
+            &out_dir,
+            &guard,
+        )?;
     }
     let text = match args.format {
         Format::Table => render::table::render(&report),
@@ -186,43 +197,51 @@ fn snapshot_name(path: &Path) -> String {
         .unwrap_or_else(|| "snapshot".into())
 }
 
-/// Every report file, written together or not at all; with the snapshot it was made from
-/// when that was collected live, so the report can be reproduced.
+/// Every report file (each named in `output::REPORT_FILES`), written together or not at all;
+/// with the snapshot it was made from when that was collected live, so the report can be
+/// reproduced. `guard` says what must never be written over (see `output`).
 pub fn write_report(
     report: &Report,
     book: &PriceBook,
     snapshot: Option<&Snapshot>,
     dir: &Path,
+    guard: &output::Guard,
 ) -> Result<()> {
-    output::write_dir(dir, |tmp| {
-        let used = book
-            .for_regions(&report.regions)
-            .to_file(&book.label(), &chrono::Utc::now().date_naive().to_string());
-        std::fs::write(
-            tmp.join("prices.json"),
-            serde_json::to_string_pretty(&used)? + "\n",
-        )?;
-        if let Some(s) = snapshot {
-            std::fs::write(tmp.join("snapshot.json"), s.to_json())?;
-        }
-        let mut costs = Vec::new();
-        render::csv::costs(report, &mut costs)?;
-        std::fs::write(tmp.join("costs.csv"), costs)?;
-        let mut recs = Vec::new();
-        render::csv::recommendations(report, &mut recs)?;
-        std::fs::write(tmp.join("recommendations.csv"), recs)?;
-        let mut lambdas = Vec::new();
-        render::csv::lambdas(report, &mut lambdas)?;
-        std::fs::write(tmp.join("lambdas.csv"), lambdas)?;
-        std::fs::write(tmp.join("report.json"), render::json::render(report))?;
-        std::fs::write(
-            tmp.join("report.md"),
-            render::markdown::render(report, &chart::CHARTS),
-        )?;
-        chart::render_all(report, tmp)?;
-        Ok(())
+    output::write_dir(dir, guard, |stage| {
+        fill_report(report, book, snapshot, stage)
+            .with_context(|| format!("writing the report to {}", dir.display()))
     })
-    .with_context(|| format!("writing the report to {}", dir.display()))
+}
+
+fn fill_report(
+    report: &Report,
+    book: &PriceBook,
+    snapshot: Option<&Snapshot>,
+    stage: &output::Staging,
+) -> Result<()> {
+    let used = book
+        .for_regions(&report.regions)
+        .to_file(&book.label(), &chrono::Utc::now().date_naive().to_string());
+    stage.write("prices.json", serde_json::to_string_pretty(&used)? + "\n")?;
+    if let Some(s) = snapshot {
+        stage.write("snapshot.json", s.to_json())?;
+    }
+    let mut costs = Vec::new();
+    render::csv::costs(report, &mut costs)?;
+    stage.write("costs.csv", costs)?;
+    let mut recs = Vec::new();
+    render::csv::recommendations(report, &mut recs)?;
+    stage.write("recommendations.csv", recs)?;
+    let mut lambdas = Vec::new();
+    render::csv::lambdas(report, &mut lambdas)?;
+    stage.write("lambdas.csv", lambdas)?;
+    stage.write("report.json", render::json::render(report))?;
+    stage.write(
+        "report.md",
+        render::markdown::render(report, &chart::CHARTS),
+    )?;
+    chart::render_all(report, stage.dir())?;
+    Ok(())
 }
 
 fn load_prices(
@@ -399,4 +418,35 @@ fn flows(args: FlowsCommand) -> Result<ExitCode> {
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The list of report files is exactly what `write_report` writes, so it cannot drift.
+    #[test]
+    fn write_report_writes_exactly_the_listed_files() {
+        let snapshot = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
+        let book = PriceBook::bundled();
+        let report = Report::build(&snapshot, &book, "sample", None).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let guard = output::Guard::default();
+        let listed: BTreeSet<String> = output::REPORT_FILES.iter().map(|s| s.to_string()).collect();
+        let names = |dir: &Path| -> BTreeSet<String> {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                .collect()
+        };
+        let with = tmp.path().join("live");
+        write_report(&report, &book, Some(&snapshot), &with, &guard).unwrap();
+        assert_eq!(names(&with), listed);
+        let without = tmp.path().join("offline");
+        write_report(&report, &book, None, &without, &guard).unwrap();
+        let mut offline = listed.clone();
+        offline.remove("snapshot.json");
+        assert_eq!(names(&without), offline);
+    }
 }

@@ -42,7 +42,14 @@ Files written to the output folder: costs.csv, recommendations.csv, lambdas.csv,
 report.json, monthly_cost.png, daily_gb.png, alternatives.png, topology.png, prices.json (the
 prices used), and snapshot.json when collected live: `natcost report --snapshot DIR/snapshot.json
 --prices DIR/prices.json` reproduces the report. The folder is replaced only when every file is
-written.")]
+written.
+
+natcost marks each report folder with a .natcost-report file and replaces only a folder it
+marked that holds nothing but its own files; an empty folder is written into. Any other existing
+folder is refused (exit 1, nothing changed); --force writes natcost's files into it and leaves
+every other file and subfolder as it is. The current folder and its parents are always refused,
+and the snapshot being read is never deleted or overwritten (a snapshot.json in the folder being
+replaced is kept). Delete .natcost-report to protect a folder.")]
     Report(ReportArgs),
     /// Collect a snapshot from AWS (read-only) and write it to a file.
     #[command(after_help = "Examples:
@@ -211,6 +218,12 @@ pub struct ReportArgs {
     /// Print only; write no files.
     #[arg(long)]
     pub no_files: bool,
+    /// Write into an existing output folder natcost did not write (no .natcost-report file)
+    /// or that holds other files: natcost's files are added or replaced there, every other
+    /// file and subfolder is left as it is. Never the current folder or a parent of it, and
+    /// never over the snapshot being read.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -460,3 +460,233 @@ fn snapshot_round_trips() {
     assert_eq!(snap.regions[0].lambda_functions.len(), 27);
     assert_eq!(snap.regions[0].nat_gateways.len(), 7);
 }
+
+/// Every file and folder under `dir`, with its bytes (folders end with `/`).
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
+            if p.is_dir() {
+                out.insert(format!("{rel}/"), Vec::new());
+                walk(root, &p, out);
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// A folder someone else uses: a notes file and a subfolder with a file in it.
+fn users_folder(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("notes.txt"), "my notes\n").unwrap();
+    std::fs::write(dir.join("sub/data.bin"), [0u8, 1, 2, 255]).unwrap();
+    tree(dir)
+}
+
+fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn assert_report_files(dir: &Path) {
+    for f in ["costs.csv", "report.md", "report.json", "topology.png"] {
+        assert!(dir.join(f).is_file(), "{f} not written");
+    }
+    let marker = std::fs::read_to_string(dir.join(".natcost-report")).unwrap();
+    assert!(
+        marker.starts_with("written by natcost ")
+            && marker.contains("Delete this file to protect it."),
+        "{marker}"
+    );
+}
+
+#[test]
+fn a_folder_with_other_files_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let before = users_folder(&d.join("mine"));
+    assert_fails(
+        &["report", "--sample", "--out", "mine"],
+        d,
+        "refusing to write the report into mine: it holds files natcost did not write (notes.txt, sub/); choose another --out or pass --force",
+    );
+    assert_eq!(tree(&d.join("mine")), before);
+    // A folder holding only report files but no mark (an older report, a copy) is refused too.
+    std::fs::create_dir(d.join("old")).unwrap();
+    std::fs::write(d.join("old/costs.csv"), "kept").unwrap();
+    assert_fails(
+        &["report", "--sample", "--out", "old"],
+        d,
+        "it was not written by natcost (no .natcost-report); choose another --out or pass --force",
+    );
+    assert_eq!(std::fs::read(d.join("old/costs.csv")).unwrap(), b"kept");
+    assert_eq!(tree(d).len(), before.len() + 3, "nothing else written");
+}
+
+#[test]
+fn force_adds_the_report_and_keeps_other_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let dir = d.join("mine");
+    let before = users_folder(&dir);
+    assert_ok(&natcost(
+        &["report", "--sample", "--out", "mine", "--force"],
+        d,
+    ));
+    assert_report_files(&dir);
+    let after = tree(&dir);
+    for (name, bytes) in &before {
+        assert_eq!(after.get(name), Some(bytes), "{name} changed");
+    }
+    // Still holding other files: refused again without --force, merged again with it.
+    assert_fails(
+        &["report", "--sample", "--out", "mine"],
+        d,
+        "it holds files natcost did not write (notes.txt, sub/)",
+    );
+    assert_ok(&natcost(
+        &["report", "--sample", "--out", "mine", "--force"],
+        d,
+    ));
+    assert_eq!(tree(&dir), after);
+    let leftovers: Vec<_> = tree(d)
+        .into_keys()
+        .filter(|n| n.contains(".tmp-") || n.contains(".old-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn the_current_folder_and_its_parents_are_refused_even_with_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path().join("work");
+    let before_cwd = users_folder(&cwd);
+    std::fs::write(tmp.path().join("beside.txt"), "beside").unwrap();
+    let before = tree(tmp.path());
+    let abs = cwd.to_str().unwrap().to_string();
+    let parent = tmp.path().to_str().unwrap().to_string();
+    for (out, why) in [
+        (".", "it is the current folder"),
+        ("./", "it is the current folder"),
+        (abs.as_str(), "it is the current folder"),
+        ("..", "it holds the current folder"),
+        ("sub/../..", "it holds the current folder"),
+        (parent.as_str(), "it holds the current folder"),
+        ("/", "it holds the current folder"),
+    ] {
+        for force in [false, true] {
+            let mut args = vec!["report", "--sample", "--out", out];
+            if force {
+                args.push("--force");
+            }
+            assert_fails(&args, &cwd, why);
+            assert_eq!(tree(tmp.path()), before, "--out {out} changed files");
+        }
+    }
+    assert_eq!(tree(&cwd), before_cwd);
+}
+
+#[test]
+fn natcosts_own_folder_is_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    assert_ok(&natcost(&["report", "--sample", "--out", "rep"], d));
+    assert_report_files(&d.join("rep"));
+    std::fs::write(d.join("rep/costs.csv"), "stale").unwrap();
+    std::fs::write(d.join("rep/snapshot.json"), "from a live run").unwrap();
+    assert_ok(&natcost(&["report", "--sample", "--out", "rep"], d));
+    assert_report_files(&d.join("rep"));
+    assert_ne!(std::fs::read(d.join("rep/costs.csv")).unwrap(), b"stale");
+    assert!(
+        !d.join("rep/snapshot.json").exists(),
+        "the old report's files are replaced whole"
+    );
+    let names: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(names, vec!["rep".to_string()], "no leftovers");
+}
+
+#[test]
+fn the_snapshot_being_read_is_never_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    assert_ok(&natcost(&["report", "--sample", "--out", "DIR"], d));
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/samples/seoul.json");
+    let bytes = std::fs::read(&sample).unwrap();
+    std::fs::write(d.join("DIR/snapshot.json"), &bytes).unwrap();
+    std::fs::write(d.join("DIR/costs.csv"), "stale").unwrap();
+    let args = [
+        "report",
+        "--snapshot",
+        "DIR/snapshot.json",
+        "--out",
+        "DIR",
+        "--prices",
+        "bundled",
+    ];
+    assert_ok(&natcost(&args, d));
+    assert_eq!(std::fs::read(d.join("DIR/snapshot.json")).unwrap(), bytes);
+    assert_ne!(std::fs::read(d.join("DIR/costs.csv")).unwrap(), b"stale");
+    assert_report_files(&d.join("DIR"));
+    // Again, from the folder just written: still kept.
+    assert_ok(&natcost(&args, d));
+    assert_eq!(std::fs::read(d.join("DIR/snapshot.json")).unwrap(), bytes);
+
+    // A snapshot where natcost would write a report file is refused, even with --force.
+    std::fs::write(d.join("DIR/costs.csv"), &bytes).unwrap();
+    let before = tree(d);
+    assert_fails(
+        &[
+            "report",
+            "--snapshot",
+            "DIR/costs.csv",
+            "--out",
+            "DIR",
+            "--prices",
+            "bundled",
+            "--force",
+        ],
+        d,
+        "refusing to write the report into DIR: costs.csv there is the snapshot being read",
+    );
+    assert_eq!(tree(d), before);
+}
+
+#[test]
+fn an_empty_folder_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir(d.join("empty")).unwrap();
+    assert_ok(&natcost(&["report", "--sample", "--out", "empty"], d));
+    assert_report_files(&d.join("empty"));
+}
+
+#[test]
+fn the_default_folder_follows_the_same_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_snapshot(d, "acme.json", &sample_json());
+    let dir = d.join("reports/acme-2026-11-01");
+    let before = users_folder(&dir);
+    let args = ["report", "--snapshot", "acme.json", "--prices", "bundled"];
+    assert_fails(
+        &args,
+        d,
+        "refusing to write the report into reports/acme-2026-11-01: it holds files natcost did not write",
+    );
+    assert_eq!(tree(&dir), before);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_ok(&natcost(&args, d));
+    assert_ok(&natcost(&args, d));
+    assert_report_files(&dir);
+}
