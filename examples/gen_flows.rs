@@ -28,7 +28,7 @@ fn main() -> Result<()> {
         seed: 7,
     };
     let mut ranges_path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/aws-ip-ranges.json");
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/ip-ranges-fixture.json");
     while let Some(a) = args.next() {
         match a.as_str() {
             "--gzip" => opts.gzip = true,

@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB="${SIZE_MB:-2048}"
 WORK="${WORK:-/tmp/natcost-bench}"
-RANGES="${RANGES:-$PWD/../shared/data/aws-ip-ranges.json}"
+# AWS's ip-ranges.json (not committed): downloaded once to natcost's own cache unless given.
+RANGES="${RANGES:-$HOME/.cache/natcost/ip-ranges.json}"
+if [ ! -f "$RANGES" ]; then
+  curl -fsSL --create-dirs -o "$RANGES" https://ip-ranges.amazonaws.com/ip-ranges.json
+fi
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -c 'import duckdb' 2>/dev/null || .venv/bin/pip install --quiet --disable-pip-version-check duckdb
 

@@ -1,5 +1,6 @@
-//! Flow-log attribution on generated data with known ground truth, against AWS's published
-//! ip-ranges.json (../shared/data, not committed here).
+//! Flow-log attribution on generated data with known ground truth, against an ip-ranges.json
+//! in AWS's format: the committed synthetic `tests/data/ip-ranges-fixture.json`, or AWS's
+//! published file when `NATCOST_TEST_IP_RANGES` names one (it is not committed).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,11 +12,16 @@ use natcost::snapshot::Snapshot;
 use serde_json::Value;
 
 fn ip_ranges_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/aws-ip-ranges.json")
+    match std::env::var_os("NATCOST_TEST_IP_RANGES") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ip-ranges-fixture.json"),
+    }
 }
 
 fn generate(dir: &Path, custom: bool, gzip: bool, corrupt: u64) -> Truth {
-    let text = std::fs::read_to_string(ip_ranges_path()).expect("shared/data/aws-ip-ranges.json");
+    let path = ip_ranges_path();
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let ranges = IpRanges::parse(&text).unwrap();
     let snapshot = Snapshot::from_json(natcost::SAMPLE_SNAPSHOT).unwrap();
     let opts = synth::Options {
@@ -110,7 +116,7 @@ fn default_format_attribution_is_exact() {
         v["stats"]["skipped"].as_u64().unwrap() > 0,
         "NODATA, REJECT and client-ENI lines are skipped"
     );
-    // Every destination class is there, by longest-prefix match on the real file.
+    // Every destination class is there, by longest-prefix match on the ip-ranges file.
     let keys: Vec<String> = truth
         .destinations
         .values()

@@ -221,16 +221,38 @@ mod tests {
         assert_eq!(at("8.8.8.8"), None);
     }
 
+    /// How many S3 prefixes in Seoul a file has.
+    fn seoul_s3(r: &IpRanges) -> usize {
+        r.v4.iter()
+            .flat_map(|(_, t)| t.values())
+            .filter(|x| x.service == "S3" && x.region == "ap-northeast-2")
+            .count()
+    }
+
     #[test]
-    fn the_published_file_loads() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/aws-ip-ranges.json");
+    fn the_committed_fixture_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ip-ranges-fixture.json");
         let r = IpRanges::load(&path).unwrap();
-        assert_eq!(r.sync_token, "1787411825");
-        // An S3 prefix in Seoul from that file.
-        let s3 =
-            r.v4.iter()
-                .flat_map(|(_, t)| t.values())
-                .find(|x| x.service == "S3" && x.region == "ap-northeast-2");
-        assert!(s3.is_some());
+        assert_eq!(r.sync_token, "1767225600");
+        assert_eq!(r.create_date, "2026-01-01-00-00-00");
+        assert_eq!(seoul_s3(&r), 1);
+        let at = |s: &str| r.lookup(s.parse().unwrap()).cloned().unwrap();
+        // Longest prefix wins over the region of a shorter one, and S3 over AMAZON.
+        assert_eq!(at("198.18.64.9").region, "us-east-1");
+        assert_eq!(at("198.18.0.9").service, "S3");
+        assert_eq!(at("198.18.200.9").service, "AMAZON");
+        assert_eq!(at("2001:db8:100::9").service, "DYNAMODB");
+    }
+
+    /// AWS's published file, when given: `NATCOST_TEST_IP_RANGES=ip-ranges.json cargo test
+    /// -- --ignored` (it is not committed).
+    #[test]
+    #[ignore = "needs NATCOST_TEST_IP_RANGES=path to AWS's ip-ranges.json"]
+    fn the_published_file_loads() {
+        let path = std::env::var("NATCOST_TEST_IP_RANGES")
+            .expect("NATCOST_TEST_IP_RANGES=path to AWS's ip-ranges.json");
+        let r = IpRanges::load(Path::new(&path)).unwrap();
+        assert!(!r.sync_token.is_empty());
+        assert!(seoul_s3(&r) > 0, "no S3 prefix in Seoul");
     }
 }
