@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 
 use super::plan::Baseline;
 use super::{
-    measure_first, num, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel, Scenario,
+    measure_first, num, recollect, usd, Alternative, Changes, Confidence, Context, Effect,
+    RiskLevel, Scenario,
 };
 use crate::price::model::{gb, per_month, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
@@ -76,13 +77,8 @@ impl Alternative for CentralizedEgress {
             };
             let mut releases = Vec::new();
             for n in &spokes {
-                let removal = ctx.removal(n);
-                releases.extend(removal.commands);
-                changes.nats_deleted.extend(removal.changes.nats_deleted);
-                changes
-                    .addresses_released
-                    .extend(removal.changes.addresses_released);
-                effects.extend(removal.effects);
+                ctx.removal(n)
+                    .append_to(&mut releases, &mut changes, &mut effects);
             }
             effects.push(Effect::add(format!("tgw-attachments:{r}"), attach_cost));
             effects.push(Effect::add(format!("tgw-data:{r}"), tgw_data));
@@ -138,7 +134,7 @@ impl Alternative for CentralizedEgress {
                         missing.join(", ")
                     ),
                     worth,
-                    format!("collect the missing metrics again: natcost collect --region {r}"),
+                    recollect(r),
                 );
             }
             out.push(s);

@@ -6,7 +6,8 @@ use rust_decimal::Decimal;
 
 use super::plan::Baseline;
 use super::{
-    measure_first, num, sum, usd, Alternative, Confidence, Context, Effect, RiskLevel, Scenario,
+    measure_first, num, recollect, reroute, sum, usd, Alternative, Confidence, Context, Effect,
+    RiskLevel, Scenario,
 };
 use crate::price::model::{gb, per_month, NatCost};
 use crate::price::Item;
@@ -87,28 +88,11 @@ impl ConsolidateNat {
             relies_on: vec![format!("nat:{}", keep.nat_gateway_id)],
             ..Default::default()
         };
+        let target = format!("--nat-gateway-id {}", keep.nat_gateway_id);
         for n in &removed {
-            let tables = region.route_tables.iter().filter(|rt| {
-                rt.routes
-                    .iter()
-                    .any(|x| x.is_default_ipv4() && x.target_id == n.nat_gateway_id)
-            });
-            for rt in tables {
-                action.push(format!(
-                    "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {}",
-                    rt.route_table_id, keep.nat_gateway_id
-                ));
-                changes
-                    .routes_changed
-                    .push(format!("{} 0.0.0.0/0", rt.route_table_id));
-            }
-            let removal = ctx.removal(n);
-            removals.extend(removal.commands);
-            changes.nats_deleted.extend(removal.changes.nats_deleted);
-            changes
-                .addresses_released
-                .extend(removal.changes.addresses_released);
-            effects.extend(removal.effects);
+            action.extend(reroute(region, &n.nat_gateway_id, &target, &mut changes));
+            ctx.removal(n)
+                .append_to(&mut removals, &mut changes, &mut effects);
         }
         // Routes first, then the deletions (each waits for its NAT to go before releasing).
         action.extend(removals);
@@ -168,7 +152,7 @@ impl ConsolidateNat {
                     missing.join(", ")
                 ),
                 worth,
-                format!("collect the missing metrics again: natcost collect --region {r}"),
+                recollect(r),
             );
         }
         Ok(s)

@@ -7,7 +7,8 @@ use rust_decimal_macros::dec;
 
 use super::plan::Baseline;
 use super::{
-    measure_first, num, usd, Alternative, Confidence, Context, Effect, RiskLevel, Scenario,
+    measure_first, num, recollect, reroute, usd, Alternative, Confidence, Context, Effect,
+    RiskLevel, Scenario,
 };
 use crate::price::model::{gb, per_month, Component, NatCost, IDLE_RULE_DAYS};
 use crate::price::Item;
@@ -122,10 +123,7 @@ impl DeleteIdleNat {
                 &mut s,
                 format!("if {} confirm(s) it idle", missing.join(" and ")),
                 worth,
-                format!(
-                    "collect the missing metric(s) again: natcost collect --region {}",
-                    nat.region
-                ),
+                recollect(&nat.region),
             );
         }
         Some(s)
@@ -174,21 +172,9 @@ impl DeleteIdleNat {
         };
         let added = crossing * Decimal::TWO * inter_az;
         let removal = ctx.removal(nat);
-        let mut commands = Vec::new();
         let mut changes = removal.changes;
-        for rt in region.route_tables.iter().filter(|rt| {
-            rt.routes
-                .iter()
-                .any(|x| x.is_default_ipv4() && x.target_id == *id)
-        }) {
-            commands.push(format!(
-                "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {}",
-                rt.route_table_id, to.nat_gateway_id
-            ));
-            changes
-                .routes_changed
-                .push(format!("{} 0.0.0.0/0", rt.route_table_id));
-        }
+        let target = format!("--nat-gateway-id {}", to.nat_gateway_id);
+        let mut commands = reroute(region, id, &target, &mut changes);
         if topo.is_route_target(id) && commands.is_empty() {
             // Routes other than the default one point at it: not something to move blindly.
             return Ok(None);

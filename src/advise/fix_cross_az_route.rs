@@ -5,7 +5,8 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 
 use super::{
-    measure_first, num, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel, Scenario,
+    measure_first, num, recollect, usd, Alternative, Changes, Confidence, Context, Effect,
+    RiskLevel, Scenario,
 };
 use crate::price::model::{gb, per_month, Component, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
@@ -167,10 +168,7 @@ fn missing_crossing(s: &mut Scenario, nat: &NatCost, subnet: &Subnet, inter_az: 
         s,
         format!("each GB a month that {} sends through it", subnet.subnet_id),
         Decimal::TWO * inter_az,
-        format!(
-            "collect the missing metrics again: natcost collect --region {}",
-            nat.region
-        ),
+        recollect(&nat.region),
     );
 }
 

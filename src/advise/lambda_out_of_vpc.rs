@@ -50,13 +50,8 @@ impl Alternative for LambdaOutOfVpc {
                 };
                 let mut effects = Vec::new();
                 for n in &nats {
-                    let removal = ctx.removal(n);
-                    action.extend(removal.commands);
-                    changes.nats_deleted.extend(removal.changes.nats_deleted);
-                    changes
-                        .addresses_released
-                        .extend(removal.changes.addresses_released);
-                    effects.extend(removal.effects);
+                    ctx.removal(n)
+                        .append_to(&mut action, &mut changes, &mut effects);
                     effects.push(Effect::drop(&n.nat_gateway_id, Component::NatBytes));
                     effects.push(Effect::drop(&n.nat_gateway_id, Component::InterAz));
                 }

@@ -166,6 +166,54 @@ pub struct Removal {
     pub kept_addresses: usize,
 }
 
+impl Removal {
+    /// Adds this removal to a scenario that removes several NAT gateways.
+    pub fn append_to(
+        self,
+        commands: &mut Vec<String>,
+        changes: &mut Changes,
+        effects: &mut Vec<Effect>,
+    ) {
+        commands.extend(self.commands);
+        changes.nats_deleted.extend(self.changes.nats_deleted);
+        changes
+            .addresses_released
+            .extend(self.changes.addresses_released);
+        effects.extend(self.effects);
+    }
+}
+
+/// Points the default route of every route table that sends it to `nat_id` at `target` (e.g.
+/// `--nat-gateway-id nat-…`): the commands, recorded as routes changed.
+pub fn reroute(
+    region: &RegionSnapshot,
+    nat_id: &str,
+    target: &str,
+    changes: &mut Changes,
+) -> Vec<String> {
+    let r = &region.region;
+    let mut commands = Vec::new();
+    for rt in region.route_tables.iter().filter(|rt| {
+        rt.routes
+            .iter()
+            .any(|x| x.is_default_ipv4() && x.target_id == nat_id)
+    }) {
+        commands.push(format!(
+            "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 {target}",
+            rt.route_table_id
+        ));
+        changes
+            .routes_changed
+            .push(format!("{} 0.0.0.0/0", rt.route_table_id));
+    }
+    commands
+}
+
+/// How to fill in a metric the snapshot lacks.
+pub fn recollect(region: &str) -> String {
+    format!("collect the missing metrics again: natcost collect --region {region}")
+}
+
 impl<'a> Context<'a> {
     pub fn new(
         snapshot: &'a Snapshot,
@@ -321,7 +369,13 @@ pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
 /// then `consider` by their saving on top of the plan, then `measure-first` by what they
 /// would be worth.
 pub fn rank(scenarios: &mut [Scenario], plan: &Plan) {
-    let step = |s: &Scenario| plan.steps.iter().position(|id| *id == s.id);
+    let steps: HashMap<&str, usize> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let step = |s: &Scenario| steps.get(s.id.as_str()).copied();
     let worth = |s: &Scenario| match s.tier {
         Tier::DoNow => s.saving(),
         Tier::Consider => s.saving_after_plan.unwrap_or_else(|| s.saving()),

@@ -7,7 +7,8 @@ use rust_decimal_macros::dec;
 
 use super::plan::Baseline;
 use super::{
-    measure_first, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel, Scenario,
+    measure_first, recollect, reroute, usd, Alternative, Changes, Confidence, Context, Effect,
+    RiskLevel, Scenario,
 };
 use crate::price::model::{Component, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
@@ -91,19 +92,12 @@ impl NatInstance {
             "launch fck-nat (t4g.nano, source/destination check off) in {}'s subnet and keep its instance id in $INSTANCE",
             nat.label()
         )];
-        for rt in region.route_tables.iter().filter(|rt| {
-            rt.routes
-                .iter()
-                .any(|x| x.is_default_ipv4() && x.target_id == *id)
-        }) {
-            action.push(format!(
-                "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 --instance-id \"$INSTANCE\"",
-                rt.route_table_id
-            ));
-            changes
-                .routes_changed
-                .push(format!("{} 0.0.0.0/0", rt.route_table_id));
-        }
+        action.extend(reroute(
+            region,
+            id,
+            "--instance-id \"$INSTANCE\"",
+            &mut changes,
+        ));
         action.push(format!(
             "aws ec2 delete-nat-gateway --region {r} --nat-gateway-id {id}"
         ));
@@ -146,7 +140,7 @@ impl NatInstance {
                 &mut s,
                 "if the byte metrics show a t4g.nano can carry the traffic".into(),
                 worth,
-                format!("collect the missing metrics again: natcost collect --region {r}"),
+                recollect(r),
             );
             s.risk_level = RiskLevel::High;
         }

@@ -228,8 +228,9 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
         after = now;
     }
     let plan_saving = baseline.saving(&effects);
+    let in_plan: BTreeSet<usize> = chosen.iter().copied().collect();
     for (i, s) in scenarios.iter_mut().enumerate() {
-        s.in_plan = chosen.contains(&i);
+        s.in_plan = in_plan.contains(&i);
         if s.tier == Tier::Consider {
             // The part of its saving the plan already takes, subtracted from its own (rounded)
             // saving, so a scenario the plan does not touch shows the same cents everywhere.

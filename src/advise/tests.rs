@@ -276,8 +276,8 @@ fn cross_az_route_without_a_local_nat_is_not_worth_a_new_one() {
     assert!(s[0].saving() < Decimal::ZERO);
 }
 
-#[test]
-fn consolidating_two_nats_trades_hours_for_inter_az() {
+/// One VPC, a NAT per AZ (nat-a twice as busy), an EC2 interface behind each.
+fn two_nats_with_ec2_clients() -> Fixture {
     let mut f = Fixture::new();
     f.vpc("vpc-1")
         .subnet("s-a", "vpc-1", "ap-northeast-2a")
@@ -288,7 +288,12 @@ fn consolidating_two_nats_trades_hours_for_inter_az() {
         .route("rtb-b", "vpc-1", &["s-b"], "nat-b")
         .eni("s-a", "vpc-1")
         .eni("s-b", "vpc-1");
-    let all = scenarios(&f);
+    f
+}
+
+#[test]
+fn consolidating_two_nats_trades_hours_for_inter_az() {
+    let all = scenarios(&two_nats_with_ec2_clients());
     let s = only(&all, "consolidate-nat");
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].resource_id, "nat-b");
@@ -459,17 +464,7 @@ fn deleting_a_nat_waits_then_releases_its_address() {
 
 #[test]
 fn consolidation_releases_the_removed_nats_address() {
-    let mut f = Fixture::new();
-    f.vpc("vpc-1")
-        .subnet("s-a", "vpc-1", "ap-northeast-2a")
-        .subnet("s-b", "vpc-1", "ap-northeast-2b")
-        .nat("nat-a", "vpc-1", "ap-northeast-2a", 2.0)
-        .nat("nat-b", "vpc-1", "ap-northeast-2b", 1.0)
-        .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
-        .route("rtb-b", "vpc-1", &["s-b"], "nat-b")
-        .eni("s-a", "vpc-1")
-        .eni("s-b", "vpc-1");
-    let all = scenarios(&f);
+    let all = scenarios(&two_nats_with_ec2_clients());
     let s = only(&all, "consolidate-nat")[0];
     let steps: Vec<&str> = s.action.split(" && ").collect();
     assert!(steps[0].starts_with("aws ec2 replace-route"));
