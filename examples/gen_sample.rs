@@ -249,8 +249,10 @@ impl Builder {
                 private_ip: Some(private_ip.clone()),
                 network_interface_id: Some(eni.clone()),
                 is_primary: Some(true),
+                availability_zone: None,
             }],
             tags: tags(p.name),
+            availability_mode: Some("zonal".into()),
         });
         if !gone {
             self.r.elastic_ips.push(ElasticIp {
@@ -269,9 +271,9 @@ impl Builder {
     /// Hourly series with a daily cycle peaking at 14:00 KST and quiet weekends.
     fn metrics(&mut self, id: &str, p: &NatPlan) {
         let hours = self.window.hours() as usize;
-        let mut series: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
-        for (name, _) in NAT_METRICS {
-            series.insert(name, Vec::with_capacity(hours));
+        let mut series: BTreeMap<(&str, &str), Vec<Option<f64>>> = BTreeMap::new();
+        for (name, stat) in NAT_METRICS {
+            series.insert((name, stat), Vec::with_capacity(hours));
         }
         for h in 0..hours {
             let t = self.window.start + Duration::hours(h as i64);
@@ -294,7 +296,10 @@ impl Builder {
             let from_dst = (p.gb_per_day * GB / 24.0 * daily * weekly * noise).round();
             let from_src = (from_dst * (0.07 + 0.02 * self.rng.unit())).round();
             let attempts = (from_src / 18_000.0).round();
-            let values: [(&str, f64); 14] = [
+            // The busiest minute of the hour: 1.5 to 2.5 times the hour's average minute
+            // (not drawn from rng, so the sample's other series stay as they were).
+            let burst = 1.5 + ((h * 7919) % 1000) as f64 / 1000.0;
+            let values: [(&str, f64); 17] = [
                 ("BytesInFromSource", from_src),
                 ("BytesInFromDestination", from_dst),
                 ("BytesOutToDestination", (from_src * 0.998).round()),
@@ -309,9 +314,24 @@ impl Builder {
                 ("ErrorPortAllocation", 0.0),
                 ("IdleTimeoutCount", (attempts * 0.01).round()),
                 ("PacketsDropCount", (from_src / 4.0e7).round()),
+                (
+                    "BytesInFromSource/Maximum",
+                    (from_src / 60.0 * burst).round(),
+                ),
+                (
+                    "BytesInFromDestination/Maximum",
+                    (from_dst / 60.0 * burst).round(),
+                ),
+                ("BytesInFromSource/SampleCount", 60.0),
             ];
-            for (name, v) in values {
-                series.get_mut(name).unwrap().push(Some(v));
+            for (key, v) in values {
+                let (name, stat) = key.split_once('/').unwrap_or((key, ""));
+                let stat = if stat.is_empty() {
+                    NAT_METRICS.iter().find(|(n, _)| *n == name).unwrap().1
+                } else {
+                    stat
+                };
+                series.get_mut(&(name, stat)).unwrap().push(Some(v));
             }
         }
         for (name, stat) in NAT_METRICS {
@@ -320,7 +340,7 @@ impl Builder {
                 metric_name: name.to_string(),
                 statistic: stat.to_string(),
                 period_seconds: 3600,
-                values: series.remove(name).unwrap(),
+                values: series.remove(&(*name, *stat)).unwrap(),
             });
         }
     }
@@ -375,6 +395,7 @@ fn main() {
         rng: Rng(0x5eed_2026),
         r: RegionSnapshot {
             region: REGION.into(),
+            network_interfaces_scope: Some(natcost::snapshot::WHOLE_VPC.into()),
             ..Default::default()
         },
         window,

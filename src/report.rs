@@ -117,14 +117,25 @@ impl Report {
         let mut scenarios = advise::advise(&Context::new(snapshot, book, &model, flows.as_ref()))?;
         let plan = plan::choose(&mut scenarios, &Baseline::new(&model));
         let mut warnings = model.warnings.clone();
-        for s in &scenarios {
-            if !s.missing_data.is_empty() {
-                warnings.push(format!(
-                    "{} is needs-data: missing {}",
-                    s.id,
-                    s.missing_data.join(", ")
-                ));
+        // One line per missing thing, naming every scenario that needs it.
+        let mut needs: Vec<(String, Vec<&str>)> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        for s in scenarios.iter().filter(|s| !s.missing_data.is_empty()) {
+            let missing = s.missing_data.join(", ");
+            match index.get(&missing) {
+                Some(&i) => needs[i].1.push(&s.id),
+                None => {
+                    index.insert(missing.clone(), needs.len());
+                    needs.push((missing, vec![&s.id]));
+                }
             }
+        }
+        for (missing, ids) in needs {
+            warnings.push(format!(
+                "{} {} needs-data: missing {missing}",
+                ids.join(", "),
+                if ids.len() == 1 { "is" } else { "are" }
+            ));
         }
         let mut flow_scale = BTreeMap::new();
         for t in flows.iter().flat_map(|f| &f.nats) {
@@ -430,6 +441,26 @@ fn assumptions(model: &CostModel) -> Vec<String> {
         ),
         "Deleting a NAT gateway keeps its Elastic IP (still billed as an idle address): every action that deletes one waits until it is deleted and releases the address, and only then counts it as saved.".into(),
     ];
+    let mut sizing: BTreeMap<&str, usize> = BTreeMap::new();
+    for n in model.nats.iter().filter(|n| n.active_at_end) {
+        *sizing.entry(n.busiest_minute_basis.as_str()).or_default() += 1;
+    }
+    let table = &crate::advise::nat_instance::SIZES;
+    a.push(format!(
+        "NAT instances are sized so the baseline bandwidth is {}× the busiest minute, one per AZ with clients; T4g sizes from {} ({}). Busiest minute: {}.",
+        crate::advise::nat_instance::HEADROOM,
+        "data/nat_instances.json",
+        table.source,
+        sizing
+            .iter()
+            .map(|(basis, k)| format!("{basis} ({k} NAT gateway(s))"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    a.push(format!(
+        "Regional NAT gateways ({} in this snapshot) are priced with <PREFIX>-RegionalNatGateway-Hours/-Bytes, per active AZ-hour (the AZs it has addresses or clients in), and no client of one is cross-AZ. The per-AZ billing rule is AWS's VPC pricing page as a third-party source quotes it: AWS's own pages could not be read here to confirm it, so the regional-nat alternative is measure-first and shows its saving under both readings (per active AZ-hour and per gateway-hour). Bundled regional prices equal the zonal ones and are marked unconfirmed.",
+        model.nats.iter().filter(|n| n.availability_mode == "regional").count()
+    ));
     if model.nats.iter().any(|n| n.processed_gb.is_none()) {
         a.push(
             "NAT gateways without byte metrics have an unknown data processing cost, not zero."

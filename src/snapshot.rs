@@ -3,7 +3,7 @@
 //! Field names follow the AWS APIs (snake_cased) so a collector can fill them without
 //! translation. `docs/snapshot.md` documents every field.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -78,6 +78,10 @@ pub struct RegionSnapshot {
     pub lambda_functions: Vec<LambdaFunction>,
     #[serde(default)]
     pub network_interfaces: Vec<NetworkInterface>,
+    /// `vpc`: every interface of each VPC with NAT gateways or Lambda functions. Absent in
+    /// older snapshots, which kept only those in subnets routed to a NAT gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_interfaces_scope: Option<String>,
     #[serde(default)]
     pub metrics: Vec<MetricSeries>,
     #[serde(default)]
@@ -180,9 +184,25 @@ pub struct NatGateway {
     pub addresses: Vec<NatAddress>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// `zonal` or `regional`; absent means zonal. A regional NAT gateway has no subnet (its
+    /// `subnet_id` and `availability_zone` are empty) and an address per AZ it serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_mode: Option<String>,
 }
 
 impl NatGateway {
+    pub fn is_regional(&self) -> bool {
+        self.availability_mode
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("regional"))
+    }
+    /// The AZs a regional NAT gateway has addresses in.
+    pub fn address_azs(&self) -> BTreeSet<&str> {
+        self.addresses
+            .iter()
+            .filter_map(|a| a.availability_zone.as_deref())
+            .collect()
+    }
     pub fn name(&self) -> Option<&str> {
         self.tags.get("Name").map(String::as_str)
     }
@@ -208,6 +228,9 @@ pub struct NatAddress {
     pub network_interface_id: Option<String>,
     #[serde(default)]
     pub is_primary: Option<bool>,
+    /// Regional NAT gateways: the AZ whose traffic leaves from this address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -317,6 +340,21 @@ pub struct NetworkInterface {
     pub requester_id: Option<String>,
 }
 
+/// `network_interfaces_scope` of a snapshot that holds every interface of its VPCs.
+pub const WHOLE_VPC: &str = "vpc";
+
+impl RegionSnapshot {
+    /// Whether the snapshot holds every network interface of its VPCs (not only those in
+    /// subnets routed to a NAT gateway), so "nothing else lives in this VPC" can be said.
+    pub fn has_every_interface(&self) -> bool {
+        self.network_interfaces_scope.as_deref() == Some(WHOLE_VPC)
+            && !self
+                .not_collected
+                .iter()
+                .any(|n| n.what == "ec2:DescribeNetworkInterfaces")
+    }
+}
+
 /// One CloudWatch metric for one NAT gateway, dense on the window's period grid:
 /// `values[i]` is the datapoint starting at `window.start + i * period_seconds`;
 /// `null` means CloudWatch returned no datapoint for it.
@@ -347,13 +385,59 @@ pub const NAT_METRICS: &[(&str, &str)] = &[
     ("ErrorPortAllocation", "Sum"),
     ("IdleTimeoutCount", "Sum"),
     ("PacketsDropCount", "Sum"),
+    // For sizing: CloudWatch keeps each period's Maximum through its roll-ups, so the hourly
+    // Maximum is the hour's largest datapoint; SampleCount says how many datapoints it had.
+    ("BytesInFromSource", "Maximum"),
+    ("BytesInFromDestination", "Maximum"),
+    ("BytesInFromSource", "SampleCount"),
 ];
 
-impl RegionSnapshot {
-    pub fn metric(&self, nat_id: &str, name: &str) -> Option<&MetricSeries> {
-        self.metrics
+/// Busiest 1-minute processed bytes of each hour, from 1-minute Sums of BytesInFromSource +
+/// BytesInFromDestination over the last 15 days (CloudWatch keeps 1-minute data that long);
+/// collected only when SampleCount shows more than one datapoint a minute.
+pub const BUSIEST_MINUTE: (&str, &str) = ("BusiestMinuteBytes", "MaxOf1MinuteSums");
+
+/// The statistic a metric is read with when none is named: the first one in NAT_METRICS.
+fn default_statistic(name: &str) -> &'static str {
+    NAT_METRICS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| *s)
+        .unwrap_or("Sum")
+}
+
+/// A region's metric series by (NAT gateway, metric, statistic): built once, so a report on
+/// thousands of NAT gateways does not scan every series for every lookup.
+pub struct Metrics<'a> {
+    by_key: HashMap<(&'a str, &'a str, &'a str), &'a MetricSeries>,
+}
+
+impl<'a> Metrics<'a> {
+    pub fn new(region: &'a RegionSnapshot) -> Metrics<'a> {
+        let by_key = region
+            .metrics
             .iter()
-            .find(|m| m.nat_gateway_id == nat_id && m.metric_name == name)
+            .map(|m| {
+                (
+                    (
+                        m.nat_gateway_id.as_str(),
+                        m.metric_name.as_str(),
+                        m.statistic.as_str(),
+                    ),
+                    m,
+                )
+            })
+            .collect();
+        Metrics { by_key }
+    }
+
+    /// The series of `name` with its usual statistic (Sum, or Maximum for ActiveConnectionCount).
+    pub fn get(&self, nat_id: &str, name: &str) -> Option<&'a MetricSeries> {
+        self.stat(nat_id, name, default_statistic(name))
+    }
+
+    pub fn stat(&self, nat_id: &str, name: &str, statistic: &str) -> Option<&'a MetricSeries> {
+        self.by_key.get(&(nat_id, name, statistic)).copied()
     }
 }
 
@@ -438,5 +522,27 @@ impl Snapshot {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nat_gateway_without_availability_mode_is_zonal() {
+        let zonal: NatGateway = serde_json::from_str(
+            r#"{"nat_gateway_id": "nat-1", "vpc_id": "vpc-1", "subnet_id": "s-1",
+                "availability_zone": "ap-northeast-2a", "state": "available",
+                "connectivity_type": "public", "create_time": "2026-10-01T00:00:00Z",
+                "delete_time": null}"#,
+        )
+        .unwrap();
+        assert!(!zonal.is_regional());
+        assert_eq!(zonal.availability_mode, None);
+        // And it writes back without the field, as schema-1 readers expect.
+        assert!(!serde_json::to_string(&zonal)
+            .unwrap()
+            .contains("availability_mode"));
     }
 }

@@ -2,7 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::snapshot::{LambdaFunction, NatGateway, RegionSnapshot, RouteTable, Subnet, TargetType};
+use crate::snapshot::{
+    LambdaFunction, NatGateway, NetworkInterface, RegionSnapshot, RouteTable, Subnet, TargetType,
+};
 
 pub struct Topology<'a> {
     pub region: &'a RegionSnapshot,
@@ -108,18 +110,20 @@ impl<'a> Topology<'a> {
             self.nat_for_subnet(subnet_id).and_then(|n| self.nat(n)),
             self.az_of(subnet_id),
         ) {
-            (Some(nat), Some(az)) => nat.availability_zone != az,
+            // A regional NAT gateway serves each AZ from that AZ.
+            (Some(nat), Some(az)) => !nat.is_regional() && nat.availability_zone != az,
             _ => false,
         }
     }
 
     /// Network interfaces other than Lambda's in subnets routed to this NAT (EC2, ECS, ...).
+    /// Endpoint and NAT gateway interfaces send nothing through it.
     pub fn other_enis_behind(&self, nat_id: &str) -> usize {
         self.region
             .network_interfaces
             .iter()
             .filter(|e| self.nat_for_subnet(&e.subnet_id) == Some(nat_id))
-            .filter(|e| !e.interface_type.eq_ignore_ascii_case("lambda"))
+            .filter(|e| is_other_client(e))
             .count()
     }
 
@@ -141,7 +145,7 @@ impl<'a> Topology<'a> {
             }
         }
         for e in &self.region.network_interfaces {
-            if e.interface_type.eq_ignore_ascii_case("lambda") {
+            if !is_other_client(e) {
                 continue;
             }
             if let Some(w) = weight.get_mut(e.subnet_id.as_str()) {
@@ -164,7 +168,7 @@ impl<'a> Topology<'a> {
 
     /// Fraction of a NAT's traffic estimated to come from subnets in another AZ.
     pub fn cross_az_share(&self, nat_id: &str) -> f64 {
-        let Some(nat) = self.nat(nat_id) else {
+        let Some(nat) = self.nat(nat_id).filter(|n| !n.is_regional()) else {
             return 0.0;
         };
         self.subnet_shares(nat_id)
@@ -216,6 +220,15 @@ pub fn route_table_of<'a>(region: &'a RegionSnapshot, subnet: &Subnet) -> Option
                 .iter()
                 .find(|rt| rt.main && rt.vpc_id == subnet.vpc_id)
         })
+}
+
+/// An interface that may send traffic through a NAT and is not a Lambda function's (those are
+/// counted by function): EC2, ECS, RDS... Endpoint and NAT gateway interfaces send none.
+fn is_other_client(e: &NetworkInterface) -> bool {
+    !matches!(
+        e.interface_type.as_str(),
+        "lambda" | "vpc_endpoint" | "nat_gateway"
+    )
 }
 
 fn default_nat(rt: &RouteTable) -> Option<&str> {

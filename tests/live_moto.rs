@@ -345,15 +345,45 @@ fn live_report_matches_hand_computed_costs() {
     assert!(s3[10].contains("modify-vpc-endpoint"), "{}", &s3[10]);
 
     // GetMetricData calls: the batching minimum per region (500 queries a call at 48 hours):
-    // 3 × 14 queries in Seoul, 36 × 14 = 504 in us-east-1.
+    // 3 × 17 queries in Seoul, 36 × 17 = 612 in us-east-1, and one call for east-1's
+    // 1-minute Sums (2 queries of 2,880 minutes).
     let per_call = natcost::collect::queries_per_call(HOURS as usize);
     assert_eq!(per_call, 500);
-    let minimum = (3 * 14usize).div_ceil(per_call) + (36 * 14usize).div_ceil(per_call);
-    assert_eq!(minimum, 3);
+    let n = natcost::snapshot::NAT_METRICS.len();
+    assert_eq!(n, 17);
+    let minimum = (3 * n).div_ceil(per_call) + (36 * n).div_ceil(per_call) + 1;
+    assert_eq!(minimum, 4);
     assert_eq!(
         snap["api_calls"]["cloudwatch:GetMetricData"],
         minimum as u64
     );
+    // The statistics for sizing a NAT instance: nat-a has one datapoint an hour.
+    let series = |region: &Value, nat: &str, name: &str, stat: &str| -> Vec<Option<f64>> {
+        let m = region["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                m["nat_gateway_id"] == nat && m["metric_name"] == name && m["statistic"] == stat
+            })
+            .unwrap_or_else(|| panic!("{nat} {name} {stat}"));
+        serde_json::from_value(m["values"].clone()).unwrap()
+    };
+    let nat_a = ids["nat_a"].as_str().unwrap();
+    let max_src = series(seoul, nat_a, "BytesInFromSource", "Maximum");
+    assert!(max_src.iter().all(|v| *v == Some(0.1 * 1073741824.0)));
+    let samples = series(seoul, nat_a, "BytesInFromSource", "SampleCount");
+    assert!(samples.iter().all(|v| *v == Some(1.0)));
+    // east-1 had 120 datapoints in one hour: its busiest minutes come from 1-minute Sums.
+    let east = &snap["regions"][1];
+    let east_1 = ids["east_nats"][1].as_str().unwrap();
+    let samples = series(east, east_1, "BytesInFromSource", "SampleCount");
+    assert_eq!(samples.iter().flatten().copied().fold(0.0, f64::max), 120.0);
+    let (name, stat) = natcost::snapshot::BUSIEST_MINUTE;
+    let minutes = series(east, east_1, name, stat);
+    let seeded = samples.iter().position(|v| *v == Some(120.0)).unwrap();
+    assert_eq!(minutes[seeded], Some(0.0));
+    assert_eq!(minutes.iter().flatten().count(), 1);
     assert_eq!(snap["api_calls"]["ec2:DescribeVpcs"], 2, "one per region");
 }
 

@@ -31,6 +31,7 @@ impl Alternative for ConsolidateNat {
                         .active_nats(&region.region, vpc)
                         .into_iter()
                         .filter(|n| n.connectivity_type == kind)
+                        .filter(|n| n.availability_mode == "zonal")
                         .collect();
                     if nats.len() >= 2 {
                         out.push(self.scenario(ctx, region, &topo, vpc, &nats)?);

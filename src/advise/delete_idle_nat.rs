@@ -163,7 +163,9 @@ impl DeleteIdleNat {
         };
         let id = &nat.nat_gateway_id;
         let inter_az = ctx.price(r, Item::InterAzBytes)?;
+        // A regional NAT gateway serves every AZ from that AZ: nothing crosses.
         let crossing = match nat.crossing_bytes {
+            Some(_) if to.availability_mode == "regional" => Decimal::ZERO,
             Some(b) if to.availability_zone != nat.availability_zone => {
                 per_month(gb(b), nat.billed_hours)
             }
@@ -219,11 +221,15 @@ impl DeleteIdleNat {
             monthly_after: after,
             confidence: Confidence::Measured,
             risk_level: RiskLevel::Medium,
-            risk: format!(
-                "its clients move to {}: an outage of {} then cuts their egress too",
-                to.label(),
-                to.availability_zone
-            ),
+            risk: if to.availability_mode == "regional" {
+                format!("its clients move to the regional {}; their egress address changes, which partners may allowlist", to.label())
+            } else {
+                format!(
+                    "its clients move to {}: an outage of {} then cuts their egress too; their egress address changes, which partners may allowlist",
+                    to.label(),
+                    to.availability_zone
+                )
+            },
             action: commands.join(" && "),
             evidence,
             changes,

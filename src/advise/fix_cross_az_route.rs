@@ -29,7 +29,7 @@ impl Alternative for FixCrossAzRoute {
                 .model
                 .nats
                 .iter()
-                .filter(|n| n.region == r && n.active_at_end)
+                .filter(|n| n.region == r && n.active_at_end && n.availability_mode == "zonal")
             {
                 for (subnet, share) in topo.subnet_shares(&nat.nat_gateway_id) {
                     if subnet.availability_zone == nat.availability_zone {
@@ -40,8 +40,10 @@ impl Alternative for FixCrossAzRoute {
                         .map(|b| per_month(gb(b * share), nat.billed_hours));
                     let cost = crossing.unwrap_or_default() * Decimal::TWO * inter_az;
                     // Only a public NAT gateway may take a subnet's default route.
+                    // A regional NAT gateway is local to every AZ.
                     let local = ctx.active_nats(r, &nat.vpc_id).into_iter().find(|n| {
-                        n.availability_zone == subnet.availability_zone
+                        (n.availability_zone == subnet.availability_zone
+                            || n.availability_mode == "regional")
                             && n.connectivity_type == "public"
                     });
                     let rt = route_table_of(region, subnet);
@@ -98,6 +100,7 @@ impl Alternative for FixCrossAzRoute {
                             "\"$NAT\"".to_string()
                         }
                     };
+                    let local_label = local.map_or("the new NAT gateway", |l| l.label());
                     let mut commands = Vec::new();
                     if local.is_none() {
                         commands.extend(new_nat_commands(region, subnet));
@@ -135,8 +138,8 @@ impl Alternative for FixCrossAzRoute {
                         confidence: Confidence::Estimated,
                         risk_level: RiskLevel::Low,
                         risk: format!(
-                            "none added: today an outage of {} also cuts {}'s egress",
-                            nat.availability_zone, subnet.availability_zone
+                            "none added: today an outage of {} also cuts {}'s egress; the subnet's traffic leaves from {}'s public address instead of {}'s, so a partner that allowlists one must have both",
+                            nat.availability_zone, subnet.availability_zone, local_label, nat.label()
                         ),
                         action: commands.join(" && "),
                         evidence,

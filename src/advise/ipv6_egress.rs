@@ -111,7 +111,7 @@ impl Alternative for Ipv6EgressOnly {
                     confidence: Confidence::NeedsData,
                     risk_level: RiskLevel::Low,
                     risk:
-                        "only destinations with IPv6 addresses move; the NAT gateway stays for IPv4"
+                        "only destinations with IPv6 addresses move; the NAT gateway stays for IPv4; those calls leave from the functions' own IPv6 addresses, not the NAT's fixed IPv4 address that partners may allowlist"
                             .into(),
                     action: steps.join(" && "),
                     evidence,

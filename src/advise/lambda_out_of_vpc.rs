@@ -3,9 +3,60 @@
 
 use anyhow::Result;
 
+use std::collections::BTreeSet;
+
 use super::plan::Baseline;
-use super::{sum, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel, Scenario};
+use super::{
+    measure_first, recollect, sum, usd, Alternative, Changes, Confidence, Context, Effect,
+    RiskLevel, Scenario,
+};
 use crate::price::model::{Component, NatCost};
+use crate::snapshot::{NetworkInterface, RegionSnapshot};
+
+/// How many other resources evidence and risk name before "and N more".
+const LISTED: usize = 10;
+
+/// Interface types that are no private resource a function could be calling.
+const INFRASTRUCTURE: [&str; 3] = ["lambda", "nat_gateway", "vpc_endpoint"];
+
+/// The network interfaces of the NAT gateways (moto types them as plain interfaces).
+fn nat_enis<'a>(nats: &[&'a NatCost], ctx: &Context<'a>) -> BTreeSet<&'a str> {
+    nats.iter()
+        .filter_map(|n| ctx.nat_gateway(&n.nat_gateway_id))
+        .flat_map(|n| &n.addresses)
+        .filter_map(|a| a.network_interface_id.as_deref())
+        .collect()
+}
+
+/// Everything in the VPC but Lambda, NAT gateway and endpoint interfaces: RDS, ElastiCache,
+/// EFS, EC2, load balancers...
+fn private_resources<'a>(
+    region: &'a RegionSnapshot,
+    vpc: &str,
+    nat_enis: &BTreeSet<&str>,
+) -> Vec<&'a NetworkInterface> {
+    region
+        .network_interfaces
+        .iter()
+        .filter(|e| e.vpc_id == vpc)
+        .filter(|e| !INFRASTRUCTURE.contains(&e.interface_type.as_str()))
+        .filter(|e| !nat_enis.contains(e.network_interface_id.as_str()))
+        .collect()
+}
+
+/// `eni-1 (RDSNetworkInterface, 10.0.3.4)`.
+fn describe(e: &NetworkInterface) -> String {
+    let what: Vec<&str> = [e.description.as_deref(), e.private_ip_address.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|t| !t.is_empty())
+        .collect();
+    if what.is_empty() {
+        e.network_interface_id.clone()
+    } else {
+        format!("{} ({})", e.network_interface_id, what.join(", "))
+    }
+}
 
 pub struct LambdaOutOfVpc;
 
@@ -56,7 +107,8 @@ impl Alternative for LambdaOutOfVpc {
                     effects.push(Effect::drop(&n.nat_gateway_id, Component::InterAz));
                 }
                 let after = Baseline::of(nats.iter().copied()).after(&effects);
-                let evidence = vec![
+                let private = private_resources(region, vpc, &nat_enis(&nats, ctx));
+                let mut evidence = vec![
                     format!(
                         "only Lambda functions use {} ({}): no other network interface sits in the subnets routed to them",
                         ids.join(", "),
@@ -65,7 +117,50 @@ impl Alternative for LambdaOutOfVpc {
                     format!("these NAT gateways cost {}/month at the window's rate; deleting them and releasing their addresses saves it", usd(before)),
                     "outside a VPC a function reaches the internet and AWS APIs without a NAT gateway".into(),
                 ];
-                out.push(Scenario {
+                let mut risk = vec!["calls leave from AWS's addresses instead of the NAT gateways' fixed public IPs, which partners may allowlist".to_string()];
+                let gateway_endpoints: Vec<&str> = region
+                    .vpc_endpoints
+                    .iter()
+                    .filter(|e| e.vpc_id == vpc && e.is_gateway())
+                    .map(|e| e.vpc_endpoint_id.as_str())
+                    .collect();
+                if !gateway_endpoints.is_empty() {
+                    risk.push(format!(
+                        "bucket or table policies that match aws:SourceVpce ({}) stop matching once the functions leave the VPC",
+                        gateway_endpoints.join(", ")
+                    ));
+                }
+                let whole_vpc = region.has_every_interface();
+                if !whole_vpc {
+                    evidence.push(format!(
+                        "this snapshot does not hold every network interface of {vpc} (collected before natcost kept them all, or DescribeNetworkInterfaces was denied): what else lives there is unknown"
+                    ));
+                    risk.insert(0, "the functions may reach private resources in the VPC that this snapshot does not show".into());
+                } else if private.is_empty() {
+                    evidence.push(format!(
+                        "nothing but Lambda, NAT gateway and VPC endpoint interfaces lives anywhere in {vpc}: the functions have nothing private to reach there"
+                    ));
+                    risk.insert(0, "functions that reach private resources elsewhere (peered VPCs, on-premises, internal APIs) must stay in a VPC".into());
+                } else {
+                    let mut names: Vec<String> =
+                        private.iter().take(LISTED).map(|e| describe(e)).collect();
+                    if private.len() > LISTED {
+                        names.push(format!("and {} more", private.len() - LISTED));
+                    }
+                    evidence.push(format!(
+                        "{} other resource(s) live in {vpc}, which the functions may reach: {}",
+                        private.len(),
+                        names.join(", ")
+                    ));
+                    risk.insert(
+                        0,
+                        format!(
+                            "outside the VPC the functions cannot reach {}",
+                            names.join(", ")
+                        ),
+                    );
+                }
+                let mut s = Scenario {
                     alternative: self.id(),
                     region: r.to_string(),
                     vpc_id: vpc.to_string(),
@@ -74,13 +169,46 @@ impl Alternative for LambdaOutOfVpc {
                     monthly_after: after,
                     confidence: Confidence::Estimated,
                     risk_level: RiskLevel::Medium,
-                    risk: "functions that reach private resources (RDS, ElastiCache, internal APIs) must stay in the VPC; calls leave from AWS's addresses instead of the NAT's fixed public IP, which partners may allowlist".into(),
+                    risk: risk.join("; "),
                     action: action.join(" && "),
                     evidence,
                     changes,
                     effects,
                     ..Default::default()
-                });
+                };
+                if !whole_vpc {
+                    s.missing_data = vec![format!("every network interface of {vpc}")];
+                    let worth = s.saving();
+                    measure_first(
+                        &mut s,
+                        "if nothing private lives in the VPC".into(),
+                        worth,
+                        recollect(r),
+                    );
+                    s.risk_level = RiskLevel::High;
+                } else if !private.is_empty() {
+                    s.missing_data = vec![format!(
+                        "whether the functions talk to the other resources in {vpc}"
+                    )];
+                    let worth = s.saving();
+                    let ips: Vec<&str> = private
+                        .iter()
+                        .take(LISTED)
+                        .filter_map(|e| e.private_ip_address.as_deref())
+                        .collect();
+                    measure_first(
+                        &mut s,
+                        "if none of the functions reaches the VPC's other resources".into(),
+                        worth,
+                        format!(
+                            "look for the resources' private addresses ({}{}) in flow logs of the functions' Lambda interfaces, or in the functions' configuration and code",
+                            ips.join(", "),
+                            if private.len() > LISTED { ", ..." } else { "" }
+                        ),
+                    );
+                    s.risk_level = RiskLevel::High;
+                }
+                out.push(s);
             }
         }
         Ok(out)

@@ -9,8 +9,9 @@ mod gateway_endpoint;
 mod interface_endpoint;
 mod ipv6_egress;
 mod lambda_out_of_vpc;
-mod nat_instance;
+pub mod nat_instance;
 pub mod plan;
+mod regional_nat;
 
 use std::collections::HashMap;
 
@@ -24,7 +25,7 @@ pub use plan::{Changes, Effect, Plan};
 use crate::flows::{Attribution, NatTraffic};
 use crate::price::model::{Component, CostModel, NatCost};
 use crate::price::{Item, PriceBook};
-use crate::snapshot::{NatGateway, RegionSnapshot, Snapshot};
+use crate::snapshot::{NatGateway, RegionSnapshot, RouteTable, Snapshot};
 use crate::topology::Topology;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -191,6 +192,16 @@ pub fn reroute(
     target: &str,
     changes: &mut Changes,
 ) -> Vec<String> {
+    reroute_by(region, nat_id, |_| target.to_string(), changes)
+}
+
+/// [`reroute`] with a target chosen per route table (e.g. the NAT instance of its AZ).
+pub fn reroute_by(
+    region: &RegionSnapshot,
+    nat_id: &str,
+    target: impl Fn(&RouteTable) -> String,
+    changes: &mut Changes,
+) -> Vec<String> {
     let r = &region.region;
     let mut commands = Vec::new();
     for rt in region.route_tables.iter().filter(|rt| {
@@ -199,8 +210,9 @@ pub fn reroute(
             .any(|x| x.is_default_ipv4() && x.target_id == nat_id)
     }) {
         commands.push(format!(
-            "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 {target}",
-            rt.route_table_id
+            "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 {}",
+            rt.route_table_id,
+            target(rt)
         ));
         changes
             .routes_changed
@@ -236,6 +248,10 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The snapshot's record of a NAT gateway, by id.
+    pub fn nat_gateway(&self, id: &str) -> Option<&'a NatGateway> {
+        self.nat_gateways.get(id).copied()
+    }
     /// Allocation ids of a public NAT gateway's Elastic IPs.
     pub fn allocations(&self, nat: &NatCost) -> Vec<&'a str> {
         if nat.public_ips.is_empty() {
@@ -334,6 +350,7 @@ pub fn all() -> Vec<Box<dyn Alternative>> {
         Box::new(consolidate_nat::ConsolidateNat),
         Box::new(centralized_egress::CentralizedEgress),
         Box::new(nat_instance::NatInstance),
+        Box::new(regional_nat::RegionalNat),
         Box::new(ipv6_egress::Ipv6EgressOnly),
         Box::new(fix_cross_az_route::FixCrossAzRoute),
     ]

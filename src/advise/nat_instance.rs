@@ -1,25 +1,76 @@
-//! `nat-instance`: a NAT instance (fck-nat on t4g.nano) instead of a NAT gateway: a cheap
-//! hour, no per-GB processing fee, but you operate it.
+//! `nat-instance`: NAT instances (fck-nat on t4g) instead of a NAT gateway: a cheap hour, no
+//! per-GB processing fee, but you operate them. Sized from the busiest minute with 2×
+//! headroom, one instance per AZ that has clients.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use anyhow::Result;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use serde::Deserialize;
 
 use super::plan::Baseline;
 use super::{
-    measure_first, recollect, reroute, usd, Alternative, Changes, Confidence, Context, Effect,
+    measure_first, recollect, reroute_by, usd, Alternative, Changes, Confidence, Context, Effect,
     RiskLevel, Scenario,
 };
 use crate::price::model::{Component, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 use crate::snapshot::RegionSnapshot;
+use crate::topology::{route_table_of, Topology};
 
 pub struct NatInstance;
 
 /// fck-nat's root volume.
 const ROOT_VOLUME_GB: Decimal = dec!(8);
-/// t4g.nano's baseline network bandwidth; it bursts to 5 Gbit/s on credits.
-const BASELINE_MBITS: f64 = 32.0;
+/// An instance's baseline bandwidth must be this many times the busiest minute's rate.
+pub const HEADROOM: f64 = 2.0;
+
+/// `data/nat_instances.json`: the instance sizes a NAT instance is chosen from.
+#[derive(Debug, Deserialize)]
+pub struct SizeTable {
+    pub source: String,
+    pub as_of: String,
+    pub image: String,
+    /// Smallest first.
+    pub sizes: Vec<Size>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Size {
+    pub instance_type: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub baseline_gbps: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub burst_gbps: Decimal,
+    /// The hour's price as a multiple of t4g.nano's (T4g sizes double in price).
+    pub nano_hours: u32,
+}
+
+impl Size {
+    pub fn baseline_mbits(&self) -> f64 {
+        (self.baseline_gbps * dec!(1000)).try_into().unwrap_or(0.0)
+    }
+}
+
+pub static SIZES: LazyLock<SizeTable> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../data/nat_instances.json"))
+        .expect("data/nat_instances.json is checked by a unit test")
+});
+
+/// The smallest size whose baseline covers `mbits` with HEADROOM; None when none does.
+pub fn size_for(mbits: f64) -> Option<&'static Size> {
+    SIZES
+        .sizes
+        .iter()
+        .find(|s| s.baseline_mbits() >= mbits * HEADROOM)
+}
+
+/// Megabits a second of a minute that moved this many bytes.
+fn minute_mbits(bytes: f64) -> f64 {
+    bytes * 8.0 / 60.0 / 1e6
+}
 
 impl Alternative for NatInstance {
     fn id(&self) -> &'static str {
@@ -28,74 +79,215 @@ impl Alternative for NatInstance {
 
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
         let mut out = Vec::new();
-        for (region, _) in ctx.regions() {
+        for (region, topo) in ctx.regions() {
             for nat in ctx.model.nats.iter().filter(|n| {
-                n.region == region.region && n.active_at_end && n.connectivity_type == "public"
+                n.region == region.region
+                    && n.active_at_end
+                    && n.connectivity_type == "public"
+                    && n.availability_mode == "zonal"
             }) {
-                out.push(self.scenario(ctx, region, nat)?);
+                out.push(self.scenario(ctx, region, &topo, nat)?);
             }
         }
         Ok(out)
     }
 }
 
+/// Where the instances go: the AZ each of the NAT's route tables sends its traffic to.
+struct Placement<'a> {
+    /// route table → the AZ of the instance it will use.
+    table_az: BTreeMap<&'a str, &'a str>,
+    /// AZs that get an instance.
+    azs: BTreeSet<&'a str>,
+    /// Some route table serves subnets in several AZs: their cross-AZ traffic stays.
+    mixed: bool,
+}
+
+fn placement<'a>(
+    region: &'a RegionSnapshot,
+    topo: &Topology<'a>,
+    nat: &'a NatCost,
+) -> Placement<'a> {
+    let mut azs_of_table: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for s in &nat.routed_subnets {
+        if let Some(subnet) = topo.subnet(s) {
+            if let Some(rt) = route_table_of(region, subnet) {
+                azs_of_table
+                    .entry(rt.route_table_id.as_str())
+                    .or_default()
+                    .insert(subnet.availability_zone.as_str());
+            }
+        }
+    }
+    let own = nat.availability_zone.as_str();
+    let mut p = Placement {
+        table_az: BTreeMap::new(),
+        azs: BTreeSet::new(),
+        mixed: false,
+    };
+    for rt in region.route_tables.iter().filter(|rt| {
+        rt.routes
+            .iter()
+            .any(|x| x.is_default_ipv4() && x.target_id == nat.nat_gateway_id)
+    }) {
+        let azs = azs_of_table.get(rt.route_table_id.as_str());
+        let az = match azs {
+            Some(set) if set.len() == 1 => set.first().copied().unwrap_or(own),
+            Some(set) if !set.is_empty() => {
+                p.mixed = true;
+                if set.contains(own) {
+                    own
+                } else {
+                    set.first().copied().unwrap_or(own)
+                }
+            }
+            _ => own,
+        };
+        p.table_az.insert(rt.route_table_id.as_str(), az);
+        p.azs.insert(az);
+    }
+    if p.azs.is_empty() {
+        p.azs.insert(own);
+    }
+    p
+}
+
+/// `INSTANCE_A` for ap-northeast-2a.
+fn instance_var(region: &str, az: &str) -> String {
+    let suffix = az.strip_prefix(region).unwrap_or(az);
+    format!("INSTANCE_{}", suffix.to_uppercase().replace('-', "_"))
+}
+
 impl NatInstance {
-    fn scenario(&self, ctx: &Context, region: &RegionSnapshot, nat: &NatCost) -> Result<Scenario> {
+    fn scenario(
+        &self,
+        ctx: &Context,
+        region: &RegionSnapshot,
+        topo: &Topology,
+        nat: &NatCost,
+    ) -> Result<Scenario> {
         let r = nat.region.as_str();
         let id = &nat.nat_gateway_id;
+        let place = placement(region, topo, nat);
+        let count = Decimal::from(place.azs.len());
         let month = Decimal::from(HOURS_PER_MONTH);
-        let hour = ctx.price(r, Item::NatInstanceHours)?;
+
+        // The rate to size for: the busiest minute, or (risk high) the busiest hour's average.
+        let busiest = nat
+            .busiest_minute_bytes
+            .map(minute_mbits)
+            .or(nat.peak_hour_bytes.map(|b| b * 8.0 / 3600.0 / 1e6));
+        let largest = SIZES.sizes.last().expect("the size table is not empty");
+        let size = busiest.and_then(size_for);
+        let chosen = size.unwrap_or(largest);
+
+        let nano = ctx.price(r, Item::NatInstanceHours)?;
+        let hour = nano * Decimal::from(chosen.nano_hours);
         let ebs = ctx.price(r, Item::EbsGbMonth)?;
-        let instance = month * hour;
-        let volume = ROOT_VOLUME_GB * ebs;
-        let effects = vec![
+        let ipv4 = ctx.price(r, Item::PublicIpv4Hours)?;
+        let instances = count * month * hour;
+        let volumes = count * ROOT_VOLUME_GB * ebs;
+        let extra_addresses = (count - Decimal::ONE) * month * ipv4;
+        let mut effects = vec![
             Effect::drop(id, Component::NatHours),
             Effect::drop(id, Component::NatBytes),
-            Effect::add(format!("nat-instance:{id}"), instance + volume),
+            Effect::add(
+                format!("nat-instance:{id}"),
+                instances + volumes + extra_addresses,
+            ),
         ];
+        if !place.mixed {
+            effects.push(Effect::drop(id, Component::InterAz));
+        }
         let before = nat.monthly();
         let after = Baseline::of([nat]).after(&effects);
-        let peak_mbits = nat.peak_hour_bytes.map(|b| b * 8.0 / 3600.0 / 1e6);
-        let busy = peak_mbits.is_none_or(|p| p > BASELINE_MBITS);
+
+        let n = place.azs.len();
+        let azs: Vec<&str> = place.azs.iter().copied().collect();
         let mut evidence = vec![
             format!(
                 "no per-GB processing fee: the NAT gateway's {} of data processing a month is not paid",
                 usd(nat.monthly_of(Component::NatBytes))
             ),
             format!(
-                "t4g.nano 730 h × {hour} = {}; 8 GB gp3 × {ebs} = {}; the NAT's Elastic IP moves to the instance, so its public IPv4 cost ({}/month) and the egress address stay",
-                usd(instance),
-                usd(volume),
-                usd(nat.monthly_of(Component::PublicIpv4))
+                "{n} × {} ({}): {n} × 730 h × {hour} ({} × t4g.nano's {nano}) = {}; {n} × 8 GB gp3 × {ebs} = {}",
+                chosen.instance_type,
+                azs.join(", "),
+                chosen.nano_hours,
+                usd(instances),
+                usd(volumes)
             ),
-            "t4g instances run on CPU credits: sustained load can add credit charges (unlimited mode) or throttle (standard mode)".into(),
         ];
+        if n > 1 {
+            evidence.push(format!(
+                "one instance in each AZ with clients, so no client crosses an AZ; the {} further instance(s) need public addresses: {} × 730 h × {ipv4} = {}, and these are new egress IPs that partners who allowlist yours must add",
+                n - 1,
+                n - 1,
+                usd(extra_addresses)
+            ));
+        }
+        if place.mixed {
+            evidence.push("a route table serves subnets in several AZs: its cross-AZ traffic stays (inter-AZ cost kept)".into());
+        }
+        evidence.push(format!(
+            "the NAT's Elastic IP moves to the instance in {}, so its egress address and public IPv4 cost ({}/month) stay",
+            place
+                .azs
+                .get(nat.availability_zone.as_str())
+                .copied()
+                .unwrap_or(azs[0]),
+            usd(nat.monthly_of(Component::PublicIpv4))
+        ));
         let mut missing = Vec::new();
-        match peak_mbits {
-            Some(p) => evidence.push(format!(
-                "busiest hour averaged {p:.1} Mbit/s (t4g.nano: {BASELINE_MBITS} Mbit/s baseline, 5 Gbit/s burst); a busy minute can be far above its hour's average"
+        match (nat.busiest_minute_bytes, busiest) {
+            (Some(bytes), _) => evidence.push(format!(
+                "busiest minute {:.1} Mbit/s ({}); with {HEADROOM}× headroom it needs {:.1} Mbit/s of baseline bandwidth: {}",
+                minute_mbits(bytes),
+                nat.busiest_minute_basis,
+                minute_mbits(bytes) * HEADROOM,
+                fit(size, largest)
             )),
-            None => {
+            (None, Some(avg)) => evidence.push(format!(
+                "busiest minute unknown ({}); sized from the busiest hour's average, {avg:.1} Mbit/s, which a busy minute can far exceed: {}",
+                nat.busiest_minute_basis,
+                fit(size, largest)
+            )),
+            (None, None) => {
                 missing.push(format!("BytesInFromSource/BytesInFromDestination of {id}"));
-                evidence.push("no byte metrics: the instance cannot be sized".into());
+                evidence.push("no byte metrics: the instances cannot be sized".into());
             }
         }
+        evidence.push("t4g instances run on CPU credits: sustained load above the baseline adds credit charges in unlimited mode (not counted here) or throttles in standard mode".into());
+
         let mut changes = Changes {
             nats_deleted: vec![id.clone()],
-            nats_added: vec![format!(
-                "nat-instance {} {}",
-                nat.vpc_id, nat.availability_zone
-            )],
+            nats_added: azs
+                .iter()
+                .map(|az| format!("nat-instance {} {az}", nat.vpc_id))
+                .collect(),
             ..Default::default()
         };
-        let mut action = vec![format!(
-            "launch fck-nat (t4g.nano, source/destination check off) in {}'s subnet and keep its instance id in $INSTANCE",
-            nat.label()
-        )];
-        action.extend(reroute(
+        let mut action: Vec<String> = azs
+            .iter()
+            .map(|az| {
+                format!(
+                    "launch fck-nat ({}, source/destination check off) in a public subnet of {az} and keep its instance id in ${}",
+                    chosen.instance_type,
+                    instance_var(r, az)
+                )
+            })
+            .collect();
+        action.extend(reroute_by(
             region,
             id,
-            "--instance-id \"$INSTANCE\"",
+            |rt| {
+                let az = place
+                    .table_az
+                    .get(rt.route_table_id.as_str())
+                    .copied()
+                    .unwrap_or(azs[0]);
+                format!("--instance-id \"${}\"", instance_var(r, az))
+            },
             &mut changes,
         ));
         action.push(format!(
@@ -104,11 +296,18 @@ impl NatInstance {
         action.push(format!(
             "aws ec2 wait nat-gateway-deleted --region {r} --nat-gateway-ids {id}"
         ));
+        let home = if place.azs.contains(nat.availability_zone.as_str()) {
+            nat.availability_zone.as_str()
+        } else {
+            azs[0]
+        };
         for a in ctx.allocations(nat).iter().take(1) {
             action.push(format!(
-                "aws ec2 associate-address --region {r} --allocation-id {a} --instance-id \"$INSTANCE\""
+                "aws ec2 associate-address --region {r} --allocation-id {a} --instance-id \"${}\"",
+                instance_var(r, home)
             ));
         }
+        let high = size.is_none() || nat.busiest_minute_bytes.is_none();
         let mut s = Scenario {
             alternative: self.id(),
             region: r.to_string(),
@@ -117,15 +316,17 @@ impl NatInstance {
             monthly_before: before,
             monthly_after: after,
             confidence: Confidence::Estimated,
-            risk_level: if busy {
+            risk_level: if high {
                 RiskLevel::High
             } else {
                 RiskLevel::Medium
             },
-            risk: if busy {
-                "traffic may exceed a t4g.nano's baseline: size up, and you patch and fail over the instance yourself".into()
+            risk: if size.is_none() {
+                format!("no T4g size covers the busiest minute with {HEADROOM}× headroom: the instance would throttle; and you patch, monitor and fail over the instances yourself")
+            } else if high {
+                "sized without the busiest minute: it may throttle; and you patch, monitor and fail over the instances yourself".into()
             } else {
-                "you patch, monitor and fail over the instance yourself".into()
+                "you patch, monitor and fail over the instances yourself".into()
             },
             action: action.join(" && "),
             evidence,
@@ -138,12 +339,66 @@ impl NatInstance {
             let worth = s.saving();
             measure_first(
                 &mut s,
-                "if the byte metrics show a t4g.nano can carry the traffic".into(),
+                "if the byte metrics show NAT instances can carry the traffic".into(),
                 worth,
                 recollect(r),
             );
             s.risk_level = RiskLevel::High;
         }
         Ok(s)
+    }
+}
+
+fn fit(size: Option<&Size>, largest: &Size) -> String {
+    match size {
+        Some(s) => format!(
+            "{} has {:.0} Mbit/s baseline ({} Gbit/s burst)",
+            s.instance_type,
+            s.baseline_mbits(),
+            s.burst_gbps
+        ),
+        None => format!(
+            "more than {}'s {:.0} Mbit/s baseline, the largest in data/nat_instances.json",
+            largest.instance_type,
+            largest.baseline_mbits()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_size_table_reads_smallest_first() {
+        assert_eq!(SIZES.sizes.len(), 7);
+        assert!(SIZES
+            .sizes
+            .windows(2)
+            .all(|w| w[0].baseline_gbps < w[1].baseline_gbps
+                && w[0].nano_hours * 2 == w[1].nano_hours));
+        assert_eq!(SIZES.sizes[0].instance_type, "t4g.nano");
+        assert_eq!(SIZES.sizes[0].baseline_mbits(), 32.0);
+    }
+
+    #[test]
+    fn sizes_from_the_busiest_minute_with_double_headroom() {
+        // 25.3 Mbit/s needs 50.6: t4g.nano's 32 is too small, t4g.micro's 64 covers it.
+        assert_eq!(size_for(25.3).unwrap().instance_type, "t4g.micro");
+        assert_eq!(size_for(16.0).unwrap().instance_type, "t4g.nano");
+        assert_eq!(size_for(16.1).unwrap().instance_type, "t4g.micro");
+        assert_eq!(size_for(1024.0).unwrap().instance_type, "t4g.2xlarge");
+        assert!(size_for(1024.1).is_none());
+        // 300 MB in a minute is 40 Mbit/s.
+        assert_eq!(minute_mbits(300e6), 40.0);
+    }
+
+    #[test]
+    fn instance_variables_name_the_az() {
+        assert_eq!(
+            instance_var("ap-northeast-2", "ap-northeast-2a"),
+            "INSTANCE_A"
+        );
+        assert_eq!(instance_var("us-east-1", "use1-az4"), "INSTANCE_USE1_AZ4");
     }
 }

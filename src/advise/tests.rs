@@ -28,6 +28,7 @@ impl Fixture {
         Fixture {
             r: RegionSnapshot {
                 region: "ap-northeast-2".into(),
+                network_interfaces_scope: Some(WHOLE_VPC.into()),
                 ..Default::default()
             },
             hours: HOURS,
@@ -66,12 +67,18 @@ impl Fixture {
                 ..Default::default()
             }],
             tags: Default::default(),
+            availability_mode: None,
         });
         let hours = self.hours;
         let series = |name: &str, per_hour: f64| MetricSeries {
             nat_gateway_id: id.into(),
             metric_name: name.into(),
-            statistic: "Sum".into(),
+            statistic: if name == "ActiveConnectionCount" {
+                "Maximum"
+            } else {
+                "Sum"
+            }
+            .into(),
             period_seconds: 3600,
             values: vec![Some(per_hour); hours],
         };
@@ -124,6 +131,19 @@ impl Fixture {
             subnet_id: subnet.into(),
             vpc_id: vpc.into(),
             ..Default::default()
+        });
+        self
+    }
+    /// S3 gateway endpoint `vpce-s3` in vpc-1, on one route table.
+    fn s3_endpoint_on(&mut self, rtb: &str) -> &mut Self {
+        self.r.vpc_endpoints.push(VpcEndpoint {
+            vpc_endpoint_id: "vpce-s3".into(),
+            vpc_id: "vpc-1".into(),
+            vpc_endpoint_type: "Gateway".into(),
+            service_name: "com.amazonaws.ap-northeast-2.s3".into(),
+            state: "available".into(),
+            route_table_ids: vec![rtb.into()],
+            subnet_ids: vec![],
         });
         self
     }
@@ -389,15 +409,7 @@ fn associated_gateway_endpoint_is_not_suggested_again() {
         .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
         .route("rtb-b", "vpc-1", &[], "nat-a")
         .lambda("fn-1", &["s-a"]);
-    f.r.vpc_endpoints.push(VpcEndpoint {
-        vpc_endpoint_id: "vpce-s3".into(),
-        vpc_id: "vpc-1".into(),
-        vpc_endpoint_type: "Gateway".into(),
-        service_name: "com.amazonaws.ap-northeast-2.s3".into(),
-        state: "available".into(),
-        route_table_ids: vec!["rtb-a".into()],
-        subnet_ids: vec![],
-    });
+    f.s3_endpoint_on("rtb-a");
     let all = scenarios(&f);
     let s = only(&all, "s3-gateway-endpoint");
     assert_eq!(s.len(), 1, "rtb-b is not associated yet");
@@ -567,15 +579,7 @@ fn a_new_route_table_copies_routes_and_gateway_endpoints() {
         target_id: "vpce-s3".into(),
         state: None,
     });
-    f.r.vpc_endpoints.push(VpcEndpoint {
-        vpc_endpoint_id: "vpce-s3".into(),
-        vpc_id: "vpc-1".into(),
-        vpc_endpoint_type: "Gateway".into(),
-        service_name: "com.amazonaws.ap-northeast-2.s3".into(),
-        state: "available".into(),
-        route_table_ids: vec!["rtb-a".into()],
-        subnet_ids: vec![],
-    });
+    f.s3_endpoint_on("rtb-a");
     let all = scenarios(&f);
     let s = only(&all, "fix-cross-az-route")[0];
     let steps: Vec<&str> = s.action.split(" && ").collect();
@@ -800,4 +804,361 @@ fn conflicts_and_the_best_conflict_free_set() {
         ..Default::default()
     };
     assert!(same_route.conflicts(&same_route.clone()));
+}
+
+/// One NAT in 2a with hourly Maximum and SampleCount series: every hour's largest datapoints
+/// are 30 MB from sources and 120 MB from destinations.
+fn sized_nat(samples_per_hour: f64) -> Fixture {
+    let mut f = Fixture::new();
+    f.vpc("vpc-1")
+        .subnet("s-a", "vpc-1", "ap-northeast-2a")
+        .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
+        .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
+        .lambda("fn-a", &["s-a"]);
+    let hours = f.hours;
+    let series = |name: &str, stat: &str, v: f64| MetricSeries {
+        nat_gateway_id: "nat-a".into(),
+        metric_name: name.into(),
+        statistic: stat.into(),
+        period_seconds: 3600,
+        values: vec![Some(v); hours],
+    };
+    f.r.metrics.extend([
+        series("BytesInFromSource", "Maximum", 30e6),
+        series("BytesInFromDestination", "Maximum", 120e6),
+        series("BytesInFromSource", "SampleCount", samples_per_hour),
+    ]);
+    f
+}
+
+fn added(s: &Scenario) -> Decimal {
+    s.effects
+        .iter()
+        .map(|e| match e {
+            Effect::Add { usd, .. } => *usd,
+            _ => Decimal::ZERO,
+        })
+        .sum()
+}
+
+#[test]
+fn nat_instance_is_sized_from_the_busiest_minute() {
+    let f = sized_nat(60.0);
+    let all = scenarios(&f);
+    let s = only(&all, "nat-instance")[0];
+    // 150 MB in a minute = 20 Mbit/s; 2× headroom needs 40: t4g.nano (32) is too small,
+    // t4g.micro (64) fits. 730 h × 2 × 0.0052 + 8 GB × 0.0912 = 7.592 + 0.7296.
+    assert_eq!(added(s), dec!(8.3216));
+    assert_eq!(s.risk_level, RiskLevel::Medium);
+    assert!(s.action.contains("fck-nat (t4g.micro"), "{}", s.action);
+    let text = s.evidence.join("; ");
+    assert!(text.contains("busiest minute 20.0 Mbit/s"), "{text}");
+    assert!(text.contains("SampleCount ≤ 60"), "{text}");
+    assert!(text.contains("CPU credits"), "{text}");
+    // 1 GiB an hour averages 2.4 Mbit/s: the old busiest-hour sizing would have said nano.
+}
+
+#[test]
+fn nat_instance_uses_minute_sums_when_datapoints_are_denser() {
+    // Only the last hour had more than 60 datapoints; the collector read its minutes.
+    let mut f = sized_nat(60.0);
+    let hours = f.hours;
+    for m in
+        f.r.metrics
+            .iter_mut()
+            .filter(|m| m.statistic == "SampleCount")
+    {
+        m.values[hours - 1] = Some(120.0);
+    }
+    let (name, stat) = BUSIEST_MINUTE;
+    let mut values = vec![None; hours];
+    values[hours - 1] = Some(600e6);
+    f.r.metrics.push(MetricSeries {
+        nat_gateway_id: "nat-a".into(),
+        metric_name: name.into(),
+        statistic: stat.into(),
+        period_seconds: 3600,
+        values,
+    });
+    let all = scenarios(&f);
+    let s = only(&all, "nat-instance")[0];
+    // 600 MB a minute = 80 Mbit/s; needs 160: t4g.medium (256) at 8 × 0.0052 an hour.
+    assert!(s.action.contains("fck-nat (t4g.medium"), "{}", s.action);
+    assert_eq!(added(s), dec!(730) * dec!(0.0416) + dec!(0.7296));
+    assert!(s.evidence.join("; ").contains("1-minute Sums"));
+
+    // Denser datapoints and no minute sums (older than CloudWatch's 15 days of them): the
+    // busiest minute is unknown, so risk is high.
+    let f = sized_nat(120.0);
+    let all = scenarios(&f);
+    let s = only(&all, "nat-instance")[0];
+    assert_eq!(s.risk_level, RiskLevel::High);
+    assert!(s.evidence.join("; ").contains("busiest minute unknown"));
+}
+
+#[test]
+fn nat_instance_risk_is_high_when_nothing_fits_or_data_is_missing() {
+    let mut f = sized_nat(60.0);
+    for m in f.r.metrics.iter_mut().filter(|m| m.statistic == "Maximum") {
+        m.values = vec![Some(10e9); m.values.len()];
+    }
+    let all = scenarios(&f);
+    let s = only(&all, "nat-instance")[0];
+    // 20 GB a minute is 2,667 Mbit/s: beyond t4g.2xlarge's 2,048 even without headroom.
+    assert_eq!(s.risk_level, RiskLevel::High);
+    assert!(s.risk.contains("no T4g size covers"), "{}", s.risk);
+
+    // A snapshot from before sizing: no Maximum/SampleCount series at all.
+    let mut f = sized_nat(60.0);
+    f.r.metrics
+        .retain(|m| m.statistic != "Maximum" && m.statistic != "SampleCount");
+    let all = scenarios(&f);
+    let s = only(&all, "nat-instance")[0];
+    assert_eq!(s.risk_level, RiskLevel::High);
+    assert_eq!(s.tier, Tier::Consider);
+}
+
+#[test]
+fn nat_instance_goes_in_every_az_with_clients() {
+    let mut f = sized_nat(60.0);
+    f.subnet("s-b", "vpc-1", "ap-northeast-2b")
+        .route("rtb-b", "vpc-1", &["s-b"], "nat-a")
+        .lambda("fn-b", &["s-b"]);
+    let all = scenarios(&f);
+    let s = only(&all, "nat-instance")[0];
+    // Two t4g.micro, two volumes, and one more public address: 730 h × 0.005.
+    assert_eq!(added(s), dec!(2) * dec!(8.3216) + dec!(3.65));
+    assert!(s.action.contains(
+        "--route-table-id rtb-a --destination-cidr-block 0.0.0.0/0 --instance-id \"$INSTANCE_A\""
+    ));
+    assert!(s.action.contains(
+        "--route-table-id rtb-b --destination-cidr-block 0.0.0.0/0 --instance-id \"$INSTANCE_B\""
+    ));
+    // No client crosses an AZ any more: the inter-AZ line goes too.
+    assert!(s.effects.iter().any(|e| matches!(
+        e,
+        Effect::Drop {
+            component: Component::InterAz,
+            ..
+        }
+    )));
+    assert!(s.evidence.join("; ").contains("new egress IPs"));
+}
+
+#[test]
+fn lambda_out_of_vpc_is_judged_on_the_whole_vpc() {
+    let mut f = Fixture::new();
+    f.vpc("vpc-1")
+        .subnet("s-a", "vpc-1", "ap-northeast-2a")
+        .subnet("s-db", "vpc-1", "ap-northeast-2a")
+        .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
+        .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
+        .lambda("fn-1", &["s-a"]);
+    // The NAT's own interface and an endpoint's are no private resource.
+    f.r.nat_gateways[0].addresses[0].network_interface_id = Some("eni-nat".into());
+    for (id, kind, subnet) in [
+        ("eni-nat", "interface", "public-ap-northeast-2a"),
+        ("eni-vpce", "vpc_endpoint", "s-a"),
+    ] {
+        f.r.network_interfaces.push(NetworkInterface {
+            network_interface_id: id.into(),
+            interface_type: kind.into(),
+            subnet_id: subnet.into(),
+            vpc_id: "vpc-1".into(),
+            ..Default::default()
+        });
+    }
+    let all = scenarios(&f);
+    let s = only(&all, "lambda-out-of-vpc")[0];
+    assert_eq!(s.tier, Tier::Consider);
+    assert!(s.evidence.join("; ").contains("nothing but Lambda"));
+
+    // An RDS instance in a subnet no NAT route reaches: the functions may call it.
+    f.r.network_interfaces.push(NetworkInterface {
+        network_interface_id: "eni-rds".into(),
+        interface_type: "interface".into(),
+        description: Some("RDSNetworkInterface".into()),
+        subnet_id: "s-db".into(),
+        vpc_id: "vpc-1".into(),
+        private_ip_address: Some("10.0.9.4".into()),
+        ..Default::default()
+    });
+    // And a gateway endpoint, whose id bucket policies may match.
+    f.s3_endpoint_on("rtb-a");
+    let all = scenarios(&f);
+    let s = only(&all, "lambda-out-of-vpc")[0];
+    assert_eq!(s.tier, Tier::MeasureFirst);
+    assert_eq!(s.risk_level, RiskLevel::High);
+    assert_eq!(s.saving(), Decimal::ZERO);
+    assert!(
+        s.risk.contains("eni-rds (RDSNetworkInterface, 10.0.9.4)"),
+        "{}",
+        s.risk
+    );
+    assert!(s.risk.contains("aws:SourceVpce (vpce-s3)"), "{}", s.risk);
+    assert!(s.risk.contains("partners may allowlist"), "{}", s.risk);
+    let sens = s.sensitivity.as_ref().unwrap();
+    // What it is worth if the functions never call the database: the NAT's whole cost.
+    assert_eq!(sens.monthly_usd, FIXED + dec!(43.07));
+    assert!(sens.how_to_measure.contains("10.0.9.4"));
+
+    // A snapshot that kept only the interfaces in NAT-routed subnets cannot say what else
+    // lives in the VPC: measure first, even with no other interface in sight.
+    f.r.network_interfaces
+        .retain(|e| e.network_interface_id != "eni-rds");
+    f.r.network_interfaces_scope = None;
+    let all = scenarios(&f);
+    let s = only(&all, "lambda-out-of-vpc")[0];
+    assert_eq!(s.tier, Tier::MeasureFirst);
+    assert!(s
+        .evidence
+        .join("; ")
+        .contains("does not hold every network interface"));
+}
+
+#[test]
+fn a_regional_nat_is_billed_per_active_az_and_never_cross_az() {
+    let mut f = cross_az_fixture(false);
+    let nat = &mut f.r.nat_gateways[0];
+    nat.availability_mode = Some("regional".into());
+    nat.subnet_id = String::new();
+    nat.availability_zone = String::new();
+    nat.addresses = ["ap-northeast-2a", "ap-northeast-2c"]
+        .iter()
+        .enumerate()
+        .map(|(i, az)| NatAddress {
+            allocation_id: Some(format!("eipalloc-{i}")),
+            public_ip: Some(format!("3.38.0.{i}")),
+            availability_zone: Some(az.to_string()),
+            ..Default::default()
+        })
+        .collect();
+    let snap = f.snapshot();
+    let m = model::price(&snap, &PriceBook::bundled()).unwrap();
+    let n = &m.nats[0];
+    assert_eq!(n.availability_zone, "regional");
+    assert_eq!(n.active_azs, 2);
+    let line = |ut: &str| {
+        n.lines
+            .iter()
+            .find(|l| l.charge.usage_type == ut)
+            .unwrap_or_else(|| panic!("{ut}"))
+            .charge
+            .clone()
+    };
+    // 240 h in each of 2 AZs at 0.059; 240 GiB at 0.059; two addresses; no inter-AZ line
+    // although s-c (2c) routes to it.
+    let hours = line("APN2-RegionalNatGateway-Hours");
+    assert_eq!((hours.quantity, hours.cost), (dec!(480), dec!(28.32)));
+    assert_eq!(line("APN2-RegionalNatGateway-Bytes").quantity, dec!(240));
+    assert_eq!(line("APN2-PublicIPv4:InUseAddress").quantity, dec!(480));
+    assert!(n
+        .lines
+        .iter()
+        .all(|l| l.charge.component != Component::InterAz));
+    assert_eq!(n.cross_az_share, 0.0);
+    // Nothing left to consolidate, re-route or replace with a regional NAT.
+    let all = scenarios(&f);
+    for alt in ["fix-cross-az-route", "consolidate-nat", "regional-nat"] {
+        assert!(only(&all, alt).is_empty(), "{alt}");
+    }
+}
+
+#[test]
+fn regional_nat_shows_both_billing_readings_as_measure_first() {
+    // nat-a in 2a serves s-a (2a) and s-c (2c), half each: 1 GiB/h, 730 GB/month.
+    // Today: 43.07 hours + 3.65 address + 43.07 processing + 730 × 0.5 × 2 × 0.01 = 7.30
+    // inter-AZ = 97.09.
+    let f = cross_az_fixture(false);
+    let all = scenarios(&f);
+    let s = only(&all, "regional-nat")[0];
+    assert_eq!(s.id, "regional-nat:vpc-1");
+    assert_eq!(s.monthly_before, dec!(97.09));
+    assert_eq!(s.tier, Tier::MeasureFirst);
+    assert_eq!(s.saving(), Decimal::ZERO);
+    // Per active AZ-hour: 2 × 43.07 + 43.07 + 2 × 3.65 = 136.51, saving −39.42.
+    // Per gateway-hour: 43.07 + 43.07 + 7.30 = 93.44, saving 3.65.
+    let sens = s.sensitivity.as_ref().unwrap();
+    // Stated at the per-AZ reading the cost model uses, with the other beside it.
+    assert_eq!(sens.monthly_usd, dec!(-39.42));
+    assert!(
+        sens.per.contains("per gateway-hour: 3.65 USD/month"),
+        "{}",
+        sens.per
+    );
+    assert!(sens
+        .how_to_measure
+        .contains("APN2-RegionalNatGateway-Hours"));
+    assert!(s.action.starts_with("NAT=$(aws ec2 create-nat-gateway --region ap-northeast-2 --vpc-id vpc-1 --availability-mode regional"));
+    assert!(s.action.contains(
+        "--route-table-id rtb-c --destination-cidr-block 0.0.0.0/0 --nat-gateway-id \"$NAT\""
+    ));
+    assert!(s.action.contains(
+        "aws ec2 release-address --region ap-northeast-2 --allocation-id eipalloc-nat-a"
+    ));
+    // It deletes nat-a and re-routes rtb-c, as nat-instance does: the two conflict.
+    let ni = only(&all, "nat-instance")[0];
+    let keys = |s: &Scenario| s.changes.keys();
+    assert!(keys(s).iter().any(|k| keys(ni).contains(k)));
+}
+
+#[test]
+fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
+    use crate::flows::{Attribution, Destination, NatTraffic};
+    let mut f = Fixture::new();
+    f.vpc("vpc-1")
+        .subnet("s-a", "vpc-1", "ap-northeast-2a")
+        .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
+        .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
+        .lambda("fn-a", &["s-a"]);
+    let aws = |s: &str| Destination::AwsService(s.into());
+    let flows = Attribution {
+        nats: vec![NatTraffic {
+            region: "ap-northeast-2".into(),
+            nat_gateway_id: "nat-a".into(),
+            destination_bytes: 1000,
+            destinations: [
+                (aws("AMAZON"), 400),
+                (aws("API_GATEWAY"), 300),
+                (aws("SQS"), 300),
+            ]
+            .into_iter()
+            .collect(),
+            source_bytes: 1000,
+            sources: vec![],
+            pairs: vec![],
+        }],
+        stats: Default::default(),
+        ambiguous: vec![],
+        ip_ranges: "test".into(),
+    };
+    let snap = f.snapshot();
+    let book = PriceBook::bundled();
+    let model = model::price(&snap, &book).unwrap();
+    let all = advise(&Context::new(&snap, &book, &model, Some(&flows))).unwrap();
+    let ie = only(&all, "interface-endpoint");
+    // AMAZON is many services: no endpoint is set against it.
+    let ids: Vec<&str> = ie.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "interface-endpoint:vpc-1+api_gateway",
+            "interface-endpoint:vpc-1+sqs"
+        ]
+    );
+    // 30% of 730 GB: 219 GB × 0.059 = 12.921 saved; the endpoint costs 730 h × 0.013 + 219 GB ×
+    // 0.01 = 11.68; so 1.24 a month, measured.
+    for s in &ie {
+        assert_eq!(s.saving(), dec!(1.24), "{}", s.id);
+        assert_eq!(s.confidence, Confidence::Measured);
+    }
+    let api = ie[0];
+    assert!(api
+        .action
+        .contains("--service-name com.amazonaws.ap-northeast-2.execute-api"));
+    assert_eq!(api.risk_level, RiskLevel::High);
+    assert_eq!(api.tier, Tier::Consider);
+    assert!(api.risk.contains("public (non-private) API Gateway APIs"));
+    assert_eq!(ie[1].risk_level, RiskLevel::Low);
+    assert_eq!(ie[1].tier, Tier::DoNow);
 }

@@ -7,20 +7,29 @@ use anyhow::Result;
 use aws_sdk_cloudwatch::primitives::DateTime as SmithyTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use aws_sdk_cloudwatch::Client;
+use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::calls::{all_pages, Calls};
 use super::{smithy_time, Tolerate};
-use crate::snapshot::{MetricSeries, RegionSnapshot, Window, NAT_METRICS};
+use crate::snapshot::{MetricSeries, Metrics, RegionSnapshot, Window, BUSIEST_MINUTE, NAT_METRICS};
 
 /// GetMetricData limits: queries per call, and datapoints per call.
 pub const MAX_QUERIES: usize = 500;
 pub const MAX_DATAPOINTS: usize = 100_800;
-const PERIOD: i32 = 3600;
+const HOUR: i64 = 3600;
+const MINUTE: i64 = 60;
+/// How long CloudWatch keeps 1-minute datapoints.
+const MINUTE_DATA_DAYS: i64 = 15;
+/// NAT gateways publish one datapoint a minute: more in an hour means sub-minute datapoints.
+const DATAPOINTS_PER_HOUR: f64 = 60.0;
 
-/// How many hourly queries fit in one call for a window of this many hours.
-pub fn queries_per_call(hours: usize) -> usize {
-    (MAX_DATAPOINTS / hours.max(1)).clamp(1, MAX_QUERIES)
+/// How many queries fit in one call for this many datapoints each.
+pub fn queries_per_call(points: usize) -> usize {
+    (MAX_DATAPOINTS / points.max(1)).clamp(1, MAX_QUERIES)
 }
+
+/// One wanted series: NAT gateway, metric, statistic.
+type Wanted<'a> = (String, &'a str, &'a str);
 
 pub async fn collect(
     client: &Client,
@@ -28,13 +37,122 @@ pub async fn collect(
     r: &mut RegionSnapshot,
     window: Window,
 ) -> Result<()> {
-    let hours = window.hours() as usize;
-    let mut wanted: Vec<(String, &str, &str)> = Vec::new();
+    let mut wanted: Vec<Wanted> = Vec::new();
     for nat in &r.nat_gateways {
         for (metric, stat) in NAT_METRICS {
             wanted.push((nat.nat_gateway_id.clone(), metric, stat));
         }
     }
+    let series = fetch(client, calls, r, &wanted, window.start, window.end, HOUR).await?;
+    for ((nat, metric, stat), values) in wanted.into_iter().zip(series) {
+        if let Some(values) = values {
+            r.metrics.push(MetricSeries {
+                nat_gateway_id: nat,
+                metric_name: metric.to_string(),
+                statistic: stat.to_string(),
+                period_seconds: HOUR as u32,
+                values,
+            });
+        }
+    }
+    busiest_minutes(client, calls, r, window).await
+}
+
+/// Where SampleCount shows more than one datapoint a minute, the hourly Maximum is not a
+/// minute's bytes: read 1-minute Sums for the part of the window CloudWatch still keeps.
+async fn busiest_minutes(
+    client: &Client,
+    calls: &Calls,
+    r: &mut RegionSnapshot,
+    window: Window,
+) -> Result<()> {
+    let metrics = Metrics::new(r);
+    let dense: Vec<String> = r
+        .nat_gateways
+        .iter()
+        .map(|n| n.nat_gateway_id.as_str())
+        .filter(|id| {
+            metrics
+                .stat(id, "BytesInFromSource", "SampleCount")
+                .is_some_and(|s| s.values.iter().flatten().any(|n| *n > DATAPOINTS_PER_HOUR))
+        })
+        .map(str::to_string)
+        .collect();
+    if dense.is_empty() {
+        return Ok(());
+    }
+    // CloudWatch keeps 1-minute data 15 days back from now (not from the window's end), and
+    // returns nothing for a 60 s period that starts earlier.
+    let kept_from = (Utc::now() - Duration::days(MINUTE_DATA_DAYS))
+        .duration_trunc(Duration::hours(1))
+        .map(|t| t + Duration::hours(1))
+        .unwrap_or(window.end);
+    let start = window.start.max(kept_from);
+    if start >= window.end {
+        return Ok(());
+    }
+    let wanted: Vec<Wanted> = dense
+        .iter()
+        .flat_map(|id| {
+            ["BytesInFromSource", "BytesInFromDestination"].map(|m| (id.clone(), m, "Sum"))
+        })
+        .collect();
+    let minutes = fetch(client, calls, r, &wanted, start, window.end, MINUTE).await?;
+    let hours = window.hours() as usize;
+    let first_hour = (start - window.start).num_hours() as usize;
+    for (id, pair) in dense.into_iter().zip(minutes.chunks(2)) {
+        let (Some(src), Some(dst)) = (&pair[0], &pair[1]) else {
+            continue;
+        };
+        let values = busiest_minute_of_each_hour(src, dst, first_hour, hours);
+        if values.iter().all(Option::is_none) {
+            continue;
+        }
+        r.metrics.push(MetricSeries {
+            nat_gateway_id: id,
+            metric_name: BUSIEST_MINUTE.0.to_string(),
+            statistic: BUSIEST_MINUTE.1.to_string(),
+            period_seconds: HOUR as u32,
+            values,
+        });
+    }
+    Ok(())
+}
+
+/// Each hour's largest 1-minute sum of two per-minute series that start `first_hour` hours
+/// into a window of `hours` hours; None for an hour with no datapoint.
+fn busiest_minute_of_each_hour(
+    src: &[Option<f64>],
+    dst: &[Option<f64>],
+    first_hour: usize,
+    hours: usize,
+) -> Vec<Option<f64>> {
+    let mut values = vec![None; hours];
+    for (m, (a, b)) in src.iter().zip(dst).enumerate() {
+        if a.is_none() && b.is_none() {
+            continue;
+        }
+        let bytes = a.unwrap_or(0.0) + b.unwrap_or(0.0);
+        if let Some(slot) = values.get_mut(first_hour + m / 60) {
+            *slot = Some(slot.map_or(bytes, |v: f64| v.max(bytes)));
+        }
+    }
+    values
+}
+
+/// Runs the queries over `[start, end)` at `period` seconds, batched to the API's limits.
+/// Each query's datapoints come back dense on the period grid; None: CloudWatch returned no
+/// result for that query at all.
+async fn fetch(
+    client: &Client,
+    calls: &Calls,
+    r: &mut RegionSnapshot,
+    wanted: &[Wanted<'_>],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    period: i64,
+) -> Result<Vec<Option<Vec<Option<f64>>>>> {
+    let points = ((end - start).num_seconds() / period) as usize;
     let queries: Vec<MetricDataQuery> = wanted
         .iter()
         .enumerate()
@@ -49,7 +167,7 @@ pub async fn collect(
                 .metric_stat(
                     MetricStat::builder()
                         .metric(m)
-                        .period(PERIOD)
+                        .period(period as i32)
                         .stat(*stat)
                         .build(),
                 )
@@ -58,14 +176,12 @@ pub async fn collect(
         })
         .collect();
     let mut values: BTreeMap<usize, Vec<Option<f64>>> = BTreeMap::new();
-    let start = SmithyTime::from_secs(window.start.timestamp());
-    let end = SmithyTime::from_secs(window.end.timestamp());
-    for batch in queries.chunks(queries_per_call(hours)) {
+    for batch in queries.chunks(queries_per_call(points)) {
         let pages = client
             .get_metric_data()
             .set_metric_data_queries(Some(batch.to_vec()))
-            .start_time(start)
-            .end_time(end)
+            .start_time(SmithyTime::from_secs(start.timestamp()))
+            .end_time(SmithyTime::from_secs(end.timestamp()))
             .scan_by(ScanBy::TimestampAscending)
             .into_paginator()
             .send();
@@ -81,29 +197,18 @@ pub async fn collect(
                 else {
                     continue;
                 };
-                let series = values.entry(i).or_insert_with(|| vec![None; hours]);
+                let series = values.entry(i).or_insert_with(|| vec![None; points]);
                 for (t, v) in result.timestamps().iter().zip(result.values()) {
                     let Some(t) = smithy_time(t) else { continue };
-                    let h = (t - window.start).num_hours();
-                    if (0..hours as i64).contains(&h) {
-                        series[h as usize] = Some(*v);
+                    let slot = (t - start).num_seconds().div_euclid(period);
+                    if (0..points as i64).contains(&slot) {
+                        series[slot as usize] = Some(*v);
                     }
                 }
             }
         }
     }
-    for (i, (nat, metric, stat)) in wanted.into_iter().enumerate() {
-        if let Some(v) = values.remove(&i) {
-            r.metrics.push(MetricSeries {
-                nat_gateway_id: nat,
-                metric_name: metric.to_string(),
-                statistic: stat.to_string(),
-                period_seconds: PERIOD as u32,
-                values: v,
-            });
-        }
-    }
-    Ok(())
+    Ok((0..wanted.len()).map(|i| values.remove(&i)).collect())
 }
 
 #[cfg(test)]
@@ -116,5 +221,24 @@ mod tests {
         assert_eq!(queries_per_call(720), 140);
         assert_eq!(queries_per_call(744), 135);
         assert_eq!(queries_per_call(455 * 24), 9);
+        // 15 days of 1-minute datapoints
+        assert_eq!(queries_per_call(15 * 24 * 60), 4);
+    }
+
+    #[test]
+    fn minute_sums_add_both_directions_and_keep_each_hours_largest() {
+        // Two hours of minutes, starting 3 hours into a 5-hour window.
+        let mut src = vec![None; 120];
+        let mut dst = vec![None; 120];
+        src[0] = Some(10.0);
+        dst[0] = Some(5.0); // minute 0: 15
+        src[59] = Some(20.0); // minute 59: 20, the first hour's largest
+        dst[60] = Some(7.0); // minute 60: 7, in the second hour
+        src[61] = Some(1.0);
+        dst[61] = Some(2.0); // minute 61: 3
+        let v = busiest_minute_of_each_hour(&src, &dst, 3, 5);
+        assert_eq!(v, [None, None, None, Some(20.0), Some(7.0)]);
+        // Minutes past the window's end are dropped, not a panic.
+        assert_eq!(busiest_minute_of_each_hour(&src, &dst, 4, 5)[4], Some(20.0));
     }
 }

@@ -216,9 +216,11 @@ pub async fn collect(
                         private_ip: a.private_ip().map(str::to_string),
                         network_interface_id: a.network_interface_id().map(str::to_string),
                         is_primary: a.is_primary(),
+                        availability_zone: a.availability_zone().map(str::to_string),
                     })
                     .collect(),
                 tags: tags(n.tags()),
+                availability_mode: n.availability_mode().map(|m| m.as_str().to_lowercase()),
             });
         }
     }
@@ -308,15 +310,8 @@ pub async fn collect(
                 });
         }
     }
-    // Keep the interfaces that matter: Lambda's, NAT gateways', and any in a subnet routed to a NAT.
-    let topo_subnets: BTreeSet<String> = {
-        let topo = crate::topology::Topology::new(r);
-        r.subnets
-            .iter()
-            .filter(|x| topo.nat_for_subnet(&x.subnet_id).is_some())
-            .map(|x| x.subnet_id.clone())
-            .collect()
-    };
+    // Keep every interface of a VPC with NAT gateways or Lambda functions (RDS, ElastiCache,
+    // EFS, endpoints, ...): whether Lambda can leave a VPC depends on what else lives in it.
     let nat_enis: BTreeSet<String> = r
         .nat_gateways
         .iter()
@@ -326,7 +321,21 @@ pub async fn collect(
                 .filter_map(|a| a.network_interface_id.clone())
         })
         .collect();
-    for page in enis.tolerate("ec2:DescribeNetworkInterfaces", &mut r.not_collected)? {
+    let pages = enis.tolerate("ec2:DescribeNetworkInterfaces", &mut r.not_collected)?;
+    let keep_vpcs: BTreeSet<String> = r
+        .nat_gateways
+        .iter()
+        .map(|n| n.vpc_id.clone())
+        .chain(
+            pages
+                .iter()
+                .flat_map(|p| p.network_interfaces())
+                .filter(|e| e.interface_type().is_some_and(|t| t.as_str() == "lambda"))
+                .map(|e| s(e.vpc_id())),
+        )
+        .collect();
+    r.network_interfaces_scope = Some(crate::snapshot::WHOLE_VPC.into());
+    for page in pages {
         for e in page.network_interfaces() {
             let id = s(e.network_interface_id());
             let kind = e
@@ -335,7 +344,7 @@ pub async fn collect(
                 .unwrap_or_default();
             let subnet_id = s(e.subnet_id());
             let is_nat = nat_enis.contains(&id);
-            if !(kind == "lambda" || is_nat || topo_subnets.contains(&subnet_id)) {
+            if !keep_vpcs.contains(s(e.vpc_id()).as_str()) {
                 continue;
             }
             r.network_interfaces.push(NetworkInterface {

@@ -85,13 +85,17 @@ pub enum Item {
     InternetEgressBytes,
     NatInstanceHours,
     EbsGbMonth,
+    /// Regional NAT gateway hour (billed per active AZ, by AWS's pricing page as quoted; see
+    /// the report's assumptions).
+    RegionalNatHours,
+    RegionalNatBytes,
     /// Flow logs delivered to S3 (CloudWatch vended logs). Not in ALL: priced only where the
     /// bundled table has it, and only used to say what measuring costs.
     FlowLogS3Bytes,
 }
 
 impl Item {
-    pub const ALL: [Item; 11] = [
+    pub const ALL: [Item; 13] = [
         Item::NatHours,
         Item::NatBytes,
         Item::PublicIpv4Hours,
@@ -103,6 +107,8 @@ impl Item {
         Item::InternetEgressBytes,
         Item::NatInstanceHours,
         Item::EbsGbMonth,
+        Item::RegionalNatHours,
+        Item::RegionalNatBytes,
     ];
 
     fn suffix(self) -> &'static str {
@@ -118,6 +124,8 @@ impl Item {
             Item::InternetEgressBytes => "DataTransfer-Out-Bytes",
             Item::NatInstanceHours => "BoxUsage:t4g.nano",
             Item::EbsGbMonth => "EBS:VolumeUsage.gp3",
+            Item::RegionalNatHours => "RegionalNatGateway-Hours",
+            Item::RegionalNatBytes => "RegionalNatGateway-Bytes",
             Item::FlowLogS3Bytes => "S3-Egress-Bytes",
         }
     }

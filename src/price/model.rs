@@ -7,7 +7,7 @@ use rust_decimal::prelude::*;
 use serde::Serialize;
 
 use crate::price::{Item, PriceBook};
-use crate::snapshot::{NatGateway, RegionSnapshot, Snapshot, Window};
+use crate::snapshot::{Metrics, NatGateway, RegionSnapshot, Snapshot, Window, BUSIEST_MINUTE};
 use crate::topology::Topology;
 
 /// AWS bills data in GB of 2^30 bytes.
@@ -109,7 +109,13 @@ pub struct NatCost {
     pub vpc_id: String,
     pub nat_gateway_id: String,
     pub name: Option<String>,
+    /// The AZ of a zonal NAT gateway; `regional` for a regional one.
     pub availability_zone: String,
+    /// `zonal` or `regional`.
+    pub availability_mode: &'static str,
+    /// AZs whose hours are billed: 1 for a zonal NAT gateway; for a regional one, the AZs it
+    /// has addresses in or clients in, whichever is more.
+    pub active_azs: usize,
     pub state: String,
     pub connectivity_type: String,
     pub public_ips: Vec<String>,
@@ -130,6 +136,11 @@ pub struct NatCost {
     pub peak_hour_bytes: Option<f64>,
     pub connection_attempts: Option<f64>,
     pub max_active_connections: Option<f64>,
+    /// Busiest minute's processed bytes (BytesInFromSource + BytesInFromDestination), for
+    /// sizing a NAT instance; None when the snapshot cannot tell (busiest_minute_basis says why).
+    pub busiest_minute_bytes: Option<f64>,
+    /// How busiest_minute_bytes was measured, or why it is unknown.
+    pub busiest_minute_basis: String,
     /// Whether AWS's idle rule holds over the last 32 days of the window (no active connection,
     /// no packet in); None when the window is shorter or a metric is missing.
     pub idle_by_aws_rule: Option<bool>,
@@ -198,9 +209,18 @@ pub fn price(snapshot: &Snapshot, book: &PriceBook) -> Result<CostModel> {
     let mut warnings = Vec::new();
     for region in &snapshot.regions {
         let topo = Topology::new(region);
+        let metrics = Metrics::new(region);
         for nat in &region.nat_gateways {
-            if let Some(cost) = price_nat(snapshot.window, region, &topo, nat, book, &mut warnings)?
-            {
+            let found = price_nat(
+                snapshot.window,
+                region,
+                &topo,
+                &metrics,
+                nat,
+                book,
+                &mut warnings,
+            )?;
+            if let Some(cost) = found {
                 nats.push(cost);
             }
         }
@@ -216,6 +236,7 @@ fn price_nat(
     window: Window,
     region: &RegionSnapshot,
     topo: &Topology,
+    metrics: &Metrics,
     nat: &NatGateway,
     book: &PriceBook,
     warnings: &mut Vec<String>,
@@ -239,7 +260,7 @@ fn price_nat(
         return Ok(None);
     }
 
-    let bytes_in = |name: &str| region.metric(id, name).map(|m| &m.values);
+    let bytes_in = |name: &str| metrics.get(id, name).map(|m| &m.values);
     let from_src = bytes_in("BytesInFromSource");
     let from_dst = bytes_in("BytesInFromDestination");
     let out_src = bytes_in("BytesOutToSource");
@@ -273,7 +294,7 @@ fn price_nat(
     }
     let missing_metrics: Vec<String> = NEEDED_METRICS
         .iter()
-        .filter(|m| region.metric(id, m).is_none())
+        .filter(|m| metrics.get(id, m).is_none())
         .map(|m| m.to_string())
         .collect();
     if !missing_metrics.is_empty() {
@@ -291,6 +312,26 @@ fn price_nat(
         Vec::new()
     };
 
+    // A regional NAT gateway is billed for each AZ it is active in (AWS's pricing page, as
+    // quoted: not confirmed from AWS directly; the report's assumptions say so).
+    let regional = nat.is_regional();
+    let (hours_item, bytes_item) = if regional {
+        (Item::RegionalNatHours, Item::RegionalNatBytes)
+    } else {
+        (Item::NatHours, Item::NatBytes)
+    };
+    let active_azs = if regional {
+        let azs = nat.address_azs().len();
+        let clients: std::collections::BTreeSet<&str> = topo
+            .subnets_routed_to(id)
+            .iter()
+            .map(|s| s.availability_zone.as_str())
+            .collect();
+        azs.max(clients.len()).max(1)
+    } else {
+        1
+    };
+    let az_hours = Decimal::from(active_azs);
     let mut lines = Vec::new();
     let mut billed_hours = 0;
     for (ps, pe) in months(window) {
@@ -314,11 +355,15 @@ fn price_nat(
             });
             Ok(())
         };
-        push(Item::NatHours, Component::NatHours, Decimal::from(hours))?;
+        push(
+            hours_item,
+            Component::NatHours,
+            Decimal::from(hours) * az_hours,
+        )?;
         let range = hour_index(window, ps)..hour_index(window, pe);
         if let Some(p) = &processed {
             push(
-                Item::NatBytes,
+                bytes_item,
                 Component::NatBytes,
                 gb(p[range.clone()].iter().sum()),
             )?;
@@ -353,15 +398,15 @@ fn price_nat(
         run_rate.push(Charge::new(
             book,
             r,
-            Item::NatHours,
+            hours_item,
             Component::NatHours,
-            month,
+            month * az_hours,
         )?);
         if let Some(gb) = processed_gb {
             run_rate.push(Charge::new(
                 book,
                 r,
-                Item::NatBytes,
+                bytes_item,
                 Component::NatBytes,
                 per_month(gb, observed),
             )?);
@@ -394,8 +439,8 @@ fn price_nat(
     }
 
     let conn = |name: &str| {
-        region
-            .metric(id, name)
+        metrics
+            .get(id, name)
             .map(|m| m.values.iter().flatten().copied())
     };
     let idle_hours = (IDLE_RULE_DAYS * 24) as usize;
@@ -407,7 +452,7 @@ fn price_nat(
         ]
         .iter()
         .map(|name| {
-            region.metric(id, name).map(|m| {
+            metrics.get(id, name).map(|m| {
                 m.values[m.values.len() - idle_hours..]
                     .iter()
                     .flatten()
@@ -419,12 +464,19 @@ fn price_nat(
     } else {
         None
     };
+    let (busiest_minute_bytes, busiest_minute_basis) = busiest_minute(metrics, id);
     Ok(Some(NatCost {
         region: r.to_string(),
         vpc_id: nat.vpc_id.clone(),
         nat_gateway_id: id.to_string(),
         name: nat.name().map(str::to_string),
-        availability_zone: nat.availability_zone.clone(),
+        availability_zone: if regional {
+            "regional".into()
+        } else {
+            nat.availability_zone.clone()
+        },
+        availability_mode: if regional { "regional" } else { "zonal" },
+        active_azs,
         state: nat.state.clone(),
         connectivity_type: if nat.is_public() { "public" } else { "private" }.to_string(),
         public_ips,
@@ -440,6 +492,8 @@ fn price_nat(
         connection_attempts: conn("ConnectionAttemptCount").map(|v| v.sum()),
         max_active_connections: conn("ActiveConnectionCount").map(|v| v.fold(0.0, f64::max)),
         idle_by_aws_rule,
+        busiest_minute_bytes,
+        busiest_minute_basis,
         missing_metrics,
         lambdas: topo
             .lambdas_behind(id)
@@ -459,6 +513,57 @@ fn price_nat(
             .map(|p| daily(window, p))
             .unwrap_or_default(),
     }))
+}
+
+/// CloudWatch receives one NAT gateway datapoint a minute, so at most 60 a full hour.
+const DATAPOINTS_PER_HOUR: f64 = 60.0;
+
+/// The busiest minute's processed bytes over the window, and how it was found.
+///
+/// The hourly `Maximum` of a byte metric is its largest datapoint in the hour; it is one
+/// minute's bytes only while SampleCount stays at or under 60 an hour. The two directions'
+/// maxima may fall in different minutes, so their sum is an upper bound: safe for sizing.
+/// Hours with more datapoints need the collector's 1-minute sums, which CloudWatch keeps only
+/// 15 days: a dense hour without them leaves the busiest minute unknown.
+fn busiest_minute(metrics: &Metrics, id: &str) -> (Option<f64>, String) {
+    let (Some(src), Some(dst), Some(samples)) = (
+        metrics.stat(id, "BytesInFromSource", "Maximum"),
+        metrics.stat(id, "BytesInFromDestination", "Maximum"),
+        metrics.stat(id, "BytesInFromSource", "SampleCount"),
+    ) else {
+        return (
+            None,
+            "the snapshot has no Maximum/SampleCount byte metrics (snapshots from before natcost sized NAT instances): the busiest minute is unknown; collect again".into(),
+        );
+    };
+    let minutes = metrics.stat(id, BUSIEST_MINUTE.0, BUSIEST_MINUTE.1);
+    let mut busiest: f64 = 0.0;
+    let mut dense = 0;
+    let mut uncovered = false;
+    for (h, n) in samples.values.iter().enumerate() {
+        if n.is_some_and(|n| n > DATAPOINTS_PER_HOUR) {
+            dense += 1;
+            match minutes.and_then(|m| m.values.get(h).copied().flatten()) {
+                Some(v) => busiest = busiest.max(v),
+                None => uncovered = true,
+            }
+        } else {
+            let a = src.values.get(h).copied().flatten().unwrap_or(0.0);
+            let b = dst.values.get(h).copied().flatten().unwrap_or(0.0);
+            busiest = busiest.max(a + b);
+        }
+    }
+    if uncovered {
+        return (
+            None,
+            "some hours had more than 60 datapoints (so their Maximum is not one minute) and no 1-minute Sums, which CloudWatch keeps only 15 days: the busiest minute is unknown".into(),
+        );
+    }
+    let mut basis = "busiest minute from the hourly Maximum of BytesInFromSource + BytesInFromDestination over the whole window (SampleCount ≤ 60 an hour: one datapoint a minute; the two maxima may be different minutes, so this is an upper bound)".to_string();
+    if dense > 0 {
+        basis.push_str("; hours with more than 60 datapoints from 1-minute Sums");
+    }
+    (Some(busiest), basis)
 }
 
 /// Hour-by-hour sum of two series; a missing datapoint adds nothing.

@@ -224,8 +224,9 @@ fn plan(report: &Report) -> String {
             if let Some(x) = &s.sensitivity {
                 let _ = writeln!(
                     o,
-                    "  - {}: {} is worth {} USD/month",
+                    "  - {} {}: {} is worth {} USD/month",
                     s.alternative,
+                    report.name_of(&s.resource_id),
                     x.per,
                     money(x.monthly_usd)
                 );
@@ -238,8 +239,15 @@ fn plan(report: &Report) -> String {
                 measure.len() - TOP
             );
         }
-        if let Some(x) = measure.iter().find_map(|s| s.sensitivity.as_ref()) {
-            let _ = writeln!(o, "  How to measure: {}", x.how_to_measure);
+        let mut how: Vec<&str> = measure
+            .iter()
+            .take(TOP)
+            .filter_map(|s| s.sensitivity.as_ref().map(|x| x.how_to_measure.as_str()))
+            .collect();
+        how.sort_unstable();
+        how.dedup();
+        for h in how {
+            let _ = writeln!(o, "  How to measure: {h}");
         }
     }
     o

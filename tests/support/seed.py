@@ -16,7 +16,7 @@ Seoul (ap-northeast-2), VPC "app" 10.0.0.0/16:
   VPC "empty" with nothing in it
 us-east-1, VPC "east": EAST_NATS (default 36) public NAT gateways in one subnet, so that the
   GetMetricData queries (14 per NAT) need two calls; east-app routes to the first; it moves
-  0.2 + 1.8 GiB/h; fn-east in east-app.
+  0.2 + 1.8 GiB/h; fn-east in east-app; east-1 has 120 zero-byte datapoints in one hour.
 """
 import io
 import json
@@ -164,6 +164,23 @@ ids["east_nats"] = [nat(ec2, pub, f"east-{i}") for i in range(east_nats)]
 route_table(ec2, vpc, "east-app", [app], NatGatewayId=ids["east_nats"][0])
 function(lam, arn, "fn-east", [app])
 put_hourly(cw, ids["east_nats"][0], traffic(0.2 * GIB, 1.8 * GIB))
+# east-1: 120 zero-byte datapoints in one hour a day before the span's end (one every 30 s):
+# SampleCount 120 > 60, so natcost reads 1-minute Sums for it; zero bytes change no cost.
+dense = start + timedelta(hours=hours - 26)
+cw.put_metric_data(
+    Namespace="AWS/NATGateway",
+    MetricData=[
+        {
+            "MetricName": metric,
+            "Dimensions": [{"Name": "NatGatewayId", "Value": ids["east_nats"][1]}],
+            "Timestamp": dense + timedelta(seconds=30 * i),
+            "Value": 0,
+            "Unit": "Bytes",
+        }
+        for metric in ("BytesInFromSource", "BytesInFromDestination")
+        for i in range(120)
+    ],
+)
 ids["vpc_east"] = vpc
 
 print(json.dumps(ids))
