@@ -8,7 +8,7 @@
 
 use anyhow::{Context, Result};
 use aws_config::{BehaviorVersion, Region};
-use natcost::price::book::{PriceBook, KNOWN_REGIONS};
+use natcost::price::book::PriceBook;
 use natcost::price::live;
 
 #[tokio::main(flavor = "current_thread")]
@@ -24,7 +24,7 @@ async fn main() -> Result<()> {
     let today = chrono::Utc::now().date_naive().to_string();
     let origin = format!("Pricing API of {today}");
     let mut book = PriceBook::default();
-    for region in KNOWN_REGIONS {
+    for region in natcost::regions::codes() {
         match live::fetch_region(&client, region, &origin).await {
             Ok(prices) => {
                 eprintln!("{region}: {} prices", prices.len());

@@ -19,7 +19,20 @@ use crate::report::Report;
 use crate::snapshot::Snapshot;
 
 pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_PARTIAL: u8 = 3;
+
+/// A command line that asks for something the input cannot give (exit 2, like clap's errors).
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
 
 pub fn init_logging(verbose: u8) {
     let level = match verbose {
@@ -49,12 +62,57 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn collect_options(args: &CollectArgs) -> Result<collect::Options> {
-    let span = match (args.days, &args.month, args.months) {
-        (_, Some(m), _) => window::Span::Month(window::parse_month(m)?),
-        (_, _, Some(n)) => window::Span::Months(n),
-        (d, _, _) => window::Span::Days(d.unwrap_or(30)),
+/// The span the window flags ask for; None when none is given.
+fn span(args: &CollectArgs) -> Result<Option<window::Span>> {
+    Ok(match (args.days, &args.month, args.months) {
+        (_, Some(m), _) => Some(window::Span::Month(window::parse_month(m)?)),
+        (_, _, Some(n)) => Some(window::Span::Months(n)),
+        (Some(d), _, _) => Some(window::Span::Days(d)),
+        _ => None,
+    })
+}
+
+/// `--days`, `--month` or `--months` applied to a snapshot: that part of it, ending at the
+/// snapshot's end. A window with no hour in the snapshot is a usage error; one that only
+/// partly overlaps is cut to the snapshot, with a warning.
+fn select_window(args: &CollectArgs, snapshot: Snapshot) -> Result<(Snapshot, Option<String>)> {
+    let Some(span) = span(args)? else {
+        return Ok((snapshot, None));
     };
+    let have = snapshot.window;
+    let want = match span {
+        // A whole calendar month, even one after the snapshot (then refused below).
+        window::Span::Month(m) => window::month(m),
+        span => window::window(span, have.end).map_err(|e| Usage(e.to_string()))?,
+    };
+    if want.end <= have.start || want.start >= have.end {
+        return Err(Usage(format!(
+            "the snapshot covers {} to {}: nothing of {} to {} is in it",
+            have.start.format("%Y-%m-%d %H:%M"),
+            have.end.format("%Y-%m-%d %H:%M UTC"),
+            want.start.format("%Y-%m-%d %H:%M"),
+            want.end.format("%Y-%m-%d %H:%M UTC")
+        ))
+        .into());
+    }
+    let cut = crate::snapshot::Window {
+        start: want.start.max(have.start),
+        end: want.end.min(have.end),
+    };
+    let warning = (cut != want).then(|| {
+        format!(
+            "the snapshot covers only {} to {} of the {} to {} asked for",
+            cut.start.format("%Y-%m-%d %H:%M"),
+            cut.end.format("%Y-%m-%d %H:%M UTC"),
+            want.start.format("%Y-%m-%d %H:%M"),
+            want.end.format("%Y-%m-%d %H:%M UTC")
+        )
+    });
+    Ok((snapshot.slice(cut)?, warning))
+}
+
+fn collect_options(args: &CollectArgs) -> Result<collect::Options> {
+    let span = span(args)?.unwrap_or(window::Span::Days(30));
     Ok(collect::Options {
         regions: args.regions.clone(),
         all_regions: args.all_regions,
@@ -127,10 +185,12 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
 fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     let live = args.collect.is_live();
     let guard = output::Guard::new(args.force, args.snapshot.as_deref());
-    // Refuse an output folder before collecting or pricing anything.
+    // Refuse an output folder, or flow-log paths that are not there, before collecting or
+    // pricing anything.
     if let (Some(out), false) = (&args.out, args.no_files) {
         output::check(out, &guard)?;
     }
+    let flow_files = flow_files(&args.flow)?;
     let (snapshot, name) = match (&args.snapshot, args.sample) {
         (Some(path), _) => load_snapshot(Some(path))?,
         (None, true) => load_snapshot(None)?,
@@ -139,10 +199,22 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
             let name = snapshot.account_id.clone();
             (snapshot, name)
         }
-        (None, false) => bail!(
-            "say what to report on: --region REGION (live, repeatable), --snapshot FILE, or --sample for the bundled sample"
-        ),
+        // clap requires one of them; kept for callers that build ReportArgs themselves.
+        (None, false) => {
+            return Err(Usage(
+                "say what to report on: --region REGION (live, repeatable), --snapshot FILE, or --sample for the bundled sample".into(),
+            )
+            .into())
+        }
     };
+    let (snapshot, window_warning) = if live {
+        (snapshot, None)
+    } else {
+        select_window(&args.collect, snapshot)?
+    };
+    if let Some(w) = &window_warning {
+        eprintln!("natcost: warning: {w}");
+    }
     let regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
     let default_mode = if args.sample {
         Mode::Bundled
@@ -155,8 +227,11 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         regions,
         args.collect.profile.clone(),
     )?;
-    let flows = attribute_flows(&args.flow, &snapshot)?;
+    let flows = attribute_flows(&args.flow, flow_files, &snapshot)?;
     let mut report = Report::build(&snapshot, &prices.book, &name, flows)?;
+    if let Some(w) = window_warning {
+        report.warnings.insert(0, w);
+    }
     if let Some(w) = &prices.warning {
         eprintln!("natcost: warning: {w}");
         report.warnings.insert(0, format!("prices: {w}"));
@@ -265,16 +340,25 @@ fn load_prices(
 }
 
 fn prices(args: PricesCommand) -> Result<ExitCode> {
+    // With no region, the whole bundled table: live prices are fetched region by region.
+    let default = if args.regions.is_empty() {
+        "bundled"
+    } else {
+        "live"
+    };
     let mode: Mode = args
         .price
         .prices
         .as_deref()
-        .unwrap_or("live")
+        .unwrap_or(default)
         .parse()
         .expect("infallible");
     let regions = if args.regions.is_empty() {
         if mode == Mode::Live || mode == Mode::Cache {
-            bail!("say which regions: --region REGION (repeatable), or --prices bundled for the whole bundled table");
+            return Err(Usage(
+                "say which regions to price live: --region REGION (repeatable)".into(),
+            )
+            .into());
         }
         Vec::new()
     } else {
@@ -341,15 +425,36 @@ fn prices(args: PricesCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Attributes the flow logs given (if any) against the snapshot; says what was unreadable.
-fn attribute_flows(
-    args: &FlowArgs,
-    snapshot: &Snapshot,
-) -> Result<Option<crate::flows::Attribution>> {
+/// The flow-log files under the paths given, checked before anything is collected or
+/// downloaded; empty when no --flow-logs is given.
+fn flow_files(args: &FlowArgs) -> Result<Vec<PathBuf>> {
     if args.flow_logs.is_empty() {
         if args.ip_ranges.is_some() {
-            bail!("--ip-ranges is used with --flow-logs PATH");
+            return Err(Usage("--ip-ranges is used with --flow-logs PATH".into()).into());
         }
+        return Ok(Vec::new());
+    }
+    let files = crate::flows::list_files(&args.flow_logs)?;
+    if files.is_empty() {
+        bail!(
+            "no flow-log files under {}",
+            args.flow_logs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(files)
+}
+
+/// Attributes the flow logs (if any) against the snapshot; says what was unreadable.
+fn attribute_flows(
+    args: &FlowArgs,
+    files: Vec<PathBuf>,
+    snapshot: &Snapshot,
+) -> Result<Option<crate::flows::Attribution>> {
+    if files.is_empty() {
         return Ok(None);
     }
     let ranges = match &args.ip_ranges {
@@ -362,17 +467,6 @@ fn attribute_flows(
             crate::flows::ipranges::cached_or_download(&cache)?
         }
     };
-    let files = crate::flows::list_files(&args.flow_logs)?;
-    if files.is_empty() {
-        bail!(
-            "no flow-log files under {}",
-            args.flow_logs
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
     let a = crate::flows::attribute(snapshot, &files, &ranges, true)?;
     let s = &a.stats;
     if s.corrupt_lines > 0 || !s.failed_files.is_empty() {
@@ -404,11 +498,9 @@ fn load_snapshot(path: Option<&Path>) -> Result<(Snapshot, String)> {
 }
 
 fn flows(args: FlowsCommand) -> Result<ExitCode> {
+    let files = flow_files(&args.flow)?;
     let (snapshot, name) = load_snapshot(args.snapshot.as_deref())?;
-    if args.flow.flow_logs.is_empty() {
-        bail!("say which flow logs to read: --flow-logs PATH (files or folders)");
-    }
-    let attribution = attribute_flows(&args.flow, &snapshot)?;
+    let attribution = attribute_flows(&args.flow, files, &snapshot)?;
     // Prices only size the report around the attribution: the bundled table is enough.
     let report = Report::build(&snapshot, &PriceBook::bundled(), &name, attribution)?;
     let text = match args.format {

@@ -93,6 +93,7 @@ pub struct FlowArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("flow_logs", |a| a.required(true)))]
 pub struct FlowsCommand {
     /// Snapshot whose NAT gateways and interfaces the flow logs are matched to.
     #[arg(
@@ -116,7 +117,8 @@ pub struct FlowsCommand {
 #[derive(Debug, Args, Default)]
 pub struct PriceArgs {
     /// live (AWS Pricing API, cached; falls back to the cache, then the bundled table), cache,
-    /// bundled, or a price FILE in the bundled table's format [default: live; bundled with --sample].
+    /// bundled, or a price FILE in the bundled table's format (keywords in any case)
+    /// [default: live; bundled for the bundled sample, or with no --region].
     #[arg(long, value_name = "live|cache|bundled|FILE")]
     pub prices: Option<String>,
     /// Reuse prices fetched from the Pricing API for this many days.
@@ -129,8 +131,8 @@ pub struct PriceArgs {
 
 #[derive(Debug, Args)]
 pub struct PricesCommand {
-    /// Regions to show (repeatable) [default: every region of the price book; needed for live].
-    #[arg(long = "region", value_name = "REGION")]
+    /// Regions to show (repeatable) [default: every region of the bundled table].
+    #[arg(long = "region", value_name = "REGION", value_parser = crate::regions::parse_arg)]
     pub regions: Vec<String>,
     #[command(flatten)]
     pub price: PriceArgs,
@@ -162,20 +164,24 @@ pub struct CollectCommand {
 /// Where to collect from, and which window.
 #[derive(Debug, Args, Default)]
 pub struct CollectArgs {
-    /// AWS region to collect (repeatable).
-    #[arg(long = "region", value_name = "REGION")]
+    /// AWS region to collect (repeatable), e.g. ap-northeast-2.
+    #[arg(long = "region", value_name = "REGION", value_parser = crate::regions::parse_arg)]
     pub regions: Vec<String>,
     /// Every region enabled for the account.
     #[arg(long, conflicts_with = "regions")]
     pub all_regions: bool,
-    /// The last N whole days, ending at the last full UTC hour [default: 30].
-    #[arg(long, value_name = "N", group = "span")]
+    /// The last N whole days (1 to 455), ending at the last full UTC hour, or at a snapshot's
+    /// end [default: 30 when collecting; a snapshot's whole window].
+    #[arg(long, value_name = "N", group = "span",
+          value_parser = clap::value_parser!(u32).range(1..=455))]
     pub days: Option<u32>,
-    /// One calendar month, YYYY-MM (UTC).
-    #[arg(long, value_name = "YYYY-MM", group = "span")]
+    /// One calendar month, YYYY-MM (UTC); with a snapshot, that part of it.
+    #[arg(long, value_name = "YYYY-MM", group = "span", value_parser = parse_month_arg)]
     pub month: Option<String>,
-    /// The last N whole calendar months (UTC): one row group per month in costs.csv.
-    #[arg(long, value_name = "N", group = "span")]
+    /// The last N whole calendar months (1 to 15, UTC), before now or a snapshot's end: one row
+    /// group per month in costs.csv.
+    #[arg(long, value_name = "N", group = "span",
+          value_parser = clap::value_parser!(u32).range(1..=15))]
     pub months: Option<u32>,
     /// Named profile from ~/.aws/config (default: AWS_PROFILE, then the default profile).
     #[arg(long, value_name = "NAME")]
@@ -196,12 +202,18 @@ impl CollectArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("source")
+        .required(true)
+        .args(["snapshot", "sample", "regions", "all_regions"])
+))]
 pub struct ReportArgs {
     /// Snapshot file to report on (written by `natcost collect`).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["sample", "regions", "all_regions"])]
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["sample", "regions", "all_regions", "endpoint_url"])]
     pub snapshot: Option<PathBuf>,
     /// Report on the bundled sample snapshot (a Seoul account).
-    #[arg(long, conflicts_with_all = ["regions", "all_regions"])]
+    #[arg(long, conflicts_with_all = ["regions", "all_regions", "profile", "endpoint_url"])]
     pub sample: bool,
     #[command(flatten)]
     pub collect: CollectArgs,
@@ -224,6 +236,13 @@ pub struct ReportArgs {
     /// never over the snapshot being read.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `--month`: a real calendar month, YYYY-MM.
+fn parse_month_arg(s: &str) -> Result<String, String> {
+    crate::collect::window::parse_month(s)
+        .map(|_| s.to_string())
+        .map_err(|_| "not a month: use YYYY-MM, e.g. 2026-10".to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -249,7 +268,16 @@ mod tests {
     #[test]
     fn window_flags_exclude_each_other() {
         let err = Cli::try_parse_from([
-            "natcost", "collect", "--region", "x", "--days", "3", "--months", "2", "-o", "f",
+            "natcost",
+            "collect",
+            "--region",
+            "us-east-1",
+            "--days",
+            "3",
+            "--months",
+            "2",
+            "-o",
+            "f",
         ])
         .unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);

@@ -10,6 +10,7 @@ pub mod collect;
 pub mod flows;
 pub mod output;
 pub mod price;
+pub mod regions;
 pub mod render;
 pub mod report;
 pub mod snapshot;

@@ -17,6 +17,9 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let _ = writeln!(std::io::stderr(), "natcost: error: {e:#}");
+            if e.chain().any(|c| c.downcast_ref::<app::Usage>().is_some()) {
+                return ExitCode::from(app::EXIT_USAGE);
+            }
             ExitCode::from(app::EXIT_ERROR)
         }
     }

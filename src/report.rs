@@ -298,6 +298,15 @@ impl Report {
             .join(", ")
     }
 
+    /// The names of `;`-joined resource ids, or "" when none of them has one.
+    pub fn names_only(&self, ids: &str) -> String {
+        if ids.split(';').any(|id| self.names.contains_key(id)) {
+            self.name_of(ids)
+        } else {
+            String::new()
+        }
+    }
+
     pub fn is_partial(&self) -> bool {
         !self.not_collected.is_empty()
     }

@@ -470,6 +470,31 @@ impl Snapshot {
         Snapshot::from_json(&text).with_context(|| format!("snapshot {}", path.display()))
     }
 
+    /// The part of the snapshot inside `w`, which must lie within its window: every metric
+    /// series cut to `w`'s hours. Resources keep their create/delete times.
+    pub fn slice(&self, w: Window) -> Result<Snapshot> {
+        if w.start < self.window.start || w.end > self.window.end || w.end <= w.start {
+            bail!(
+                "{} to {} is not inside the snapshot's window ({} to {})",
+                w.start.format("%Y-%m-%d %H:%M"),
+                w.end.format("%Y-%m-%d %H:%M"),
+                self.window.start.format("%Y-%m-%d %H:%M"),
+                self.window.end.format("%Y-%m-%d %H:%M UTC")
+            );
+        }
+        let from = (w.start - self.window.start).num_hours() as usize;
+        let to = from + w.hours() as usize;
+        let mut out = self.clone();
+        out.window = w;
+        for r in &mut out.regions {
+            for m in &mut r.metrics {
+                m.values = m.values[from..to].to_vec();
+            }
+        }
+        out.validate()?;
+        Ok(out)
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a snapshot always serialises")
     }
@@ -544,5 +569,43 @@ mod tests {
         assert!(!serde_json::to_string(&zonal)
             .unwrap()
             .contains("availability_mode"));
+    }
+
+    #[test]
+    fn a_slice_keeps_the_hours_inside_it() {
+        let snap = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let october = Window {
+            start: t("2026-10-01T00:00:00Z"),
+            end: t("2026-11-01T00:00:00Z"),
+        };
+        let cut = snap.slice(october).unwrap();
+        assert_eq!(cut.window, october);
+        let first = snap.regions[0]
+            .metrics
+            .iter()
+            .find(|m| m.values[0].is_some())
+            .unwrap();
+        let same = cut.regions[0]
+            .metrics
+            .iter()
+            .find(|m| {
+                m.nat_gateway_id == first.nat_gateway_id
+                    && m.metric_name == first.metric_name
+                    && m.statistic == first.statistic
+            })
+            .unwrap();
+        assert_eq!(same.values.len(), 744);
+        // The sample starts 2026-09-26: October's first hour is its 120th.
+        assert_eq!(same.values[..], first.values[120..]);
+        let outside = Window {
+            start: t("2026-11-01T00:00:00Z"),
+            end: t("2026-12-01T00:00:00Z"),
+        };
+        assert!(snap
+            .slice(outside)
+            .unwrap_err()
+            .to_string()
+            .contains("not inside the snapshot's window"));
     }
 }

@@ -209,6 +209,23 @@ impl<'a> Topology<'a> {
     }
 }
 
+/// A subnet whose route table sends 0.0.0.0/0 to an internet gateway.
+pub fn is_public(region: &RegionSnapshot, s: &Subnet) -> bool {
+    route_table_of(region, s).is_some_and(|t| {
+        t.routes
+            .iter()
+            .any(|x| x.is_default_ipv4() && x.target_type == TargetType::InternetGateway)
+    })
+}
+
+/// A public subnet of the VPC in this AZ, if it has one.
+pub fn public_subnet_in<'a>(region: &'a RegionSnapshot, vpc: &str, az: &str) -> Option<&'a Subnet> {
+    region
+        .subnets
+        .iter()
+        .find(|s| s.vpc_id == vpc && s.availability_zone == az && is_public(region, s))
+}
+
 pub fn route_table_of<'a>(region: &'a RegionSnapshot, subnet: &Subnet) -> Option<&'a RouteTable> {
     region
         .route_tables

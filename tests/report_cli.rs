@@ -62,7 +62,7 @@ fn sample_report_writes_every_file_consistently() {
     let (header, rows) = read_csv(&dir.join("costs.csv"));
     assert_eq!(
         header.join(","),
-        "period_start,period_end,account_id,region,vpc_id,resource_type,resource_id,resource_name,availability_zone,usage_type,quantity,unit,unit_price_usd,cost_usd,basis"
+        "period_start,period_end,account_id,region,vpc_id,resource_type,resource_id,resource_name,availability_zone,usage_type,quantity,unit,unit_price_usd,cost_usd,basis,month"
     );
     assert!(rows.len() > 20);
     let mut total = Decimal::ZERO;
@@ -77,6 +77,7 @@ fn sample_report_writes_every_file_consistently() {
             "measured"
         };
         assert_eq!(&r[14], expect, "row {r:?}");
+        assert_eq!(&r[15], &r[0][..7], "month is the period's YYYY-MM");
         total += dec(&r[13]);
         months.insert(r[0].to_string());
         usage_types.insert(r[9].to_string());
@@ -121,7 +122,7 @@ fn sample_report_writes_every_file_consistently() {
     let (header, rows) = read_csv(&dir.join("recommendations.csv"));
     assert_eq!(
         header.join(","),
-        "rank,region,vpc_id,resource_id,alternative,monthly_cost_before_usd,monthly_cost_after_usd,monthly_saving_usd,confidence,risk,action,evidence,tier,in_plan,conflicts_with"
+        "rank,region,vpc_id,resource_id,alternative,monthly_cost_before_usd,monthly_cost_after_usd,monthly_saving_usd,confidence,risk,action,evidence,tier,in_plan,conflicts_with,account_id,resource_name,notes"
     );
     let plan = &report["plan"];
     let steps: Vec<&str> = plan["steps"]
@@ -167,6 +168,7 @@ fn sample_report_writes_every_file_consistently() {
             );
         }
         assert!(!r[10].is_empty() && !r[11].is_empty());
+        assert_eq!(&r[15], "123456789012");
         alternatives.insert(r[4].to_string());
     }
     // Two independent steps: the plan saves their sum, on the state after both.
@@ -207,13 +209,34 @@ fn sample_report_writes_every_file_consistently() {
     let idle: Vec<_> = rows.iter().filter(|r| &r[4] == "delete-idle-nat").collect();
     assert_eq!(idle.len(), 1);
     assert_eq!(&idle[0][7], "46.72", "730 h × (0.059 + 0.005)");
+    assert_eq!(&idle[0][16], "data-nat-b-old");
+    // A step that needs a template is a note, never part of the action.
+    let tgw = report["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(report["not_worth_it"].as_array().unwrap())
+        .find(|s| s["alternative"] == "centralized-egress-tgw")
+        .unwrap();
+    assert!(tgw["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("from a template"));
+    let instance = rows.iter().find(|r| &r[4] == "nat-instance").unwrap();
+    assert!(
+        instance[17].contains("published by AWS account"),
+        "{:?}",
+        &instance[17]
+    );
+    assert_actions_run(&rows);
 
     // lambdas.csv: every function, lists joined with ';', the cross-AZ ones flagged.
     let (header, rows) = read_csv(&dir.join("lambdas.csv"));
     assert_eq!(
         header.join(","),
-        "region,function_name,vpc_id,subnet_ids,availability_zones,nat_gateway_ids,cross_az"
+        "region,function_name,vpc_id,subnet_ids,availability_zones,nat_gateway_ids,cross_az,account_id"
     );
+    assert!(rows.iter().all(|r| &r[7] == "123456789012"));
     assert_eq!(rows.len(), 27);
     let etl = rows.iter().find(|r| &r[1] == "nightly-etl").unwrap();
     assert_eq!(&etl[4], "ap-northeast-2c");
@@ -388,7 +411,6 @@ fn bad_snapshots_fail_with_one_line_and_write_nothing() {
         assert!(!d.join("out").exists(), "{file}: wrote output");
         assert!(!d.join("reports").exists(), "{file}: wrote output");
     }
-    assert_fails(&["report"], d, "--snapshot FILE, or --sample");
 }
 
 #[test]
@@ -690,4 +712,206 @@ fn the_default_folder_follows_the_same_rules() {
     assert_ok(&natcost(&args, d));
     assert_ok(&natcost(&args, d));
     assert_report_files(&dir);
+}
+
+/// Exit code 2 and one line of stderr that says `expect`.
+fn assert_usage(args: &[&str], expect: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(args, tmp.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(expect), "{args:?}: {stderr}");
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().next().is_none(),
+        "{args:?} wrote files"
+    );
+}
+
+#[test]
+fn bad_command_lines_exit_2_and_say_why() {
+    assert_usage(
+        &["report"],
+        "<--snapshot <FILE>|--sample|--region <REGION>|--all-regions>",
+    );
+    assert_usage(
+        &["report", "--sample", "--days", "0"],
+        "0 is not in 1..=455",
+    );
+    assert_usage(
+        &["report", "--sample", "--month", "2026-13"],
+        "not a month: use YYYY-MM",
+    );
+    assert_usage(
+        &["report", "--sample", "--months", "16"],
+        "16 is not in 1..=15",
+    );
+    assert_usage(
+        &["report", "--sample", "--profile", "prod"],
+        "'--sample' cannot be used with '--profile <NAME>'",
+    );
+    assert_usage(
+        &["report", "--region", "seoul"],
+        "did you mean ap-northeast-2 (Seoul)?",
+    );
+    assert_usage(
+        &["prices", "--region", "Frankfurt"],
+        "did you mean eu-central-1 (Frankfurt)?",
+    );
+    // Both missing arguments at once.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(&["flows"], tmp.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("--flow-logs <PATH>") && stderr.contains("--snapshot <FILE>"),
+        "{stderr}"
+    );
+    // A window with no hour in the snapshot.
+    assert_usage(
+        &["report", "--sample", "--month", "2026-12", "--no-files"],
+        "the snapshot covers 2026-09-26 00:00 to 2026-11-01 00:00 UTC: nothing of 2026-12-01",
+    );
+}
+
+#[test]
+fn window_flags_select_that_part_of_a_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], out: &str| {
+        let mut all = vec!["report", "--sample", "--out", out];
+        all.extend_from_slice(args);
+        let o = natcost(&all, tmp.path());
+        assert_ok(&o);
+        (o, read_csv(&tmp.path().join(out).join("costs.csv")))
+    };
+    // October alone: 744 hours, and every cost line is October's.
+    let (o, (header, rows)) = run(&["--month", "2026-10"], "october");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("2026-10-01 00:00 to 2026-11-01 00:00 UTC (744 h)"),
+        "{stdout}"
+    );
+    let start = header.iter().position(|h| h == "period_start").unwrap();
+    assert!(rows.iter().all(|r| r[start].starts_with("2026-10-01")));
+    let hours = header.iter().position(|h| h == "usage_type").unwrap();
+    let qty = header.iter().position(|h| h == "quantity").unwrap();
+    let nat_hours: Vec<Decimal> = rows
+        .iter()
+        .filter(|r| r[hours].ends_with("NatGateway-Hours"))
+        .map(|r| dec(&r[qty]))
+        .collect();
+    assert!(nat_hours.contains(&Decimal::from(744)), "{nat_hours:?}");
+    // The last 7 days end at the snapshot's end.
+    let (o, _) = run(&["--days", "7"], "week");
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .contains("2026-10-25 00:00 to 2026-11-01 00:00 UTC (168 h)"));
+    // Part of September is in the sample: cut to it, and said.
+    let (o, _) = run(&["--month", "2026-09"], "september");
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("the snapshot covers only 2026-09-26 00:00 to 2026-10-01 00:00 UTC"));
+}
+
+#[test]
+fn price_keywords_in_any_case_and_a_bare_prices() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = natcost(
+        &["report", "--sample", "--prices", "Bundled", "--no-files"],
+        tmp.path(),
+    );
+    assert_ok(&o);
+    let o = natcost(&["prices"], tmp.path());
+    assert_ok(&o);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("APN2-NatGateway-Hours") && stdout.contains("eu-west-1"));
+    let help = natcost(&["prices", "--help"], tmp.path());
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("--sample"));
+}
+
+#[test]
+fn unreachable_aws_is_one_line_without_sdk_debug() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A closed loopback port: the connection is refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new(env!("CARGO_BIN_EXE_natcost"))
+        .args([
+            "report",
+            "--region",
+            "ap-northeast-2",
+            "--no-files",
+            "--quiet",
+        ])
+        .args(["--endpoint-url", &format!("http://127.0.0.1:{port}")])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("sts:GetCallerIdentity failed: cannot reach"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("connection refused"), "{stderr}");
+    for dump in ["DispatchFailure", "ConnectorError", "hyper", "{"] {
+        assert!(!stderr.contains(dump), "{dump}: {stderr}");
+    }
+}
+
+#[test]
+fn flow_log_paths_are_checked_before_anything_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    // No credentials and no network are needed to learn the path is wrong.
+    assert_fails(
+        &[
+            "report",
+            "--region",
+            "ap-northeast-2",
+            "--flow-logs",
+            "no-such-dir",
+            "--no-files",
+        ],
+        tmp.path(),
+        "cannot read flow logs no-such-dir",
+    );
+}
+
+/// Every action is a sequence of AWS CLI commands a user can paste: `bash -n` parses it, and
+/// each step is `aws …` or `VAR=$(aws …)`.
+fn assert_actions_run(rows: &[csv::StringRecord]) {
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        let action = &r[10];
+        for step in action.split(" && ") {
+            let command = match step.split_once("=$(") {
+                Some((var, rest)) if var.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
+                    rest.strip_suffix(')').unwrap_or(rest)
+                }
+                _ => step,
+            };
+            assert!(
+                command.starts_with("aws "),
+                "row {}: not an aws command: {step}",
+                i + 1
+            );
+        }
+        let script = tmp.path().join(format!("action-{i}.sh"));
+        std::fs::write(&script, action).unwrap();
+        let out = Command::new("bash")
+            .arg("-n")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "row {}: bash -n: {}\n{action}",
+            i + 1,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -103,11 +103,11 @@ impl Alternative for CentralizedEgress {
                     usd(tgw_data)
                 ),
             ];
-            let mut action = vec![format!(
-                "create a Transit Gateway in {r}, attach {} and the egress VPC {hub}; in each spoke VPC route 0.0.0.0/0 to the Transit Gateway",
+            let notes = vec![format!(
+                "first, from a template (it is a network design, not a command list): a Transit Gateway in {r} with attachments for {} and the egress VPC {hub}, each spoke's 0.0.0.0/0 routed to it, and the egress VPC's routes back to the spokes; only then run the action, which removes the spokes' NAT gateways",
                 spoke_vpcs.join(", ")
             )];
-            action.extend(releases);
+            let action = releases;
             let mut s = Scenario {
                 alternative: self.id(),
                 region: r.to_string(),
@@ -119,6 +119,7 @@ impl Alternative for CentralizedEgress {
                 risk_level: RiskLevel::Medium,
                 risk: "one egress VPC for all: its NAT gateways and the Transit Gateway become shared failure points; the spokes' public addresses (which partners may allowlist) go".into(),
                 action: action.join(" && "),
+                notes,
                 evidence,
                 changes,
                 effects,

@@ -5,13 +5,13 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 
 use super::{
-    measure_first, num, recollect, usd, Alternative, Changes, Confidence, Context, Effect,
-    RiskLevel, Scenario,
+    az_suffix, measure_first, num, recollect, usd, Alternative, Changes, Confidence, Context,
+    Effect, RiskLevel, Scenario,
 };
 use crate::price::model::{gb, per_month, Component, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 use crate::snapshot::{RegionSnapshot, RouteTable, Subnet, TargetType};
-use crate::topology::route_table_of;
+use crate::topology::{public_subnet_in, route_table_of};
 
 pub struct FixCrossAzRoute;
 
@@ -102,8 +102,17 @@ impl Alternative for FixCrossAzRoute {
                     };
                     let local_label = local.map_or("the new NAT gateway", |l| l.label());
                     let mut commands = Vec::new();
+                    let mut notes = Vec::new();
                     if local.is_none() {
                         commands.extend(new_nat_commands(region, subnet));
+                        let az = &subnet.availability_zone;
+                        if public_subnet_in(region, &nat.vpc_id, az).is_none() {
+                            notes.push(format!(
+                                "{} has no public subnet in {az}: create one (its route table sending 0.0.0.0/0 to the internet gateway) and set PUBLIC_SUBNET_{} to its id first",
+                                nat.vpc_id,
+                                az_suffix(r, az)
+                            ));
+                        }
                     }
                     match (rt, shared_table) {
                         (Some(t), false) => {
@@ -142,6 +151,7 @@ impl Alternative for FixCrossAzRoute {
                             nat.availability_zone, subnet.availability_zone, local_label, nat.label()
                         ),
                         action: commands.join(" && "),
+                        notes,
                         evidence,
                         changes,
                         effects,
@@ -179,26 +189,14 @@ fn missing_crossing(s: &mut Scenario, nat: &NatCost, subnet: &Subnet, inter_az: 
 fn new_nat_commands(region: &RegionSnapshot, subnet: &Subnet) -> Vec<String> {
     let r = &region.region;
     let az = &subnet.availability_zone;
-    let public = region
-        .subnets
-        .iter()
-        .find(|s| s.vpc_id == subnet.vpc_id && s.availability_zone == *az && is_public(region, s));
-    let subnet_arg = public
+    let subnet_arg = public_subnet_in(region, &subnet.vpc_id, az)
         .map(|s| s.subnet_id.clone())
-        .unwrap_or_else(|| format!("PUBLIC-SUBNET-IN-{az}"));
+        .unwrap_or_else(|| format!("\"$PUBLIC_SUBNET_{}\"", az_suffix(r, az)));
     vec![
         format!("EIP=$(aws ec2 allocate-address --region {r} --domain vpc --query AllocationId --output text)"),
         format!("NAT=$(aws ec2 create-nat-gateway --region {r} --subnet-id {subnet_arg} --allocation-id \"$EIP\" --query NatGateway.NatGatewayId --output text)"),
         format!("aws ec2 wait nat-gateway-available --region {r} --nat-gateway-ids \"$NAT\""),
     ]
-}
-
-fn is_public(region: &RegionSnapshot, s: &Subnet) -> bool {
-    route_table_of(region, s).is_some_and(|t| {
-        t.routes
-            .iter()
-            .any(|x| x.is_default_ipv4() && x.target_type == TargetType::InternetGateway)
-    })
 }
 
 /// A route table of the subnet's own: the old table's routes with the default route to

@@ -220,10 +220,13 @@ impl Alternative for InterfaceEndpoint {
                 }
                 evidence.push("traffic by service unknown: measure it with flow logs on the NAT gateways' interfaces (--flow-logs)".into());
                 let action = format!(
-                    "for the service the flow logs show (candidates: {}): aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.{r}.SERVICE --subnet-ids {} --private-dns-enabled",
-                    missing.join(", "),
+                    "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name \"com.amazonaws.{r}.$SERVICE\" --subnet-ids {} --private-dns-enabled",
                     subnets.join(" ")
                 );
+                let notes = vec![format!(
+                    "set SERVICE to the service the flow logs show most bytes to (candidates: {})",
+                    missing.join(", ")
+                )];
                 let effects: Vec<Effect> = nats
                     .iter()
                     .map(|n| {
@@ -252,6 +255,7 @@ impl Alternative for InterfaceEndpoint {
                     risk_level: RiskLevel::Low,
                     risk: "endpoint security groups must allow 443 from the functions; execute-api with private DNS breaks calls to public APIs".into(),
                     action,
+                    notes,
                     evidence,
                     changes: Changes {
                         endpoints_added: vec![format!("{vpc} SERVICE")],

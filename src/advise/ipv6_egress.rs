@@ -66,22 +66,52 @@ impl Alternative for Ipv6EgressOnly {
                     "share of IPv6-capable destinations unknown: add VPC flow logs to measure it".into(),
                 ];
                 let mut steps = Vec::new();
+                let mut notes = Vec::new();
                 if !has_ipv6 {
                     steps.push(format!("aws ec2 associate-vpc-cidr-block --region {r} --vpc-id {vpc} --amazon-provided-ipv6-cidr-block"));
-                    steps.push("give the functions' subnets IPv6 CIDRs".to_string());
                 }
-                if eigw.is_none() {
-                    steps.push(format!(
-                        "aws ec2 create-egress-only-internet-gateway --region {r} --vpc-id {vpc}"
+                let mut v4_only: Vec<&str> = functions
+                    .iter()
+                    .flat_map(|f| f.subnet_ids())
+                    .filter_map(|s| topo.subnet(s))
+                    .filter(|s| s.ipv6_cidr_blocks.is_empty())
+                    .map(|s| s.subnet_id.as_str())
+                    .collect();
+                v4_only.sort_unstable();
+                v4_only.dedup();
+                if !v4_only.is_empty() {
+                    notes.push(format!(
+                        "before the functions are updated, give {} an IPv6 /64 each from the VPC's IPv6 block (aws ec2 associate-subnet-cidr-block --region {r} --subnet-id SUBNET --ipv6-cidr-block CIDR): which /64 goes where is your addressing plan",
+                        v4_only.join(", ")
                     ));
                 }
-                steps.push(
-                    "route ::/0 to the egress-only gateway in the functions' route tables"
-                        .to_string(),
-                );
-                steps.push(format!(
-                    "aws lambda update-function-configuration --region {r} --function-name FUNCTION --vpc-config Ipv6AllowedForDualStack=true,SubnetIds=...,SecurityGroupIds=..."
-                ));
+                let eigw_id = match eigw {
+                    Some(g) => g.id.clone(),
+                    None => {
+                        steps.push(format!(
+                            "EIGW=$(aws ec2 create-egress-only-internet-gateway --region {r} --vpc-id {vpc} --query EgressOnlyInternetGateway.EgressOnlyInternetGatewayId --output text)"
+                        ));
+                        "\"$EIGW\"".to_string()
+                    }
+                };
+                for t in topo.nat_route_tables(vpc) {
+                    steps.push(format!(
+                        "aws ec2 create-route --region {r} --route-table-id {} --destination-ipv6-cidr-block ::/0 --egress-only-internet-gateway-id {eigw_id}",
+                        t.route_table_id
+                    ));
+                }
+                for f in &functions {
+                    let Some(c) = &f.vpc_config else { continue };
+                    if c.ipv6_allowed_for_dual_stack {
+                        continue;
+                    }
+                    steps.push(format!(
+                        "aws lambda update-function-configuration --region {r} --function-name {} --vpc-config SubnetIds={},SecurityGroupIds={},Ipv6AllowedForDualStack=true",
+                        f.function_name,
+                        c.subnet_ids.join(","),
+                        c.security_group_ids.join(",")
+                    ));
+                }
                 let effects = nats
                     .iter()
                     .map(|n| {
@@ -114,6 +144,7 @@ impl Alternative for Ipv6EgressOnly {
                         "only destinations with IPv6 addresses move; the NAT gateway stays for IPv4; those calls leave from the functions' own IPv6 addresses, not the NAT's fixed IPv4 address that partners may allowlist"
                             .into(),
                     action: steps.join(" && "),
+                    notes,
                     evidence,
                     changes,
                     effects,

@@ -113,7 +113,11 @@ pub struct Scenario {
     pub confidence: Confidence,
     pub risk_level: RiskLevel,
     pub risk: String,
+    /// AWS CLI commands, joined with ` && `, in the order to run them (with waits where AWS
+    /// needs them): nothing but `aws …` and `VAR=$(aws …)`.
     pub action: String,
+    /// Steps that need a human decision or a template, kept out of `action`.
+    pub notes: Vec<String>,
     pub evidence: Vec<String>,
     /// What the action changes and relies on.
     pub changes: Changes,
@@ -219,6 +223,15 @@ pub fn reroute_by(
             .push(format!("{} 0.0.0.0/0", rt.route_table_id));
     }
     commands
+}
+
+/// The AZ's letter(s) for shell variable names: `A` for ap-northeast-2a, `USE1_AZ4` for an
+/// AZ id.
+pub fn az_suffix(region: &str, az: &str) -> String {
+    az.strip_prefix(region)
+        .unwrap_or(az)
+        .to_uppercase()
+        .replace('-', "_")
 }
 
 /// How to fill in a metric the snapshot lacks.

@@ -12,13 +12,13 @@ use serde::Deserialize;
 
 use super::plan::Baseline;
 use super::{
-    measure_first, recollect, reroute_by, usd, Alternative, Changes, Confidence, Context, Effect,
-    RiskLevel, Scenario,
+    az_suffix, measure_first, recollect, reroute_by, usd, Alternative, Changes, Confidence,
+    Context, Effect, RiskLevel, Scenario,
 };
 use crate::price::model::{Component, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 use crate::snapshot::RegionSnapshot;
-use crate::topology::{route_table_of, Topology};
+use crate::topology::{public_subnet_in, route_table_of, Topology};
 
 pub struct NatInstance;
 
@@ -33,6 +33,9 @@ pub struct SizeTable {
     pub source: String,
     pub as_of: String,
     pub image: String,
+    /// The AWS account that publishes the image, and its name pattern.
+    pub ami_owner: String,
+    pub ami_name: String,
     /// Smallest first.
     pub sizes: Vec<Size>,
 }
@@ -154,8 +157,15 @@ fn placement<'a>(
 
 /// `INSTANCE_A` for ap-northeast-2a.
 fn instance_var(region: &str, az: &str) -> String {
-    let suffix = az.strip_prefix(region).unwrap_or(az);
-    format!("INSTANCE_{}", suffix.to_uppercase().replace('-', "_"))
+    format!("INSTANCE_{}", az_suffix(region, az))
+}
+
+/// A name tag value from a label: letters, digits and dashes only.
+fn tag_safe(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
 }
 
 impl NatInstance {
@@ -267,16 +277,63 @@ impl NatInstance {
                 .collect(),
             ..Default::default()
         };
-        let mut action: Vec<String> = azs
+        let table = &*SIZES;
+        let cidrs: Vec<&str> = region
+            .vpcs
             .iter()
-            .map(|az| {
-                format!(
-                    "launch fck-nat ({}, source/destination check off) in a public subnet of {az} and keep its instance id in ${}",
-                    chosen.instance_type,
-                    instance_var(r, az)
-                )
-            })
+            .filter(|v| v.vpc_id == nat.vpc_id)
+            .flat_map(|v| v.cidr_blocks.iter().map(String::as_str))
             .collect();
+        let mut action = vec![
+            format!(
+                "AMI=$(aws ec2 describe-images --region {r} --owners {} --filters 'Name=name,Values={}' --query 'sort_by(Images,&CreationDate)[-1].ImageId' --output text)",
+                table.ami_owner, table.ami_name
+            ),
+            format!(
+                "SG=$(aws ec2 create-security-group --region {r} --vpc-id {} --group-name natcost-fck-nat-{id} --description 'fck-nat instances replacing {id}' --query GroupId --output text)",
+                nat.vpc_id
+            ),
+        ];
+        for cidr in &cidrs {
+            action.push(format!(
+                "aws ec2 authorize-security-group-ingress --region {r} --group-id \"$SG\" --protocol -1 --cidr {cidr}"
+            ));
+        }
+        let mut notes = vec![
+            format!(
+                "the image is {}'s, published by AWS account {}: check it is one you trust",
+                table.image, table.ami_owner
+            ),
+            "the security group lets the whole VPC CIDR through: narrow it to the private subnets if you prefer".into(),
+            "one instance per AZ is a single point of failure for its AZ: fck-nat's high-availability mode runs each in an Auto Scaling group of one".into(),
+        ];
+        let own_subnet = ctx.nat_gateway(id).map(|g| g.subnet_id.as_str());
+        for az in &azs {
+            let var = instance_var(r, az);
+            let subnet = match (own_subnet, public_subnet_in(region, &nat.vpc_id, az)) {
+                (Some(s), _) if *az == nat.availability_zone && !s.is_empty() => s.to_string(),
+                (_, Some(s)) => s.subnet_id.clone(),
+                _ => {
+                    let placeholder = format!("PUBLIC_SUBNET_{}", az_suffix(r, az));
+                    notes.push(format!(
+                        "{} has no public subnet in {az}: create one (its route table sending 0.0.0.0/0 to the internet gateway) and set {placeholder} to its id first",
+                        nat.vpc_id
+                    ));
+                    format!("\"${placeholder}\"")
+                }
+            };
+            action.push(format!(
+                "{var}=$(aws ec2 run-instances --region {r} --image-id \"$AMI\" --instance-type {} --subnet-id {subnet} --security-group-ids \"$SG\" --associate-public-ip-address --tag-specifications 'ResourceType=instance,Tags=[{{Key=Name,Value=fck-nat-{}-{az}}}]' --query 'Instances[0].InstanceId' --output text)",
+                chosen.instance_type,
+                tag_safe(nat.label())
+            ));
+            action.push(format!(
+                "aws ec2 wait instance-running --region {r} --instance-ids \"${var}\""
+            ));
+            action.push(format!(
+                "aws ec2 modify-instance-attribute --region {r} --instance-id \"${var}\" --no-source-dest-check"
+            ));
+        }
         action.extend(reroute_by(
             region,
             id,
@@ -329,6 +386,7 @@ impl NatInstance {
                 "you patch, monitor and fail over the instances yourself".into()
             },
             action: action.join(" && "),
+            notes,
             evidence,
             changes,
             effects,

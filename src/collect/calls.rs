@@ -80,7 +80,7 @@ pub enum Failure {
     Fatal(anyhow::Error),
 }
 
-pub fn classify<E>(action: &str, err: SdkError<E>) -> Failure
+pub fn classify<E>(action: &str, region: &str, err: SdkError<E>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -96,7 +96,61 @@ where
     if matches!(err, SdkError::DispatchFailure(_)) && text.contains("credentials") {
         return Failure::Fatal(anyhow!(NO_CREDENTIALS));
     }
-    Failure::Fatal(anyhow!("{action} failed: {text}"))
+    let service = action.split(':').next().unwrap_or(action);
+    Failure::Fatal(anyhow!(
+        "{action} failed: {}",
+        one_line(&err, &host(service, region))
+    ))
+}
+
+/// The AWS endpoint host of a service in a region, as a reader would look it up.
+pub fn host(service: &str, region: &str) -> String {
+    let name = match service {
+        "cloudwatch" => "monitoring",
+        "pricing" => "api.pricing",
+        s => s,
+    };
+    format!("{name}.{region}.amazonaws.com")
+}
+
+/// An SDK error in one line, without the SDK's debug dump: what failed and why, e.g.
+/// `cannot reach sts.ap-northeast-2.amazonaws.com: DNS lookup failed (offline?)`.
+pub fn one_line<E>(err: &SdkError<E>, host: &str) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    // Every cause's own message, outermost first.
+    let mut causes = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        causes.push(e.to_string());
+        next = e.source();
+    }
+    let all = causes.join(": ").to_lowercase();
+    match err {
+        SdkError::DispatchFailure(d) => {
+            let why = if all.contains("dns error") || all.contains("failed to lookup address") {
+                "DNS lookup failed (offline?)".to_string()
+            } else if all.contains("connection refused") {
+                "connection refused".to_string()
+            } else if d.is_timeout() {
+                "timed out".to_string()
+            } else {
+                causes.last().cloned().unwrap_or_default()
+            };
+            format!("cannot reach {host}: {why}")
+        }
+        SdkError::TimeoutError(_) => format!("{host} timed out"),
+        _ => match (err.code(), err.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.to_string(),
+            _ => causes
+                .into_iter()
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>()
+                .join(": "),
+        },
+    }
 }
 
 pub const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE or pass --profile (see `aws configure` / `aws sso login`), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
@@ -104,6 +158,7 @@ pub const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE or p
 /// Every page of a paginated call, counting each request.
 pub async fn all_pages<O, E>(
     calls: &Calls,
+    region: &str,
     action: &str,
     mut pages: PaginationStream<Result<O, SdkError<E>>>,
 ) -> Result<Vec<O>, Failure>
@@ -113,7 +168,7 @@ where
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         calls.add(action);
-        out.push(page.map_err(|e| classify(action, e))?);
+        out.push(page.map_err(|e| classify(action, region, e))?);
     }
     Ok(out)
 }

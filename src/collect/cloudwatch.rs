@@ -185,7 +185,7 @@ async fn fetch(
             .scan_by(ScanBy::TimestampAscending)
             .into_paginator()
             .send();
-        let pages = all_pages(calls, "cloudwatch:GetMetricData", pages)
+        let pages = all_pages(calls, &r.region, "cloudwatch:GetMetricData", pages)
             .await
             .tolerate("cloudwatch:GetMetricData", &mut r.not_collected)?;
         for page in pages {

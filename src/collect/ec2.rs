@@ -29,8 +29,13 @@ fn s(o: Option<&str>) -> String {
 /// Regions enabled for the account (`--all-regions`).
 pub async fn regions(client: &Client, calls: &Calls) -> Result<Vec<String>> {
     calls.add("ec2:DescribeRegions");
+    let home = client
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
     let out = client.describe_regions().send().await.map_err(|e| {
-        match classify("ec2:DescribeRegions", e) {
+        match classify("ec2:DescribeRegions", &home, e) {
             Failure::Denied(why) => {
                 anyhow::anyhow!("cannot list regions (ec2:DescribeRegions): {why}")
             }
@@ -53,40 +58,48 @@ pub async fn collect(
     r: &mut RegionSnapshot,
     window_start: DateTime<Utc>,
 ) -> Result<()> {
+    let region = r.region.clone();
     let nc = &mut r.not_collected;
     let (vpcs, subnets, tables, nats, endpoints, igws, eigws, enis, flow_logs, tgw) = tokio::join!(
         all_pages(
             calls,
+            &region,
             "ec2:DescribeVpcs",
             client.describe_vpcs().into_paginator().send()
         ),
         all_pages(
             calls,
+            &region,
             "ec2:DescribeSubnets",
             client.describe_subnets().into_paginator().send()
         ),
         all_pages(
             calls,
+            &region,
             "ec2:DescribeRouteTables",
             client.describe_route_tables().into_paginator().send()
         ),
         all_pages(
             calls,
+            &region,
             "ec2:DescribeNatGateways",
             client.describe_nat_gateways().into_paginator().send()
         ),
         all_pages(
             calls,
+            &region,
             "ec2:DescribeVpcEndpoints",
             client.describe_vpc_endpoints().into_paginator().send()
         ),
         all_pages(
             calls,
+            &region,
             "ec2:DescribeInternetGateways",
             client.describe_internet_gateways().into_paginator().send()
         ),
         all_pages(
             calls,
+            &region,
             "ec2:DescribeEgressOnlyInternetGateways",
             client
                 .describe_egress_only_internet_gateways()
@@ -95,16 +108,19 @@ pub async fn collect(
         ),
         all_pages(
             calls,
+            &region,
             "ec2:DescribeNetworkInterfaces",
             client.describe_network_interfaces().into_paginator().send()
         ),
         all_pages(
             calls,
+            &region,
             "ec2:DescribeFlowLogs",
             client.describe_flow_logs().into_paginator().send()
         ),
         all_pages(
             calls,
+            &region,
             "ec2:DescribeTransitGatewayAttachments",
             client
                 .describe_transit_gateway_attachments()
@@ -118,7 +134,7 @@ pub async fn collect(
         .send()
         .await
         .map(|o| vec![o])
-        .map_err(|e| classify("ec2:DescribeAddresses", e));
+        .map_err(|e| classify("ec2:DescribeAddresses", &region, e));
 
     for page in vpcs.tolerate("ec2:DescribeVpcs", nc)? {
         for v in page.vpcs() {

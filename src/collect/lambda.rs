@@ -10,6 +10,7 @@ use crate::snapshot::{LambdaFunction, LambdaVpcConfig, RegionSnapshot};
 pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> Result<()> {
     let pages = all_pages(
         calls,
+        &r.region,
         "lambda:ListFunctions",
         client.list_functions().into_paginator().send(),
     )

@@ -97,7 +97,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
     let sts = aws_sdk_sts::Client::new(&base);
     calls.add("sts:GetCallerIdentity");
     let identity = sts.get_caller_identity().send().await.map_err(|e| {
-        match calls::classify("sts:GetCallerIdentity", e) {
+        match calls::classify("sts:GetCallerIdentity", &home, e) {
             Failure::Denied(why) => {
                 anyhow!("AWS refused the credentials (sts:GetCallerIdentity): {why}")
             }

@@ -41,6 +41,15 @@ fn add_months(t: DateTime<Utc>, n: i32) -> DateTime<Utc> {
     .unwrap()
 }
 
+/// A whole calendar month.
+pub fn month(m: NaiveDate) -> Window {
+    let start = month_start(m);
+    Window {
+        start,
+        end: add_months(start, 1),
+    }
+}
+
 pub fn window(span: Span, now: DateTime<Utc>) -> Result<Window> {
     let last_full_hour = now
         .with_minute(0)

@@ -8,67 +8,9 @@ use serde::{Deserialize, Serialize};
 
 const BUNDLED: &str = include_str!("../../data/prices.json");
 
-/// The commercial regions natcost knows the billing prefix of.
-pub const KNOWN_REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "sa-east-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-east-1",
-    "me-south-1",
-    "me-central-1",
-    "il-central-1",
-    "af-south-1",
-];
-
 /// AWS billing prefix of a region's usage types (us-east-1 has none).
 pub fn region_prefix(region: &str) -> Option<&'static str> {
-    Some(match region {
-        "us-east-1" => "",
-        "us-east-2" => "USE2",
-        "us-west-1" => "USW1",
-        "us-west-2" => "USW2",
-        "ca-central-1" => "CAN1",
-        "sa-east-1" => "SAE1",
-        "eu-west-1" => "EU",
-        "eu-west-2" => "EUW2",
-        "eu-west-3" => "EUW3",
-        "eu-central-1" => "EUC1",
-        "eu-central-2" => "EUC2",
-        "eu-north-1" => "EUN1",
-        "eu-south-1" => "EUS1",
-        "ap-northeast-1" => "APN1",
-        "ap-northeast-2" => "APN2",
-        "ap-northeast-3" => "APN3",
-        "ap-south-1" => "APS3",
-        "ap-south-2" => "APS5",
-        "ap-southeast-1" => "APS1",
-        "ap-southeast-2" => "APS2",
-        "ap-southeast-3" => "APS4",
-        "ap-east-1" => "APE1",
-        "me-south-1" => "MES1",
-        "me-central-1" => "MEC1",
-        "il-central-1" => "ILC1",
-        "af-south-1" => "AFS1",
-        _ => return None,
-    })
+    crate::regions::prefix(region)
 }
 
 /// What the cost model and the advisor need a price for.
@@ -315,7 +257,7 @@ mod tests {
             Item::PublicIpv4Hours.usage_type("ap-south-1").unwrap(),
             "APS3-PublicIPv4:InUseAddress"
         );
-        assert!(KNOWN_REGIONS.iter().all(|r| region_prefix(r).is_some()));
+        assert!(crate::regions::codes().all(|r| region_prefix(r).is_some()));
         let err = Item::NatHours.usage_type("xx-nowhere-1").unwrap_err();
         assert!(err.to_string().contains("unknown AWS region"), "{err}");
     }

@@ -1,6 +1,7 @@
 //! Prices from the AWS Pricing API (GetProducts): exactly the usage types natcost needs, in
 //! the regions being reported. Each PriceList entry is a JSON string.
 
+use crate::collect::calls::{host, one_line};
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_pricing::types::{Filter, FilterType};
 use aws_sdk_pricing::Client;
@@ -126,8 +127,14 @@ async fn products(client: &Client, service: &str, filters: Vec<Filter>) -> Resul
         .send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| anyhow!("{}", aws_sdk_pricing::error::DisplayErrorContext(&e)))?;
+        let page = page.map_err(|e| {
+            let region = client
+                .config()
+                .region()
+                .map(|r| r.to_string())
+                .unwrap_or_default();
+            anyhow!("{}", one_line(&e, &host("pricing", &region)))
+        })?;
         for item in page.price_list() {
             out.push(parse_product(item)?);
         }

@@ -30,11 +30,11 @@ pub enum Mode {
 impl FromStr for Mode {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Mode, Self::Err> {
-        Ok(match s {
+        Ok(match s.to_ascii_lowercase().as_str() {
             "live" => Mode::Live,
             "cache" => Mode::Cache,
             "bundled" => Mode::Bundled,
-            path => Mode::File(PathBuf::from(path)),
+            _ => Mode::File(PathBuf::from(s)),
         })
     }
 }

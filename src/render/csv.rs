@@ -8,7 +8,7 @@ use super::{exact, money};
 use crate::advise::Tier;
 use crate::report::Report;
 
-pub const COSTS_HEADER: [&str; 15] = [
+pub const COSTS_HEADER: [&str; 16] = [
     "period_start",
     "period_end",
     "account_id",
@@ -24,9 +24,10 @@ pub const COSTS_HEADER: [&str; 15] = [
     "unit_price_usd",
     "cost_usd",
     "basis",
+    "month",
 ];
 
-pub const RECOMMENDATIONS_HEADER: [&str; 15] = [
+pub const RECOMMENDATIONS_HEADER: [&str; 18] = [
     "rank",
     "region",
     "vpc_id",
@@ -42,9 +43,12 @@ pub const RECOMMENDATIONS_HEADER: [&str; 15] = [
     "tier",
     "in_plan",
     "conflicts_with",
+    "account_id",
+    "resource_name",
+    "notes",
 ];
 
-pub const LAMBDAS_HEADER: [&str; 7] = [
+pub const LAMBDAS_HEADER: [&str; 8] = [
     "region",
     "function_name",
     "vpc_id",
@@ -52,6 +56,7 @@ pub const LAMBDAS_HEADER: [&str; 7] = [
     "availability_zones",
     "nat_gateway_ids",
     "cross_az",
+    "account_id",
 ];
 
 /// Text a spreadsheet would run as a formula gets a leading apostrophe.
@@ -84,6 +89,7 @@ pub fn costs<W: Write>(report: &Report, out: W) -> Result<()> {
                 exact(c.unit_price),
                 exact(c.cost),
                 line.basis.to_string(),
+                line.period_start.format("%Y-%m").to_string(),
             ])?;
         }
     }
@@ -132,6 +138,9 @@ pub fn recommendations<W: Write>(report: &Report, out: W) -> Result<()> {
             s.tier.as_str().to_string(),
             if s.in_plan { "yes" } else { "no" }.to_string(),
             safe(&s.conflicts_with.join(";")),
+            safe(&report.account_id),
+            safe(&report.names_only(&s.resource_id)),
+            safe(&s.notes.join("; ")),
         ])?;
     }
     w.flush()?;
@@ -150,6 +159,7 @@ pub fn lambdas<W: Write>(report: &Report, out: W) -> Result<()> {
             safe(&l.availability_zones.join(";")),
             safe(&l.nat_gateway_ids.join(";")),
             l.cross_az.to_string(),
+            safe(&report.account_id),
         ])?;
     }
     w.flush()?;

@@ -331,11 +331,19 @@ fn plan(report: &Report) -> String {
         if !s.conflicts_with.is_empty() {
             let _ = writeln!(o, "- conflicts with: {}", s.conflicts_with.join(", "));
         }
-        let _ = writeln!(
-            o,
-            "\nAction:\n\n```sh\n{}\n```\n",
-            s.action.replace(" && ", " &&\n")
-        );
+        if !s.notes.is_empty() {
+            let _ = writeln!(o, "\nNotes (decide or prepare these yourself):\n");
+            for n in &s.notes {
+                let _ = writeln!(o, "- {n}");
+            }
+        }
+        if !s.action.is_empty() {
+            let _ = writeln!(
+                o,
+                "\nAction:\n\n```sh\n{}\n```\n",
+                s.action.replace(" && ", " &&\n")
+            );
+        }
     }
     o
 }
