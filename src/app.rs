@@ -315,7 +315,7 @@ fn fill_report(
         "report.md",
         render::markdown::render(report, &chart::CHARTS),
     )?;
-    chart::render_all(report, stage.dir())?;
+    chart::render_all(report, stage)?;
     Ok(())
 }
 

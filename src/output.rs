@@ -18,7 +18,7 @@ pub const MARKER: &str = ".natcost-report";
 /// Every file natcost writes into a report folder, and the only ones it stages: the writer
 /// refuses any other name (an internal error), so a new file (an `.svg` chart, ...) must be
 /// added here. A marked folder holding only these names is natcost's to replace.
-pub const REPORT_FILES: [&str; 12] = [
+pub const REPORT_FILES: [&str; 16] = [
     "costs.csv",
     "recommendations.csv",
     "lambdas.csv",
@@ -30,6 +30,10 @@ pub const REPORT_FILES: [&str; 12] = [
     "daily_gb.png",
     "alternatives.png",
     "topology.png",
+    "monthly_cost.svg",
+    "daily_gb.svg",
+    "alternatives.svg",
+    "topology.svg",
     MARKER,
 ];
 
@@ -91,8 +95,8 @@ impl Staging {
         fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }
 
-    /// The folder itself, for writers that name their files from a list of their own (the
-    /// charts): whatever they write is checked against [`REPORT_FILES`] before it is used.
+    /// The folder itself, for a writer that must write its files itself: whatever lands there
+    /// is checked against [`REPORT_FILES`] before the folder is used.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -526,6 +530,10 @@ mod tests {
     fn every_chart_is_in_the_list() {
         for (file, _) in crate::render::chart::CHARTS {
             assert!(is_report_file(file), "{file}");
+            assert!(
+                is_report_file(&crate::render::chart::svg_name(file)),
+                "{file}"
+            );
         }
     }
 

@@ -256,7 +256,23 @@ fn sample_report_writes_every_file_consistently() {
             "{file} not in report.md"
         );
         assert_png(&dir.join(file));
+        // The vector beside it, titled with the account, the region and the period.
+        let svg_file = natcost::render::chart::svg_name(file);
+        assert!(md.contains(&format!("]({svg_file})")));
+        let svg = std::fs::read_to_string(dir.join(&svg_file)).unwrap();
+        assert!(svg.starts_with("<svg"), "{svg_file}");
+        assert!(
+            svg.contains("account 123456789012 · ap-northeast-2 · 2026-09-26 00:00 to 2026-11-01 00:00 UTC (864 h)"),
+            "{svg_file} has no subtitle"
+        );
     }
+    // Deleted NAT gateways and the partial month are marked.
+    let monthly = std::fs::read_to_string(dir.join("monthly_cost.svg")).unwrap();
+    assert!(monthly.contains("(deleted)") && monthly.contains("2026-09*"));
+    assert!(monthly.contains("* 2026-09: only 09-26 00:00 to 10-01 00:00 UTC is in the window"));
+    // The idle NAT gateway is on the topology chart.
+    let topology = std::fs::read_to_string(dir.join("topology.svg")).unwrap();
+    assert!(topology.contains("data-nat-b-old (ap-northeast-2b, no traffic)"));
     assert!(md.contains("## Assumptions"));
     // The sample's flow log configuration tells where to find logs.
     assert!(md.contains("## Flow logs to measure traffic with"));
@@ -265,9 +281,9 @@ fn sample_report_writes_every_file_consistently() {
 
 /// Decodes a PNG and checks it is a real picture: a sensible size and many colours.
 fn assert_png(path: &Path) {
-    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
     let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
+    let mut buf = vec![0; reader.output_buffer_size().expect("a sane PNG size")];
     let info = reader.next_frame(&mut buf).unwrap();
     assert!(
         info.width >= 800 && info.height >= 400,

@@ -1,26 +1,31 @@
-//! PNG charts for finance reviews, drawn with plotters and an embedded font (no system
-//! fonts needed).
+//! Charts for finance reviews: drawn as SVG with plotters, then rasterised to PNG with resvg,
+//! both with the embedded font (no system fonts needed). Every chart ships as `.png` and as
+//! `.svg` (a vector for slides), titled with the account, the region(s) and the period.
 
-use std::path::Path;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
-use anyhow::{anyhow, Result};
-use chrono::Duration;
+use anyhow::{anyhow, Context, Result};
+use chrono::{Datelike, Duration};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::money;
 use crate::advise::Tier;
-use crate::price::model::Component;
+use crate::output::Staging;
+use crate::price::model::{Component, NatCost};
 use crate::report::Report;
 
 const FONT: &str = "sans-serif";
+const FONT_FILE: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+/// The font's family name, which the SVG's generic `sans-serif` is mapped to when rasterised.
+const FONT_FAMILY: &str = "DejaVu Sans";
 static REGISTER: Once = Once::new();
 
-/// The charts a report has: file name and title.
+/// The charts a report has: PNG file name and title. Each also ships as `<name>.svg`.
 pub const CHARTS: [(&str, &str); 4] = [
     (
         "monthly_cost.png",
@@ -29,10 +34,15 @@ pub const CHARTS: [(&str, &str); 4] = [
     ("daily_gb.png", "Data processed per NAT gateway per day"),
     (
         "alternatives.png",
-        "Monthly cost today vs. each alternative",
+        "Monthly cost today vs. the plan and each alternative",
     ),
     ("topology.png", "Lambda functions → NAT gateways"),
 ];
+
+/// `monthly_cost.svg` for `monthly_cost.png`.
+pub fn svg_name(png: &str) -> String {
+    format!("{}.svg", png.trim_end_matches(".png"))
+}
 
 const COMPONENT_COLORS: [RGBColor; 4] = [
     RGBColor(31, 119, 180),
@@ -50,16 +60,16 @@ const SERIES_COLORS: [RGBColor; 8] = [
     RGBColor(227, 119, 194),
     RGBColor(23, 190, 207),
 ];
+/// Height of the title and subtitle band on top of every chart.
+const HEADER: u32 = 84;
+/// Average advance of a character at 1 px of font size, for laying out labels (DejaVu Sans).
+const CHAR_WIDTH: f64 = 0.62;
 
 fn register_font() -> Result<()> {
     let mut result = Ok(());
     REGISTER.call_once(|| {
-        result = plotters::style::register_font(
-            FONT,
-            FontStyle::Normal,
-            include_bytes!("../../assets/DejaVuSans.ttf"),
-        )
-        .map_err(|_| anyhow!("the embedded chart font is invalid"));
+        result = plotters::style::register_font(FONT, FontStyle::Normal, FONT_FILE)
+            .map_err(|_| anyhow!("the embedded chart font is invalid"));
     });
     result
 }
@@ -72,77 +82,166 @@ fn font(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&BLACK)
 }
 
-/// Draws every chart into `dir`; returns their file names.
-pub fn render_all(report: &Report, dir: &Path) -> Result<()> {
+/// Text width in pixels, as laid out in the embedded font (close enough to place labels).
+fn text_width(text: &str, size: u32) -> i32 {
+    (text.chars().count() as f64 * size as f64 * CHAR_WIDTH).ceil() as i32
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// Draws every chart, as `.svg` and `.png`, into the staged report folder.
+pub fn render_all(report: &Report, stage: &Staging) -> Result<()> {
     register_font()?;
-    monthly_cost(report, &dir.join(CHARTS[0].0))?;
-    daily_gb(report, &dir.join(CHARTS[1].0))?;
-    alternatives(report, &dir.join(CHARTS[2].0))?;
-    topology(report, &dir.join(CHARTS[3].0))?;
+    let charts: [fn(&Report, &mut String) -> Result<()>; 4] =
+        [monthly_cost, daily_gb, alternatives, topology];
+    for ((png, title), draw) in CHARTS.iter().zip(charts) {
+        let mut svg = String::new();
+        draw(report, &mut svg)?;
+        let raster = rasterise(&svg).with_context(|| format!("rasterising {title}"))?;
+        stage.write(&svg_name(png), &svg)?;
+        stage.write(png, raster)?;
+    }
     Ok(())
+}
+
+/// The SVG as a PNG, its text in the embedded font.
+pub fn rasterise(svg: &str) -> Result<Vec<u8>> {
+    use resvg::{tiny_skia, usvg};
+    let mut fonts = usvg::fontdb::Database::new();
+    fonts.load_font_data(FONT_FILE.to_vec());
+    fonts.set_sans_serif_family(FONT_FAMILY);
+    let options = usvg::Options {
+        fontdb: Arc::new(fonts),
+        ..Default::default()
+    };
+    let tree = usvg::Tree::from_str(svg, &options).context("the chart is not valid SVG")?;
+    let size = tree.size().to_int_size();
+    let mut pixmap =
+        tiny_skia::Pixmap::new(size.width(), size.height()).context("the chart has no area")?;
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap.encode_png().context("encoding the PNG")
 }
 
 fn f(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
 }
 
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(max - 1).collect::<String>())
-    }
+/// "account 123456789012 · ap-northeast-2 · 2026-09-26 to 2026-11-01 UTC (864 h)"
+fn subtitle(report: &Report) -> String {
+    let w = report.window;
+    format!(
+        "account {} · {} · {} to {} UTC ({} h)",
+        report.account_id,
+        report.regions.join(", "),
+        w.start.format("%Y-%m-%d %H:%M"),
+        w.end.format("%Y-%m-%d %H:%M"),
+        w.hours()
+    )
 }
 
-fn empty_chart(root: &DrawingArea<BitMapBackend, Shift>, title: &str, note: &str) -> Result<()> {
-    root.titled(title, font(26)).map_err(err(title))?;
-    root.draw(&Text::new(note.to_string(), (60, 120), font(18)))
+/// White background, title and subtitle on top; returns the area below them.
+fn page<'a>(root: &Area<'a>, title: &str, sub: &str) -> Result<Area<'a>> {
+    root.fill(&WHITE).map_err(err(title))?;
+    let (head, body) = root.split_vertically(HEADER);
+    head.draw(&Text::new(title.to_string(), (24, 14), font(26)))
+        .map_err(err(title))?;
+    head.draw(&Text::new(
+        sub.to_string(),
+        (24, 52),
+        font(15).color(&RGBColor(80, 80, 80)),
+    ))
+    .map_err(err(title))?;
+    Ok(body)
+}
+
+fn empty_chart(body: &Area, title: &str, note: &str) -> Result<()> {
+    body.draw(&Text::new(note.to_string(), (60, 60), font(18)))
         .map_err(err(title))?;
     Ok(())
 }
 
+/// Notes under a chart, one line each.
+fn footnotes(area: &Area, title: &str, lines: &[String]) -> Result<()> {
+    for (i, line) in lines.iter().enumerate() {
+        area.draw(&Text::new(
+            line.clone(),
+            (24, 6 + 20 * i as i32),
+            font(14).color(&RGBColor(70, 70, 70)),
+        ))
+        .map_err(err(title))?;
+    }
+    Ok(())
+}
+
+/// A NAT gateway's name with its state: deleted ones and NATs that moved nothing are marked.
+fn nat_label(n: &NatCost) -> String {
+    if !n.active_at_end {
+        format!("{} (deleted)", n.label())
+    } else {
+        n.label().to_string()
+    }
+}
+
 /// Stacked bars: one per NAT gateway and month, stacked by cost component.
-fn monthly_cost(report: &Report, path: &Path) -> Result<()> {
+fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
     let title = CHARTS[0].1;
-    // (label, [cost per component])
-    let mut bars: Vec<(String, [f64; 4])> = Vec::new();
+    // (NAT gateway, month, [cost per component])
+    let mut bars: Vec<(&NatCost, String, [f64; 4])> = Vec::new();
+    let mut notes = Vec::new();
     for m in &report.monthly_totals {
+        let first = m.period_start.date_naive();
+        let whole = first.day() == 1
+            && m.period_end.date_naive() == first + chrono::Months::new(1)
+            && m.period_end.time() == chrono::NaiveTime::MIN;
+        let month = if whole {
+            first.format("%Y-%m").to_string()
+        } else {
+            notes.push(format!(
+                "* {}: only {} to {} UTC is in the window",
+                first.format("%Y-%m"),
+                m.period_start.format("%m-%d %H:%M"),
+                m.period_end.format("%m-%d %H:%M")
+            ));
+            format!("{}*", first.format("%Y-%m"))
+        };
         for n in &report.nats {
             let mut parts = [0.0; 4];
             for l in n.lines.iter().filter(|l| l.period_start == m.period_start) {
-                let i = Component::ALL
-                    .iter()
-                    .position(|c| *c == l.charge.component)
-                    .unwrap();
-                parts[i] += f(l.charge.cost);
+                if let Some(i) = Component::ALL.iter().position(|c| *c == l.charge.component) {
+                    parts[i] += f(l.charge.cost);
+                }
             }
             if parts.iter().any(|v| *v > 0.0) {
-                bars.push((
-                    format!(
-                        "{} {}",
-                        shorten(n.label(), 16),
-                        m.period_start.format("%Y-%m")
-                    ),
-                    parts,
-                ));
+                bars.push((n, month.clone(), parts));
             }
         }
     }
-    let width = (220 + 110 * bars.len() as u32).clamp(1000, 3000);
-    let root = BitMapBackend::new(path, (width, 720)).into_drawing_area();
-    root.fill(&WHITE).map_err(err(title))?;
+    // Each bar is as wide as its longest label line, so no name is cut.
+    let slot = bars
+        .iter()
+        .map(|(n, month, _)| text_width(n.label(), 13).max(text_width(month, 13)) + 16)
+        .max()
+        .unwrap_or(110)
+        .max(90);
+    let width = (160 + slot as u32 * bars.len() as u32).max(1000);
+    let foot = 30 + 20 * notes.len() as u32;
+    let height = 720 + foot;
+    let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
+    let body = page(&root, title, &subtitle(report))?;
     if bars.is_empty() {
-        empty_chart(&root, title, "No NAT gateway cost in this window.")?;
+        empty_chart(&body, title, "No NAT gateway cost in this window.")?;
         return root.present().map_err(err(title));
     }
+    let (plot, below) = body.split_vertically(height - HEADER - foot);
+    let (plot, legend_area) = plot.split_vertically(height - HEADER - foot - 40);
     let max = bars
         .iter()
-        .map(|(_, p)| p.iter().sum::<f64>())
+        .map(|(_, _, p)| p.iter().sum::<f64>())
         .fold(0.0, f64::max)
-        * 1.1;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, font(26))
-        .margin(20)
+        * 1.12;
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_left(20)
+        .margin_right(20)
         .x_label_area_size(60)
         .y_label_area_size(90)
         .build_cartesian_2d(0f64..bars.len() as f64, 0f64..max.max(0.01))
@@ -151,80 +250,85 @@ fn monthly_cost(report: &Report, path: &Path) -> Result<()> {
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
-        .y_desc("Cost (USD)")
+        .y_desc("Cost in the month (USD; bar labels: total)")
         .y_label_formatter(&|v| format!("{v:.0}"))
         .label_style(font(15))
         .axis_desc_style(font(17))
         .draw()
         .map_err(err(title))?;
-    for (ci, component) in Component::ALL.iter().enumerate() {
+    for (ci, _) in Component::ALL.iter().enumerate() {
         let color = COMPONENT_COLORS[ci];
-        let rects: Vec<_> = bars
-            .iter()
-            .enumerate()
-            .map(|(i, (_, parts))| {
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, _, parts))| {
                 let lo: f64 = parts[..ci].iter().sum();
                 let x = i as f64;
                 Rectangle::new([(x + 0.15, lo), (x + 0.85, lo + parts[ci])], color.filled())
-            })
-            .collect();
-        chart
-            .draw_series(rects)
-            .map_err(err(title))?
-            .label(component.label())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
+            }))
+            .map_err(err(title))?;
     }
-    for (i, (label, parts)) in bars.iter().enumerate() {
+    // Labels in backend (whole-picture) coordinates, so drawn on the root.
+    let centred = |size| font(size).pos(Pos::new(HPos::Center, VPos::Top));
+    for (i, (n, month, parts)) in bars.iter().enumerate() {
         let total: f64 = parts.iter().sum();
         let (x, y) = chart.backend_coord(&(i as f64 + 0.5, total));
-        let text = format!("{total:.2}");
-        root.draw(&Text::new(
-            text.clone(),
-            (x - 4 * text.len() as i32, y - 20),
-            font(14),
-        ))
-        .map_err(err(title))?;
-        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-        for (k, part) in label
-            .rsplitn(2, ' ')
-            .collect::<Vec<_>>()
-            .iter()
-            .rev()
-            .enumerate()
-        {
-            root.draw(&Text::new(
-                part.to_string(),
-                (x - 4 * part.chars().count() as i32, y + 8 + 18 * k as i32),
-                font(13),
-            ))
+        root.draw(&Text::new(format!("{total:.2}"), (x, y - 18), centred(13)))
             .map_err(err(title))?;
+        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+        let mut lines = vec![n.label().to_string(), month.clone()];
+        if !n.active_at_end {
+            lines.push("(deleted)".into());
+        }
+        for (k, line) in lines.into_iter().enumerate() {
+            root.draw(&Text::new(line, (x, y + 6 + 16 * k as i32), centred(13)))
+                .map_err(err(title))?;
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(font(15))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(err(title))?;
+    // The legend sits under the plot, never on the bars.
+    let mut x = 110;
+    for (ci, c) in Component::ALL.iter().enumerate() {
+        legend_area
+            .draw(&Rectangle::new(
+                [(x, 14), (x + 14, 28)],
+                COMPONENT_COLORS[ci].filled(),
+            ))
+            .map_err(err(title))?;
+        legend_area
+            .draw(&Text::new(c.label().to_string(), (x + 20, 13), font(15)))
+            .map_err(err(title))?;
+        x += 40 + text_width(c.label(), 15);
+    }
+    footnotes(&below, title, &notes)?;
     root.present().map_err(err(title))
 }
 
-/// One line per NAT gateway: GB processed per UTC day.
-fn daily_gb(report: &Report, path: &Path) -> Result<()> {
+/// One line per NAT gateway: GB processed per UTC day; the legend in a column of its own.
+fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
     let title = CHARTS[1].1;
-    let root = BitMapBackend::new(path, (1400, 720)).into_drawing_area();
-    root.fill(&WHITE).map_err(err(title))?;
-    let series: Vec<_> = report
+    let series: Vec<&NatCost> = report
         .nats
         .iter()
         .filter(|n| !n.daily_gb.is_empty())
         .collect();
+    let labels: Vec<String> = series
+        .iter()
+        .map(|n| format!("{} ({})", nat_label(n), n.availability_zone))
+        .collect();
+    let legend_w = labels
+        .iter()
+        .map(|l| text_width(l, 15) + 60)
+        .max()
+        .unwrap_or(200)
+        .max(200) as u32;
+    let legend_h = 40 + 24 * labels.len() as u32;
+    let width = 1100 + legend_w;
+    let height = (720u32).max(HEADER + legend_h + 40);
+    let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
+    let body = page(&root, title, &subtitle(report))?;
     if series.is_empty() {
-        empty_chart(&root, title, "No CloudWatch byte metrics in this snapshot.")?;
+        empty_chart(&body, title, "No CloudWatch byte metrics in this snapshot.")?;
         return root.present().map_err(err(title));
     }
+    let (plot, legend) = body.split_horizontally(width - legend_w);
     let start = report.window.start.date_naive();
     let days = series.iter().map(|n| n.daily_gb.len()).max().unwrap_or(1) as f64;
     let max = series
@@ -232,8 +336,7 @@ fn daily_gb(report: &Report, path: &Path) -> Result<()> {
         .flat_map(|n| n.daily_gb.iter().map(|(_, v)| *v))
         .fold(0.0, f64::max)
         * 1.1;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, font(26))
+    let mut chart = ChartBuilder::on(&plot)
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(90)
@@ -264,19 +367,24 @@ fn daily_gb(report: &Report, path: &Path) -> Result<()> {
             .collect();
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(err(title))?
-            .label(format!("{} ({})", n.label(), n.availability_zone))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
-            });
+            .map_err(err(title))?;
+        let y = 40 + 24 * i as i32;
+        legend
+            .draw(&PathElement::new(
+                vec![(10, y + 8), (38, y + 8)],
+                color.stroke_width(3),
+            ))
+            .map_err(err(title))?;
+        legend
+            .draw(&Text::new(labels[i].clone(), (46, y), font(15)))
+            .map_err(err(title))?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(font(15))
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
+    legend
+        .draw(&Text::new(
+            "NAT gateway (AZ)".to_string(),
+            (10, 12),
+            font(15).color(&RGBColor(70, 70, 70)),
+        ))
         .map_err(err(title))?;
     root.present().map_err(err(title))
 }
@@ -285,7 +393,7 @@ fn daily_gb(report: &Report, path: &Path) -> Result<()> {
 fn scope(alternative: &str) -> &'static str {
     match alternative {
         "delete-idle-nat" | "nat-instance" => "one NAT",
-        "consolidate-nat" => "the VPC's NATs",
+        "consolidate-nat" | "regional-nat" => "the VPC's NATs",
         "fix-cross-az-route" => "one subnet's inter-AZ",
         "centralized-egress-tgw" => "the region's NATs",
         _ => "the VPC's NATs",
@@ -305,17 +413,22 @@ struct Bar {
 
 /// Horizontal bars, the plan first: today's monthly cost (grey) against the plan, then each
 /// `consider` scenario on top of the plan, then `measure-first` sensitivities in outline.
-fn alternatives(report: &Report, path: &Path) -> Result<()> {
+fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
     let title = CHARTS[2].1;
     let green = RGBColor(44, 160, 44);
     let orange = RGBColor(230, 130, 20);
     let blue = RGBColor(60, 110, 200);
+    let grey = RGBColor(190, 190, 190);
     let p = &report.plan;
     let mut bars = vec![Bar {
         label: format!("Plan: {} step(s) (all NATs)", p.steps.len()),
         before: f(p.monthly_before),
         after: f(p.monthly_after),
-        note: format!("saves {} USD/month", money(p.monthly_saving)),
+        note: format!(
+            "saves {} USD/month ({} USD/year)",
+            money(p.monthly_saving),
+            money(p.monthly_saving * Decimal::from(12))
+        ),
         color: green,
         hypothetical: false,
     }];
@@ -330,7 +443,7 @@ fn alternatives(report: &Report, path: &Path) -> Result<()> {
             label: format!(
                 "consider: {} {} ({})",
                 s.alternative,
-                shorten(&report.name_of(&s.resource_id), 18),
+                report.name_of(&s.resource_id),
                 scope(s.alternative)
             ),
             before: f(s.monthly_before),
@@ -344,6 +457,7 @@ fn alternatives(report: &Report, path: &Path) -> Result<()> {
             hypothetical: false,
         });
     }
+    let mut measures = Vec::new();
     for s in report
         .recommendations
         .iter()
@@ -351,34 +465,54 @@ fn alternatives(report: &Report, path: &Path) -> Result<()> {
         .take(5)
     {
         let Some(x) = &s.sensitivity else { continue };
+        measures.push(format!(
+            "[{}] {} {}: {}",
+            measures.len() + 1,
+            s.alternative,
+            report.name_of(&s.resource_id),
+            x.per
+        ));
         bars.push(Bar {
             label: format!(
-                "measure first: {} {} ({})",
+                "measure first [{}]: {} {} ({})",
+                measures.len(),
                 s.alternative,
-                shorten(&report.name_of(&s.resource_id), 14),
+                report.name_of(&s.resource_id),
                 scope(s.alternative)
             ),
             before: f(s.monthly_before),
             after: f(s.monthly_before - x.monthly_usd),
-            note: format!(
-                "hypothetical: {} USD/month, {}",
-                money(x.monthly_usd),
-                shorten(&x.per, 44)
-            ),
+            note: format!("hypothetical: {} USD/month", money(x.monthly_usd)),
             color: blue,
             hypothetical: true,
         });
     }
-    let height = (220 + 56 * bars.len() as u32).max(480);
-    let root = BitMapBackend::new(path, (1500, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(err(title))?;
-    let max = bars.iter().map(|b| b.before).fold(0.0, f64::max) * 1.6;
+    let label_w = bars
+        .iter()
+        .map(|b| text_width(&b.label, 15))
+        .max()
+        .unwrap_or(300)
+        + 30;
+    let note_w = bars
+        .iter()
+        .map(|b| text_width(&b.note, 14))
+        .max()
+        .unwrap_or(300)
+        + 30;
+    let plot_w = 700;
+    let width = (label_w + plot_w + note_w + 40) as u32;
+    let foot = 50 + 20 * measures.len() as u32;
+    let height = HEADER + 80 + 56 * bars.len() as u32 + foot;
+    let root = SVGBackend::with_string(svg, (width.max(1200), height)).into_drawing_area();
+    let body = page(&root, title, &subtitle(report))?;
+    let (plot, below) = body.split_vertically(height - HEADER - foot);
+    let max = bars.iter().map(|b| b.before).fold(0.0, f64::max) * 1.05;
     let n = bars.len() as f64;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, font(26))
-        .margin(20)
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_top(10)
+        .margin_right(note_w)
         .x_label_area_size(50)
-        .y_label_area_size(470)
+        .y_label_area_size(label_w)
         .build_cartesian_2d(0f64..max.max(0.01), 0f64..n)
         .map_err(err(title))?;
     chart
@@ -392,7 +526,6 @@ fn alternatives(report: &Report, path: &Path) -> Result<()> {
         .draw()
         .map_err(err(title))?;
     let row = |i: usize| n - 1.0 - i as f64;
-    let grey = RGBColor(190, 190, 190);
     chart
         .draw_series(bars.iter().enumerate().map(|(i, b)| {
             Rectangle::new(
@@ -400,9 +533,9 @@ fn alternatives(report: &Report, path: &Path) -> Result<()> {
                 grey.filled(),
             )
         }))
-        .map_err(err(title))?
-        .label("today")
-        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], grey.filled()));
+        .map_err(err(title))?;
+    let right = |size| font(size).pos(Pos::new(HPos::Right, VPos::Center));
+    let left = |size| font(size).pos(Pos::new(HPos::Left, VPos::Center));
     for (i, b) in bars.iter().enumerate() {
         let style = if b.hypothetical {
             b.color.stroke_width(3)
@@ -416,55 +549,63 @@ fn alternatives(report: &Report, path: &Path) -> Result<()> {
             )))
             .map_err(err(title))?;
         let (x, y) = chart.backend_coord(&(0.0, row(i) + 0.5));
-        root.draw(&Text::new(b.label.clone(), (x - 460, y - 8), font(15)))
+        root.draw(&Text::new(b.label.clone(), (x - 12, y), right(15)))
             .map_err(err(title))?;
         let (bx, _) = chart.backend_coord(&(b.before, 0.0));
-        root.draw(&Text::new(b.note.clone(), (bx + 8, y - 8), font(14)))
+        root.draw(&Text::new(b.note.clone(), (bx + 8, y), left(14)))
             .map_err(err(title))?;
     }
+    // The legend goes under the plot, never over a bar.
     let legend = [
+        (grey, false, "today"),
         (green, false, "after the plan"),
         (orange, false, "consider: after the plan and this step"),
         (blue, true, "measure first: hypothetical, not a saving"),
     ];
+    let mut x = 24;
     for (color, outline, text) in legend {
-        chart
-            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
-            .map_err(err(title))?
-            .label(text)
-            .legend(move |(x, y)| {
-                let style = if outline {
-                    color.stroke_width(2)
-                } else {
-                    color.filled()
-                };
-                Rectangle::new([(x, y - 4), (x + 14, y + 4)], style)
-            });
+        let style = if outline {
+            color.stroke_width(2)
+        } else {
+            color.filled()
+        };
+        below
+            .draw(&Rectangle::new([(x, 10), (x + 14, 24)], style))
+            .map_err(err(title))?;
+        below
+            .draw(&Text::new(text.to_string(), (x + 20, 9), font(15)))
+            .map_err(err(title))?;
+        x += 44 + text_width(text, 15);
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(font(15))
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(err(title))?;
+    let (_, notes) = below.split_vertically(40);
+    footnotes(&notes, title, &measures)?;
     root.present().map_err(err(title))
 }
 
-/// Functions on the left, NAT gateways on the right, links labelled with estimated GB and
-/// data processing cost per month.
-fn topology(report: &Report, path: &Path) -> Result<()> {
+/// A label's box, to keep labels from overlapping.
+#[derive(Clone, Copy)]
+struct Placed {
+    x: i32,
+    y: i32,
+    w: i32,
+    h: i32,
+}
+
+impl Placed {
+    fn overlaps(&self, o: &Placed) -> bool {
+        self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
+    }
+}
+
+/// Functions on the left, NAT gateways on the right (every NAT gateway of the report, idle
+/// ones too), links labelled with GB and data processing cost per month where a label fits.
+fn topology(report: &Report, svg: &mut String) -> Result<()> {
     let title = CHARTS[3].1;
     let mut links: Vec<_> = report.links.iter().filter(|l| l.share > 0.0).collect();
     links.sort_by_key(|l| std::cmp::Reverse(l.monthly_gb));
     let hidden = links.len().saturating_sub(80);
     links.truncate(80);
-    let nats: Vec<_> = report
-        .nats
-        .iter()
-        .filter(|n| links.iter().any(|l| l.nat_gateway_id == n.nat_gateway_id))
-        .collect();
+    let nats: Vec<&NatCost> = report.nats.iter().collect();
     let nat_index = |id: &str| {
         nats.iter()
             .position(|n| n.nat_gateway_id == id)
@@ -472,121 +613,231 @@ fn topology(report: &Report, path: &Path) -> Result<()> {
     };
     // Each source sits level with its main NAT gateway, so that links cross as little as possible.
     let mut sources: Vec<(&str, usize, Decimal, Decimal)> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
     for l in &links {
-        match sources.iter_mut().find(|s| s.0 == l.from) {
-            Some(s) => {
+        match seen.get(l.from.as_str()) {
+            Some(&i) => {
+                let s: &mut (&str, usize, Decimal, Decimal) = &mut sources[i];
                 s.2 += l.monthly_gb;
                 s.3 += l.monthly_cost;
             }
-            None => sources.push((
-                &l.from,
-                nat_index(&l.nat_gateway_id),
-                l.monthly_gb,
-                l.monthly_cost,
-            )),
+            None => {
+                seen.insert(l.from.as_str(), sources.len());
+                sources.push((
+                    &l.from,
+                    nat_index(&l.nat_gateway_id),
+                    l.monthly_gb,
+                    l.monthly_cost,
+                ));
+            }
         }
     }
     sources.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)));
+    let source_text: Vec<String> = sources
+        .iter()
+        .map(|s| format!("{} {:.0} GB · {} USD", s.0, f(s.2), money(s.3)))
+        .collect();
+    let nat_text: Vec<String> = nats
+        .iter()
+        .map(|n| {
+            let traffic = match n.processed_gb {
+                Some(gb) if gb.is_zero() => ", no traffic",
+                None => ", no byte metrics",
+                _ => "",
+            };
+            format!(
+                "{} ({}{traffic}) {} USD/mo",
+                nat_label(n),
+                n.availability_zone,
+                money(n.monthly())
+            )
+        })
+        .collect();
+    let box_w = source_text
+        .iter()
+        .map(|t| text_width(t, 14) + 16)
+        .max()
+        .unwrap_or(300)
+        .max(300);
+    let nat_w = nat_text
+        .iter()
+        .map(|t| text_width(t, 14) + 16)
+        .max()
+        .unwrap_or(300)
+        .max(300);
+    let gap = 640;
+    let width = (40 + box_w + gap + nat_w) as u32;
     let rows = sources.len().max(nats.len()).max(1) as i32;
-    let height = (140 + 34 * rows) as u32;
-    let root = BitMapBackend::new(path, (1500, height.max(480))).into_drawing_area();
-    root.fill(&WHITE).map_err(err(title))?;
-    if links.is_empty() {
-        empty_chart(
-            &root,
-            title,
-            "No Lambda function or network interface routes to a NAT gateway.",
-        )?;
+    let height = (HEADER as i32 + 110 + 34 * rows) as u32;
+    let root = SVGBackend::with_string(svg, (width.max(1200), height.max(480))).into_drawing_area();
+    let body = page(&root, title, &subtitle(report))?;
+    if nats.is_empty() {
+        empty_chart(&body, title, "No NAT gateway in this snapshot.")?;
         return root.present().map_err(err(title));
     }
-    root.draw(&Text::new(title.to_string(), (20, 16), font(26)))
-        .map_err(err(title))?;
-    root.draw(&Text::new(
+    body.draw(&Text::new(
         if report.flows.is_some() {
-            "GB/month and NAT data processing USD/month per source, measured with VPC flow logs (the 10 largest links labelled)".to_string()
+            "GB/month and NAT data processing USD/month per source, measured with VPC flow logs; labels where they fit".to_string()
         } else {
-            "Estimated GB/month and NAT data processing USD/month per function (the 10 largest links labelled); traffic is split by who sits in each subnet until flow logs measure it".to_string()
+            "Estimated GB/month and NAT data processing USD/month per function, split by who sits in each subnet until flow logs measure it; labels where they fit".to_string()
         },
-        (20, 52),
+        (24, 0),
         font(14),
     ))
     .map_err(err(title))?;
-    let top = 90;
-    let (left_x, box_w, right_x, nat_w) = (20, 380, 1080, 400);
-    let src_y = |i: usize| top + 34 * i as i32 * rows / sources.len() as i32;
+    let top = 30;
+    let (left_x, right_x) = (20, 20 + box_w + gap);
+    let src_y = |i: usize| top + 34 * i as i32 * rows / sources.len().max(1) as i32;
     let nat_y = |i: usize| top + 34 * i as i32 * rows / nats.len() as i32;
     let max_gb = links
         .iter()
         .map(|l| f(l.monthly_gb))
         .fold(0.0, f64::max)
         .max(1e-9);
-    for (li, l) in links.iter().enumerate() {
-        let si = sources.iter().position(|s| s.0 == l.from).unwrap();
-        let ni = nats
-            .iter()
-            .position(|n| n.nat_gateway_id == l.nat_gateway_id)
-            .unwrap();
+    // Boxes first in the placement list, so link labels never cover a name.
+    let mut placed: Vec<Placed> = (0..sources.len())
+        .map(|i| Placed {
+            x: left_x,
+            y: src_y(i),
+            w: box_w,
+            h: 26,
+        })
+        .chain((0..nats.len()).map(|i| Placed {
+            x: right_x,
+            y: nat_y(i),
+            w: nat_w,
+            h: 26,
+        }))
+        .collect();
+    let mut per_source = vec![0usize; sources.len()];
+    let mut labelled = 0;
+    for l in &links {
+        let Some(si) = sources.iter().position(|s| s.0 == l.from) else {
+            continue;
+        };
+        let ni = nat_index(&l.nat_gateway_id);
         let color = SERIES_COLORS[ni % SERIES_COLORS.len()];
         let from = (left_x + box_w, src_y(si) + 13);
         let to = (right_x, nat_y(ni) + 13);
         let width = 1 + (7.0 * f(l.monthly_gb) / max_gb).round() as u32;
-        root.draw(&PathElement::new(
+        body.draw(&PathElement::new(
             vec![from, to],
             color.mix(0.6).stroke_width(width),
         ))
         .map_err(err(title))?;
-        // Links are sorted by GB: label the largest only.
-        if li >= 10 {
-            continue;
-        }
-        // Labels spread along the link so neighbours do not overlap.
-        let t = 0.15 + 0.5 * (li % 4) as f64 / 3.0;
+        // Along the link, a little further for each further link of the same source; a label
+        // that would cover another label or a box is left out (the numbers are in the boxes).
+        let text = format!("{:.1} GB · {} USD", f(l.monthly_gb), money(l.monthly_cost));
+        let k = per_source[si];
+        per_source[si] += 1;
+        let t = 0.12 + 0.18 * (k % 4) as f64;
         let at = (
             from.0 + ((to.0 - from.0) as f64 * t) as i32,
-            from.1 + ((to.1 - from.1) as f64 * t) as i32 - 14,
+            from.1 + ((to.1 - from.1) as f64 * t) as i32 - 16,
         );
-        root.draw(&Text::new(
-            format!("{:.1} GB · {} USD", f(l.monthly_gb), money(l.monthly_cost)),
-            at,
-            font(12).color(&color),
+        let label = Placed {
+            x: at.0 - 2,
+            y: at.1 - 1,
+            w: text_width(&text, 12) + 4,
+            h: 16,
+        };
+        if placed.iter().any(|p| p.overlaps(&label)) {
+            continue;
+        }
+        placed.push(label);
+        labelled += 1;
+        body.draw(&Rectangle::new(
+            [(label.x, label.y), (label.x + label.w, label.y + label.h)],
+            WHITE.mix(0.85).filled(),
         ))
         .map_err(err(title))?;
+        body.draw(&Text::new(text, at, font(12).color(&color)))
+            .map_err(err(title))?;
     }
-    for (i, s) in sources.iter().enumerate() {
+    for (i, text) in source_text.iter().enumerate() {
         let y = src_y(i);
-        root.draw(&Rectangle::new(
+        body.draw(&Rectangle::new(
             [(left_x, y), (left_x + box_w, y + 26)],
             RGBColor(230, 238, 248).filled(),
         ))
         .map_err(err(title))?;
-        let text = format!("{} {:.0} GB · {} USD", shorten(s.0, 24), f(s.2), money(s.3));
-        root.draw(&Text::new(text, (left_x + 6, y + 5), font(14)))
+        body.draw(&Text::new(text.clone(), (left_x + 8, y + 5), font(14)))
             .map_err(err(title))?;
     }
-    for (i, n) in nats.iter().enumerate() {
+    for (i, text) in nat_text.iter().enumerate() {
         let y = nat_y(i);
         let color = SERIES_COLORS[i % SERIES_COLORS.len()];
-        root.draw(&Rectangle::new(
+        body.draw(&Rectangle::new(
             [(right_x, y), (right_x + nat_w, y + 26)],
             color.mix(0.25).filled(),
         ))
         .map_err(err(title))?;
-        let text = format!(
-            "{} ({}) {} USD/mo",
-            shorten(n.label(), 22),
-            n.availability_zone,
-            money(n.monthly())
-        );
-        root.draw(&Text::new(text, (right_x + 6, y + 5), font(14)))
+        body.draw(&Text::new(text.clone(), (right_x + 8, y + 5), font(14)))
             .map_err(err(title))?;
     }
+    let mut foot = Vec::new();
     if hidden > 0 {
-        root.draw(&Text::new(
-            format!("{hidden} smaller links not shown"),
-            (20, height as i32 - 24),
-            font(14),
+        foot.push(format!("{hidden} smaller links not shown"));
+    }
+    if labelled < links.len() {
+        foot.push(format!(
+            "{} of {} links labelled (the others' numbers are in the boxes and lambdas.csv)",
+            labelled,
+            links.len()
+        ));
+    }
+    for (i, line) in foot.iter().enumerate() {
+        body.draw(&Text::new(
+            line.clone(),
+            (24, height as i32 - HEADER as i32 - 24 - 20 * i as i32),
+            font(14).color(&RGBColor(70, 70, 70)),
         ))
         .map_err(err(title))?;
     }
     root.present().map_err(err(title))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The embedded font reaches the rasteriser: text alone paints pixels.
+    #[test]
+    fn text_is_rasterised_in_the_embedded_font() {
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="4" y="28" font-family="sans-serif" font-size="20">NAT hours 217.83</text></svg>"#;
+        let png = rasterise(svg).unwrap();
+        let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();
+        assert_eq!((pixmap.width(), pixmap.height()), (200, 40));
+        let inked = pixmap.pixels().iter().filter(|p| p.alpha() > 0).count();
+        assert!(inked > 300, "{inked} pixels of text");
+        assert!(rasterise("not svg").is_err());
+    }
+
+    #[test]
+    fn label_boxes_overlap_only_when_they_share_area() {
+        let a = Placed {
+            x: 0,
+            y: 0,
+            w: 10,
+            h: 10,
+        };
+        assert!(a.overlaps(&Placed {
+            x: 9,
+            y: 9,
+            w: 5,
+            h: 5
+        }));
+        assert!(!a.overlaps(&Placed {
+            x: 10,
+            y: 0,
+            w: 5,
+            h: 5
+        }));
+        assert!(!a.overlaps(&Placed {
+            x: 0,
+            y: 10,
+            w: 5,
+            h: 5
+        }));
+    }
 }

@@ -70,7 +70,11 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
     }
     let _ = writeln!(o);
     for (file, title) in charts {
-        let _ = writeln!(o, "![{title}]({file})\n");
+        let _ = writeln!(
+            o,
+            "![{title}]({file})\n\n(vector for slides: [{svg}]({svg}))\n",
+            svg = crate::render::chart::svg_name(file)
+        );
     }
 
     o.push_str(&flows(report));
