@@ -184,6 +184,9 @@ fn report_uses_measured_shares_for_endpoints() {
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("Who sends the bytes"), "{stdout}");
+    // Shares come with what they cost, and the logs' coverage is stated.
+    assert!(stdout.contains(" USD/month"), "{stdout}");
+    assert!(stdout.contains(" day(s) (× "), "{stdout}");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join("rep/report.json")).unwrap())
             .unwrap();

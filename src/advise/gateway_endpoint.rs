@@ -9,8 +9,9 @@ use super::{
     measure_first, num, sum, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel,
     Scenario,
 };
-use crate::flows::Destination;
-use crate::price::model::{Component, NatCost};
+use crate::flows::{Destination, MEASURED_MIN_DAYS, MEASURED_MIN_SHARE};
+use crate::price::model::{Component, NatCost, BYTES_PER_GB};
+use rust_decimal::prelude::ToPrimitive;
 
 pub struct GatewayEndpoint {
     id: &'static str,
@@ -61,12 +62,30 @@ pub(super) fn measured(ctx: &Context, nats: &[&NatCost], dest: &Destination) -> 
     let mut gb = Decimal::ZERO;
     let mut evidence = Vec::new();
     let mut unseen = Vec::new();
+    let mut thin = Vec::new();
     let mut cuts = Vec::new();
     for n in nats {
         let Some(t) = ctx.traffic(&n.nat_gateway_id) else {
             unseen.push(n.nat_gateway_id.as_str());
             continue;
         };
+        // A few hours of logs scaled up to the window are a sample, not a measurement.
+        let days = t.days_covered();
+        let seen_share = n
+            .processed_gb
+            .and_then(|gb| gb.to_f64())
+            .filter(|gb| *gb > 0.0)
+            .map(|gb| t.destination_bytes as f64 / (gb * BYTES_PER_GB as f64));
+        if days < MEASURED_MIN_DAYS && seen_share.is_none_or(|s| s < MEASURED_MIN_SHARE) {
+            thin.push(format!(
+                "flow logs cover {days:.1} day(s) and {} of the bytes CloudWatch counted for {} (measured needs {MEASURED_MIN_DAYS} days or {:.0}%): estimated",
+                seen_share
+                    .map(|s| format!("{:.2}%", 100.0 * s))
+                    .unwrap_or_else(|| "an unknown share".into()),
+                n.label(),
+                100.0 * MEASURED_MIN_SHARE
+            ));
+        }
         let share = Decimal::try_from(t.share(dest))
             .unwrap_or_default()
             .round_dp(6);
@@ -95,9 +114,13 @@ pub(super) fn measured(ctx: &Context, nats: &[&NatCost], dest: &Destination) -> 
     if evidence.is_empty() {
         return None;
     }
-    let confidence = if unseen.is_empty() {
+    let confidence = if unseen.is_empty() && thin.is_empty() {
         Confidence::Measured
+    } else if unseen.is_empty() {
+        evidence.extend(thin);
+        Confidence::Estimated
     } else {
+        evidence.extend(thin);
         evidence.push(format!(
             "no flow logs for {}: counted as none",
             unseen.join(", ")

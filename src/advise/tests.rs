@@ -1132,6 +1132,9 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
             source_bytes: 1000,
             sources: vec![],
             pairs: vec![],
+            // Eight days of logs: enough to call it measured.
+            first_seen: Some(start()),
+            last_seen: Some(start() + chrono::Duration::days(8)),
         }],
         stats: Default::default(),
         ambiguous: vec![],
@@ -1166,4 +1169,18 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
     assert!(api.risk.contains("public (non-private) API Gateway APIs"));
     assert_eq!(ie[1].risk_level, RiskLevel::Low);
     assert_eq!(ie[1].tier, Tier::DoNow);
+
+    // A day of logs holding a sliver of CloudWatch's bytes is a sample: estimated, and said.
+    let mut thin = flows.clone();
+    thin.nats[0].last_seen = Some(start() + chrono::Duration::days(1));
+    let all = advise(&Context::new(&snap, &book, &model, Some(&thin))).unwrap();
+    let ie = only(&all, "interface-endpoint");
+    assert_eq!(ie[1].confidence, Confidence::Estimated);
+    assert!(
+        ie[1].evidence.join("; ").contains(
+            "flow logs cover 1.0 day(s) and 0.00% of the bytes CloudWatch counted for nat-a (measured needs 7 days or 25%)"
+        ),
+        "{:?}",
+        ie[1].evidence
+    );
 }

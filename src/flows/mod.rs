@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::snapshot::{RegionSnapshot, Snapshot};
@@ -93,9 +94,26 @@ pub struct NatTraffic {
     pub sources: Vec<(String, u64)>,
     /// Source → destination, when the format has pkt-srcaddr/pkt-dstaddr.
     pub pairs: Vec<(String, Destination, u64)>,
+    /// Start of the first and of the last record counted: the time the logs cover.
+    pub first_seen: Option<DateTime<Utc>>,
+    pub last_seen: Option<DateTime<Utc>>,
 }
 
+/// Flow logs measure a NAT gateway's traffic when they cover at least this many days of it...
+pub const MEASURED_MIN_DAYS: f64 = 7.0;
+/// ...or at least this share of the bytes CloudWatch counted in the window. Less is a sample:
+/// shares from it are estimates.
+pub const MEASURED_MIN_SHARE: f64 = 0.25;
+
 impl NatTraffic {
+    /// Days between the first and the last record counted.
+    pub fn days_covered(&self) -> f64 {
+        match (self.first_seen, self.last_seen) {
+            (Some(a), Some(b)) => (b - a).num_seconds() as f64 / 86_400.0,
+            _ => 0.0,
+        }
+    }
+
     /// Share of the outside-leg bytes that went to a destination.
     pub fn share(&self, d: &Destination) -> f64 {
         if self.destination_bytes == 0 {
@@ -170,7 +188,15 @@ struct Partial {
     dest: HashMap<(usize, IpAddr), u64>,
     src: HashMap<(usize, IpAddr), u64>,
     pairs: HashMap<(usize, IpAddr, IpAddr), u64>,
+    /// Per NAT side: the first and last record start (epoch seconds).
+    span: HashMap<usize, (i64, i64)>,
     stats: FlowStats,
+}
+
+fn widen(span: &mut HashMap<usize, (i64, i64)>, n: usize, from: i64, to: i64) {
+    let e = span.entry(n).or_insert((from, to));
+    e.0 = e.0.min(from);
+    e.1 = e.1.max(to);
 }
 
 impl Partial {
@@ -183,6 +209,9 @@ impl Partial {
         }
         for (k, v) in o.pairs {
             *self.pairs.entry(k).or_default() += v;
+        }
+        for (n, (a, b)) in o.span {
+            widen(&mut self.span, n, a, b);
         }
         let s = &mut self.stats;
         s.files += o.stats.files;
@@ -415,6 +444,9 @@ fn read_file(
         let src_is_nat = side.ips.contains(&rec.src);
         let dst_is_nat = side.ips.contains(&rec.dst);
         part.stats.records += 1;
+        if let Some(t) = rec.start {
+            widen(&mut part.span, n, t, t);
+        }
         match (src_is_nat, dst_is_nat) {
             // Outside leg: the remote end is outside the VPC.
             (true, false) if !side.in_vpc(rec.dst) => {
@@ -548,8 +580,14 @@ fn finish(
             source_bytes: 0,
             sources: Vec::new(),
             pairs: Vec::new(),
+            first_seen: None,
+            last_seen: None,
         })
         .collect();
+    for (n, (a, b)) in &part.span {
+        nats[*n].first_seen = DateTime::from_timestamp(*a, 0);
+        nats[*n].last_seen = DateTime::from_timestamp(*b, 0);
+    }
     let mut class_cache: HashMap<(usize, IpAddr), Destination> = HashMap::new();
     let mut classify = |n: usize, ip: IpAddr| {
         let region = &snapshot.regions[sides[n].region].region;

@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use rust_decimal::Decimal;
+
 use super::{exact, money};
 use crate::advise::Tier;
 use crate::report::Report;
@@ -381,14 +383,32 @@ pub fn flows(report: &Report) -> String {
                 .map(|k| format!("; CloudWatch counted {k:.2} × that in the window, so shares are applied to CloudWatch's total"))
                 .unwrap_or_default()
         );
-        let _ = writeln!(o, "| Destination | GB seen | Share |");
-        let _ = writeln!(o, "|---|---:|---:|");
+        let processing = report
+            .nats
+            .iter()
+            .find(|n| n.nat_gateway_id == t.nat_gateway_id)
+            .map(|n| n.monthly_of(crate::price::model::Component::NatBytes));
+        let _ = writeln!(
+            o,
+            "Logs cover {:.1} day(s). Shares count as measured from {} days or {:.0}% of CloudWatch's bytes; below that they are estimates.\n",
+            t.days_covered(),
+            crate::flows::MEASURED_MIN_DAYS,
+            100.0 * crate::flows::MEASURED_MIN_SHARE
+        );
+        let _ = writeln!(
+            o,
+            "| Destination | GB seen | Share | NAT data processing USD/month |"
+        );
+        let _ = writeln!(o, "|---|---:|---:|---:|");
         let mut dest: Vec<_> = t.destinations.iter().collect();
         dest.sort_by(|a, b| b.1.cmp(a.1));
         for (d, b) in dest {
+            let usd = processing
+                .and_then(|p| Decimal::try_from(t.share(d)).ok().map(|s| money(p * s)))
+                .unwrap_or_default();
             let _ = writeln!(
                 o,
-                "| {} | {:.3} | {:.1}% |",
+                "| {} | {:.3} | {:.1}% | {usd} |",
                 d.label(),
                 gb(*b),
                 100.0 * t.share(d)

@@ -302,20 +302,33 @@ pub fn flows(report: &Report) -> String {
     for t in &f.nats {
         let _ = writeln!(
             o,
-            "  {}: {} seen{}",
+            "  {}: {} seen over {:.1} day(s){}",
             report.name_of(&t.nat_gateway_id),
             gb(t.destination_bytes),
+            t.days_covered(),
             report
                 .flow_scale
                 .get(&t.nat_gateway_id)
                 .map(|k| format!(" (× {k:.2} = CloudWatch's total for the window)"))
                 .unwrap_or_default()
         );
+        // What each destination's share of the NAT's data processing costs a month.
+        let processing = report
+            .nats
+            .iter()
+            .find(|n| n.nat_gateway_id == t.nat_gateway_id)
+            .map(|n| n.monthly_of(crate::price::model::Component::NatBytes));
         let mut dest: Vec<_> = t.destinations.iter().collect();
         dest.sort_by(|a, b| b.1.cmp(a.1));
         let to: Vec<String> = dest
             .iter()
-            .map(|(d, b)| format!("{} {}", d.label(), pct(**b, t.destination_bytes)))
+            .map(|(d, b)| {
+                let usd = processing
+                    .and_then(|p| Decimal::try_from(t.share(d)).ok().map(|share| p * share))
+                    .map(|u| format!(" = {} USD/month", money(u)))
+                    .unwrap_or_default();
+                format!("{} {}{usd}", d.label(), pct(**b, t.destination_bytes))
+            })
             .collect();
         let _ = writeln!(o, "    to:   {}", to.join(", "));
         let from: Vec<String> = t
