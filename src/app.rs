@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use clap::CommandFactory;
 
 use crate::cli::{
     Cli, CollectArgs, CollectCommand, Command, FlowArgs, FlowsCommand, Format, PriceArgs,
@@ -54,6 +55,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Collect(args) => collect_to_file(args, cli.verbose),
         Command::Prices(args) => prices(args),
         Command::Flows(args) => flows(args),
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut Cli::command(), "natcost", &mut out);
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::IamPolicy => {
             let policy = serde_json::to_string_pretty(&collect::calls::iam_policy())?;
             writeln!(std::io::stdout(), "{policy}")?;
@@ -229,6 +242,13 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     )?;
     let flows = attribute_flows(&args.flow, flow_files, &snapshot)?;
     let mut report = Report::build(&snapshot, &prices.book, &name, flows)?;
+    if let (Some(currency), Some(rate)) = (&args.currency, args.fx_rate) {
+        report.fx = Some(crate::fx::Fx {
+            currency: currency.clone(),
+            rate,
+            source: "--fx-rate, as given".into(),
+        });
+    }
     if let Some(w) = window_warning {
         report.warnings.insert(0, w);
     }
@@ -249,7 +269,7 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         )?;
     }
     let text = match args.format {
-        Format::Table => render::table::render(&report),
+        Format::Table => render::table::render(&report, terminal_width(args.wide)),
         Format::Json => render::json::render(&report),
         Format::Markdown => render::markdown::render(&report, &chart::CHARTS),
     };
@@ -264,6 +284,19 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Columns to fit the summary in: the terminal's, else `$COLUMNS`, else 100; None with --wide.
+fn terminal_width(wide: bool) -> Option<usize> {
+    if wide {
+        return None;
+    }
+    let columns = console::Term::stdout()
+        .size_checked()
+        .map(|(_, cols)| cols as usize)
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .unwrap_or(100);
+    Some(columns.max(40))
 }
 
 fn snapshot_name(path: &Path) -> String {

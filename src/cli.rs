@@ -78,6 +78,20 @@ Only records on a NAT gateway's network interface count, inside the snapshot's w
   natcost prices --region ap-northeast-2 --region us-east-1 --format csv
   natcost prices --prices bundled --format json > prices.json")]
     Prices(PricesCommand),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  natcost completions bash > ~/.local/share/bash-completion/completions/natcost
+  natcost completions zsh > \"${fpath[1]}/_natcost\"
+  natcost completions fish > ~/.config/fish/completions/natcost.fish
+  natcost completions powershell >> $PROFILE")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:
+  natcost man > ~/.local/share/man/man1/natcost.1 && man natcost")]
+    Man,
 }
 
 /// Flow logs to attribute NAT traffic with.
@@ -227,6 +241,17 @@ pub struct ReportArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Print the terminal summary whole: no wrapping to the terminal's width, every column and
+    /// every command.
+    #[arg(long)]
+    pub wide: bool,
+    /// Also show amounts in this currency (ISO 4217, e.g. KRW) beside USD, in the summary,
+    /// report.md, report.json and the charts; the CSV files stay in USD.
+    #[arg(long, value_name = "CODE", requires = "fx_rate", value_parser = crate::fx::parse_currency)]
+    pub currency: Option<String>,
+    /// Units of --currency per USD, e.g. 1400 for KRW (your finance team's rate).
+    #[arg(long, value_name = "RATE", requires = "currency", value_parser = crate::fx::parse_rate)]
+    pub fx_rate: Option<rust_decimal::Decimal>,
     /// Print only; write no files.
     #[arg(long)]
     pub no_files: bool,

@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod collect;
 pub mod flows;
+pub mod fx;
 pub mod output;
 pub mod price;
 pub mod regions;

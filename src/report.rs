@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::advise::plan::{self, Baseline};
 use crate::advise::{self, Context, Plan, Scenario, Tier};
 use crate::flows::Attribution;
+use crate::fx::Fx;
 use crate::price::model::{self, Component, CostModel, NatCost};
 use crate::price::{Item, PriceBook};
 use crate::snapshot::{Snapshot, Window};
@@ -55,6 +56,8 @@ pub struct Report {
     pub flow_scale: BTreeMap<String, f64>,
     /// Flow logs configured in the account ("fl-… on vpc-… → s3 arn:…"), to find them.
     pub flow_log_configs: Vec<String>,
+    /// A second currency shown beside USD (`--currency`, `--fx-rate`).
+    pub fx: Option<Fx>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -267,6 +270,7 @@ impl Report {
             names,
             flows,
             flow_scale,
+            fx: None,
             flow_log_configs: snapshot
                 .regions
                 .iter()
@@ -296,6 +300,14 @@ impl Report {
             .map(|id| self.names.get(id).map(String::as_str).unwrap_or(id))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// ` (974,722 KRW)` beside a USD amount when a second currency is asked for, else "".
+    pub fn also(&self, usd: Decimal) -> String {
+        self.fx
+            .as_ref()
+            .map(|fx| format!(" ({})", fx.show(usd)))
+            .unwrap_or_default()
     }
 
     /// The names of `;`-joined resource ids, or "" when none of them has one.

@@ -931,3 +931,121 @@ fn assert_actions_run(rows: &[csv::StringRecord]) {
         );
     }
 }
+
+#[test]
+fn the_summary_fits_the_terminal_and_wide_shows_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str], columns: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_natcost"))
+            .args(["report", "--sample", "--no-files"])
+            .args(extra)
+            .env("COLUMNS", columns)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let narrow = run(&[], "80");
+    for line in narrow.lines() {
+        assert!(
+            line.chars().count() <= 80 || !line.trim().contains(' '),
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    // The table dropped columns to fit; the long commands wait in report.md.
+    assert!(narrow.contains("NAT gateway                   Lambdas  GB processed  Monthly USD"));
+    assert!(!narrow.contains("aws ec2 create-flow-logs"));
+    assert!(narrow.contains("--wide prints them here"));
+    let wide = run(&["--wide"], "80");
+    assert!(wide.lines().any(|l| l.chars().count() > 200));
+    assert!(wide.contains("vpc-0dc83bf6145e8900b  ap-northeast-2a"));
+    assert!(wide.contains("aws ec2 create-flow-logs --region ap-northeast-2"));
+}
+
+#[test]
+fn completions_and_a_man_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (shell, says) in [
+        ("bash", "complete -F _natcost"),
+        ("zsh", "#compdef natcost"),
+        ("fish", "complete -c natcost"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = natcost(&["completions", shell], tmp.path());
+        assert_ok(&out);
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains(says), "{shell}");
+        assert!(script.contains("flow-logs"), "{shell}");
+    }
+    // The bash script parses.
+    let out = natcost(&["completions", "bash"], tmp.path());
+    let file = tmp.path().join("natcost.bash");
+    std::fs::write(&file, &out.stdout).unwrap();
+    assert!(Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .status()
+        .unwrap()
+        .success());
+    let man = natcost(&["man"], tmp.path());
+    assert_ok(&man);
+    let roff = String::from_utf8(man.stdout).unwrap();
+    assert!(roff.starts_with(".ie"), "{}", &roff[..40]);
+    assert!(roff.contains(".TH natcost 1"));
+    assert_usage(&["completions", "tcsh"], "invalid value 'tcsh'");
+}
+
+#[test]
+fn a_second_currency_beside_usd() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(
+        &[
+            "report",
+            "--sample",
+            "--currency",
+            "KRW",
+            "--fx-rate",
+            "1400",
+            "--out",
+            "won",
+        ],
+        tmp.path(),
+    );
+    assert_ok(&out);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // 59.95 × 1400 and 719.40 × 1400.
+    assert!(
+        stdout.contains("Plan: save 59.95 USD/month (83,930 KRW) (8.6% of 696.23 USD/month) in 2 steps: 719.40 USD/year"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(1,007,160 KRW)"), "{stdout}");
+    let dir = tmp.path().join("won");
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("Monthly run-rate: 696.23 USD (974,722 KRW)"),
+        "KRW in report.md"
+    );
+    let svg = std::fs::read_to_string(dir.join("alternatives.svg")).unwrap();
+    assert!(svg.contains("1 USD = 1400 KRW") && svg.contains("(83,930 KRW)"));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["fx"]["currency"], "KRW");
+    assert_eq!(json["fx"]["rate"], "1400");
+    // The CSV files stay in USD.
+    let (header, _) = read_csv(&dir.join("costs.csv"));
+    assert!(!header.iter().any(|h| h.contains("krw")));
+    assert_usage(
+        &["report", "--sample", "--currency", "KRW"],
+        "--fx-rate <RATE>",
+    );
+    assert_usage(
+        &["report", "--sample", "--currency", "won!", "--fx-rate", "1"],
+        "not an ISO 4217 currency code",
+    );
+    assert_usage(
+        &["report", "--sample", "--currency", "KRW", "--fx-rate", "0"],
+        "not a positive number",
+    );
+}

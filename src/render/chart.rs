@@ -129,8 +129,13 @@ fn f(d: Decimal) -> f64 {
 /// "account 123456789012 · ap-northeast-2 · 2026-09-26 to 2026-11-01 UTC (864 h)"
 fn subtitle(report: &Report) -> String {
     let w = report.window;
+    let fx = report
+        .fx
+        .as_ref()
+        .map(|fx| format!(" · 1 USD = {} {}", fx.rate.normalize(), fx.currency))
+        .unwrap_or_default();
     format!(
-        "account {} · {} · {} to {} UTC ({} h)",
+        "account {} · {} · {} to {} UTC ({} h){fx}",
         report.account_id,
         report.regions.join(", "),
         w.start.format("%Y-%m-%d %H:%M"),
@@ -425,8 +430,9 @@ fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
         before: f(p.monthly_before),
         after: f(p.monthly_after),
         note: format!(
-            "saves {} USD/month ({} USD/year)",
+            "saves {} USD/month{} ({} USD/year)",
             money(p.monthly_saving),
+            report.also(p.monthly_saving),
             money(p.monthly_saving * Decimal::from(12))
         ),
         color: green,
@@ -449,8 +455,9 @@ fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
             before: f(s.monthly_before),
             after: f(s.monthly_before - on_top),
             note: format!(
-                "+{} USD/month on top of the plan ({})",
+                "+{} USD/month{} on top of the plan ({})",
                 money(on_top),
+                report.also(on_top),
                 s.confidence.as_str()
             ),
             color: orange,

@@ -9,6 +9,14 @@ use crate::advise::Tier;
 use crate::report::Report;
 
 /// Markdown table cells cannot hold `|` or line breaks.
+/// `prod-nat-a (nat-06eb…)`: a resource's name beside its id, or the id alone.
+fn named(report: &Report, id: &str) -> String {
+    match report.names.get(id) {
+        Some(name) => format!("{} ({id})", cell(name)),
+        None => id.to_string(),
+    }
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
@@ -31,10 +39,21 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
     );
     let _ = writeln!(
         o,
-        "**Cost in the window: {} USD. Monthly run-rate: {} USD.**\n",
+        "**Cost in the window: {} USD{}. Monthly run-rate: {} USD{}.**\n",
         money(report.total_window_cost),
-        money(report.total_monthly_run_rate)
+        report.also(report.total_window_cost),
+        money(report.total_monthly_run_rate),
+        report.also(report.total_monthly_run_rate)
     );
+    if let Some(fx) = &report.fx {
+        let _ = writeln!(
+            o,
+            "Amounts in {} are USD × {} ({}); every table and CSV stays in USD.\n",
+            fx.currency,
+            fx.rate.normalize(),
+            cell(&fx.source)
+        );
+    }
     if !report.not_collected.is_empty() || !report.warnings.is_empty() {
         let _ = writeln!(o, "## What is missing\n");
         for n in &report.not_collected {
@@ -58,7 +77,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             n.nat_gateway_id,
             cell(n.name.as_deref().unwrap_or("")),
-            n.vpc_id,
+            named(report, &n.vpc_id),
             n.availability_zone,
             n.state,
             n.lambdas.len(),
@@ -127,7 +146,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
                 o,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 l.period_start.format("%Y-%m"),
-                n.nat_gateway_id,
+                named(report, &n.nat_gateway_id),
                 c.usage_type,
                 format_args!("{:.3}", c.quantity.round_dp(3)),
                 c.unit,

@@ -32,12 +32,15 @@ pub fn plan_headline(report: &crate::report::Report) -> String {
     } else {
         (p.monthly_saving * Decimal::ONE_HUNDRED / p.monthly_before).round_dp(1)
     };
+    let year = p.monthly_saving * Decimal::from(12);
     format!(
-        "Plan: save {} USD/month ({pct}% of {} USD/month) in {} step{}: {} USD/year",
+        "Plan: save {} USD/month{} ({pct}% of {} USD/month) in {} step{}: {} USD/year{}",
         money(p.monthly_saving),
+        report.also(p.monthly_saving),
         money(p.monthly_before),
         p.steps.len(),
         if p.steps.len() == 1 { "" } else { "s" },
-        money(p.monthly_saving * Decimal::from(12))
+        money(year),
+        report.also(year)
     )
 }

@@ -11,7 +11,53 @@ use crate::report::Report;
 /// How many recommendations the terminal shows (all are in the files).
 const TOP: usize = 5;
 
-pub fn render(report: &Report) -> String {
+/// The summary for a terminal `width` columns wide: long lines are wrapped at spaces and the
+/// table drops its VPC column when it would not fit. None (`--wide`): everything, unwrapped.
+pub fn render(report: &Report, width: Option<usize>) -> String {
+    let text = summary(report, width);
+    match width {
+        Some(w) => wrap(&text, w),
+        None => text,
+    }
+}
+
+/// Wraps every line longer than `width` at spaces, continuing under its text (list items under
+/// their first word). A word longer than the width stays whole.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.chars().count() <= width {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let body = line.trim_start();
+        let hang = indent + if body.starts_with("- ") { 2 } else { 4 };
+        let mut current = " ".repeat(indent);
+        let mut fresh = true;
+        for word in body.split(' ') {
+            let len = current.chars().count();
+            if !fresh && len + 1 + word.chars().count() > width {
+                out.push_str(current.trim_end());
+                out.push('\n');
+                current = " ".repeat(hang);
+                fresh = true;
+            }
+            if !fresh {
+                current.push(' ');
+            }
+            current.push_str(word);
+            fresh = false;
+        }
+        out.push_str(current.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn summary(report: &Report, fit: Option<usize>) -> String {
+    let wide = fit.is_none();
     let mut o = String::new();
     let w = report.window;
     let _ = writeln!(
@@ -74,14 +120,27 @@ pub fn render(report: &Report) -> String {
         money(report.total_window_cost),
         money(report.total_monthly_run_rate),
     ]);
-    let mut width = header.map(str::len);
+    let mut width: Vec<usize> = header.map(str::len).to_vec();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
             width[i] = width[i].max(c.chars().count());
         }
     }
+    // Columns shown: all with --wide; otherwise the least needed go first until the table
+    // fits (VPC, hours, window cost, AZ): report.md has every column.
+    let mut shown: Vec<usize> = (0..header.len()).collect();
+    if let Some(columns) = fit {
+        for drop in [1, 4, 6, 2] {
+            let total: usize = shown.iter().map(|i| width[*i] + 2).sum();
+            if total <= columns {
+                break;
+            }
+            shown.retain(|i| *i != drop);
+        }
+    }
     let line = |o: &mut String, cells: &[String]| {
-        for (i, c) in cells.iter().enumerate() {
+        for &i in &shown {
+            let c = &cells[i];
             let pad = width[i] - c.chars().count();
             // Text left, numbers right.
             if i < 3 {
@@ -106,6 +165,18 @@ pub fn render(report: &Report) -> String {
         .map(|m| format!("{} {} USD", m.period_start.format("%Y-%m"), money(m.cost)))
         .collect();
     let _ = writeln!(o, "By month: {}", months.join(", "));
+    if let Some(fx) = &report.fx {
+        let _ = writeln!(
+            o,
+            "In {}: {} in the window, {} a month (1 USD = {} {}, {})",
+            fx.currency,
+            fx.show(report.total_window_cost),
+            fx.show(report.total_monthly_run_rate),
+            fx.rate.normalize(),
+            fx.currency,
+            fx.source
+        );
+    }
     let egress_gb: Decimal = report.egress.iter().map(|e| e.monthly_gb_upper_bound).sum();
     let egress_cost: Decimal = report
         .egress
@@ -134,12 +205,12 @@ pub fn render(report: &Report) -> String {
         }
     }
     let _ = writeln!(o);
-    o.push_str(&plan(report));
+    o.push_str(&plan(report, wide));
     o
 }
 
 /// The plan, then what to consider on top of it, then what to measure first.
-fn plan(report: &Report) -> String {
+fn plan(report: &Report, wide: bool) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{}", super::plan_headline(report));
     let by_id = |id: &str| report.recommendations.iter().find(|s| s.id == id);
@@ -247,6 +318,13 @@ fn plan(report: &Report) -> String {
         how.sort_unstable();
         how.dedup();
         for h in how {
+            // The commands themselves are long: whole in report.md, the CSV and with --wide.
+            let h = match h.split_once(": aws ") {
+                Some((what, _)) if !wide => format!(
+                    "{what} (the commands are in report.md and recommendations.csv; --wide prints them here)"
+                ),
+                _ => h.to_string(),
+            };
             let _ = writeln!(o, "  How to measure: {h}");
         }
     }
@@ -355,4 +433,23 @@ pub fn flows(report: &Report) -> String {
         let _ = writeln!(o, "  note: {a}");
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn long_lines_wrap_under_their_text() {
+        let text = "  - alpha beta gamma delta\nshort\nPlan: one two three four five\n";
+        assert_eq!(
+            wrap(text, 14),
+            "  - alpha beta\n    gamma\n    delta\nshort\nPlan: one two\n    three four\n    five\n"
+        );
+        // A word longer than the width stays whole.
+        assert_eq!(
+            wrap("x arn:aws:s3:::a-very-long-bucket y\n", 10),
+            "x\n    arn:aws:s3:::a-very-long-bucket\n    y\n"
+        );
+    }
 }
