@@ -39,8 +39,8 @@ pub enum Command {
   natcost report --snapshot snap.json --out reports/october --format markdown
 
 Files written to the output folder: costs.csv, recommendations.csv, lambdas.csv, report.md,
-report.json, monthly_cost.png, daily_gb.png, alternatives.png, topology.png, prices.json (the
-prices used), and snapshot.json when collected live: `natcost report --snapshot DIR/snapshot.json
+report.json, monthly_cost, daily_gb, alternatives and topology charts (each .png and .svg),
+prices.json (the prices used), and snapshot.json when collected live: `natcost report --snapshot DIR/snapshot.json
 --prices DIR/prices.json` reproduces the report. The folder is replaced only when every file is
 written.
 

@@ -117,7 +117,7 @@ impl Alternative for CentralizedEgress {
                 monthly_after: after,
                 confidence: Confidence::Estimated,
                 risk_level: RiskLevel::Medium,
-                risk: "one egress VPC for all: its NAT gateways and the Transit Gateway become shared failure points; the spokes' public addresses (which partners may allowlist) go".into(),
+                risk: "one egress VPC for all: its NAT gateways and the Transit Gateway become shared failure points; the spokes' public addresses, which partners may allowlist, are released and egress leaves from the egress VPC's".into(),
                 action: action.join(" && "),
                 notes,
                 evidence,

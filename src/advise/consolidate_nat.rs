@@ -134,7 +134,7 @@ impl ConsolidateNat {
             confidence: Confidence::Estimated,
             risk_level: RiskLevel::High,
             risk: format!(
-                "an outage of {} stops internet egress for every AZ; the removed NATs' public addresses (which partners may allowlist) go",
+                "an outage of {} stops internet egress for every AZ; the removed NATs' public addresses, which partners may allowlist, are released and their clients leave from the kept NAT's",
                 keep.availability_zone
             ),
             action: action.join(" && "),

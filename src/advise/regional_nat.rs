@@ -115,7 +115,7 @@ impl RegionalNat {
         let az_list: Vec<&str> = azs.iter().copied().collect();
         let evidence = vec![
             format!(
-                "{} zonal NAT gateway(s) ({}) cost {}/month; one regional NAT gateway serves each AZ from that AZ, so no client crosses an AZ ({} of inter-AZ transfer a month goes)",
+                "{} zonal NAT gateway(s) ({}) cost {}/month; one regional NAT gateway serves each AZ from that AZ, so no client crosses an AZ and the {} of inter-AZ transfer a month is no longer paid",
                 nats.len(),
                 ids.join(", "),
                 usd(before),
