@@ -96,7 +96,7 @@ fn select_window(args: &CollectArgs, snapshot: Snapshot) -> Result<(Snapshot, Op
     let want = match span {
         // A whole calendar month, even one after the snapshot (then refused below).
         window::Span::Month(m) => window::month(m),
-        span => window::window(span, have.end).map_err(|e| Usage(e.to_string()))?,
+        span => window::span_window(span, have.end).map_err(|e| Usage(e.to_string()))?,
     };
     if want.end <= have.start || want.start >= have.end {
         return Err(Usage(format!(
@@ -256,8 +256,19 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         eprintln!("natcost: warning: {w}");
         report.warnings.insert(0, format!("prices: {w}"));
     }
+    // A part of a snapshot gets a folder of its own: the whole one is named for its end date.
     let out_dir = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("reports").join(format!("{name}-{}", snapshot.window.end.format("%Y-%m-%d")))
+        let w = snapshot.window;
+        let folder = if !live && span(&args.collect).ok().flatten().is_some() {
+            format!(
+                "{name}-{}_{}",
+                w.start.format("%Y-%m-%d"),
+                w.end.format("%Y-%m-%d")
+            )
+        } else {
+            format!("{name}-{}", w.end.format("%Y-%m-%d"))
+        };
+        PathBuf::from("reports").join(folder)
     });
     if !args.no_files {
         write_report(

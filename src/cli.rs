@@ -192,10 +192,10 @@ pub struct CollectArgs {
     /// One calendar month, YYYY-MM (UTC); with a snapshot, that part of it.
     #[arg(long, value_name = "YYYY-MM", group = "span", value_parser = parse_month_arg)]
     pub month: Option<String>,
-    /// The last N whole calendar months (1 to 15, UTC), before now or a snapshot's end: one row
-    /// group per month in costs.csv.
+    /// The last N whole calendar months (1 to 14, UTC), before now or a snapshot's end: one row
+    /// group per month in costs.csv (CloudWatch keeps hourly data 455 days).
     #[arg(long, value_name = "N", group = "span",
-          value_parser = clap::value_parser!(u32).range(1..=15))]
+          value_parser = clap::value_parser!(u32).range(1..=14))]
     pub months: Option<u32>,
     /// Named profile from ~/.aws/config (default: AWS_PROFILE, then the default profile).
     #[arg(long, value_name = "NAME")]
@@ -265,9 +265,12 @@ pub struct ReportArgs {
 
 /// `--month`: a real calendar month, YYYY-MM.
 fn parse_month_arg(s: &str) -> Result<String, String> {
-    crate::collect::window::parse_month(s)
-        .map(|_| s.to_string())
-        .map_err(|_| "not a month: use YYYY-MM, e.g. 2026-10".to_string())
+    use chrono::Datelike;
+    match crate::collect::window::parse_month(s) {
+        Ok(m) if (2006..=2999).contains(&m.year()) => Ok(s.to_string()),
+        Ok(_) => Err("not a month AWS has billed: use YYYY-MM from 2006 on".into()),
+        Err(_) => Err("not a month: use YYYY-MM, e.g. 2026-10".into()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

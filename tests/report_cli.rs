@@ -229,16 +229,21 @@ fn sample_report_writes_every_file_consistently() {
         &instance[17]
     );
     // Every scenario's action, the ones not worth it too.
-    let actions: Vec<String> = rows
+    let actions: Vec<(String, String)> = rows
         .iter()
-        .map(|r| r[10].to_string())
+        .map(|r| (r[10].to_string(), r[17].to_string()))
         .chain(
             report["not_worth_it"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|s| s["action"].as_str().unwrap().to_string())
-                .filter(|a| !a.is_empty()),
+                .map(|s| {
+                    (
+                        s["action"].as_str().unwrap().to_string(),
+                        s["notes"].to_string(),
+                    )
+                })
+                .filter(|(a, _)| !a.is_empty()),
         )
         .collect();
     assert!(actions.len() > rows.len());
@@ -373,6 +378,29 @@ fn default_output_folder_is_named_for_the_snapshot_and_window() {
         .path()
         .join("reports/acme-2026-11-01/costs.csv")
         .exists());
+    // A part of the snapshot gets a folder of its own, leaving the whole one as it was.
+    let before = std::fs::read(tmp.path().join("reports/acme-2026-11-01/costs.csv")).unwrap();
+    let out = natcost(
+        &[
+            "report",
+            "--snapshot",
+            snap.to_str().unwrap(),
+            "--days",
+            "7",
+            "--prices",
+            "bundled",
+        ],
+        tmp.path(),
+    );
+    assert_ok(&out);
+    assert!(tmp
+        .path()
+        .join("reports/acme-2026-10-25_2026-11-01/costs.csv")
+        .exists());
+    assert_eq!(
+        std::fs::read(tmp.path().join("reports/acme-2026-11-01/costs.csv")).unwrap(),
+        before
+    );
 }
 
 fn assert_fails(args: &[&str], cwd: &Path, expect: &str) {
@@ -772,8 +800,12 @@ fn bad_command_lines_exit_2_and_say_why() {
         "not a month: use YYYY-MM",
     );
     assert_usage(
-        &["report", "--sample", "--months", "16"],
-        "16 is not in 1..=15",
+        &["report", "--sample", "--month=+262142-12"],
+        "not a month AWS has billed",
+    );
+    assert_usage(
+        &["report", "--sample", "--months", "15"],
+        "15 is not in 1..=14",
     );
     assert_usage(
         &["report", "--sample", "--profile", "prod"],
@@ -853,7 +885,12 @@ fn price_keywords_in_any_case_and_a_bare_prices() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("APN2-NatGateway-Hours") && stdout.contains("eu-west-1"));
     let help = natcost(&["prices", "--help"], tmp.path());
-    assert!(!String::from_utf8_lossy(&help.stdout).contains("--sample"));
+    assert_ok(&help);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--prices") && !help.contains("--sample"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -911,23 +948,45 @@ fn flow_log_paths_are_checked_before_anything_else() {
     );
 }
 
-/// Every action is a sequence of AWS CLI commands a user can paste: `bash -n` parses it, and
-/// each step is `aws …` or `VAR=$(aws …)`.
-fn assert_actions_run(actions: &[String]) {
+/// Every action is a sequence of AWS CLI commands a user can paste: `bash -n` parses it, each
+/// step is `aws …` or `VAR=$(aws …)`, and every `$VAR` it reads is set by an earlier step or
+/// named in the scenario's notes (what the user must fill in).
+fn assert_actions_run(actions: &[(String, String)]) {
     let tmp = tempfile::tempdir().unwrap();
-    for (i, action) in actions.iter().enumerate() {
+    let is_var = |v: &str| {
+        !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    };
+    for (i, (action, notes)) in actions.iter().enumerate() {
+        let mut set: Vec<&str> = Vec::new();
         for step in action.split(" && ") {
             let command = match step.split_once("=$(") {
-                Some((var, rest)) if var.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
+                Some((var, rest)) if is_var(var) => {
+                    set.push(var);
                     rest.strip_suffix(')').unwrap_or(rest)
                 }
                 _ => step,
             };
             assert!(
                 command.starts_with("aws "),
-                "row {}: not an aws command: {step}",
+                "action {}: not an aws command: {step}",
                 i + 1
             );
+            for used in command.split('$').skip(1) {
+                let name: String = used
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                if name.is_empty() {
+                    continue;
+                }
+                assert!(
+                    set.contains(&name.as_str()) || notes.contains(&name),
+                    "action {}: ${name} is neither set before nor explained in the notes: {action}",
+                    i + 1
+                );
+            }
         }
         let script = tmp.path().join(format!("action-{i}.sh"));
         std::fs::write(&script, action).unwrap();
@@ -938,7 +997,7 @@ fn assert_actions_run(actions: &[String]) {
             .unwrap();
         assert!(
             out.status.success(),
-            "row {}: bash -n: {}\n{action}",
+            "action {}: bash -n: {}\n{action}",
             i + 1,
             String::from_utf8_lossy(&out.stderr)
         );

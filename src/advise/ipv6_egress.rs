@@ -81,7 +81,7 @@ impl Alternative for Ipv6EgressOnly {
                 v4_only.dedup();
                 if !v4_only.is_empty() {
                     notes.push(format!(
-                        "before the functions are updated, give {} an IPv6 /64 each from the VPC's IPv6 block (aws ec2 associate-subnet-cidr-block --region {r} --subnet-id SUBNET --ipv6-cidr-block CIDR): which /64 goes where is your addressing plan",
+                        "then give {} an IPv6 /64 each from the VPC's IPv6 block (aws ec2 associate-subnet-cidr-block --region {r} --subnet-id SUBNET --ipv6-cidr-block CIDR): which /64 goes where is your addressing plan",
                         v4_only.join(", ")
                     ));
                 }
@@ -95,21 +95,40 @@ impl Alternative for Ipv6EgressOnly {
                     }
                 };
                 for t in topo.nat_route_tables(vpc) {
-                    steps.push(format!(
-                        "aws ec2 create-route --region {r} --route-table-id {} --destination-ipv6-cidr-block ::/0 --egress-only-internet-gateway-id {eigw_id}",
-                        t.route_table_id
-                    ));
-                }
-                for f in &functions {
-                    let Some(c) = &f.vpc_config else { continue };
-                    if c.ipv6_allowed_for_dual_stack {
-                        continue;
+                    // A table that already sends ::/0 somewhere keeps its route (create-route
+                    // would fail on it): said in a note.
+                    match t.routes.iter().find(|x| x.destination == "::/0") {
+                        Some(x) => notes.push(format!(
+                            "{} already routes ::/0 to {}: check it is the egress-only gateway",
+                            t.route_table_id, x.target_id
+                        )),
+                        None => steps.push(format!(
+                            "aws ec2 create-route --region {r} --route-table-id {} --destination-ipv6-cidr-block ::/0 --egress-only-internet-gateway-id {eigw_id}",
+                            t.route_table_id
+                        )),
                     }
-                    steps.push(format!(
-                        "aws lambda update-function-configuration --region {r} --function-name {} --vpc-config SubnetIds={},SecurityGroupIds={},Ipv6AllowedForDualStack=true",
-                        f.function_name,
-                        c.subnet_ids.join(","),
-                        c.security_group_ids.join(",")
+                }
+                // Lambda refuses dual-stack until every subnet of the function has IPv6: while
+                // some lack it, the updates come after that note, not in the action.
+                let updates: Vec<String> = functions
+                    .iter()
+                    .filter_map(|f| f.vpc_config.as_ref().map(|c| (f, c)))
+                    .filter(|(_, c)| !c.ipv6_allowed_for_dual_stack)
+                    .map(|(f, c)| {
+                        format!(
+                            "aws lambda update-function-configuration --region {r} --function-name {} --vpc-config SubnetIds={},SecurityGroupIds={},Ipv6AllowedForDualStack=true",
+                            f.function_name,
+                            c.subnet_ids.join(","),
+                            c.security_group_ids.join(",")
+                        )
+                    })
+                    .collect();
+                if v4_only.is_empty() {
+                    steps.extend(updates);
+                } else if !updates.is_empty() {
+                    notes.push(format!(
+                        "and only then allow IPv6 for the functions: {}",
+                        updates.join(" && ")
                     ));
                 }
                 let effects = nats

@@ -803,15 +803,21 @@ fn conflicts_and_the_best_conflict_free_set() {
     assert!(same_route.conflicts(&same_route.clone()));
 }
 
-/// One NAT in 2a with hourly Maximum and SampleCount series: every hour's largest datapoints
-/// are 30 MB from sources and 120 MB from destinations.
-fn sized_nat(samples_per_hour: f64) -> Fixture {
+/// vpc-1 with nat-a in 2a (1 GiB an hour), used by fn-a in s-a.
+fn one_busy_nat() -> Fixture {
     let mut f = Fixture::new();
     f.vpc("vpc-1")
         .subnet("s-a", "vpc-1", "ap-northeast-2a")
         .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
         .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
         .lambda("fn-a", &["s-a"]);
+    f
+}
+
+/// One NAT in 2a with hourly Maximum and SampleCount series: every hour's largest datapoints
+/// are 30 MB from sources and 120 MB from destinations.
+fn sized_nat(samples_per_hour: f64) -> Fixture {
+    let mut f = one_busy_nat();
     let hours = f.hours;
     let series = |name: &str, stat: &str, v: f64| MetricSeries {
         nat_gateway_id: "nat-a".into(),
@@ -1110,12 +1116,7 @@ fn regional_nat_shows_both_billing_readings_as_measure_first() {
 #[test]
 fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
     use crate::flows::{Attribution, Destination, NatTraffic};
-    let mut f = Fixture::new();
-    f.vpc("vpc-1")
-        .subnet("s-a", "vpc-1", "ap-northeast-2a")
-        .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
-        .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
-        .lambda("fn-a", &["s-a"]);
+    let f = one_busy_nat();
     let aws = |s: &str| Destination::AwsService(s.into());
     let flows = Attribution {
         nats: vec![NatTraffic {
@@ -1132,9 +1133,10 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
             source_bytes: 1000,
             sources: vec![],
             pairs: vec![],
-            // Eight days of logs: enough to call it measured.
+            // Seven days of 10-minute records: the last starts 10 minutes before the 7 days
+            // end, and that is enough to call it measured.
             first_seen: Some(start()),
-            last_seen: Some(start() + chrono::Duration::days(8)),
+            last_seen: Some(start() + chrono::Duration::days(7) - chrono::Duration::minutes(10)),
         }],
         stats: Default::default(),
         ambiguous: vec![],

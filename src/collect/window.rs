@@ -50,7 +50,25 @@ pub fn month(m: NaiveDate) -> Window {
     }
 }
 
+/// The window a span asks for, ending at `now`, that CloudWatch still has hourly data for.
 pub fn window(span: Span, now: DateTime<Utc>) -> Result<Window> {
+    let w = span_window(span, now)?;
+    let last_full_hour = now
+        .with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(now);
+    if w.start < last_full_hour - Duration::days(RETENTION_DAYS) {
+        bail!(
+            "the window starts {}, more than {RETENTION_DAYS} days ago: CloudWatch no longer has hourly data for it",
+            w.start.format("%Y-%m-%d")
+        );
+    }
+    Ok(w)
+}
+
+/// The window a span asks for, ending at `now` (a snapshot's end: no retention applies).
+pub fn span_window(span: Span, now: DateTime<Utc>) -> Result<Window> {
     let last_full_hour = now
         .with_minute(0)
         .and_then(|t| t.with_second(0))
@@ -80,12 +98,6 @@ pub fn window(span: Span, now: DateTime<Utc>) -> Result<Window> {
             }
         }
     };
-    if w.start < last_full_hour - Duration::days(RETENTION_DAYS) {
-        bail!(
-            "the window starts {}, more than {RETENTION_DAYS} days ago: CloudWatch no longer has hourly data for it",
-            w.start.format("%Y-%m-%d")
-        );
-    }
     Ok(w)
 }
 

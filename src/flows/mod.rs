@@ -101,15 +101,18 @@ pub struct NatTraffic {
 
 /// Flow logs measure a NAT gateway's traffic when they cover at least this many days of it...
 pub const MEASURED_MIN_DAYS: f64 = 7.0;
+/// ...counting the last record's own aggregation interval (up to 10 minutes), which its start
+/// time leaves out: 7 days of logs span 6.99 days from first start to last start.
+const LAST_INTERVAL_DAYS: f64 = 600.0 / 86_400.0;
 /// ...or at least this share of the bytes CloudWatch counted in the window. Less is a sample:
 /// shares from it are estimates.
 pub const MEASURED_MIN_SHARE: f64 = 0.25;
 
 impl NatTraffic {
-    /// Days between the first and the last record counted.
+    /// Days from the first record counted to the end of the last one's interval.
     pub fn days_covered(&self) -> f64 {
         match (self.first_seen, self.last_seen) {
-            (Some(a), Some(b)) => (b - a).num_seconds() as f64 / 86_400.0,
+            (Some(a), Some(b)) => (b - a).num_seconds() as f64 / 86_400.0 + LAST_INTERVAL_DAYS,
             _ => 0.0,
         }
     }

@@ -9,12 +9,16 @@ use crate::advise::Tier;
 use crate::report::Report;
 
 /// Markdown table cells cannot hold `|` or line breaks.
-/// `prod-nat-a (nat-06eb…)`: a resource's name beside its id, or the id alone.
-fn named(report: &Report, id: &str) -> String {
-    match report.names.get(id) {
-        Some(name) => format!("{} ({id})", cell(name)),
-        None => id.to_string(),
-    }
+/// `prod-nat-a (nat-06eb…)`: a resource's name beside its id, or the id alone; several
+/// `;`-joined ids each so.
+fn named(report: &Report, ids: &str) -> String {
+    ids.split(';')
+        .map(|id| match report.names.get(id) {
+            Some(name) => format!("{} ({id})", cell(name)),
+            None => id.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn cell(s: &str) -> String {
@@ -173,7 +177,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
             let _ = writeln!(
                 o,
                 "| {} | {:.2} | {} | {} | {} |",
-                e.nat_gateway_id,
+                named(report, &e.nat_gateway_id),
                 e.monthly_gb_upper_bound.round_dp(2),
                 e.usage_type,
                 exact(e.unit_price),
@@ -193,7 +197,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
             cell(&l.function_name),
             l.vpc_id.as_deref().unwrap_or("(no VPC)"),
             l.availability_zones.join(", "),
-            l.nat_gateway_ids.join(", "),
+            named(report, &l.nat_gateway_ids.join(";")),
             if l.cross_az { "yes" } else { "" }
         );
     }
@@ -240,7 +244,7 @@ fn plan(report: &Report) -> String {
                 "| {} | {} | {} | {} | {} |",
                 i + 1,
                 s.alternative,
-                cell(&report.name_of(&s.resource_id)),
+                named(report, &s.resource_id),
                 money(*saving),
                 s.confidence.as_str()
             );
@@ -259,7 +263,7 @@ fn plan(report: &Report) -> String {
                 o,
                 "- {} {}: {} USD/month; conflicts with {}",
                 s.alternative,
-                cell(&report.name_of(&s.resource_id)),
+                named(report, &s.resource_id),
                 money(s.saving()),
                 s.conflicts_with.join(", ")
             );
@@ -277,7 +281,7 @@ fn plan(report: &Report) -> String {
                 o,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 s.alternative,
-                cell(&report.name_of(&s.resource_id)),
+                named(report, &s.resource_id),
                 money(s.saving_after_plan.unwrap_or_else(|| s.saving())),
                 money(s.saving()),
                 s.confidence.as_str(),
