@@ -74,6 +74,9 @@ pub struct RegionSnapshot {
     pub transit_gateway_attachments: Vec<TransitGatewayAttachment>,
     #[serde(default)]
     pub flow_logs: Vec<FlowLog>,
+    /// AWS-managed prefix lists of the gateway endpoint services (S3, DynamoDB).
+    #[serde(default)]
+    pub prefix_lists: Vec<PrefixList>,
     #[serde(default)]
     pub lambda_functions: Vec<LambdaFunction>,
     #[serde(default)]
@@ -270,6 +273,28 @@ impl VpcEndpoint {
             .and_then(|rest| rest.split_once('.'))
             .map(|(_, svc)| svc)
             .unwrap_or(&self.service_name)
+    }
+}
+
+/// The services a gateway endpoint serves, as prefix lists name them.
+pub const GATEWAY_SERVICES: [&str; 2] = ["s3", "dynamodb"];
+
+/// An AWS-managed prefix list, e.g. `com.amazonaws.ap-northeast-2.s3`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PrefixList {
+    pub prefix_list_id: String,
+    pub prefix_list_name: String,
+    /// IPv4 CIDRs.
+    pub cidrs: Vec<String>,
+}
+
+impl PrefixList {
+    /// `s3` or `dynamodb`.
+    pub fn service(&self) -> &str {
+        self.prefix_list_name
+            .rsplit('.')
+            .next()
+            .unwrap_or(&self.prefix_list_name)
     }
 }
 

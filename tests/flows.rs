@@ -313,3 +313,80 @@ fn ip_ranges_are_downloaded_once_and_cached() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The address the generator sends "aws:AMAZON" traffic to in Seoul (the first prefix's base
+/// + 7 that ip-ranges resolves to AMAZON there), as `synth` picks it.
+fn seoul_amazon_address() -> String {
+    let text = std::fs::read_to_string(ip_ranges_path()).unwrap();
+    let ranges = IpRanges::parse(&text).unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    file["prefixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| {
+            let base: std::net::Ipv4Addr =
+                p["ip_prefix"].as_str()?.split_once('/')?.0.parse().ok()?;
+            let ip = std::net::Ipv4Addr::from(u32::from(base) + 7);
+            let r = ranges.lookup(ip.into())?;
+            (r.region == "ap-northeast-2" && r.service == "AMAZON").then(|| ip.to_string())
+        })
+        .next()
+        .unwrap()
+}
+
+#[test]
+fn prefix_lists_from_the_snapshot_win_over_ip_ranges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = generate(tmp.path(), false, false, 0);
+    // Say DynamoDB's prefix list holds the address ip-ranges only lists as AMAZON.
+    let mut snap: Value = serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap();
+    snap["regions"][0]["prefix_lists"] = serde_json::json!([{
+        "prefix_list_id": "pl-02cd2c6b",
+        "prefix_list_name": "com.amazonaws.ap-northeast-2.dynamodb",
+        "cidrs": [format!("{}/32", seoul_amazon_address())]
+    }]);
+    let path = tmp.path().join("with-prefix-list.json");
+    std::fs::write(&path, snap.to_string()).unwrap();
+    let out = natcost(
+        &[
+            "flows",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--flow-logs",
+            tmp.path().to_str().unwrap(),
+            "--ip-ranges",
+            ip_ranges_path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut moved = 0;
+    for n in v["nats"].as_array().unwrap() {
+        let id = n["nat_gateway_id"].as_str().unwrap();
+        let want = |k: &str| {
+            truth.destinations[id]
+                .iter()
+                .filter(|(d, _)| d.key() == k)
+                .map(|(_, b)| *b)
+                .sum::<u64>()
+        };
+        let got = |k: &str| n["destinations"][k].as_u64().unwrap_or(0);
+        assert_eq!(
+            got("dynamodb"),
+            want("dynamodb") + want("aws:AMAZON"),
+            "{id}"
+        );
+        assert_eq!(got("aws:AMAZON"), 0, "{id}");
+        assert_eq!(got("s3"), want("s3"), "{id}");
+        moved += want("aws:AMAZON");
+    }
+    assert!(moved > 0, "the generated logs reach the address");
+}

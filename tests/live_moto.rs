@@ -385,6 +385,37 @@ fn live_report_matches_hand_computed_costs() {
     assert_eq!(minutes[seeded], Some(0.0));
     assert_eq!(minutes.iter().flatten().count(), 1);
     assert_eq!(snap["api_calls"]["ec2:DescribeVpcs"], 2, "one per region");
+    // The gateway endpoint services' prefix lists, as moto publishes them.
+    let lists = seoul["prefix_lists"].as_array().unwrap();
+    let names: Vec<&str> = lists
+        .iter()
+        .map(|l| l["prefix_list_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names
+            .iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>(),
+        [
+            "com.amazonaws.ap-northeast-2.dynamodb",
+            "com.amazonaws.ap-northeast-2.s3"
+        ]
+        .into_iter()
+        .collect()
+    );
+    let s3 = lists
+        .iter()
+        .find(|l| l["prefix_list_name"] == "com.amazonaws.ap-northeast-2.s3")
+        .unwrap();
+    assert!(s3["cidrs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "52.216.0.0/15"));
+    assert_eq!(
+        snap["api_calls"]["ec2:GetManagedPrefixListEntries"], 4,
+        "two lists × two regions"
+    );
 }
 
 fn snapshot_without_time(path: &Path) -> Value {

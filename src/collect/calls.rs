@@ -15,6 +15,7 @@ pub const ACTIONS: &[&str] = &[
     "ec2:DescribeEgressOnlyInternetGateways",
     "ec2:DescribeFlowLogs",
     "ec2:DescribeInternetGateways",
+    "ec2:DescribeManagedPrefixLists",
     "ec2:DescribeNatGateways",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeRegions",
@@ -23,6 +24,7 @@ pub const ACTIONS: &[&str] = &[
     "ec2:DescribeTransitGatewayAttachments",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcs",
+    "ec2:GetManagedPrefixListEntries",
     "lambda:ListFunctions",
     "sts:GetCallerIdentity",
 ];

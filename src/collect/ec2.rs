@@ -385,6 +385,58 @@ pub async fn collect(
             });
         }
     }
+    prefix_lists(client, calls, r).await
+}
+
+/// The AWS-managed prefix lists of the region's S3 and DynamoDB: every address a gateway
+/// endpoint takes, whatever else ip-ranges.json lists them under.
+async fn prefix_lists(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> Result<()> {
+    let region = r.region.clone();
+    let names: Vec<String> = GATEWAY_SERVICES
+        .iter()
+        .map(|svc| format!("com.amazonaws.{region}.{svc}"))
+        .collect();
+    let lists = all_pages(
+        calls,
+        &region,
+        "ec2:DescribeManagedPrefixLists",
+        client
+            .describe_managed_prefix_lists()
+            .filters(
+                ec2::Filter::builder()
+                    .name("prefix-list-name")
+                    .set_values(Some(names))
+                    .build(),
+            )
+            .into_paginator()
+            .send(),
+    )
+    .await
+    .tolerate("ec2:DescribeManagedPrefixLists", &mut r.not_collected)?;
+    for list in lists.iter().flat_map(|p| p.prefix_lists()) {
+        let id = s(list.prefix_list_id());
+        let entries = all_pages(
+            calls,
+            &region,
+            "ec2:GetManagedPrefixListEntries",
+            client
+                .get_managed_prefix_list_entries()
+                .prefix_list_id(&id)
+                .into_paginator()
+                .send(),
+        )
+        .await
+        .tolerate("ec2:GetManagedPrefixListEntries", &mut r.not_collected)?;
+        r.prefix_lists.push(PrefixList {
+            prefix_list_id: id,
+            prefix_list_name: s(list.prefix_list_name()),
+            cidrs: entries
+                .iter()
+                .flat_map(|p| p.entries())
+                .filter_map(|e| e.cidr().map(str::to_string))
+                .collect(),
+        });
+    }
     Ok(())
 }
 

@@ -48,9 +48,19 @@ pub struct IpRanges {
     v6: Vec<(u8, HashMap<u128, AwsRange>)>,
 }
 
-/// `AMAZON` is the superset every other service's prefixes are also listed under.
+/// Which name a prefix listed under several services is counted as: S3 or DYNAMODB first (a
+/// gateway endpoint takes every prefix of its service's prefix list, whatever else lists it),
+/// then any specific service, and `AMAZON`, the superset of them all, last.
+fn rank(service: &str) -> u8 {
+    match service {
+        "S3" | "DYNAMODB" => 2,
+        "AMAZON" => 0,
+        _ => 1,
+    }
+}
+
 fn better(new: &str, old: &str) -> bool {
-    old == "AMAZON" && new != "AMAZON"
+    rank(new) > rank(old)
 }
 
 fn insert<K: std::hash::Hash + Eq>(
@@ -219,6 +229,31 @@ mod tests {
         assert_eq!(at("13.248.0.9").unwrap().region, "GLOBAL");
         assert_eq!(at("2406:da00::1").unwrap().service, "EC2");
         assert_eq!(at("8.8.8.8"), None);
+    }
+
+    /// A prefix listed as AMAZON, EC2 and DYNAMODB (as AWS lists 35.71.109.0/24 in Seoul) is
+    /// DynamoDB's, in whatever order the file lists the three.
+    #[test]
+    fn a_multi_service_prefix_belongs_to_its_gateway_endpoint_service() {
+        for order in [
+            ["AMAZON", "EC2", "DYNAMODB"],
+            ["DYNAMODB", "EC2", "AMAZON"],
+            ["EC2", "DYNAMODB", "AMAZON"],
+        ] {
+            let entries: Vec<String> = order
+                .iter()
+                .map(|svc| {
+                    format!(r#"{{"ip_prefix": "198.51.100.0/24", "region": "ap-northeast-2", "service": "{svc}"}}"#)
+                })
+                .collect();
+            let file = format!(
+                r#"{{"syncToken": "1", "createDate": "x", "prefixes": [{}]}}"#,
+                entries.join(",")
+            );
+            let r = IpRanges::parse(&file).unwrap();
+            let hit = r.lookup("198.51.100.7".parse().unwrap()).unwrap();
+            assert_eq!(hit.service, "DYNAMODB", "{order:?}");
+        }
     }
 
     /// How many S3 prefixes in Seoul a file has.

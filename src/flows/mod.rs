@@ -178,6 +178,41 @@ impl NatSide {
     }
 }
 
+/// Per region, the S3 and DynamoDB prefix lists the snapshot holds, as (network, mask,
+/// destination): what a gateway endpoint would take, so they win over ip-ranges.json.
+fn prefix_list_nets(snapshot: &Snapshot) -> Vec<Vec<(u32, u32, Destination)>> {
+    snapshot
+        .regions
+        .iter()
+        .map(|r| {
+            r.prefix_lists
+                .iter()
+                .filter_map(|pl| {
+                    let d = match pl.service() {
+                        "s3" => Destination::S3,
+                        "dynamodb" => Destination::DynamoDb,
+                        _ => return None,
+                    };
+                    Some(
+                        pl.cidrs
+                            .iter()
+                            .filter_map(move |c| cidr(c).map(|(net, mask)| (net, mask, d.clone()))),
+                    )
+                })
+                .flatten()
+                .collect()
+        })
+        .collect()
+}
+
+fn in_prefix_list(nets: &[(u32, u32, Destination)], ip: IpAddr) -> Option<Destination> {
+    let IpAddr::V4(a) = ip else { return None };
+    let a = u32::from(a);
+    nets.iter()
+        .find(|(net, mask, _)| a & mask == *net)
+        .map(|(_, _, d)| d.clone())
+}
+
 fn cidr(s: &str) -> Option<(u32, u32)> {
     let (a, l) = s.split_once('/')?;
     let a: std::net::Ipv4Addr = a.parse().ok()?;
@@ -591,12 +626,17 @@ fn finish(
         nats[*n].first_seen = DateTime::from_timestamp(*a, 0);
         nats[*n].last_seen = DateTime::from_timestamp(*b, 0);
     }
+    let gateway_lists = prefix_list_nets(snapshot);
     let mut class_cache: HashMap<(usize, IpAddr), Destination> = HashMap::new();
     let mut classify = |n: usize, ip: IpAddr| {
-        let region = &snapshot.regions[sides[n].region].region;
+        let ri = sides[n].region;
+        let region = &snapshot.regions[ri].region;
         class_cache
-            .entry((sides[n].region, ip))
-            .or_insert_with(|| Destination::classify(ranges, region, ip))
+            .entry((ri, ip))
+            .or_insert_with(|| {
+                in_prefix_list(&gateway_lists[ri], ip)
+                    .unwrap_or_else(|| Destination::classify(ranges, region, ip))
+            })
             .clone()
     };
     for ((n, ip), bytes) in part.dest {
