@@ -116,7 +116,7 @@ impl Report {
         source: &str,
         flows: Option<Attribution>,
     ) -> Result<Report> {
-        let model = model::price(snapshot, book)?;
+        let model = model::price_with_flows(snapshot, book, flows.as_ref())?;
         let mut scenarios = advise::advise(&Context::new(snapshot, book, &model, flows.as_ref()))?;
         let plan = plan::choose(&mut scenarios, &Baseline::new(&model));
         let mut warnings = model.warnings.clone();
@@ -450,7 +450,7 @@ fn assumptions(model: &CostModel) -> Vec<String> {
         "NAT data processed: BytesInFromSource + BytesInFromDestination (CloudWatch, Sum, 1 h); 1 GB = 2^30 bytes. Summing all four byte metrics would count each byte twice.".into(),
         "Public IPv4: each public address of a public NAT gateway, for the exact time the gateway existed.".into(),
         "Monthly run-rate: 730 hours for hourly charges; per-GB charges at the window's average rate. NAT gateways deleted before the end of the window have none.".into(),
-        "Inter-AZ transfer (estimated): traffic between clients and the NAT (BytesInFromSource + BytesOutToSource) from subnets routed to a NAT gateway in another AZ, billed 0.01 USD/GB on each side of the AZ boundary (so quantity = 2 × GB). Without flow logs a subnet's share of the NAT's traffic is estimated from who lives there: each Lambda function counts 1, split over its subnets, and each other network interface 1.".into(),
+        "Inter-AZ transfer (estimated): traffic between clients and the NAT (BytesInFromSource + BytesOutToSource) from subnets routed to a NAT gateway in another AZ, billed 0.01 USD/GB on each side of the AZ boundary (so quantity = 2 × GB). Without flow logs a subnet's share of the NAT's traffic is estimated from who lives there: each Lambda function counts 1, split over its subnets, and each other network interface 1. With flow logs it is each client subnet's share of the bytes the logs saw (basis measured when they cover 7 days or 25% of the window's bytes).".into(),
         "Internet egress is paid whatever carries it (NAT gateway, NAT instance, IPv6), so it is the same under every alternative and is shown apart; BytesOutToDestination is its upper bound (it also counts traffic to AWS services, and the monthly free tier is not deducted).".into(),
         "Scenarios marked needs-data (tier measure-first) depend on data natcost does not have (traffic by destination, which needs VPC flow logs, or a missing metric); they are stated as what they would be worth (per 10% of the NAT's traffic), never as a saving.".into(),
         "The plan: low-risk (do-now) scenarios with no conflict between them, chosen to save the most; its saving is priced on the state after all its steps, so overlapping savings count once. Riskier (consider) scenarios show their saving on top of the plan.".into(),

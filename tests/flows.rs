@@ -102,6 +102,19 @@ fn default_format_attribution_is_exact() {
     let truth = generate(tmp.path(), false, false, 3);
     let (v, stderr) = attributed(tmp.path());
     assert_matches(&v, &truth);
+    // Every client is placed in a subnet of its NAT gateway's VPC, by address.
+    for n in v["nats"].as_array().unwrap() {
+        let by_subnet = n["source_subnets"].as_object().unwrap();
+        assert!(!by_subnet.is_empty());
+        assert!(by_subnet.keys().all(|k| k.starts_with("subnet-")));
+        let placed: u64 = by_subnet.values().map(|b| b.as_u64().unwrap()).sum();
+        assert_eq!(
+            placed,
+            n["source_bytes"].as_u64().unwrap(),
+            "{}",
+            n["nat_gateway_id"]
+        );
+    }
     assert_eq!(v["stats"]["files"], 3);
     assert_eq!(v["stats"]["corrupt_lines"], truth.corrupt_lines);
     assert!(truth.corrupt_lines > 0);

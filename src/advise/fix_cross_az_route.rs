@@ -31,7 +31,7 @@ impl Alternative for FixCrossAzRoute {
                 .iter()
                 .filter(|n| n.region == r && n.active_at_end && n.availability_mode == "zonal")
             {
-                for (subnet, share) in topo.subnet_shares(&nat.nat_gateway_id) {
+                for (subnet, share) in ctx.subnet_shares(&topo, &nat.nat_gateway_id) {
                     if subnet.availability_zone == nat.availability_zone {
                         continue;
                     }

@@ -334,6 +334,22 @@ impl<'a> Context<'a> {
             .filter(|t| t.destination_bytes > 0)
     }
 
+    /// Each client subnet's share of a NAT gateway's traffic: measured by flow logs when they
+    /// saw its clients, else estimated from who sits in each subnet.
+    pub fn subnet_shares<'t>(
+        &self,
+        topo: &Topology<'t>,
+        nat_id: &str,
+    ) -> Vec<(&'t crate::snapshot::Subnet, f64)> {
+        match self.traffic(nat_id).and_then(|t| t.subnet_shares()) {
+            Some(shares) => shares
+                .into_iter()
+                .filter_map(|(id, share)| topo.subnet(id).map(|s| (s, share)))
+                .collect(),
+            None => topo.subnet_shares(nat_id),
+        }
+    }
+
     pub fn price(&self, region: &str, item: Item) -> Result<Decimal> {
         self.book.usd(region, item)
     }

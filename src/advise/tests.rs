@@ -1137,6 +1137,7 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
             // end, and that is enough to call it measured.
             first_seen: Some(start()),
             last_seen: Some(start() + chrono::Duration::days(7) - chrono::Duration::minutes(10)),
+            source_subnets: Default::default(),
         }],
         stats: Default::default(),
         ambiguous: vec![],
@@ -1184,5 +1185,58 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
         ),
         "{:?}",
         ie[1].evidence
+    );
+}
+
+#[test]
+fn flow_logs_measure_who_crosses_azs() {
+    use crate::flows::{Attribution, NatTraffic};
+    // Who sits there says half of nat-a's clients are in 2c (one function each side); the
+    // logs say 10%: inter-AZ is 240 GiB × 0.1 × 2 directions = 48 GB in the window, measured.
+    let f = cross_az_fixture(false);
+    let snap = f.snapshot();
+    let book = PriceBook::bundled();
+    let traffic = |days: i64| Attribution {
+        nats: vec![NatTraffic {
+            region: "ap-northeast-2".into(),
+            nat_gateway_id: "nat-a".into(),
+            destination_bytes: 1000,
+            destinations: Default::default(),
+            source_bytes: 1000,
+            sources: vec![],
+            pairs: vec![],
+            first_seen: Some(start()),
+            last_seen: Some(start() + chrono::Duration::days(days)),
+            source_subnets: [("s-a".to_string(), 900), ("s-c".to_string(), 100)]
+                .into_iter()
+                .collect(),
+        }],
+        stats: Default::default(),
+        ambiguous: vec![],
+        ip_ranges: "test".into(),
+    };
+    let inter_az = |flows: Option<&Attribution>| {
+        let m = model::price_with_flows(&snap, &book, flows).unwrap();
+        m.nats[0]
+            .lines
+            .iter()
+            .find(|l| l.charge.component == Component::InterAz)
+            .map(|l| (l.charge.quantity, l.basis))
+            .unwrap()
+    };
+    assert_eq!(inter_az(None), (dec!(240), "estimated"));
+    let week = traffic(8);
+    assert_eq!(inter_az(Some(&week)), (dec!(48), "measured"));
+    // A day of logs: the measured share is still the best there is, but an estimate.
+    let day = traffic(1);
+    assert_eq!(inter_az(Some(&day)), (dec!(48), "estimated"));
+    // fix-cross-az-route prices the subnet's measured 10%: 730 GB × 0.1 × 2 × 0.01 = 1.46.
+    let m = model::price_with_flows(&snap, &book, Some(&week)).unwrap();
+    let all = advise(&Context::new(&snap, &book, &m, Some(&week))).unwrap();
+    let fix = only(&all, "fix-cross-az-route");
+    assert!(
+        fix.iter().all(|s| s.monthly_before == dec!(1.46)),
+        "{:?}",
+        fix.iter().map(|s| s.monthly_before).collect::<Vec<_>>()
     );
 }

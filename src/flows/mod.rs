@@ -97,6 +97,9 @@ pub struct NatTraffic {
     /// Start of the first and of the last record counted: the time the logs cover.
     pub first_seen: Option<DateTime<Utc>>,
     pub last_seen: Option<DateTime<Utc>>,
+    /// Inside-leg bytes by the client's subnet (by its address in the VPC's subnet CIDRs):
+    /// what crosses AZs when the subnet is in another AZ than the NAT gateway.
+    pub source_subnets: BTreeMap<String, u64>,
 }
 
 /// Flow logs measure a NAT gateway's traffic when they cover at least this many days of it...
@@ -109,6 +112,25 @@ const LAST_INTERVAL_DAYS: f64 = 600.0 / 86_400.0;
 pub const MEASURED_MIN_SHARE: f64 = 0.25;
 
 impl NatTraffic {
+    /// Whether the logs cover enough of the window to call their shares measured.
+    pub fn covers(&self, cloudwatch_gb: Option<f64>) -> bool {
+        let share = cloudwatch_gb.filter(|gb| *gb > 0.0).map(|gb| {
+            self.destination_bytes as f64 / (gb * crate::price::model::BYTES_PER_GB as f64)
+        });
+        self.days_covered() >= MEASURED_MIN_DAYS || share.is_some_and(|s| s >= MEASURED_MIN_SHARE)
+    }
+
+    /// Each client subnet's share of the inside-leg bytes; None when none was placed.
+    pub fn subnet_shares(&self) -> Option<Vec<(&str, f64)>> {
+        let total: u64 = self.source_subnets.values().sum();
+        (total > 0).then(|| {
+            self.source_subnets
+                .iter()
+                .map(|(s, b)| (s.as_str(), *b as f64 / total as f64))
+                .collect()
+        })
+    }
+
     /// Days from the first record counted to the end of the last one's interval.
     pub fn days_covered(&self) -> f64 {
         match (self.first_seen, self.last_seen) {
@@ -164,9 +186,21 @@ struct NatSide {
     nat_gateway_id: String,
     ips: Vec<IpAddr>,
     vpc_cidrs: Vec<(u32, u32)>,
+    /// The VPC's subnets: (network, mask, subnet id), to place a client.
+    subnets: Vec<(u32, u32, String)>,
 }
 
 impl NatSide {
+    fn subnet_of(&self, ip: IpAddr) -> Option<&str> {
+        let IpAddr::V4(a) = ip else { return None };
+        let a = u32::from(a);
+        self.subnets
+            .iter()
+            .filter(|(net, mask, _)| a & mask == *net)
+            .max_by_key(|(_, mask, _)| *mask)
+            .map(|(_, _, id)| id.as_str())
+    }
+
     fn in_vpc(&self, ip: IpAddr) -> bool {
         match ip {
             IpAddr::V4(a) => {
@@ -337,11 +371,21 @@ pub fn attribute(
             {
                 by_eni.insert(eni.as_bytes().to_vec(), sides.len());
             }
+            let subnets = r
+                .subnets
+                .iter()
+                .filter(|s| s.vpc_id == nat.vpc_id)
+                .filter_map(|s| {
+                    let (net, mask) = cidr(s.cidr_block.as_deref()?)?;
+                    Some((net, mask, s.subnet_id.clone()))
+                })
+                .collect();
             sides.push(NatSide {
                 region: ri,
                 nat_gateway_id: nat.nat_gateway_id.clone(),
                 ips,
                 vpc_cidrs,
+                subnets,
             });
         }
     }
@@ -620,6 +664,7 @@ fn finish(
             pairs: Vec::new(),
             first_seen: None,
             last_seen: None,
+            source_subnets: BTreeMap::new(),
         })
         .collect();
     for (n, (a, b)) in &part.span {
@@ -649,6 +694,12 @@ fn finish(
     let mut ambiguous: Vec<String> = Vec::new();
     for ((n, ip), bytes) in part.src {
         nats[n].source_bytes += bytes;
+        if let Some(subnet) = sides[n].subnet_of(ip) {
+            *nats[n]
+                .source_subnets
+                .entry(subnet.to_string())
+                .or_default() += bytes;
+        }
         ambiguous.extend(owners[sides[n].region].ambiguous.get(&ip).cloned());
         *sources[n]
             .entry(owners[sides[n].region].name(ip))

@@ -1,11 +1,14 @@
 //! The cost model: what each NAT gateway cost in the window, month by month, and its
 //! monthly run-rate, as cost components a reader can check by multiplication.
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use rust_decimal::prelude::*;
 use serde::Serialize;
 
+use crate::flows::{Attribution, NatTraffic};
 use crate::price::{Item, PriceBook};
 use crate::snapshot::{Metrics, NatGateway, RegionSnapshot, Snapshot, Window, BUSIEST_MINUTE};
 use crate::topology::Topology;
@@ -205,21 +208,40 @@ impl CostModel {
 }
 
 pub fn price(snapshot: &Snapshot, book: &PriceBook) -> Result<CostModel> {
+    price_with_flows(snapshot, book, None)
+}
+
+/// One region's facts, indexed once for every NAT gateway priced in it.
+struct Region<'a> {
+    snapshot: &'a RegionSnapshot,
+    topo: Topology<'a>,
+    metrics: Metrics<'a>,
+    /// Flow-log attribution by NAT gateway id, when flow logs were given.
+    flows: HashMap<&'a str, &'a NatTraffic>,
+}
+
+/// The cost model; with flow logs, inter-AZ transfer uses each client subnet's measured share.
+pub fn price_with_flows(
+    snapshot: &Snapshot,
+    book: &PriceBook,
+    flows: Option<&Attribution>,
+) -> Result<CostModel> {
     let mut nats = Vec::new();
     let mut warnings = Vec::new();
     for region in &snapshot.regions {
-        let topo = Topology::new(region);
-        let metrics = Metrics::new(region);
+        let view = Region {
+            snapshot: region,
+            topo: Topology::new(region),
+            metrics: Metrics::new(region),
+            flows: flows
+                .iter()
+                .flat_map(|f| &f.nats)
+                .filter(|t| t.region == region.region)
+                .map(|t| (t.nat_gateway_id.as_str(), t))
+                .collect(),
+        };
         for nat in &region.nat_gateways {
-            let found = price_nat(
-                snapshot.window,
-                region,
-                &topo,
-                &metrics,
-                nat,
-                book,
-                &mut warnings,
-            )?;
+            let found = price_nat(snapshot.window, &view, nat, book, &mut warnings)?;
             if let Some(cost) = found {
                 nats.push(cost);
             }
@@ -234,13 +256,12 @@ pub fn price(snapshot: &Snapshot, book: &PriceBook) -> Result<CostModel> {
 
 fn price_nat(
     window: Window,
-    region: &RegionSnapshot,
-    topo: &Topology,
-    metrics: &Metrics,
+    view: &Region,
     nat: &NatGateway,
     book: &PriceBook,
     warnings: &mut Vec<String>,
 ) -> Result<Option<NatCost>> {
+    let (region, topo, metrics) = (view.snapshot, &view.topo, &view.metrics);
     let r = region.region.as_str();
     let id = nat.nat_gateway_id.as_str();
     let alive_from = nat.create_time;
@@ -286,7 +307,33 @@ fn price_nat(
         (Some(a), Some(b)) => Some(add_series(a, b)),
         _ => None,
     };
-    let cross_share = topo.cross_az_share(id);
+    // Who crosses AZs: measured per client subnet when flow logs saw the NAT's clients, else
+    // estimated from who sits in each subnet. A regional NAT gateway has no other AZ.
+    let measured = view
+        .flows
+        .get(id)
+        .and_then(|t| t.subnet_shares().map(|shares| (*t, shares)));
+    let (cross_share, inter_az_basis) = match measured {
+        Some((t, shares)) if !nat.is_regional() => {
+            let share: f64 = shares
+                .iter()
+                .filter(|(s, _)| topo.az_of(s).is_some_and(|az| az != nat.availability_zone))
+                .map(|(_, v)| v)
+                .sum();
+            let gb = processed
+                .as_ref()
+                .map(|p| p.iter().sum::<f64>() / BYTES_PER_GB as f64);
+            (
+                share,
+                if t.covers(gb) {
+                    "measured"
+                } else {
+                    "estimated"
+                },
+            )
+        }
+        _ => (topo.cross_az_share(id), "estimated"),
+    };
     if cross_share > 0.0 && crossing.is_none() {
         warnings.push(format!(
             "{id} ({r}): subnets in another AZ route to it but BytesInFromSource/BytesOutToSource are missing: inter-AZ cost unknown"
@@ -348,7 +395,7 @@ fn price_nat(
                 period_end: pe,
                 charge: Charge::new(book, r, item, component, qty)?,
                 basis: if component == Component::InterAz {
-                    "estimated"
+                    inter_az_basis
                 } else {
                     "measured"
                 },
