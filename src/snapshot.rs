@@ -331,6 +331,12 @@ pub struct LambdaFunction {
     pub architectures: Vec<String>,
     /// Absent for functions outside any VPC.
     pub vpc_config: Option<LambdaVpcConfig>,
+    /// AWS/Lambda Duration (ms) and Invocations summed over the window (VPC functions):
+    /// what a shared Lambda ENI's bytes are split by. Absent when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocations: Option<f64>,
 }
 
 impl LambdaFunction {

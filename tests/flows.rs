@@ -403,3 +403,118 @@ fn prefix_lists_from_the_snapshot_win_over_ip_ranges() {
     }
     assert!(moved > 0, "the generated logs reach the address");
 }
+
+/// The sample with orders-api and payments-webhook in the same subnets and security group, so
+/// that Lambda shares their ENIs; `durations` (ms over the window) when known.
+fn shared_eni_snapshot(dir: &Path, durations: Option<(f64, f64)>) -> PathBuf {
+    let mut snap: Value = serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap();
+    let region = &mut snap["regions"][0];
+    for f in region["lambda_functions"].as_array_mut().unwrap() {
+        let name = f["function_name"].as_str().unwrap().to_string();
+        let ms = match (name.as_str(), durations) {
+            ("orders-api", Some((a, _))) => Some(a),
+            ("payments-webhook", Some((_, b))) => Some(b),
+            ("orders-api" | "payments-webhook", None) => None,
+            _ => continue,
+        };
+        f["vpc_config"]["security_group_ids"] = serde_json::json!(["sg-shared"]);
+        if let Some(ms) = ms {
+            f["duration_ms"] = serde_json::json!(ms);
+        }
+    }
+    for e in region["network_interfaces"].as_array_mut().unwrap() {
+        let desc = e["description"].as_str().unwrap_or_default();
+        if desc.starts_with("AWS Lambda VPC ENI-orders-api-")
+            || desc.starts_with("AWS Lambda VPC ENI-payments-webhook-")
+        {
+            e["security_group_ids"] = serde_json::json!(["sg-shared"]);
+        }
+    }
+    let path = dir.join("shared.json");
+    std::fs::write(&path, snap.to_string()).unwrap();
+    path
+}
+
+fn flows_json(snapshot: &Path, logs: &Path) -> Value {
+    let out = natcost(
+        &[
+            "flows",
+            "--snapshot",
+            snapshot.to_str().unwrap(),
+            "--flow-logs",
+            logs.to_str().unwrap(),
+            "--ip-ranges",
+            ip_ranges_path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        logs,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_shared_lambda_eni_is_labelled_shared_and_split_by_duration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = generate(tmp.path(), false, false, 0);
+    // Ground truth by description: each function's own ENIs.
+    let (mut orders, mut payments) = (0u64, 0u64);
+    for sources in truth.sources.values() {
+        orders += sources.get("orders-api").copied().unwrap_or(0);
+        payments += sources.get("payments-webhook").copied().unwrap_or(0);
+    }
+    assert!(orders > 0 && payments > 0);
+    let source = |v: &Value, label: &str| -> u64 {
+        v["nats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|n| n["sources"].as_array().unwrap())
+            .filter(|p| p[0] == label)
+            .map(|p| p[1].as_u64().unwrap())
+            .sum()
+    };
+    // Without Durations: one shared label, never pinned on the function the ENI is named for.
+    let v = flows_json(&shared_eni_snapshot(tmp.path(), None), tmp.path());
+    assert_eq!(
+        source(&v, "orders-api + payments-webhook (shared ENI)"),
+        orders + payments
+    );
+    assert_eq!(source(&v, "orders-api"), 0);
+    assert!(v["ambiguous"][0]
+        .as_str()
+        .unwrap()
+        .contains("without their Lambda Duration"));
+    // With Durations 3:1, the shared bytes split 3:1 (to the byte, per ENI), inputs stated.
+    let v = flows_json(
+        &shared_eni_snapshot(tmp.path(), Some((3000.0, 1000.0))),
+        tmp.path(),
+    );
+    let a = source(&v, "orders-api (est., shared ENI)");
+    let b = source(&v, "payments-webhook (est., shared ENI)");
+    assert_eq!(a + b, orders + payments);
+    let expected = (orders + payments) as f64 * 0.75;
+    assert!((a as f64 - expected).abs() <= 8.0, "{a} vs {expected}");
+    let splits: Vec<&Value> = v["nats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|n| n["shared_splits"].as_array().unwrap())
+        .collect();
+    assert!(!splits.is_empty());
+    for s in splits {
+        assert!(s["method"]
+            .as_str()
+            .unwrap()
+            .starts_with("estimated: each function's share"));
+        let f = s["functions"].as_array().unwrap();
+        assert_eq!(f[0]["function_name"], "orders-api");
+        assert_eq!(f[0]["duration_ms"], 3000.0);
+        assert_eq!(f[0]["share"], 0.75);
+    }
+}

@@ -345,14 +345,15 @@ fn live_report_matches_hand_computed_costs() {
     assert!(s3[10].contains("modify-vpc-endpoint"), "{}", &s3[10]);
 
     // GetMetricData calls: the batching minimum per region (500 queries a call at 48 hours):
-    // 3 × 17 queries in Seoul, 36 × 17 = 612 in us-east-1, and one call for east-1's
-    // 1-minute Sums (2 queries of 2,880 minutes).
+    // 3 × 17 queries in Seoul, 36 × 17 = 612 in us-east-1, one call for east-1's 1-minute
+    // Sums (2 queries of 2,880 minutes), and one per region for the VPC functions' Duration
+    // and Invocations.
     let per_call = natcost::collect::queries_per_call(HOURS as usize);
     assert_eq!(per_call, 500);
     let n = natcost::snapshot::NAT_METRICS.len();
     assert_eq!(n, 17);
-    let minimum = (3 * n).div_ceil(per_call) + (36 * n).div_ceil(per_call) + 1;
-    assert_eq!(minimum, 4);
+    let minimum = (3 * n).div_ceil(per_call) + (36 * n).div_ceil(per_call) + 1 + 2;
+    assert_eq!(minimum, 6);
     assert_eq!(
         snap["api_calls"]["cloudwatch:GetMetricData"],
         minimum as u64
@@ -385,6 +386,20 @@ fn live_report_matches_hand_computed_costs() {
     assert_eq!(minutes[seeded], Some(0.0));
     assert_eq!(minutes.iter().flatten().count(), 1);
     assert_eq!(snap["api_calls"]["ec2:DescribeVpcs"], 2, "one per region");
+    // fn-a's Duration over the 48 hours: 48 × 1,500 ms; fn-ac ran none.
+    let functions = seoul["lambda_functions"].as_array().unwrap();
+    let duration = |name: &str| {
+        functions
+            .iter()
+            .find(|f| f["function_name"] == name)
+            .map(|f| f["duration_ms"].clone())
+            .unwrap()
+    };
+    assert_eq!(duration("fn-a"), 72000.0);
+    assert!(
+        duration("fn-out").is_null(),
+        "functions outside a VPC are not asked"
+    );
     // The gateway endpoint services' prefix lists, as moto publishes them.
     let lists = seoul["prefix_lists"].as_array().unwrap();
     let names: Vec<&str> = lists

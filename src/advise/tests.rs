@@ -1138,6 +1138,7 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
             first_seen: Some(start()),
             last_seen: Some(start() + chrono::Duration::days(7) - chrono::Duration::minutes(10)),
             source_subnets: Default::default(),
+            shared_splits: vec![],
         }],
         stats: Default::default(),
         ambiguous: vec![],
@@ -1210,6 +1211,7 @@ fn flow_logs_measure_who_crosses_azs() {
             source_subnets: [("s-a".to_string(), 900), ("s-c".to_string(), 100)]
                 .into_iter()
                 .collect(),
+            shared_splits: vec![],
         }],
         stats: Default::default(),
         ambiguous: vec![],

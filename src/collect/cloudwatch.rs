@@ -28,7 +28,7 @@ pub fn queries_per_call(points: usize) -> usize {
     (MAX_DATAPOINTS / points.max(1)).clamp(1, MAX_QUERIES)
 }
 
-/// One wanted series: NAT gateway, metric, statistic.
+/// One wanted series: resource (NAT gateway or function), metric, statistic.
 type Wanted<'a> = (String, &'a str, &'a str);
 
 pub async fn collect(
@@ -43,7 +43,17 @@ pub async fn collect(
             wanted.push((nat.nat_gateway_id.clone(), metric, stat));
         }
     }
-    let series = fetch(client, calls, r, &wanted, window.start, window.end, HOUR).await?;
+    let series = fetch(
+        client,
+        calls,
+        r,
+        NAT,
+        &wanted,
+        window.start,
+        window.end,
+        HOUR,
+    )
+    .await?;
     for ((nat, metric, stat), values) in wanted.into_iter().zip(series) {
         if let Some(values) = values {
             r.metrics.push(MetricSeries {
@@ -97,7 +107,7 @@ async fn busiest_minutes(
             ["BytesInFromSource", "BytesInFromDestination"].map(|m| (id.clone(), m, "Sum"))
         })
         .collect();
-    let minutes = fetch(client, calls, r, &wanted, start, window.end, MINUTE).await?;
+    let minutes = fetch(client, calls, r, NAT, &wanted, start, window.end, MINUTE).await?;
     let hours = window.hours() as usize;
     let first_hour = (start - window.start).num_hours() as usize;
     for (id, pair) in dense.into_iter().zip(minutes.chunks(2)) {
@@ -140,13 +150,71 @@ fn busiest_minute_of_each_hour(
     values
 }
 
+/// Where a query's metric lives: namespace and the dimension naming the resource.
+type Source = (&'static str, &'static str);
+const NAT: Source = ("AWS/NATGateway", "NatGatewayId");
+const LAMBDA: Source = ("AWS/Lambda", "FunctionName");
+
+/// Each VPC function's Duration and Invocations summed over the window, in the same batched
+/// GetMetricData: what a shared Lambda ENI's bytes are split by.
+pub async fn lambda_totals(
+    client: &Client,
+    calls: &Calls,
+    r: &mut RegionSnapshot,
+    window: Window,
+) -> Result<()> {
+    let names: Vec<String> = r
+        .lambda_functions
+        .iter()
+        .filter(|f| f.vpc_config.is_some())
+        .map(|f| f.function_name.clone())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let wanted: Vec<Wanted> = names
+        .iter()
+        .flat_map(|n| {
+            [
+                (n.clone(), "Duration", "Sum"),
+                (n.clone(), "Invocations", "Sum"),
+            ]
+        })
+        .collect();
+    let series = fetch(
+        client,
+        calls,
+        r,
+        LAMBDA,
+        &wanted,
+        window.start,
+        window.end,
+        HOUR,
+    )
+    .await?;
+    let total = |v: &Option<Vec<Option<f64>>>| v.as_ref().map(|v| v.iter().flatten().sum::<f64>());
+    for (i, name) in names.iter().enumerate() {
+        if let Some(f) = r
+            .lambda_functions
+            .iter_mut()
+            .find(|f| &f.function_name == name)
+        {
+            f.duration_ms = total(&series[2 * i]);
+            f.invocations = total(&series[2 * i + 1]);
+        }
+    }
+    Ok(())
+}
+
 /// Runs the queries over `[start, end)` at `period` seconds, batched to the API's limits.
 /// Each query's datapoints come back dense on the period grid; None: CloudWatch returned no
 /// result for that query at all.
+#[allow(clippy::too_many_arguments)]
 async fn fetch(
     client: &Client,
     calls: &Calls,
     r: &mut RegionSnapshot,
+    source: Source,
     wanted: &[Wanted<'_>],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -156,11 +224,11 @@ async fn fetch(
     let queries: Vec<MetricDataQuery> = wanted
         .iter()
         .enumerate()
-        .map(|(i, (nat, metric, stat))| {
+        .map(|(i, (resource, metric, stat))| {
             let m = Metric::builder()
-                .namespace("AWS/NATGateway")
+                .namespace(source.0)
                 .metric_name(*metric)
-                .dimensions(Dimension::builder().name("NatGatewayId").value(nat).build())
+                .dimensions(Dimension::builder().name(source.1).value(resource).build())
                 .build();
             MetricDataQuery::builder()
                 .id(format!("m{i}"))

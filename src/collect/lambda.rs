@@ -38,6 +38,9 @@ pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> 
                     .map(|a| a.as_str().to_string())
                     .collect(),
                 vpc_config,
+                // Filled from CloudWatch with the metrics.
+                duration_ms: None,
+                invocations: None,
             });
         }
     }

@@ -193,13 +193,9 @@ async fn collect_region(
         "CloudWatch metrics for {} NAT gateway(s)…",
         r.nat_gateways.len()
     ));
-    cloudwatch::collect(
-        &aws_sdk_cloudwatch::Client::new(config),
-        calls,
-        &mut r,
-        window,
-    )
-    .await?;
+    let cw = aws_sdk_cloudwatch::Client::new(config);
+    cloudwatch::collect(&cw, calls, &mut r, window).await?;
+    cloudwatch::lambda_totals(&cw, calls, &mut r, window).await?;
     tracing::info!(
         "{region}: {} VPCs, {} NAT gateways, {} Lambda functions, {} metric series",
         r.vpcs.len(),

@@ -20,7 +20,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::snapshot::{RegionSnapshot, Snapshot};
+use crate::snapshot::{LambdaFunction, RegionSnapshot, Snapshot};
 use ipranges::IpRanges;
 use parse::{Format, Line};
 
@@ -100,6 +100,49 @@ pub struct NatTraffic {
     /// Inside-leg bytes by the client's subnet (by its address in the VPC's subnet CIDRs):
     /// what crosses AZs when the subnet is in another AZ than the NAT gateway.
     pub source_subnets: BTreeMap<String, u64>,
+    /// Shared Lambda ENIs whose bytes `sources` splits between their functions, with the inputs.
+    pub shared_splits: Vec<SharedSplit>,
+}
+
+/// A shared Lambda ENI's bytes split between its functions (an estimate).
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedSplit {
+    pub network_interface_id: String,
+    pub bytes: u64,
+    pub method: &'static str,
+    pub functions: Vec<SplitShare>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitShare {
+    pub function_name: String,
+    /// AWS/Lambda Duration summed over the window, ms.
+    pub duration_ms: f64,
+    pub share: f64,
+    pub bytes: u64,
+}
+
+/// What a shared ENI's bytes are split by.
+pub const SPLIT_METHOD: &str =
+    "estimated: each function's share of the functions' summed AWS/Lambda Duration over the window";
+
+/// `bytes` split in proportion to `weights`, in whole bytes that add up to `bytes` exactly (the
+/// remainder goes to the largest weight).
+fn split(bytes: u64, weights: &[f64]) -> Vec<u64> {
+    let total: f64 = weights.iter().sum();
+    let mut out: Vec<u64> = weights
+        .iter()
+        .map(|w| (bytes as f64 * w / total).floor() as u64)
+        .collect();
+    let rest = bytes - out.iter().sum::<u64>().min(bytes);
+    // max_by keeps the last of equals: reversed, that is the first.
+    if let Some(i) = (0..weights.len())
+        .rev()
+        .max_by(|a, b| weights[*a].total_cmp(&weights[*b]))
+    {
+        out[i] += rest;
+    }
+    out
 }
 
 /// Flow logs measure a NAT gateway's traffic when they cover at least this many days of it...
@@ -245,6 +288,18 @@ fn in_prefix_list(nets: &[(u32, u32, Destination)], ip: IpAddr) -> Option<Destin
     nets.iter()
         .find(|(net, mask, _)| a & mask == *net)
         .map(|(_, _, d)| d.clone())
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split;
+
+    #[test]
+    fn a_split_adds_up_to_the_byte() {
+        assert_eq!(split(100, &[3.0, 1.0]), [75, 25]);
+        assert_eq!(split(10, &[1.0, 1.0, 1.0]), [4, 3, 3]);
+        assert_eq!(split(7, &[0.0, 2.0]), [0, 7]);
+    }
 }
 
 fn cidr(s: &str) -> Option<(u32, u32)> {
@@ -562,14 +617,17 @@ fn read_file(
 /// Names the owner of a client address: the Lambda functions behind its ENI, or the ENI.
 struct Owners {
     by_ip: HashMap<IpAddr, String>,
-    /// Why an address's label names several functions (shared Lambda ENIs).
+    /// Why an address's label names several functions (shared Lambda ENIs not split).
     ambiguous: HashMap<IpAddr, String>,
+    /// Shared Lambda ENIs whose functions' Durations are known: ENI id, (function, ms).
+    shared: HashMap<IpAddr, (String, Vec<(String, f64)>)>,
 }
 
 impl Owners {
     fn new(r: &RegionSnapshot) -> Owners {
         let mut by_ip = HashMap::new();
         let mut ambiguous = HashMap::new();
+        let mut shared = HashMap::new();
         for e in &r.network_interfaces {
             let Some(ip) = e
                 .private_ip_address
@@ -579,48 +637,64 @@ impl Owners {
                 continue;
             };
             let label = if e.interface_type.eq_ignore_ascii_case("lambda") {
-                let desc = e.description.as_deref().unwrap_or_default();
-                let named = r
+                // Lambda shares an ENI between every function with the same subnet and
+                // security groups, and its description names only the one that made it: the
+                // grouping decides, the description only when the grouping finds nobody.
+                let mut sgs = e.security_group_ids.clone();
+                sgs.sort();
+                let fns: Vec<&LambdaFunction> = r
                     .lambda_functions
                     .iter()
                     .filter(|f| {
-                        let p = format!("AWS Lambda VPC ENI-{}", f.function_name);
-                        desc == p || desc.starts_with(&format!("{p}-"))
+                        f.vpc_config.as_ref().is_some_and(|c| {
+                            let mut s = c.security_group_ids.clone();
+                            s.sort();
+                            c.subnet_ids.contains(&e.subnet_id) && s == sgs
+                        })
                     })
-                    .max_by_key(|f| f.function_name.len());
-                match named {
-                    Some(f) => f.function_name.clone(),
-                    None => {
-                        // Lambda shares an ENI between functions with the same subnet and security groups.
-                        let mut sgs = e.security_group_ids.clone();
-                        sgs.sort();
-                        let fns: Vec<&str> = r
-                            .lambda_functions
+                    .collect();
+                match fns.len() {
+                    0 => {
+                        let desc = e.description.as_deref().unwrap_or_default();
+                        r.lambda_functions
                             .iter()
                             .filter(|f| {
-                                f.vpc_config.as_ref().is_some_and(|c| {
-                                    let mut s = c.security_group_ids.clone();
-                                    s.sort();
-                                    c.subnet_ids.contains(&e.subnet_id) && s == sgs
-                                })
+                                let p = format!("AWS Lambda VPC ENI-{}", f.function_name);
+                                desc == p || desc.starts_with(&format!("{p}-"))
                             })
-                            .map(|f| f.function_name.as_str())
-                            .collect();
-                        match fns.len() {
-                            0 => format!("Lambda ENI {}", e.network_interface_id),
-                            1 => fns[0].to_string(),
-                            _ => {
-                                let label = fns.join(" + ");
+                            .max_by_key(|f| f.function_name.len())
+                            .map(|f| f.function_name.clone())
+                            .unwrap_or_else(|| format!("Lambda ENI {}", e.network_interface_id))
+                    }
+                    1 => fns[0].function_name.clone(),
+                    _ => {
+                        let names: Vec<&str> =
+                            fns.iter().map(|f| f.function_name.as_str()).collect();
+                        let label = format!("{} (shared ENI)", names.join(" + "));
+                        let durations: Option<Vec<f64>> =
+                            fns.iter().map(|f| f.duration_ms).collect();
+                        match durations.filter(|d| d.iter().sum::<f64>() > 0.0) {
+                            Some(d) => {
+                                shared.insert(
+                                    ip,
+                                    (
+                                        e.network_interface_id.clone(),
+                                        names.iter().map(|n| n.to_string()).zip(d).collect(),
+                                    ),
+                                );
+                            }
+                            None => {
                                 ambiguous.insert(
                                     ip,
                                     format!(
-                                        "{} is shared by {}: its bytes cannot be split between them",
-                                        e.network_interface_id, label
+                                        "{} is shared by {}: without their Lambda Duration its bytes cannot be split between them",
+                                        e.network_interface_id,
+                                        names.join(" + ")
                                     ),
                                 );
-                                format!("{label} (shared ENI)")
                             }
                         }
+                        label
                     }
                 }
             } else {
@@ -634,7 +708,11 @@ impl Owners {
             };
             by_ip.insert(ip, label);
         }
-        Owners { by_ip, ambiguous }
+        Owners {
+            by_ip,
+            ambiguous,
+            shared,
+        }
     }
 
     fn name(&self, ip: IpAddr) -> String {
@@ -665,6 +743,7 @@ fn finish(
             first_seen: None,
             last_seen: None,
             source_subnets: BTreeMap::new(),
+            shared_splits: Vec::new(),
         })
         .collect();
     for (n, (a, b)) in &part.span {
@@ -700,10 +779,34 @@ fn finish(
                 .entry(subnet.to_string())
                 .or_default() += bytes;
         }
-        ambiguous.extend(owners[sides[n].region].ambiguous.get(&ip).cloned());
-        *sources[n]
-            .entry(owners[sides[n].region].name(ip))
-            .or_default() += bytes;
+        let owner = &owners[sides[n].region];
+        ambiguous.extend(owner.ambiguous.get(&ip).cloned());
+        match owner.shared.get(&ip) {
+            Some((eni, fns)) => {
+                let weights: Vec<f64> = fns.iter().map(|(_, d)| *d).collect();
+                let total: f64 = weights.iter().sum();
+                let parts = split(bytes, &weights);
+                let mut shares = Vec::new();
+                for ((name, ms), b) in fns.iter().zip(parts) {
+                    *sources[n]
+                        .entry(format!("{name} (est., shared ENI)"))
+                        .or_default() += b;
+                    shares.push(SplitShare {
+                        function_name: name.clone(),
+                        duration_ms: *ms,
+                        share: ms / total,
+                        bytes: b,
+                    });
+                }
+                nats[n].shared_splits.push(SharedSplit {
+                    network_interface_id: eni.clone(),
+                    bytes,
+                    method: SPLIT_METHOD,
+                    functions: shares,
+                });
+            }
+            None => *sources[n].entry(owner.name(ip)).or_default() += bytes,
+        }
     }
     let mut pairs: Vec<BTreeMap<(String, Destination), u64>> = vec![BTreeMap::new(); nats.len()];
     for ((n, client, remote), bytes) in part.pairs {

@@ -447,6 +447,29 @@ pub fn flows(report: &Report) -> String {
             };
             let _ = writeln!(o, "| {} | {:.3} | {share:.1}% |", cell(name), gb(*b));
         }
+        for split in &t.shared_splits {
+            let parts: Vec<String> = split
+                .functions
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {:.1}% ({:.0} ms) = {:.3} GB",
+                        cell(&f.function_name),
+                        100.0 * f.share,
+                        f.duration_ms,
+                        gb(f.bytes)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "\nShared Lambda ENI {} ({:.3} GB) split, {}: {}.",
+                split.network_interface_id,
+                gb(split.bytes),
+                split.method,
+                parts.join("; ")
+            );
+        }
         if !t.pairs.is_empty() {
             let _ = writeln!(o, "\n| Source → destination | GB seen |");
             let _ = writeln!(o, "|---|---:|");

@@ -12,7 +12,7 @@ Seoul (ap-northeast-2), VPC "app" 10.0.0.0/16:
   nat-c   public, in 2c; no route points at it; no datapoints (idle)
   nat-p   private connectivity, in 2a; private-a routes to it; 0.05 + 0.45 GiB/h
   S3 gateway endpoint on app-a's route table; an SQS interface endpoint in pub-a
-  fn-a in app-a; fn-ac in app-a and app-c; fn-out outside any VPC
+  fn-a in app-a (1,500 ms of Duration an hour); fn-ac in app-a and app-c; fn-out outside any VPC
   VPC "empty" with nothing in it
 us-east-1, VPC "east": EAST_NATS (default 36) public NAT gateways in one subnet, so that the
   GetMetricData queries (14 per NAT) need two calls; east-app routes to the first; it moves
@@ -151,6 +151,20 @@ function(lam, arn, "fn-a", [app_a])
 function(lam, arn, "fn-ac", [app_a, app_c])
 function(lam, arn, "fn-out", [])
 put_hourly(cw, ids["nat_a"], traffic(0.1 * GIB, 0.9 * GIB))
+# fn-a ran 1,500 ms of Duration an hour (what a shared ENI's bytes are split by).
+cw.put_metric_data(
+    Namespace="AWS/Lambda",
+    MetricData=[
+        {
+            "MetricName": "Duration",
+            "Dimensions": [{"Name": "FunctionName", "Value": "fn-a"}],
+            "Timestamp": start + timedelta(hours=h),
+            "Value": 1500,
+            "Unit": "Milliseconds",
+        }
+        for h in range(hours)
+    ],
+)
 put_hourly(cw, ids["nat_p"], traffic(0.05 * GIB, 0.45 * GIB))
 ids.update(vpc_app=vpc, app_a=app_a, app_c=app_c)
 
