@@ -1,16 +1,29 @@
 //! Who is behind each NAT gateway: Lambda → subnet → route table → NAT, in one region.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::snapshot::{
     LambdaFunction, NatGateway, NetworkInterface, RegionSnapshot, RouteTable, Subnet, TargetType,
 };
 
+/// The region's relations, indexed once by id: a report on thousands of NAT gateways asks
+/// each of these per NAT gateway, and a scan per question made it cubic.
 pub struct Topology<'a> {
     pub region: &'a RegionSnapshot,
     subnets: BTreeMap<&'a str, &'a Subnet>,
     /// subnet → the NAT its default IPv4 route points at
     subnet_nat: BTreeMap<&'a str, &'a str>,
+    nats: HashMap<&'a str, &'a NatGateway>,
+    /// NAT → the subnets routed to it, by subnet id.
+    nat_subnets: HashMap<&'a str, Vec<&'a Subnet>>,
+    /// NAT gateways any route (default or not) targets.
+    route_targets: HashSet<&'a str>,
+    /// NAT → the functions with a subnet routed to it, in snapshot order.
+    nat_lambdas: HashMap<&'a str, Vec<&'a LambdaFunction>>,
+    /// subnet → summed weight of its functions (each function 1, split over its subnets).
+    lambda_weight: HashMap<&'a str, f64>,
+    /// subnet → interfaces other than Lambda's, endpoints' and NAT gateways'.
+    other_enis: HashMap<&'a str, usize>,
 }
 
 impl<'a> Topology<'a> {
@@ -20,16 +33,63 @@ impl<'a> Topology<'a> {
             .iter()
             .map(|s| (s.subnet_id.as_str(), s))
             .collect();
+        let tables = RouteTables::new(region);
         let mut subnet_nat = BTreeMap::new();
         for s in &region.subnets {
-            if let Some(nat) = route_table_of(region, s).and_then(default_nat) {
+            if let Some(nat) = tables.of(s).and_then(default_nat) {
                 subnet_nat.insert(s.subnet_id.as_str(), nat);
             }
+        }
+        let mut nat_subnets: HashMap<&str, Vec<&Subnet>> = HashMap::new();
+        for (s, n) in &subnet_nat {
+            if let Some(subnet) = subnets.get(s) {
+                nat_subnets.entry(*n).or_default().push(subnet);
+            }
+        }
+        let route_targets = region
+            .route_tables
+            .iter()
+            .flat_map(|rt| &rt.routes)
+            .filter(|r| r.target_type == TargetType::NatGateway)
+            .map(|r| r.target_id.as_str())
+            .collect();
+        let mut nat_lambdas: HashMap<&str, Vec<&LambdaFunction>> = HashMap::new();
+        let mut lambda_weight: HashMap<&str, f64> = HashMap::new();
+        for f in &region.lambda_functions {
+            let ids = f.subnet_ids();
+            let mut seen: Vec<&str> = Vec::new();
+            for s in ids {
+                *lambda_weight.entry(s.as_str()).or_default() += 1.0 / ids.len() as f64;
+                if let Some(n) = subnet_nat.get(s.as_str()) {
+                    if !seen.contains(n) {
+                        seen.push(n);
+                        nat_lambdas.entry(*n).or_default().push(f);
+                    }
+                }
+            }
+        }
+        let mut other_enis: HashMap<&str, usize> = HashMap::new();
+        for e in region
+            .network_interfaces
+            .iter()
+            .filter(|e| is_other_client(e))
+        {
+            *other_enis.entry(e.subnet_id.as_str()).or_default() += 1;
         }
         Topology {
             region,
             subnets,
             subnet_nat,
+            nats: region
+                .nat_gateways
+                .iter()
+                .map(|n| (n.nat_gateway_id.as_str(), n))
+                .collect(),
+            nat_subnets,
+            route_targets,
+            nat_lambdas,
+            lambda_weight,
+            other_enis,
         }
     }
 
@@ -42,10 +102,7 @@ impl<'a> Topology<'a> {
     }
 
     pub fn nat(&self, id: &str) -> Option<&'a NatGateway> {
-        self.region
-            .nat_gateways
-            .iter()
-            .find(|n| n.nat_gateway_id == id)
+        self.nats.get(id).copied()
     }
 
     /// The NAT gateway a subnet's default route sends to, if any.
@@ -53,22 +110,14 @@ impl<'a> Topology<'a> {
         self.subnet_nat.get(subnet_id).copied()
     }
 
-    /// Subnets whose default route points at this NAT.
+    /// Subnets whose default route points at this NAT, by subnet id.
     pub fn subnets_routed_to(&self, nat_id: &str) -> Vec<&'a Subnet> {
-        self.subnet_nat
-            .iter()
-            .filter(|(_, n)| **n == nat_id)
-            .filter_map(|(s, _)| self.subnet(s))
-            .collect()
+        self.nat_subnets.get(nat_id).cloned().unwrap_or_default()
     }
 
     /// Whether any route table (associated or not) sends anything to this NAT.
     pub fn is_route_target(&self, nat_id: &str) -> bool {
-        self.region.route_tables.iter().any(|rt| {
-            rt.routes
-                .iter()
-                .any(|r| r.target_type == TargetType::NatGateway && r.target_id == nat_id)
-        })
+        self.route_targets.contains(nat_id)
     }
 
     /// The VPC of a Lambda function, from its subnets (the API's VpcId is not trusted).
@@ -89,15 +138,7 @@ impl<'a> Topology<'a> {
 
     /// Functions with at least one subnet routed to this NAT.
     pub fn lambdas_behind(&self, nat_id: &str) -> Vec<&'a LambdaFunction> {
-        self.region
-            .lambda_functions
-            .iter()
-            .filter(|f| {
-                f.subnet_ids()
-                    .iter()
-                    .any(|s| self.nat_for_subnet(s) == Some(nat_id))
-            })
-            .collect()
+        self.nat_lambdas.get(nat_id).cloned().unwrap_or_default()
     }
 
     /// Whether a function has a subnet routed to a NAT in another AZ.
@@ -119,12 +160,15 @@ impl<'a> Topology<'a> {
     /// Network interfaces other than Lambda's in subnets routed to this NAT (EC2, ECS, ...).
     /// Endpoint and NAT gateway interfaces send nothing through it.
     pub fn other_enis_behind(&self, nat_id: &str) -> usize {
-        self.region
-            .network_interfaces
+        self.subnets_routed_to(nat_id)
             .iter()
-            .filter(|e| self.nat_for_subnet(&e.subnet_id) == Some(nat_id))
-            .filter(|e| is_other_client(e))
-            .count()
+            .map(|s| {
+                self.other_enis
+                    .get(s.subnet_id.as_str())
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .sum()
     }
 
     /// Estimated share of a NAT's traffic from each subnet routed to it. Without flow logs the
@@ -132,26 +176,15 @@ impl<'a> Topology<'a> {
     /// other network interface 1; with nobody known, subnets share equally.
     pub fn subnet_shares(&self, nat_id: &str) -> Vec<(&'a Subnet, f64)> {
         let subnets = self.subnets_routed_to(nat_id);
-        let mut weight: BTreeMap<&str, f64> = subnets
+        let weight: BTreeMap<&str, f64> = subnets
             .iter()
-            .map(|s| (s.subnet_id.as_str(), 0.0))
+            .map(|s| {
+                let id = s.subnet_id.as_str();
+                let functions = self.lambda_weight.get(id).copied().unwrap_or(0.0);
+                let others = self.other_enis.get(id).copied().unwrap_or(0) as f64;
+                (id, functions + others)
+            })
             .collect();
-        for f in &self.region.lambda_functions {
-            let ids = f.subnet_ids();
-            for s in ids {
-                if let Some(w) = weight.get_mut(s.as_str()) {
-                    *w += 1.0 / ids.len() as f64;
-                }
-            }
-        }
-        for e in &self.region.network_interfaces {
-            if !is_other_client(e) {
-                continue;
-            }
-            if let Some(w) = weight.get_mut(e.subnet_id.as_str()) {
-                *w += 1.0;
-            }
-        }
         let total: f64 = weight.values().sum();
         subnets
             .into_iter()
@@ -224,6 +257,36 @@ pub fn public_subnet_in<'a>(region: &'a RegionSnapshot, vpc: &str, az: &str) -> 
         .subnets
         .iter()
         .find(|s| s.vpc_id == vpc && s.availability_zone == az && is_public(region, s))
+}
+
+/// Route tables by explicitly associated subnet, and each VPC's main table.
+struct RouteTables<'a> {
+    by_subnet: HashMap<&'a str, &'a RouteTable>,
+    main: HashMap<&'a str, &'a RouteTable>,
+}
+
+impl<'a> RouteTables<'a> {
+    fn new(region: &'a RegionSnapshot) -> RouteTables<'a> {
+        let mut by_subnet = HashMap::new();
+        let mut main = HashMap::new();
+        for rt in &region.route_tables {
+            for s in &rt.subnet_ids {
+                by_subnet.entry(s.as_str()).or_insert(rt);
+            }
+            if rt.main {
+                main.entry(rt.vpc_id.as_str()).or_insert(rt);
+            }
+        }
+        RouteTables { by_subnet, main }
+    }
+
+    /// As [`route_table_of`], from the index.
+    fn of(&self, subnet: &Subnet) -> Option<&'a RouteTable> {
+        self.by_subnet
+            .get(subnet.subnet_id.as_str())
+            .or_else(|| self.main.get(subnet.vpc_id.as_str()))
+            .copied()
+    }
 }
 
 pub fn route_table_of<'a>(region: &'a RegionSnapshot, subnet: &Subnet) -> Option<&'a RouteTable> {
