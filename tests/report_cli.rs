@@ -1121,3 +1121,67 @@ fn a_second_currency_beside_usd() {
         "not a positive number",
     );
 }
+
+#[test]
+fn charts_stay_readable_with_many_nat_gateways() {
+    // The sample's seven NAT gateways five times over: 35.
+    let mut snap = sample_json();
+    let region = &mut snap["regions"][0];
+    let nats = region["nat_gateways"].as_array().unwrap().clone();
+    let metrics = region["metrics"].as_array().unwrap().clone();
+    for copy in 1..5 {
+        for n in &nats {
+            let mut n = n.clone();
+            let id = format!("{}{copy}", n["nat_gateway_id"].as_str().unwrap());
+            n["nat_gateway_id"] = Value::from(id.clone());
+            n["tags"]["Name"] = Value::from(format!(
+                "copy{copy}-{}",
+                n["tags"]["Name"].as_str().unwrap()
+            ));
+            region["nat_gateways"].as_array_mut().unwrap().push(n);
+        }
+        for m in &metrics {
+            let mut m = m.clone();
+            let id = format!("{}{copy}", m["nat_gateway_id"].as_str().unwrap());
+            m["nat_gateway_id"] = Value::from(id);
+            region["metrics"].as_array_mut().unwrap().push(m);
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write_snapshot(tmp.path(), "many.json", &snap);
+    let out = natcost(
+        &[
+            "report",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--prices",
+            "bundled",
+            "--out",
+            "many",
+        ],
+        tmp.path(),
+    );
+    assert_ok(&out);
+    let dir = tmp.path().join("many");
+    let monthly = std::fs::read_to_string(dir.join("monthly_cost.svg")).unwrap();
+    // Two months: 11 NAT gateways with bars of their own each month, the other 24 summed.
+    assert!(monthly.contains("24 others"), "others summed");
+    assert!(monthly.contains("adds up the other 24"));
+    let daily = std::fs::read_to_string(dir.join("daily_gb.svg")).unwrap();
+    assert!(daily.contains(" others, summed"));
+    let topology = std::fs::read_to_string(dir.join("topology.svg")).unwrap();
+    assert!(topology.contains("15 more NAT gateways"));
+    for (file, _) in natcost::render::chart::CHARTS {
+        assert_png(&dir.join(file));
+        let decoder = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(dir.join(file)).unwrap(),
+        ));
+        let info = decoder.read_info().unwrap().info().clone();
+        assert!(
+            info.width <= 6000 && info.height <= 4000,
+            "{file}: {}x{}",
+            info.width,
+            info.height
+        );
+    }
+}

@@ -178,6 +178,38 @@ fn footnotes(area: &Area, title: &str, lines: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// How many NAT gateways a chart draws one by one; the rest are summed as "others".
+const TOP_NATS: usize = 20;
+/// Bars monthly_cost.png aims at, all months together.
+const MONTHLY_BARS: usize = 24;
+/// Lines daily_gb.png draws one by one (its colours stay apart up to about this many).
+const DAILY_LINES: usize = 10;
+
+/// The `k` NAT gateways that cost the most in the window.
+fn top_nats(report: &Report, k: usize) -> std::collections::HashSet<&str> {
+    let mut by_cost: Vec<&NatCost> = report.nats.iter().collect();
+    by_cost.sort_by_key(|n| std::cmp::Reverse(n.window_cost()));
+    by_cost
+        .into_iter()
+        .take(k)
+        .map(|n| n.nat_gateway_id.as_str())
+        .collect()
+}
+
+/// The names of a scenario's resources, whole; past three, the first two and how many more
+/// (report.md lists them all).
+fn few_names(report: &Report, ids: &str) -> String {
+    let ids: Vec<&str> = ids.split(';').collect();
+    if ids.len() <= 3 {
+        return report.name_of(&ids.join(";"));
+    }
+    format!(
+        "{} and {} more (listed in report.md)",
+        report.name_of(&ids[..2].join(";")),
+        ids.len() - 2
+    )
+}
+
 /// A NAT gateway's name with its state: deleted ones and NATs that moved nothing are marked.
 fn nat_label(n: &NatCost) -> String {
     if !n.active_at_end {
@@ -190,9 +222,24 @@ fn nat_label(n: &NatCost) -> String {
 /// Stacked bars: one per NAT gateway and month, stacked by cost component.
 fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
     let title = CHARTS[0].1;
-    // (NAT gateway, month, [cost per component])
-    let mut bars: Vec<(&NatCost, String, [f64; 4])> = Vec::new();
+    // The costliest NAT gateways get a bar each; the rest one "others" bar a month (the CSVs
+    // and report.md have every one).
+    // About two dozen bars in all, however many months the window spans.
+    let per_month = (MONTHLY_BARS / report.monthly_totals.len().max(1)).saturating_sub(1);
+    let top = top_nats(report, per_month.clamp(3, TOP_NATS));
+    let others = report.nats.len() - top.len();
+    // (label lines, [cost per component])
+    let mut bars: Vec<(Vec<String>, [f64; 4])> = Vec::new();
     let mut notes = Vec::new();
+    let parts_of = |n: &NatCost, start| {
+        let mut parts = [0.0; 4];
+        for l in n.lines.iter().filter(|l| l.period_start == start) {
+            if let Some(i) = Component::ALL.iter().position(|c| *c == l.charge.component) {
+                parts[i] += f(l.charge.cost);
+            }
+        }
+        parts
+    };
     for m in &report.monthly_totals {
         let first = m.period_start.date_naive();
         let whole = first.day() == 1
@@ -209,22 +256,35 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
             ));
             format!("{}*", first.format("%Y-%m"))
         };
+        let mut rest = [0.0; 4];
         for n in &report.nats {
-            let mut parts = [0.0; 4];
-            for l in n.lines.iter().filter(|l| l.period_start == m.period_start) {
-                if let Some(i) = Component::ALL.iter().position(|c| *c == l.charge.component) {
-                    parts[i] += f(l.charge.cost);
+            let parts = parts_of(n, m.period_start);
+            if !top.contains(n.nat_gateway_id.as_str()) {
+                for (r, p) in rest.iter_mut().zip(parts) {
+                    *r += p;
                 }
-            }
-            if parts.iter().any(|v| *v > 0.0) {
-                bars.push((n, month.clone(), parts));
+            } else if parts.iter().any(|v| *v > 0.0) {
+                let mut lines = vec![n.label().to_string(), month.clone()];
+                if !n.active_at_end {
+                    lines.push("(deleted)".into());
+                }
+                bars.push((lines, parts));
             }
         }
+        if rest.iter().any(|v| *v > 0.0) {
+            bars.push((vec![format!("{others} others"), month.clone()], rest));
+        }
+    }
+    if others > 0 {
+        notes.push(format!(
+            "The {} costliest NAT gateways have a bar each; \"others\" adds up the other {others} (every one is in costs.csv and report.md).",
+            top.len()
+        ));
     }
     // Each bar is as wide as its longest label line, so no name is cut.
     let slot = bars
         .iter()
-        .map(|(n, month, _)| text_width(n.label(), 13).max(text_width(month, 13)) + 16)
+        .flat_map(|(lines, _)| lines.iter().map(|l| text_width(l, 13) + 16))
         .max()
         .unwrap_or(110)
         .max(90);
@@ -241,7 +301,7 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
     let (plot, legend_area) = plot.split_vertically(height - HEADER - foot - 40);
     let max = bars
         .iter()
-        .map(|(_, _, p)| p.iter().sum::<f64>())
+        .map(|(_, p)| p.iter().sum::<f64>())
         .fold(0.0, f64::max)
         * 1.12;
     let mut chart = ChartBuilder::on(&plot)
@@ -264,7 +324,7 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
     for (ci, _) in Component::ALL.iter().enumerate() {
         let color = COMPONENT_COLORS[ci];
         chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, _, parts))| {
+            .draw_series(bars.iter().enumerate().map(|(i, (_, parts))| {
                 let lo: f64 = parts[..ci].iter().sum();
                 let x = i as f64;
                 Rectangle::new([(x + 0.15, lo), (x + 0.85, lo + parts[ci])], color.filled())
@@ -273,17 +333,13 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
     }
     // Labels in backend (whole-picture) coordinates, so drawn on the root.
     let centred = |size| font(size).pos(Pos::new(HPos::Center, VPos::Top));
-    for (i, (n, month, parts)) in bars.iter().enumerate() {
+    for (i, (lines, parts)) in bars.iter().enumerate() {
         let total: f64 = parts.iter().sum();
         let (x, y) = chart.backend_coord(&(i as f64 + 0.5, total));
         root.draw(&Text::new(format!("{total:.2}"), (x, y - 18), centred(13)))
             .map_err(err(title))?;
         let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-        let mut lines = vec![n.label().to_string(), month.clone()];
-        if !n.active_at_end {
-            lines.push("(deleted)".into());
-        }
-        for (k, line) in lines.into_iter().enumerate() {
+        for (k, line) in lines.iter().cloned().enumerate() {
             root.draw(&Text::new(line, (x, y + 6 + 16 * k as i32), centred(13)))
                 .map_err(err(title))?;
         }
@@ -309,15 +365,42 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
 /// One line per NAT gateway: GB processed per UTC day; the legend in a column of its own.
 fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
     let title = CHARTS[1].1;
-    let series: Vec<&NatCost> = report
+    // One line per NAT gateway among the busiest few; the rest summed day by day as "others".
+    let mut with_bytes: Vec<&NatCost> = report
         .nats
         .iter()
         .filter(|n| !n.daily_gb.is_empty())
         .collect();
-    let labels: Vec<String> = series
+    with_bytes.sort_by_key(|n| std::cmp::Reverse(n.processed_gb.unwrap_or_default()));
+    let rest = with_bytes.split_off(with_bytes.len().min(DAILY_LINES));
+    with_bytes.sort_by_key(|n| {
+        report
+            .nats
+            .iter()
+            .position(|m| m.nat_gateway_id == n.nat_gateway_id)
+    });
+    let mut series: Vec<(String, Vec<(chrono::NaiveDate, f64)>)> = with_bytes
         .iter()
-        .map(|n| format!("{} ({})", nat_label(n), n.availability_zone))
+        .map(|n| {
+            (
+                format!("{} ({})", nat_label(n), n.availability_zone),
+                n.daily_gb.clone(),
+            )
+        })
         .collect();
+    if !rest.is_empty() {
+        let mut sum: std::collections::BTreeMap<chrono::NaiveDate, f64> = Default::default();
+        for n in &rest {
+            for (d, v) in &n.daily_gb {
+                *sum.entry(*d).or_default() += v;
+            }
+        }
+        series.push((
+            format!("{} others, summed", rest.len()),
+            sum.into_iter().collect(),
+        ));
+    }
+    let labels: Vec<String> = series.iter().map(|(l, _)| l.clone()).collect();
     let legend_w = labels
         .iter()
         .map(|l| text_width(l, 15) + 60)
@@ -335,10 +418,10 @@ fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
     }
     let (plot, legend) = body.split_horizontally(width - legend_w);
     let start = report.window.start.date_naive();
-    let days = series.iter().map(|n| n.daily_gb.len()).max().unwrap_or(1) as f64;
+    let days = series.iter().map(|(_, d)| d.len()).max().unwrap_or(1) as f64;
     let max = series
         .iter()
-        .flat_map(|n| n.daily_gb.iter().map(|(_, v)| *v))
+        .flat_map(|(_, d)| d.iter().map(|(_, v)| *v))
         .fold(0.0, f64::max)
         * 1.1;
     let mut chart = ChartBuilder::on(&plot)
@@ -363,10 +446,9 @@ fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
         .axis_desc_style(font(17))
         .draw()
         .map_err(err(title))?;
-    for (i, n) in series.iter().enumerate() {
+    for (i, (_, daily)) in series.iter().enumerate() {
         let color = SERIES_COLORS[i % SERIES_COLORS.len()];
-        let points: Vec<(f64, f64)> = n
-            .daily_gb
+        let points: Vec<(f64, f64)> = daily
             .iter()
             .map(|(d, v)| ((*d - start).num_days() as f64, *v))
             .collect();
@@ -449,7 +531,7 @@ fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
             label: format!(
                 "consider: {} {} ({})",
                 s.alternative,
-                report.name_of(&s.resource_id),
+                few_names(report, &s.resource_id),
                 scope(s.alternative)
             ),
             before: f(s.monthly_before),
@@ -476,7 +558,7 @@ fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
             "[{}] {} {}: {}",
             measures.len() + 1,
             s.alternative,
-            report.name_of(&s.resource_id),
+            few_names(report, &s.resource_id),
             x.per
         ));
         bars.push(Bar {
@@ -484,7 +566,7 @@ fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
                 "measure first [{}]: {} {} ({})",
                 measures.len(),
                 s.alternative,
-                report.name_of(&s.resource_id),
+                few_names(report, &s.resource_id),
                 scope(s.alternative)
             ),
             before: f(s.monthly_before),
@@ -604,15 +686,35 @@ impl Placed {
     }
 }
 
-/// Functions on the left, NAT gateways on the right (every NAT gateway of the report, idle
-/// ones too), links labelled with GB and data processing cost per month where a label fits.
+/// Functions on the left, NAT gateways on the right (idle ones too, up to TOP_NATS: those of
+/// the biggest links first, then the costliest), links labelled with GB and data processing
+/// cost per month where a label fits.
 fn topology(report: &Report, svg: &mut String) -> Result<()> {
     let title = CHARTS[3].1;
     let mut links: Vec<_> = report.links.iter().filter(|l| l.share > 0.0).collect();
     links.sort_by_key(|l| std::cmp::Reverse(l.monthly_gb));
+    let mut shown: Vec<&str> = Vec::new();
+    for l in &links {
+        if shown.len() < TOP_NATS && !shown.contains(&l.nat_gateway_id.as_str()) {
+            shown.push(&l.nat_gateway_id);
+        }
+    }
+    let mut by_cost: Vec<&NatCost> = report.nats.iter().collect();
+    by_cost.sort_by_key(|n| std::cmp::Reverse(n.window_cost()));
+    for n in by_cost {
+        if shown.len() < TOP_NATS && !shown.contains(&n.nat_gateway_id.as_str()) {
+            shown.push(&n.nat_gateway_id);
+        }
+    }
+    let nats_hidden = report.nats.len() - shown.len();
+    links.retain(|l| shown.contains(&l.nat_gateway_id.as_str()));
     let hidden = links.len().saturating_sub(80);
     links.truncate(80);
-    let nats: Vec<&NatCost> = report.nats.iter().collect();
+    let nats: Vec<&NatCost> = report
+        .nats
+        .iter()
+        .filter(|n| shown.contains(&n.nat_gateway_id.as_str()))
+        .collect();
     let nat_index = |id: &str| {
         nats.iter()
             .position(|n| n.nat_gateway_id == id)
@@ -783,6 +885,11 @@ fn topology(report: &Report, svg: &mut String) -> Result<()> {
             .map_err(err(title))?;
     }
     let mut foot = Vec::new();
+    if nats_hidden > 0 {
+        foot.push(format!(
+            "{nats_hidden} more NAT gateways, and their links, are in report.md and lambdas.csv"
+        ));
+    }
     if hidden > 0 {
         foot.push(format!("{hidden} smaller links not shown"));
     }
