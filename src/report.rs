@@ -328,20 +328,10 @@ fn nat_links(topo: &Topology, nat: &NatCost) -> Vec<Link> {
     let shares = topo.subnet_shares(&nat.nat_gateway_id);
     let mut by_source: BTreeMap<String, f64> = BTreeMap::new();
     for (subnet, share) in &shares {
-        let functions: Vec<_> = topo
-            .region
-            .lambda_functions
-            .iter()
-            .filter(|f| f.subnet_ids().contains(&subnet.subnet_id))
-            .collect();
-        let others = topo
-            .region
-            .network_interfaces
-            .iter()
-            .filter(|e| {
-                e.subnet_id == subnet.subnet_id && !e.interface_type.eq_ignore_ascii_case("lambda")
-            })
-            .count() as f64;
+        // The same weights as Topology::subnet_shares: each function 1 over its subnets, each
+        // other client interface 1.
+        let functions = topo.lambdas_in_subnet(&subnet.subnet_id);
+        let others = topo.other_clients_in(&subnet.subnet_id) as f64;
         let weights: f64 = functions
             .iter()
             .map(|f| 1.0 / f.subnet_ids().len() as f64)

@@ -472,29 +472,42 @@ impl<'a> Metrics<'a> {
     }
 }
 
+fn check_version(version: u64) -> Result<()> {
+    if version > SCHEMA_VERSION as u64 {
+        bail!(
+            "schema_version {version} is newer than this natcost understands ({SCHEMA_VERSION}); upgrade natcost"
+        );
+    }
+    if version < SCHEMA_VERSION as u64 {
+        bail!(
+            "schema_version {version} is no longer supported (this natcost reads {SCHEMA_VERSION})"
+        );
+    }
+    Ok(())
+}
+
 impl Snapshot {
     pub fn from_json(text: &str) -> Result<Snapshot> {
-        // Check the version first so a future snapshot is named as such, not as a parse error.
-        // The probe skips everything else without building it (a snapshot can be 300 MB).
-        #[derive(Deserialize)]
-        struct Probe {
-            schema_version: Option<u64>,
-        }
-        let probe: Probe =
-            serde_json::from_str(text).context("not valid JSON (corrupt or truncated?)")?;
-        let version = probe
-            .schema_version
-            .context("no schema_version field: not a natcost snapshot")?;
-        if version > SCHEMA_VERSION as u64 {
-            bail!(
-                "schema_version {version} is newer than this natcost understands ({SCHEMA_VERSION}); upgrade natcost"
-            );
-        }
-        if version < SCHEMA_VERSION as u64 {
-            bail!("schema_version {version} is no longer supported (this natcost reads {SCHEMA_VERSION})");
-        }
-        let snap: Snapshot =
-            serde_json::from_str(text).context("snapshot does not match schema")?;
+        // One pass in the common case (a snapshot can be 800 MB); only when it does not parse
+        // is the version probed, so that a future snapshot is named as such, not as a parse
+        // error.
+        let snap = match serde_json::from_str::<Snapshot>(text) {
+            Ok(snap) => snap,
+            Err(e) => {
+                #[derive(Deserialize)]
+                struct Probe {
+                    schema_version: Option<u64>,
+                }
+                let probe: Probe =
+                    serde_json::from_str(text).context("not valid JSON (corrupt or truncated?)")?;
+                let version = probe
+                    .schema_version
+                    .context("no schema_version field: not a natcost snapshot")?;
+                check_version(version)?;
+                return Err(anyhow::Error::new(e).context("snapshot does not match schema"));
+            }
+        };
+        check_version(snap.schema_version as u64)?;
         snap.validate()?;
         Ok(snap)
     }

@@ -24,6 +24,12 @@ pub struct Topology<'a> {
     lambda_weight: HashMap<&'a str, f64>,
     /// subnet → interfaces other than Lambda's, endpoints' and NAT gateways'.
     other_enis: HashMap<&'a str, usize>,
+    /// VPC → its functions (by their subnets), in snapshot order.
+    vpc_lambdas: HashMap<&'a str, Vec<&'a LambdaFunction>>,
+    /// subnet → the functions in it, in snapshot order.
+    subnet_lambdas: HashMap<&'a str, Vec<&'a LambdaFunction>>,
+    /// VPC → its network interfaces, in snapshot order.
+    vpc_interfaces: HashMap<&'a str, Vec<&'a NetworkInterface>>,
 }
 
 impl<'a> Topology<'a> {
@@ -69,12 +75,31 @@ impl<'a> Topology<'a> {
             }
         }
         let mut other_enis: HashMap<&str, usize> = HashMap::new();
-        for e in region
-            .network_interfaces
-            .iter()
-            .filter(|e| is_other_client(e))
-        {
-            *other_enis.entry(e.subnet_id.as_str()).or_default() += 1;
+        let mut vpc_interfaces: HashMap<&str, Vec<&NetworkInterface>> = HashMap::new();
+        for e in &region.network_interfaces {
+            if is_other_client(e) {
+                *other_enis.entry(e.subnet_id.as_str()).or_default() += 1;
+            }
+            vpc_interfaces.entry(e.vpc_id.as_str()).or_default().push(e);
+        }
+        let mut vpc_lambdas: HashMap<&str, Vec<&LambdaFunction>> = HashMap::new();
+        let mut subnet_lambdas: HashMap<&str, Vec<&LambdaFunction>> = HashMap::new();
+        for f in &region.lambda_functions {
+            let mut seen: Vec<&str> = Vec::new();
+            for s in f.subnet_ids() {
+                if !seen.contains(&s.as_str()) {
+                    seen.push(s);
+                    subnet_lambdas.entry(s.as_str()).or_default().push(f);
+                }
+            }
+            if let Some(vpc) = f
+                .subnet_ids()
+                .iter()
+                .find_map(|s| subnets.get(s.as_str()))
+                .map(|s| s.vpc_id.as_str())
+            {
+                vpc_lambdas.entry(vpc).or_default().push(f);
+            }
         }
         Topology {
             region,
@@ -90,7 +115,32 @@ impl<'a> Topology<'a> {
             nat_lambdas,
             lambda_weight,
             other_enis,
+            vpc_lambdas,
+            subnet_lambdas,
+            vpc_interfaces,
         }
+    }
+
+    /// The functions with this subnet among theirs, in snapshot order.
+    pub fn lambdas_in_subnet(&self, subnet_id: &str) -> &[&'a LambdaFunction] {
+        self.subnet_lambdas
+            .get(subnet_id)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Interfaces in this subnet that may send through a NAT and are not Lambda's.
+    pub fn other_clients_in(&self, subnet_id: &str) -> usize {
+        self.other_enis.get(subnet_id).copied().unwrap_or(0)
+    }
+
+    /// The functions in a VPC (by their subnets), in snapshot order.
+    pub fn lambdas_in_vpc(&self, vpc_id: &str) -> &[&'a LambdaFunction] {
+        self.vpc_lambdas.get(vpc_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The network interfaces in a VPC, in snapshot order.
+    pub fn interfaces_in_vpc(&self, vpc_id: &str) -> &[&'a NetworkInterface] {
+        self.vpc_interfaces.get(vpc_id).map_or(&[], Vec::as_slice)
     }
 
     pub fn subnet(&self, id: &str) -> Option<&'a Subnet> {

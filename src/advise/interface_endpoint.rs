@@ -138,10 +138,9 @@ impl Alternative for InterfaceEndpoint {
                 if nats.iter().all(|n| n.lambdas.is_empty()) {
                     continue;
                 }
-                let mut azs: Vec<&str> = region
-                    .lambda_functions
+                let mut azs: Vec<&str> = topo
+                    .lambdas_in_vpc(vpc)
                     .iter()
-                    .filter(|f| topo.lambda_vpc(f) == Some(vpc))
                     .flat_map(|f| f.subnet_ids().iter().filter_map(|s| topo.az_of(s)))
                     .collect();
                 azs.sort_unstable();
@@ -162,10 +161,9 @@ impl Alternative for InterfaceEndpoint {
                 if missing.is_empty() || azs.is_empty() {
                     continue;
                 }
-                let subnets: Vec<String> = region
-                    .lambda_functions
+                let subnets: Vec<String> = topo
+                    .lambdas_in_vpc(vpc)
                     .iter()
-                    .filter(|f| topo.lambda_vpc(f) == Some(vpc))
                     .flat_map(|f| f.subnet_ids().iter().cloned())
                     .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()

@@ -27,11 +27,7 @@ impl Alternative for Ipv6EgressOnly {
                 if nats.iter().all(|n| n.lambdas.is_empty()) {
                     continue;
                 }
-                let functions: Vec<_> = region
-                    .lambda_functions
-                    .iter()
-                    .filter(|f| topo.lambda_vpc(f) == Some(vpc))
-                    .collect();
+                let functions: Vec<_> = topo.lambdas_in_vpc(vpc).to_vec();
                 let dual = functions
                     .iter()
                     .filter(|f| {

@@ -11,7 +11,8 @@ use super::{
     RiskLevel, Scenario,
 };
 use crate::price::model::{Component, NatCost};
-use crate::snapshot::{NetworkInterface, RegionSnapshot};
+use crate::snapshot::NetworkInterface;
+use crate::topology::Topology;
 
 /// How many other resources evidence and risk name before "and N more".
 const LISTED: usize = 10;
@@ -31,14 +32,13 @@ fn nat_enis<'a>(nats: &[&'a NatCost], ctx: &Context<'a>) -> BTreeSet<&'a str> {
 /// Everything in the VPC but Lambda, NAT gateway and endpoint interfaces: RDS, ElastiCache,
 /// EFS, EC2, load balancers...
 fn private_resources<'a>(
-    region: &'a RegionSnapshot,
+    topo: &Topology<'a>,
     vpc: &str,
     nat_enis: &BTreeSet<&str>,
 ) -> Vec<&'a NetworkInterface> {
-    region
-        .network_interfaces
+    topo.interfaces_in_vpc(vpc)
         .iter()
-        .filter(|e| e.vpc_id == vpc)
+        .copied()
         .filter(|e| !INFRASTRUCTURE.contains(&e.interface_type.as_str()))
         .filter(|e| !nat_enis.contains(e.network_interface_id.as_str()))
         .collect()
@@ -107,7 +107,7 @@ impl Alternative for LambdaOutOfVpc {
                     effects.push(Effect::drop(&n.nat_gateway_id, Component::InterAz));
                 }
                 let after = Baseline::of(nats.iter().copied()).after(&effects);
-                let private = private_resources(region, vpc, &nat_enis(&nats, ctx));
+                let private = private_resources(&topo, vpc, &nat_enis(&nats, ctx));
                 let mut evidence = vec![
                     format!(
                         "only Lambda functions use {} ({}): no other network interface sits in the subnets routed to them",
