@@ -423,6 +423,10 @@ pub const NAT_METRICS: &[(&str, &str)] = &[
     ("BytesInFromSource", "SampleCount"),
 ];
 
+/// NAT gateways publish one datapoint a minute: more in an hour (SampleCount) means the
+/// hourly Maximum is not one minute's bytes.
+pub const DATAPOINTS_PER_HOUR: f64 = 60.0;
+
 /// Busiest 1-minute processed bytes of each hour, from 1-minute Sums of BytesInFromSource +
 /// BytesInFromDestination over the last 15 days (CloudWatch keeps 1-minute data that long);
 /// collected only when SampleCount shows more than one datapoint a minute.

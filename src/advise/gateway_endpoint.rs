@@ -10,7 +10,7 @@ use super::{
     Scenario,
 };
 use crate::flows::{Destination, MEASURED_MIN_DAYS, MEASURED_MIN_SHARE};
-use crate::price::model::{Component, NatCost, BYTES_PER_GB};
+use crate::price::model::{Component, NatCost};
 use rust_decimal::prelude::ToPrimitive;
 
 pub struct GatewayEndpoint {
@@ -70,16 +70,12 @@ pub(super) fn measured(ctx: &Context, nats: &[&NatCost], dest: &Destination) -> 
             continue;
         };
         // A few hours of logs scaled up to the window are a sample, not a measurement.
-        let days = t.days_covered();
-        let seen_share = n
-            .processed_gb
-            .and_then(|gb| gb.to_f64())
-            .filter(|gb| *gb > 0.0)
-            .map(|gb| t.destination_bytes as f64 / (gb * BYTES_PER_GB as f64));
-        if days < MEASURED_MIN_DAYS && seen_share.is_none_or(|s| s < MEASURED_MIN_SHARE) {
+        let cloudwatch_gb = n.processed_gb.and_then(|gb| gb.to_f64());
+        if !t.covers(cloudwatch_gb) {
             thin.push(format!(
-                "flow logs cover {days:.1} day(s) and {} of the bytes CloudWatch counted for {} (measured needs {MEASURED_MIN_DAYS} days or {:.0}%): estimated",
-                seen_share
+                "flow logs cover {:.1} day(s) and {} of the bytes CloudWatch counted for {} (measured needs {MEASURED_MIN_DAYS} days or {:.0}%): estimated",
+                t.days_covered(),
+                t.seen_share(cloudwatch_gb)
                     .map(|s| format!("{:.2}%", 100.0 * s))
                     .unwrap_or_else(|| "an unknown share".into()),
                 n.label(),

@@ -11,7 +11,9 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::calls::{all_pages, Calls};
 use super::{smithy_time, Tolerate};
-use crate::snapshot::{MetricSeries, Metrics, RegionSnapshot, Window, BUSIEST_MINUTE, NAT_METRICS};
+use crate::snapshot::{
+    MetricSeries, Metrics, RegionSnapshot, Window, BUSIEST_MINUTE, DATAPOINTS_PER_HOUR, NAT_METRICS,
+};
 
 /// GetMetricData limits: queries per call, and datapoints per call.
 pub const MAX_QUERIES: usize = 500;
@@ -20,8 +22,6 @@ const HOUR: i64 = 3600;
 const MINUTE: i64 = 60;
 /// How long CloudWatch keeps 1-minute datapoints.
 const MINUTE_DATA_DAYS: i64 = 15;
-/// NAT gateways publish one datapoint a minute: more in an hour means sub-minute datapoints.
-const DATAPOINTS_PER_HOUR: f64 = 60.0;
 
 /// How many queries fit in one call for this many datapoints each.
 pub fn queries_per_call(points: usize) -> usize {

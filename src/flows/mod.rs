@@ -157,10 +157,17 @@ pub const MEASURED_MIN_SHARE: f64 = 0.25;
 impl NatTraffic {
     /// Whether the logs cover enough of the window to call their shares measured.
     pub fn covers(&self, cloudwatch_gb: Option<f64>) -> bool {
-        let share = cloudwatch_gb.filter(|gb| *gb > 0.0).map(|gb| {
+        self.days_covered() >= MEASURED_MIN_DAYS
+            || self
+                .seen_share(cloudwatch_gb)
+                .is_some_and(|s| s >= MEASURED_MIN_SHARE)
+    }
+
+    /// The share of the bytes CloudWatch counted that the logs saw; None without CloudWatch's.
+    pub fn seen_share(&self, cloudwatch_gb: Option<f64>) -> Option<f64> {
+        cloudwatch_gb.filter(|gb| *gb > 0.0).map(|gb| {
             self.destination_bytes as f64 / (gb * crate::price::model::BYTES_PER_GB as f64)
-        });
-        self.days_covered() >= MEASURED_MIN_DAYS || share.is_some_and(|s| s >= MEASURED_MIN_SHARE)
+        })
     }
 
     /// Each client subnet's share of the inside-leg bytes; None when none was placed.

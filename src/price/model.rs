@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use crate::flows::{Attribution, NatTraffic};
 use crate::price::{Item, PriceBook};
-use crate::snapshot::{Metrics, NatGateway, RegionSnapshot, Snapshot, Window, BUSIEST_MINUTE};
+use crate::snapshot::{
+    Metrics, NatGateway, RegionSnapshot, Snapshot, Window, BUSIEST_MINUTE, DATAPOINTS_PER_HOUR,
+};
 use crate::topology::Topology;
 
 /// AWS bills data in GB of 2^30 bytes.
@@ -561,9 +563,6 @@ fn price_nat(
             .unwrap_or_default(),
     }))
 }
-
-/// CloudWatch receives one NAT gateway datapoint a minute, so at most 60 a full hour.
-const DATAPOINTS_PER_HOUR: f64 = 60.0;
 
 /// The busiest minute's processed bytes over the window, and how it was found.
 ///
