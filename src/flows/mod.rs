@@ -10,7 +10,7 @@ pub mod parse;
 pub mod synth;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +18,7 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::snapshot::{LambdaFunction, RegionSnapshot, Snapshot};
@@ -299,7 +300,52 @@ fn in_prefix_list(nets: &[(u32, u32, Destination)], ip: IpAddr) -> Option<Destin
 
 #[cfg(test)]
 mod split_tests {
-    use super::split;
+    use super::*;
+
+    /// One plain file read in ranges of a few KB (cut mid-line, on a line start, inside
+    /// the header) counts every line exactly once, as the whole file does.
+    #[test]
+    fn byte_ranges_count_every_line_once() {
+        let dir = std::env::temp_dir().join(format!("natcost-ranges-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let snapshot = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
+        let text = include_str!("../../tests/data/ip-ranges-fixture.json");
+        let ranges = IpRanges::parse(text).unwrap();
+        for custom in [false, true] {
+            let opts = synth::Options {
+                custom_format: custom,
+                target_bytes: 200_000,
+                files: 1,
+                gzip: false,
+                corrupt_lines: 3,
+                seed: 11,
+            };
+            let out = dir.join(custom.to_string());
+            let truth = synth::generate(&snapshot, &ranges, text, &out, &opts).unwrap();
+            let whole = attribute_in_ranges(&snapshot, &truth.files, &ranges, false, u64::MAX);
+            let whole = serde_json::to_value(whole.unwrap()).unwrap();
+            assert_eq!(whole["stats"]["corrupt_lines"], 3);
+            for range in [7, 97, 4093, 65_536] {
+                let cut = attribute_in_ranges(&snapshot, &truth.files, &ranges, false, range);
+                let cut = serde_json::to_value(cut.unwrap()).unwrap();
+                assert_eq!(cut["nats"], whole["nats"], "ranges of {range} bytes");
+                for k in [
+                    "files",
+                    "bytes_read",
+                    "lines",
+                    "records",
+                    "skipped",
+                    "corrupt_lines",
+                ] {
+                    assert_eq!(
+                        cut["stats"][k], whole["stats"][k],
+                        "{k}, ranges of {range} bytes"
+                    );
+                }
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn a_split_adds_up_to_the_byte() {
@@ -319,15 +365,15 @@ fn cidr(s: &str) -> Option<(u32, u32)> {
 
 #[derive(Default)]
 struct Partial {
-    dest: HashMap<(usize, IpAddr), u64>,
-    src: HashMap<(usize, IpAddr), u64>,
-    pairs: HashMap<(usize, IpAddr, IpAddr), u64>,
+    dest: FxHashMap<(usize, IpAddr), u64>,
+    src: FxHashMap<(usize, IpAddr), u64>,
+    pairs: FxHashMap<(usize, IpAddr, IpAddr), u64>,
     /// Per NAT side: the first and last record start (epoch seconds).
-    span: HashMap<usize, (i64, i64)>,
+    span: FxHashMap<usize, (i64, i64)>,
     stats: FlowStats,
 }
 
-fn widen(span: &mut HashMap<usize, (i64, i64)>, n: usize, from: i64, to: i64) {
+fn widen(span: &mut FxHashMap<usize, (i64, i64)>, n: usize, from: i64, to: i64) {
     let e = span.entry(n).or_insert((from, to));
     e.0 = e.0.min(from);
     e.1 = e.1.max(to);
@@ -390,18 +436,80 @@ pub fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Counts bytes as they are read, for progress.
+/// Counts bytes as they are read, for progress, up to a budget (a byte range reads a little
+/// past its end to finish its last line; the next range counts those bytes).
 struct Counting<R> {
     inner: R,
     bar: indicatif::ProgressBar,
+    budget: u64,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.bar.inc(n as u64);
+        let counted = (n as u64).min(self.budget);
+        self.budget -= counted;
+        self.bar.inc(counted);
         Ok(n)
     }
+}
+
+/// Plain files are split into byte ranges of about this size so that one large file uses every
+/// core; a range reads the lines that start in it.
+const RANGE_BYTES: u64 = 64 << 20;
+/// Plain files smaller than this are read whole when they fit in one range.
+const MIN_SPLIT: u64 = 8 << 20;
+/// A line longer than this is corrupt (flow-log lines are a few hundred bytes).
+const MAX_LINE: usize = 1 << 20;
+
+/// A piece of work: a whole file (gzip, or small), or the lines starting in `start..end` of a
+/// plain file.
+struct Unit {
+    file: usize,
+    start: u64,
+    end: u64,
+}
+
+/// Cuts the files into units: gzip files whole (a stream cannot be entered midway), plain
+/// files in ranges, at least one per worker when a file is large.
+fn plan_units(files: &[PathBuf], workers: usize, range_bytes: u64) -> (Vec<Unit>, u64) {
+    let mut units = Vec::new();
+    let mut total = 0;
+    for (i, path) in files.iter().enumerate() {
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        total += size;
+        let mut magic = [0u8; 2];
+        let gzip = std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok()
+            && magic == [0x1f, 0x8b];
+        let pieces = if gzip || size == 0 {
+            1
+        } else if size < MIN_SPLIT {
+            size.div_ceil(range_bytes)
+        } else {
+            size.div_ceil(range_bytes).max(workers as u64)
+        };
+        let step = size.div_ceil(pieces).max(1);
+        let mut start = 0;
+        loop {
+            let end = if pieces == 1 {
+                u64::MAX
+            } else {
+                (start + step).min(size)
+            };
+            units.push(Unit {
+                file: i,
+                start,
+                end,
+            });
+            if end >= size {
+                break;
+            }
+            start = end;
+        }
+    }
+    (units, total)
 }
 
 /// Reads plain or gzip flow-log files in parallel and attributes the NAT gateways' bytes.
@@ -411,8 +519,18 @@ pub fn attribute(
     ranges: &IpRanges,
     progress: bool,
 ) -> Result<Attribution> {
+    attribute_in_ranges(snapshot, files, ranges, progress, RANGE_BYTES)
+}
+
+fn attribute_in_ranges(
+    snapshot: &Snapshot,
+    files: &[PathBuf],
+    ranges: &IpRanges,
+    progress: bool,
+    range_bytes: u64,
+) -> Result<Attribution> {
     let mut sides = Vec::new();
-    let mut by_eni: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut by_eni: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
     for (ri, r) in snapshot.regions.iter().enumerate() {
         for nat in &r.nat_gateways {
             let vpc_cidrs = r
@@ -458,11 +576,10 @@ pub fn attribute(
         snapshot.window.start.timestamp(),
         snapshot.window.end.timestamp(),
     );
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let (units, total) = plan_units(files, cores, range_bytes);
     let bar = if progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         indicatif::ProgressBar::new(total).with_style(
             indicatif::ProgressStyle::with_template(
@@ -475,19 +592,25 @@ pub fn attribute(
     };
     let next = AtomicUsize::new(0);
     let merged = Mutex::new(Partial::default());
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .min(files.len().max(1));
+    let workers = cores.min(units.len().max(1));
+    let scan = Scan {
+        by_eni: &by_eni,
+        sides: &sides,
+        window,
+    };
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 let mut part = Partial::default();
+                let mut buf = vec![0u8; MAX_LINE];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { break };
-                    part.stats.files += 1;
-                    if let Err(e) = read_file(path, &by_eni, &sides, window, &bar, &mut part) {
+                    let Some(unit) = units.get(i) else { break };
+                    let path = &files[unit.file];
+                    if unit.start == 0 {
+                        part.stats.files += 1;
+                    }
+                    if let Err(e) = scan.unit(path, unit, &bar, &mut part, &mut buf) {
                         part.stats
                             .failed_files
                             .push(format!("{}: {e:#}", path.display()));
@@ -502,89 +625,170 @@ pub fn attribute(
     Ok(finish(snapshot, sides, part, ranges))
 }
 
-fn read_file(
-    path: &Path,
-    by_eni: &HashMap<Vec<u8>, usize>,
-    sides: &[NatSide],
+/// What every unit needs to count a record.
+struct Scan<'a> {
+    by_eni: &'a FxHashMap<Vec<u8>, usize>,
+    sides: &'a [NatSide],
     window: (i64, i64),
-    bar: &indicatif::ProgressBar,
-    part: &mut Partial,
-) -> Result<()> {
-    let file = std::fs::File::open(path).context("cannot open")?;
-    part.stats.bytes_read += file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut raw = BufReader::with_capacity(
-        1 << 16,
-        Counting {
-            inner: file,
-            bar: bar.clone(),
-        },
-    );
-    let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let mut reader: Box<dyn BufRead> = if gzip {
-        Box::new(BufReader::with_capacity(
-            1 << 18,
-            flate2::bufread::MultiGzDecoder::new(raw),
-        ))
-    } else {
-        Box::new(raw)
-    };
-    let mut line = Vec::with_capacity(256);
-    let mut fields = Vec::with_capacity(32);
-    let mut format: Option<Format> = None;
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        if reader
-            .read_until(b'\n', &mut line)
-            .context("read failed (truncated or corrupt?)")?
-            == 0
-        {
-            break;
+}
+
+impl Scan<'_> {
+    fn unit(
+        &self,
+        path: &Path,
+        unit: &Unit,
+        bar: &indicatif::ProgressBar,
+        part: &mut Partial,
+        buf: &mut [u8],
+    ) -> Result<()> {
+        let mut file = std::fs::File::open(path).context("cannot open")?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let whole = unit.end == u64::MAX;
+        let mut format = None;
+        let mut skip_first = false;
+        if !whole {
+            part.stats.bytes_read += unit.end - unit.start;
+            if unit.start > 0 {
+                // The range's format is the file's: read its first line. Only the first
+                // range reports a file whose format is unknown.
+                let mut first = Vec::new();
+                BufReader::new(&mut file)
+                    .take(MAX_LINE as u64)
+                    .read_until(b'\n', &mut first)?;
+                let text = first.strip_suffix(b"\n").unwrap_or(&first);
+                let Ok((f, _)) = Format::detect(text.strip_suffix(b"\r").unwrap_or(text)) else {
+                    return Ok(());
+                };
+                format = Some(f);
+                // From the byte before the range: the line that byte ends is the previous
+                // range's, so a line starting exactly at `start` is read here.
+                file.seek(SeekFrom::Start(unit.start - 1))?;
+                skip_first = true;
+            }
+        } else {
+            part.stats.bytes_read += size;
         }
-        number += 1;
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let budget = if whole {
+            u64::MAX
+        } else {
+            unit.end - unit.start
+        };
+        let mut raw = BufReader::with_capacity(
+            1 << 16,
+            Counting {
+                inner: file,
+                bar: bar.clone(),
+                budget,
+            },
+        );
+        let gzip = whole && raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let mut reader: Box<dyn Read> = if gzip {
+            Box::new(flate2::bufread::MultiGzDecoder::new(raw))
+        } else {
+            Box::new(raw)
+        };
+        let base = if unit.start > 0 { unit.start - 1 } else { 0 };
+        let mut lines = LineState {
+            path,
+            format,
+            number: (unit.start == 0).then_some(0),
+            fields: Vec::with_capacity(32),
+        };
+        let mut filled = 0;
+        let mut buf_offset = base;
+        let mut too_long = false;
+        loop {
+            let n = reader
+                .read(&mut buf[filled..])
+                .context("read failed (truncated or corrupt?)")?;
+            filled += n;
+            let mut at = 0;
+            while let Some(nl) = memchr::memchr(b'\n', &buf[at..filled]) {
+                let line = &buf[at..at + nl];
+                let offset = buf_offset + at as u64;
+                at += nl + 1;
+                if std::mem::take(&mut skip_first) || std::mem::take(&mut too_long) {
+                    continue;
+                }
+                if offset >= unit.end {
+                    return Ok(());
+                }
+                self.line(&mut lines, line, offset, part)?;
+            }
+            if n == 0 {
+                if at < filled && !skip_first && !too_long && buf_offset + (at as u64) < unit.end {
+                    let offset = buf_offset + at as u64;
+                    self.line(&mut lines, &buf[at..filled], offset, part)?;
+                }
+                return Ok(());
+            }
+            buf.copy_within(at..filled, 0);
+            buf_offset += at as u64;
+            filled -= at;
+            if filled == buf.len() {
+                // No newline in a whole buffer: not a flow-log line. Drop it up to its end.
+                if !skip_first && !too_long && buf_offset < unit.end {
+                    lines.corrupt(part, buf_offset, "line longer than 1 MiB");
+                }
+                too_long = !skip_first;
+                buf_offset += filled as u64;
+                filled = 0;
+            }
+        }
+    }
+
+    /// One line; `offset` is where it starts in the file (for files read whole, of the text).
+    fn line(&self, st: &mut LineState, line: &[u8], offset: u64, part: &mut Partial) -> Result<()> {
+        if let Some(n) = st.number.as_mut() {
+            *n += 1;
+        }
+        let text = line.strip_suffix(b"\r").unwrap_or(line);
         if text.is_empty() {
-            continue;
+            return Ok(());
         }
-        let fmt = match &format {
+        let fmt = match &st.format {
             Some(f) => f,
             None => {
                 let (f, header) = Format::detect(text)?;
-                format = Some(f);
+                st.format = Some(f);
                 if header {
-                    continue;
+                    return Ok(());
                 }
-                format.as_ref().unwrap()
+                st.format.as_ref().unwrap()
             }
         };
         part.stats.lines += 1;
-        let rec = match fmt.parse(text, &mut fields) {
+        let rec = match fmt.parse(text, &mut st.fields) {
             Line::Record(r) => r,
             Line::Skip => {
                 part.stats.skipped += 1;
-                continue;
+                return Ok(());
             }
             Line::Corrupt(why) => {
+                let place = match st.number {
+                    Some(n) => format!("{}:{n}", st.path.display()),
+                    None => format!("{} (byte {offset})", st.path.display()),
+                };
                 part.stats.corrupt_lines += 1;
                 if part.stats.corrupt_examples.len() < 5 {
-                    part.stats
-                        .corrupt_examples
-                        .push(format!("{}:{number}: {why}", path.display()));
+                    part.stats.corrupt_examples.push(format!("{place}: {why}"));
                 }
-                continue;
+                return Ok(());
             }
         };
-        let Some(&n) = by_eni.get(rec.interface_id) else {
+        let Some(&n) = self.by_eni.get(rec.interface_id) else {
             part.stats.skipped += 1;
-            continue;
+            return Ok(());
         };
-        if rec.start.is_some_and(|s| s < window.0 || s >= window.1) {
+        if rec
+            .start
+            .is_some_and(|s| s < self.window.0 || s >= self.window.1)
+        {
             part.stats.outside_window += 1;
             part.stats.skipped += 1;
-            continue;
+            return Ok(());
         }
-        let side = &sides[n];
+        let side = &self.sides[n];
         let src_is_nat = side.ips.contains(&rec.src);
         let dst_is_nat = side.ips.contains(&rec.dst);
         part.stats.records += 1;
@@ -617,8 +821,28 @@ fn read_file(
                 part.stats.skipped += 1;
             }
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// Where a unit is in its file's lines.
+struct LineState<'a> {
+    path: &'a Path,
+    format: Option<Format>,
+    /// The line number, when the unit starts at the top of the file.
+    number: Option<u64>,
+    fields: parse::Spans,
+}
+
+impl LineState<'_> {
+    fn corrupt(&self, part: &mut Partial, offset: u64, why: &str) {
+        part.stats.corrupt_lines += 1;
+        if part.stats.corrupt_examples.len() < 5 {
+            part.stats
+                .corrupt_examples
+                .push(format!("{} (byte {offset}): {why}", self.path.display()));
+        }
+    }
 }
 
 /// Names the owner of a client address: the Lambda functions behind its ENI, or the ENI.
