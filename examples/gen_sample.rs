@@ -627,11 +627,12 @@ fn main() {
         log_format: Some("${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}".into()),
     });
 
+    b.r.account_id = ACCOUNT.into();
     let snapshot = Snapshot {
         schema_version: SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").into(),
         collected_at: Utc.with_ymd_and_hms(2026, 11, 1, 0, 20, 0).unwrap(),
-        account_id: ACCOUNT.into(),
+        accounts: vec![Account::new(ACCOUNT)],
         window,
         regions: vec![b.r],
         api_calls: BTreeMap::new(),

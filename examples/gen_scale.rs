@@ -151,11 +151,12 @@ fn main() -> Result<()> {
             }
         }
     }
+    r.account_id = "123456789012".into();
     let snapshot = Snapshot {
         schema_version: SCHEMA_VERSION,
         tool_version: "gen_scale".into(),
         collected_at: end,
-        account_id: "123456789012".into(),
+        accounts: vec![Account::new("123456789012")],
         window,
         regions: vec![r],
         api_calls: Default::default(),

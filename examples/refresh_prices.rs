@@ -25,7 +25,14 @@ async fn main() -> Result<()> {
     let origin = format!("Pricing API of {today}");
     let mut book = PriceBook::default();
     for region in natcost::regions::codes() {
-        match live::fetch_region(&client, region, &origin).await {
+        match live::fetch_region(
+            &client,
+            &natcost::collect::calls::Calls::default(),
+            region,
+            &origin,
+        )
+        .await
+        {
             Ok(prices) => {
                 eprintln!("{region}: {} prices", prices.len());
                 book.extend(PriceBook::from_prices(prices));

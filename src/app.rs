@@ -67,8 +67,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::IamPolicy => {
-            let policy = serde_json::to_string_pretty(&collect::calls::iam_policy())?;
+        Command::IamPolicy { side, role_name } => {
+            let policy =
+                serde_json::to_string_pretty(&collect::calls::iam_policy(side, &role_name))?;
             writeln!(std::io::stdout(), "{policy}")?;
             Ok(ExitCode::SUCCESS)
         }
@@ -133,7 +134,76 @@ fn collect_options(args: &CollectArgs) -> Result<collect::Options> {
         profile: args.profile.clone(),
         endpoint_url: args.endpoint_url.clone(),
         progress: !args.quiet,
+        accounts: accounts(args)?,
+        concurrency: args.concurrency as usize,
     })
+}
+
+/// `--org` / `--accounts` with `--role-name`, or the caller's own account.
+fn accounts(args: &CollectArgs) -> Result<collect::Accounts> {
+    let ids = match (&args.accounts, args.org) {
+        (Some(list), _) => Some(account_ids(list)?),
+        (None, true) => None,
+        (None, false) => {
+            if args.role_name.is_some() {
+                return Err(Usage(
+                    "--role-name is for --org or --accounts: say which accounts to read through it"
+                        .into(),
+                )
+                .into());
+            }
+            return Ok(collect::Accounts::Caller);
+        }
+    };
+    Ok(collect::Accounts::Assume {
+        ids,
+        role: collect::Role {
+            name: args.role_name.clone().unwrap_or_default(),
+            external_id: args.external_id.clone(),
+            session_name: args.role_session_name.clone(),
+        },
+    })
+}
+
+/// Account IDs from `ID,ID…`, or from a file with one per line (`#` starts a comment).
+fn account_ids(arg: &str) -> Result<Vec<String>> {
+    let looks_like_ids = arg
+        .split(',')
+        .all(|p| !p.trim().is_empty() && p.trim().bytes().all(|b| b.is_ascii_digit()));
+    let text = if looks_like_ids {
+        arg.replace(',', "\n")
+    } else {
+        std::fs::read_to_string(arg).map_err(|e| {
+            Usage(format!(
+                "--accounts {arg}: neither account IDs (12 digits, comma-separated) nor a readable file ({e})"
+            ))
+        })?
+    };
+    let mut ids: Vec<String> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let id = line.split('#').next().unwrap_or_default().trim();
+        if id.is_empty() {
+            continue;
+        }
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            let place = if looks_like_ids {
+                String::new()
+            } else {
+                format!(" (line {})", n + 1)
+            };
+            return Err(Usage(format!(
+                "--accounts: {id:?}{place} is not an AWS account ID (12 digits)"
+            ))
+            .into());
+        }
+        if !ids.iter().any(|i| i == id) {
+            ids.push(id.to_string());
+        }
+    }
+    if ids.is_empty() {
+        return Err(Usage(format!("--accounts {arg}: no account ID in it")).into());
+    }
+    Ok(ids)
 }
 
 fn collect_live(args: &CollectArgs, verbose: u8) -> Result<Snapshot> {
@@ -151,11 +221,22 @@ fn collect_live(args: &CollectArgs, verbose: u8) -> Result<Snapshot> {
             .collect();
         eprintln!("AWS calls: {}", calls.join(", "));
     }
+    for a in &snapshot.accounts {
+        for n in &a.not_collected {
+            eprintln!("natcost: warning: not collected: {}: {}", n.what, n.reason);
+        }
+    }
+    let several = snapshot.accounts.len() > 1;
     for r in &snapshot.regions {
+        let place = if several {
+            format!("{} {}", r.account_id, r.region)
+        } else {
+            r.region.clone()
+        };
         for n in &r.not_collected {
             eprintln!(
-                "natcost: warning: {}: not collected: {}: {}",
-                r.region, n.what, n.reason
+                "natcost: warning: {place}: not collected: {}: {}",
+                n.what, n.reason
             );
         }
     }
@@ -164,6 +245,10 @@ fn collect_live(args: &CollectArgs, verbose: u8) -> Result<Snapshot> {
 
 fn is_partial(snapshot: &Snapshot) -> bool {
     !snapshot.not_collected.is_empty()
+        || snapshot
+            .accounts
+            .iter()
+            .any(|a| !a.not_collected.is_empty())
         || snapshot.regions.iter().any(|r| !r.not_collected.is_empty())
 }
 
@@ -209,7 +294,7 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         (None, true) => load_snapshot(None)?,
         (None, false) if live => {
             let snapshot = collect_live(&args.collect, verbose)?;
-            let name = snapshot.account_id.clone();
+            let name = snapshot.accounts_label();
             (snapshot, name)
         }
         // clap requires one of them; kept for callers that build ReportArgs themselves.
@@ -228,7 +313,9 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     if let Some(w) = &window_warning {
         eprintln!("natcost: warning: {w}");
     }
-    let regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
+    let mut regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
+    regions.sort();
+    regions.dedup();
     let default_mode = if args.sample {
         Mode::Bundled
     } else {
@@ -242,6 +329,17 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     )?;
     let flows = attribute_flows(&args.flow, flow_files, &snapshot)?;
     let mut report = Report::build(&snapshot, &prices.book, &name, flows)?;
+    for (action, n) in &prices.api_calls {
+        *report.api_calls.entry(action.clone()).or_default() += n;
+    }
+    if verbose > 0 && !prices.api_calls.is_empty() {
+        let calls: Vec<String> = prices
+            .api_calls
+            .iter()
+            .map(|(k, v)| format!("{k} ×{v}"))
+            .collect();
+        eprintln!("AWS calls for prices: {}", calls.join(", "));
+    }
     if let (Some(currency), Some(rate)) = (&args.currency, args.fx_rate) {
         report.fx = Some(crate::fx::Fx {
             currency: currency.clone(),

@@ -36,6 +36,7 @@ pub enum Command {
   natcost report --sample
   natcost report --region ap-northeast-2
   natcost report --region ap-northeast-2 --region us-east-1 --months 3 --profile prod
+  natcost report --org --role-name natcost-read --external-id ACME --all-regions
   natcost report --snapshot snap.json --out reports/october --format markdown
 
 Files written to the output folder: costs.csv, recommendations.csv, lambdas.csv, report.md,
@@ -55,6 +56,7 @@ replaced is kept). Delete .natcost-report to protect a folder.")]
     #[command(after_help = "Examples:
   natcost collect --region ap-northeast-2 -o seoul.json
   natcost collect --all-regions --month 2026-10 -o october.json
+  natcost collect --org --role-name natcost-read --all-regions -o org.json
 
 Credentials come from the standard AWS chain (environment, profiles, SSO, instance role);
 `natcost iam-policy` prints the permissions needed.")]
@@ -71,7 +73,20 @@ Flow logs are read as AWS delivers them to S3 (AWSLogs/<account>/vpcflowlogs/<re
 Only records on a NAT gateway's network interface count, inside the snapshot's window.")]
     Flows(FlowsCommand),
     /// Print the least-privilege IAM policy natcost needs (read-only calls only).
-    IamPolicy,
+    #[command(after_help = "Examples:
+  natcost iam-policy                       one account: everything `report --region` calls
+  natcost iam-policy --for member          the read role in each account of --org/--accounts
+  natcost iam-policy --for caller --role-name natcost-read
+                                           who runs --org/--accounts: list accounts, assume the role, prices")]
+    IamPolicy {
+        /// Whose permissions: one account read directly, the read role of each member
+        /// account, or the caller of a multi-account run.
+        #[arg(long = "for", value_enum, default_value = "account")]
+        side: crate::collect::calls::PolicyFor,
+        /// The read role's name, for the caller's sts:AssumeRole resource.
+        #[arg(long, value_name = "NAME", default_value = "natcost-read")]
+        role_name: String,
+    },
     /// Print the price book in use: usage type, unit, USD, source and date.
     #[command(after_help = "Examples:
   natcost prices --region ap-northeast-2 --prices bundled
@@ -204,6 +219,48 @@ pub struct CollectArgs {
     /// AWS_ENDPOINT_URL_<SERVICE> work too.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Every active account of the organisation (Organizations ListAccounts, from the
+    /// management or a delegated administrator account), each read through --role-name.
+    #[arg(
+        long,
+        conflicts_with = "accounts",
+        requires = "role_name",
+        help_heading = "Many accounts"
+    )]
+    pub org: bool,
+    /// These accounts, each read through --role-name: IDs separated by commas, or a file
+    /// with one ID per line (# starts a comment).
+    #[arg(
+        long,
+        value_name = "ID,ID…|FILE",
+        requires = "role_name",
+        help_heading = "Many accounts"
+    )]
+    pub accounts: Option<String>,
+    /// The read role in each account (see `natcost iam-policy --for member`), assumed with
+    /// the caller's credentials.
+    #[arg(long, value_name = "NAME", help_heading = "Many accounts")]
+    pub role_name: Option<String>,
+    /// The external ID the read role's trust policy asks for.
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "role_name",
+        help_heading = "Many accounts"
+    )]
+    pub external_id: Option<String>,
+    /// The session name in the accounts' CloudTrail.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "natcost",
+        help_heading = "Many accounts"
+    )]
+    pub role_session_name: String,
+    /// How many account × region collections run at once.
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=256), help_heading = "Many accounts")]
+    pub concurrency: u32,
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,

@@ -1,6 +1,6 @@
 //! The report: a versioned data type holding everything a renderer shows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -24,7 +24,10 @@ pub struct Report {
     pub tool_version: String,
     /// What the report was made from: a snapshot file name, "sample", or "live".
     pub source: String,
+    /// The account id, or "N-accounts".
     pub account_id: String,
+    /// Per account: what it costs and what the plan saves there.
+    pub accounts: Vec<AccountSummary>,
     pub regions: Vec<String>,
     pub window: Window,
     pub prices: PriceInfo,
@@ -61,6 +64,72 @@ pub struct Report {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct AccountSummary {
+    pub account_id: String,
+    pub name: Option<String>,
+    /// Regions read in this account.
+    pub regions: usize,
+    pub nat_gateways: usize,
+    pub window_cost: Decimal,
+    pub monthly_run_rate: Decimal,
+    /// What the plan's steps in this account save a month.
+    pub plan_saving: Decimal,
+    /// What could not be read in this account (the account itself, or a region or call).
+    pub not_collected: usize,
+}
+
+/// Per account, in the snapshot's order.
+fn account_summaries(
+    snapshot: &Snapshot,
+    model: &crate::price::model::CostModel,
+    plan: &Plan,
+    scenarios: &[Scenario],
+) -> Vec<AccountSummary> {
+    let mut out: Vec<AccountSummary> = snapshot
+        .accounts
+        .iter()
+        .map(|a| AccountSummary {
+            account_id: a.account_id.clone(),
+            name: a.name.clone(),
+            regions: 0,
+            nat_gateways: 0,
+            window_cost: Decimal::ZERO,
+            monthly_run_rate: Decimal::ZERO,
+            plan_saving: Decimal::ZERO,
+            not_collected: a.not_collected.len(),
+        })
+        .collect();
+    let index: HashMap<String, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.account_id.clone(), i))
+        .collect();
+    for r in &snapshot.regions {
+        if let Some(&i) = index.get(&r.account_id) {
+            out[i].regions += 1;
+            out[i].not_collected += r.not_collected.len();
+        }
+    }
+    for n in &model.nats {
+        if let Some(&i) = index.get(&n.account_id) {
+            out[i].nat_gateways += 1;
+            out[i].window_cost += n.window_cost();
+            out[i].monthly_run_rate += n.monthly();
+        }
+    }
+    let by_id: HashMap<&str, &Scenario> = scenarios.iter().map(|s| (s.id.as_str(), s)).collect();
+    for (step, saving) in plan.steps.iter().zip(&plan.step_savings) {
+        if let Some(&i) = by_id
+            .get(step.as_str())
+            .and_then(|s| index.get(&s.account_id))
+        {
+            out[i].plan_saving += *saving;
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct PriceInfo {
     /// Source and date, e.g. "bundled table of 2026-11-01" or "Pricing API of 2026-11-27".
     pub label: String,
@@ -77,6 +146,7 @@ pub struct MonthTotal {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LambdaRow {
+    pub account_id: String,
     pub region: String,
     pub function_name: String,
     pub vpc_id: Option<String>,
@@ -110,6 +180,22 @@ pub struct Egress {
 }
 
 impl Report {
+    /// "account 123456789012", or "3 accounts".
+    pub fn scope(&self) -> String {
+        match self.accounts.len() {
+            0 | 1 => format!("account {}", self.account_id),
+            n => format!("{n} accounts"),
+        }
+    }
+
+    /// The regions, each once (several accounts may share one).
+    pub fn region_list(&self) -> String {
+        let mut regions: Vec<&str> = self.regions.iter().map(String::as_str).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        regions.join(", ")
+    }
+
     pub fn build(
         snapshot: &Snapshot,
         book: &PriceBook,
@@ -189,6 +275,7 @@ impl Report {
                 azs.sort();
                 azs.dedup();
                 lambdas.push(LambdaRow {
+                    account_id: region.account_id.clone(),
                     region: region.region.clone(),
                     function_name: f.function_name.clone(),
                     vpc_id: topo.lambda_vpc(f).map(str::to_string),
@@ -202,7 +289,7 @@ impl Report {
                     cross_az: topo.lambda_cross_az(f),
                 });
             }
-            for nat in model.nats.iter().filter(|n| n.region == region.region) {
+            for nat in model.nats.iter().filter(|n| n.is_in(region)) {
                 match flows
                     .as_ref()
                     .and_then(|f| f.nat(&nat.nat_gateway_id))
@@ -237,20 +324,44 @@ impl Report {
             .iter()
             .map(|n| format!("{}: {}", n.what, n.reason))
             .collect();
+        let several = snapshot.accounts.len() > 1;
+        for a in &snapshot.accounts {
+            not_collected.extend(
+                a.not_collected
+                    .iter()
+                    .map(|n| format!("{}: {}", n.what, n.reason)),
+            );
+        }
         for r in &snapshot.regions {
+            let place = if several {
+                format!("{} {}", r.account_id, r.region)
+            } else {
+                r.region.clone()
+            };
             not_collected.extend(
                 r.not_collected
                     .iter()
-                    .map(|n| format!("{}: {}: {}", r.region, n.what, n.reason)),
+                    .map(|n| format!("{place}: {}: {}", n.what, n.reason)),
             );
         }
+        let accounts = account_summaries(snapshot, &model, &plan, &recommendations);
 
         Ok(Report {
             report_version: REPORT_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             source: source.to_string(),
-            account_id: snapshot.account_id.clone(),
-            regions: snapshot.regions.iter().map(|r| r.region.clone()).collect(),
+            account_id: snapshot.accounts_label(),
+            accounts,
+            regions: {
+                // Each region once, in the order first collected (accounts share regions).
+                let mut seen = BTreeSet::new();
+                snapshot
+                    .regions
+                    .iter()
+                    .filter(|r| seen.insert(r.region.as_str()))
+                    .map(|r| r.region.clone())
+                    .collect()
+            },
             window: snapshot.window,
             prices: price_info(book, &model),
             monthly_totals: month_totals(&model),

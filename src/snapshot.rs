@@ -10,17 +10,23 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Bumped on any change a reader of an older version could misread.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped on any change a reader of an older version could misread. Schema 2 groups regions
+/// under `accounts[]`; schema 1 (one `account_id`, `regions[]`) still reads.
+pub const SCHEMA_VERSION: u32 = 2;
+const OLDEST_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// On disk (schema 2), each account holds its regions; in memory the regions are one list in
+/// account order, each naming its account, so that code over regions needs no nesting.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(try_from = "SnapshotFile")]
 pub struct Snapshot {
     pub schema_version: u32,
     /// natcost version that wrote the snapshot.
     pub tool_version: String,
     pub collected_at: DateTime<Utc>,
-    pub account_id: String,
     pub window: Window,
+    /// The accounts collected, each once; every region below belongs to one of them.
+    pub accounts: Vec<Account>,
     pub regions: Vec<RegionSnapshot>,
     /// API calls made while collecting, e.g. `"ec2:DescribeVpcs": 1`.
     #[serde(default)]
@@ -28,6 +34,155 @@ pub struct Snapshot {
     /// Account-wide things that could not be collected (per-region ones live in the region).
     #[serde(default)]
     pub not_collected: Vec<NotCollected>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Account {
+    pub account_id: String,
+    /// The account's name in the organisation (ListAccounts), when it was listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Why nothing (or not everything) of this account was collected, e.g. its role could
+    /// not be assumed. Per-region gaps live in the region.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_collected: Vec<NotCollected>,
+}
+
+impl Account {
+    pub fn new(account_id: impl Into<String>) -> Account {
+        Account {
+            account_id: account_id.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A snapshot file of either schema, as read.
+#[derive(Deserialize)]
+struct SnapshotFile {
+    schema_version: u32,
+    tool_version: String,
+    collected_at: DateTime<Utc>,
+    window: Window,
+    /// Schema 1.
+    account_id: Option<String>,
+    /// Schema 1.
+    regions: Option<Vec<RegionSnapshot>>,
+    /// Schema 2.
+    accounts: Option<Vec<AccountFile>>,
+    #[serde(default)]
+    api_calls: BTreeMap<String, u64>,
+    #[serde(default)]
+    not_collected: Vec<NotCollected>,
+}
+
+#[derive(Deserialize)]
+struct AccountFile {
+    #[serde(flatten)]
+    account: Account,
+    #[serde(default)]
+    regions: Vec<RegionSnapshot>,
+}
+
+impl TryFrom<SnapshotFile> for Snapshot {
+    type Error = String;
+    fn try_from(f: SnapshotFile) -> Result<Snapshot, String> {
+        let (accounts, regions) = match (f.accounts, f.account_id, f.regions) {
+            (Some(accounts), None, None) => {
+                let mut regions = Vec::new();
+                let mut out = Vec::new();
+                for a in accounts {
+                    for mut r in a.regions {
+                        r.account_id = a.account.account_id.clone();
+                        regions.push(r);
+                    }
+                    out.push(a.account);
+                }
+                (out, regions)
+            }
+            (None, Some(id), regions) => {
+                let mut regions = regions.unwrap_or_default();
+                for r in &mut regions {
+                    r.account_id = id.clone();
+                }
+                (vec![Account::new(id)], regions)
+            }
+            (None, None, _) => {
+                return Err("no accounts[] (schema 2) or account_id (schema 1)".into())
+            }
+            (Some(_), _, _) => {
+                return Err(
+                    "accounts[] (schema 2) beside account_id or regions[] (schema 1)".into(),
+                )
+            }
+        };
+        Ok(Snapshot {
+            schema_version: f.schema_version,
+            tool_version: f.tool_version,
+            collected_at: f.collected_at,
+            window: f.window,
+            accounts,
+            regions,
+            api_calls: f.api_calls,
+            not_collected: f.not_collected,
+        })
+    }
+}
+
+impl Serialize for Snapshot {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct AccountOut<'a> {
+            #[serde(flatten)]
+            account: &'a Account,
+            regions: Vec<&'a RegionSnapshot>,
+        }
+        #[derive(Serialize)]
+        struct Out<'a> {
+            schema_version: u32,
+            tool_version: &'a str,
+            collected_at: DateTime<Utc>,
+            window: Window,
+            accounts: Vec<AccountOut<'a>>,
+            api_calls: &'a BTreeMap<String, u64>,
+            not_collected: &'a [NotCollected],
+        }
+        let mut accounts: Vec<AccountOut> = self
+            .accounts
+            .iter()
+            .map(|account| AccountOut {
+                account,
+                regions: Vec::new(),
+            })
+            .collect();
+        let index: HashMap<&str, usize> = self
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.account_id.as_str(), i))
+            .collect();
+        for r in &self.regions {
+            match index.get(r.account_id.as_str()) {
+                Some(&i) => accounts[i].regions.push(r),
+                None => {
+                    return Err(serde::ser::Error::custom(format!(
+                        "region {} of account {} whose account is not in accounts[]",
+                        r.region, r.account_id
+                    )))
+                }
+            }
+        }
+        Out {
+            schema_version: SCHEMA_VERSION,
+            tool_version: &self.tool_version,
+            collected_at: self.collected_at,
+            window: self.window,
+            accounts,
+            api_calls: &self.api_calls,
+            not_collected: &self.not_collected,
+        }
+        .serialize(s)
+    }
 }
 
 /// The collection window: `[start, end)`, both on a whole UTC hour.
@@ -54,6 +209,9 @@ pub struct NotCollected {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct RegionSnapshot {
     pub region: String,
+    /// The account the region was collected in; on disk, the account it is listed under.
+    #[serde(skip)]
+    pub account_id: String,
     #[serde(default)]
     pub vpcs: Vec<Vpc>,
     #[serde(default)]
@@ -482,9 +640,9 @@ fn check_version(version: u64) -> Result<()> {
             "schema_version {version} is newer than this natcost understands ({SCHEMA_VERSION}); upgrade natcost"
         );
     }
-    if version < SCHEMA_VERSION as u64 {
+    if version < OLDEST_SCHEMA_VERSION as u64 {
         bail!(
-            "schema_version {version} is no longer supported (this natcost reads {SCHEMA_VERSION})"
+            "schema_version {version} is no longer supported (this natcost reads {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION})"
         );
     }
     Ok(())
@@ -551,7 +709,40 @@ impl Snapshot {
         serde_json::to_string_pretty(self).expect("a snapshot always serialises")
     }
 
+    /// What to call the snapshot's accounts in a folder name: the account id, or "N-accounts".
+    pub fn accounts_label(&self) -> String {
+        match self.accounts.as_slice() {
+            [one] => one.account_id.clone(),
+            many => format!("{}-accounts", many.len()),
+        }
+    }
+
+    /// An account's name from the organisation, if it was listed.
+    pub fn account_name(&self, account_id: &str) -> Option<&str> {
+        self.accounts
+            .iter()
+            .find(|a| a.account_id == account_id)
+            .and_then(|a| a.name.as_deref())
+    }
+
     fn validate(&self) -> Result<()> {
+        let mut ids = BTreeSet::new();
+        for a in &self.accounts {
+            if !ids.insert(a.account_id.as_str()) {
+                bail!("account {} is listed twice", a.account_id);
+            }
+        }
+        if let Some(r) = self
+            .regions
+            .iter()
+            .find(|r| !ids.contains(r.account_id.as_str()))
+        {
+            bail!(
+                "region {} names account {:?}, which is not in accounts",
+                r.region,
+                r.account_id
+            );
+        }
         let w = self.window;
         if w.end <= w.start {
             bail!("window end {} is not after its start {}", w.end, w.start);
@@ -621,6 +812,67 @@ mod tests {
         assert!(!serde_json::to_string(&zonal)
             .unwrap()
             .contains("availability_mode"));
+    }
+
+    #[test]
+    fn schema_1_files_read_as_one_account() {
+        let two = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
+        assert_eq!(two.schema_version, 2);
+        // The same facts written as schema 1: one account_id, regions at the top.
+        let mut v: serde_json::Value = serde_json::from_str(crate::SAMPLE_SNAPSHOT).unwrap();
+        let o = v.as_object_mut().unwrap();
+        let mut accounts = o.remove("accounts").unwrap();
+        let account = accounts[0].as_object_mut().unwrap();
+        o.insert("account_id".into(), account.remove("account_id").unwrap());
+        o.insert("regions".into(), account.remove("regions").unwrap());
+        o.insert("schema_version".into(), 1.into());
+        let one = Snapshot::from_json(&v.to_string()).unwrap();
+        assert_eq!(one.schema_version, 1);
+        assert_eq!(one.accounts, two.accounts);
+        assert_eq!(one.regions, two.regions);
+        assert_eq!(one.regions[0].account_id, "123456789012");
+        // And it is written back as schema 2.
+        assert!(one.to_json().contains("\"schema_version\": 2"));
+    }
+
+    #[test]
+    fn accounts_hold_their_regions_on_disk() {
+        let mut snap = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
+        let mut other = snap.regions[0].clone();
+        other.account_id = "210987654321".into();
+        other.region = "us-east-1".into();
+        snap.regions.push(other);
+        snap.accounts.push(Account {
+            account_id: "210987654321".into(),
+            name: Some("payments".into()),
+            not_collected: vec![],
+        });
+        snap.accounts.push(Account {
+            account_id: "333333333333".into(),
+            name: None,
+            not_collected: vec![NotCollected {
+                what: "account 333333333333".into(),
+                reason: "AccessDenied: not authorized to perform sts:AssumeRole".into(),
+            }],
+        });
+        let text = snap.to_json();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(v.get("regions").is_none() && v.get("account_id").is_none());
+        let accounts = v["accounts"].as_array().unwrap();
+        assert_eq!(accounts.len(), 3);
+        assert_eq!(accounts[1]["name"], "payments");
+        assert_eq!(accounts[1]["regions"][0]["region"], "us-east-1");
+        assert_eq!(accounts[2]["regions"].as_array().unwrap().len(), 0);
+        assert!(accounts[0].get("not_collected").is_none());
+        let back = Snapshot::from_json(&text).unwrap();
+        assert_eq!(back, snap);
+        // A region whose account is not listed is refused, on reading and on writing.
+        snap.regions[1].account_id = "444444444444".into();
+        assert!(serde_json::to_string(&snap).is_err());
+        let mut bad = v.clone();
+        bad["accounts"][1]["account_id"] = "123456789012".into();
+        let err = Snapshot::from_json(&bad.to_string()).unwrap_err();
+        assert!(format!("{err:#}").contains("listed twice"), "{err:#}");
     }
 
     #[test]

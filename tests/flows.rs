@@ -354,7 +354,7 @@ fn prefix_lists_from_the_snapshot_win_over_ip_ranges() {
     let truth = generate(tmp.path(), false, false, 0);
     // Say DynamoDB's prefix list holds the address ip-ranges only lists as AMAZON.
     let mut snap: Value = serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap();
-    snap["regions"][0]["prefix_lists"] = serde_json::json!([{
+    snap["accounts"][0]["regions"][0]["prefix_lists"] = serde_json::json!([{
         "prefix_list_id": "pl-02cd2c6b",
         "prefix_list_name": "com.amazonaws.ap-northeast-2.dynamodb",
         "cidrs": [format!("{}/32", seoul_amazon_address())]
@@ -408,7 +408,7 @@ fn prefix_lists_from_the_snapshot_win_over_ip_ranges() {
 /// that Lambda shares their ENIs; `durations` (ms over the window) when known.
 fn shared_eni_snapshot(dir: &Path, durations: Option<(f64, f64)>) -> PathBuf {
     let mut snap: Value = serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap();
-    let region = &mut snap["regions"][0];
+    let region = &mut snap["accounts"][0]["regions"][0];
     for f in region["lambda_functions"].as_array_mut().unwrap() {
         let name = f["function_name"].as_str().unwrap().to_string();
         let ms = match (name.as_str(), durations) {

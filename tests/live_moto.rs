@@ -148,6 +148,15 @@ impl Proxy {
 
     /// (requests seen, errors injected)
     fn stats(&self) -> (u64, u64) {
+        let v = self.stats_json();
+        (
+            v["requests"].as_u64().unwrap(),
+            v["injected"].as_u64().unwrap(),
+        )
+    }
+
+    /// Everything the proxy counted: requests, faults, and IAM actions (all, and by access key).
+    fn stats_json(&self) -> Value {
         use std::io::{Read, Write};
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         write!(
@@ -157,11 +166,7 @@ impl Proxy {
         .unwrap();
         let mut text = String::new();
         s.read_to_string(&mut text).unwrap();
-        let v: Value = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
-        (
-            v["requests"].as_u64().unwrap(),
-            v["injected"].as_u64().unwrap(),
-        )
+        serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap()
     }
 }
 
@@ -295,7 +300,7 @@ fn live_report_matches_hand_computed_costs() {
         &std::fs::read_to_string(tmp.path().join("rep/snapshot.json")).unwrap(),
     )
     .unwrap();
-    let seoul = &snap["regions"][0];
+    let seoul = &snap["accounts"][0]["regions"][0];
     assert_eq!(seoul["region"], "ap-northeast-2");
     let nats = seoul["nat_gateways"].as_array().unwrap();
     let by_id = |id: &Value| nats.iter().find(|n| n["nat_gateway_id"] == *id).unwrap();
@@ -376,7 +381,7 @@ fn live_report_matches_hand_computed_costs() {
     let samples = series(seoul, nat_a, "BytesInFromSource", "SampleCount");
     assert!(samples.iter().all(|v| *v == Some(1.0)));
     // east-1 had 120 datapoints in one hour: its busiest minutes come from 1-minute Sums.
-    let east = &snap["regions"][1];
+    let east = &snap["accounts"][0]["regions"][1];
     let east_1 = ids["east_nats"][1].as_str().unwrap();
     let samples = series(east, east_1, "BytesInFromSource", "SampleCount");
     assert_eq!(samples.iter().flatten().copied().fold(0.0, f64::max), 120.0);
@@ -439,20 +444,105 @@ fn snapshot_without_time(path: &Path) -> Value {
     v
 }
 
+/// The actions of a policy printed by `natcost iam-policy ARGS` (every statement).
+fn policy_actions(args: &[&str], cwd: &Path) -> BTreeSet<String> {
+    let mut all = vec!["iam-policy"];
+    all.extend_from_slice(args);
+    let out = natcost(&all, cwd);
+    assert!(out.status.success());
+    let policy: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(policy["Version"], "2012-10-17");
+    let mut actions = BTreeSet::new();
+    for st in policy["Statement"].as_array().unwrap() {
+        assert_eq!(st["Effect"], "Allow");
+        for a in st["Action"].as_array().unwrap() {
+            let a = a.as_str().unwrap().to_string();
+            let verb = a.split(':').nth(1).unwrap();
+            assert!(
+                ["Describe", "List", "Get"]
+                    .iter()
+                    .any(|p| verb.starts_with(p))
+                    || a == "sts:AssumeRole",
+                "{a} is not read-only"
+            );
+            actions.insert(a);
+        }
+    }
+    actions
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+/// Every AWS call of a default `report --region` (live collection, live prices), counted where
+/// it arrives: the proxy in front of moto sees each request and its IAM action. The Pricing API
+/// goes through the same proxy (moto has no Pricing API: the answer is an error, natcost falls
+/// back to the bundled table, and the call was still made). Then `collect --all-regions` adds
+/// the one call a region list needs.
 #[test]
-fn iam_policy_lists_exactly_the_calls_made() {
+fn iam_policy_covers_every_call_of_a_default_report() {
     let moto = Moto::start();
     moto.seed();
+    let proxy = Proxy::start(moto.port, &[]);
     let tmp = tempfile::tempdir().unwrap();
-    let out = natcost(
+    let cache = tmp.path().join("cache");
+    let out = natcost_env(
         &[
             "-v",
+            "report",
+            "--region",
+            "ap-northeast-2",
+            "--region",
+            "us-east-1",
+            "--days",
+            "2",
+            "--endpoint-url",
+            &proxy.url(),
+            "--out",
+            "rep",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &[
+            ("AWS_ENDPOINT_URL_PRICING", &proxy.url()),
+            ("NATCOST_CACHE_DIR", cache.to_str().unwrap()),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("AWS calls for prices: pricing:GetProducts ×2"),
+        "one failed first page per region: {stderr}"
+    );
+    assert!(stderr.contains("Pricing API unavailable"), "{stderr}");
+    let stats = proxy.stats_json();
+    // natcost's own count (report.json) is the proxy's, call for call; natcost counts a call
+    // once, the proxy each attempt: moto's error for the Pricing API is retried (3 attempts).
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut counted = report["api_calls"].clone();
+    counted["pricing:GetProducts"] = (3 * counted["pricing:GetProducts"].as_u64().unwrap()).into();
+    assert_eq!(counted, stats["actions"]);
+    let allowed = policy_actions(&[], tmp.path());
+    let made = keys(&stats["actions"]);
+    assert!(made.contains("pricing:GetProducts"), "{made:?}");
+    assert_eq!(
+        allowed.difference(&made).collect::<Vec<_>>(),
+        ["ec2:DescribeRegions"],
+        "the default policy allows what a default report calls, and the region list"
+    );
+    // A default run reads one account with the caller's credentials only.
+    assert_eq!(stats["by_key"].as_object().unwrap().len(), 1);
+
+    let out = natcost(
+        &[
             "collect",
             "--all-regions",
             "--days",
             "2",
             "--endpoint-url",
-            &moto.url(),
+            &proxy.url(),
             "-o",
             "all.json",
         ],
@@ -464,45 +554,238 @@ fn iam_policy_lists_exactly_the_calls_made() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("AWS calls: cloudwatch:GetMetricData ×"));
     let snap = snapshot_without_time(&tmp.path().join("all.json"));
     assert!(
-        snap["regions"].as_array().unwrap().len() > 10,
+        snap["accounts"][0]["regions"].as_array().unwrap().len() > 10,
         "moto lists every region"
     );
-    let made: BTreeSet<String> = snap["api_calls"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    assert_eq!(
+        allowed,
+        keys(&proxy.stats_json()["actions"]),
+        "the default policy must allow exactly the calls made"
+    );
+}
 
-    let out = natcost(&["iam-policy"], tmp.path());
-    assert!(out.status.success());
-    let policy: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(policy["Version"], "2012-10-17");
-    let statement = &policy["Statement"][0];
-    assert_eq!(statement["Effect"], "Allow");
-    assert_eq!(statement["Resource"], "*");
-    let allowed: BTreeSet<String> = statement["Action"]
+/// An organisation of three accounts (and its management account), seeded through
+/// AssumeRole; the role of one is missing. Costs per account are worked out by hand.
+#[test]
+fn an_organisation_is_read_account_by_account() {
+    let moto = Moto::start();
+    let start = Utc::now()
+        .duration_trunc(chrono::TimeDelta::hours(1))
+        .unwrap()
+        - chrono::TimeDelta::days(4);
+    let seeded = Command::new(python())
+        .arg(manifest().join("tests/support/seed_org.py"))
+        .args([
+            moto.url(),
+            start.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            (4 * 24 + 2).to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "seed failed: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let ids: Value = serde_json::from_slice(&seeded.stdout).unwrap();
+    let id = |k: &str| ids[k].as_str().unwrap().to_string();
+    let (payments, search, legacy) = (id("payments"), id("search"), id("legacy"));
+    let proxy = Proxy::start(moto.port, &["--deny-assume", &legacy]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(
+        &[
+            "report",
+            "--org",
+            "--role-name",
+            "natcost-read",
+            "--external-id",
+            "ext-42",
+            "--concurrency",
+            "3",
+            "--region",
+            "ap-northeast-2",
+            "--region",
+            "us-east-1",
+            "--days",
+            "2",
+            "--endpoint-url",
+            &proxy.url(),
+            "--prices",
+            "bundled",
+            "--out",
+            "rep",
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    // The account whose role cannot be assumed is named once, with AWS's reason.
+    let named: Vec<&str> = stderr.lines().filter(|l| l.contains(&legacy)).collect();
+    assert_eq!(named.len(), 1, "{stderr}");
+    assert!(
+        named[0].contains(&format!(
+            "not collected: account {legacy}: cannot assume arn:aws:iam::{legacy}:role/natcost-read: AccessDenied"
+        )),
+        "{stderr}"
+    );
+
+    // Costs per account, by hand (48 hours): payments' Seoul NAT moves 1 GiB/h:
+    // 0.059 + 0.059 + 0.005 (its address) an hour; search's us-east-1 NAT moves 2 GiB/h:
+    // 0.045 + 2 × 0.045 + 0.005, and its idle Seoul NAT 0.059 + 0.005.
+    let h = Decimal::from(HOURS);
+    let mut by_account: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut nats_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in csv::Reader::from_path(tmp.path().join("rep/costs.csv"))
+        .unwrap()
+        .records()
+    {
+        let r = r.unwrap();
+        *by_account.entry(r[2].to_string()).or_default() += d(&r[13]);
+        nats_of
+            .entry(r[2].to_string())
+            .or_default()
+            .insert(r[6].to_string());
+    }
+    assert_eq!(by_account.len(), 2, "{by_account:?}");
+    assert_eq!(by_account[&payments], h * dec!(0.123));
+    assert_eq!(by_account[&search], h * (dec!(0.140) + dec!(0.064)));
+    assert_eq!(
+        nats_of[&search],
+        [id("nat_search"), id("nat_search_idle")]
+            .into_iter()
+            .collect()
+    );
+
+    // The snapshot: schema 2, every listed account with its name, the missing one empty.
+    let snap: Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("rep/snapshot.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(snap["schema_version"], 2);
+    let accounts = snap["accounts"].as_array().unwrap();
+    assert_eq!(
+        accounts.len(),
+        4,
+        "the management account and three members"
+    );
+    let account = |a: &str| {
+        accounts
+            .iter()
+            .find(|x| x["account_id"] == a)
+            .unwrap_or_else(|| panic!("{a} in {accounts:?}"))
+    };
+    assert_eq!(account(&payments)["name"], "payments");
+    assert_eq!(account(&search)["regions"].as_array().unwrap().len(), 2);
+    assert_eq!(account(&legacy)["regions"].as_array().unwrap().len(), 0);
+    assert!(account(&legacy)["not_collected"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("AccessDenied"));
+
+    // report.md: the accounts first, then the NAT gateways with their account.
+    let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
+    let accounts_at = md.find("## Accounts").expect("an accounts section");
+    assert!(accounts_at < md.find("## NAT gateways").unwrap());
+    let row = md
+        .lines()
+        .find(|l| l.starts_with(&format!("| {payments} | payments |")))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        row.contains("| 2 | 1 | 5.90 |"),
+        "two regions, one NAT, 48 × 0.123: {row}"
+    );
+    assert!(md.contains(&format!("| {search} | {} |", id("nat_search"))));
+
+    // Who called what: the caller lists, assumes and asks who it is; each role only reads.
+    let stats = proxy.stats_json();
+    let by_key = stats["by_key"].as_object().unwrap();
+    let caller = keys(&by_key["test"]);
+    assert_eq!(
+        caller,
+        [
+            "organizations:ListAccounts",
+            "sts:AssumeRole",
+            "sts:GetCallerIdentity"
+        ]
+        .map(String::from)
+        .into_iter()
+        .collect()
+    );
+    assert_eq!(by_key["test"]["sts:AssumeRole"], 4);
+    let caller_policy = policy_actions(&["--for", "caller"], tmp.path());
+    assert!(caller.is_subset(&caller_policy));
+    assert_eq!(
+        caller_policy.difference(&caller).collect::<Vec<_>>(),
+        ["pricing:GetProducts"],
+        "prices are bundled in this run"
+    );
+    let members: BTreeSet<String> = by_key
+        .iter()
+        .filter(|(k, _)| *k != "test")
+        .flat_map(|(_, v)| keys(v))
+        .collect();
+    let member_policy = policy_actions(&["--for", "member"], tmp.path());
+    assert_eq!(
+        member_policy.difference(&members).collect::<Vec<_>>(),
+        ["ec2:DescribeRegions"],
+        "no --all-regions"
+    );
+    assert!(members.is_subset(&member_policy), "{members:?}");
+
+    // --accounts names them instead; a bad ID is a usage error before any call.
+    let out = natcost(
+        &[
+            "collect",
+            "--accounts",
+            &format!("{payments},{search}"),
+            "--role-name",
+            "natcost-read",
+            "--region",
+            "ap-northeast-2",
+            "--days",
+            "2",
+            "--endpoint-url",
+            &proxy.url(),
+            "-o",
+            "two.json",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let two: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("two.json")).unwrap())
+            .unwrap();
+    let ids_read: Vec<&str> = two["accounts"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| a.as_str().unwrap().to_string())
+        .map(|a| a["account_id"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        allowed, made,
-        "the policy must allow exactly the calls made"
+    assert_eq!(ids_read, [payments.as_str(), search.as_str()]);
+    let out = natcost(
+        &[
+            "collect",
+            "--accounts",
+            "12345,678",
+            "--role-name",
+            "r",
+            "--region",
+            "us-east-1",
+            "-o",
+            "x.json",
+        ],
+        tmp.path(),
     );
-    for action in &allowed {
-        let verb = action.split(':').nth(1).unwrap();
-        assert!(
-            ["Describe", "List", "Get"]
-                .iter()
-                .any(|p| verb.starts_with(p)),
-            "{action} is not read-only"
-        );
-    }
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("\"12345\" is not an AWS account ID (12 digits)"));
 }
 
 #[test]

@@ -425,16 +425,16 @@ fn bad_snapshots_fail_with_one_line_and_write_nothing() {
     future["schema_version"] = 99.into();
     write_snapshot(d, "future.json", &future);
     let mut nowhere = sample_json();
-    nowhere["regions"][0]["region"] = "xx-nowhere-1".into();
+    nowhere["accounts"][0]["regions"][0]["region"] = "xx-nowhere-1".into();
     write_snapshot(d, "nowhere.json", &nowhere);
     let mut short = sample_json();
-    short["regions"][0]["metrics"][0]["values"]
+    short["accounts"][0]["regions"][0]["metrics"][0]["values"]
         .as_array_mut()
         .unwrap()
         .pop();
     write_snapshot(d, "short.json", &short);
     let mut unpriced = sample_json();
-    unpriced["regions"][0]["region"] = "ap-south-2".into();
+    unpriced["accounts"][0]["regions"][0]["region"] = "ap-south-2".into();
     write_snapshot(d, "unpriced.json", &unpriced);
 
     let cases = [
@@ -480,7 +480,7 @@ fn a_failed_run_keeps_the_previous_report() {
         .success());
     let before = std::fs::read(d.join("out/costs.csv")).unwrap();
     let mut bad = sample_json();
-    bad["regions"][0]["region"] = "ap-south-2".into();
+    bad["accounts"][0]["regions"][0]["region"] = "ap-south-2".into();
     write_snapshot(d, "bad.json", &bad);
     assert_fails(
         &[
@@ -509,8 +509,8 @@ fn spreadsheet_formulas_in_names_are_neutralised() {
     let tmp = tempfile::tempdir().unwrap();
     let mut v = sample_json();
     let evil = "=HYPERLINK(\"http://x\",\"click\")";
-    v["regions"][0]["nat_gateways"][0]["tags"]["Name"] = evil.into();
-    v["regions"][0]["lambda_functions"][0]["function_name"] = "@SUM(A1:A9)".into();
+    v["accounts"][0]["regions"][0]["nat_gateways"][0]["tags"]["Name"] = evil.into();
+    v["accounts"][0]["regions"][0]["lambda_functions"][0]["function_name"] = "@SUM(A1:A9)".into();
     let snap = write_snapshot(tmp.path(), "evil.json", &v);
     let out = natcost(
         &[
@@ -1126,7 +1126,7 @@ fn a_second_currency_beside_usd() {
 fn charts_stay_readable_with_many_nat_gateways() {
     // The sample's seven NAT gateways five times over: 35.
     let mut snap = sample_json();
-    let region = &mut snap["regions"][0];
+    let region = &mut snap["accounts"][0]["regions"][0];
     let nats = region["nat_gateways"].as_array().unwrap().clone();
     let metrics = region["metrics"].as_array().unwrap().clone();
     for copy in 1..5 {

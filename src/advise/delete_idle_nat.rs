@@ -34,7 +34,7 @@ impl Alternative for DeleteIdleNat {
                 .model
                 .nats
                 .iter()
-                .filter(|n| n.region == region.region && n.active_at_end)
+                .filter(|n| n.is_in(region) && n.active_at_end)
             {
                 if let Some(s) = self.idle(ctx, &topo, nat) {
                     out.push(s);

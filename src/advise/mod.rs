@@ -101,6 +101,8 @@ pub struct Sensitivity {
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Scenario {
+    /// The account of the scenario's VPC.
+    pub account_id: String,
     /// `<alternative>:<resource_id>`, stable across runs (several resources joined by `+`).
     pub id: String,
     pub tier: Tier,
@@ -316,8 +318,14 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The account × regions with NAT gateways (the others have nothing to advise on, and
+    /// need no price), with their topology.
     pub fn regions(&self) -> impl Iterator<Item = (&'a RegionSnapshot, Topology<'a>)> {
-        self.snapshot.regions.iter().map(|r| (r, Topology::new(r)))
+        self.snapshot
+            .regions
+            .iter()
+            .filter(|r| !r.nat_gateways.is_empty())
+            .map(|r| (r, Topology::new(r)))
     }
     /// NAT gateways still running at the end of the window, in one VPC.
     pub fn active_nats(&self, region: &str, vpc_id: &str) -> Vec<&'a NatCost> {
@@ -392,7 +400,23 @@ pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
     for alt in all() {
         out.extend(alt.evaluate(ctx)?);
     }
+    // VPC ids are unique across accounts: a scenario's VPC names its account.
+    let account_of: HashMap<&str, &str> = ctx
+        .snapshot
+        .regions
+        .iter()
+        .flat_map(|r| {
+            r.vpcs
+                .iter()
+                .map(|v| (v.vpc_id.as_str(), r.account_id.as_str()))
+        })
+        .collect();
     for s in &mut out {
+        if let Some(a) = account_of.get(s.vpc_id.as_str()) {
+            s.account_id = a.to_string();
+        } else if let [only] = ctx.snapshot.accounts.as_slice() {
+            s.account_id = only.account_id.clone();
+        }
         // Several resources join with '+' so that ids can be listed with ';'.
         s.id = format!("{}:{}", s.alternative, s.resource_id.replace(';', "+"));
         s.tier = Tier::of(s.confidence, s.risk_level);

@@ -84,7 +84,7 @@ impl Alternative for NatInstance {
         let mut out = Vec::new();
         for (region, topo) in ctx.regions() {
             for nat in ctx.model.nats.iter().filter(|n| {
-                n.region == region.region
+                n.is_in(region)
                     && n.active_at_end
                     && n.connectivity_type == "public"
                     && n.availability_mode == "zonal"

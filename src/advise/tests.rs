@@ -152,12 +152,15 @@ impl Fixture {
             schema_version: SCHEMA_VERSION,
             tool_version: "test".into(),
             collected_at: start(),
-            account_id: "123456789012".into(),
+            accounts: vec![crate::snapshot::Account::new("123456789012")],
             window: Window {
                 start: start(),
                 end: start() + chrono::Duration::hours(self.hours as i64),
             },
-            regions: vec![self.r.clone()],
+            regions: vec![RegionSnapshot {
+                account_id: "123456789012".into(),
+                ..self.r.clone()
+            }],
             api_calls: Default::default(),
             not_collected: vec![],
         }

@@ -8,8 +8,9 @@ use anyhow::anyhow;
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 
-/// Every IAM action the collector may call; `natcost iam-policy` prints exactly these.
-pub const ACTIONS: &[&str] = &[
+/// What the collector calls in each account it reads (the read role of a member account, or
+/// the caller's own account).
+pub const READ_ACTIONS: &[&str] = &[
     "cloudwatch:GetMetricData",
     "ec2:DescribeAddresses",
     "ec2:DescribeEgressOnlyInternetGateways",
@@ -26,20 +27,63 @@ pub const ACTIONS: &[&str] = &[
     "ec2:DescribeVpcs",
     "ec2:GetManagedPrefixListEntries",
     "lambda:ListFunctions",
-    "sts:GetCallerIdentity",
 ];
 
-/// The least-privilege IAM policy for natcost.
-pub fn iam_policy() -> serde_json::Value {
-    serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
+/// What every run calls with the caller's own credentials: who it is, and the Pricing API
+/// (the default price source of `report`).
+pub const CALLER_ACTIONS: &[&str] = &["pricing:GetProducts", "sts:GetCallerIdentity"];
+
+/// What the caller calls to read other accounts: list them (`--org`) and assume the read role
+/// in each (`--org`, `--accounts`).
+pub const ORGANIZATION_ACTIONS: &[&str] = &["organizations:ListAccounts", "sts:AssumeRole"];
+
+/// Whose permissions `natcost iam-policy` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyFor {
+    /// One account, read with the caller's credentials: everything `report --region` calls.
+    Account,
+    /// The read role in each member account (`--role-name`), for `--org` / `--accounts`.
+    Member,
+    /// The caller of `--org` / `--accounts` runs: list accounts, assume the read role, prices.
+    Caller,
+}
+
+/// The least-privilege IAM policy for natcost, for one side of a run.
+pub fn iam_policy(side: PolicyFor, role_name: &str) -> serde_json::Value {
+    fn sorted(groups: &[&[&'static str]]) -> Vec<&'static str> {
+        let mut v: Vec<&str> = groups.iter().flat_map(|g| g.iter().copied()).collect();
+        v.sort_unstable();
+        v
+    }
+    let statements = match side {
+        PolicyFor::Account => vec![serde_json::json!({
             "Sid": "NatcostReadOnly",
             "Effect": "Allow",
-            "Action": ACTIONS,
+            "Action": sorted(&[READ_ACTIONS, CALLER_ACTIONS]),
             "Resource": "*"
-        }]
-    })
+        })],
+        PolicyFor::Member => vec![serde_json::json!({
+            "Sid": "NatcostMemberReadOnly",
+            "Effect": "Allow",
+            "Action": READ_ACTIONS,
+            "Resource": "*"
+        })],
+        PolicyFor::Caller => vec![
+            serde_json::json!({
+                "Sid": "NatcostCallerReadOnly",
+                "Effect": "Allow",
+                "Action": sorted(&[CALLER_ACTIONS, &["organizations:ListAccounts"]]),
+                "Resource": "*"
+            }),
+            serde_json::json!({
+                "Sid": "NatcostAssumeReadRole",
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole"],
+                "Resource": format!("arn:aws:iam::*:role/{role_name}")
+            }),
+        ],
+    };
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements})
 }
 
 /// Calls made, by IAM action (one per request page, retries not counted).
@@ -49,7 +93,9 @@ pub struct Calls(Mutex<BTreeMap<String, u64>>);
 impl Calls {
     pub fn add(&self, action: &str) {
         debug_assert!(
-            ACTIONS.contains(&action),
+            [READ_ACTIONS, CALLER_ACTIONS, ORGANIZATION_ACTIONS]
+                .iter()
+                .any(|g| g.contains(&action)),
             "{action} is not in the IAM policy"
         );
         *self

@@ -168,7 +168,7 @@ pub fn generate(
         "no client behind a NAT gateway in the snapshot"
     );
 
-    let account = &snapshot.account_id;
+    let account = &region.account_id;
     let day = snapshot.window.start + chrono::Duration::days(3);
     let folder = dir.join(format!(
         "AWSLogs/{account}/vpcflowlogs/{r}/{}",

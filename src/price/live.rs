@@ -1,7 +1,7 @@
 //! Prices from the AWS Pricing API (GetProducts): exactly the usage types natcost needs, in
 //! the regions being reported. Each PriceList entry is a JSON string.
 
-use crate::collect::calls::{host, one_line};
+use crate::collect::calls::{host, one_line, Calls};
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_pricing::types::{Filter, FilterType};
 use aws_sdk_pricing::Client;
@@ -117,7 +117,12 @@ fn term(field: &str, value: &str) -> Filter {
         .expect("type, field and value are set")
 }
 
-async fn products(client: &Client, service: &str, filters: Vec<Filter>) -> Result<Vec<Product>> {
+async fn products(
+    client: &Client,
+    calls: &Calls,
+    service: &str,
+    filters: Vec<Filter>,
+) -> Result<Vec<Product>> {
     let mut pages = client
         .get_products()
         .service_code(service)
@@ -127,6 +132,7 @@ async fn products(client: &Client, service: &str, filters: Vec<Filter>) -> Resul
         .send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
+        calls.add("pricing:GetProducts");
         let page = page.map_err(|e| {
             let region = client
                 .config()
@@ -224,9 +230,15 @@ fn price_of(region: &str, p: &Product, origin: &str) -> Option<Price> {
 
 /// Every price natcost uses in one region that the API has. The region's usage type prefix is
 /// read from the NAT gateway products the API returns for its regionCode, never guessed.
-pub async fn fetch_region(client: &Client, region: &str, origin: &str) -> Result<Vec<Price>> {
+pub async fn fetch_region(
+    client: &Client,
+    calls: &Calls,
+    region: &str,
+    origin: &str,
+) -> Result<Vec<Price>> {
     let nat = products(
         client,
+        calls,
         "AmazonEC2",
         vec![
             term("regionCode", region),
@@ -261,7 +273,7 @@ pub async fn fetch_region(client: &Client, region: &str, origin: &str) -> Result
         let usage = format!("{prefix}{}", w.suffix);
         let mut filters = vec![term("regionCode", region), term("usagetype", &usage)];
         filters.extend(w.filters.iter().map(|(f, v)| term(f, v)));
-        let found = products(client, w.service, filters).await?;
+        let found = products(client, calls, w.service, filters).await?;
         // A usage type the API lacks is filled in (and said) by the caller.
         if let Some(p) = found
             .iter()

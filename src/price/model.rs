@@ -110,6 +110,7 @@ pub const IDLE_RULE_DAYS: i64 = 32;
 /// Everything the report and the advisor need to know about one NAT gateway.
 #[derive(Debug, Clone, Serialize)]
 pub struct NatCost {
+    pub account_id: String,
     pub region: String,
     pub vpc_id: String,
     pub nat_gateway_id: String,
@@ -161,6 +162,10 @@ pub struct NatCost {
 }
 
 impl NatCost {
+    /// Whether this NAT gateway is one of this account × region's.
+    pub fn is_in(&self, r: &crate::snapshot::RegionSnapshot) -> bool {
+        self.region == r.region && self.account_id == r.account_id
+    }
     pub fn label(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.nat_gateway_id)
     }
@@ -515,6 +520,7 @@ fn price_nat(
     };
     let (busiest_minute_bytes, busiest_minute_basis) = busiest_minute(metrics, id);
     Ok(Some(NatCost {
+        account_id: region.account_id.clone(),
         region: r.to_string(),
         vpc_id: nat.vpc_id.clone(),
         nat_gateway_id: id.to_string(),

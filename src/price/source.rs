@@ -1,6 +1,7 @@
 //! Which prices a run uses: live from the Pricing API (cached), the cache, the bundled
 //! table or a file, falling back from live to cache to bundled with one warning line.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use chrono::{NaiveDate, Utc};
 
 use super::book::{Item, PriceBook, PriceFile};
 use super::live;
+use crate::collect::calls::Calls;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -55,6 +57,8 @@ pub struct Loaded {
     pub book: PriceBook,
     /// One line saying what was used instead of what was asked, if anything.
     pub warning: Option<String>,
+    /// Pricing API calls made, by IAM action.
+    pub api_calls: BTreeMap<String, u64>,
 }
 
 /// `$NATCOST_CACHE_DIR`, else `$XDG_CACHE_HOME/natcost/prices`, else `~/.cache/natcost/prices`.
@@ -100,6 +104,7 @@ pub fn load(opts: &Options) -> Result<Loaded> {
         Mode::Bundled => Ok(Loaded {
             book: PriceBook::bundled(),
             warning: None,
+            api_calls: BTreeMap::new(),
         }),
         Mode::File(path) => {
             let text = std::fs::read_to_string(path)
@@ -109,6 +114,7 @@ pub fn load(opts: &Options) -> Result<Loaded> {
             Ok(Loaded {
                 book,
                 warning: None,
+                api_calls: BTreeMap::new(),
             })
         }
         Mode::Cache => {
@@ -127,6 +133,7 @@ pub fn load(opts: &Options) -> Result<Loaded> {
             Ok(Loaded {
                 book,
                 warning: (!notes.is_empty()).then(|| notes.join("; ")),
+                api_calls: BTreeMap::new(),
             })
         }
         Mode::Live => load_live(opts),
@@ -163,13 +170,18 @@ fn load_live(opts: &Options) -> Result<Loaded> {
     }
     if need.is_empty() {
         let warning = complete(&mut book, &opts.regions);
-        return Ok(Loaded { book, warning });
+        return Ok(Loaded {
+            book,
+            warning,
+            api_calls: BTreeMap::new(),
+        });
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let results = runtime.block_on(fetch(opts, &need));
+    let calls = Calls::default();
+    let results = runtime.block_on(fetch(opts, &need, &calls));
     let mut failed: Vec<(String, String)> = Vec::new();
     for (region, result) in need.iter().zip(results) {
         match result {
@@ -190,6 +202,7 @@ fn load_live(opts: &Options) -> Result<Loaded> {
     Ok(Loaded {
         book,
         warning: (!notes.is_empty()).then(|| notes.join("; ")),
+        api_calls: calls.snapshot(),
     })
 }
 
@@ -251,7 +264,7 @@ fn complete(book: &mut PriceBook, regions: &[String]) -> Option<String> {
     })
 }
 
-async fn fetch(opts: &Options, regions: &[String]) -> Vec<Result<PriceBook>> {
+async fn fetch(opts: &Options, regions: &[String], calls: &Calls) -> Vec<Result<PriceBook>> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(opts.pricing_region.clone()))
         .retry_config(RetryConfig::standard().with_max_attempts(3))
@@ -280,7 +293,7 @@ async fn fetch(opts: &Options, regions: &[String]) -> Vec<Result<PriceBook>> {
     let mut out = Vec::new();
     for r in regions {
         out.push(
-            live::fetch_region(&client, r, &origin)
+            live::fetch_region(&client, calls, r, &origin)
                 .await
                 .map(PriceBook::from_prices)
                 .with_context(|| r.clone()),

@@ -135,9 +135,9 @@ fn subtitle(report: &Report) -> String {
         .map(|fx| format!(" · 1 USD = {} {}", fx.rate.normalize(), fx.currency))
         .unwrap_or_default();
     format!(
-        "account {} · {} · {} to {} UTC ({} h){fx}",
-        report.account_id,
-        report.regions.join(", "),
+        "{} · {} · {} to {} UTC ({} h){fx}",
+        report.scope(),
+        report.region_list(),
         w.start.format("%Y-%m-%d %H:%M"),
         w.end.format("%Y-%m-%d %H:%M"),
         w.hours()

@@ -76,7 +76,7 @@ pub fn costs<W: Write>(report: &Report, out: W) -> Result<()> {
             w.write_record([
                 line.period_start.to_rfc3339(),
                 line.period_end.to_rfc3339(),
-                safe(&report.account_id),
+                safe(&nat.account_id),
                 safe(&nat.region),
                 safe(&nat.vpc_id),
                 "nat-gateway".to_string(),
@@ -138,7 +138,7 @@ pub fn recommendations<W: Write>(report: &Report, out: W) -> Result<()> {
             s.tier.as_str().to_string(),
             if s.in_plan { "yes" } else { "no" }.to_string(),
             safe(&s.conflicts_with.join(";")),
-            safe(&report.account_id),
+            safe(&s.account_id),
             safe(&report.names_only(&s.resource_id)),
             safe(&s.notes.join("; ")),
         ])?;
@@ -159,7 +159,7 @@ pub fn lambdas<W: Write>(report: &Report, out: W) -> Result<()> {
             safe(&l.availability_zones.join(";")),
             safe(&l.nat_gateway_ids.join(";")),
             l.cross_az.to_string(),
-            safe(&report.account_id),
+            safe(&l.account_id),
         ])?;
     }
     w.flush()?;

@@ -29,11 +29,16 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
     let mut o = String::new();
     let w = report.window;
     let _ = writeln!(o, "# NAT gateway cost report\n");
+    let several = report.accounts.len() > 1;
     let _ = writeln!(
         o,
-        "Account **{}**, {} — {} to {} ({} hours). Prices: {}. Made by natcost {} from {}.\n",
-        report.account_id,
-        report.regions.join(", "),
+        "{}, {} — {} to {} ({} hours). Prices: {}. Made by natcost {} from {}.\n",
+        if several {
+            format!("**{} accounts**", report.accounts.len())
+        } else {
+            format!("Account **{}**", report.account_id)
+        },
+        report.region_list(),
         w.start.format("%Y-%m-%d %H:%M"),
         w.end.format("%Y-%m-%d %H:%M UTC"),
         w.hours(),
@@ -69,16 +74,41 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         let _ = writeln!(o);
     }
 
+    if several {
+        let _ = writeln!(o, "## Accounts\n");
+        let _ = writeln!(
+            o,
+            "| Account | Name | Regions | NAT gateways | Window USD | Monthly USD | Plan saves USD/month | Not collected |"
+        );
+        let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|---:|");
+        for a in &report.accounts {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                a.account_id,
+                cell(a.name.as_deref().unwrap_or("")),
+                a.regions,
+                a.nat_gateways,
+                money(a.window_cost),
+                money(a.monthly_run_rate),
+                money(a.plan_saving),
+                a.not_collected
+            );
+        }
+        let _ = writeln!(o);
+    }
+
     let _ = writeln!(o, "## NAT gateways\n");
     let _ = writeln!(
         o,
-        "| NAT gateway | Name | VPC | AZ | State | Lambdas | Billed hours | GB processed | Window USD | Monthly USD |"
+        "| Account | NAT gateway | Name | VPC | AZ | State | Lambdas | Billed hours | GB processed | Window USD | Monthly USD |"
     );
-    let _ = writeln!(o, "|---|---|---|---|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---:|---:|---:|---:|---:|");
     for n in &report.nats {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            n.account_id,
             n.nat_gateway_id,
             cell(n.name.as_deref().unwrap_or("")),
             named(report, &n.vpc_id),
@@ -223,7 +253,12 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
 fn plan(report: &Report) -> String {
     let mut o = String::new();
     let p = &report.plan;
-    let by_id = |id: &str| report.recommendations.iter().find(|s| s.id == id);
+    let index: std::collections::HashMap<&str, &crate::advise::Scenario> = report
+        .recommendations
+        .iter()
+        .map(|s| (s.id.as_str(), s))
+        .collect();
+    let by_id = |id: &str| index.get(id).copied();
     let _ = writeln!(o, "## {}\n", super::plan_headline(report));
     let _ = writeln!(
         o,
@@ -234,15 +269,16 @@ fn plan(report: &Report) -> String {
     if !p.steps.is_empty() {
         let _ = writeln!(
             o,
-            "| Step | Scenario | Resource | Saves USD/mo (after the steps before) | Confidence |"
+            "| Step | Account | Scenario | Resource | Saves USD/mo (after the steps before) | Confidence |"
         );
-        let _ = writeln!(o, "|---:|---|---|---:|---|");
+        let _ = writeln!(o, "|---:|---|---|---|---:|---|");
         for (i, (id, saving)) in p.steps.iter().zip(&p.step_savings).enumerate() {
             let Some(s) = by_id(id) else { continue };
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 i + 1,
+                s.account_id,
                 s.alternative,
                 named(report, &s.resource_id),
                 money(*saving),

@@ -60,11 +60,12 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
     let wide = fit.is_none();
     let mut o = String::new();
     let w = report.window;
+    let several = report.accounts.len() > 1;
     let _ = writeln!(
         o,
-        "natcost — account {} — {} — {} to {} ({} h)",
-        report.account_id,
-        report.regions.join(", "),
+        "natcost — {} — {} — {} to {} ({} h)",
+        report.scope(),
+        report.region_list(),
         w.start.format("%Y-%m-%d %H:%M"),
         w.end.format("%Y-%m-%d %H:%M UTC"),
         w.hours()
@@ -77,8 +78,13 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         let _ = writeln!(o, "warning: {line}");
     }
     let _ = writeln!(o);
+    if several {
+        o.push_str(&accounts(report));
+        let _ = writeln!(o);
+    }
 
     let header = [
+        "Account",
         "NAT gateway",
         "VPC",
         "AZ",
@@ -88,11 +94,12 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         "Window USD",
         "Monthly USD",
     ];
-    let mut rows: Vec<[String; 8]> = report
+    let mut rows: Vec<[String; 9]> = report
         .nats
         .iter()
         .map(|n| {
             [
+                n.account_id.clone(),
                 format!(
                     "{}{}",
                     n.label(),
@@ -117,6 +124,7 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         String::new(),
         String::new(),
         String::new(),
+        String::new(),
         money(report.total_window_cost),
         money(report.total_monthly_run_rate),
     ]);
@@ -127,10 +135,14 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         }
     }
     // Columns shown: all with --wide; otherwise the least needed go first until the table
-    // fits (VPC, hours, window cost, AZ): report.md has every column.
-    let mut shown: Vec<usize> = (0..header.len()).collect();
+    // fits (VPC, hours, window cost, AZ): report.md has every column. The account shows when
+    // there are several.
+    let mut shown: Vec<usize> = (usize::from(!several)..header.len()).collect();
+    if !several {
+        rows.last_mut().expect("the total row")[1] = "Total".into();
+    }
     if let Some(columns) = fit {
-        for drop in [1, 4, 6, 2] {
+        for drop in [2, 5, 7, 3] {
             let total: usize = shown.iter().map(|i| width[*i] + 2).sum();
             if total <= columns {
                 break;
@@ -143,7 +155,7 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             let c = &cells[i];
             let pad = width[i] - c.chars().count();
             // Text left, numbers right.
-            if i < 3 {
+            if i < 4 {
                 let _ = write!(o, "{c}{}  ", " ".repeat(pad));
             } else {
                 let _ = write!(o, "{}{c}  ", " ".repeat(pad));
@@ -209,11 +221,50 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
     o
 }
 
+/// One line per account: NAT gateways, cost, what the plan saves there, what is missing.
+fn accounts(report: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{:<14} {:<24} {:>7} {:>5} {:>14} {:>14} {:>14}",
+        "Account", "Name", "Regions", "NATs", "Window USD", "Monthly USD", "Plan saves/mo"
+    );
+    for a in &report.accounts {
+        let mut name: String = a
+            .name
+            .clone()
+            .unwrap_or_default()
+            .chars()
+            .take(24)
+            .collect();
+        if a.not_collected > 0 {
+            name = format!("{name} (partial)").trim_start().to_string();
+        }
+        let _ = writeln!(
+            o,
+            "{:<14} {:<24} {:>7} {:>5} {:>14} {:>14} {:>14}",
+            a.account_id,
+            name,
+            a.regions,
+            a.nat_gateways,
+            money(a.window_cost),
+            money(a.monthly_run_rate),
+            money(a.plan_saving)
+        );
+    }
+    o
+}
+
 /// The plan, then what to consider on top of it, then what to measure first.
 fn plan(report: &Report, wide: bool) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{}", super::plan_headline(report));
-    let by_id = |id: &str| report.recommendations.iter().find(|s| s.id == id);
+    let index: std::collections::HashMap<&str, &crate::advise::Scenario> = report
+        .recommendations
+        .iter()
+        .map(|s| (s.id.as_str(), s))
+        .collect();
+    let by_id = |id: &str| index.get(id).copied();
     for (i, (id, saving)) in report
         .plan
         .steps
@@ -222,12 +273,16 @@ fn plan(report: &Report, wide: bool) -> String {
         .enumerate()
     {
         let Some(s) = by_id(id) else { continue };
+        let mut what = report.name_of(&s.resource_id);
+        if report.accounts.len() > 1 {
+            what = format!("{what} in {}", s.account_id);
+        }
         let _ = writeln!(
             o,
             "{:>2}. {:<26} {:<24} saves {:>9} USD/month  ({})",
             i + 1,
             s.alternative,
-            report.name_of(&s.resource_id),
+            what,
             money(*saving),
             s.confidence.as_str()
         );

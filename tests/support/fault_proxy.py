@@ -2,23 +2,33 @@
 responses AWS really sends (per service protocol), to test natcost's fault handling.
 
     python fault_proxy.py UPSTREAM_PORT [--fail-every N] [--deny SERVICE:REGION ...]
+                          [--deny-assume ACCOUNT ...] [--latency-ms MS]
 
 --fail-every N   every Nth request gets a throttling or server error (alternately)
 --deny S:R       every request to service S (SigV4 name: ec2, lambda, monitoring, sts) in
                  region R is refused as AWS refuses an unauthorised caller
+--deny-assume A  sts:AssumeRole into a role of account A is refused, as AWS refuses a role
+                 that does not exist or does not trust the caller
+--latency-ms MS  every request waits MS milliseconds before it is forwarded
 Prints "READY <port>" once listening on 127.0.0.1. GET /__proxy_stats answers
-{"requests": N, "injected": K} itself, so a test can check that faults really happened.
+{"requests": N, "injected": K, "actions": {"ec2:DescribeVpcs": n, ...},
+ "by_key": {ACCESS_KEY_ID: {action: n}}} itself: a test can check that faults really happened
+and which IAM actions were called, with whose credentials.
 """
 import json
 import http.client
 import re
 import sys
 import threading
+import time
+from urllib.parse import parse_qs
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 upstream = int(sys.argv[1])
 fail_every = 0
 deny = set()
+deny_assume = set()
+latency = 0.0
 args = sys.argv[2:]
 while args:
     flag, value, args = args[0], args[1], args[2:]
@@ -26,9 +36,30 @@ while args:
         fail_every = int(value)
     elif flag == "--deny":
         deny.add(value)
+    elif flag == "--deny-assume":
+        deny_assume.add(value)
+    elif flag == "--latency-ms":
+        latency = int(value) / 1000
 lock = threading.Lock()
 count = 0
 injected = 0
+actions = {}
+by_key = {}
+# SigV4 signing name -> IAM service prefix, where they differ.
+IAM_PREFIX = {"monitoring": "cloudwatch"}
+
+
+def action_of(service, method, path, headers, body):
+    """The IAM action of a request, as service:Action."""
+    target = headers.get("X-Amz-Target")
+    if target:
+        name = target.split(".")[-1]
+    elif service == "lambda":
+        name = "ListFunctions" if method == "GET" and re.match(r"^/2015-03-31/functions/?(\?|$)", path) else f"{method} {path}"
+    else:
+        form = parse_qs(body.decode("utf-8", "replace")) if body else {}
+        name = form.get("Action", ["?"])[0]
+    return f"{IAM_PREFIX.get(service, service)}:{name}"
 
 QUERY_ERROR = '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{msg}</Message></Error><RequestId>f00d</RequestId></ErrorResponse>'
 EC2_ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{msg}</Message></Error></Errors><RequestID>f00d</RequestID></Response>'
@@ -77,14 +108,30 @@ class Handler(BaseHTTPRequestHandler):
     def forward(self):
         global count, injected
         if self.path == "/__proxy_stats":
-            return self.reply(200, {"Content-Type": "application/json"}, json.dumps({"requests": count, "injected": injected}))
+            with lock:
+                stats = {"requests": count, "injected": injected, "actions": actions, "by_key": by_key}
+                text = json.dumps(stats)
+            return self.reply(200, {"Content-Type": "application/json"}, text)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        scope = re.search(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/", self.headers.get("Authorization", ""))
-        region, service = scope.groups() if scope else ("", "")
+        scope = re.search(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/", self.headers.get("Authorization", ""))
+        key, region, service = scope.groups() if scope else ("", "", "")
+        action = action_of(service, self.command, self.path, self.headers, body)
         with lock:
             count += 1
             n = count
+            actions[action] = actions.get(action, 0) + 1
+            mine = by_key.setdefault(key, {})
+            mine[action] = mine.get(action, 0) + 1
+        if latency:
+            time.sleep(latency)
+        if action == "sts:AssumeRole":
+            arn = parse_qs(body.decode()).get("RoleArn", [""])[0]
+            if arn.split(":")[4:5] and arn.split(":")[4] in deny_assume:
+                with lock:
+                    injected += 1
+                msg = f"User: arn:aws:iam::123456789012:user/natcost is not authorized to perform: sts:AssumeRole on resource: {arn}"
+                return self.reply(403, {"Content-Type": "text/xml"}, QUERY_ERROR.format(code="AccessDenied", msg=msg))
         if f"{service}:{region}" in deny:
             with lock:
                 injected += 1
