@@ -340,7 +340,7 @@ impl Builder {
                 metric_name: name.to_string(),
                 statistic: stat.to_string(),
                 period_seconds: 3600,
-                values: series.remove(&(*name, *stat)).unwrap(),
+                values: series.remove(&(*name, *stat)).unwrap().into(),
             });
         }
     }

@@ -555,7 +555,120 @@ pub struct MetricSeries {
     /// Sum | Maximum
     pub statistic: String,
     pub period_seconds: u32,
-    pub values: Vec<Option<f64>>,
+    pub values: Hourly,
+}
+
+/// One value per hour of the window, `None` where CloudWatch had no datapoint. Kept as plain
+/// f64 with NaN for "none" (half the memory of `Option<f64>`: a snapshot of thousands of NAT
+/// gateways holds tens of millions of them; a snapshot never holds a NaN value, `validate`
+/// refuses non-finite ones). Written as one compact JSON array line, `null` for none.
+#[derive(Clone, Default)]
+pub struct Hourly(Vec<f64>);
+
+impl PartialEq for Hourly {
+    fn eq(&self, other: &Hourly) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Hourly {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The value of hour `h`; None when missing or out of range.
+    pub fn get(&self, h: usize) -> Option<f64> {
+        self.0.get(h).copied().filter(|v| !v.is_nan())
+    }
+    pub fn set(&mut self, h: usize, v: Option<f64>) {
+        self.0[h] = v.unwrap_or(f64::NAN);
+    }
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Option<f64>> + ExactSizeIterator + '_ {
+        self.0.iter().map(|v| (!v.is_nan()).then_some(*v))
+    }
+    /// Hours `from..to`.
+    pub fn slice(&self, from: usize, to: usize) -> Hourly {
+        Hourly(self.0[from..to].to_vec())
+    }
+}
+
+impl FromIterator<Option<f64>> for Hourly {
+    fn from_iter<I: IntoIterator<Item = Option<f64>>>(it: I) -> Hourly {
+        Hourly(it.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    }
+}
+
+impl From<Vec<Option<f64>>> for Hourly {
+    fn from(v: Vec<Option<f64>>) -> Hourly {
+        v.into_iter().collect()
+    }
+}
+
+impl std::fmt::Debug for Hourly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Hourly {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        // One line per series even in a pretty-printed snapshot: hundreds of values one per
+        // line would triple the file.
+        let mut text = String::with_capacity(self.0.len() * 12 + 2);
+        text.push('[');
+        for (i, v) in self.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            match v {
+                // Byte and packet counts are whole numbers: written without ".0", they read
+                // back as the same f64, faster.
+                Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => {
+                    text.push_str(&(v as i64).to_string())
+                }
+                Some(v) => {
+                    text.push_str(&serde_json::to_string(&v).map_err(serde::ser::Error::custom)?)
+                }
+                None => text.push_str("null"),
+            }
+        }
+        text.push(']');
+        serde_json::value::RawValue::from_string(text)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Hourly {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Hourly, D::Error> {
+        struct Values;
+        impl<'de> serde::de::Visitor<'de> for Values {
+            type Value = Hourly;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of numbers or nulls, one per hour")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Hourly, A::Error> {
+                // Every series of a snapshot has the same length: size each like the last.
+                static LAST_LEN: std::sync::atomic::AtomicUsize =
+                    std::sync::atomic::AtomicUsize::new(0);
+                let hint = seq
+                    .size_hint()
+                    .unwrap_or_else(|| LAST_LEN.load(std::sync::atomic::Ordering::Relaxed));
+                let mut out = Vec::with_capacity(hint);
+                while let Some(v) = seq.next_element::<Option<f64>>()? {
+                    out.push(v.unwrap_or(f64::NAN));
+                }
+                LAST_LEN.store(out.len(), std::sync::atomic::Ordering::Relaxed);
+                Ok(Hourly(out))
+            }
+        }
+        d.deserialize_seq(Values)
+    }
 }
 
 /// The NAT gateway metrics natcost collects, with the statistic that is meaningful for each.
@@ -650,18 +763,22 @@ fn check_version(version: u64) -> Result<()> {
 
 impl Snapshot {
     pub fn from_json(text: &str) -> Result<Snapshot> {
-        // One pass in the common case (a snapshot can be 800 MB); only when it does not parse
-        // is the version probed, so that a future snapshot is named as such, not as a parse
-        // error.
-        let snap = match serde_json::from_str::<Snapshot>(text) {
+        Snapshot::from_slice(text.as_bytes())
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Result<Snapshot> {
+        // One pass in the common case (a snapshot can be hundreds of MB); only when it does
+        // not parse is the version probed, so that a future snapshot is named as such, not as
+        // a parse error.
+        let snap = match serde_json::from_slice::<Snapshot>(bytes) {
             Ok(snap) => snap,
             Err(e) => {
                 #[derive(Deserialize)]
                 struct Probe {
                     schema_version: Option<u64>,
                 }
-                let probe: Probe =
-                    serde_json::from_str(text).context("not valid JSON (corrupt or truncated?)")?;
+                let probe: Probe = serde_json::from_slice(bytes)
+                    .context("not valid JSON (corrupt or truncated?)")?;
                 let version = probe
                     .schema_version
                     .context("no schema_version field: not a natcost snapshot")?;
@@ -675,9 +792,11 @@ impl Snapshot {
     }
 
     pub fn load(path: &Path) -> Result<Snapshot> {
-        let text = std::fs::read_to_string(path)
+        // Bytes, not a String: serde_json checks the UTF-8 of strings as it reads them, and
+        // the text is dropped before anything else is built.
+        let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read snapshot {}", path.display()))?;
-        Snapshot::from_json(&text).with_context(|| format!("snapshot {}", path.display()))
+        Snapshot::from_slice(&bytes).with_context(|| format!("snapshot {}", path.display()))
     }
 
     /// The part of the snapshot inside `w`, which must lie within its window: every metric
@@ -698,7 +817,7 @@ impl Snapshot {
         out.window = w;
         for r in &mut out.regions {
             for m in &mut r.metrics {
-                m.values = m.values[from..to].to_vec();
+                m.values = m.values.slice(from, to);
             }
         }
         out.validate()?;
@@ -778,7 +897,7 @@ impl Snapshot {
                     .values
                     .iter()
                     .flatten()
-                    .find(|v| !v.is_finite() || **v < 0.0)
+                    .find(|v| !v.is_finite() || *v < 0.0)
                 {
                     bail!(
                         "{} {} in {}: invalid value {bad}",
@@ -812,6 +931,30 @@ mod tests {
         assert!(!serde_json::to_string(&zonal)
             .unwrap()
             .contains("availability_mode"));
+    }
+
+    #[test]
+    fn an_hourly_series_is_one_line_with_its_gaps() {
+        let h: Hourly = vec![Some(1.5), None, Some(0.0)].into();
+        assert_eq!(
+            (h.get(0), h.get(1), h.get(2), h.get(9)),
+            (Some(1.5), None, Some(0.0), None)
+        );
+        let m = MetricSeries {
+            nat_gateway_id: "nat-1".into(),
+            metric_name: "BytesInFromSource".into(),
+            statistic: "Sum".into(),
+            period_seconds: 3600,
+            values: h.clone(),
+        };
+        let pretty = serde_json::to_string_pretty(&m).unwrap();
+        assert!(pretty.contains("\"values\": [1.5,null,0]"), "{pretty}");
+        let back: MetricSeries = serde_json::from_str(&pretty).unwrap();
+        assert_eq!(back.values, h);
+        assert_ne!(
+            back.values,
+            Hourly::from(vec![Some(1.5), Some(0.0), Some(0.0)])
+        );
     }
 
     #[test]
@@ -888,7 +1031,7 @@ mod tests {
         let first = snap.regions[0]
             .metrics
             .iter()
-            .find(|m| m.values[0].is_some())
+            .find(|m| m.values.get(0).is_some())
             .unwrap();
         let same = cut.regions[0]
             .metrics
@@ -901,7 +1044,7 @@ mod tests {
             .unwrap();
         assert_eq!(same.values.len(), 744);
         // The sample starts 2026-09-26: October's first hour is its 120th.
-        assert_eq!(same.values[..], first.values[120..]);
+        assert_eq!(same.values, first.values.slice(120, first.values.len()));
         let outside = Window {
             start: t("2026-11-01T00:00:00Z"),
             end: t("2026-12-01T00:00:00Z"),

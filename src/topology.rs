@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::snapshot::{
     LambdaFunction, NatGateway, NetworkInterface, RegionSnapshot, RouteTable, Subnet, TargetType,
+    VpcEndpoint,
 };
 
 /// The region's relations, indexed once by id: a report on thousands of NAT gateways asks
@@ -30,6 +31,15 @@ pub struct Topology<'a> {
     subnet_lambdas: HashMap<&'a str, Vec<&'a LambdaFunction>>,
     /// VPC → its network interfaces, in snapshot order.
     vpc_interfaces: HashMap<&'a str, Vec<&'a NetworkInterface>>,
+    tables: RouteTables<'a>,
+    /// VPC → its subnets, in snapshot order.
+    vpc_subnets: HashMap<&'a str, Vec<&'a Subnet>>,
+    /// VPC → its endpoints, in snapshot order.
+    vpc_endpoints: HashMap<&'a str, Vec<&'a VpcEndpoint>>,
+    /// Route target → the route tables whose default IPv4 route goes to it, in snapshot order.
+    default_route_tables: HashMap<&'a str, Vec<&'a RouteTable>>,
+    /// VPC → its route tables, in snapshot order.
+    vpc_tables: HashMap<&'a str, Vec<&'a RouteTable>>,
 }
 
 impl<'a> Topology<'a> {
@@ -101,6 +111,29 @@ impl<'a> Topology<'a> {
                 vpc_lambdas.entry(vpc).or_default().push(f);
             }
         }
+        let mut vpc_subnets: HashMap<&str, Vec<&Subnet>> = HashMap::new();
+        for s in &region.subnets {
+            vpc_subnets.entry(s.vpc_id.as_str()).or_default().push(s);
+        }
+        let mut vpc_endpoints: HashMap<&str, Vec<&VpcEndpoint>> = HashMap::new();
+        for e in &region.vpc_endpoints {
+            vpc_endpoints.entry(e.vpc_id.as_str()).or_default().push(e);
+        }
+        let mut default_route_tables: HashMap<&str, Vec<&RouteTable>> = HashMap::new();
+        let mut vpc_tables: HashMap<&str, Vec<&RouteTable>> = HashMap::new();
+        for rt in &region.route_tables {
+            vpc_tables.entry(rt.vpc_id.as_str()).or_default().push(rt);
+            let mut targets: Vec<&str> = rt
+                .routes
+                .iter()
+                .filter(|x| x.is_default_ipv4())
+                .map(|x| x.target_id.as_str())
+                .collect();
+            targets.dedup();
+            for t in targets {
+                default_route_tables.entry(t).or_default().push(rt);
+            }
+        }
         Topology {
             region,
             subnets,
@@ -118,7 +151,47 @@ impl<'a> Topology<'a> {
             vpc_lambdas,
             subnet_lambdas,
             vpc_interfaces,
+            tables,
+            vpc_subnets,
+            vpc_endpoints,
+            default_route_tables,
+            vpc_tables,
         }
+    }
+
+    /// The route table that serves a subnet: its explicit one, else its VPC's main table.
+    pub fn route_table_of(&self, subnet: &Subnet) -> Option<&'a RouteTable> {
+        self.tables.of(subnet)
+    }
+
+    /// A subnet whose route table sends 0.0.0.0/0 to an internet gateway.
+    pub fn is_public(&self, s: &Subnet) -> bool {
+        self.route_table_of(s).is_some_and(|t| {
+            t.routes
+                .iter()
+                .any(|x| x.is_default_ipv4() && x.target_type == TargetType::InternetGateway)
+        })
+    }
+
+    /// A public subnet of the VPC in this AZ, if it has one.
+    pub fn public_subnet_in(&self, vpc: &str, az: &str) -> Option<&'a Subnet> {
+        self.vpc_subnets
+            .get(vpc)?
+            .iter()
+            .copied()
+            .find(|s| s.availability_zone == az && self.is_public(s))
+    }
+
+    /// A VPC's endpoints (gateway and interface), in snapshot order.
+    pub fn endpoints_in(&self, vpc: &str) -> &[&'a VpcEndpoint] {
+        self.vpc_endpoints.get(vpc).map_or(&[], Vec::as_slice)
+    }
+
+    /// The route tables whose default IPv4 route goes to this target (e.g. a NAT gateway).
+    pub fn tables_routing_to(&self, target: &str) -> &[&'a RouteTable] {
+        self.default_route_tables
+            .get(target)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The functions with this subnet among theirs, in snapshot order.
@@ -276,37 +349,22 @@ impl<'a> Topology<'a> {
         vpc_id: &str,
         service: &str,
     ) -> Option<&'a crate::snapshot::VpcEndpoint> {
-        self.region
-            .vpc_endpoints
+        self.endpoints_in(vpc_id)
             .iter()
-            .find(|e| e.vpc_id == vpc_id && e.is_gateway() && e.service() == service)
+            .copied()
+            .find(|e| e.is_gateway() && e.service() == service)
     }
 
     /// Route tables in a VPC that send the default route to a NAT gateway.
     pub fn nat_route_tables(&self, vpc_id: &str) -> Vec<&'a RouteTable> {
-        self.region
-            .route_tables
+        self.vpc_tables
+            .get(vpc_id)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter(|rt| rt.vpc_id == vpc_id && default_nat(rt).is_some())
+            .copied()
+            .filter(|rt| default_nat(rt).is_some())
             .collect()
     }
-}
-
-/// A subnet whose route table sends 0.0.0.0/0 to an internet gateway.
-pub fn is_public(region: &RegionSnapshot, s: &Subnet) -> bool {
-    route_table_of(region, s).is_some_and(|t| {
-        t.routes
-            .iter()
-            .any(|x| x.is_default_ipv4() && x.target_type == TargetType::InternetGateway)
-    })
-}
-
-/// A public subnet of the VPC in this AZ, if it has one.
-pub fn public_subnet_in<'a>(region: &'a RegionSnapshot, vpc: &str, az: &str) -> Option<&'a Subnet> {
-    region
-        .subnets
-        .iter()
-        .find(|s| s.vpc_id == vpc && s.availability_zone == az && is_public(region, s))
 }
 
 /// Route tables by explicitly associated subnet, and each VPC's main table.
@@ -330,26 +388,13 @@ impl<'a> RouteTables<'a> {
         RouteTables { by_subnet, main }
     }
 
-    /// As [`route_table_of`], from the index.
+    /// The subnet's explicitly associated table, else its VPC's main one.
     fn of(&self, subnet: &Subnet) -> Option<&'a RouteTable> {
         self.by_subnet
             .get(subnet.subnet_id.as_str())
             .or_else(|| self.main.get(subnet.vpc_id.as_str()))
             .copied()
     }
-}
-
-pub fn route_table_of<'a>(region: &'a RegionSnapshot, subnet: &Subnet) -> Option<&'a RouteTable> {
-    region
-        .route_tables
-        .iter()
-        .find(|rt| rt.subnet_ids.contains(&subnet.subnet_id))
-        .or_else(|| {
-            region
-                .route_tables
-                .iter()
-                .find(|rt| rt.main && rt.vpc_id == subnet.vpc_id)
-        })
 }
 
 /// An interface that may send traffic through a NAT and is not a Lambda function's (those are

@@ -34,7 +34,7 @@ impl Alternative for ConsolidateNat {
                         .filter(|n| n.availability_mode == "zonal")
                         .collect();
                     if nats.len() >= 2 {
-                        out.push(self.scenario(ctx, region, &topo, vpc, &nats)?);
+                        out.push(self.scenario(ctx, region, topo, vpc, &nats)?);
                     }
                 }
             }
@@ -91,7 +91,7 @@ impl ConsolidateNat {
         };
         let target = format!("--nat-gateway-id {}", keep.nat_gateway_id);
         for n in &removed {
-            action.extend(reroute(region, &n.nat_gateway_id, &target, &mut changes));
+            action.extend(reroute(topo, &n.nat_gateway_id, &target, &mut changes));
             ctx.removal(n)
                 .append_to(&mut removals, &mut changes, &mut effects);
         }

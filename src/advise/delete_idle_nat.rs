@@ -12,7 +12,6 @@ use super::{
 };
 use crate::price::model::{gb, per_month, Component, NatCost, IDLE_RULE_DAYS};
 use crate::price::Item;
-use crate::snapshot::RegionSnapshot;
 use crate::topology::Topology;
 
 pub struct DeleteIdleNat;
@@ -36,9 +35,9 @@ impl Alternative for DeleteIdleNat {
                 .iter()
                 .filter(|n| n.is_in(region) && n.active_at_end)
             {
-                if let Some(s) = self.idle(ctx, &topo, nat) {
+                if let Some(s) = self.idle(ctx, topo, nat) {
                     out.push(s);
-                } else if let Some(s) = self.near_idle(ctx, region, &topo, nat)? {
+                } else if let Some(s) = self.near_idle(ctx, topo, nat)? {
                     out.push(s);
                 }
             }
@@ -130,13 +129,7 @@ impl DeleteIdleNat {
     }
 
     /// A NAT that moves almost nothing: its subnets can route to another NAT gateway of the VPC.
-    fn near_idle(
-        &self,
-        ctx: &Context,
-        region: &RegionSnapshot,
-        topo: &Topology,
-        nat: &NatCost,
-    ) -> Result<Option<Scenario>> {
+    fn near_idle(&self, ctx: &Context, topo: &Topology, nat: &NatCost) -> Result<Option<Scenario>> {
         let (Some(gb_window), Some(attempts)) = (nat.processed_gb, nat.connection_attempts) else {
             return Ok(None);
         };
@@ -176,7 +169,7 @@ impl DeleteIdleNat {
         let removal = ctx.removal(nat);
         let mut changes = removal.changes;
         let target = format!("--nat-gateway-id {}", to.nat_gateway_id);
-        let mut commands = reroute(region, id, &target, &mut changes);
+        let mut commands = reroute(topo, id, &target, &mut changes);
         if topo.is_route_target(id) && commands.is_empty() {
             // Routes other than the default one point at it: not something to move blindly.
             return Ok(None);

@@ -11,7 +11,7 @@ use super::{
 use crate::price::model::{gb, per_month, Component, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 use crate::snapshot::{RegionSnapshot, RouteTable, Subnet, TargetType};
-use crate::topology::{public_subnet_in, route_table_of};
+use crate::topology::Topology;
 
 pub struct FixCrossAzRoute;
 
@@ -31,7 +31,7 @@ impl Alternative for FixCrossAzRoute {
                 .iter()
                 .filter(|n| n.region == r && n.active_at_end && n.availability_mode == "zonal")
             {
-                for (subnet, share) in ctx.subnet_shares(&topo, &nat.nat_gateway_id) {
+                for (subnet, share) in ctx.subnet_shares(topo, &nat.nat_gateway_id) {
                     if subnet.availability_zone == nat.availability_zone {
                         continue;
                     }
@@ -46,7 +46,7 @@ impl Alternative for FixCrossAzRoute {
                             || n.availability_mode == "regional")
                             && n.connectivity_type == "public"
                     });
-                    let rt = route_table_of(region, subnet);
+                    let rt = topo.route_table_of(subnet);
                     let rt_id = rt.map(|t| t.route_table_id.as_str()).unwrap_or("(main)");
                     let shared_table = rt.is_some_and(|t| {
                         t.main
@@ -104,9 +104,9 @@ impl Alternative for FixCrossAzRoute {
                     let mut commands = Vec::new();
                     let mut notes = Vec::new();
                     if local.is_none() {
-                        commands.extend(new_nat_commands(region, subnet));
+                        commands.extend(new_nat_commands(topo, subnet));
                         let az = &subnet.availability_zone;
-                        if public_subnet_in(region, &nat.vpc_id, az).is_none() {
+                        if topo.public_subnet_in(&nat.vpc_id, az).is_none() {
                             notes.push(format!(
                                 "{} has no public subnet in {az}: create one (its route table sending 0.0.0.0/0 to the internet gateway) and set PUBLIC_SUBNET_{} to its id first",
                                 nat.vpc_id,
@@ -186,10 +186,12 @@ fn missing_crossing(s: &mut Scenario, nat: &NatCost, subnet: &Subnet, inter_az: 
 }
 
 /// A new public NAT gateway in the subnet's AZ, its id kept in `$NAT` for the route commands.
-fn new_nat_commands(region: &RegionSnapshot, subnet: &Subnet) -> Vec<String> {
+fn new_nat_commands(topo: &Topology, subnet: &Subnet) -> Vec<String> {
+    let region = topo.region;
     let r = &region.region;
     let az = &subnet.availability_zone;
-    let subnet_arg = public_subnet_in(region, &subnet.vpc_id, az)
+    let subnet_arg = topo
+        .public_subnet_in(&subnet.vpc_id, az)
         .map(|s| s.subnet_id.clone())
         .unwrap_or_else(|| format!("\"$PUBLIC_SUBNET_{}\"", az_suffix(r, az)));
     vec![

@@ -145,10 +145,10 @@ impl Alternative for InterfaceEndpoint {
                     .collect();
                 azs.sort_unstable();
                 azs.dedup();
-                let existing: Vec<&str> = region
-                    .vpc_endpoints
+                let existing: Vec<&str> = topo
+                    .endpoints_in(vpc)
                     .iter()
-                    .filter(|e| e.vpc_id == vpc && !e.is_gateway())
+                    .filter(|e| !e.is_gateway())
                     .map(|e| e.service())
                     .collect();
                 let lambda_only = nats.iter().all(|n| n.other_enis == 0);

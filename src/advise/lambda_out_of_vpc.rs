@@ -107,7 +107,7 @@ impl Alternative for LambdaOutOfVpc {
                     effects.push(Effect::drop(&n.nat_gateway_id, Component::InterAz));
                 }
                 let after = Baseline::of(nats.iter().copied()).after(&effects);
-                let private = private_resources(&topo, vpc, &nat_enis(&nats, ctx));
+                let private = private_resources(topo, vpc, &nat_enis(&nats, ctx));
                 let mut evidence = vec![
                     format!(
                         "only Lambda functions use {} ({}): no other network interface sits in the subnets routed to them",
@@ -118,10 +118,10 @@ impl Alternative for LambdaOutOfVpc {
                     "outside a VPC a function reaches the internet and AWS APIs without a NAT gateway".into(),
                 ];
                 let mut risk = vec!["calls leave from AWS's addresses instead of the NAT gateways' fixed public IPs, which partners may allowlist".to_string()];
-                let gateway_endpoints: Vec<&str> = region
-                    .vpc_endpoints
+                let gateway_endpoints: Vec<&str> = topo
+                    .endpoints_in(vpc)
                     .iter()
-                    .filter(|e| e.vpc_id == vpc && e.is_gateway())
+                    .filter(|e| e.is_gateway())
                     .map(|e| e.vpc_endpoint_id.as_str())
                     .collect();
                 if !gateway_endpoints.is_empty() {

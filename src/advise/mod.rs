@@ -160,6 +160,10 @@ pub struct Context<'a> {
     /// Traffic attributed from flow logs, when given.
     pub flows: Option<&'a Attribution>,
     nat_gateways: HashMap<&'a str, &'a NatGateway>,
+    /// The account × regions with NAT gateways and their topology, built once.
+    topologies: Vec<(&'a RegionSnapshot, Topology<'a>)>,
+    /// VPC → its NAT gateways still running at the end of the window, in model order.
+    vpc_nats: HashMap<&'a str, Vec<&'a NatCost>>,
 }
 
 /// What deleting a NAT gateway takes: the commands (delete, wait until it is gone, release its
@@ -192,29 +196,20 @@ impl Removal {
 
 /// Points the default route of every route table that sends it to `nat_id` at `target` (e.g.
 /// `--nat-gateway-id nat-…`): the commands, recorded as routes changed.
-pub fn reroute(
-    region: &RegionSnapshot,
-    nat_id: &str,
-    target: &str,
-    changes: &mut Changes,
-) -> Vec<String> {
-    reroute_by(region, nat_id, |_| target.to_string(), changes)
+pub fn reroute(topo: &Topology, nat_id: &str, target: &str, changes: &mut Changes) -> Vec<String> {
+    reroute_by(topo, nat_id, |_| target.to_string(), changes)
 }
 
 /// [`reroute`] with a target chosen per route table (e.g. the NAT instance of its AZ).
 pub fn reroute_by(
-    region: &RegionSnapshot,
+    topo: &Topology,
     nat_id: &str,
     target: impl Fn(&RouteTable) -> String,
     changes: &mut Changes,
 ) -> Vec<String> {
-    let r = &region.region;
+    let r = &topo.region.region;
     let mut commands = Vec::new();
-    for rt in region.route_tables.iter().filter(|rt| {
-        rt.routes
-            .iter()
-            .any(|x| x.is_default_ipv4() && x.target_id == nat_id)
-    }) {
+    for rt in topo.tables_routing_to(nat_id) {
         commands.push(format!(
             "aws ec2 replace-route --region {r} --route-table-id {} --destination-cidr-block 0.0.0.0/0 {}",
             rt.route_table_id,
@@ -254,12 +249,24 @@ impl<'a> Context<'a> {
             .flat_map(|r| &r.nat_gateways)
             .map(|n| (n.nat_gateway_id.as_str(), n))
             .collect();
+        let topologies = snapshot
+            .regions
+            .iter()
+            .filter(|r| !r.nat_gateways.is_empty())
+            .map(|r| (r, Topology::new(r)))
+            .collect();
+        let mut vpc_nats: HashMap<&str, Vec<&NatCost>> = HashMap::new();
+        for n in model.nats.iter().filter(|n| n.active_at_end) {
+            vpc_nats.entry(n.vpc_id.as_str()).or_default().push(n);
+        }
         Context {
             snapshot,
             book,
             model,
             flows,
             nat_gateways,
+            topologies,
+            vpc_nats,
         }
     }
 
@@ -320,19 +327,17 @@ impl<'a> Context<'a> {
 
     /// The account × regions with NAT gateways (the others have nothing to advise on, and
     /// need no price), with their topology.
-    pub fn regions(&self) -> impl Iterator<Item = (&'a RegionSnapshot, Topology<'a>)> {
-        self.snapshot
-            .regions
-            .iter()
-            .filter(|r| !r.nat_gateways.is_empty())
-            .map(|r| (r, Topology::new(r)))
+    pub fn regions(&self) -> impl Iterator<Item = (&'a RegionSnapshot, &Topology<'a>)> {
+        self.topologies.iter().map(|(r, t)| (*r, t))
     }
     /// NAT gateways still running at the end of the window, in one VPC.
     pub fn active_nats(&self, region: &str, vpc_id: &str) -> Vec<&'a NatCost> {
-        self.model
-            .nats
+        self.vpc_nats
+            .get(vpc_id)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter(|n| n.region == region && n.vpc_id == vpc_id && n.active_at_end)
+            .copied()
+            .filter(|n| n.region == region)
             .collect()
     }
     /// Flow-log attribution for a NAT gateway, if any bytes of it were seen.

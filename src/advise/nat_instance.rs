@@ -18,7 +18,7 @@ use super::{
 use crate::price::model::{Component, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 use crate::snapshot::RegionSnapshot;
-use crate::topology::{public_subnet_in, route_table_of, Topology};
+use crate::topology::Topology;
 
 pub struct NatInstance;
 
@@ -89,7 +89,7 @@ impl Alternative for NatInstance {
                     && n.connectivity_type == "public"
                     && n.availability_mode == "zonal"
             }) {
-                out.push(self.scenario(ctx, region, &topo, nat)?);
+                out.push(self.scenario(ctx, region, topo, nat)?);
             }
         }
         Ok(out)
@@ -106,15 +106,11 @@ struct Placement<'a> {
     mixed: bool,
 }
 
-fn placement<'a>(
-    region: &'a RegionSnapshot,
-    topo: &Topology<'a>,
-    nat: &'a NatCost,
-) -> Placement<'a> {
+fn placement<'a>(topo: &Topology<'a>, nat: &'a NatCost) -> Placement<'a> {
     let mut azs_of_table: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for s in &nat.routed_subnets {
         if let Some(subnet) = topo.subnet(s) {
-            if let Some(rt) = route_table_of(region, subnet) {
+            if let Some(rt) = topo.route_table_of(subnet) {
                 azs_of_table
                     .entry(rt.route_table_id.as_str())
                     .or_default()
@@ -128,11 +124,7 @@ fn placement<'a>(
         azs: BTreeSet::new(),
         mixed: false,
     };
-    for rt in region.route_tables.iter().filter(|rt| {
-        rt.routes
-            .iter()
-            .any(|x| x.is_default_ipv4() && x.target_id == nat.nat_gateway_id)
-    }) {
+    for rt in topo.tables_routing_to(&nat.nat_gateway_id) {
         let azs = azs_of_table.get(rt.route_table_id.as_str());
         let az = match azs {
             Some(set) if set.len() == 1 => set.first().copied().unwrap_or(own),
@@ -178,7 +170,7 @@ impl NatInstance {
     ) -> Result<Scenario> {
         let r = nat.region.as_str();
         let id = &nat.nat_gateway_id;
-        let place = placement(region, topo, nat);
+        let place = placement(topo, nat);
         let count = Decimal::from(place.azs.len());
         let month = Decimal::from(HOURS_PER_MONTH);
 
@@ -310,7 +302,7 @@ impl NatInstance {
         let own_subnet = ctx.nat_gateway(id).map(|g| g.subnet_id.as_str());
         for az in &azs {
             let var = instance_var(r, az);
-            let subnet = match (own_subnet, public_subnet_in(region, &nat.vpc_id, az)) {
+            let subnet = match (own_subnet, topo.public_subnet_in(&nat.vpc_id, az)) {
                 (Some(s), _) if *az == nat.availability_zone && !s.is_empty() => s.to_string(),
                 (_, Some(s)) => s.subnet_id.clone(),
                 _ => {
@@ -335,7 +327,7 @@ impl NatInstance {
             ));
         }
         action.extend(reroute_by(
-            region,
+            topo,
             id,
             |rt| {
                 let az = place

@@ -41,7 +41,7 @@ impl Alternative for RegionalNat {
                     .filter(|n| n.connectivity_type == "public")
                     .collect();
                 if !zonal.is_empty() {
-                    out.push(self.scenario(ctx, region, &topo, vpc, &zonal)?);
+                    out.push(self.scenario(ctx, region, topo, vpc, &zonal)?);
                 }
             }
         }
@@ -94,7 +94,7 @@ impl RegionalNat {
         )];
         for n in nats {
             action.extend(reroute(
-                region,
+                topo,
                 &n.nat_gateway_id,
                 "--nat-gateway-id \"$NAT\"",
                 &mut changes,

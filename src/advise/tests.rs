@@ -80,7 +80,7 @@ impl Fixture {
             }
             .into(),
             period_seconds: 3600,
-            values: vec![Some(per_hour); hours],
+            values: vec![Some(per_hour); hours].into(),
         };
         let busy = if gib_per_hour > 0.0 { 1.0 } else { 0.0 };
         self.r.metrics.extend([
@@ -623,7 +623,7 @@ fn aws_idle_rule_and_near_idle() {
             m.nat_gateway_id == "nat-quiet" && m.metric_name == "ConnectionAttemptCount"
         })
     {
-        m.values = vec![Some(2.0); f.hours];
+        m.values = vec![Some(2.0); f.hours].into();
     }
     let (all, plan) = plan_of(&f);
     let idle = all
@@ -827,7 +827,7 @@ fn sized_nat(samples_per_hour: f64) -> Fixture {
         metric_name: name.into(),
         statistic: stat.into(),
         period_seconds: 3600,
-        values: vec![Some(v); hours],
+        values: vec![Some(v); hours].into(),
     };
     f.r.metrics.extend([
         series("BytesInFromSource", "Maximum", 30e6),
@@ -878,7 +878,7 @@ fn nat_instance_uses_minute_sums_when_datapoints_are_denser() {
             .iter_mut()
             .filter(|m| m.statistic == "SampleCount")
     {
-        m.values[hours - 1] = Some(120.0);
+        m.values.set(hours - 1, Some(120.0));
     }
     let (name, stat) = BUSIEST_MINUTE;
     let mut values = vec![None; hours];
@@ -888,7 +888,7 @@ fn nat_instance_uses_minute_sums_when_datapoints_are_denser() {
         metric_name: name.into(),
         statistic: stat.into(),
         period_seconds: 3600,
-        values,
+        values: values.into(),
     });
     let all = scenarios(&f);
     let s = only(&all, "nat-instance")[0];
@@ -914,7 +914,7 @@ fn nat_instance_uses_minute_sums_when_datapoints_are_denser() {
 fn nat_instance_risk_is_high_when_nothing_fits_or_data_is_missing() {
     let mut f = sized_nat(60.0);
     for m in f.r.metrics.iter_mut().filter(|m| m.statistic == "Maximum") {
-        m.values = vec![Some(10e9); m.values.len()];
+        m.values = vec![Some(10e9); m.values.len()].into();
     }
     let all = scenarios(&f);
     let s = only(&all, "nat-instance")[0];

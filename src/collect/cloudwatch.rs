@@ -61,7 +61,7 @@ pub async fn collect(
                 metric_name: metric.to_string(),
                 statistic: stat.to_string(),
                 period_seconds: HOUR as u32,
-                values,
+                values: values.into(),
             });
         }
     }
@@ -84,7 +84,7 @@ async fn busiest_minutes(
         .filter(|id| {
             metrics
                 .stat(id, "BytesInFromSource", "SampleCount")
-                .is_some_and(|s| s.values.iter().flatten().any(|n| *n > DATAPOINTS_PER_HOUR))
+                .is_some_and(|s| s.values.iter().flatten().any(|n| n > DATAPOINTS_PER_HOUR))
         })
         .map(str::to_string)
         .collect();
@@ -123,7 +123,7 @@ async fn busiest_minutes(
             metric_name: BUSIEST_MINUTE.0.to_string(),
             statistic: BUSIEST_MINUTE.1.to_string(),
             period_seconds: HOUR as u32,
-            values,
+            values: values.into(),
         });
     }
     Ok(())

@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::flows::{Attribution, NatTraffic};
 use crate::price::{Item, PriceBook};
 use crate::snapshot::{
-    Metrics, NatGateway, RegionSnapshot, Snapshot, Window, BUSIEST_MINUTE, DATAPOINTS_PER_HOUR,
+    Hourly, Metrics, NatGateway, RegionSnapshot, Snapshot, Window, BUSIEST_MINUTE,
+    DATAPOINTS_PER_HOUR,
 };
 use crate::topology::Topology;
 
@@ -295,7 +296,7 @@ fn price_nat(
     let out_dst = bytes_in("BytesOutToDestination");
     let processed: Option<Vec<f64>> = match (from_src, from_dst) {
         (Some(a), Some(b)) => {
-            if a.iter().chain(b).all(Option::is_none) {
+            if a.iter().chain(b.iter()).all(|v| v.is_none()) {
                 warnings.push(format!(
                     "{id} ({r}): CloudWatch has no byte datapoints in the window (none are published without traffic): counted as 0 GB"
                 ));
@@ -492,11 +493,7 @@ fn price_nat(
         }
     }
 
-    let conn = |name: &str| {
-        metrics
-            .get(id, name)
-            .map(|m| m.values.iter().flatten().copied())
-    };
+    let conn = |name: &str| metrics.get(id, name).map(|m| m.values.iter().flatten());
     let idle_hours = (IDLE_RULE_DAYS * 24) as usize;
     let idle_by_aws_rule = if window.hours() as usize >= idle_hours {
         [
@@ -507,10 +504,11 @@ fn price_nat(
         .iter()
         .map(|name| {
             metrics.get(id, name).map(|m| {
-                m.values[m.values.len() - idle_hours..]
+                m.values
                     .iter()
+                    .skip(m.values.len() - idle_hours)
                     .flatten()
-                    .all(|v| *v == 0.0)
+                    .all(|v| v == 0.0)
             })
         })
         .collect::<Option<Vec<bool>>>()
@@ -595,13 +593,13 @@ fn busiest_minute(metrics: &Metrics, id: &str) -> (Option<f64>, String) {
     for (h, n) in samples.values.iter().enumerate() {
         if n.is_some_and(|n| n > DATAPOINTS_PER_HOUR) {
             dense += 1;
-            match minutes.and_then(|m| m.values.get(h).copied().flatten()) {
+            match minutes.and_then(|m| m.values.get(h)) {
                 Some(v) => busiest = busiest.max(v),
                 None => uncovered = true,
             }
         } else {
-            let a = src.values.get(h).copied().flatten().unwrap_or(0.0);
-            let b = dst.values.get(h).copied().flatten().unwrap_or(0.0);
+            let a = src.values.get(h).unwrap_or(0.0);
+            let b = dst.values.get(h).unwrap_or(0.0);
             busiest = busiest.max(a + b);
         }
     }
@@ -619,9 +617,9 @@ fn busiest_minute(metrics: &Metrics, id: &str) -> (Option<f64>, String) {
 }
 
 /// Hour-by-hour sum of two series; a missing datapoint adds nothing.
-fn add_series(a: &[Option<f64>], b: &[Option<f64>]) -> Vec<f64> {
+fn add_series(a: &Hourly, b: &Hourly) -> Vec<f64> {
     a.iter()
-        .zip(b)
+        .zip(b.iter())
         .map(|(x, y)| x.unwrap_or(0.0) + y.unwrap_or(0.0))
         .collect()
 }
