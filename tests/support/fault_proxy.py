@@ -140,18 +140,35 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 injected += 1
             return self.reply(*error(service, "throttle" if (n // fail_every) % 2 else "server"))
-        conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
-        conn.request(self.command, self.path, body=body, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
+        # One upstream connection per client connection, kept alive, reopened when moto drops it.
+        for attempt in (0, 1):
+            conn = getattr(self, "upstream_conn", None)
+            if conn is None:
+                conn = self.upstream_conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
+            try:
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                break
+            except (ConnectionError, http.client.HTTPException):
+                conn.close()
+                self.upstream_conn = None
+                if attempt:
+                    raise
         skip = ("connection", "content-length", "transfer-encoding", "server", "date")
         self.reply(resp.status, {k: v for k, v in resp.getheaders() if k.lower() not in skip}, data)
-        conn.close()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class Server(ThreadingHTTPServer):
+    # natcost opens many connections at once (one per collection in flight): the default
+    # backlog of 5 drops their SYNs, and TCP retries them a second or more later.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
+server = Server(("127.0.0.1", 0), Handler)
 print(f"READY {server.server_address[1]}", flush=True)
 server.serve_forever()
