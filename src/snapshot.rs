@@ -558,12 +558,28 @@ pub struct MetricSeries {
     pub values: Hourly,
 }
 
-/// One value per hour of the window, `None` where CloudWatch had no datapoint. Kept as plain
-/// f64 with NaN for "none" (half the memory of `Option<f64>`: a snapshot of thousands of NAT
-/// gateways holds tens of millions of them; a snapshot never holds a NaN value, `validate`
-/// refuses non-finite ones). Written as one compact JSON array line, `null` for none.
-#[derive(Clone, Default)]
-pub struct Hourly(Vec<f64>);
+/// One value per hour of the window, `None` where CloudWatch had no datapoint. A snapshot of
+/// thousands of NAT gateways holds tens of millions of them, so they are kept small: as u32
+/// while every value is a whole number below u32::MAX (byte counts of most hours, packets,
+/// connections; u32::MAX marks "none"), else as f64 with NaN for "none" (a snapshot never
+/// holds a NaN value: `validate` refuses non-finite ones). Either is a quarter or half of
+/// `Option<f64>`. Written as one compact JSON array line, `null` for none.
+#[derive(Clone)]
+pub struct Hourly(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Whole(Vec<u32>),
+    Any(Vec<f64>),
+}
+
+const NONE_U32: u32 = u32::MAX;
+
+impl Default for Hourly {
+    fn default() -> Hourly {
+        Hourly(Repr::Whole(Vec::new()))
+    }
+}
 
 impl PartialEq for Hourly {
     fn eq(&self, other: &Hourly) -> bool {
@@ -573,30 +589,84 @@ impl PartialEq for Hourly {
 
 impl Hourly {
     pub fn len(&self) -> usize {
-        self.0.len()
+        match &self.0 {
+            Repr::Whole(v) => v.len(),
+            Repr::Any(v) => v.len(),
+        }
     }
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
     /// The value of hour `h`; None when missing or out of range.
     pub fn get(&self, h: usize) -> Option<f64> {
-        self.0.get(h).copied().filter(|v| !v.is_nan())
+        match &self.0 {
+            Repr::Whole(v) => v.get(h).filter(|x| **x != NONE_U32).map(|x| *x as f64),
+            Repr::Any(v) => v.get(h).copied().filter(|x| !x.is_nan()),
+        }
     }
-    pub fn set(&mut self, h: usize, v: Option<f64>) {
-        self.0[h] = v.unwrap_or(f64::NAN);
+    pub fn set(&mut self, h: usize, value: Option<f64>) {
+        if let Repr::Whole(v) = &mut self.0 {
+            match value {
+                None => return v[h] = NONE_U32,
+                Some(x) if fits_u32(x) => return v[h] = x as u32,
+                Some(_) => self.0 = Repr::Any(widen(v)),
+            }
+        }
+        if let Repr::Any(v) = &mut self.0 {
+            v[h] = value.unwrap_or(f64::NAN);
+        }
     }
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = Option<f64>> + ExactSizeIterator + '_ {
-        self.0.iter().map(|v| (!v.is_nan()).then_some(*v))
+        (0..self.len()).map(|h| self.get(h))
     }
     /// Hours `from..to`.
     pub fn slice(&self, from: usize, to: usize) -> Hourly {
-        Hourly(self.0[from..to].to_vec())
+        Hourly(match &self.0 {
+            Repr::Whole(v) => Repr::Whole(v[from..to].to_vec()),
+            Repr::Any(v) => Repr::Any(v[from..to].to_vec()),
+        })
     }
+
+    /// Appends one hour, widening to f64 at the first value a u32 cannot hold.
+    fn push(&mut self, value: Option<f64>) {
+        if let Repr::Whole(v) = &mut self.0 {
+            match value {
+                None => return v.push(NONE_U32),
+                Some(x) if fits_u32(x) => return v.push(x as u32),
+                Some(_) => self.0 = Repr::Any(widen(v)),
+            }
+        }
+        if let Repr::Any(v) = &mut self.0 {
+            v.push(value.unwrap_or(f64::NAN));
+        }
+    }
+
+    fn with_capacity(n: usize) -> Hourly {
+        Hourly(Repr::Whole(Vec::with_capacity(n)))
+    }
+}
+
+fn fits_u32(x: f64) -> bool {
+    x >= 0.0 && x < NONE_U32 as f64 && x.fract() == 0.0
+}
+
+fn widen(v: &Vec<u32>) -> Vec<f64> {
+    let mut out = Vec::with_capacity(v.capacity().max(v.len()));
+    out.extend(
+        v.iter()
+            .map(|x| if *x == NONE_U32 { f64::NAN } else { *x as f64 }),
+    );
+    out
 }
 
 impl FromIterator<Option<f64>> for Hourly {
     fn from_iter<I: IntoIterator<Item = Option<f64>>>(it: I) -> Hourly {
-        Hourly(it.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+        let it = it.into_iter();
+        let mut out = Hourly::with_capacity(it.size_hint().0);
+        for v in it {
+            out.push(v);
+        }
+        out
     }
 }
 
@@ -616,7 +686,7 @@ impl Serialize for Hourly {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         // One line per series even in a pretty-printed snapshot: hundreds of values one per
         // line would triple the file.
-        let mut text = String::with_capacity(self.0.len() * 12 + 2);
+        let mut text = String::with_capacity(self.len() * 12 + 2);
         text.push('[');
         for (i, v) in self.iter().enumerate() {
             if i > 0 {
@@ -659,12 +729,12 @@ impl<'de> Deserialize<'de> for Hourly {
                 let hint = seq
                     .size_hint()
                     .unwrap_or_else(|| LAST_LEN.load(std::sync::atomic::Ordering::Relaxed));
-                let mut out = Vec::with_capacity(hint);
+                let mut out = Hourly::with_capacity(hint);
                 while let Some(v) = seq.next_element::<Option<f64>>()? {
-                    out.push(v.unwrap_or(f64::NAN));
+                    out.push(v);
                 }
                 LAST_LEN.store(out.len(), std::sync::atomic::Ordering::Relaxed);
-                Ok(Hourly(out))
+                Ok(out)
             }
         }
         d.deserialize_seq(Values)
@@ -954,6 +1024,25 @@ mod tests {
         assert_ne!(
             back.values,
             Hourly::from(vec![Some(1.5), Some(0.0), Some(0.0)])
+        );
+        // Whole numbers are held as u32 until one does not fit; gaps survive the widening.
+        let mut w: Hourly = vec![Some(7.0), None, Some(4_294_967_294.0)].into();
+        assert!(matches!(w.0, Repr::Whole(_)));
+        w.set(0, Some(5e12));
+        assert!(matches!(w.0, Repr::Any(_)));
+        assert_eq!(
+            w.iter().collect::<Vec<_>>(),
+            [Some(5e12), None, Some(4_294_967_294.0)]
+        );
+        let big: Hourly = vec![None, Some(4_294_967_295.0), Some(0.25)].into();
+        assert_eq!(
+            big.iter().collect::<Vec<_>>(),
+            [None, Some(4_294_967_295.0), Some(0.25)]
+        );
+        let parsed: Hourly = serde_json::from_str("[3,null,1e13,2]").unwrap();
+        assert_eq!(
+            parsed.iter().collect::<Vec<_>>(),
+            [Some(3.0), None, Some(1e13), Some(2.0)]
         );
     }
 
