@@ -127,10 +127,14 @@ fn select_window(args: &CollectArgs, snapshot: Snapshot) -> Result<(Snapshot, Op
 
 fn collect_options(args: &CollectArgs) -> Result<collect::Options> {
     let span = span(args)?.unwrap_or(window::Span::Days(30));
+    let (window, note) = window::window(span, chrono::Utc::now())?;
+    if let Some(note) = note {
+        eprintln!("natcost: warning: {note}");
+    }
     Ok(collect::Options {
         regions: args.regions.clone(),
         all_regions: args.all_regions,
-        window: window::window(span, chrono::Utc::now())?,
+        window,
         profile: args.profile.clone(),
         endpoint_url: args.endpoint_url.clone(),
         progress: !args.quiet,

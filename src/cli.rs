@@ -207,10 +207,11 @@ pub struct CollectArgs {
     /// One calendar month, YYYY-MM (UTC); with a snapshot, that part of it.
     #[arg(long, value_name = "YYYY-MM", group = "span", value_parser = parse_month_arg)]
     pub month: Option<String>,
-    /// The last N whole calendar months (1 to 14, UTC), before now or a snapshot's end: one row
-    /// group per month in costs.csv (CloudWatch keeps hourly data 455 days).
+    /// The last N whole calendar months (1 to 15, UTC), before now or a snapshot's end: one row
+    /// group per month in costs.csv and the month-over-month table. CloudWatch keeps hourly data
+    /// 455 days: with 15, the first month starts where that data does (said as a warning).
     #[arg(long, value_name = "N", group = "span",
-          value_parser = clap::value_parser!(u32).range(1..=14))]
+          value_parser = clap::value_parser!(u32).range(1..=15))]
     pub months: Option<u32>,
     /// Named profile from ~/.aws/config (default: AWS_PROFILE, then the default profile).
     #[arg(long, value_name = "NAME")]

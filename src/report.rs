@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -142,6 +142,11 @@ pub struct MonthTotal {
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     pub cost: Decimal,
+    /// GB the NAT gateways processed in the period (NAT data processing quantity); None when
+    /// some NAT gateway's byte metrics are missing.
+    pub processed_gb: Option<Decimal>,
+    /// The period does not cover its whole calendar month (the window starts or ends in it).
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -510,18 +515,32 @@ fn measured_links(nat: &NatCost, t: &crate::flows::NatTraffic) -> Vec<Link> {
 }
 
 fn month_totals(model: &CostModel) -> Vec<MonthTotal> {
-    model::months(model.window)
+    let months = model::months(model.window);
+    let index: HashMap<DateTime<Utc>, usize> = months
+        .iter()
+        .enumerate()
+        .map(|(i, (ps, _))| (*ps, i))
+        .collect();
+    let mut cost = vec![Decimal::ZERO; months.len()];
+    let mut gb = vec![Decimal::ZERO; months.len()];
+    for l in model.nats.iter().flat_map(|n| &n.lines) {
+        if let Some(&i) = index.get(&l.period_start) {
+            cost[i] += l.charge.cost;
+            if l.charge.component == Component::NatBytes {
+                gb[i] += l.charge.quantity;
+            }
+        }
+    }
+    let bytes_known = model.nats.iter().all(|n| n.processed_gb.is_some());
+    months
         .into_iter()
-        .map(|(ps, pe)| MonthTotal {
+        .enumerate()
+        .map(|(i, (ps, pe))| MonthTotal {
             period_start: ps,
             period_end: pe,
-            cost: model
-                .nats
-                .iter()
-                .flat_map(|n| &n.lines)
-                .filter(|l| l.period_start == ps)
-                .map(|l| l.charge.cost)
-                .sum(),
+            cost: cost[i],
+            processed_gb: bytes_known.then_some(gb[i]),
+            partial: ps.day() != 1 || ps.hour() != 0 || pe.day() != 1 || pe.hour() != 0,
         })
         .collect()
 }

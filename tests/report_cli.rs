@@ -804,8 +804,8 @@ fn bad_command_lines_exit_2_and_say_why() {
         "not a month AWS has billed",
     );
     assert_usage(
-        &["report", "--sample", "--months", "15"],
-        "15 is not in 1..=14",
+        &["report", "--sample", "--months", "16"],
+        "16 is not in 1..=15",
     );
     assert_usage(
         &["report", "--sample", "--profile", "prod"],

@@ -50,21 +50,39 @@ pub fn month(m: NaiveDate) -> Window {
     }
 }
 
-/// The window a span asks for, ending at `now`, that CloudWatch still has hourly data for.
-pub fn window(span: Span, now: DateTime<Utc>) -> Result<Window> {
-    let w = span_window(span, now)?;
+/// Whole calendar months `--months` may ask for: the 15th reaches past CloudWatch's 455 days
+/// of hourly data, so it starts where that data does.
+pub const MAX_MONTHS: u32 = 15;
+
+/// The window a span asks for, ending at `now`, that CloudWatch still has hourly data for,
+/// and a warning when its first month had to start later than asked.
+pub fn window(span: Span, now: DateTime<Utc>) -> Result<(Window, Option<String>)> {
+    let mut w = span_window(span, now)?;
     let last_full_hour = now
         .with_minute(0)
         .and_then(|t| t.with_second(0))
         .and_then(|t| t.with_nanosecond(0))
         .unwrap_or(now);
-    if w.start < last_full_hour - Duration::days(RETENTION_DAYS) {
-        bail!(
+    let horizon = last_full_hour - Duration::days(RETENTION_DAYS);
+    if w.start >= horizon {
+        return Ok((w, None));
+    }
+    match span {
+        // Only the first month may lose its beginning.
+        Span::Months(n) if n <= MAX_MONTHS && add_months(w.start, 1) > horizon => {
+            let note = format!(
+                "CloudWatch keeps hourly data {RETENTION_DAYS} days: {} is partial, from {}",
+                w.start.format("%Y-%m"),
+                horizon.format("%Y-%m-%d %H:%M UTC")
+            );
+            w.start = horizon;
+            Ok((w, Some(note)))
+        }
+        _ => bail!(
             "the window starts {}, more than {RETENTION_DAYS} days ago: CloudWatch no longer has hourly data for it",
             w.start.format("%Y-%m-%d")
-        );
+        ),
     }
-    Ok(w)
 }
 
 /// The window a span asks for, ending at `now` (a snapshot's end: no retention applies).
@@ -111,17 +129,18 @@ mod tests {
 
     #[test]
     fn days_end_at_the_last_full_hour() {
-        let w = window(Span::Days(30), t("2026-11-27T22:41:09Z")).unwrap();
+        let (w, _) = window(Span::Days(30), t("2026-11-27T22:41:09Z")).unwrap();
         assert_eq!(w.end, t("2026-11-27T22:00:00Z"));
         assert_eq!(w.start, t("2026-10-28T22:00:00Z"));
     }
 
     #[test]
     fn months_are_whole_calendar_months() {
-        let w = window(Span::Months(3), t("2026-01-15T10:00:00Z")).unwrap();
+        let (w, note) = window(Span::Months(3), t("2026-01-15T10:00:00Z")).unwrap();
+        assert_eq!(note, None);
         assert_eq!(w.start, t("2025-10-01T00:00:00Z"));
         assert_eq!(w.end, t("2026-01-01T00:00:00Z"));
-        let m = window(
+        let (m, _) = window(
             Span::Month(parse_month("2026-02").unwrap()),
             t("2026-11-27T22:41:09Z"),
         )
@@ -130,7 +149,7 @@ mod tests {
             (m.start, m.end),
             (t("2026-02-01T00:00:00Z"), t("2026-03-01T00:00:00Z"))
         );
-        let current = window(
+        let (current, _) = window(
             Span::Month(parse_month("2026-11").unwrap()),
             t("2026-11-27T22:41:09Z"),
         )
@@ -146,6 +165,16 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("455 days"));
+        // 15 months: the first starts where CloudWatch's hourly data does, and says so.
+        let (w, note) = window(Span::Months(15), now).unwrap();
+        assert_eq!(w.start, t("2025-08-29T22:00:00Z"));
+        assert_eq!(w.end, t("2026-11-01T00:00:00Z"));
+        assert_eq!(
+            note.as_deref(),
+            Some("CloudWatch keeps hourly data 455 days: 2025-08 is partial, from 2025-08-29 22:00 UTC")
+        );
+        let (w, note) = window(Span::Months(14), now).unwrap();
+        assert_eq!((w.start, note), (t("2025-09-01T00:00:00Z"), None));
         assert!(window(Span::Days(0), now).is_err());
         assert!(parse_month("2026-13").is_err());
         assert!(parse_month("Oct").is_err());

@@ -124,6 +124,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         );
     }
     let _ = writeln!(o);
+    o.push_str(&trend(report));
     for (file, title) in charts {
         let _ = writeln!(
             o,
@@ -250,6 +251,58 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
 
 /// The plan first, then what to consider on top of it, then what to measure first, then the
 /// evidence and action of each.
+/// Month over month: cost and GB processed, and their change from the month before. A month
+/// the window covers only in part is marked, and no change is computed against it or from it.
+fn trend(report: &Report) -> String {
+    let mut o = String::new();
+    if report.monthly_totals.len() < 2 {
+        return o;
+    }
+    let _ = writeln!(o, "## Month over month\n");
+    let _ = writeln!(o, "| Month | Cost USD | Change | GB processed | Change |");
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|");
+    let change = |now: Decimal, before: Option<Decimal>| match before {
+        Some(b) if !b.is_zero() => {
+            let pct = ((now - b) / b * Decimal::from(100)).round_dp(1);
+            format!("{}{pct:.1}%", if pct > Decimal::ZERO { "+" } else { "" })
+        }
+        _ => String::new(),
+    };
+    let mut prev: Option<&crate::report::MonthTotal> = None;
+    for m in &report.monthly_totals {
+        let comparable = prev.filter(|p| !p.partial && !m.partial);
+        let _ = writeln!(
+            o,
+            "| {}{} | {} | {} | {} | {} |",
+            m.period_start.format("%Y-%m"),
+            if m.partial {
+                format!(
+                    " (partial: {} to {})",
+                    m.period_start.format("%m-%d %H:%M"),
+                    m.period_end.format("%m-%d %H:%M")
+                )
+            } else {
+                String::new()
+            },
+            money(m.cost),
+            change(m.cost, comparable.map(|p| p.cost)),
+            m.processed_gb
+                .map(|g| format!("{:.2}", g.round_dp(2)))
+                .unwrap_or_else(|| "unknown".into()),
+            match (m.processed_gb, comparable.and_then(|p| p.processed_gb)) {
+                (Some(g), Some(b)) => change(g, Some(b)),
+                _ => String::new(),
+            }
+        );
+        prev = Some(m);
+    }
+    let _ = writeln!(
+        o,
+        "\nChanges compare whole months only; a partial month's cost covers only its hours.\n"
+    );
+    o
+}
+
 fn plan(report: &Report) -> String {
     let mut o = String::new();
     let p = &report.plan;
@@ -519,4 +572,56 @@ pub fn flows(report: &Report) -> String {
         let _ = writeln!(o, "- note: {}", cell(a));
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+    use rust_decimal_macros::dec;
+
+    use crate::price::PriceBook;
+    use crate::report::{MonthTotal, Report};
+    use crate::snapshot::Snapshot;
+
+    fn month(m: u32, cost: Decimal, gb: Option<Decimal>, partial: bool) -> MonthTotal {
+        let t = |m: u32, d: u32| {
+            chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, m, d, 0, 0, 0).unwrap()
+        };
+        MonthTotal {
+            period_start: t(m, if partial { 15 } else { 1 }),
+            period_end: t(m + 1, 1),
+            cost,
+            processed_gb: gb,
+            partial,
+        }
+    }
+
+    #[test]
+    fn month_over_month_compares_whole_months_only() {
+        let snap = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
+        let mut report = Report::build(&snap, &PriceBook::bundled(), "sample", None).unwrap();
+        report.monthly_totals = vec![
+            month(6, dec!(100), Some(dec!(50)), true),
+            month(7, dec!(200), Some(dec!(400)), false),
+            month(8, dec!(150), Some(dec!(500)), false),
+            month(9, dec!(150), None, false),
+        ];
+        let md = super::trend(&report);
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| 2026-")).collect();
+        assert_eq!(
+            rows,
+            [
+                "| 2026-06 (partial: 06-15 00:00 to 07-01 00:00) | 100.00 |  | 50.00 |  |",
+                "| 2026-07 | 200.00 |  | 400.00 |  |",
+                "| 2026-08 | 150.00 | -25.0% | 500.00 | +25.0% |",
+                "| 2026-09 | 150.00 | 0.0% | unknown |  |",
+            ]
+        );
+        // The sample's own months: September is partial (the snapshot starts on the 26th).
+        let own = super::trend(&Report::build(&snap, &PriceBook::bundled(), "s", None).unwrap());
+        assert!(
+            own.contains("| 2026-09 (partial: 09-26 00:00 to 10-01 00:00) |"),
+            "{own}"
+        );
+    }
 }
