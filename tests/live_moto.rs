@@ -684,6 +684,35 @@ fn an_organisation_is_read_account_by_account() {
         .unwrap()
         .contains("AccessDenied"));
 
+    // Each recommendation is its NAT gateways' owner's: payments and search both have a NAT
+    // gateway in Seoul.
+    let owner: BTreeMap<String, String> = accounts
+        .iter()
+        .flat_map(|a| {
+            a["regions"].as_array().unwrap().iter().flat_map(move |r| {
+                r["nat_gateways"].as_array().unwrap().iter().map(move |n| {
+                    (
+                        n["vpc_id"].as_str().unwrap().to_string(),
+                        a["account_id"].as_str().unwrap().to_string(),
+                    )
+                })
+            })
+        })
+        .collect();
+    let mut advised = BTreeSet::new();
+    for r in csv::Reader::from_path(tmp.path().join("rep/recommendations.csv"))
+        .unwrap()
+        .records()
+    {
+        let r = r.unwrap();
+        assert_eq!(&r[15], owner[&r[2]].as_str(), "{r:?}");
+        advised.insert(r[15].to_string());
+    }
+    assert!(
+        advised.contains(&payments) && advised.contains(&search),
+        "{advised:?}"
+    );
+
     // report.md: the accounts first, then the NAT gateways with their account.
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
     let accounts_at = md.find("## Accounts").expect("an accounts section");
@@ -714,6 +743,11 @@ fn an_organisation_is_read_account_by_account() {
         .collect()
     );
     assert_eq!(by_key["test"]["sts:AssumeRole"], 4);
+    assert_eq!(
+        stats["external_ids"],
+        serde_json::json!(["ext-42", "ext-42", "ext-42", "ext-42"]),
+        "every AssumeRole carries --external-id"
+    );
     let caller_policy = policy_actions(&["--for", "caller"], tmp.path());
     assert!(caller.is_subset(&caller_policy));
     assert_eq!(
@@ -733,6 +767,46 @@ fn an_organisation_is_read_account_by_account() {
         "no --all-regions"
     );
     assert!(members.is_subset(&member_policy), "{members:?}");
+
+    // A region whose calls fail for good stays with its account (exit 3); with one account it
+    // stops the run (exit 1), naming the region.
+    let broken = Proxy::start(moto.port, &["--break", "ec2:us-east-1"]);
+    let args = |accounts: &str| {
+        vec![
+            "collect".to_string(),
+            "--accounts".into(),
+            accounts.into(),
+            "--role-name".into(),
+            "natcost-read".into(),
+            "--region".into(),
+            "ap-northeast-2".into(),
+            "--region".into(),
+            "us-east-1".into(),
+            "--days".into(),
+            "2".into(),
+            "--endpoint-url".into(),
+            broken.url(),
+            "-o".into(),
+            "broken.json".into(),
+        ]
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        natcost(&a, tmp.path())
+    };
+    let out = run(args(&format!("{payments},{search}")));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "not collected: region us-east-1: collecting {search} us-east-1"
+        )),
+        "{stderr}"
+    );
+    let out = run(args(&payments));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("us-east-1"), "{stderr}");
 
     // --accounts names them instead; a bad ID is a usage error before any call.
     let out = natcost(

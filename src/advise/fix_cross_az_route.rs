@@ -25,11 +25,10 @@ impl Alternative for FixCrossAzRoute {
         for (region, topo) in ctx.regions() {
             let r = region.region.as_str();
             let inter_az = ctx.price(r, Item::InterAzBytes)?;
-            for nat in ctx
-                .model
-                .nats
-                .iter()
-                .filter(|n| n.region == r && n.active_at_end && n.availability_mode == "zonal")
+            for nat in
+                ctx.model.nats.iter().filter(|n| {
+                    n.is_in(region) && n.active_at_end && n.availability_mode == "zonal"
+                })
             {
                 for (subnet, share) in ctx.subnet_shares(topo, &nat.nat_gateway_id) {
                     if subnet.availability_zone == nat.availability_zone {

@@ -405,15 +405,17 @@ pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
     for alt in all() {
         out.extend(alt.evaluate(ctx)?);
     }
-    // VPC ids are unique across accounts: a scenario's VPC names its account.
+    // A scenario's VPC names its account: the account whose NAT gateways are in it (a shared
+    // VPC is also listed by the accounts it is shared with, but its NAT gateways only by their
+    // owner).
     let account_of: HashMap<&str, &str> = ctx
         .snapshot
         .regions
         .iter()
         .flat_map(|r| {
-            r.vpcs
+            r.nat_gateways
                 .iter()
-                .map(|v| (v.vpc_id.as_str(), r.account_id.as_str()))
+                .map(|n| (n.vpc_id.as_str(), r.account_id.as_str()))
         })
         .collect();
     for s in &mut out {

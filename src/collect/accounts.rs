@@ -75,8 +75,14 @@ pub(super) async fn assume_all(
         let permits = permits.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("never closed");
-            let credentials = match assume(&sts, &calls, &arn, &role).await {
-                Ok(c) => Some(c),
+            let session = match assume(&sts, &calls, &arn, &role).await {
+                Ok(c) => Some(Arc::new(RoleSession {
+                    arn,
+                    role,
+                    sts,
+                    calls,
+                    credentials: tokio::sync::Mutex::new(c),
+                })),
                 Err(reason) => {
                     account.not_collected.push(NotCollected {
                         what: format!("account {}", account.account_id),
@@ -89,7 +95,7 @@ pub(super) async fn assume_all(
                 i,
                 Target {
                     account,
-                    credentials,
+                    session,
                     regions: Vec::new(),
                 },
             )
@@ -102,6 +108,34 @@ pub(super) async fn assume_all(
         out[i] = Some(t);
     }
     out.into_iter().flatten().collect()
+}
+
+/// An account's role credentials, assumed again when they are about to expire: in a large
+/// organisation, an account's last regions may start more than the session's hour after
+/// its first.
+pub(super) struct RoleSession {
+    arn: String,
+    role: Role,
+    sts: aws_sdk_sts::Client,
+    calls: Arc<Calls>,
+    credentials: tokio::sync::Mutex<Credentials>,
+}
+
+/// Credentials with less than this left are renewed before a region starts.
+const RENEW_BEFORE: Duration = Duration::from_secs(15 * 60);
+
+impl RoleSession {
+    /// Credentials good for a region's collection.
+    pub(super) async fn credentials(&self) -> Result<Credentials, String> {
+        let mut c = self.credentials.lock().await;
+        let expiring = c
+            .expiry()
+            .is_some_and(|e| e < SystemTime::now() + RENEW_BEFORE);
+        if expiring {
+            *c = assume(&self.sts, &self.calls, &self.arn, &self.role).await?;
+        }
+        Ok(c.clone())
+    }
 }
 
 async fn assume(

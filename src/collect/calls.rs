@@ -79,7 +79,7 @@ pub fn iam_policy(side: PolicyFor, role_name: &str) -> serde_json::Value {
                 "Sid": "NatcostAssumeReadRole",
                 "Effect": "Allow",
                 "Action": ["sts:AssumeRole"],
-                "Resource": format!("arn:aws:iam::*:role/{role_name}")
+                "Resource": format!("arn:*:iam::*:role/{role_name}")
             }),
         ],
     };

@@ -109,12 +109,22 @@ async fn load_config(
     loader.load().await
 }
 
-/// One account to read: its credentials (None: the caller's), and what went wrong before
-/// any region of it could be read.
+/// One account to read: its role session (None: the caller's own credentials), and what
+/// went wrong before any region of it could be read.
 struct Target {
     account: Account,
-    credentials: Option<Credentials>,
+    session: Option<Arc<accounts::RoleSession>>,
     regions: Vec<String>,
+}
+
+/// The credentials to read an account with: None for the caller's own.
+async fn credentials_of(
+    session: &Option<Arc<accounts::RoleSession>>,
+) -> Result<Option<Credentials>> {
+    match session {
+        Some(s) => Ok(Some(s.credentials().await.map_err(|e| anyhow!(e))?)),
+        None => Ok(None),
+    }
 }
 
 pub async fn collect(opts: &Options) -> Result<Snapshot> {
@@ -154,7 +164,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
     let mut targets = match &opts.accounts {
         Accounts::Caller => vec![Target {
             account: Account::new(caller),
-            credentials: None,
+            session: None,
             regions: Vec::new(),
         }],
         Accounts::Assume { ids, role } => {
@@ -211,6 +221,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
         ProgressBar::hidden()
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
+    let shared = Arc::new(opts.clone());
     let mut tasks = tokio::task::JoinSet::new();
     let mut slots = 0;
     for (ti, t) in targets.iter().enumerate() {
@@ -231,7 +242,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
                 )
             };
             let overall = overall.clone();
-            let config = load_config(opts, Some(region), t.credentials.as_ref()).await;
+            let (opts, session) = (shared.clone(), t.session.clone());
             let calls = calls.clone();
             let window = opts.window;
             let region = region.clone();
@@ -242,7 +253,14 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await.expect("never closed");
                 bar.enable_steady_tick(StdDuration::from_millis(120));
-                let result = collect_region(&config, &calls, &region, window, &bar).await;
+                // Credentials when the region starts: renewed if the role session is ending.
+                let result = match credentials_of(&session).await {
+                    Ok(creds) => {
+                        let config = load_config(&opts, Some(&region), creds.as_ref()).await;
+                        collect_region(&config, &calls, &region, window, &bar).await
+                    }
+                    Err(e) => Err(e),
+                };
                 bar.finish_with_message(match &result {
                     Ok(r) if r.not_collected.is_empty() => "done".to_string(),
                     Ok(r) => format!("partial: {} call(s) denied", r.not_collected.len()),
@@ -274,7 +292,10 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
     overall.finish_and_clear();
     // A region that fails stays with its account; when nothing at all was read, the first
     // failure is the answer.
-    if collected.iter().all(Option::is_none) && !failures.is_empty() {
+    // One account: a region that fails stops the run, as it always has; several: the
+    // failure stays with its account, unless nothing at all was read.
+    failures.sort_by_key(|(ti, region, _)| (*ti, region.clone()));
+    if !failures.is_empty() && (targets.len() == 1 || collected.iter().all(Option::is_none)) {
         return Err(failures.swap_remove(0).2);
     }
     for (ti, region, e) in failures {
@@ -309,7 +330,8 @@ async fn list_regions(
         if !t.account.not_collected.is_empty() {
             continue;
         }
-        let config = load_config(opts, Some(home), t.credentials.as_ref()).await;
+        let config =
+            load_config(opts, Some(home), credentials_of(&t.session).await?.as_ref()).await;
         let (calls, permits) = (calls.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("never closed");

@@ -9,10 +9,12 @@ responses AWS really sends (per service protocol), to test natcost's fault handl
                  region R is refused as AWS refuses an unauthorised caller
 --deny-assume A  sts:AssumeRole into a role of account A is refused, as AWS refuses a role
                  that does not exist or does not trust the caller
+--break S:R      every request to service S in region R gets a server error (500), so that the
+                 SDK's retries run out
 --latency-ms MS  every request waits MS milliseconds before it is forwarded
 Prints "READY <port>" once listening on 127.0.0.1. GET /__proxy_stats answers
 {"requests": N, "injected": K, "actions": {"ec2:DescribeVpcs": n, ...},
- "by_key": {ACCESS_KEY_ID: {action: n}}} itself: a test can check that faults really happened
+ "by_key": {ACCESS_KEY_ID: {action: n}}, "external_ids": [ExternalId of each AssumeRole]} itself: a test can check that faults really happened
 and which IAM actions were called, with whose credentials.
 """
 import json
@@ -28,6 +30,7 @@ upstream = int(sys.argv[1])
 fail_every = 0
 deny = set()
 deny_assume = set()
+broken = set()
 latency = 0.0
 args = sys.argv[2:]
 while args:
@@ -38,6 +41,8 @@ while args:
         deny.add(value)
     elif flag == "--deny-assume":
         deny_assume.add(value)
+    elif flag == "--break":
+        broken.add(value)
     elif flag == "--latency-ms":
         latency = int(value) / 1000
 lock = threading.Lock()
@@ -45,6 +50,7 @@ count = 0
 injected = 0
 actions = {}
 by_key = {}
+external_ids = []
 # SigV4 signing name -> IAM service prefix, where they differ.
 IAM_PREFIX = {"monitoring": "cloudwatch"}
 
@@ -109,7 +115,7 @@ class Handler(BaseHTTPRequestHandler):
         global count, injected
         if self.path == "/__proxy_stats":
             with lock:
-                stats = {"requests": count, "injected": injected, "actions": actions, "by_key": by_key}
+                stats = {"requests": count, "injected": injected, "actions": actions, "by_key": by_key, "external_ids": external_ids}
                 text = json.dumps(stats)
             return self.reply(200, {"Content-Type": "application/json"}, text)
         length = int(self.headers.get("Content-Length") or 0)
@@ -126,12 +132,19 @@ class Handler(BaseHTTPRequestHandler):
         if latency:
             time.sleep(latency)
         if action == "sts:AssumeRole":
-            arn = parse_qs(body.decode()).get("RoleArn", [""])[0]
+            form = parse_qs(body.decode())
+            with lock:
+                external_ids.append(form.get("ExternalId", [None])[0])
+            arn = form.get("RoleArn", [""])[0]
             if arn.split(":")[4:5] and arn.split(":")[4] in deny_assume:
                 with lock:
                     injected += 1
                 msg = f"User: arn:aws:iam::123456789012:user/natcost is not authorized to perform: sts:AssumeRole on resource: {arn}"
                 return self.reply(403, {"Content-Type": "text/xml"}, QUERY_ERROR.format(code="AccessDenied", msg=msg))
+        if f"{service}:{region}" in broken:
+            with lock:
+                injected += 1
+            return self.reply(*error(service, "server"))
         if f"{service}:{region}" in deny:
             with lock:
                 injected += 1
