@@ -193,6 +193,20 @@ impl Report {
         }
     }
 
+    /// " in ACCOUNT" after a scenario's resource when the report has several accounts.
+    pub fn in_account(&self, s: &Scenario) -> String {
+        if self.accounts.len() > 1 && !s.account_id.is_empty() {
+            format!(" in {}", s.account_id)
+        } else {
+            String::new()
+        }
+    }
+
+    /// A scenario's resources by name, and its account when there are several.
+    pub fn scenario_label(&self, s: &Scenario) -> String {
+        format!("{}{}", self.name_of(&s.resource_id), self.in_account(s))
+    }
+
     /// The regions, each once (several accounts may share one).
     pub fn region_list(&self) -> String {
         let mut regions: Vec<&str> = self.regions.iter().map(String::as_str).collect();

@@ -726,6 +726,12 @@ fn an_organisation_is_read_account_by_account() {
         "two regions, one NAT, 48 × 0.123: {row}"
     );
     assert!(md.contains(&format!("| {search} | {} |", id("nat_search"))));
+    // Scenarios outside the plan name their account too.
+    assert!(
+        md.lines().any(|l| l.starts_with("| delete-idle-nat |")
+            && l.contains(&format!(" in {search} |"))),
+        "{md}"
+    );
 
     // Who called what: the caller lists, assumes and asks who it is; each role only reads.
     let stats = proxy.stats_json();

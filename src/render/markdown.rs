@@ -21,6 +21,11 @@ fn named(report: &Report, ids: &str) -> String {
         .join(", ")
 }
 
+/// [`named`] for a scenario's resources, with its account when there are several.
+fn named_in(report: &Report, s: &crate::advise::Scenario) -> String {
+    named(report, &s.resource_id) + &report.in_account(s)
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
@@ -153,7 +158,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
                 o,
                 "- **{}** {} (`{}`, {}): {} → {} USD/month. {}",
                 s.alternative,
-                cell(&report.name_of(&s.resource_id)),
+                cell(&report.scenario_label(s)),
                 s.id,
                 s.tier.as_str(),
                 money(s.monthly_before),
@@ -352,7 +357,7 @@ fn plan(report: &Report) -> String {
                 o,
                 "- {} {}: {} USD/month; conflicts with {}",
                 s.alternative,
-                named(report, &s.resource_id),
+                named_in(report, s),
                 money(s.saving()),
                 s.conflicts_with.join(", ")
             );
@@ -370,7 +375,7 @@ fn plan(report: &Report) -> String {
                 o,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 s.alternative,
-                named(report, &s.resource_id),
+                named_in(report, s),
                 money(s.saving_after_plan.unwrap_or_else(|| s.saving())),
                 money(s.saving()),
                 s.confidence.as_str(),
@@ -390,7 +395,7 @@ fn plan(report: &Report) -> String {
                     o,
                     "- **{}** {}: {} is worth {} USD/month.",
                     s.alternative,
-                    cell(&report.name_of(&s.resource_id)),
+                    cell(&report.scenario_label(s)),
                     cell(&x.per),
                     money(x.monthly_usd)
                 );
@@ -419,7 +424,7 @@ fn plan(report: &Report) -> String {
             "### {}. {} — {} (`{}`)\n",
             i + 1,
             s.alternative,
-            cell(&report.name_of(&s.resource_id)),
+            cell(&report.scenario_label(s)),
             s.id
         );
         let headline = match (s.tier, &s.sensitivity) {

@@ -273,10 +273,7 @@ fn plan(report: &Report, wide: bool) -> String {
         .enumerate()
     {
         let Some(s) = by_id(id) else { continue };
-        let mut what = report.name_of(&s.resource_id);
-        if report.accounts.len() > 1 {
-            what = format!("{what} in {}", s.account_id);
-        }
+        let what = report.scenario_label(s);
         let _ = writeln!(
             o,
             "{:>2}. {:<26} {:<24} saves {:>9} USD/month  ({})",
@@ -304,7 +301,7 @@ fn plan(report: &Report, wide: bool) -> String {
                 o,
                 "  - {} {}: {} USD/month; conflicts with {}",
                 s.alternative,
-                report.name_of(&s.resource_id),
+                report.scenario_label(s),
                 money(s.saving()),
                 plan_conflicts(report, s).join(", ")
             );
@@ -322,7 +319,7 @@ fn plan(report: &Report, wide: bool) -> String {
                 o,
                 "  - {:<24} {:<24} {:>9} USD/month  (risk {}{})",
                 s.alternative,
-                report.name_of(&s.resource_id),
+                report.scenario_label(s),
                 money(s.saving_after_plan.unwrap_or_else(|| s.saving())),
                 s.risk_text().split(':').next().unwrap_or_default(),
                 match plan_conflicts(report, s) {
@@ -352,7 +349,7 @@ fn plan(report: &Report, wide: bool) -> String {
                     o,
                     "  - {} {}: {} is worth {} USD/month",
                     s.alternative,
-                    report.name_of(&s.resource_id),
+                    report.scenario_label(s),
                     x.per,
                     money(x.monthly_usd)
                 );
