@@ -230,13 +230,8 @@ fn collect_live(args: &CollectArgs, verbose: u8) -> Result<Snapshot> {
             eprintln!("natcost: warning: not collected: {}: {}", n.what, n.reason);
         }
     }
-    let several = snapshot.accounts.len() > 1;
     for r in &snapshot.regions {
-        let place = if several {
-            format!("{} {}", r.account_id, r.region)
-        } else {
-            r.region.clone()
-        };
+        let place = snapshot.place(r);
         for n in &r.not_collected {
             eprintln!(
                 "natcost: warning: {place}: not collected: {}: {}",

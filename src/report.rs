@@ -117,13 +117,9 @@ fn account_summaries(
             out[i].monthly_run_rate += n.monthly();
         }
     }
-    let by_id: HashMap<&str, &Scenario> = scenarios.iter().map(|s| (s.id.as_str(), s)).collect();
-    for (step, saving) in plan.steps.iter().zip(&plan.step_savings) {
-        if let Some(&i) = by_id
-            .get(step.as_str())
-            .and_then(|s| index.get(&s.account_id))
-        {
-            out[i].plan_saving += *saving;
+    for (_, s, saving) in plan.numbered_steps(scenarios) {
+        if let Some(&i) = index.get(&s.account_id) {
+            out[i].plan_saving += saving;
         }
     }
     out
@@ -343,7 +339,6 @@ impl Report {
             .iter()
             .map(|n| format!("{}: {}", n.what, n.reason))
             .collect();
-        let several = snapshot.accounts.len() > 1;
         for a in &snapshot.accounts {
             not_collected.extend(
                 a.not_collected
@@ -352,11 +347,7 @@ impl Report {
             );
         }
         for r in &snapshot.regions {
-            let place = if several {
-                format!("{} {}", r.account_id, r.region)
-            } else {
-                r.region.clone()
-            };
+            let place = snapshot.place(r);
             not_collected.extend(
                 r.not_collected
                     .iter()

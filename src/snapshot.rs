@@ -906,6 +906,16 @@ impl Snapshot {
         }
     }
 
+    /// Where a region's facts come from, for a message: its region, with its account when the
+    /// snapshot has several.
+    pub fn place(&self, r: &RegionSnapshot) -> String {
+        if self.accounts.len() > 1 {
+            format!("{} {}", r.account_id, r.region)
+        } else {
+            r.region.clone()
+        }
+    }
+
     /// An account's name from the organisation, if it was listed.
     pub fn account_name(&self, account_id: &str) -> Option<&str> {
         self.accounts

@@ -86,15 +86,21 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Seeds the account with hourly datapoints from four days ago until an hour from now,
-    /// a span wider than any `--days 2` window taken while the test runs; returns the ids made.
+    /// Seeds the account with tests/support/seed.py: see [`Moto::seed_with`].
     fn seed(&self) -> Value {
+        self.seed_with("seed.py")
+    }
+
+    /// Runs a seed script of tests/support with hourly datapoints from four days ago until an
+    /// hour from now, a span wider than any `--days 2` window taken while the test runs;
+    /// returns the ids it made.
+    fn seed_with(&self, script: &str) -> Value {
         let start = Utc::now()
             .duration_trunc(chrono::TimeDelta::hours(1))
             .unwrap()
             - chrono::TimeDelta::days(4);
         let out = Command::new(python())
-            .arg(manifest().join("tests/support/seed.py"))
+            .arg(manifest().join("tests/support").join(script))
             .args([
                 self.url(),
                 start.format("%Y-%m-%dT%H:%M:%S").to_string(),
@@ -571,25 +577,7 @@ fn iam_policy_covers_every_call_of_a_default_report() {
 #[test]
 fn an_organisation_is_read_account_by_account() {
     let moto = Moto::start();
-    let start = Utc::now()
-        .duration_trunc(chrono::TimeDelta::hours(1))
-        .unwrap()
-        - chrono::TimeDelta::days(4);
-    let seeded = Command::new(python())
-        .arg(manifest().join("tests/support/seed_org.py"))
-        .args([
-            moto.url(),
-            start.format("%Y-%m-%dT%H:%M:%S").to_string(),
-            (4 * 24 + 2).to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        seeded.status.success(),
-        "seed failed: {}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
-    let ids: Value = serde_json::from_slice(&seeded.stdout).unwrap();
+    let ids = moto.seed_with("seed_org.py");
     let id = |k: &str| ids[k].as_str().unwrap().to_string();
     let (payments, search, legacy) = (id("payments"), id("search"), id("legacy"));
     let proxy = Proxy::start(moto.port, &["--deny-assume", &legacy]);

@@ -187,6 +187,24 @@ pub struct Plan {
     pub monthly_saving: Decimal,
 }
 
+impl Plan {
+    /// Each step numbered from 1, with its scenario (found in `scenarios`) and what it saves
+    /// on top of the steps before it.
+    pub fn numbered_steps<'a>(
+        &self,
+        scenarios: &'a [Scenario],
+    ) -> Vec<(usize, &'a Scenario, Decimal)> {
+        let by_id: HashMap<&str, &Scenario> =
+            scenarios.iter().map(|s| (s.id.as_str(), s)).collect();
+        self.steps
+            .iter()
+            .zip(&self.step_savings)
+            .enumerate()
+            .filter_map(|(i, (id, saving))| Some((i + 1, *by_id.get(id.as_str())?, *saving)))
+            .collect()
+    }
+}
+
 /// Above this many do-now scenarios tied together by conflicts, the best set is found greedily.
 const EXACT_LIMIT: usize = 16;
 

@@ -311,12 +311,6 @@ fn trend(report: &Report) -> String {
 fn plan(report: &Report) -> String {
     let mut o = String::new();
     let p = &report.plan;
-    let index: std::collections::HashMap<&str, &crate::advise::Scenario> = report
-        .recommendations
-        .iter()
-        .map(|s| (s.id.as_str(), s))
-        .collect();
-    let by_id = |id: &str| index.get(id).copied();
     let _ = writeln!(o, "## {}\n", super::plan_headline(report));
     let _ = writeln!(
         o,
@@ -330,16 +324,15 @@ fn plan(report: &Report) -> String {
             "| Step | Account | Scenario | Resource | Saves USD/mo (after the steps before) | Confidence |"
         );
         let _ = writeln!(o, "|---:|---|---|---|---:|---|");
-        for (i, (id, saving)) in p.steps.iter().zip(&p.step_savings).enumerate() {
-            let Some(s) = by_id(id) else { continue };
+        for (n, s, saving) in p.numbered_steps(&report.recommendations) {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {} |",
-                i + 1,
+                n,
                 s.account_id,
                 s.alternative,
                 named(report, &s.resource_id),
-                money(*saving),
+                money(saving),
                 s.confidence.as_str()
             );
         }

@@ -259,28 +259,14 @@ fn accounts(report: &Report) -> String {
 fn plan(report: &Report, wide: bool) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{}", super::plan_headline(report));
-    let index: std::collections::HashMap<&str, &crate::advise::Scenario> = report
-        .recommendations
-        .iter()
-        .map(|s| (s.id.as_str(), s))
-        .collect();
-    let by_id = |id: &str| index.get(id).copied();
-    for (i, (id, saving)) in report
-        .plan
-        .steps
-        .iter()
-        .zip(&report.plan.step_savings)
-        .enumerate()
-    {
-        let Some(s) = by_id(id) else { continue };
-        let what = report.scenario_label(s);
+    for (n, s, saving) in report.plan.numbered_steps(&report.recommendations) {
         let _ = writeln!(
             o,
             "{:>2}. {:<26} {:<24} saves {:>9} USD/month  ({})",
-            i + 1,
+            n,
             s.alternative,
-            what,
-            money(*saving),
+            report.scenario_label(s),
+            money(saving),
             s.confidence.as_str()
         );
         let _ = writeln!(
