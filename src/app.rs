@@ -8,8 +8,8 @@ use anyhow::{bail, Context, Result};
 use clap::CommandFactory;
 
 use crate::cli::{
-    Cli, CollectArgs, CollectCommand, Command, FlowArgs, FlowsCommand, Format, PriceArgs,
-    PriceFormat, PricesCommand, ReportArgs,
+    Cli, CollectArgs, CollectCommand, Command, FlowsCommand, Format, PriceArgs, PriceFormat,
+    PricesCommand, ReportArgs,
 };
 use crate::collect::{self, window};
 use crate::output;
@@ -51,10 +51,10 @@ pub fn init_logging(verbose: u8) {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Report(args) => report(args, cli.verbose),
+        Command::Report(args) => report(*args, cli.verbose),
         Command::Collect(args) => collect_to_file(args, cli.verbose),
         Command::Prices(args) => prices(args),
-        Command::Flows(args) => flows(args),
+        Command::Flows(args) => flows(args, cli.verbose),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "natcost", &mut out);
@@ -67,9 +67,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::IamPolicy { side, role_name } => {
-            let policy =
-                serde_json::to_string_pretty(&collect::calls::iam_policy(side, &role_name))?;
+        Command::IamPolicy {
+            side,
+            role_name,
+            flow_logs,
+            athena,
+        } => {
+            if side == collect::calls::PolicyFor::Member
+                && (!flow_logs.is_empty() || athena.is_some())
+            {
+                return Err(Usage(
+                    "--flow-logs and --athena: flow logs are read with the caller's credentials, not the member role: use --for caller or --for account".into(),
+                )
+                .into());
+            }
+            let policy = serde_json::to_string_pretty(&collect::calls::iam_policy(
+                side,
+                &role_name,
+                &flow_logs,
+                athena.as_deref(),
+            ))?;
             writeln!(std::io::stdout(), "{policy}")?;
             Ok(ExitCode::SUCCESS)
         }
@@ -281,13 +298,39 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
 
 fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     let live = args.collect.is_live();
+    let remote_flows = args.flow.athena_table.is_some()
+        || args
+            .flow
+            .flow_logs
+            .iter()
+            .any(|i| !matches!(i, crate::flows::Input::Path(_)));
+    if !live && !remote_flows {
+        // Without AWS to talk to, these would be silently ignored.
+        let unused = match (
+            args.sample,
+            &args.collect.profile,
+            &args.collect.endpoint_url,
+        ) {
+            (true, Some(_), _) => Some("--sample cannot be used with --profile"),
+            (_, _, Some(_)) => {
+                Some("--endpoint-url needs --region, --athena-table, or --flow-logs from S3, a log group or auto")
+            }
+            _ => None,
+        };
+        if let Some(why) = unused {
+            return Err(Usage(format!(
+                "{why}: nothing is read from AWS (--profile and --endpoint-url serve live collection, --athena-table and --flow-logs s3://…, log-group:…, auto)"
+            ))
+            .into());
+        }
+    }
     let guard = output::Guard::new(args.force, args.snapshot.as_deref());
     // Refuse an output folder, or flow-log paths that are not there, before collecting or
     // pricing anything.
     if let (Some(out), false) = (&args.out, args.no_files) {
         output::check(out, &guard)?;
     }
-    let flow_files = flow_files(&args.flow)?;
+    let flow_plan = crate::flows::inputs::plan(&args.flow)?;
     let (snapshot, name) = match (&args.snapshot, args.sample) {
         (Some(path), _) => load_snapshot(Some(path))?,
         (None, true) => load_snapshot(None)?,
@@ -326,11 +369,17 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         regions,
         args.collect.profile.clone(),
     )?;
-    let flows = attribute_flows(&args.flow, flow_files, &snapshot)?;
-    let mut report = Report::build(&snapshot, &prices.book, &name, flows)?;
-    for (action, n) in &prices.api_calls {
+    let access = crate::flows::inputs::access(
+        args.collect.profile.as_deref(),
+        args.collect.endpoint_url.as_deref(),
+        &snapshot,
+    );
+    let flows = crate::flows::inputs::attribute(&args.flow, flow_plan, &snapshot, access, verbose)?;
+    let mut report = Report::build(&snapshot, &prices.book, &name, flows.attribution)?;
+    for (action, n) in prices.api_calls.iter().chain(&flows.calls) {
         *report.api_calls.entry(action.clone()).or_default() += n;
     }
+    report.not_collected.extend(flows.unread);
     if verbose > 0 && !prices.api_calls.is_empty() {
         let calls: Vec<String> = prices
             .api_calls
@@ -566,67 +615,6 @@ fn prices(args: PricesCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The flow-log files under the paths given, checked before anything is collected or
-/// downloaded; empty when no --flow-logs is given.
-fn flow_files(args: &FlowArgs) -> Result<Vec<PathBuf>> {
-    if args.flow_logs.is_empty() {
-        if args.ip_ranges.is_some() {
-            return Err(Usage("--ip-ranges is used with --flow-logs PATH".into()).into());
-        }
-        return Ok(Vec::new());
-    }
-    let files = crate::flows::list_files(&args.flow_logs)?;
-    if files.is_empty() {
-        bail!(
-            "no flow-log files under {}",
-            args.flow_logs
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    Ok(files)
-}
-
-/// Attributes the flow logs (if any) against the snapshot; says what was unreadable.
-fn attribute_flows(
-    args: &FlowArgs,
-    files: Vec<PathBuf>,
-    snapshot: &Snapshot,
-) -> Result<Option<crate::flows::Attribution>> {
-    if files.is_empty() {
-        return Ok(None);
-    }
-    let ranges = match &args.ip_ranges {
-        Some(p) => crate::flows::ipranges::IpRanges::load(p)?,
-        None => {
-            let cache = source::default_cache_dir()
-                .parent()
-                .map(|d| d.join("ip-ranges.json"))
-                .unwrap_or_else(|| PathBuf::from("ip-ranges.json"));
-            crate::flows::ipranges::cached_or_download(&cache)?
-        }
-    };
-    let a = crate::flows::attribute(snapshot, &files, &ranges, true)?;
-    let s = &a.stats;
-    if s.corrupt_lines > 0 || !s.failed_files.is_empty() {
-        eprintln!(
-            "natcost: warning: flow logs: {} corrupt line(s) and {} unreadable file(s) skipped (e.g. {})",
-            s.corrupt_lines,
-            s.failed_files.len(),
-            s.failed_files.first().or(s.corrupt_examples.first()).map(String::as_str).unwrap_or("")
-        );
-    }
-    if s.records == 0 {
-        eprintln!(
-            "natcost: warning: flow logs: none of {} line(s) in {} file(s) is on a NAT gateway interface inside the window",
-            s.lines, s.files
-        );
-    }
-    Ok(Some(a))
-}
-
 /// A snapshot file and its name, or the bundled sample ("sample").
 fn load_snapshot(path: Option<&Path>) -> Result<(Snapshot, String)> {
     match path {
@@ -638,19 +626,31 @@ fn load_snapshot(path: Option<&Path>) -> Result<(Snapshot, String)> {
     }
 }
 
-fn flows(args: FlowsCommand) -> Result<ExitCode> {
-    let files = flow_files(&args.flow)?;
+fn flows(args: FlowsCommand, verbose: u8) -> Result<ExitCode> {
+    let plan = crate::flows::inputs::plan(&args.flow)?;
     let (snapshot, name) = load_snapshot(args.snapshot.as_deref())?;
-    let attribution = attribute_flows(&args.flow, files, &snapshot)?;
+    let access = crate::flows::inputs::access(
+        args.profile.as_deref(),
+        args.endpoint_url.as_deref(),
+        &snapshot,
+    );
+    let outcome = crate::flows::inputs::attribute(&args.flow, plan, &snapshot, access, verbose)?;
+    let Some(attribution) = outcome.attribution else {
+        bail!("flow logs: nothing could be read (see the warnings above)");
+    };
     // Prices only size the report around the attribution: the bundled table is enough.
-    let report = Report::build(&snapshot, &PriceBook::bundled(), &name, attribution)?;
+    let report = Report::build(&snapshot, &PriceBook::bundled(), &name, Some(attribution))?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report.flows)? + "\n",
         Format::Markdown => render::markdown::flows(&report),
         Format::Table => render::table::flows(&report),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if outcome.unread.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PARTIAL)
+    })
 }
 
 #[cfg(test)]

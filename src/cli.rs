@@ -51,7 +51,7 @@ folder is refused (exit 1, nothing changed); --force writes natcost's files into
 every other file and subfolder as it is. The current folder and its parents are always refused,
 and the snapshot being read is never deleted or overwritten (a snapshot.json in the folder being
 replaced is kept). Delete .natcost-report to protect a folder.")]
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
     /// Collect a snapshot from AWS (read-only) and write it to a file.
     #[command(after_help = "Examples:
   natcost collect --region ap-northeast-2 -o seoul.json
@@ -66,18 +66,30 @@ Credentials come from the standard AWS chain (environment, profiles, SSO, instan
     #[command(after_help = "Examples:
   natcost flows --sample --flow-logs ./AWSLogs --ip-ranges ip-ranges.json
   natcost flows --snapshot snap.json --flow-logs a.log.gz b.log.gz --format json
+  natcost flows --snapshot snap.json --flow-logs s3://acme-flow-logs/prod/
+  natcost report --region ap-northeast-2 --flow-logs auto
   natcost report --region ap-northeast-2 --flow-logs ./AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2026/11
 
 Flow logs are read as AWS delivers them to S3 (AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/
 *.log.gz), plain or gzip, in the default format or a custom one named by the header line.
-Only records on a NAT gateway's network interface count, inside the snapshot's window.")]
+Only records on a NAT gateway's network interface count, inside the snapshot's window.
+From S3, only the day folders of the window (and the day after) of the snapshot's accounts and
+regions are listed (plain or Hive-style prefixes, hourly partitions too), and 16 objects are
+streamed at once; it needs s3:ListBucket and s3:GetObject there
+(`natcost iam-policy --flow-logs s3://BUCKET/PREFIX/`). Text, gzip and Parquet files are read.
+A log group is aggregated in AWS by one Logs Insights query per region over the window (split in
+halves while an answer reaches 10,000 rows); -v prints the query. Insights bills the bytes it
+scans (shown in the report).")]
     Flows(FlowsCommand),
     /// Print the least-privilege IAM policy natcost needs (read-only calls only).
     #[command(after_help = "Examples:
   natcost iam-policy                       one account: everything `report --region` calls
   natcost iam-policy --for member          the read role in each account of --org/--accounts
   natcost iam-policy --for caller --role-name natcost-read
-                                           who runs --org/--accounts: list accounts, assume the role, prices")]
+                                           who runs --org/--accounts: list accounts, assume the role, prices
+  natcost iam-policy --flow-logs s3://acme-flow-logs/prod/ --flow-logs log-group:/vpc/flow-logs
+                                           and read the flow logs delivered there
+  natcost iam-policy --athena primary      and query a flow-log table with Athena (writes results)")]
     IamPolicy {
         /// Whose permissions: one account read directly, the read role of each member
         /// account, or the caller of a multi-account run.
@@ -86,6 +98,17 @@ Only records on a NAT gateway's network interface count, inside the snapshot's w
         /// The read role's name, for the caller's sts:AssumeRole resource.
         #[arg(long, value_name = "NAME", default_value = "natcost-read")]
         role_name: String,
+        /// Where `--flow-logs` reads (repeatable), for the caller: s3://BUCKET/PREFIX/ adds
+        /// s3:ListBucket and s3:GetObject under its AWSLogs/ folder; log-group:NAME adds
+        /// logs:StartQuery on the group and logs:GetQueryResults. (`--flow-logs auto` reads the
+        /// destinations the snapshot's flow-log configurations name: list those here.)
+        #[arg(long = "flow-logs", value_name = "s3://BUCKET/PREFIX/|log-group:NAME",
+              value_parser = parse_remote_flow_logs)]
+        flow_logs: Vec<crate::flows::Input>,
+        /// Add what `--athena-table` needs in this workgroup: the Athena calls natcost makes,
+        /// and what Athena does with the caller's permissions (Glue, S3 read, results write).
+        #[arg(long, value_name = "WORKGROUP")]
+        athena: Option<String>,
     },
     /// Print the price book in use: usage type, unit, USD, source and date.
     #[command(after_help = "Examples:
@@ -112,9 +135,53 @@ Only records on a NAT gateway's network interface count, inside the snapshot's w
 /// Flow logs to attribute NAT traffic with.
 #[derive(Debug, Args, Default)]
 pub struct FlowArgs {
-    /// VPC Flow Log files or folders (walked), plain or gzip; repeatable.
-    #[arg(long = "flow-logs", value_name = "PATH", num_args = 1..)]
-    pub flow_logs: Vec<PathBuf>,
+    /// VPC Flow Logs (repeatable, mixable): files or folders (walked), plain or gzip;
+    /// s3://BUCKET/PREFIX/, where AWS delivers them (only the window's day folders are
+    /// listed, objects are streamed, nothing is written); log-group:NAME, a CloudWatch Logs
+    /// group aggregated by a Logs Insights query in each region with NAT gateways; or `auto`:
+    /// the S3 and CloudWatch Logs destinations of the snapshot's flow-log configurations on
+    /// the NAT gateways' VPCs, subnets and interfaces.
+    #[arg(long = "flow-logs", value_name = "PATH|s3://…|log-group:NAME|auto", num_args = 1..,
+          value_parser = crate::flows::Input::parse)]
+    pub flow_logs: Vec<crate::flows::Input>,
+    /// An Athena table of flow logs, DATABASE.TABLE: the aggregation runs in Athena (NAT
+    /// interfaces and the window's partitions only) and natcost fetches the summed rows. This
+    /// WRITES: Athena stores the query's results in the workgroup's output location.
+    #[arg(
+        long,
+        value_name = "DB.TABLE",
+        requires = "athena_workgroup",
+        help_heading = "Athena"
+    )]
+    pub athena_table: Option<String>,
+    /// The Athena workgroup to run the query in (in the first region with NAT gateways).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "athena_table",
+        help_heading = "Athena"
+    )]
+    pub athena_workgroup: Option<String>,
+    /// Where Athena writes the query's results [default: the workgroup's output location].
+    #[arg(
+        long,
+        value_name = "s3://BUCKET/PREFIX/",
+        requires = "athena_table",
+        help_heading = "Athena"
+    )]
+    pub athena_output: Option<String>,
+    /// How the table is partitioned: day (partition projection accid/region/day, as in
+    /// Athena's documentation), date (a date partition), region-date (Athena's Parquet
+    /// example: region, date yyyy/MM/dd, hour), hive (aws-account-id, aws-region, year, month,
+    /// day), none.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SCHEME",
+        default_value = "day",
+        help_heading = "Athena"
+    )]
+    pub athena_partitions: crate::flows::athena::Partitions,
     /// AWS's ip-ranges.json [default: ~/.cache/natcost/ip-ranges.json, downloaded from
     /// https://ip-ranges.amazonaws.com/ip-ranges.json the first time].
     #[arg(long, value_name = "FILE")]
@@ -122,7 +189,7 @@ pub struct FlowArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(mut_arg("flow_logs", |a| a.required(true)))]
+#[command(mut_arg("flow_logs", |a| a.required_unless_present("athena_table")))]
 pub struct FlowsCommand {
     /// Snapshot whose NAT gateways and interfaces the flow logs are matched to.
     #[arg(
@@ -137,6 +204,12 @@ pub struct FlowsCommand {
     pub sample: bool,
     #[command(flatten)]
     pub flow: FlowArgs,
+    /// Named profile from ~/.aws/config, for flow logs in S3.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send the S3 calls to this endpoint (e.g. an emulator).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -282,10 +355,10 @@ impl CollectArgs {
 pub struct ReportArgs {
     /// Snapshot file to report on (written by `natcost collect`).
     #[arg(long, value_name = "FILE",
-          conflicts_with_all = ["sample", "regions", "all_regions", "endpoint_url"])]
+          conflicts_with_all = ["sample", "regions", "all_regions"])]
     pub snapshot: Option<PathBuf>,
     /// Report on the bundled sample snapshot (a Seoul account).
-    #[arg(long, conflicts_with_all = ["regions", "all_regions", "profile", "endpoint_url"])]
+    #[arg(long, conflicts_with_all = ["regions", "all_regions"])]
     pub sample: bool,
     #[command(flatten)]
     pub collect: CollectArgs,
@@ -339,6 +412,13 @@ pub enum Format {
     Json,
     /// The whole report as Markdown (the same as report.md).
     Markdown,
+}
+
+fn parse_remote_flow_logs(s: &str) -> Result<crate::flows::Input, String> {
+    match crate::flows::Input::parse(s)? {
+        i @ (crate::flows::Input::S3(_) | crate::flows::Input::LogGroup(_)) => Ok(i),
+        _ => Err("give s3://BUCKET/PREFIX/ or log-group:NAME (files and auto need no permission of their own)".into()),
+    }
 }
 
 #[cfg(test)]

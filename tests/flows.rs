@@ -2,9 +2,13 @@
 //! in AWS's format: the committed synthetic `tests/data/ip-ranges-fixture.json`, or AWS's
 //! published file when `NATCOST_TEST_IP_RANGES` names one (it is not committed).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use common::{natcost_env, python, Moto, Proxy};
 
 use natcost::flows::ipranges::IpRanges;
 use natcost::flows::synth::{self, Truth};
@@ -517,4 +521,688 @@ fn a_shared_lambda_eni_is_labelled_shared_and_split_by_duration() {
         assert_eq!(f[0]["duration_ms"], 3000.0);
         assert_eq!(f[0]["share"], 0.75);
     }
+}
+
+/// Puts the files under `root` into a new bucket of moto, keyed by their path under `root`.
+fn upload(moto: &Moto, bucket: &str, root: &Path) {
+    let out = Command::new(python())
+        .arg(common::manifest().join("tests/support/upload_tree.py"))
+        .args([&moto.url(), bucket, root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "upload failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn copy_into(files: &[PathBuf], dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for f in files {
+        std::fs::copy(f, dir.join(f.file_name().unwrap())).unwrap();
+    }
+}
+
+/// The sample's flow logs, delivered to S3 as AWS does (`prod/AWSLogs/<account>/vpcflowlogs/
+/// <region>/YYYY/MM/DD/`), are read straight from moto's S3: the same attribution as the
+/// files, and only the window's day folders are listed and read.
+#[test]
+fn flow_logs_are_read_from_s3_day_folders_only() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(
+        moto.port,
+        &["--deny-bucket", "locked-logs", "--deny-get", "sealed-logs"],
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let prod = tmp.path().join("acme/prod");
+    let truth = generate(&prod, false, true, 0);
+    let logs = |account: &str, day: &str| {
+        prod.join(format!(
+            "AWSLogs/{account}/vpcflowlogs/ap-northeast-2/{day}"
+        ))
+    };
+    // The sample's window is 2026-09-26 to 2026-11-01: the same files in folders of days
+    // outside it (read, they would double every byte), and under an account the snapshot
+    // does not have.
+    copy_into(&truth.files, &logs("123456789012", "2026/09/24"));
+    copy_into(&truth.files, &logs("123456789012", "2026/11/03"));
+    copy_into(&truth.files, &logs("999999999999", "2026/10/01"));
+    // An object that is not gzip inside: counted as an unreadable file, as locally.
+    let broken = logs("123456789012", "2026/09/29")
+        .join("123456789012_vpcflowlogs_ap-northeast-2_fl-0_20260929T0000Z_broken.log.gz");
+    std::fs::write(&broken, b"\x1f\x8b\x08\x00not gzip at all").unwrap();
+    upload(&moto, "acme-flow-logs", &tmp.path().join("acme"));
+    // The same files, Hive-style and partitioned by hour, in another bucket.
+    let hive = tmp.path().join("hive");
+    copy_into(
+        &truth.files,
+        &hive.join("AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=ap-northeast-2/year=2026/month=09/day=29/hour=05"),
+    );
+    upload(&moto, "hive-logs", &hive);
+
+    let ranges = ip_ranges_path();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--ip-ranges", ranges.to_str().unwrap(), "--endpoint-url"]);
+        let url = proxy.url();
+        all.push(&url);
+        natcost_env(&all, tmp.path(), &[("AWS_REGION", "ap-northeast-2")])
+    };
+
+    let out = run(&[
+        "flows",
+        "--sample",
+        "--flow-logs",
+        "s3://acme-flow-logs/prod/",
+        "--format",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_matches(&v, &truth);
+    let files = truth.files.len() as u64;
+    assert_eq!(v["stats"]["files"], files + 1);
+    let failed = v["stats"]["failed_files"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0]
+        .as_str()
+        .unwrap()
+        .starts_with("s3://acme-flow-logs/prod/AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2026/09/29/123456789012_vpcflowlogs_ap-northeast-2_fl-0_20260929T0000Z_broken.log.gz: "));
+    assert!(stderr.contains("1 unreadable file(s)"), "{stderr}");
+    // One folder listing, then each day of the window and the day after (37 days), one page
+    // each; one GetObject per object in them. The proxy saw exactly these, and nothing else.
+    let calls: BTreeMap<String, u64> = serde_json::from_value(v["api_calls"].clone()).unwrap();
+    let want: BTreeMap<String, u64> = [
+        ("s3:GetObject".to_string(), files + 1),
+        ("s3:ListBucket".to_string(), 1 + 37),
+    ]
+    .into();
+    assert_eq!(calls, want);
+    let seen: BTreeMap<String, u64> =
+        serde_json::from_value(proxy.stats_json()["actions"].clone()).unwrap();
+    assert_eq!(seen, want);
+    // The printed policy allows exactly these actions, on the location read.
+    let policy = natcost_env(
+        &["iam-policy", "--flow-logs", "s3://acme-flow-logs/prod/"],
+        tmp.path(),
+        &[],
+    );
+    let policy: Value = serde_json::from_slice(&policy.stdout).unwrap();
+    let s3: Vec<&Value> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Action"][0].as_str().unwrap().starts_with("s3:"))
+        .collect();
+    assert_eq!(s3.len(), 2);
+    assert_eq!(s3[0]["Action"][0], "s3:ListBucket");
+    assert_eq!(s3[0]["Resource"], "arn:*:s3:::acme-flow-logs");
+    assert_eq!(
+        s3[0]["Condition"]["StringLike"]["s3:prefix"][0],
+        "prod/AWSLogs/*"
+    );
+    assert_eq!(s3[1]["Action"][0], "s3:GetObject");
+    assert_eq!(
+        s3[1]["Resource"][0],
+        "arn:*:s3:::acme-flow-logs/prod/AWSLogs/*"
+    );
+
+    // Objects listed but not given (GetObject denied, as with a KMS key the caller may not
+    // use): missing data, named, exit 3; not a silent zero.
+    upload(&moto, "sealed-logs", &tmp.path().join("acme"));
+    let out = run(&[
+        "flows",
+        "--sample",
+        "--flow-logs",
+        "s3://sealed-logs/prod/",
+        "--format",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("natcost: warning: flow logs: {} object(s) could not be fetched from S3, e.g. s3://sealed-logs/prod/AWSLogs/", files + 1))
+            && stderr.contains(": AccessDenied: Access Denied"),
+        "{stderr}"
+    );
+
+    // Hive-style prefixes with hourly partitions give the same answer.
+    let out = run(&[
+        "flows",
+        "--sample",
+        "--flow-logs",
+        "s3://hive-logs/",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_matches(&v, &truth);
+    assert_eq!(v["stats"]["files"], files);
+
+    // Another flow log's files in the same folder: `auto` reads only the files of the
+    // configurations it follows.
+    let other = tmp.path().join("other");
+    let day = other.join("prod/AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2026/09/29");
+    std::fs::create_dir_all(&day).unwrap();
+    for f in &truth.files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        std::fs::copy(
+            f,
+            day.join(name.replace("fl-005bab700399ef826", "fl-0other")),
+        )
+        .unwrap();
+    }
+    upload(&moto, "acme-flow-logs", &other);
+
+    // `auto` follows the sample's flow-log configuration (fl-… → arn:aws:s3:::acme-flow-logs/prod);
+    // a denied bucket and a missing one are named, and the report still comes out (exit 3).
+    let out = run(&[
+        "report",
+        "--sample",
+        "--flow-logs",
+        "auto",
+        "s3://locked-logs/",
+        "s3://no-such-bucket/logs/",
+        "--no-files",
+        "--format",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_matches(&report["flows"], &truth);
+    // Only fl-005bab700399ef826's files: not the other flow log's copies, nor the broken
+    // object (named for no flow log).
+    let read_from = report["flows"]["read_from"].to_string();
+    assert!(
+        read_from.contains(&format!("s3://acme-flow-logs/prod/ (for ap-northeast-2 fl-005bab700399ef826 on vpc-0dc83bf6145e8900b (ALL traffic)): {files} object(s)")),
+        "{read_from}"
+    );
+    let missing: Vec<&str> = report["not_collected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(missing.len(), 2, "{missing:?}");
+    assert!(missing[0].starts_with("flow logs: s3://locked-logs/: not read: AccessDenied"));
+    assert!(missing[1].starts_with("flow logs: s3://no-such-bucket/logs/: not read: NoSuchBucket"));
+    for m in missing {
+        assert!(stderr.contains(m), "{m} not on stderr: {stderr}");
+    }
+    assert_eq!(report["api_calls"]["s3:GetObject"], files);
+    assert_eq!(report["api_calls"]["s3:ListBucket"], 1 + 37 + 2);
+}
+
+/// One flow-log record as Logs Insights sees it.
+struct Event {
+    eni: String,
+    src: String,
+    dst: String,
+    bytes: u64,
+    start: i64,
+    accept: bool,
+}
+
+/// Every record of the generated (plain, default-format) files.
+fn events(files: &[PathBuf]) -> Vec<Event> {
+    let mut out = Vec::new();
+    for f in files {
+        for line in std::fs::read_to_string(f).unwrap().lines() {
+            let v: Vec<&str> = line.split_whitespace().collect();
+            if v.len() != 14 || v[0] == "version" || v[9] == "-" {
+                continue;
+            }
+            out.push(Event {
+                eni: v[2].into(),
+                src: v[3].into(),
+                dst: v[4].into(),
+                bytes: v[9].parse().unwrap(),
+                start: v[10].parse().unwrap(),
+                accept: v[12] == "ACCEPT",
+            });
+        }
+    }
+    out
+}
+
+/// What Logs Insights answers to natcost's query: the events of the interfaces it names, in
+/// its time range, summed by interface, source and destination. Over more than ten days it
+/// answers 10,000 rows (Insights' limit, padded with decoys), as a cut answer looks.
+fn insights_rows(events: &[Event], query: &Value) -> Vec<Value> {
+    let text = query["queryString"].as_str().unwrap();
+    // The records natcost asks for, by their own start (the time range, on when events were
+    // stamped, reaches past them).
+    let bound = |op: &str| -> i64 {
+        let at = text.find(&format!("startTime {op} ")).unwrap() + op.len() + 11;
+        text[at..].split(' ').next().unwrap().parse().unwrap()
+    };
+    let (from, to) = (bound(">="), bound("<") - 1);
+    assert!(query["startTime"].as_i64().unwrap() <= from);
+    assert!(query["endTime"].as_i64().unwrap() >= to);
+    // (interface, source, destination) → (bytes, records, first start, last start)
+    type Key<'a> = (&'a str, &'a str, &'a str);
+    let mut sums: BTreeMap<Key, (u64, u64, i64, i64)> = BTreeMap::new();
+    for e in events.iter().filter(|e| {
+        e.accept && e.start >= from && e.start <= to && text.contains(&format!("\"{}\"", e.eni))
+    }) {
+        let s = sums
+            .entry((&e.eni, &e.src, &e.dst))
+            .or_insert((0, 0, i64::MAX, i64::MIN));
+        s.0 += e.bytes;
+        s.1 += 1;
+        s.2 = s.2.min(e.start);
+        s.3 = s.3.max(e.start);
+    }
+    let field = |f: &str, v: String| serde_json::json!({"field": f, "value": v});
+    let mut rows: Vec<Value> = sums
+        .into_iter()
+        .map(|((eni, src, dst), (bytes, n, first, last))| {
+            serde_json::json!([
+                field("interfaceId", eni.into()),
+                field("srcAddr", src.into()),
+                field("dstAddr", dst.into()),
+                field("bytes", bytes.to_string()),
+                field("records", n.to_string()),
+                field("first", first.to_string()),
+                field("last", last.to_string()),
+            ])
+        })
+        .collect();
+    // A NODATA record's row, as Insights gives it: nothing to count.
+    rows.push(serde_json::json!([
+        field("interfaceId", "eni-03f08aa400651faa3".into()),
+        field("srcAddr", "-".into()),
+        field("dstAddr", "-".into()),
+        field("records", "3".into()),
+    ]));
+    if to - from > 10 * 86_400 {
+        while rows.len() < 10_000 {
+            rows.push(serde_json::json!([
+                field("interfaceId", "eni-03f08aa400651faa3".into()),
+                field("srcAddr", "198.51.100.1".into()),
+                field("dstAddr", "10.0.0.9".into()),
+                field("bytes", "1000000".into()),
+            ]));
+        }
+    }
+    rows
+}
+
+/// Flow logs whose destination is a log group are aggregated in AWS by a Logs Insights query,
+/// replayed here in Insights' wire shapes: the same attribution as reading the files, with the
+/// window split where an answer reaches the row limit.
+#[test]
+fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
+    use std::sync::{Arc, Mutex};
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = generate(&tmp.path().join("logs"), false, false, 0);
+    let events = events(&truth.files);
+    let started: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let polls: Arc<Mutex<BTreeMap<String, u32>>> = Arc::default();
+    let (log, seen) = (started.clone(), polls.clone());
+    let url = common::serve_json(move |target, req| match target {
+        "Logs_20140328.StartQuery" => {
+            if req["logGroupName"] == "/missing" {
+                return (
+                    400,
+                    serde_json::json!({"__type": "ResourceNotFoundException", "message": "The specified log group does not exist."}),
+                );
+            }
+            let mut queries = log.lock().unwrap();
+            queries.push(req.clone());
+            (
+                200,
+                serde_json::json!({"queryId": format!("q{}", queries.len() - 1)}),
+            )
+        }
+        "Logs_20140328.GetQueryResults" => {
+            let id = req["queryId"].as_str().unwrap().to_string();
+            let n = {
+                let mut seen = seen.lock().unwrap();
+                let n = seen.entry(id.clone()).or_default();
+                *n += 1;
+                *n
+            };
+            if n == 1 {
+                return (200, serde_json::json!({"results": [], "status": "Running"}));
+            }
+            let i: usize = id[1..].parse().unwrap();
+            let query = log.lock().unwrap()[i].clone();
+            let rows = insights_rows(&events, &query);
+            (
+                200,
+                serde_json::json!({
+                    "results": rows,
+                    "statistics": {"recordsMatched": rows.len(), "recordsScanned": 1000.0, "bytesScanned": 2_500_000.0},
+                    "status": "Complete"
+                }),
+            )
+        }
+        other => panic!("unexpected call {other}"),
+    });
+    let mut snap: Value = serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap();
+    // The sample, with each of its three VPCs' flow logs delivered to one log group.
+    let vpcs = [
+        "vpc-0dc83bf6145e8900b",
+        "vpc-04d229620e2e9c623",
+        "vpc-05beb0ddc91327383",
+    ];
+    snap["accounts"][0]["regions"][0]["flow_logs"] = vpcs
+        .iter()
+        .enumerate()
+        .map(|(i, vpc)| serde_json::json!({
+            "flow_log_id": format!("fl-{i}cw"),
+            "resource_id": vpc,
+            "traffic_type": "ALL",
+            "log_destination_type": "cloud-watch-logs",
+            "log_destination": "arn:aws:logs:ap-northeast-2:123456789012:log-group:/vpc/flow-logs",
+            "log_group_name": "/vpc/flow-logs",
+            "log_format": "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}"
+        }))
+        .collect();
+    let path = tmp.path().join("snap.json");
+    std::fs::write(&path, snap.to_string()).unwrap();
+    let out = natcost_env(
+        &[
+            "-v",
+            "flows",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--flow-logs",
+            "auto",
+            // Named too: still one query per window part (the group is read once).
+            "log-group:/vpc/flow-logs",
+            "log-group:/missing",
+            "--endpoint-url",
+            &url,
+            "--ip-ranges",
+            ip_ranges_path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_matches(&v, &truth);
+    assert!(stderr.contains(
+        "natcost: warning: flow logs: ap-northeast-2 log group /missing: not read: ResourceNotFoundException: The specified log group does not exist."
+    ), "{stderr}");
+    // The window (36 days) was asked whole, in halves, then in quarters, each answer polled
+    // twice (running, then complete).
+    let queries = started.lock().unwrap().clone();
+    // Each query's range reaches an hour past the records it asks for (late events).
+    let spans: Vec<i64> = queries
+        .iter()
+        .map(|q| q["endTime"].as_i64().unwrap() + 1 - 3600 - q["startTime"].as_i64().unwrap())
+        .collect();
+    let day = 86_400;
+    assert_eq!(
+        spans,
+        [
+            36 * day,
+            18 * day,
+            9 * day,
+            9 * day,
+            18 * day,
+            9 * day,
+            9 * day
+        ]
+    );
+    assert_eq!(queries[0]["startTime"], 1_790_380_800, "2026-09-26T00:00Z");
+    assert_eq!(queries[0]["logGroupName"], "/vpc/flow-logs");
+    let text = queries[0]["queryString"].as_str().unwrap();
+    for eni in [
+        "eni-03f08aa400651faa3",
+        "eni-0a1ae9394d1dde3eb",
+        "eni-0ae3bfa1c6588fcd1",
+    ] {
+        assert!(text.contains(&format!("\"{eni}\"")), "{text}");
+    }
+    assert!(stderr.contains(text), "-v shows the query: {stderr}");
+    assert_eq!(v["api_calls"]["logs:StartQuery"], 8);
+    assert_eq!(v["api_calls"]["logs:GetQueryResults"], 14);
+    // The printed policy allows exactly the calls made, StartQuery on the group only.
+    let policy = natcost_env(
+        &["iam-policy", "--flow-logs", "log-group:/vpc/flow-logs"],
+        tmp.path(),
+        &[],
+    );
+    let policy: Value = serde_json::from_slice(&policy.stdout).unwrap();
+    let logs: BTreeMap<String, Value> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Action"][0].as_str().unwrap().starts_with("logs:"))
+        .map(|s| {
+            (
+                s["Action"][0].as_str().unwrap().to_string(),
+                s["Resource"].clone(),
+            )
+        })
+        .collect();
+    let made: Vec<&String> = v["api_calls"].as_object().unwrap().keys().collect();
+    assert_eq!(logs.keys().collect::<Vec<_>>(), made);
+    assert_eq!(
+        logs["logs:StartQuery"],
+        serde_json::json!(["arn:*:logs:*:*:log-group:/vpc/flow-logs:*"])
+    );
+    let read = v["read_from"][0].as_str().unwrap();
+    assert!(
+        read.starts_with("ap-northeast-2 log group /vpc/flow-logs (Logs Insights): ")
+            && read.ends_with("17.5 MB scanned, 7 query(ies)"),
+        "{read}"
+    );
+}
+
+/// `--athena-table`: natcost sends one aggregating query to (moto's) Athena; the same SQL, run
+/// by DuckDB over the same files, gives the rows moto then returns, and they attribute exactly
+/// as reading the files does.
+#[test]
+fn athena_aggregates_the_flow_log_table() {
+    let moto = Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    let truth = generate(&logs, false, false, 0);
+    // The same files in day folders outside the window: only the partition filter keeps them out.
+    let folder = |day: &str| {
+        logs.join(format!(
+            "AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/{day}"
+        ))
+    };
+    copy_into(&truth.files, &folder("2026/09/20"));
+    copy_into(&truth.files, &folder("2026/11/05"));
+    std::fs::create_dir_all(tmp.path().join("empty")).unwrap();
+    upload(&moto, "athena-results", &tmp.path().join("empty"));
+    let url = moto.url();
+    let ranges = ip_ranges_path();
+    let run = |command: &str, workgroup: &str| {
+        let mut args = vec![
+            command,
+            "--sample",
+            "--athena-table",
+            "flowdb.vpc_flow_logs",
+            "--athena-workgroup",
+            workgroup,
+            "--athena-output",
+            "s3://athena-results/natcost/",
+            "--endpoint-url",
+            &url,
+            "--ip-ranges",
+            ranges.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        if command == "report" {
+            args.push("--no-files");
+        }
+        natcost_env(&args, tmp.path(), &[])
+    };
+    // moto records the SQL and answers no rows.
+    let first = run("flows", "primary");
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // DuckDB runs that SQL over the files; moto will answer the next query with its rows.
+    let duck = Command::new(python())
+        .arg(common::manifest().join("tests/support/athena_duckdb.py"))
+        .args([url.as_str(), "ap-northeast-2", logs.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        duck.status.success(),
+        "{}\nnatcost said: {}",
+        String::from_utf8_lossy(&duck.stderr),
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let duck: Value = serde_json::from_slice(&duck.stdout).unwrap();
+    assert_eq!(duck["workgroup"], "primary");
+    // Athena (and moto) name the result file under the location given.
+    assert!(duck["output"]
+        .as_str()
+        .unwrap()
+        .starts_with("s3://athena-results/natcost/"));
+    let sql = duck["sql"].as_str().unwrap();
+    assert!(sql.contains("FROM \"flowdb\".\"vpc_flow_logs\""), "{sql}");
+    assert!(
+        sql.contains("\"day\" BETWEEN '2026/09/26' AND '2026/11/01'"),
+        "{sql}"
+    );
+    assert!(duck["rows"].as_array().unwrap().len() > 10);
+
+    let out = run("flows", "primary");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_matches(&v, &truth);
+    let calls = v["api_calls"].as_object().unwrap();
+    assert_eq!(calls["athena:StartQueryExecution"], 1);
+    assert_eq!(calls["athena:GetQueryResults"], 1);
+    let read = v["read_from"][0].as_str().unwrap();
+    assert!(
+        read.contains("on flowdb.vpc_flow_logs: ") && read.contains(" × 5 USD/TB = "),
+        "{read}"
+    );
+    // The policy's Athena statement allows exactly the calls made, in that workgroup.
+    let policy = natcost_env(&["iam-policy", "--athena", "primary"], tmp.path(), &[]);
+    let policy: Value = serde_json::from_slice(&policy.stdout).unwrap();
+    let athena = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "NatcostAthenaQuery")
+        .unwrap();
+    let allowed: Vec<&str> = athena["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        allowed,
+        calls.keys().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert_eq!(athena["Resource"], "arn:*:athena:*:*:workgroup/primary");
+
+    // A workgroup that does not exist: one line naming it, and the rest of the report (exit 3).
+    let out = run("report", "missing");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let missing = report["not_collected"][0].as_str().unwrap();
+    assert!(
+        missing.starts_with("flow logs: Athena table flowdb.vpc_flow_logs: not read: ")
+            && missing.contains("WorkGroup does not exist"),
+        "{missing}"
+    );
+    assert!(stderr.contains(missing), "{stderr}");
+    assert!(report["nats"].as_array().is_some_and(|n| !n.is_empty()));
+}
+
+/// Flow logs delivered as Parquet (Gzip inside, AWS's column names and types), written by
+/// DuckDB from the generated text files: the same attribution, from a folder and from S3; a
+/// truncated Parquet file is counted as unreadable.
+#[test]
+fn parquet_flow_logs_give_the_same_attribution() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = tmp.path().join("text");
+    let truth = generate(&text, false, false, 0);
+    let tree = tmp.path().join("parquet");
+    let prod = tree.join("prod");
+    let made = Command::new(python())
+        .arg(common::manifest().join("tests/support/to_parquet.py"))
+        .args([text.to_str().unwrap(), prod.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (v, _) = attributed(&prod);
+    assert_matches(&v, &truth);
+    assert_eq!(v["stats"]["files"], truth.files.len());
+    assert_eq!(v["stats"]["failed_files"].as_array().unwrap().len(), 0);
+
+    // Half a Parquet file: its footer is gone, so nothing of it is read, and it is named.
+    let first =
+        std::fs::read_dir(prod.join("AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2026/09/29"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+    let data = std::fs::read(&first).unwrap();
+    std::fs::write(
+        first.with_file_name("broken.parquet"),
+        &data[..data.len() / 2],
+    )
+    .unwrap();
+    let (v, stderr) = attributed(&prod);
+    assert_matches(&v, &truth);
+    let failed = v["stats"]["failed_files"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].as_str().unwrap().contains("broken.parquet: "));
+    assert!(stderr.contains("1 unreadable file(s)"), "{stderr}");
+    std::fs::remove_file(first.with_file_name("broken.parquet")).unwrap();
+
+    let moto = Moto::start();
+    upload(&moto, "acme-flow-logs", &tree);
+    let out = natcost_env(
+        &[
+            "flows",
+            "--sample",
+            "--flow-logs",
+            "s3://acme-flow-logs/prod/",
+            "--endpoint-url",
+            &moto.url(),
+            "--ip-ranges",
+            ip_ranges_path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &[("AWS_REGION", "ap-northeast-2")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_matches(&v, &truth);
+    assert_eq!(v["api_calls"]["s3:GetObject"], truth.files.len());
 }

@@ -809,7 +809,11 @@ fn bad_command_lines_exit_2_and_say_why() {
     );
     assert_usage(
         &["report", "--sample", "--profile", "prod"],
-        "'--sample' cannot be used with '--profile <NAME>'",
+        "--sample cannot be used with --profile: nothing is read from AWS",
+    );
+    assert_usage(
+        &["report", "--sample", "--endpoint-url", "http://127.0.0.1:9"],
+        "--endpoint-url needs --region, --athena-table, or --flow-logs from S3, a log group or auto",
     );
     assert_usage(
         &["report", "--region", "seoul"],
@@ -825,7 +829,8 @@ fn bad_command_lines_exit_2_and_say_why() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr.contains("--flow-logs <PATH>") && stderr.contains("--snapshot <FILE>"),
+        stderr.contains("--flow-logs <PATH|s3://…|log-group:NAME|auto>")
+            && stderr.contains("--snapshot <FILE>"),
         "{stderr}"
     );
     // A window with no hour in the snapshot.

@@ -560,6 +560,6 @@ pub fn how_to_measure(ctx: &Context, region: &RegionSnapshot, nats: &[&NatCost])
         ),
     };
     format!(
-        "flow logs on the NAT gateways' interfaces only, for {MEASURE_DAYS} days: aws ec2 create-flow-logs --region {r} --resource-type NetworkInterface --resource-ids {enis} --traffic-type ALL --log-destination-type s3 --log-destination arn:aws:s3:::BUCKET/natcost/ --max-aggregation-interval 600 --log-format '{FLOW_LOG_FORMAT}'; then copy the delivered files and run natcost report --flow-logs DIR; stop them with aws ec2 delete-flow-logs --region {r} --flow-log-ids FLOW-LOG-IDS; {cost}"
+        "flow logs on the NAT gateways' interfaces only, for {MEASURE_DAYS} days: aws ec2 create-flow-logs --region {r} --resource-type NetworkInterface --resource-ids {enis} --traffic-type ALL --log-destination-type s3 --log-destination arn:aws:s3:::BUCKET/natcost/ --max-aggregation-interval 600 --log-format '{FLOW_LOG_FORMAT}'; then run natcost report --flow-logs s3://BUCKET/natcost/ (or --flow-logs auto); stop them with aws ec2 delete-flow-logs --region {r} --flow-log-ids FLOW-LOG-IDS; {cost}"
     )
 }

@@ -1146,6 +1146,8 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
         stats: Default::default(),
         ambiguous: vec![],
         ip_ranges: "test".into(),
+        read_from: Vec::new(),
+        api_calls: Default::default(),
     };
     let snap = f.snapshot();
     let book = PriceBook::bundled();
@@ -1219,6 +1221,8 @@ fn flow_logs_measure_who_crosses_azs() {
         stats: Default::default(),
         ambiguous: vec![],
         ip_ranges: "test".into(),
+        read_from: Vec::new(),
+        api_calls: Default::default(),
     };
     let inter_az = |flows: Option<&Attribution>| {
         let m = model::price_with_flows(&snap, &book, flows).unwrap();

@@ -48,8 +48,36 @@ pub enum PolicyFor {
     Caller,
 }
 
-/// The least-privilege IAM policy for natcost, for one side of a run.
-pub fn iam_policy(side: PolicyFor, role_name: &str) -> serde_json::Value {
+/// What natcost calls for `--athena-table` (Athena itself then reads the table through Glue and
+/// S3, and writes the results, with the caller's permissions: see [`ATHENA_ON_BEHALF`]).
+pub const ATHENA_ACTIONS: &[&str] = &[
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StartQueryExecution",
+];
+
+/// What Athena does with the caller's permissions to run the query: read the table's
+/// definition and partitions, read its files, write the results.
+pub const ATHENA_ON_BEHALF: &[&str] = &[
+    "glue:GetDatabase",
+    "glue:GetPartitions",
+    "glue:GetTable",
+    "s3:AbortMultipartUpload",
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:ListBucket",
+    "s3:PutObject",
+];
+
+/// The least-privilege IAM policy for natcost, for one side of a run; `flow_logs` are the S3
+/// locations and log groups of `--flow-logs` (read with the caller's credentials); `athena`
+/// adds `--athena-table`'s query, in that workgroup.
+pub fn iam_policy(
+    side: PolicyFor,
+    role_name: &str,
+    flow_logs: &[crate::flows::Input],
+    athena: Option<&str>,
+) -> serde_json::Value {
     fn sorted(groups: &[&[&'static str]]) -> Vec<&'static str> {
         let mut v: Vec<&str> = groups.iter().flat_map(|g| g.iter().copied()).collect();
         v.sort_unstable();
@@ -83,6 +111,89 @@ pub fn iam_policy(side: PolicyFor, role_name: &str) -> serde_json::Value {
             }),
         ],
     };
+    let mut statements = statements;
+    let groups: Vec<String> = flow_logs
+        .iter()
+        .filter_map(|i| match i {
+            crate::flows::Input::LogGroup(g) => Some(format!("arn:*:logs:*:*:log-group:{g}:*")),
+            _ => None,
+        })
+        .collect();
+    if side != PolicyFor::Member && !groups.is_empty() {
+        statements.push(serde_json::json!({
+            "Sid": "NatcostQueryFlowLogs",
+            "Effect": "Allow",
+            "Action": ["logs:StartQuery"],
+            "Resource": groups
+        }));
+        // GetQueryResults names a query, not a log group: it takes no resource.
+        statements.push(serde_json::json!({
+            "Sid": "NatcostQueryResults",
+            "Effect": "Allow",
+            "Action": ["logs:GetQueryResults"],
+            "Resource": "*"
+        }));
+    }
+    if let (true, Some(workgroup)) = (side != PolicyFor::Member, athena) {
+        statements.push(serde_json::json!({
+            "Sid": "NatcostAthenaQuery",
+            "Effect": "Allow",
+            "Action": ATHENA_ACTIONS,
+            "Resource": format!("arn:*:athena:*:*:workgroup/{workgroup}")
+        }));
+        // Narrow these to the table's database and location, and the results location, when
+        // they are known: natcost cannot see them.
+        statements.push(serde_json::json!({
+            "Sid": "NatcostAthenaReadsTableWritesResults",
+            "Effect": "Allow",
+            "Action": ATHENA_ON_BEHALF,
+            "Resource": "*"
+        }));
+    }
+    let flow_logs: Vec<&crate::flows::s3::Location> = flow_logs
+        .iter()
+        .filter_map(|i| match i {
+            crate::flows::Input::S3(l) => Some(l),
+            _ => None,
+        })
+        .collect();
+    if side != PolicyFor::Member && !flow_logs.is_empty() {
+        // natcost lists and reads only under PREFIX/AWSLogs/, where AWS delivers flow logs.
+        let under = |l: &crate::flows::s3::Location| {
+            let base = match l.prefix.find("AWSLogs/") {
+                Some(i) => &l.prefix[..i],
+                None => l.prefix.as_str(),
+            };
+            let sep = if base.is_empty() || base.ends_with('/') {
+                ""
+            } else {
+                "/"
+            };
+            format!("{base}{sep}AWSLogs/")
+        };
+        let mut buckets: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for l in &flow_logs {
+            buckets.entry(&l.bucket).or_default().push(under(l));
+        }
+        for (i, (bucket, prefixes)) in buckets.iter().enumerate() {
+            statements.push(serde_json::json!({
+                "Sid": format!("NatcostListFlowLogs{}", i + 1),
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": format!("arn:*:s3:::{bucket}"),
+                "Condition": {"StringLike": {"s3:prefix": prefixes.iter().map(|p| format!("{p}*")).collect::<Vec<_>>()}}
+            }));
+        }
+        statements.push(serde_json::json!({
+            "Sid": "NatcostReadFlowLogs",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": buckets
+                .iter()
+                .flat_map(|(b, ps)| ps.iter().map(move |p| format!("arn:*:s3:::{b}/{p}*")))
+                .collect::<Vec<_>>()
+        }));
+    }
     serde_json::json!({"Version": "2012-10-17", "Statement": statements})
 }
 

@@ -5,14 +5,21 @@
 //! destinations from the NAT ENI's outside leg (remote address outside the VPC), sources from
 //! the NAT ENI's inside leg (client address inside the VPC).
 
+pub mod athena;
+pub mod configs;
+pub mod inputs;
+pub mod insights;
 pub mod ipranges;
+pub mod parquet;
 pub mod parse;
+pub mod remote;
+pub mod s3;
 pub mod synth;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -214,6 +221,8 @@ pub struct FlowStats {
     pub corrupt_examples: Vec<String>,
     /// Files that could not be read at all, "file: why".
     pub failed_files: Vec<String>,
+    /// S3 objects that GetObject did not give (denied, a KMS key not allowed), "s3://…: why".
+    pub failed_gets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -223,6 +232,10 @@ pub struct Attribution {
     /// Sources that could not be pinned on one function (shared Lambda ENIs).
     pub ambiguous: Vec<String>,
     pub ip_ranges: String,
+    /// What was read: "N local file(s)", "s3://…: N object(s), X MB".
+    pub read_from: Vec<String>,
+    /// S3 calls made to read them, by IAM action.
+    pub api_calls: BTreeMap<String, u64>,
 }
 
 impl Attribution {
@@ -322,11 +335,12 @@ mod split_tests {
             };
             let out = dir.join(custom.to_string());
             let truth = synth::generate(&snapshot, &ranges, text, &out, &opts).unwrap();
-            let whole = attribute_in_ranges(&snapshot, &truth.files, &ranges, false, u64::MAX);
+            let files: Vec<Source> = truth.files.iter().cloned().map(Source::File).collect();
+            let whole = attribute_in_ranges(&snapshot, &files, None, &[], &ranges, false, u64::MAX);
             let whole = serde_json::to_value(whole.unwrap()).unwrap();
             assert_eq!(whole["stats"]["corrupt_lines"], 3);
             for range in [7, 97, 4093, 65_536] {
-                let cut = attribute_in_ranges(&snapshot, &truth.files, &ranges, false, range);
+                let cut = attribute_in_ranges(&snapshot, &files, None, &[], &ranges, false, range);
                 let cut = serde_json::to_value(cut.unwrap()).unwrap();
                 assert_eq!(cut["nats"], whole["nats"], "ranges of {range} bytes");
                 for k in [
@@ -403,6 +417,7 @@ impl Partial {
         s.corrupt_lines += o.stats.corrupt_lines;
         s.corrupt_examples.extend(o.stats.corrupt_examples);
         s.failed_files.extend(o.stats.failed_files);
+        s.failed_gets.extend(o.stats.failed_gets);
     }
 }
 
@@ -422,8 +437,12 @@ pub fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                     let name = path.file_name().unwrap_or_default().to_string_lossy();
                     if path.is_dir() {
                         stack.push(path);
-                    } else if name.ends_with(".log") || name.ends_with(".gz") {
-                        // As delivered to S3: *.log.gz (or plain *.log); other files in a folder are not flow logs.
+                    } else if name.ends_with(".log")
+                        || name.ends_with(".gz")
+                        || name.ends_with(".parquet")
+                    {
+                        // As delivered to S3: *.log.gz (or plain *.log), or *.parquet; other
+                        // files in a folder are not flow logs.
                         out.push(path);
                     }
                 }
@@ -434,6 +453,72 @@ pub fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// One `--flow-logs` value: a local file or folder, an S3 location, or `auto`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Path(PathBuf),
+    S3(s3::Location),
+    /// A CloudWatch Logs group (`log-group:NAME`), queried with Logs Insights in each region of
+    /// the snapshot with NAT gateways.
+    LogGroup(String),
+    /// The destinations of the snapshot's flow-log configurations on the NAT gateways.
+    Auto,
+}
+
+impl Input {
+    /// For clap: `auto`, `s3://BUCKET/PREFIX/`, `log-group:NAME`, else a path.
+    pub fn parse(arg: &str) -> std::result::Result<Input, String> {
+        if arg == "auto" {
+            Ok(Input::Auto)
+        } else if let Some(name) = arg.strip_prefix("log-group:") {
+            if name.is_empty() {
+                return Err("log-group: names no group (log-group:NAME)".into());
+            }
+            Ok(Input::LogGroup(name.to_string()))
+        } else if arg.starts_with("s3://") {
+            s3::Location::parse(arg)
+                .map(Input::S3)
+                .map_err(|e| e.to_string())
+        } else if arg.is_empty() {
+            Err("empty: give a file, a folder, s3://BUCKET/PREFIX/ or auto".into())
+        } else {
+            Ok(Input::Path(PathBuf::from(arg)))
+        }
+    }
+}
+
+/// One row aggregated in AWS (Logs Insights, Athena): the bytes of one interface, source and
+/// destination (and the packet's own addresses when the format has them) over the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub interface_id: String,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub pkt_src: Option<IpAddr>,
+    pub pkt_dst: Option<IpAddr>,
+    pub bytes: u64,
+    pub records: u64,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+/// Where flow-log lines come from: a local file, or an S3 object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    Object(s3::Object),
+}
+
+impl Source {
+    /// As messages name it: the path, or `s3://bucket/key`.
+    pub fn name(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Object(o) => o.url(),
+        }
+    }
 }
 
 /// Counts bytes as they are read, for progress, up to a budget (a byte range reads a little
@@ -459,6 +544,18 @@ impl<R: Read> Read for Counting<R> {
 const RANGE_BYTES: u64 = 64 << 20;
 /// Plain files smaller than this are read whole when they fit in one range.
 const MIN_SPLIT: u64 = 8 << 20;
+/// Parquet objects up to this size are fetched in one GET; larger ones by ranges, so memory
+/// holds at most this much per stream ($NATCOST_PARQUET_WHOLE_MB, default 4).
+fn parquet_whole() -> u64 {
+    static WHOLE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *WHOLE.get_or_init(|| {
+        std::env::var("NATCOST_PARQUET_WHOLE_MB")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(4)
+            << 20
+    })
+}
 /// A line longer than this is corrupt (flow-log lines are a few hundred bytes).
 const MAX_LINE: usize = 1 << 20;
 
@@ -472,18 +569,32 @@ struct Unit {
 
 /// Cuts the files into units: gzip files whole (a stream cannot be entered midway), plain
 /// files in ranges, at least one per worker when a file is large.
-fn plan_units(files: &[PathBuf], workers: usize, range_bytes: u64) -> (Vec<Unit>, u64) {
+fn plan_units(sources: &[Source], workers: usize, range_bytes: u64) -> (Vec<Unit>, u64) {
     let mut units = Vec::new();
     let mut total = 0;
-    for (i, path) in files.iter().enumerate() {
+    for (i, source) in sources.iter().enumerate() {
+        let path = match source {
+            Source::File(p) => p,
+            Source::Object(o) => {
+                // Objects are streamed whole.
+                total += o.size;
+                units.push(Unit {
+                    file: i,
+                    start: 0,
+                    end: u64::MAX,
+                });
+                continue;
+            }
+        };
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         total += size;
-        let mut magic = [0u8; 2];
-        let gzip = std::fs::File::open(path)
+        let mut magic = [0u8; 4];
+        let read = std::fs::File::open(path)
             .and_then(|mut f| f.read_exact(&mut magic))
-            .is_ok()
-            && magic == [0x1f, 0x8b];
-        let pieces = if gzip || size == 0 {
+            .is_ok();
+        // gzip and Parquet are read whole.
+        let whole = read && (magic[..2] == [0x1f, 0x8b] || &magic == parquet::MAGIC);
+        let pieces = if whole || size == 0 {
             1
         } else if size < MIN_SPLIT {
             size.div_ceil(range_bytes)
@@ -519,12 +630,36 @@ pub fn attribute(
     ranges: &IpRanges,
     progress: bool,
 ) -> Result<Attribution> {
-    attribute_in_ranges(snapshot, files, ranges, progress, RANGE_BYTES)
+    let sources: Vec<Source> = files.iter().cloned().map(Source::File).collect();
+    attribute_in_ranges(snapshot, &sources, None, &[], ranges, progress, RANGE_BYTES)
+}
+
+/// Reads local files and S3 objects (through `store`), adds rows aggregated by Logs Insights,
+/// and attributes the NAT gateways' bytes.
+pub fn attribute_sources(
+    snapshot: &Snapshot,
+    sources: &[Source],
+    store: Option<&s3::Store<'_>>,
+    rows: &[Row],
+    ranges: &IpRanges,
+    progress: bool,
+) -> Result<Attribution> {
+    attribute_in_ranges(
+        snapshot,
+        sources,
+        store,
+        rows,
+        ranges,
+        progress,
+        RANGE_BYTES,
+    )
 }
 
 fn attribute_in_ranges(
     snapshot: &Snapshot,
-    files: &[PathBuf],
+    files: &[Source],
+    store: Option<&s3::Store<'_>>,
+    rows: &[Row],
     ranges: &IpRanges,
     progress: bool,
     range_bytes: u64,
@@ -592,11 +727,18 @@ fn attribute_in_ranges(
     };
     let next = AtomicUsize::new(0);
     let merged = Mutex::new(Partial::default());
-    let workers = cores.min(units.len().max(1));
+    // Objects wait on the network: more streams than cores keep the cores busy.
+    let wanted = if store.is_some() && files.iter().any(|s| matches!(s, Source::Object(_))) {
+        cores.max(s3::CONCURRENCY)
+    } else {
+        cores
+    };
+    let workers = wanted.min(units.len().max(1));
     let scan = Scan {
         by_eni: &by_eni,
         sides: &sides,
         window,
+        store,
     };
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -606,14 +748,14 @@ fn attribute_in_ranges(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(unit) = units.get(i) else { break };
-                    let path = &files[unit.file];
+                    let source = &files[unit.file];
                     if unit.start == 0 {
                         part.stats.files += 1;
                     }
-                    if let Err(e) = scan.unit(path, unit, &bar, &mut part, &mut buf) {
+                    if let Err(e) = scan.unit(source, unit, &bar, &mut part, &mut buf) {
                         part.stats
                             .failed_files
-                            .push(format!("{}: {e:#}", path.display()));
+                            .push(format!("{}: {e:#}", source.name()));
                     }
                 }
                 merged.lock().unwrap().merge(part);
@@ -621,7 +763,22 @@ fn attribute_in_ranges(
         }
     });
     bar.finish_and_clear();
-    let part = merged.into_inner().unwrap();
+    let mut part = merged.into_inner().unwrap();
+    for row in rows {
+        let records = row.records.max(1);
+        part.stats.lines += records;
+        let rec = parse::Record {
+            interface_id: row.interface_id.as_bytes(),
+            src: row.src,
+            dst: row.dst,
+            pkt_src: row.pkt_src,
+            pkt_dst: row.pkt_dst,
+            bytes: row.bytes,
+            start: None,
+        };
+        let span = row.first.map(|a| (a, row.last.unwrap_or(a)));
+        scan.count(&rec, records, span, &mut part);
+    }
     Ok(finish(snapshot, sides, part, ranges))
 }
 
@@ -630,19 +787,55 @@ struct Scan<'a> {
     by_eni: &'a FxHashMap<Vec<u8>, usize>,
     sides: &'a [NatSide],
     window: (i64, i64),
+    store: Option<&'a s3::Store<'a>>,
 }
 
 impl Scan<'_> {
     fn unit(
         &self,
-        path: &Path,
+        source: &Source,
         unit: &Unit,
         bar: &indicatif::ProgressBar,
         part: &mut Partial,
         buf: &mut [u8],
     ) -> Result<()> {
+        let name = source.name();
+        let path = match source {
+            Source::File(p) => p,
+            Source::Object(o) => {
+                let store = self.store.context("no S3 access to read it with")?;
+                part.stats.bytes_read += o.size;
+                if o.key.ends_with(".parquet") && o.size > parquet_whole() {
+                    // Parquet is read from its end (the footer), then column chunk by chunk.
+                    bar.inc(o.size);
+                    return self.parquet(store.ranged(o), part);
+                }
+                let mut body = match store.open(o) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        part.stats.failed_gets.push(format!("{name}: {e:#}"));
+                        return Ok(());
+                    }
+                };
+                if o.key.ends_with(".parquet") {
+                    // A small one in one GET, held whole.
+                    let mut all = Vec::with_capacity(o.size as usize);
+                    body.read_to_end(&mut all).context("read failed")?;
+                    bar.inc(o.size);
+                    return self.parquet(bytes::Bytes::from(all), part);
+                }
+                return self.read(unit, &name, body, None, false, bar, part, buf);
+            }
+        };
         let mut file = std::fs::File::open(path).context("cannot open")?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut magic = [0u8; 4];
+        if unit.start == 0 && file.read_exact(&mut magic).is_ok() && &magic == parquet::MAGIC {
+            part.stats.bytes_read += size;
+            bar.inc(size);
+            return self.parquet(file, part);
+        }
+        file.seek(SeekFrom::Start(0))?;
         let whole = unit.end == u64::MAX;
         let mut format = None;
         let mut skip_first = false;
@@ -668,6 +861,40 @@ impl Scan<'_> {
         } else {
             part.stats.bytes_read += size;
         }
+        self.read(unit, &name, file, format, skip_first, bar, part, buf)
+    }
+
+    /// Counts every row of a Parquet file.
+    fn parquet<R: ::parquet::file::reader::ChunkReader + 'static>(
+        &self,
+        reader: R,
+        part: &mut Partial,
+    ) -> Result<()> {
+        parquet::for_each(reader, |row| {
+            part.stats.lines += 1;
+            match row {
+                parquet::Row::Record(rec) => self.count(&rec, 1, None, part),
+                parquet::Row::Skip => part.stats.skipped += 1,
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Reads a unit's lines from `input` (positioned at the unit's start, or the byte before
+    /// it when `skip_first`).
+    #[allow(clippy::too_many_arguments)]
+    fn read(
+        &self,
+        unit: &Unit,
+        name: &str,
+        input: impl Read,
+        format: Option<Format>,
+        mut skip_first: bool,
+        bar: &indicatif::ProgressBar,
+        part: &mut Partial,
+        buf: &mut [u8],
+    ) -> Result<()> {
+        let whole = unit.end == u64::MAX;
         let budget = if whole {
             u64::MAX
         } else {
@@ -676,7 +903,7 @@ impl Scan<'_> {
         let mut raw = BufReader::with_capacity(
             1 << 16,
             Counting {
-                inner: file,
+                inner: input,
                 bar: bar.clone(),
                 budget,
             },
@@ -689,7 +916,7 @@ impl Scan<'_> {
         };
         let base = if unit.start > 0 { unit.start - 1 } else { 0 };
         let mut lines = LineState {
-            path,
+            name,
             format,
             number: (unit.start == 0).then_some(0),
             fields: Vec::with_capacity(32),
@@ -766,8 +993,8 @@ impl Scan<'_> {
             }
             Line::Corrupt(why) => {
                 let place = match st.number {
-                    Some(n) => format!("{}:{n}", st.path.display()),
-                    None => format!("{} (byte {offset})", st.path.display()),
+                    Some(n) => format!("{}:{n}", st.name),
+                    None => format!("{} (byte {offset})", st.name),
                 };
                 part.stats.corrupt_lines += 1;
                 if part.stats.corrupt_examples.len() < 5 {
@@ -776,24 +1003,37 @@ impl Scan<'_> {
                 return Ok(());
             }
         };
+        self.count(&rec, 1, None, part);
+        Ok(())
+    }
+
+    /// Counts one record, or `records` aggregated ones (already inside the window) whose starts
+    /// span `span`.
+    fn count(
+        &self,
+        rec: &parse::Record,
+        records: u64,
+        span: Option<(i64, i64)>,
+        part: &mut Partial,
+    ) {
         let Some(&n) = self.by_eni.get(rec.interface_id) else {
-            part.stats.skipped += 1;
-            return Ok(());
+            part.stats.skipped += records;
+            return;
         };
         if rec
             .start
             .is_some_and(|s| s < self.window.0 || s >= self.window.1)
         {
-            part.stats.outside_window += 1;
-            part.stats.skipped += 1;
-            return Ok(());
+            part.stats.outside_window += records;
+            part.stats.skipped += records;
+            return;
         }
         let side = &self.sides[n];
         let src_is_nat = side.ips.contains(&rec.src);
         let dst_is_nat = side.ips.contains(&rec.dst);
-        part.stats.records += 1;
-        if let Some(t) = rec.start {
-            widen(&mut part.span, n, t, t);
+        part.stats.records += records;
+        if let Some((a, b)) = span.or(rec.start.map(|t| (t, t))) {
+            widen(&mut part.span, n, a, b);
         }
         match (src_is_nat, dst_is_nat) {
             // Outside leg: the remote end is outside the VPC.
@@ -817,17 +1057,16 @@ impl Scan<'_> {
                 }
             }
             _ => {
-                part.stats.records -= 1;
-                part.stats.skipped += 1;
+                part.stats.records -= records;
+                part.stats.skipped += records;
             }
         }
-        Ok(())
     }
 }
 
 /// Where a unit is in its file's lines.
 struct LineState<'a> {
-    path: &'a Path,
+    name: &'a str,
     format: Option<Format>,
     /// The line number, when the unit starts at the top of the file.
     number: Option<u64>,
@@ -840,7 +1079,7 @@ impl LineState<'_> {
         if part.stats.corrupt_examples.len() < 5 {
             part.stats
                 .corrupt_examples
-                .push(format!("{} (byte {offset}): {why}", self.path.display()));
+                .push(format!("{} (byte {offset}): {why}", self.name));
         }
     }
 }
@@ -1062,6 +1301,7 @@ fn finish(
     stats.corrupt_examples.sort();
     stats.corrupt_examples.truncate(5);
     stats.failed_files.sort();
+    stats.failed_gets.sort();
     Attribution {
         nats,
         stats,
@@ -1070,5 +1310,7 @@ fn finish(
             "ip-ranges.json of {} (syncToken {})",
             ranges.create_date, ranges.sync_token
         ),
+        read_from: Vec::new(),
+        api_calls: BTreeMap::new(),
     }
 }

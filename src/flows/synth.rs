@@ -195,9 +195,15 @@ pub fn generate(
         .enumerate()
         .map(|(i, n)| (i, n.1.as_str()))
         .collect();
+    // Named for the region's flow log, as AWS names delivered files.
+    let flow_log = region
+        .flow_logs
+        .first()
+        .map(|f| f.flow_log_id.as_str())
+        .unwrap_or("fl-0a1b2c3d4e5f60789");
     for f in 0..opts.files.max(1) {
         let name = format!(
-            "{account}_vpcflowlogs_{r}_fl-0a1b2c3d4e5f60789_{}_{f:04x}.log{}",
+            "{account}_vpcflowlogs_{r}_{flow_log}_{}_{f:04x}.log{}",
             day.format("%Y%m%dT%H%MZ"),
             if opts.gzip { ".gz" } else { "" }
         );

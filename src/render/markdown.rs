@@ -143,7 +143,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         let _ = writeln!(o, "## Flow logs to measure traffic with\n");
         let _ = writeln!(
             o,
-            "These flow logs exist; give their files to `--flow-logs` to replace the estimated shares with measured ones:\n"
+            "These flow logs exist; read them with `--flow-logs auto` (or their files or S3 location) to replace the estimated shares with measured ones:\n"
         );
         for f in &report.flow_log_configs {
             let _ = writeln!(o, "- {}", cell(f));
@@ -478,6 +478,9 @@ pub fn flows(report: &Report) -> String {
         "{} file(s), {} line(s) read; {} record(s) on NAT gateway interfaces inside the window, {} skipped ({} outside the window), {} corrupt line(s), {} unreadable file(s). Destinations by {}, longest prefix. Each byte counted once: destinations from the NAT interface's outside leg, sources from its inside leg.\n",
         s.files, s.lines, s.records, s.skipped, s.outside_window, s.corrupt_lines, s.failed_files.len(), f.ip_ranges
     );
+    for r in &f.read_from {
+        let _ = writeln!(o, "- read: {}", cell(r));
+    }
     for e in s.corrupt_examples.iter().chain(&s.failed_files) {
         let _ = writeln!(o, "- skipped: {}", cell(e));
     }

@@ -415,6 +415,9 @@ pub fn flows(report: &Report) -> String {
         s.failed_files.len(),
         f.ip_ranges
     );
+    for r in &f.read_from {
+        let _ = writeln!(o, "  read: {r}");
+    }
     for t in &f.nats {
         let _ = writeln!(
             o,

@@ -5,10 +5,12 @@ responses AWS really sends (per service protocol), to test natcost's fault handl
                           [--deny-assume ACCOUNT ...] [--latency-ms MS]
 
 --fail-every N   every Nth request gets a throttling or server error (alternately)
---deny S:R       every request to service S (SigV4 name: ec2, lambda, monitoring, sts) in
+--deny S:R       every request to service S (SigV4 name: ec2, lambda, monitoring, sts, s3) in
                  region R is refused as AWS refuses an unauthorised caller
 --deny-assume A  sts:AssumeRole into a role of account A is refused, as AWS refuses a role
                  that does not exist or does not trust the caller
+--deny-bucket B  every S3 request to bucket B is refused (AccessDenied)
+--deny-get B     GetObject in bucket B is refused (AccessDenied); listing works
 --break S:R      every request to service S in region R gets a server error (500), so that the
                  SDK's retries run out
 --latency-ms MS  every request waits MS milliseconds before it is forwarded
@@ -30,6 +32,8 @@ upstream = int(sys.argv[1])
 fail_every = 0
 deny = set()
 deny_assume = set()
+deny_bucket = set()
+deny_get = set()
 broken = set()
 latency = 0.0
 args = sys.argv[2:]
@@ -37,6 +41,10 @@ while args:
     flag, value, args = args[0], args[1], args[2:]
     if flag == "--fail-every":
         fail_every = int(value)
+    elif flag == "--deny-bucket":
+        deny_bucket.add(value)
+    elif flag == "--deny-get":
+        deny_get.add(value)
     elif flag == "--deny":
         deny.add(value)
     elif flag == "--deny-assume":
@@ -62,6 +70,15 @@ def action_of(service, method, path, headers, body):
         name = target.split(".")[-1]
     elif service == "lambda":
         name = "ListFunctions" if method == "GET" and re.match(r"^/2015-03-31/functions/?(\?|$)", path) else f"{method} {path}"
+    elif service == "s3":
+        # Path-style REST: GET /bucket?list-type=2... lists (s3:ListBucket), GET /bucket/key reads.
+        bucket_only = re.match(r"^/[^/?]+/?(\?|$)", path)
+        if method == "GET" and bucket_only and "list-type=2" in path:
+            name = "ListBucket"
+        elif method == "GET" and not bucket_only:
+            name = "GetObject"
+        else:
+            name = f"{method} {path}"
     else:
         form = parse_qs(body.decode("utf-8", "replace")) if body else {}
         name = form.get("Action", ["?"])[0]
@@ -69,6 +86,8 @@ def action_of(service, method, path, headers, body):
 
 QUERY_ERROR = '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{msg}</Message></Error><RequestId>f00d</RequestId></ErrorResponse>'
 EC2_ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{msg}</Message></Error></Errors><RequestID>f00d</RequestID></Response>'
+
+S3_ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{msg}</Message><RequestId>f00d</RequestId></Error>'
 
 
 def error(service, kind):
@@ -88,6 +107,13 @@ def error(service, kind):
             "deny": (403, "UnauthorizedOperation", "You are not authorized to perform this operation."),
         }[kind]
         return status, {"Content-Type": "text/xml"}, EC2_ERROR.format(code=code, msg=msg)
+    if service == "s3":
+        status, code, msg = {
+            "throttle": (503, "SlowDown", "Please reduce your request rate."),
+            "server": (500, "InternalError", "We encountered an internal error. Please try again."),
+            "deny": (403, "AccessDenied", "Access Denied"),
+        }[kind]
+        return status, {"Content-Type": "application/xml"}, S3_ERROR.format(code=code, msg=msg)
     status, code, msg = {
         "throttle": (400, "Throttling", "Rate exceeded"),
         "server": (500, "InternalFailure", "An internal error occurred"),
@@ -145,6 +171,11 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 injected += 1
             return self.reply(*error(service, "server"))
+        bucket = self.path.lstrip("/").split("/")[0].split("?")[0]
+        if service == "s3" and (bucket in deny_bucket or (bucket in deny_get and action == "s3:GetObject")):
+            with lock:
+                injected += 1
+            return self.reply(*error(service, "deny"))
         if f"{service}:{region}" in deny:
             with lock:
                 injected += 1

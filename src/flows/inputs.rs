@@ -1,0 +1,355 @@
+//! What `--flow-logs` names (files, S3 locations, log groups, `auto`), and reading all of it
+//! into one attribution: local files are checked before anything is collected, remote ones
+//! once the snapshot says which accounts, regions and window to read.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+
+use super::configs::{self, Destination};
+use super::remote::{Access, Remote};
+use super::{athena, insights, s3, Attribution, Input, Source};
+use crate::app::Usage;
+use crate::cli::FlowArgs;
+use crate::snapshot::Snapshot;
+
+/// What `--flow-logs` asks to read: the local files (listed and checked before anything is
+/// collected), S3 locations, log groups, and whether to follow the snapshot's configurations
+/// (`auto`).
+#[derive(Default)]
+pub struct Plan {
+    files: Vec<PathBuf>,
+    locations: Vec<s3::Location>,
+    log_groups: Vec<String>,
+    athena: Option<athena::Table>,
+    auto: bool,
+}
+
+impl Plan {
+    fn is_empty(&self) -> bool {
+        self.files.is_empty()
+            && self.locations.is_empty()
+            && self.log_groups.is_empty()
+            && self.athena.is_none()
+            && !self.auto
+    }
+}
+
+pub fn plan(args: &FlowArgs) -> Result<Plan> {
+    let mut plan = Plan {
+        athena: args.athena_table.as_ref().map(|name| athena::Table {
+            name: name.clone(),
+            workgroup: args.athena_workgroup.clone().unwrap_or_default(),
+            output: args.athena_output.clone(),
+            partitions: args.athena_partitions,
+        }),
+        ..Plan::default()
+    };
+    if args.flow_logs.is_empty() && plan.athena.is_none() {
+        if args.ip_ranges.is_some() {
+            return Err(
+                Usage("--ip-ranges is used with --flow-logs or --athena-table".into()).into(),
+            );
+        }
+        return Ok(plan);
+    }
+    let mut paths = Vec::new();
+    for input in &args.flow_logs {
+        match input {
+            Input::Path(p) => paths.push(p.clone()),
+            Input::S3(l) => plan.locations.push(l.clone()),
+            Input::LogGroup(g) => plan.log_groups.push(g.clone()),
+            Input::Auto => plan.auto = true,
+        }
+    }
+    if !paths.is_empty() {
+        plan.files = super::list_files(&paths)?;
+        if plan.files.is_empty() {
+            bail!(
+                "no flow-log files under {}",
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    Ok(plan)
+}
+
+/// The attribution (None when nothing was read), what could not be read, and the AWS calls.
+#[derive(Default)]
+pub struct Outcome {
+    pub attribution: Option<Attribution>,
+    pub unread: Vec<String>,
+    pub calls: BTreeMap<String, u64>,
+    /// What was read, for the report.
+    read_from: Vec<String>,
+}
+
+/// Reads the flow logs (if any) and attributes them against the snapshot; says on stderr what
+/// was unreadable.
+pub fn attribute(
+    args: &FlowArgs,
+    plan: Plan,
+    snapshot: &Snapshot,
+    access: Access,
+    verbose: u8,
+) -> Result<Outcome> {
+    if plan.is_empty() {
+        return Ok(Outcome::default());
+    }
+    let mut out = Outcome::default();
+    let result = read(args, &plan, snapshot, &access, verbose, &mut out);
+    for u in &out.unread {
+        eprintln!("natcost: warning: {u}");
+    }
+    result?;
+    Ok(out)
+}
+
+fn read(
+    args: &FlowArgs,
+    plan: &Plan,
+    snapshot: &Snapshot,
+    access: &Access,
+    verbose: u8,
+    out: &mut Outcome,
+) -> Result<()> {
+    let mut locations = plan.locations.clone();
+    let configured = if plan.auto {
+        configs::covering_nats(snapshot)
+    } else {
+        Vec::new()
+    };
+    if plan.auto && configured.is_empty() {
+        out.unread.push(
+            "flow logs (auto): no flow-log configuration in the snapshot covers a NAT gateway's VPC, subnet or interface".into(),
+        );
+    }
+    for c in &configured {
+        match &c.destination {
+            // Only that flow log's files: another one may deliver to the same folders.
+            Destination::S3(l) => match locations
+                .iter_mut()
+                .find(|m| (&m.bucket, &m.prefix) == (&l.bucket, &l.prefix))
+            {
+                Some(m) => {
+                    if let Some(ids) = m.only.as_mut() {
+                        ids.insert(c.flow_log_id.clone());
+                    }
+                }
+                None => locations.push(s3::Location {
+                    only: Some([c.flow_log_id.clone()].into()),
+                    ..l.clone()
+                }),
+            },
+            Destination::Unreadable(why) => out
+                .unread
+                .push(format!("flow logs: {}: not read: {why}", c.label)),
+            Destination::LogGroup(_) => {}
+        }
+    }
+    let groups = insights::groups(snapshot, &configured, &plan.log_groups);
+    let mut sources: Vec<Source> = plan.files.iter().cloned().map(Source::File).collect();
+    if !plan.files.is_empty() {
+        out.read_from
+            .push(format!("{} local file(s)", plan.files.len()));
+    }
+    let remote = if locations.is_empty() && groups.is_empty() && plan.athena.is_none() {
+        None
+    } else {
+        match Remote::new(access) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                // The local files, and the rest of the report, still count.
+                out.unread
+                    .push(format!("flow logs in AWS: not read: {e:#}"));
+                None
+            }
+        }
+    };
+    let store = remote.as_ref().map(s3::Store::new);
+    if let (Some(store), false) = (&store, locations.is_empty()) {
+        sources.extend(list_s3(store, snapshot, &locations, &configured, out));
+    }
+    let mut rows = match &remote {
+        Some(remote) if !groups.is_empty() => query(remote, snapshot, &groups, verbose, out),
+        _ => Vec::new(),
+    };
+    if let (Some(remote), Some(table)) = (&remote, &plan.athena) {
+        rows.extend(query_athena(remote, snapshot, table, verbose, out));
+    }
+    if sources.is_empty() && rows.is_empty() {
+        if let Some(store) = &store {
+            out.calls.extend(store.calls());
+        }
+        for r in &out.read_from {
+            eprintln!("flow logs: read {r}");
+        }
+        out.unread.push(
+            "flow logs: no file, object or query row found to read, so no attribution".into(),
+        );
+        return Ok(());
+    }
+    let ranges = match &args.ip_ranges {
+        Some(p) => super::ipranges::IpRanges::load(p)?,
+        None => {
+            let cache = crate::price::source::default_cache_dir()
+                .parent()
+                .map(|d| d.join("ip-ranges.json"))
+                .unwrap_or_else(|| PathBuf::from("ip-ranges.json"));
+            super::ipranges::cached_or_download(&cache)?
+        }
+    };
+    let mut a = super::attribute_sources(snapshot, &sources, store.as_ref(), &rows, &ranges, true)?;
+    a.read_from = std::mem::take(&mut out.read_from);
+    let s = &a.stats;
+    if s.corrupt_lines > 0 || !s.failed_files.is_empty() {
+        eprintln!(
+            "natcost: warning: flow logs: {} corrupt line(s) and {} unreadable file(s) skipped (e.g. {})",
+            s.corrupt_lines,
+            s.failed_files.len(),
+            s.failed_files.first().or(s.corrupt_examples.first()).map(String::as_str).unwrap_or("")
+        );
+    }
+    // An object S3 would not give (denied, a KMS key not allowed) is missing data, not a
+    // corrupt file.
+    if let Some(first) = s.failed_gets.first() {
+        out.unread.push(format!(
+            "flow logs: {} object(s) could not be fetched from S3, e.g. {first}",
+            s.failed_gets.len()
+        ));
+    }
+    if s.records == 0 {
+        eprintln!(
+            "natcost: warning: flow logs: none of {} line(s) in {} file(s) is on a NAT gateway interface inside the window",
+            s.lines, s.files
+        );
+    }
+    if let Some(store) = &store {
+        out.calls.extend(store.calls());
+    }
+    a.api_calls = out.calls.clone();
+    out.attribution = Some(a);
+    Ok(())
+}
+
+/// The objects under the S3 locations; says what each held, or why it could not be listed.
+fn list_s3(
+    store: &s3::Store,
+    snapshot: &Snapshot,
+    locations: &[s3::Location],
+    configured: &[configs::Configured],
+    out: &mut Outcome,
+) -> Vec<Source> {
+    let listing = store.list(snapshot, locations);
+    for l in &listing.locations {
+        let used_by: Vec<&str> = configured
+            .iter()
+            .filter(|c| matches!(&c.destination, Destination::S3(d) if d.url() == l.url))
+            .map(|c| c.label.as_str())
+            .collect();
+        let by = if used_by.is_empty() {
+            String::new()
+        } else {
+            format!(" (for {})", used_by.join("; "))
+        };
+        for why in &l.errors {
+            out.unread
+                .push(format!("flow logs: {}{by}: not read: {why}", l.url));
+        }
+        if l.errors.is_empty() || l.objects > 0 {
+            out.read_from.push(format!(
+                "{}{by}: {} object(s), {:.1} MB",
+                l.url,
+                l.objects,
+                l.bytes as f64 / 1e6
+            ));
+        }
+    }
+    listing.objects.into_iter().map(Source::Object).collect()
+}
+
+/// The rows Logs Insights aggregated for each log group; counts the calls.
+fn query(
+    remote: &Remote,
+    snapshot: &Snapshot,
+    groups: &[insights::Group],
+    verbose: u8,
+    out: &mut Outcome,
+) -> Vec<super::Row> {
+    let found = insights::run(remote, snapshot, groups);
+    if verbose > 0 {
+        for t in &found.texts {
+            eprintln!("Logs Insights query, {t}");
+        }
+    }
+    out.read_from.extend(found.read);
+    out.unread
+        .extend(found.unread.into_iter().map(|u| format!("flow logs: {u}")));
+    for (action, n) in [
+        ("logs:StartQuery", found.start_queries),
+        ("logs:GetQueryResults", found.get_results),
+    ] {
+        if n > 0 {
+            out.calls.insert(action.to_string(), n);
+        }
+    }
+    found.rows
+}
+
+/// The rows Athena aggregated; counts the calls, states the bytes scanned and their cost.
+fn query_athena(
+    remote: &Remote,
+    snapshot: &Snapshot,
+    table: &athena::Table,
+    verbose: u8,
+    out: &mut Outcome,
+) -> Vec<super::Row> {
+    if verbose > 0 {
+        if let Ok(sql) = athena::sql(snapshot, table) {
+            eprintln!("Athena query, workgroup {}:\n{sql}", table.workgroup);
+        }
+    }
+    let found = athena::run(remote, snapshot, table);
+    let (calls, result) = found;
+    for (action, n) in calls {
+        if n > 0 {
+            *out.calls.entry(action.to_string()).or_default() += n;
+        }
+    }
+    match result {
+        Ok(done) => {
+            out.read_from.push(done.summary);
+            done.rows
+        }
+        Err(e) => {
+            out.unread.push(format!(
+                "flow logs: Athena table {}: not read: {e:#}",
+                table.name
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// Where flow-log calls go: the run's profile and endpoint, and the snapshot's first region with
+/// NAT gateways to start in.
+pub fn access<'a>(
+    profile: Option<&'a str>,
+    endpoint_url: Option<&'a str>,
+    snapshot: &'a Snapshot,
+) -> Access<'a> {
+    Access {
+        profile,
+        endpoint_url,
+        region: snapshot
+            .regions
+            .iter()
+            .find(|r| !r.nat_gateways.is_empty())
+            .map(|r| r.region.as_str()),
+    }
+}

@@ -1,0 +1,266 @@
+//! What the tests that talk to moto share: the moto server, the fault-injecting proxy in front
+//! of it, and natcost run with test credentials only.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DurationRound, Utc};
+use serde_json::Value;
+
+pub fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn python() -> PathBuf {
+    let p = std::env::var_os("NATCOST_MOTO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest().join(".venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{} not found: run `bash scripts/test.sh` (it installs moto[server] into .venv) or set NATCOST_MOTO_PYTHON",
+        p.display()
+    );
+    p
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed when the test ends, pass or fail.
+pub struct Guard(pub Child);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct Moto {
+    _server: Guard,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = free_port();
+        let child = Command::new(python())
+            .arg(manifest().join("tests/support/moto_server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("NATCOST_MOTO_NAT_CREATE_TIME", "2025-01-01T00:00:00")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto starts");
+        let guard = Guard(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto {
+            _server: guard,
+            port,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Seeds the account with tests/support/seed.py: see [`Moto::seed_with`].
+    pub fn seed(&self) -> Value {
+        self.seed_with("seed.py")
+    }
+
+    /// Runs a seed script of tests/support with hourly datapoints from four days ago until an
+    /// hour from now, a span wider than any `--days 2` window taken while the test runs;
+    /// returns the ids it made.
+    pub fn seed_with(&self, script: &str) -> Value {
+        let start = Utc::now()
+            .duration_trunc(chrono::TimeDelta::hours(1))
+            .unwrap()
+            - chrono::TimeDelta::days(4);
+        let out = Command::new(python())
+            .arg(manifest().join("tests/support").join(script))
+            .args([
+                self.url(),
+                start.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                (4 * 24 + 2).to_string(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "seed failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// The fault-injecting proxy in front of moto.
+pub struct Proxy {
+    _child: Guard,
+    pub port: u16,
+}
+
+impl Proxy {
+    pub fn start(upstream: u16, args: &[&str]) -> Proxy {
+        let mut child = Command::new(python())
+            .arg(manifest().join("tests/support/fault_proxy.py"))
+            .arg(upstream.to_string())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .expect("proxy ready")
+            .parse()
+            .unwrap();
+        Proxy {
+            _child: Guard(child),
+            port,
+        }
+    }
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// (requests seen, errors injected)
+    pub fn stats(&self) -> (u64, u64) {
+        let v = self.stats_json();
+        (
+            v["requests"].as_u64().unwrap(),
+            v["injected"].as_u64().unwrap(),
+        )
+    }
+
+    /// Everything the proxy counted: requests, faults, and IAM actions (all, and by access key).
+    pub fn stats_json(&self) -> Value {
+        use std::io::{Read, Write};
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "GET /__proxy_stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+    }
+}
+
+/// natcost with test credentials and nothing from the developer's own AWS setup.
+pub fn natcost(args: &[&str], cwd: &Path) -> Output {
+    natcost_env(args, cwd, &[])
+}
+
+pub fn natcost_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_natcost"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", cwd.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            cwd.join("no-aws-credentials"),
+        )
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// A loopback server for an AWS JSON-protocol service: `answer(target, request)` gives the
+/// status and body of each call (`target` is the X-Amz-Target header). Returns its URL.
+pub fn serve_json<F>(answer: F) -> String
+where
+    F: Fn(&str, &Value) -> (u16, Value) + Send + Sync + 'static,
+{
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let answer = Arc::new(answer);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut out = stream;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let (mut length, mut target) = (0usize, String::new());
+                    loop {
+                        line.clear();
+                        reader.read_line(&mut line).unwrap();
+                        let l = line.trim_end();
+                        if l.is_empty() {
+                            break;
+                        }
+                        let (k, v) = l.split_once(':').unwrap();
+                        match k.to_ascii_lowercase().as_str() {
+                            "content-length" => length = v.trim().parse().unwrap(),
+                            "x-amz-target" => target = v.trim().to_string(),
+                            _ => {}
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    let (status, reply) = answer(&target, &req);
+                    let reply = reply.to_string();
+                    let kind = reply_type(status, &reply);
+                    write!(
+                        out,
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: 7d1e\r\n{kind}Content-Length: {}\r\n\r\n{reply}",
+                        reply.len()
+                    )
+                    .unwrap();
+                }
+            });
+        }
+    });
+    url
+}
+
+/// An error answer names its type in a header too, as AWS does.
+fn reply_type(status: u16, body: &str) -> String {
+    if status < 300 {
+        return String::new();
+    }
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    v["__type"]
+        .as_str()
+        .map(|t| format!("x-amzn-ErrorType: {t}\r\n"))
+        .unwrap_or_default()
+}
