@@ -366,7 +366,7 @@ impl<'a> Store<'a> {
     }
 
     /// A reader of one object's body, streamed chunk by chunk from a worker thread.
-    pub fn open(&self, o: &Object) -> Result<Body<'a>> {
+    pub fn open(&self, o: &Object) -> Result<Body> {
         let region = self.bucket_region(&o.bucket);
         self.gets.fetch_add(1, Ordering::Relaxed);
         let out = self
@@ -381,7 +381,7 @@ impl<'a> Store<'a> {
             )
             .map_err(|e| anyhow::anyhow!(why(&e, &region)))?;
         Ok(Body {
-            runtime: &self.remote.runtime,
+            runtime: self.remote.runtime.handle().clone(),
             stream: out.body,
             chunk: bytes::Bytes::new(),
         })
@@ -436,10 +436,10 @@ impl ::parquet::file::reader::Length for Ranged {
 }
 
 impl ::parquet::file::reader::ChunkReader for Ranged {
-    type T = RangedBody;
+    type T = Body;
 
-    fn get_read(&self, start: u64) -> ::parquet::errors::Result<RangedBody> {
-        Ok(RangedBody {
+    fn get_read(&self, start: u64) -> ::parquet::errors::Result<Body> {
+        Ok(Body {
             runtime: self.runtime.clone(),
             stream: self.get(format!("bytes={start}-"))?,
             chunk: bytes::Bytes::new(),
@@ -459,14 +459,15 @@ impl ::parquet::file::reader::ChunkReader for Ranged {
     }
 }
 
-/// A ranged object body as `Read`.
-pub struct RangedBody {
+/// An object's body (or a range of it) as `Read`, pulling chunks on the store's runtime from a
+/// worker thread.
+pub struct Body {
     runtime: tokio::runtime::Handle,
     stream: ByteStream,
     chunk: bytes::Bytes,
 }
 
-impl Read for RangedBody {
+impl Read for Body {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.chunk.is_empty() {
             match self.runtime.block_on(self.stream.next()) {
@@ -547,29 +548,6 @@ fn why<E: ProvideErrorMetadata + std::error::Error + 'static>(
     region: &str,
 ) -> String {
     calls::one_line(e, &calls::host("s3", region))
-}
-
-/// An object's body as `Read`, pulling chunks on the store's runtime.
-pub struct Body<'a> {
-    runtime: &'a tokio::runtime::Runtime,
-    stream: ByteStream,
-    chunk: bytes::Bytes,
-}
-
-impl Read for Body<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.chunk.is_empty() {
-            match self.runtime.block_on(self.stream.next()) {
-                None => return Ok(0),
-                Some(Ok(b)) => self.chunk = b,
-                Some(Err(e)) => return Err(std::io::Error::other(e)),
-            }
-        }
-        let n = buf.len().min(self.chunk.len());
-        buf[..n].copy_from_slice(&self.chunk[..n]);
-        bytes::Buf::advance(&mut self.chunk, n);
-        Ok(n)
-    }
 }
 
 /// The UTC days whose folders can hold the window's records: each day of the window, and the
