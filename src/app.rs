@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::CommandFactory;
+use rust_decimal::Decimal;
 
 use crate::cli::{
     Cli, CollectArgs, CollectCommand, Command, FlowsCommand, Format, PriceArgs, PriceFormat,
@@ -72,12 +73,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             role_name,
             flow_logs,
             athena,
+            bill,
         } => {
             if side == collect::calls::PolicyFor::Member
-                && (!flow_logs.is_empty() || athena.is_some())
+                && (!flow_logs.is_empty() || athena.is_some() || bill)
             {
                 return Err(Usage(
-                    "--flow-logs and --athena: flow logs are read with the caller's credentials, not the member role: use --for caller or --for account".into(),
+                    "--flow-logs, --athena and --bill: flow logs and the bill are read with the caller's credentials, not the member role: use --for caller or --for account".into(),
                 )
                 .into());
             }
@@ -86,6 +88,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 &role_name,
                 &flow_logs,
                 athena.as_deref(),
+                bill,
             ))?;
             writeln!(std::io::stdout(), "{policy}")?;
             Ok(ExitCode::SUCCESS)
@@ -299,6 +302,7 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
 fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     let live = args.collect.is_live();
     let remote_flows = args.flow.athena_table.is_some()
+        || args.bill.is_some()
         || args
             .flow
             .flow_logs
@@ -380,6 +384,14 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         *report.api_calls.entry(action.clone()).or_default() += n;
     }
     report.not_collected.extend(flows.unread);
+    if args.bill.is_some() {
+        let access = crate::flows::inputs::access(
+            args.collect.profile.as_deref(),
+            args.collect.endpoint_url.as_deref(),
+            &snapshot,
+        );
+        reconcile(&mut report, access);
+    }
     if verbose > 0 && !prices.api_calls.is_empty() {
         let calls: Vec<String> = prices
             .api_calls
@@ -443,6 +455,55 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     })
 }
 
+/// Reads the bill from Cost Explorer and sets the model against it; a bill that cannot be read
+/// leaves the rest of the report, said as not collected.
+fn reconcile(report: &mut Report, access: crate::flows::remote::Access) {
+    let remote = match crate::flows::remote::Remote::new(&access) {
+        Ok(r) => r,
+        Err(e) => {
+            let why = format!("the bill (Cost Explorer): {e:#}");
+            eprintln!("natcost: warning: not collected: {why}");
+            report.not_collected.push(why);
+            return;
+        }
+    };
+    let (requests, billed) = crate::bill::ce::fetch(&remote, report);
+    if requests > 0 {
+        *report
+            .api_calls
+            .entry("ce:GetCostAndUsage".into())
+            .or_default() += requests;
+    }
+    let cost = crate::bill::ce::USD_PER_REQUEST * Decimal::from(requests);
+    eprintln!(
+        "Cost Explorer: {requests} request(s) × {} USD = {cost} USD",
+        crate::bill::ce::USD_PER_REQUEST
+    );
+    match billed {
+        Ok(billed) => {
+            let rows = crate::bill::reconcile(report, &billed);
+            for r in rows.iter().filter(|r| r.flagged) {
+                eprintln!(
+                    "natcost: warning: the bill: {} {} {} {}: {}",
+                    r.month, r.account_id, r.region, r.usage_type, r.explanation
+                );
+            }
+            report.reconcile = Some(crate::bill::Reconciliation {
+                source: "Cost Explorer (GetCostAndUsage, MONTHLY, usage records, unblended cost)"
+                    .into(),
+                rows,
+                requests,
+                request_cost_usd: cost,
+            });
+        }
+        Err(e) => {
+            let why = format!("the bill (Cost Explorer): {e:#}");
+            eprintln!("natcost: warning: not collected: {why}");
+            report.not_collected.push(why);
+        }
+    }
+}
+
 /// Columns to fit the summary in: the terminal's, else `$COLUMNS`, else 100; None with --wide.
 fn terminal_width(wide: bool) -> Option<usize> {
     if wide {
@@ -494,6 +555,11 @@ fn fill_report(
     let mut costs = Vec::new();
     render::csv::costs(report, &mut costs)?;
     stage.write("costs.csv", costs)?;
+    if let Some(r) = &report.reconcile {
+        let mut rows = Vec::new();
+        render::csv::reconcile(&r.rows, &mut rows)?;
+        stage.write("reconcile.csv", rows)?;
+    }
     let mut recs = Vec::new();
     render::csv::recommendations(report, &mut recs)?;
     stage.write("recommendations.csv", recs)?;
@@ -663,7 +729,14 @@ mod tests {
     fn write_report_writes_exactly_the_listed_files() {
         let snapshot = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
         let book = PriceBook::bundled();
-        let report = Report::build(&snapshot, &book, "sample", None).unwrap();
+        let mut report = Report::build(&snapshot, &book, "sample", None).unwrap();
+        // With a bill, as `--bill` adds reconcile.csv.
+        report.reconcile = Some(crate::bill::Reconciliation {
+            source: "test".into(),
+            rows: Vec::new(),
+            requests: 0,
+            request_cost_usd: Decimal::ZERO,
+        });
         let tmp = tempfile::tempdir().unwrap();
         let guard = output::Guard::default();
         let listed: BTreeSet<String> = output::REPORT_FILES.iter().map(|s| s.to_string()).collect();
@@ -681,5 +754,10 @@ mod tests {
         let mut offline = listed.clone();
         offline.remove("snapshot.json");
         assert_eq!(names(&without), offline);
+        report.reconcile = None;
+        let no_bill = tmp.path().join("no-bill");
+        write_report(&report, &book, None, &no_bill, &guard).unwrap();
+        offline.remove("reconcile.csv");
+        assert_eq!(names(&no_bill), offline);
     }
 }

@@ -89,7 +89,8 @@ scans (shown in the report).")]
                                            who runs --org/--accounts: list accounts, assume the role, prices
   natcost iam-policy --flow-logs s3://acme-flow-logs/prod/ --flow-logs log-group:/vpc/flow-logs
                                            and read the flow logs delivered there
-  natcost iam-policy --athena primary      and query a flow-log table with Athena (writes results)")]
+  natcost iam-policy --athena primary      and query a flow-log table with Athena (writes results)
+  natcost iam-policy --bill                and read the bill from Cost Explorer")]
     IamPolicy {
         /// Whose permissions: one account read directly, the read role of each member
         /// account, or the caller of a multi-account run.
@@ -109,6 +110,9 @@ scans (shown in the report).")]
         /// and what Athena does with the caller's permissions (Glue, S3 read, results write).
         #[arg(long, value_name = "WORKGROUP")]
         athena: Option<String>,
+        /// Add what `report --bill ce` needs: ce:GetCostAndUsage.
+        #[arg(long)]
+        bill: bool,
     },
     /// Print the price book in use: usage type, unit, USD, source and date.
     #[command(after_help = "Examples:
@@ -383,6 +387,11 @@ pub struct ReportArgs {
     /// Units of --currency per USD, e.g. 1400 for KRW (your finance team's rate).
     #[arg(long, value_name = "RATE", requires = "currency", value_parser = crate::fx::parse_rate)]
     pub fx_rate: Option<rust_decimal::Decimal>,
+    /// Set the model against the bill: `ce` reads Cost Explorer (GetCostAndUsage, 0.01 USD per
+    /// request, counted) for the window's months, and writes reconcile.csv and a "Matches the
+    /// bill?" section. (Cost and Usage Report files are not read yet.)
+    #[arg(long, value_name = "ce", value_parser = ["ce"])]
+    pub bill: Option<String>,
     /// Print only; write no files.
     #[arg(long)]
     pub no_files: bool,

@@ -5,6 +5,7 @@
 
 pub mod advise;
 pub mod app;
+pub mod bill;
 pub mod cli;
 pub mod collect;
 pub mod flows;

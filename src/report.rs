@@ -61,6 +61,9 @@ pub struct Report {
     pub flow_log_configs: Vec<String>,
     /// A second currency shown beside USD (`--currency`, `--fx-rate`).
     pub fx: Option<Fx>,
+    /// The model set against the bill (`--bill`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconcile: Option<crate::bill::Reconciliation>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -392,6 +395,7 @@ impl Report {
             flows,
             flow_scale,
             fx: None,
+            reconcile: None,
             flow_log_configs: snapshot
                 .regions
                 .iter()

@@ -800,3 +800,258 @@ fn missing_credentials_fail_with_one_line() {
     );
     assert!(!tmp.path().join("reports").exists());
 }
+
+/// One Cost Explorer group: a usage type of an account, its cost and quantity.
+fn ce_group(usage: &str, account: &str, cost: Decimal, quantity: Decimal) -> Value {
+    serde_json::json!({
+        "Keys": [usage, account],
+        "Metrics": {
+            "UnblendedCost": {"Amount": cost.to_string(), "Unit": "USD"},
+            "UsageQuantity": {"Amount": quantity.to_string(), "Unit": "N/A"}
+        }
+    })
+}
+
+/// `--bill ce`: the bill from (moto's) Cost Explorer, in two pages, set against the sample's
+/// model: a month within tolerance, a line 5% off (flagged), a partial month, a region not
+/// collected, inter-AZ transfer that also bills other traffic; the request natcost sent is
+/// checked as the loopback proxy saw it.
+#[test]
+fn the_bill_from_cost_explorer_is_reconciled() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.port, &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    // The model, per month and usage type, from the offline report.
+    let out = natcost(
+        &["report", "--sample", "--no-files", "--format", "json"],
+        tmp.path(),
+    );
+    let model: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut modelled: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
+    for n in model["nats"].as_array().unwrap() {
+        for l in n["lines"].as_array().unwrap() {
+            let e = modelled
+                .entry((
+                    l["period_start"].as_str().unwrap()[..7].to_string(),
+                    l["charge"]["usage_type"].as_str().unwrap().to_string(),
+                ))
+                .or_default();
+            e.0 += d(l["charge"]["quantity"].as_str().unwrap());
+            e.1 += d(l["charge"]["cost"].as_str().unwrap());
+        }
+    }
+    let m = |month: &str, usage: &str| modelled[&(month.to_string(), usage.to_string())];
+    let acct = "123456789012";
+    // October is whole in the sample's window: hours 0.3% under the model (within), bytes
+    // billed so that the model is 5% under (flagged), 10× the modelled inter-AZ bytes, and a
+    // NAT gateway in Oregon, a region not collected.
+    let (hq, hc) = m("2026-10", "APN2-NatGateway-Hours");
+    let (bq, bc) = m("2026-10", "APN2-NatGateway-Bytes");
+    let (tq, tc) = m("2026-10", "APN2-DataTransfer-Regional-Bytes");
+    let october = serde_json::json!({
+        "ResultsByTime": [{
+            "TimePeriod": {"Start": "2026-10-01", "End": "2026-11-01"},
+            "Total": {},
+            "Groups": [
+                ce_group("APN2-NatGateway-Hours", acct, (hc / dec!(1.003)).round_dp(6), hq),
+                ce_group("APN2-NatGateway-Bytes", acct, (bc / dec!(0.95)).round_dp(6), bq),
+                ce_group("APN2-DataTransfer-Regional-Bytes", acct, tc * dec!(10), tq * dec!(10)),
+                ce_group("USW2-NatGateway-Hours", acct, dec!(32.4), dec!(720)),
+            ],
+            "Estimated": false
+        }],
+        "DimensionValueAttributes": []
+    });
+    // September: the window has its last five days only; a whole month billed.
+    let september = serde_json::json!({
+        "ResultsByTime": [{
+            "TimePeriod": {"Start": "2026-09-01", "End": "2026-10-01"},
+            "Total": {},
+            "Groups": [ce_group("APN2-NatGateway-Hours", acct, dec!(212.4), dec!(3600))],
+            "Estimated": false
+        }],
+        "DimensionValueAttributes": [],
+        "NextPageToken": "page-2"
+    });
+    let queued = serde_json::json!({"results": [september, october]});
+    // Queued in moto, one answer per request, in order.
+    let status = Command::new(common::python())
+        .args([
+            "-c",
+            "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method='POST', headers={'Content-Type': 'application/json'}))",
+        ])
+        .arg(format!("{}/moto-api/static/ce/cost-and-usage-results", moto.url()))
+        .arg(queued.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let dir = tmp.path().join("out");
+    let out = natcost(
+        &[
+            "report",
+            "--sample",
+            "--bill",
+            "ce",
+            "--endpoint-url",
+            &proxy.url(),
+            "--out",
+            dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Cost Explorer: 2 request(s) × 0.01 USD = 0.02 USD"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("natcost: warning: the bill: 2026-10 123456789012 ap-northeast-2 APN2-NatGateway-Bytes: off by -5.00%: not explained"),
+        "{stderr}"
+    );
+    // What natcost asked: every month at once, then the next page.
+    let asked = proxy.stats_json()["ce_requests"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(asked.len(), 2);
+    let first = &asked[0];
+    assert_eq!(
+        first["TimePeriod"],
+        serde_json::json!({"Start": "2026-09-01", "End": "2026-11-01"})
+    );
+    assert_eq!(first["Granularity"], "MONTHLY");
+    assert_eq!(
+        first["Metrics"],
+        serde_json::json!(["UnblendedCost", "UsageQuantity"])
+    );
+    assert_eq!(
+        first["GroupBy"],
+        serde_json::json!([{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}])
+    );
+    let filters = first["Filter"]["And"].as_array().unwrap();
+    let by_key: BTreeMap<&str, &Value> = filters
+        .iter()
+        .map(|f| {
+            (
+                f["Dimensions"]["Key"].as_str().unwrap(),
+                &f["Dimensions"]["Values"],
+            )
+        })
+        .collect();
+    assert_eq!(by_key["LINKED_ACCOUNT"], &serde_json::json!([acct]));
+    assert_eq!(by_key["RECORD_TYPE"], &serde_json::json!(["Usage"]));
+    let usage: BTreeSet<&str> = by_key["USAGE_TYPE"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for u in [
+        "APN2-NatGateway-Hours",
+        "APN2-NatGateway-Bytes",
+        "APN2-DataTransfer-Regional-Bytes",
+        "APN2-RegionalNatGateway-Hours",
+        "APN2-PublicIPv4:InUseAddress",
+    ] {
+        assert!(usage.contains(u), "{u} not asked: {usage:?}");
+    }
+    assert!(first.get("NextPageToken").is_none());
+    assert_eq!(asked[1]["NextPageToken"], "page-2");
+
+    // reconcile.csv, read back with a CSV reader.
+    let mut reader = csv::Reader::from_path(dir.join("reconcile.csv")).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "month",
+            "account_id",
+            "region",
+            "usage_type",
+            "resource_id",
+            "billed_quantity",
+            "billed_cost_usd",
+            "modelled_quantity",
+            "modelled_cost_usd",
+            "difference_pct",
+            "explanation"
+        ]
+    );
+    let rows: BTreeMap<(String, String, String), csv::StringRecord> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| ((r[0].to_string(), r[2].to_string(), r[3].to_string()), r))
+        .collect();
+    let row = |month: &str, region: &str, usage: &str| {
+        rows.get(&(month.into(), region.into(), usage.into()))
+            .unwrap_or_else(|| panic!("no row {month} {region} {usage}: {:?}", rows.keys()))
+    };
+    let hours = row("2026-10", "ap-northeast-2", "APN2-NatGateway-Hours");
+    assert_eq!(&hours[9], "0.3");
+    assert_eq!(&hours[10], "");
+    assert_eq!(d(&hours[8]), hc);
+    let bytes = row("2026-10", "ap-northeast-2", "APN2-NatGateway-Bytes");
+    assert_eq!(&bytes[9], "-5");
+    assert_eq!(&bytes[10], "off by -5.00%: not explained");
+    let transfer = row(
+        "2026-10",
+        "ap-northeast-2",
+        "APN2-DataTransfer-Regional-Bytes",
+    );
+    assert_eq!(
+        &transfer[10],
+        "DataTransfer-Regional-Bytes also bills other inter-AZ traffic: natcost's estimated NAT share explains 10.0% of it"
+    );
+    let oregon = row("2026-10", "us-west-2", "USW2-NatGateway-Hours");
+    assert_eq!(
+        &oregon[10],
+        "account 123456789012 in us-west-2 was not collected"
+    );
+    assert_eq!(&oregon[8], "");
+    let september = row("2026-09", "ap-northeast-2", "APN2-NatGateway-Hours");
+    assert_eq!(
+        &september[10],
+        "partial month: the window covers 120 of its 720 hours"
+    );
+    // Modelled, not billed (the bill had no such group): said, not dropped.
+    let ip = row("2026-10", "ap-northeast-2", "APN2-PublicIPv4:InUseAddress");
+    assert_eq!(&ip[6], "");
+    assert_eq!(&ip[10], "modelled, but not on the bill for this month");
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("## Matches the bill?"));
+    assert!(md.contains("**flagged**: off by -5.00%: not explained"));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["api_calls"]["ce:GetCostAndUsage"], 2);
+    let policy = policy_actions(&["--bill"], tmp.path());
+    assert!(policy.contains("ce:GetCostAndUsage"));
+
+    // Cost Explorer refused: the rest of the report, with the bill named as not collected.
+    let denied = Proxy::start(moto.port, &["--deny", "ce:us-east-1"]);
+    let out = natcost(
+        &[
+            "report",
+            "--sample",
+            "--bill",
+            "ce",
+            "--endpoint-url",
+            &denied.url(),
+            "--no-files",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let missing = report["not_collected"][0].as_str().unwrap();
+    assert!(
+        missing.starts_with("the bill (Cost Explorer): ce:GetCostAndUsage failed: AccessDenied"),
+        "{missing}"
+    );
+    assert!(report.get("reconcile").is_none());
+    assert!(!report["nats"].as_array().unwrap().is_empty());
+}

@@ -77,6 +77,7 @@ pub fn iam_policy(
     role_name: &str,
     flow_logs: &[crate::flows::Input],
     athena: Option<&str>,
+    bill: bool,
 ) -> serde_json::Value {
     fn sorted(groups: &[&[&'static str]]) -> Vec<&'static str> {
         let mut v: Vec<&str> = groups.iter().flat_map(|g| g.iter().copied()).collect();
@@ -131,6 +132,16 @@ pub fn iam_policy(
             "Sid": "NatcostQueryResults",
             "Effect": "Allow",
             "Action": ["logs:GetQueryResults"],
+            "Resource": "*"
+        }));
+    }
+    if bill && side != PolicyFor::Member {
+        // Cost Explorer takes no resource; the caller reads the bill (with --org, from the
+        // management account it sees every linked account).
+        statements.push(serde_json::json!({
+            "Sid": "NatcostReadBill",
+            "Effect": "Allow",
+            "Action": ["ce:GetCostAndUsage"],
             "Resource": "*"
         }));
     }

@@ -97,6 +97,44 @@ pub fn costs<W: Write>(report: &Report, out: W) -> Result<()> {
     Ok(())
 }
 
+/// The columns of reconcile.csv, as the issue spells them.
+pub const RECONCILE_HEADER: [&str; 11] = [
+    "month",
+    "account_id",
+    "region",
+    "usage_type",
+    "resource_id",
+    "billed_quantity",
+    "billed_cost_usd",
+    "modelled_quantity",
+    "modelled_cost_usd",
+    "difference_pct",
+    "explanation",
+];
+
+pub fn reconcile<W: Write>(rows: &[crate::bill::Row], out: W) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(RECONCILE_HEADER)?;
+    let num = |d: Option<rust_decimal::Decimal>| d.map(exact).unwrap_or_default();
+    for r in rows {
+        w.write_record([
+            r.month.clone(),
+            safe(&r.account_id),
+            safe(&r.region),
+            safe(&r.usage_type),
+            safe(&r.resource_id),
+            num(r.billed_quantity),
+            num(r.billed_cost_usd),
+            num(r.modelled_quantity),
+            num(r.modelled_cost_usd),
+            num(r.difference_pct),
+            safe(&r.explanation),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 pub fn recommendations<W: Write>(report: &Report, out: W) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(RECOMMENDATIONS_HEADER)?;

@@ -130,6 +130,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
     }
     let _ = writeln!(o);
     o.push_str(&trend(report));
+    o.push_str(&bill(report));
     for (file, title) in charts {
         let _ = writeln!(
             o,
@@ -258,6 +259,68 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
 /// evidence and action of each.
 /// Month over month: cost and GB processed, and their change from the month before. A month
 /// the window covers only in part is marked, and no change is computed against it or from it.
+/// "Matches the bill?": the model set against the bill, line by line.
+fn bill(report: &Report) -> String {
+    let mut o = String::new();
+    let Some(r) = &report.reconcile else {
+        return o;
+    };
+    let within = r
+        .rows
+        .iter()
+        .filter(|x| {
+            x.difference_pct
+                .is_some_and(|d| d.abs() <= crate::bill::TOLERANCE_PCT)
+        })
+        .count();
+    let flagged = r.rows.iter().filter(|x| x.flagged).count();
+    let _ = writeln!(
+        o,
+        "## Matches the bill?
+"
+    );
+    let _ = writeln!(
+        o,
+        "{} line(s) from {}; {within} within {}%, {flagged} off and not explained (flagged). Reading the bill took {} request(s) × {} USD = {} USD. Every row is in reconcile.csv.\n",
+        r.rows.len(),
+        r.source,
+        crate::bill::TOLERANCE_PCT,
+        r.requests,
+        crate::bill::ce::USD_PER_REQUEST,
+        r.request_cost_usd
+    );
+    let _ = writeln!(
+        o,
+        "| Month | Account | Region | Usage type | Billed | Billed USD | Modelled | Modelled USD | Difference | Explanation |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---:|---:|---:|---:|---:|---|");
+    let num = |d: Option<Decimal>| {
+        d.map(|d| format!("{:.2}", d.round_dp(2)))
+            .unwrap_or_default()
+    };
+    for x in &r.rows {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {}{} |",
+            x.month,
+            cell(&x.account_id),
+            cell(&x.region),
+            cell(&x.usage_type),
+            num(x.billed_quantity),
+            num(x.billed_cost_usd),
+            num(x.modelled_quantity),
+            num(x.modelled_cost_usd),
+            x.difference_pct
+                .map(|d| format!("{d}%"))
+                .unwrap_or_default(),
+            if x.flagged { "**flagged**: " } else { "" },
+            cell(&x.explanation)
+        );
+    }
+    let _ = writeln!(o);
+    o
+}
+
 fn trend(report: &Report) -> String {
     let mut o = String::new();
     if report.monthly_totals.len() < 2 {

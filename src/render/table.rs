@@ -204,6 +204,24 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         );
     }
 
+    if let Some(r) = &report.reconcile {
+        let within = r
+            .rows
+            .iter()
+            .filter(|x| {
+                x.difference_pct
+                    .is_some_and(|d| d.abs() <= crate::bill::TOLERANCE_PCT)
+            })
+            .count();
+        let flagged = r.rows.iter().filter(|x| x.flagged).count();
+        let _ = writeln!(
+            o,
+            "\nMatches the bill? {} line(s) from Cost Explorer: {within} within {}%, {flagged} flagged (see reconcile.csv)",
+            r.rows.len(),
+            crate::bill::TOLERANCE_PCT
+        );
+    }
+
     if report.flows.is_some() {
         let _ = writeln!(o);
         o.push_str(&flows(report));

@@ -16,7 +16,8 @@ responses AWS really sends (per service protocol), to test natcost's fault handl
 --latency-ms MS  every request waits MS milliseconds before it is forwarded
 Prints "READY <port>" once listening on 127.0.0.1. GET /__proxy_stats answers
 {"requests": N, "injected": K, "actions": {"ec2:DescribeVpcs": n, ...},
- "by_key": {ACCESS_KEY_ID: {action: n}}, "external_ids": [ExternalId of each AssumeRole]} itself: a test can check that faults really happened
+ "by_key": {ACCESS_KEY_ID: {action: n}}, "external_ids": [ExternalId of each AssumeRole],
+ "ce_requests": [the JSON body of each Cost Explorer request]} itself: a test can check that faults really happened
 and which IAM actions were called, with whose credentials.
 """
 import json
@@ -59,6 +60,7 @@ injected = 0
 actions = {}
 by_key = {}
 external_ids = []
+ce_requests = []
 # SigV4 signing name -> IAM service prefix, where they differ.
 IAM_PREFIX = {"monitoring": "cloudwatch"}
 
@@ -107,6 +109,15 @@ def error(service, kind):
             "deny": (403, "UnauthorizedOperation", "You are not authorized to perform this operation."),
         }[kind]
         return status, {"Content-Type": "text/xml"}, EC2_ERROR.format(code=code, msg=msg)
+    if service in ("ce", "logs", "athena"):
+        # awsJson1.1 services: the error type in the body and a header.
+        status, code, msg = {
+            "throttle": (400, "ThrottlingException", "Rate exceeded"),
+            "server": (500, "InternalServerException", "An internal error occurred"),
+            "deny": (400, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/natcost is not authorized to perform this action"),
+        }[kind]
+        body = json.dumps({"__type": code, "message": msg})
+        return status, {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.1"}, body
     if service == "s3":
         status, code, msg = {
             "throttle": (503, "SlowDown", "Please reduce your request rate."),
@@ -141,7 +152,7 @@ class Handler(BaseHTTPRequestHandler):
         global count, injected
         if self.path == "/__proxy_stats":
             with lock:
-                stats = {"requests": count, "injected": injected, "actions": actions, "by_key": by_key, "external_ids": external_ids}
+                stats = {"requests": count, "injected": injected, "actions": actions, "by_key": by_key, "external_ids": external_ids, "ce_requests": ce_requests}
                 text = json.dumps(stats)
             return self.reply(200, {"Content-Type": "application/json"}, text)
         length = int(self.headers.get("Content-Length") or 0)
@@ -157,6 +168,9 @@ class Handler(BaseHTTPRequestHandler):
             mine[action] = mine.get(action, 0) + 1
         if latency:
             time.sleep(latency)
+        if service == "ce":
+            with lock:
+                ce_requests.append(json.loads(body or b"{}"))
         if action == "sts:AssumeRole":
             form = parse_qs(body.decode())
             with lock:
