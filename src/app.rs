@@ -390,7 +390,14 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
             args.collect.endpoint_url.as_deref(),
             &snapshot,
         );
-        reconcile(&mut report, access);
+        // The account × regions read in full.
+        let collected = snapshot
+            .regions
+            .iter()
+            .filter(|r| r.not_collected.is_empty())
+            .map(|r| (r.account_id.clone(), r.region.clone()))
+            .collect();
+        reconcile(&mut report, access, &collected);
     }
     if verbose > 0 && !prices.api_calls.is_empty() {
         let calls: Vec<String> = prices
@@ -457,7 +464,11 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
 
 /// Reads the bill from Cost Explorer and sets the model against it; a bill that cannot be read
 /// leaves the rest of the report, said as not collected.
-fn reconcile(report: &mut Report, access: crate::flows::remote::Access) {
+fn reconcile(
+    report: &mut Report,
+    access: crate::flows::remote::Access,
+    collected: &std::collections::BTreeSet<(String, String)>,
+) {
     let remote = match crate::flows::remote::Remote::new(&access) {
         Ok(r) => r,
         Err(e) => {
@@ -481,7 +492,8 @@ fn reconcile(report: &mut Report, access: crate::flows::remote::Access) {
     );
     match billed {
         Ok(billed) => {
-            let rows = crate::bill::reconcile(report, &billed);
+            let months = crate::bill::ce::months(report);
+            let rows = crate::bill::reconcile(report, &billed, &months, collected);
             for r in rows.iter().filter(|r| r.flagged) {
                 eprintln!(
                     "natcost: warning: the bill: {} {} {} {}: {}",

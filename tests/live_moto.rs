@@ -980,9 +980,9 @@ fn the_bill_from_cost_explorer_is_reconciled() {
             "explanation"
         ]
     );
-    let rows: BTreeMap<(String, String, String), csv::StringRecord> = reader
-        .records()
-        .map(|r| r.unwrap())
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let rows: BTreeMap<(String, String, String), &csv::StringRecord> = records
+        .iter()
         .map(|r| ((r[0].to_string(), r[2].to_string(), r[3].to_string()), r))
         .collect();
     let row = |month: &str, region: &str, usage: &str| {
@@ -1003,7 +1003,7 @@ fn the_bill_from_cost_explorer_is_reconciled() {
     );
     assert_eq!(
         &transfer[10],
-        "DataTransfer-Regional-Bytes also bills other inter-AZ traffic: natcost's estimated NAT share explains 10.0% of it"
+        "DataTransfer-Regional-Bytes also bills other inter-AZ traffic: natcost's NAT share explains 10.0% of it"
     );
     let oregon = row("2026-10", "us-west-2", "USW2-NatGateway-Hours");
     assert_eq!(
@@ -1016,10 +1016,19 @@ fn the_bill_from_cost_explorer_is_reconciled() {
         &september[10],
         "partial month: the window covers 120 of its 720 hours"
     );
-    // Modelled, not billed (the bill had no such group): said, not dropped.
+    // Modelled, not billed (the bill had no such group): flagged, not dropped.
     let ip = row("2026-10", "ap-northeast-2", "APN2-PublicIPv4:InUseAddress");
     assert_eq!(&ip[6], "");
-    assert_eq!(&ip[10], "modelled, but not on the bill for this month");
+    assert_eq!(
+        &ip[10],
+        "PublicIPv4 bills every public address of the account: natcost's NAT share explains none of it"
+    );
+    assert!(stderr
+        .contains("2026-10 123456789012 ap-northeast-2 APN2-PublicIPv4:InUseAddress: PublicIPv4"));
+    // Every month, account, region and usage type billed or modelled, once: September's 4
+    // modelled usage types and October's, plus Oregon.
+    assert_eq!(records.len(), 9, "{:?}", rows.keys());
+    assert_eq!(rows.len(), 9);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("## Matches the bill?"));
     assert!(md.contains("**flagged**: off by -5.00%: not explained"));

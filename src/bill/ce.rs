@@ -18,6 +18,9 @@ use crate::collect::calls;
 use crate::flows::remote::Remote;
 use crate::report::Report;
 
+/// Pages at most (each request is charged).
+const MAX_REQUESTS: u64 = 100;
+
 /// What AWS charges per GetCostAndUsage request.
 pub const USD_PER_REQUEST: Decimal = rust_decimal_macros::dec!(0.01);
 
@@ -33,8 +36,29 @@ pub fn fetch(remote: &Remote, report: &Report) -> (u64, Result<Vec<Billed>>) {
     (requests, result)
 }
 
+/// The months asked for (YYYY-MM), from the window's first to its last.
+pub fn months(report: &Report) -> Vec<String> {
+    let (start, end) = period(report);
+    let mut out = Vec::new();
+    let mut d = start;
+    while d < end {
+        out.push(d.format("%Y-%m").to_string());
+        d = next_month(d);
+    }
+    out
+}
+
+fn next_month(d: NaiveDate) -> NaiveDate {
+    if d.month() == 12 {
+        NaiveDate::from_ymd_opt(d.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
+    }
+    .unwrap_or(d)
+}
+
 /// The first day of the window's first month, and the first day after its last.
-fn months(report: &Report) -> (NaiveDate, NaiveDate) {
+fn period(report: &Report) -> (NaiveDate, NaiveDate) {
     let start = report
         .window
         .start
@@ -42,13 +66,7 @@ fn months(report: &Report) -> (NaiveDate, NaiveDate) {
         .with_day(1)
         .unwrap_or_default();
     let last = (report.window.end - chrono::Duration::seconds(1)).date_naive();
-    let end = if last.month() == 12 {
-        NaiveDate::from_ymd_opt(last.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(last.year(), last.month() + 1, 1)
-    }
-    .unwrap_or(last);
-    (start, end)
+    (start, next_month(last.with_day(1).unwrap_or(last)))
 }
 
 fn dimension(key: Dimension, values: Vec<String>) -> Expression {
@@ -63,7 +81,7 @@ fn dimension(key: Dimension, values: Vec<String>) -> Expression {
 }
 
 async fn ask(client: &Client, report: &Report, requests: &mut u64) -> Result<Vec<Billed>> {
-    let (start, end) = months(report);
+    let (start, end) = period(report);
     let mut usage: Vec<String> = report
         .regions
         .iter()
@@ -111,7 +129,7 @@ async fn ask(client: &Client, report: &Report, requests: &mut u64) -> Result<Vec
                     .key("LINKED_ACCOUNT")
                     .build(),
             )
-            .set_next_page_token(token)
+            .set_next_page_token(token.clone())
             .send()
             .await
             .map_err(|e| anyhow!("ce:GetCostAndUsage failed: {}", calls::one_line(&e, &host)))?;
@@ -131,15 +149,14 @@ async fn ask(client: &Client, report: &Report, requests: &mut u64) -> Result<Vec
                         .and_then(|v| v.amount())
                         .map(|a| {
                             a.parse::<Decimal>()
-                                .or_else(|_| Decimal::from_scientific(a))
+                                .or_else(|_| Decimal::from_scientific_lossy(a))
                                 .map_err(|_| anyhow!("{name} {a} is not a number"))
                         })
                         .transpose()
                         .map(Option::unwrap_or_default)
                 };
-                let Some(region) = super::region_of_usage(usage_type) else {
-                    continue;
-                };
+                // Kept even when natcost cannot place it: a bill line is never dropped.
+                let region = super::region_of_usage(usage_type).unwrap_or_else(|| "unknown".into());
                 out.push(Billed {
                     month: month.clone(),
                     account_id: account.clone(),
@@ -151,7 +168,14 @@ async fn ask(client: &Client, report: &Report, requests: &mut u64) -> Result<Vec
                 });
             }
         }
-        token = page.next_page_token().map(str::to_string);
+        let next = page.next_page_token().map(str::to_string);
+        if next.is_some() && next == token {
+            anyhow::bail!("Cost Explorer gave the same page token twice");
+        }
+        if *requests >= MAX_REQUESTS && next.is_some() {
+            anyhow::bail!("more than {MAX_REQUESTS} pages: stopped (each costs 0.01 USD)");
+        }
+        token = next;
         if token.is_none() {
             return Ok(out);
         }

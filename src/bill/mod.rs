@@ -96,17 +96,47 @@ fn coverage(report: &Report, month: &str) -> Option<(i64, i64)> {
     Some((hours(from, to), hours(start, end)))
 }
 
-/// Sets the billed lines against the model.
-pub fn reconcile(report: &Report, billed: &[Billed]) -> Vec<Row> {
-    let model = modelled(report);
-    let collected: BTreeSet<(&str, &str)> = report
-        .accounts
+/// Usage types that bill more than NAT gateways (every inter-AZ byte, every public address of
+/// the account): the model can only explain a share of them.
+fn shared(usage: &str) -> Option<&'static str> {
+    if usage.ends_with("DataTransfer-Regional-Bytes") {
+        Some("DataTransfer-Regional-Bytes also bills other inter-AZ traffic")
+    } else if usage.contains("PublicIPv4:") {
+        Some("PublicIPv4 bills every public address of the account")
+    } else {
+        None
+    }
+}
+
+/// us-east-1 bills some usage types with `USE1-` and some without: one name for matching.
+fn canonical(region: &str, usage: &str) -> String {
+    match (region, usage.strip_prefix("USE1-")) {
+        ("us-east-1", Some(rest)) => rest.to_string(),
+        _ => usage.to_string(),
+    }
+}
+
+/// Sets the billed lines against the model, for `months` (YYYY-MM, every month the bill was
+/// asked for, so an empty answer still shows the modelled lines it lacks). `collected`: the
+/// account × regions read in full.
+pub fn reconcile(
+    report: &Report,
+    billed: &[Billed],
+    months: &[String],
+    collected: &BTreeSet<(String, String)>,
+) -> Vec<Row> {
+    let model: BTreeMap<(String, String, String, String), (Decimal, Decimal)> = modelled(report)
+        .into_iter()
+        .map(|((m, a, r, u), v)| {
+            let u = canonical(&r, &u);
+            ((m, a, r, u), v)
+        })
+        .collect();
+    let billed: Vec<Billed> = billed
         .iter()
-        .flat_map(|a| {
-            report
-                .regions
-                .iter()
-                .map(move |r| (a.account_id.as_str(), r.as_str()))
+        .map(|b| Billed {
+            usage_type: canonical(&b.region, &b.usage_type),
+            ..b.clone()
         })
         .collect();
     let mut keys: BTreeSet<(String, String, String, String, String)> = billed
@@ -121,13 +151,15 @@ pub fn reconcile(report: &Report, billed: &[Billed]) -> Vec<Row> {
             )
         })
         .collect();
-    // Modelled lines the bill does not have are rows too (only for months the bill covers).
-    let months: BTreeSet<&str> = billed.iter().map(|b| b.month.as_str()).collect();
+    // Modelled lines the bill does not have are rows too.
     for (m, a, r, u) in model.keys() {
-        if months.contains(m.as_str()) {
+        if months.contains(m) {
             keys.insert((m.clone(), a.clone(), r.clone(), u.clone(), String::new()));
         }
     }
+    let hundred = Decimal::from(100);
+    let pct =
+        |num: Decimal, den: Decimal| num.checked_div(den).and_then(|x| x.checked_mul(hundred));
     let mut rows = Vec::new();
     for (month, account, region, usage, resource) in keys {
         let bill: Vec<&Billed> = billed
@@ -150,45 +182,54 @@ pub fn reconcile(report: &Report, billed: &[Billed]) -> Vec<Row> {
             region.clone(),
             usage.clone(),
         ));
-        let diff = match (billed_c, m) {
-            (Some(b), Some((_, c))) if !b.is_zero() => {
-                Some(((*c - b) / b * Decimal::from(100)).round_dp(2))
-            }
-            (Some(b), None) if !b.is_zero() => Some(Decimal::from(-100)),
+        let modelled_c = m.map(|x| x.1).unwrap_or_default();
+        // Unrounded for the 1% test; rounded for display.
+        let exact = match billed_c {
+            Some(b) if !b.is_zero() => pct(modelled_c - b, b),
             _ => None,
         };
-        let off = diff.is_some_and(|d| d.abs() > TOLERANCE_PCT);
+        let diff = exact.map(|d| d.round_dp(2));
+        let off = exact.is_some_and(|d| d.abs() > TOLERANCE_PCT);
         let mut why = Vec::new();
+        let mut explained = false;
         if let Some((covered, all)) = coverage(report, &month) {
             if covered < all {
                 why.push(format!(
                     "partial month: the window covers {covered} of its {all} hours"
                 ));
+                explained = true;
             }
         }
-        if !collected.contains(&(account.as_str(), region.as_str())) {
+        if !collected.contains(&(account.clone(), region.clone())) {
             why.push(format!("account {account} in {region} was not collected"));
-        } else if usage.ends_with("DataTransfer-Regional-Bytes") {
-            // AWS bills every inter-AZ byte of the account under this usage type.
+            explained = true;
+        } else if let Some(what) = shared(&usage) {
             let share = match (billed_q, m) {
-                (Some(b), Some((q, _))) if !b.is_zero() => {
-                    format!("{}%", (*q / b * Decimal::from(100)).round_dp(1))
-                }
+                (Some(b), Some((q, _))) if !b.is_zero() => pct(*q, b)
+                    .map(|p| format!("{}%", p.round_dp(1)))
+                    .unwrap_or_else(|| "?".into()),
                 _ => "none".into(),
             };
             why.push(format!(
-                "DataTransfer-Regional-Bytes also bills other inter-AZ traffic: natcost's estimated NAT share explains {share} of it"
+                "{what}: natcost's NAT share explains {share} of it"
             ));
+            // The model may be below the bill, never above it.
+            let above = match billed_c {
+                Some(_) => off && exact.is_some_and(|d| d > Decimal::ZERO),
+                None => !modelled_c.is_zero(),
+            };
+            explained = !above;
         } else if m.is_none() && usage.contains("NatGateway") {
             why.push(
                 "billed for a NAT gateway the snapshot does not have: deleted before collection?"
                     .into(),
             );
-        } else if billed_c.is_none() {
+            explained = true;
+        } else if billed_c.is_none() && !modelled_c.is_zero() && !explained {
             why.push("modelled, but not on the bill for this month".into());
         }
-        let flagged = off && why.is_empty();
-        if flagged {
+        let flagged = !explained && (off || (billed_c.is_none() && !modelled_c.is_zero()));
+        if flagged && off {
             why.push(format!(
                 "off by {}%: not explained",
                 diff.unwrap_or_default()
@@ -220,6 +261,9 @@ pub fn region_of_usage(usage_type: &str) -> Option<String> {
         {
             return Some(r.to_string());
         }
+        if prefix == "USE1" {
+            return Some("us-east-1".into());
+        }
         if prefix
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -230,12 +274,15 @@ pub fn region_of_usage(usage_type: &str) -> Option<String> {
     Some("us-east-1".into())
 }
 
-/// The NAT-related usage types of a region: what the bill is asked for.
+/// The NAT-related usage types of a region: what the bill is asked for (us-east-1 with and
+/// without `USE1-`); none for a region whose prefix natcost does not know.
 pub fn usage_types(region: &str) -> Vec<String> {
-    let prefix = crate::regions::prefix(region)
-        .map(|p| format!("{p}-"))
-        .unwrap_or_default();
-    [
+    let prefixes: Vec<String> = match (region, crate::regions::prefix(region)) {
+        ("us-east-1", _) => vec![String::new(), "USE1-".into()],
+        (_, Some(p)) => vec![format!("{p}-")],
+        (_, None) => Vec::new(),
+    };
+    let names = [
         "NatGateway-Hours",
         "NatGateway-Bytes",
         "RegionalNatGateway-Hours",
@@ -243,15 +290,80 @@ pub fn usage_types(region: &str) -> Vec<String> {
         "PublicIPv4:InUseAddress",
         "PublicIPv4:IdleAddress",
         "DataTransfer-Regional-Bytes",
-    ]
-    .iter()
-    .map(|u| format!("{prefix}{u}"))
-    .collect()
+    ];
+    prefixes
+        .iter()
+        .flat_map(|p| names.iter().map(move |u| format!("{p}{u}")))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::price::PriceBook;
+    use crate::snapshot::Snapshot;
+
+    fn sample() -> (Report, BTreeSet<(String, String)>) {
+        let s = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
+        let r = Report::build(&s, &PriceBook::bundled(), "sample", None).unwrap();
+        let collected = s
+            .regions
+            .iter()
+            .map(|r| (r.account_id.clone(), r.region.clone()))
+            .collect();
+        (r, collected)
+    }
+
+    #[test]
+    fn an_empty_bill_flags_every_modelled_line() {
+        let (report, collected) = sample();
+        let rows = reconcile(&report, &[], &["2026-10".to_string()], &collected);
+        assert_eq!(rows.len(), 4, "{rows:#?}");
+        assert!(rows
+            .iter()
+            .all(|r| r.flagged && r.billed_cost_usd.is_none()));
+        assert!(rows.iter().all(|r| r.month == "2026-10"));
+    }
+
+    #[test]
+    fn a_line_just_over_one_percent_is_flagged() {
+        let (report, collected) = sample();
+        let (q, c) = modelled(&report)[&(
+            "2026-10".to_string(),
+            "123456789012".to_string(),
+            "ap-northeast-2".to_string(),
+            "APN2-NatGateway-Hours".to_string(),
+        )];
+        // The model 1.004% under the bill: rounds to 1.00%, still over 1%.
+        let bill = |cost| Billed {
+            month: "2026-10".into(),
+            account_id: "123456789012".into(),
+            region: "ap-northeast-2".into(),
+            usage_type: "APN2-NatGateway-Hours".into(),
+            resource_id: String::new(),
+            quantity: q,
+            cost,
+        };
+        let over = c / rust_decimal_macros::dec!(0.98996);
+        let rows = reconcile(&report, &[bill(over)], &["2026-10".to_string()], &collected);
+        let hours = rows
+            .iter()
+            .find(|r| r.usage_type == "APN2-NatGateway-Hours")
+            .unwrap();
+        assert!(hours.flagged, "{hours:?}");
+        let within = c / rust_decimal_macros::dec!(0.995);
+        let rows = reconcile(
+            &report,
+            &[bill(within)],
+            &["2026-10".to_string()],
+            &collected,
+        );
+        let hours = rows
+            .iter()
+            .find(|r| r.usage_type == "APN2-NatGateway-Hours")
+            .unwrap();
+        assert!(!hours.flagged, "{hours:?}");
+    }
 
     #[test]
     fn usage_types_name_their_region() {
