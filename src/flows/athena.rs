@@ -51,6 +51,19 @@ pub struct Table {
     pub partitions: Partitions,
 }
 
+/// Whether the NAT gateways' flow logs carry the packet's own addresses (`pkt-srcaddr`,
+/// `pkt-dstaddr`): their configurations in the snapshot say so, and the table then has those
+/// columns (as in Athena's documented tables).
+pub fn has_packet_addresses(snapshot: &Snapshot) -> bool {
+    let configs = super::configs::covering_nats(snapshot);
+    !configs.is_empty()
+        && configs.iter().all(|c| {
+            c.format
+                .as_deref()
+                .is_some_and(|f| f.contains("${pkt-srcaddr}") && f.contains("${pkt-dstaddr}"))
+        })
+}
+
 /// `"db"."table"`, refusing names that would need escaping.
 fn quoted(name: &str) -> Result<String> {
     let (db, table) = name
@@ -149,8 +162,13 @@ pub fn sql(snapshot: &Snapshot, table: &Table) -> Result<String> {
         from.timestamp(),
         to.timestamp()
     ));
+    let by = if has_packet_addresses(snapshot) {
+        "\"interface_id\", \"srcaddr\", \"dstaddr\", \"pkt_srcaddr\", \"pkt_dstaddr\""
+    } else {
+        "\"interface_id\", \"srcaddr\", \"dstaddr\""
+    };
     Ok(format!(
-        "SELECT \"interface_id\", \"srcaddr\", \"dstaddr\", SUM(\"bytes\") AS \"bytes\", COUNT(*) AS \"records\", MIN(\"start\") AS \"first\", MAX(\"start\") AS \"last\"\nFROM {}\nWHERE {}\nGROUP BY \"interface_id\", \"srcaddr\", \"dstaddr\"",
+        "SELECT {by}, SUM(\"bytes\") AS \"bytes\", COUNT(*) AS \"records\", MIN(\"start\") AS \"first\", MAX(\"start\") AS \"last\"\nFROM {}\nWHERE {}\nGROUP BY {by}",
         quoted(&table.name)?,
         filters.join("\n  AND ")
     ))
@@ -316,8 +334,8 @@ fn row(header: &[String], values: &[Option<&str>]) -> Result<Row> {
         interface_id: need("interface_id")?.to_string(),
         src: ip("srcaddr")?,
         dst: ip("dstaddr")?,
-        pkt_src: None,
-        pkt_dst: None,
+        pkt_src: get("pkt_srcaddr").and_then(|v| v.parse().ok()),
+        pkt_dst: get("pkt_dstaddr").and_then(|v| v.parse().ok()),
         bytes: number("bytes")?.unwrap_or(0).max(0) as u64,
         records: number("records")?.unwrap_or(0).max(0) as u64,
         first: number("first")?,
@@ -371,6 +389,22 @@ mod tests {
         let q = sql(&s, &table(Partitions::Hive)).unwrap();
         assert!(q.contains("\"aws-region\" IN ('ap-northeast-2')"));
         assert!(!sql(&s, &table(Partitions::None)).unwrap().contains("day"));
+        assert!(
+            !q.contains("pkt_srcaddr"),
+            "the sample's flow log has no packet addresses"
+        );
+        let mut pkt = s.clone();
+        for f in pkt.regions.iter_mut().flat_map(|r| r.flow_logs.iter_mut()) {
+            f.log_format = Some(
+                "${version} ${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ${bytes} ${start} ${action}".into(),
+            );
+        }
+        let q = sql(&pkt, &table(Partitions::Day)).unwrap();
+        assert!(
+            q.contains("GROUP BY \"interface_id\", \"srcaddr\", \"dstaddr\", \"pkt_srcaddr\", \"pkt_dstaddr\""),
+            "{q}"
+        );
+        assert!(q.starts_with("SELECT \"interface_id\", \"srcaddr\", \"dstaddr\", \"pkt_srcaddr\", \"pkt_dstaddr\", SUM"));
         let mut bad = table(Partitions::Day);
         bad.name = "flowdb.x\"; DROP TABLE y".into();
         assert!(sql(&s, &bad).is_err());
