@@ -769,7 +769,9 @@ mod tests {
         report.reconcile = None;
         let no_bill = tmp.path().join("no-bill");
         write_report(&report, &book, None, &no_bill, &guard).unwrap();
-        offline.remove("reconcile.csv");
+        for f in ["reconcile.csv", "reconcile.png", "reconcile.svg"] {
+            offline.remove(f);
+        }
         assert_eq!(names(&no_bill), offline);
     }
 }

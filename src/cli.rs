@@ -38,9 +38,11 @@ pub enum Command {
   natcost report --region ap-northeast-2 --region us-east-1 --months 3 --profile prod
   natcost report --org --role-name natcost-read --external-id ACME --all-regions
   natcost report --snapshot snap.json --out reports/october --format markdown
+  natcost report --region ap-northeast-2 --flow-logs auto --months 3 --bill ce
 
 Files written to the output folder: costs.csv, recommendations.csv, lambdas.csv, report.md,
-report.json, monthly_cost, daily_gb, alternatives and topology charts (each .png and .svg),
+report.json, reconcile.csv (with --bill), monthly_cost, daily_gb, alternatives and topology
+charts (each .png and .svg),
 prices.json (the prices used), and snapshot.json when collected live: `natcost report --snapshot DIR/snapshot.json
 --prices DIR/prices.json` reproduces the report. The folder is replaced only when every file is
 written.

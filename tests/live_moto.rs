@@ -1031,6 +1031,23 @@ fn the_bill_from_cost_explorer_is_reconciled() {
     assert_eq!(rows.len(), 9);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("## Matches the bill?"));
+    assert!(md.contains("](reconcile.png)"));
+    // reconcile.png decodes, at the size its SVG says.
+    let png = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(dir.join("reconcile.png")).unwrap(),
+    ));
+    let info = png.read_info().unwrap().info().clone();
+    assert!(
+        info.width >= 1000 && info.height > 600,
+        "{}x{}",
+        info.width,
+        info.height
+    );
+    let svg = std::fs::read_to_string(dir.join("reconcile.svg")).unwrap();
+    assert!(
+        svg.contains("NatGateway-Bytes") && svg.contains(" *"),
+        "the flagged pair is marked"
+    );
     assert!(md.contains("**flagged**: off by -5.00%: not explained"));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["api_calls"]["ce:GetCostAndUsage"], 2);

@@ -101,7 +101,158 @@ pub fn render_all(report: &Report, stage: &Staging) -> Result<()> {
         stage.write(&svg_name(png), &svg)?;
         stage.write(png, raster)?;
     }
+    if report.reconcile.is_some() {
+        let (png, title) = RECONCILE_CHART;
+        let mut svg = String::new();
+        reconcile(report, &mut svg)?;
+        let raster = rasterise(&svg).with_context(|| format!("rasterising {title}"))?;
+        stage.write(&svg_name(png), &svg)?;
+        stage.write(png, raster)?;
+    }
     Ok(())
+}
+
+/// The chart of `--bill`: billed against modelled per month and usage type.
+pub const RECONCILE_CHART: (&str, &str) = (
+    "reconcile.png",
+    "Billed vs. modelled, per month and usage type",
+);
+
+/// Bar pairs: per month and usage type (summed over accounts and regions), billed and
+/// modelled cost; the costliest 12 pairs, the rest in reconcile.csv.
+fn reconcile(report: &Report, svg: &mut String) -> Result<()> {
+    let title = RECONCILE_CHART.1;
+    let Some(r) = &report.reconcile else {
+        return Ok(());
+    };
+    // (month, usage type without its region prefix) → (billed, modelled, flagged)
+    type Pair = ((String, String), (f64, f64, bool));
+    let mut pairs: std::collections::BTreeMap<(String, String), (f64, f64, bool)> =
+        Default::default();
+    for row in &r.rows {
+        let usage = match row.usage_type.split_once('-') {
+            Some((p, rest))
+                if p.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
+            {
+                rest.to_string()
+            }
+            _ => row.usage_type.clone(),
+        };
+        let e = pairs.entry((row.month.clone(), usage)).or_default();
+        e.0 += row.billed_cost_usd.map(f).unwrap_or(0.0);
+        e.1 += row.modelled_cost_usd.map(f).unwrap_or(0.0);
+        e.2 |= row.flagged;
+    }
+    let mut bars: Vec<Pair> = pairs.into_iter().collect();
+    let kept = 12;
+    let mut notes = vec![format!(
+        "{} line(s) in reconcile.csv, {} flagged (a difference nothing explains: marked *).",
+        r.rows.len(),
+        r.rows.iter().filter(|x| x.flagged).count()
+    )];
+    let mut partial: Vec<&str> = r
+        .rows
+        .iter()
+        .filter(|x| x.explanation.contains("partial month"))
+        .map(|x| x.month.as_str())
+        .collect();
+    partial.dedup();
+    if !partial.is_empty() {
+        notes.push(format!(
+            "Partial months ({}): the model covers only the window's part of them, the bill the whole month.",
+            partial.join(", ")
+        ));
+    }
+    if bars.len() > kept {
+        bars.sort_by(|a, b| (b.1 .0.max(b.1 .1)).total_cmp(&a.1 .0.max(a.1 .1)));
+        notes.push(format!(
+            "The {kept} costliest of {} month × usage type pairs are drawn; reconcile.csv has every one.",
+            bars.len()
+        ));
+        bars.truncate(kept);
+        bars.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    let slot = bars
+        .iter()
+        .map(|((_, u), _)| text_width(u, 13) + 24)
+        .max()
+        .unwrap_or(120)
+        .max(120);
+    let width = (160 + slot as u32 * bars.len() as u32).max(1000);
+    let foot = 30 + 20 * notes.len() as u32;
+    let height = 680 + foot;
+    let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
+    let body = page(&root, title, &subtitle(report))?;
+    if bars.is_empty() {
+        empty_chart(&body, title, "Nothing billed or modelled in these months.")?;
+        return root.present().map_err(err(title));
+    }
+    let (plot, below) = body.split_vertically(height - HEADER - foot);
+    let (plot, legend_area) = plot.split_vertically(height - HEADER - foot - 40);
+    let max = bars
+        .iter()
+        .map(|(_, (b, m, _))| b.max(*m))
+        .fold(0.0, f64::max)
+        * 1.15;
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_left(20)
+        .margin_right(20)
+        .x_label_area_size(60)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0f64..bars.len() as f64, 0f64..max.max(0.01))
+        .map_err(err(title))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc("Cost in the month (USD)")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(font(15))
+        .axis_desc_style(font(17))
+        .draw()
+        .map_err(err(title))?;
+    let billed = RGBColor(120, 120, 120);
+    let modelled = SERIES_COLORS[0];
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, (_, (b, _, _)))| {
+            let x = i as f64;
+            Rectangle::new([(x + 0.12, 0.0), (x + 0.5, *b)], billed.filled())
+        }))
+        .map_err(err(title))?;
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, (_, (_, m, _)))| {
+            let x = i as f64;
+            Rectangle::new([(x + 0.5, 0.0), (x + 0.88, *m)], modelled.filled())
+        }))
+        .map_err(err(title))?;
+    let centred = |size| font(size).pos(Pos::new(HPos::Center, VPos::Top));
+    for (i, ((month, usage), (b, m, flagged))) in bars.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, b.max(*m)));
+        let label = format!("{:.0} / {:.0}{}", b, m, if *flagged { " *" } else { "" });
+        root.draw(&Text::new(label, (x, y - 18), centred(13)))
+            .map_err(err(title))?;
+        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+        for (k, line) in [usage.clone(), month.clone()].into_iter().enumerate() {
+            root.draw(&Text::new(line, (x, y + 6 + 16 * k as i32), centred(13)))
+                .map_err(err(title))?;
+        }
+    }
+    let mut x = 110;
+    for (label, color) in [
+        ("billed (bar label: billed / modelled USD)", billed),
+        ("modelled", modelled),
+    ] {
+        legend_area
+            .draw(&Rectangle::new([(x, 14), (x + 14, 28)], color.filled()))
+            .map_err(err(title))?;
+        legend_area
+            .draw(&Text::new(label.to_string(), (x + 20, 13), font(15)))
+            .map_err(err(title))?;
+        x += 40 + text_width(label, 15);
+    }
+    footnotes(&below, title, &notes)?;
+    root.present().map_err(err(title))
 }
 
 /// The SVG as a PNG, its text in the embedded font.

@@ -317,7 +317,13 @@ fn bill(report: &Report) -> String {
             cell(&x.explanation)
         );
     }
-    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "\n![{}]({}) (vector for slides: [{svg}]({svg}))\n",
+        crate::render::chart::RECONCILE_CHART.1,
+        crate::render::chart::RECONCILE_CHART.0,
+        svg = crate::render::chart::svg_name(crate::render::chart::RECONCILE_CHART.0)
+    );
     o
 }
 
