@@ -6,7 +6,7 @@ pub mod ce;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -59,6 +59,20 @@ pub struct Reconciliation {
     pub request_cost_usd: Decimal,
 }
 
+impl Reconciliation {
+    /// Rows whose difference is within [`TOLERANCE_PCT`].
+    pub fn within(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|x| x.difference_pct.is_some_and(|d| d.abs() <= TOLERANCE_PCT))
+            .count()
+    }
+
+    pub fn flagged(&self) -> usize {
+        self.rows.iter().filter(|x| x.flagged).count()
+    }
+}
+
 /// The modelled quantity and cost per month, account, region and usage type.
 fn modelled(report: &Report) -> BTreeMap<(String, String, String, String), (Decimal, Decimal)> {
     let mut out: BTreeMap<_, (Decimal, Decimal)> = BTreeMap::new();
@@ -81,11 +95,7 @@ fn modelled(report: &Report) -> BTreeMap<(String, String, String, String), (Deci
 /// Days of a YYYY-MM month, and how many of them the window covers.
 fn coverage(report: &Report, month: &str) -> Option<(i64, i64)> {
     let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
-    let next = if first.month() == 12 {
-        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)?
-    };
+    let next = first.checked_add_months(chrono::Months::new(1))?;
     let start = first.and_hms_opt(0, 0, 0)?.and_utc();
     let end = next.and_hms_opt(0, 0, 0)?.and_utc();
     let from = start.max(report.window.start);

@@ -6,6 +6,7 @@ use std::sync::{Arc, Once};
 
 use anyhow::{anyhow, Context, Result};
 use chrono::{Datelike, Duration};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -94,22 +95,27 @@ pub fn render_all(report: &Report, stage: &Staging) -> Result<()> {
     register_font()?;
     let charts: [fn(&Report, &mut String) -> Result<()>; 4] =
         [monthly_cost, daily_gb, alternatives, topology];
-    for ((png, title), draw) in CHARTS.iter().zip(charts) {
-        let mut svg = String::new();
-        draw(report, &mut svg)?;
-        let raster = rasterise(&svg).with_context(|| format!("rasterising {title}"))?;
-        stage.write(&svg_name(png), &svg)?;
-        stage.write(png, raster)?;
+    for (&chart, draw) in CHARTS.iter().zip(charts) {
+        write_chart(report, stage, chart, draw)?;
     }
     if report.reconcile.is_some() {
-        let (png, title) = RECONCILE_CHART;
-        let mut svg = String::new();
-        reconcile(report, &mut svg)?;
-        let raster = rasterise(&svg).with_context(|| format!("rasterising {title}"))?;
-        stage.write(&svg_name(png), &svg)?;
-        stage.write(png, raster)?;
+        write_chart(report, stage, RECONCILE_CHART, reconcile)?;
     }
     Ok(())
+}
+
+/// One chart, drawn as SVG and rasterised, both staged.
+fn write_chart(
+    report: &Report,
+    stage: &Staging,
+    (png, title): (&str, &str),
+    draw: fn(&Report, &mut String) -> Result<()>,
+) -> Result<()> {
+    let mut svg = String::new();
+    draw(report, &mut svg)?;
+    let raster = rasterise(&svg).with_context(|| format!("rasterising {title}"))?;
+    stage.write(&svg_name(png), &svg)?;
+    stage.write(png, raster)
 }
 
 /// The chart of `--bill`: billed against modelled per month and usage type.
@@ -149,7 +155,7 @@ fn reconcile(report: &Report, svg: &mut String) -> Result<()> {
     let mut notes = vec![format!(
         "{} line(s) in reconcile.csv, {} flagged (a difference nothing explains: marked *).",
         r.rows.len(),
-        r.rows.iter().filter(|x| x.flagged).count()
+        r.flagged()
     )];
     let mut partial: Vec<&str> = r
         .rows
@@ -195,23 +201,7 @@ fn reconcile(report: &Report, svg: &mut String) -> Result<()> {
         .map(|(_, (b, m, _))| b.max(*m))
         .fold(0.0, f64::max)
         * 1.15;
-    let mut chart = ChartBuilder::on(&plot)
-        .margin_left(20)
-        .margin_right(20)
-        .x_label_area_size(60)
-        .y_label_area_size(90)
-        .build_cartesian_2d(0f64..bars.len() as f64, 0f64..max.max(0.01))
-        .map_err(err(title))?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_desc("Cost in the month (USD)")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(font(15))
-        .axis_desc_style(font(17))
-        .draw()
-        .map_err(err(title))?;
+    let mut chart = usd_bars(&plot, title, bars.len(), max, "Cost in the month (USD)")?;
     let billed = RGBColor(120, 120, 120);
     let modelled = SERIES_COLORS[0];
     chart
@@ -226,31 +216,26 @@ fn reconcile(report: &Report, svg: &mut String) -> Result<()> {
             Rectangle::new([(x + 0.5, 0.0), (x + 0.88, *m)], modelled.filled())
         }))
         .map_err(err(title))?;
-    let centred = |size| font(size).pos(Pos::new(HPos::Center, VPos::Top));
     for (i, ((month, usage), (b, m, flagged))) in bars.iter().enumerate() {
-        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, b.max(*m)));
         let label = format!("{:.0} / {:.0}{}", b, m, if *flagged { " *" } else { "" });
-        root.draw(&Text::new(label, (x, y - 18), centred(13)))
-            .map_err(err(title))?;
-        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-        for (k, line) in [usage.clone(), month.clone()].into_iter().enumerate() {
-            root.draw(&Text::new(line, (x, y + 6 + 16 * k as i32), centred(13)))
-                .map_err(err(title))?;
-        }
+        bar_labels(
+            &root,
+            &chart,
+            title,
+            i,
+            b.max(*m),
+            label,
+            &[usage.clone(), month.clone()],
+        )?;
     }
-    let mut x = 110;
-    for (label, color) in [
-        ("billed (bar label: billed / modelled USD)", billed),
-        ("modelled", modelled),
-    ] {
-        legend_area
-            .draw(&Rectangle::new([(x, 14), (x + 14, 28)], color.filled()))
-            .map_err(err(title))?;
-        legend_area
-            .draw(&Text::new(label.to_string(), (x + 20, 13), font(15)))
-            .map_err(err(title))?;
-        x += 40 + text_width(label, 15);
-    }
+    legend(
+        &legend_area,
+        title,
+        &[
+            ("billed (bar label: billed / modelled USD)", billed),
+            ("modelled", modelled),
+        ],
+    )?;
     footnotes(&below, title, &notes)?;
     root.present().map_err(err(title))
 }
@@ -325,6 +310,73 @@ fn footnotes(area: &Area, title: &str, lines: &[String]) -> Result<()> {
             font(14).color(&RGBColor(70, 70, 70)),
         ))
         .map_err(err(title))?;
+    }
+    Ok(())
+}
+
+/// A bar chart's plot: `n` bar slots across, USD up to `max` up; no x labels (each bar's are
+/// drawn under it by [`bar_labels`]).
+fn usd_bars<'a, 'b>(
+    plot: &'a Area<'b>,
+    title: &str,
+    n: usize,
+    max: f64,
+    y_desc: &str,
+) -> Result<Bars<'a, 'b>> {
+    let mut chart = ChartBuilder::on(plot)
+        .margin_left(20)
+        .margin_right(20)
+        .x_label_area_size(60)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0f64..n as f64, 0f64..max.max(0.01))
+        .map_err(err(title))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc(y_desc)
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(font(15))
+        .axis_desc_style(font(17))
+        .draw()
+        .map_err(err(title))?;
+    Ok(chart)
+}
+
+type Bars<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// `above` over bar `i` (whose top is at `top`) and `lines` under it, in backend (whole-picture)
+/// coordinates, so drawn on the root.
+fn bar_labels(
+    root: &Area,
+    chart: &Bars,
+    title: &str,
+    i: usize,
+    top: f64,
+    above: String,
+    lines: &[String],
+) -> Result<()> {
+    let centred = |size| font(size).pos(Pos::new(HPos::Center, VPos::Top));
+    let (x, y) = chart.backend_coord(&(i as f64 + 0.5, top));
+    root.draw(&Text::new(above, (x, y - 18), centred(13)))
+        .map_err(err(title))?;
+    let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+    for (k, line) in lines.iter().cloned().enumerate() {
+        root.draw(&Text::new(line, (x, y + 6 + 16 * k as i32), centred(13)))
+            .map_err(err(title))?;
+    }
+    Ok(())
+}
+
+/// A colour square and its label per item, left to right.
+fn legend(area: &Area, title: &str, items: &[(&str, RGBColor)]) -> Result<()> {
+    let mut x = 110;
+    for (label, color) in items {
+        area.draw(&Rectangle::new([(x, 14), (x + 14, 28)], color.filled()))
+            .map_err(err(title))?;
+        area.draw(&Text::new(label.to_string(), (x + 20, 13), font(15)))
+            .map_err(err(title))?;
+        x += 40 + text_width(label, 15);
     }
     Ok(())
 }
@@ -455,23 +507,13 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
         .map(|(_, p)| p.iter().sum::<f64>())
         .fold(0.0, f64::max)
         * 1.12;
-    let mut chart = ChartBuilder::on(&plot)
-        .margin_left(20)
-        .margin_right(20)
-        .x_label_area_size(60)
-        .y_label_area_size(90)
-        .build_cartesian_2d(0f64..bars.len() as f64, 0f64..max.max(0.01))
-        .map_err(err(title))?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_desc("Cost in the month (USD; bar labels: total)")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(font(15))
-        .axis_desc_style(font(17))
-        .draw()
-        .map_err(err(title))?;
+    let mut chart = usd_bars(
+        &plot,
+        title,
+        bars.len(),
+        max,
+        "Cost in the month (USD; bar labels: total)",
+    )?;
     for (ci, _) in Component::ALL.iter().enumerate() {
         let color = COMPONENT_COLORS[ci];
         chart
@@ -482,33 +524,17 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
             }))
             .map_err(err(title))?;
     }
-    // Labels in backend (whole-picture) coordinates, so drawn on the root.
-    let centred = |size| font(size).pos(Pos::new(HPos::Center, VPos::Top));
     for (i, (lines, parts)) in bars.iter().enumerate() {
         let total: f64 = parts.iter().sum();
-        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, total));
-        root.draw(&Text::new(format!("{total:.2}"), (x, y - 18), centred(13)))
-            .map_err(err(title))?;
-        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-        for (k, line) in lines.iter().cloned().enumerate() {
-            root.draw(&Text::new(line, (x, y + 6 + 16 * k as i32), centred(13)))
-                .map_err(err(title))?;
-        }
+        bar_labels(&root, &chart, title, i, total, format!("{total:.2}"), lines)?;
     }
     // The legend sits under the plot, never on the bars.
-    let mut x = 110;
-    for (ci, c) in Component::ALL.iter().enumerate() {
-        legend_area
-            .draw(&Rectangle::new(
-                [(x, 14), (x + 14, 28)],
-                COMPONENT_COLORS[ci].filled(),
-            ))
-            .map_err(err(title))?;
-        legend_area
-            .draw(&Text::new(c.label().to_string(), (x + 20, 13), font(15)))
-            .map_err(err(title))?;
-        x += 40 + text_width(c.label(), 15);
-    }
+    let items: Vec<(&str, RGBColor)> = Component::ALL
+        .iter()
+        .zip(COMPONENT_COLORS)
+        .map(|(c, color)| (c.label(), color))
+        .collect();
+    legend(&legend_area, title, &items)?;
     footnotes(&below, title, &notes)?;
     root.present().map_err(err(title))
 }

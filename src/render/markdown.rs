@@ -265,20 +265,8 @@ fn bill(report: &Report) -> String {
     let Some(r) = &report.reconcile else {
         return o;
     };
-    let within = r
-        .rows
-        .iter()
-        .filter(|x| {
-            x.difference_pct
-                .is_some_and(|d| d.abs() <= crate::bill::TOLERANCE_PCT)
-        })
-        .count();
-    let flagged = r.rows.iter().filter(|x| x.flagged).count();
-    let _ = writeln!(
-        o,
-        "## Matches the bill?
-"
-    );
+    let (within, flagged) = (r.within(), r.flagged());
+    let _ = writeln!(o, "## Matches the bill?\n");
     let _ = writeln!(
         o,
         "{} line(s) from {}; {within} within {}%, {flagged} off and not explained (flagged). Reading the bill took {} request(s) × {} USD = {} USD. Every row is in reconcile.csv.\n",

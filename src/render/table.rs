@@ -205,15 +205,7 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
     }
 
     if let Some(r) = &report.reconcile {
-        let within = r
-            .rows
-            .iter()
-            .filter(|x| {
-                x.difference_pct
-                    .is_some_and(|d| d.abs() <= crate::bill::TOLERANCE_PCT)
-            })
-            .count();
-        let flagged = r.rows.iter().filter(|x| x.flagged).count();
+        let (within, flagged) = (r.within(), r.flagged());
         let _ = writeln!(
             o,
             "\nMatches the bill? {} line(s) from Cost Explorer: {within} within {}%, {flagged} flagged (see reconcile.csv)",
