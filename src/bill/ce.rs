@@ -49,12 +49,7 @@ pub fn months(report: &Report) -> Vec<String> {
 }
 
 fn next_month(d: NaiveDate) -> NaiveDate {
-    if d.month() == 12 {
-        NaiveDate::from_ymd_opt(d.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
-    }
-    .unwrap_or(d)
+    d.checked_add_months(chrono::Months::new(1)).unwrap_or(d)
 }
 
 /// The first day of the window's first month, and the first day after its last.

@@ -5,8 +5,6 @@
 //! The one path that writes in the account: Athena stores every query's results in the
 //! workgroup's output location (or `--athena-output`). It runs only when asked.
 
-use std::time::Duration;
-
 use anyhow::{anyhow, bail, Result};
 use aws_config::Region;
 use aws_sdk_athena::types::{QueryExecutionState, ResultConfiguration};
@@ -14,7 +12,7 @@ use aws_sdk_athena::Client;
 use chrono::Duration as Days;
 use rust_decimal::Decimal;
 
-use super::remote::Remote;
+use super::remote::{Poll, Remote};
 use super::Row;
 use crate::collect::calls;
 use crate::snapshot::Snapshot;
@@ -216,12 +214,9 @@ pub fn run(remote: &Remote, snapshot: &Snapshot, table: &Table) -> (Calls, Resul
             .query_execution_id()
             .ok_or_else(|| anyhow!("StartQueryExecution gave no query id"))?
             .to_string();
-        let mut wait = Duration::from_millis(250);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30 * 60);
+        let mut poll = Poll::start();
         let scanned = loop {
-            if tokio::time::Instant::now() > deadline {
-                bail!("query {id} did not finish in 30 minutes");
-            }
+            poll.check(&id)?;
             polls += 1;
             let e = client
                 .get_query_execution()
@@ -242,8 +237,7 @@ pub fn run(remote: &Remote, snapshot: &Snapshot, table: &Table) -> (Calls, Resul
                         .max(0) as u64
                 }
                 Some(QueryExecutionState::Queued) | Some(QueryExecutionState::Running) | None => {
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(5));
+                    poll.pause().await;
                 }
                 Some(other) => bail!(
                     "query {id} {}: {}",

@@ -3,14 +3,13 @@
 //! (StartQuery, GetQueryResults: read-only).
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
 use aws_config::Region;
 use aws_sdk_cloudwatchlogs::types::QueryStatus;
 use aws_sdk_cloudwatchlogs::Client;
 
-use super::remote::Remote;
+use super::remote::{Poll, Remote};
 use super::Row;
 use crate::collect::calls;
 use crate::snapshot::Snapshot;
@@ -19,8 +18,6 @@ use crate::snapshot::Snapshot;
 pub const LATE_SECONDS: i64 = 3600;
 /// Queries per log group at most (each split asks again, and each query bills its scan).
 pub const MAX_QUERIES: u64 = 64;
-/// How long a query may run.
-const DEADLINE: Duration = Duration::from_secs(30 * 60);
 
 /// Rows one GetQueryResults answer holds: an answer this long may be cut, so its time range
 /// is split in two and each half asked again.
@@ -236,15 +233,9 @@ async fn query(
     let id = started
         .query_id()
         .ok_or_else(|| anyhow!("StartQuery gave no query id"))?;
-    let mut wait = Duration::from_millis(250);
-    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let mut poll = Poll::start();
     loop {
-        if tokio::time::Instant::now() > deadline {
-            bail!(
-                "query {id} did not finish in {} minutes",
-                DEADLINE.as_secs() / 60
-            );
-        }
+        poll.check(id)?;
         out.get_results += 1;
         let r = client
             .get_query_results()
@@ -269,8 +260,7 @@ async fn query(
                 return Ok((r.results().len(), rows));
             }
             Some(QueryStatus::Scheduled) | Some(QueryStatus::Running) | None => {
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(5));
+                poll.pause().await;
             }
             Some(other) => bail!("the query ended {}", other.as_str()),
         }

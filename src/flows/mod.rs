@@ -565,6 +565,8 @@ struct Unit {
     file: usize,
     start: u64,
     end: u64,
+    /// A Parquet file (read by its footer, whole), as its first bytes or its key say.
+    parquet: bool,
 }
 
 /// Cuts the files into units: gzip files whole (a stream cannot be entered midway), plain
@@ -582,6 +584,7 @@ fn plan_units(sources: &[Source], workers: usize, range_bytes: u64) -> (Vec<Unit
                     file: i,
                     start: 0,
                     end: u64::MAX,
+                    parquet: o.key.ends_with(".parquet"),
                 });
                 continue;
             }
@@ -593,7 +596,8 @@ fn plan_units(sources: &[Source], workers: usize, range_bytes: u64) -> (Vec<Unit
             .and_then(|mut f| f.read_exact(&mut magic))
             .is_ok();
         // gzip and Parquet are read whole.
-        let whole = read && (magic[..2] == [0x1f, 0x8b] || &magic == parquet::MAGIC);
+        let is_parquet = read && &magic == parquet::MAGIC;
+        let whole = is_parquet || (read && magic[..2] == [0x1f, 0x8b]);
         let pieces = if whole || size == 0 {
             1
         } else if size < MIN_SPLIT {
@@ -613,6 +617,7 @@ fn plan_units(sources: &[Source], workers: usize, range_bytes: u64) -> (Vec<Unit
                 file: i,
                 start,
                 end,
+                parquet: is_parquet,
             });
             if end >= size {
                 break;
@@ -805,7 +810,7 @@ impl Scan<'_> {
             Source::Object(o) => {
                 let store = self.store.context("no S3 access to read it with")?;
                 part.stats.bytes_read += o.size;
-                if o.key.ends_with(".parquet") && o.size > parquet_whole() {
+                if unit.parquet && o.size > parquet_whole() {
                     // Parquet is read from its end (the footer), then column chunk by chunk.
                     bar.inc(o.size);
                     return self.parquet(store.ranged(o), part);
@@ -817,7 +822,7 @@ impl Scan<'_> {
                         return Ok(());
                     }
                 };
-                if o.key.ends_with(".parquet") {
+                if unit.parquet {
                     // A small one in one GET, held whole.
                     let mut all = Vec::with_capacity(o.size as usize);
                     body.read_to_end(&mut all).context("read failed")?;
@@ -829,13 +834,11 @@ impl Scan<'_> {
         };
         let mut file = std::fs::File::open(path).context("cannot open")?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let mut magic = [0u8; 4];
-        if unit.start == 0 && file.read_exact(&mut magic).is_ok() && &magic == parquet::MAGIC {
+        if unit.parquet {
             part.stats.bytes_read += size;
             bar.inc(size);
             return self.parquet(file, part);
         }
-        file.seek(SeekFrom::Start(0))?;
         let whole = unit.end == u64::MAX;
         let mut format = None;
         let mut skip_first = false;

@@ -367,24 +367,7 @@ impl<'a> Store<'a> {
 
     /// A reader of one object's body, streamed chunk by chunk from a worker thread.
     pub fn open(&self, o: &Object) -> Result<Body> {
-        let region = self.bucket_region(&o.bucket);
-        self.gets.fetch_add(1, Ordering::Relaxed);
-        let out = self
-            .remote
-            .runtime
-            .block_on(
-                self.client(&region)
-                    .get_object()
-                    .bucket(&o.bucket)
-                    .key(&o.key)
-                    .send(),
-            )
-            .map_err(|e| anyhow::anyhow!(why(&e, &region)))?;
-        Ok(Body {
-            runtime: self.remote.runtime.handle().clone(),
-            stream: out.body,
-            chunk: bytes::Bytes::new(),
-        })
+        self.ranged(o).body(None).map_err(anyhow::Error::msg)
     }
 }
 
@@ -413,19 +396,30 @@ pub struct Ranged {
 }
 
 impl Ranged {
-    fn get(&self, range: String) -> ::parquet::errors::Result<ByteStream> {
+    /// GetObject, whole or for a `bytes=…` range; why it failed, in one line.
+    fn body(&self, range: Option<String>) -> std::result::Result<Body, String> {
         self.gets.fetch_add(1, Ordering::Relaxed);
-        self.runtime
+        let out = self
+            .runtime
             .block_on(
                 self.client
                     .get_object()
                     .bucket(&self.object.bucket)
                     .key(&self.object.key)
-                    .range(range)
+                    .set_range(range)
                     .send(),
             )
-            .map(|o| o.body)
-            .map_err(|e| ::parquet::errors::ParquetError::External(why(&e, &self.region).into()))
+            .map_err(|e| why(&e, &self.region))?;
+        Ok(Body {
+            runtime: self.runtime.clone(),
+            stream: out.body,
+            chunk: bytes::Bytes::new(),
+        })
+    }
+
+    fn get(&self, range: String) -> ::parquet::errors::Result<Body> {
+        self.body(Some(range))
+            .map_err(|e| ::parquet::errors::ParquetError::External(e.into()))
     }
 }
 
@@ -439,11 +433,7 @@ impl ::parquet::file::reader::ChunkReader for Ranged {
     type T = Body;
 
     fn get_read(&self, start: u64) -> ::parquet::errors::Result<Body> {
-        Ok(Body {
-            runtime: self.runtime.clone(),
-            stream: self.get(format!("bytes={start}-"))?,
-            chunk: bytes::Bytes::new(),
-        })
+        self.get(format!("bytes={start}-"))
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> ::parquet::errors::Result<bytes::Bytes> {
@@ -453,7 +443,7 @@ impl ::parquet::file::reader::ChunkReader for Ranged {
         let body = self.get(format!("bytes={start}-{}", start + length as u64 - 1))?;
         let all = self
             .runtime
-            .block_on(body.collect())
+            .block_on(body.stream.collect())
             .map_err(|e| ::parquet::errors::ParquetError::External(Box::new(e)))?;
         Ok(all.into_bytes())
     }
