@@ -373,23 +373,19 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         regions,
         args.collect.profile.clone(),
     )?;
-    let access = crate::flows::inputs::access(
+    let remote = crate::flows::remote::Lazy::new(crate::flows::inputs::access(
         args.collect.profile.as_deref(),
         args.collect.endpoint_url.as_deref(),
         &snapshot,
-    );
-    let flows = crate::flows::inputs::attribute(&args.flow, flow_plan, &snapshot, access, verbose)?;
+    ));
+    let flows =
+        crate::flows::inputs::attribute(&args.flow, flow_plan, &snapshot, &remote, verbose)?;
     let mut report = Report::build(&snapshot, &prices.book, &name, flows.attribution)?;
     for (action, n) in prices.api_calls.iter().chain(&flows.calls) {
         *report.api_calls.entry(action.clone()).or_default() += n;
     }
     report.not_collected.extend(flows.unread);
     if args.bill.is_some() {
-        let access = crate::flows::inputs::access(
-            args.collect.profile.as_deref(),
-            args.collect.endpoint_url.as_deref(),
-            &snapshot,
-        );
         // The account × regions read in full.
         let collected = snapshot
             .regions
@@ -397,7 +393,7 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
             .filter(|r| r.not_collected.is_empty())
             .map(|r| (r.account_id.clone(), r.region.clone()))
             .collect();
-        reconcile(&mut report, access, &collected);
+        reconcile(&mut report, &remote, &collected);
     }
     if verbose > 0 && !prices.api_calls.is_empty() {
         let calls: Vec<String> = prices
@@ -466,19 +462,19 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
 /// leaves the rest of the report, said as not collected.
 fn reconcile(
     report: &mut Report,
-    access: crate::flows::remote::Access,
+    remote: &crate::flows::remote::Lazy,
     collected: &std::collections::BTreeSet<(String, String)>,
 ) {
-    let remote = match crate::flows::remote::Remote::new(&access) {
+    let remote = match remote.get() {
         Ok(r) => r,
         Err(e) => {
-            let why = format!("the bill (Cost Explorer): {e:#}");
+            let why = format!("the bill (Cost Explorer): {e}");
             eprintln!("natcost: warning: not collected: {why}");
             report.not_collected.push(why);
             return;
         }
     };
-    let (requests, billed) = crate::bill::ce::fetch(&remote, report);
+    let (requests, billed) = crate::bill::ce::fetch(remote, report);
     if requests > 0 {
         *report
             .api_calls
@@ -707,12 +703,12 @@ fn load_snapshot(path: Option<&Path>) -> Result<(Snapshot, String)> {
 fn flows(args: FlowsCommand, verbose: u8) -> Result<ExitCode> {
     let plan = crate::flows::inputs::plan(&args.flow)?;
     let (snapshot, name) = load_snapshot(args.snapshot.as_deref())?;
-    let access = crate::flows::inputs::access(
+    let remote = crate::flows::remote::Lazy::new(crate::flows::inputs::access(
         args.profile.as_deref(),
         args.endpoint_url.as_deref(),
         &snapshot,
-    );
-    let outcome = crate::flows::inputs::attribute(&args.flow, plan, &snapshot, access, verbose)?;
+    ));
+    let outcome = crate::flows::inputs::attribute(&args.flow, plan, &snapshot, &remote, verbose)?;
     let Some(attribution) = outcome.attribution else {
         bail!("flow logs: nothing could be read (see the warnings above)");
     };

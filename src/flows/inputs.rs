@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 
 use super::configs::{self, Destination};
-use super::remote::{Access, Remote};
+use super::remote::{Access, Lazy, Remote};
 use super::{athena, insights, s3, Attribution, Input, Source};
 use crate::app::Usage;
 use crate::cli::FlowArgs;
@@ -95,14 +95,14 @@ pub fn attribute(
     args: &FlowArgs,
     plan: Plan,
     snapshot: &Snapshot,
-    access: Access,
+    aws: &Lazy,
     verbose: u8,
 ) -> Result<Outcome> {
     if plan.is_empty() {
         return Ok(Outcome::default());
     }
     let mut out = Outcome::default();
-    let result = read(args, &plan, snapshot, &access, verbose, &mut out);
+    let result = read(args, &plan, snapshot, aws, verbose, &mut out);
     for u in &out.unread {
         eprintln!("natcost: warning: {u}");
     }
@@ -114,7 +114,7 @@ fn read(
     args: &FlowArgs,
     plan: &Plan,
     snapshot: &Snapshot,
-    access: &Access,
+    aws: &Lazy,
     verbose: u8,
     out: &mut Outcome,
 ) -> Result<()> {
@@ -161,17 +161,16 @@ fn read(
     let remote = if locations.is_empty() && groups.is_empty() && plan.athena.is_none() {
         None
     } else {
-        match Remote::new(access) {
+        match aws.get() {
             Ok(r) => Some(r),
             Err(e) => {
                 // The local files, and the rest of the report, still count.
-                out.unread
-                    .push(format!("flow logs in AWS: not read: {e:#}"));
+                out.unread.push(format!("flow logs in AWS: not read: {e}"));
                 None
             }
         }
     };
-    let store = remote.as_ref().map(s3::Store::new);
+    let store = remote.map(s3::Store::new);
     if let (Some(store), false) = (&store, locations.is_empty()) {
         sources.extend(list_s3(store, snapshot, &locations, &configured, out));
     }
