@@ -11,9 +11,10 @@ BIG_MB="${BIG_MB:-2048}"
 WORK="${WORK:-/tmp/natcost-bench}"
 # AWS's ip-ranges.json (not committed): downloaded once to natcost's own cache unless given.
 RANGES="${RANGES:-$HOME/.cache/natcost/ip-ranges.json}"
-if [ ! -f "$RANGES" ] && [ -f ../shared/data/aws-ip-ranges.json ]; then RANGES=../shared/data/aws-ip-ranges.json; fi
-if [ ! -f "$RANGES" ]; then
-  curl -fsSL --create-dirs -o "$RANGES" https://ip-ranges.amazonaws.com/ip-ranges.json
+if [ ! -f "$RANGES" ] && ! curl -fsSL --create-dirs -o "$RANGES" https://ip-ranges.amazonaws.com/ip-ranges.json; then
+  # Offline: the committed synthetic file in the same format (fewer prefixes than AWS's).
+  echo "cannot download ip-ranges.json: using tests/data/ip-ranges-fixture.json" >&2
+  RANGES=tests/data/ip-ranges-fixture.json
 fi
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -c 'import duckdb' 2>/dev/null || .venv/bin/pip install --quiet --disable-pip-version-check duckdb

@@ -3,8 +3,8 @@
 //! answers: PriceList entries as JSON strings, several pages, tiered prices, a regional NAT
 //! gateway decoy, a Windows instance decoy, and a region with no NAT gateway price.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -214,53 +214,12 @@ fn price_list_entry(p: &Product) -> String {
 
 /// A Pricing API on loopback; returns its URL and the request bodies it saw.
 fn serve() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let log = log.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut out = stream;
-                loop {
-                    let mut length = 0usize;
-                    let mut target = String::new();
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    loop {
-                        line.clear();
-                        reader.read_line(&mut line).unwrap();
-                        let l = line.trim_end();
-                        if l.is_empty() {
-                            break;
-                        }
-                        let (k, v) = l.split_once(':').unwrap();
-                        match k.to_ascii_lowercase().as_str() {
-                            "content-length" => length = v.trim().parse().unwrap(),
-                            "x-amz-target" => target = v.trim().to_string(),
-                            _ => {}
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    reader.read_exact(&mut body).unwrap();
-                    let req: Value = serde_json::from_slice(&body).unwrap();
-                    assert_eq!(target, "AWSPriceListService.GetProducts");
-                    log.lock().unwrap().push(req.clone());
-                    let answer = get_products(&req).to_string();
-                    write!(
-                        out,
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: 7d1e\r\nContent-Length: {}\r\n\r\n{answer}",
-                        answer.len()
-                    )
-                    .unwrap();
-                }
-            });
-        }
+    let url = common::serve_json(move |target, req| {
+        assert_eq!(target, "AWSPriceListService.GetProducts");
+        log.lock().unwrap().push(req.clone());
+        (200, get_products(req))
     });
     (url, seen)
 }
