@@ -253,6 +253,7 @@ impl Builder {
             }],
             tags: tags(p.name),
             availability_mode: Some("zonal".into()),
+            found_by: None,
         });
         if !gone {
             self.r.elastic_ips.push(ElasticIp {

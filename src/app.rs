@@ -56,6 +56,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Collect(args) => collect_to_file(args, cli.verbose),
         Command::Prices(args) => prices(args),
         Command::Flows(args) => flows(args, cli.verbose),
+        Command::Reconcile(args) => reconcile_command(*args, cli.verbose),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "natcost", &mut out);
@@ -76,7 +77,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             bill,
         } => {
             if side == collect::calls::PolicyFor::Member
-                && (!flow_logs.is_empty() || athena.is_some() || bill)
+                && (!flow_logs.is_empty() || athena.is_some() || !bill.is_empty())
             {
                 return Err(Usage(
                     "--flow-logs, --athena and --bill: flow logs and the bill are read with the caller's credentials, not the member role: use --for caller or --for account".into(),
@@ -88,7 +89,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 &role_name,
                 &flow_logs,
                 athena.as_deref(),
-                bill,
+                &bill,
             ))?;
             writeln!(std::io::stdout(), "{policy}")?;
             Ok(ExitCode::SUCCESS)
@@ -299,10 +300,117 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
     })
 }
 
+/// A report built, before anything is written or printed.
+struct Built {
+    report: Report,
+    book: PriceBook,
+    snapshot: Snapshot,
+    live: bool,
+    name: String,
+}
+
 fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
+    let guard = output::Guard::new(args.force, args.snapshot.as_deref());
+    // Refuse an output folder, or flow-log paths that are not there, before collecting or
+    // pricing anything.
+    if let (Some(out), false) = (&args.out, args.no_files) {
+        output::check(out, &guard)?;
+    }
+    let Built {
+        report,
+        book,
+        snapshot,
+        live,
+        name,
+    } = build(&args, verbose)?;
+    // A part of a snapshot gets a folder of its own: the whole one is named for its end date.
+    let out_dir = args.out.clone().unwrap_or_else(|| {
+        let w = snapshot.window;
+        let folder = if !live && span(&args.collect).ok().flatten().is_some() {
+            format!(
+                "{name}-{}_{}",
+                w.start.format("%Y-%m-%d"),
+                w.end.format("%Y-%m-%d")
+            )
+        } else {
+            format!("{name}-{}", w.end.format("%Y-%m-%d"))
+        };
+        PathBuf::from("reports").join(folder)
+    });
+    if !args.no_files {
+        write_report(&report, &book, live.then_some(&snapshot), &out_dir, &guard)?;
+    }
+    let text = match args.format {
+        Format::Table => render::table::render(&report, terminal_width(args.wide)),
+        Format::Json => render::json::render(&report),
+        Format::Markdown => render::markdown::render(&report, &chart::CHARTS),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    if !args.no_files && args.format == Format::Table {
+        writeln!(stdout, "\nReport written to {}/", out_dir.display())?;
+    }
+    stdout.flush()?;
+    Ok(if report.is_partial() {
+        ExitCode::from(EXIT_PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `natcost reconcile`: the report's model set against the bill, printed.
+fn reconcile_command(args: crate::cli::ReconcileArgs, verbose: u8) -> Result<ExitCode> {
+    let format = args.format;
+    let report_args = ReportArgs {
+        snapshot: args.snapshot,
+        sample: args.sample,
+        collect: args.collect,
+        price: args.price,
+        flow: Default::default(),
+        out: None,
+        format: Format::Table,
+        wide: false,
+        currency: None,
+        fx_rate: None,
+        bill: Some(args.bill),
+        no_files: true,
+        force: false,
+    };
+    let built = build(&report_args, verbose)?;
+    let Some(r) = &built.report.reconcile else {
+        // The bill could not be reached: said on stderr as not collected.
+        return Ok(ExitCode::from(EXIT_PARTIAL));
+    };
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        crate::cli::ReconcileFormat::Csv => render::csv::reconcile(&r.rows, &mut stdout)?,
+        crate::cli::ReconcileFormat::Json => {
+            writeln!(stdout, "{}", serde_json::to_string_pretty(r)?)?
+        }
+        crate::cli::ReconcileFormat::Table => {
+            stdout.write_all(render::table::reconcile(r).as_bytes())?
+        }
+    }
+    stdout.flush()?;
+    Ok(if built.report.is_partial() {
+        ExitCode::from(EXIT_PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Collects or loads the snapshot, prices it, reads flow logs and the bill: the report, not
+/// yet written.
+fn build(args: &ReportArgs, verbose: u8) -> Result<Built> {
     let live = args.collect.is_live();
     let remote_flows = args.flow.athena_table.is_some()
-        || args.bill.is_some()
+        || matches!(
+            args.bill,
+            Some(
+                crate::bill::Source::CostExplorer
+                    | crate::bill::Source::Cur(crate::bill::cur::Location::S3(_))
+            )
+        )
         || args
             .flow
             .flow_logs
@@ -328,13 +436,13 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
             .into());
         }
     }
-    let guard = output::Guard::new(args.force, args.snapshot.as_deref());
-    // Refuse an output folder, or flow-log paths that are not there, before collecting or
-    // pricing anything.
-    if let (Some(out), false) = (&args.out, args.no_files) {
-        output::check(out, &guard)?;
-    }
     let flow_plan = crate::flows::inputs::plan(&args.flow)?;
+    // A bill file that is not there is said before anything is collected.
+    if let Some(crate::bill::Source::Cur(crate::bill::cur::Location::Path(p))) = &args.bill {
+        if let Err(e) = std::fs::metadata(p) {
+            return Err(Usage(format!("--bill cur:{}: {e}", p.display())).into());
+        }
+    }
     let (snapshot, name) = match (&args.snapshot, args.sample) {
         (Some(path), _) => load_snapshot(Some(path))?,
         (None, true) => load_snapshot(None)?,
@@ -385,15 +493,20 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         *report.api_calls.entry(action.clone()).or_default() += n;
     }
     report.not_collected.extend(flows.unread);
-    if args.bill.is_some() {
-        // The account × regions read in full.
+    if let Some(source) = &args.bill {
+        // The account × regions read in full (not finding deleted NAT gateways leaves the rest
+        // of the region to compare: their billed lines stay unexplained).
         let collected = snapshot
             .regions
             .iter()
-            .filter(|r| r.not_collected.is_empty())
+            .filter(|r| {
+                r.not_collected
+                    .iter()
+                    .all(|n| n.what == "cloudwatch:ListMetrics")
+            })
             .map(|r| (r.account_id.clone(), r.region.clone()))
             .collect();
-        reconcile(&mut report, &remote, &collected);
+        reconcile(&mut report, source, &remote, &collected)?;
     }
     if verbose > 0 && !prices.api_calls.is_empty() {
         let calls: Vec<String> = prices
@@ -417,99 +530,111 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         eprintln!("natcost: warning: {w}");
         report.warnings.insert(0, format!("prices: {w}"));
     }
-    // A part of a snapshot gets a folder of its own: the whole one is named for its end date.
-    let out_dir = args.out.clone().unwrap_or_else(|| {
-        let w = snapshot.window;
-        let folder = if !live && span(&args.collect).ok().flatten().is_some() {
-            format!(
-                "{name}-{}_{}",
-                w.start.format("%Y-%m-%d"),
-                w.end.format("%Y-%m-%d")
-            )
-        } else {
-            format!("{name}-{}", w.end.format("%Y-%m-%d"))
-        };
-        PathBuf::from("reports").join(folder)
-    });
-    if !args.no_files {
-        write_report(
-            &report,
-            &prices.book,
-            live.then_some(&snapshot),
-            &out_dir,
-            &guard,
-        )?;
-    }
-    let text = match args.format {
-        Format::Table => render::table::render(&report, terminal_width(args.wide)),
-        Format::Json => render::json::render(&report),
-        Format::Markdown => render::markdown::render(&report, &chart::CHARTS),
-    };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    if !args.no_files && args.format == Format::Table {
-        writeln!(stdout, "\nReport written to {}/", out_dir.display())?;
-    }
-    stdout.flush()?;
-    Ok(if report.is_partial() {
-        ExitCode::from(EXIT_PARTIAL)
-    } else {
-        ExitCode::SUCCESS
+    Ok(Built {
+        report,
+        book: prices.book,
+        snapshot,
+        live,
+        name,
     })
 }
 
-/// Reads the bill from Cost Explorer and sets the model against it; a bill that cannot be read
-/// leaves the rest of the report, said as not collected.
+/// Reads the bill and sets the model against it. A bill that cannot be reached (denied, no
+/// credentials) leaves the rest of the report, said as not collected; Cost and Usage Report
+/// files that are not a readable report are an error (nothing is written).
 fn reconcile(
     report: &mut Report,
+    source: &crate::bill::Source,
     remote: &crate::flows::remote::Lazy,
     collected: &std::collections::BTreeSet<(String, String)>,
-) {
-    let remote = match remote.get() {
-        Ok(r) => r,
-        Err(e) => {
-            let why = format!("the bill (Cost Explorer): {e}");
-            eprintln!("natcost: warning: not collected: {why}");
-            report.not_collected.push(why);
-            return;
-        }
+) -> Result<()> {
+    use crate::bill::{cur, Source};
+    let what = match source {
+        Source::CostExplorer => "the bill (Cost Explorer)".to_string(),
+        Source::Cur(l) => format!("the bill ({})", l.label()),
     };
-    let (requests, billed) = crate::bill::ce::fetch(remote, report);
-    if requests > 0 {
-        *report
-            .api_calls
-            .entry("ce:GetCostAndUsage".into())
-            .or_default() += requests;
-    }
-    let cost = crate::bill::ce::USD_PER_REQUEST * Decimal::from(requests);
-    eprintln!(
-        "Cost Explorer: {requests} request(s) × {} USD = {cost} USD",
-        crate::bill::ce::USD_PER_REQUEST
-    );
-    match billed {
-        Ok(billed) => {
-            let months = crate::bill::ce::months(report);
-            let rows = crate::bill::reconcile(report, &billed, &months, collected);
-            for r in rows.iter().filter(|r| r.flagged) {
-                eprintln!(
-                    "natcost: warning: the bill: {} {} {} {}: {}",
-                    r.month, r.account_id, r.region, r.usage_type, r.explanation
-                );
+    let not_collected = |report: &mut Report, why: String| {
+        let why = format!("{what}: {why}");
+        eprintln!("natcost: warning: not collected: {why}");
+        report.not_collected.push(why);
+    };
+    let needs_aws = !matches!(source, Source::Cur(cur::Location::Path(_)));
+    let remote = match (needs_aws, remote.get()) {
+        (true, Err(e)) => {
+            not_collected(report, e.to_string());
+            return Ok(());
+        }
+        (true, Ok(r)) => Some(r),
+        (false, _) => None,
+    };
+    let months = crate::bill::months(report.window);
+    let reconciliation = match (source, remote) {
+        (Source::CostExplorer, Some(remote)) => {
+            let (requests, billed) = crate::bill::ce::fetch(remote, report);
+            if requests > 0 {
+                *report
+                    .api_calls
+                    .entry("ce:GetCostAndUsage".into())
+                    .or_default() += requests;
             }
-            report.reconcile = Some(crate::bill::Reconciliation {
-                source: "Cost Explorer (GetCostAndUsage, MONTHLY, usage records, unblended cost)"
-                    .into(),
-                rows,
-                requests,
-                request_cost_usd: cost,
-            });
+            let cost = crate::bill::ce::USD_PER_REQUEST * Decimal::from(requests);
+            eprintln!(
+                "Cost Explorer: {requests} request(s) × {} USD = {cost} USD",
+                crate::bill::ce::USD_PER_REQUEST
+            );
+            match billed {
+                Ok(billed) => crate::bill::Reconciliation {
+                    source:
+                        "Cost Explorer (GetCostAndUsage, MONTHLY, usage records, unblended cost)"
+                            .into(),
+                    rows: crate::bill::reconcile(report, &billed, &months, collected),
+                    requests,
+                    request_cost_usd: cost,
+                    adjustments: Vec::new(),
+                    notes: Vec::new(),
+                },
+                Err(e) => {
+                    not_collected(report, format!("{e:#}"));
+                    return Ok(());
+                }
+            }
         }
-        Err(e) => {
-            let why = format!("the bill (Cost Explorer): {e:#}");
-            eprintln!("natcost: warning: not collected: {why}");
-            report.not_collected.push(why);
+        (Source::Cur(location), remote) => {
+            let read = match cur::read(location, &months, remote) {
+                Ok(read) => read,
+                Err(cur::Failure::Unreachable(why)) => {
+                    not_collected(report, why);
+                    return Ok(());
+                }
+                Err(cur::Failure::Bad(e)) => return Err(e.context("the bill")),
+            };
+            for (action, n) in &read.calls {
+                *report.api_calls.entry(action.clone()).or_default() += n;
+            }
+            crate::bill::from_cur(report, location, read, &months, collected)
         }
+        (Source::CostExplorer, None) => return Ok(()),
+    };
+    for n in &reconciliation.notes {
+        eprintln!("natcost: note: the bill: {n}");
     }
+    for r in reconciliation.rows.iter().filter(|r| r.flagged) {
+        eprintln!(
+            "natcost: warning: the bill: {} {} {} {}{}: {}",
+            r.month,
+            r.account_id,
+            r.region,
+            r.usage_type,
+            if r.resource_id.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", r.resource_id)
+            },
+            r.explanation
+        );
+    }
+    report.reconcile = Some(reconciliation);
+    Ok(())
 }
 
 /// Columns to fit the summary in: the terminal's, else `$COLUMNS`, else 100; None with --wide.
@@ -744,6 +869,8 @@ mod tests {
             rows: Vec::new(),
             requests: 0,
             request_cost_usd: Decimal::ZERO,
+            adjustments: Vec::new(),
+            notes: Vec::new(),
         });
         let tmp = tempfile::tempdir().unwrap();
         let guard = output::Guard::default();

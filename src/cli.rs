@@ -39,6 +39,7 @@ pub enum Command {
   natcost report --org --role-name natcost-read --external-id ACME --all-regions
   natcost report --snapshot snap.json --out reports/october --format markdown
   natcost report --region ap-northeast-2 --flow-logs auto --months 3 --bill ce
+  natcost report --snapshot snap.json --bill cur:s3://acme-billing/cur/nat-export/
 
 Files written to the output folder: costs.csv, recommendations.csv, lambdas.csv, report.md,
 report.json, reconcile.csv (with --bill), monthly_cost, daily_gb, alternatives and topology
@@ -83,6 +84,22 @@ A log group is aggregated in AWS by one Logs Insights query per region over the 
 halves while an answer reaches 10,000 rows); -v prints the query. Insights bills the bytes it
 scans (shown in the report).")]
     Flows(FlowsCommand),
+    /// Does the model match the bill? The report's model (live, a snapshot or the sample) set
+    /// against Cost Explorer or Cost and Usage Report files, line by line.
+    #[command(after_help = "Examples:
+  natcost reconcile --snapshot snap.json --bill ce
+  natcost reconcile --snapshot snap.json --bill cur:./cur-export/ --format csv > reconcile.csv
+  natcost reconcile --region ap-northeast-2 --months 3 --bill cur:s3://acme-billing/cur/nat-export/
+
+Each row is a month, account, region and usage type (and NAT gateway, when the Cost and Usage
+Report has resource ids): billed quantity and cost, modelled quantity and cost, the difference,
+and what explains it (a partial month, a NAT gateway deleted before collection, a region not
+collected, inter-AZ transfer that also bills other traffic). A line more than 1% off with no
+explanation is flagged, also on stderr. Usage line items are compared (unblended cost); credits,
+discounts, refunds and tax are shown apart. `natcost report --bill …` writes the same rows to
+reconcile.csv, with reconcile.png. Cost Explorer costs 0.01 USD per request (counted and
+printed); Cost and Usage Report files cost nothing to read but S3 requests.")]
+    Reconcile(Box<ReconcileArgs>),
     /// Print the least-privilege IAM policy natcost needs (read-only calls only).
     #[command(after_help = "Examples:
   natcost iam-policy                       one account: everything `report --region` calls
@@ -92,7 +109,9 @@ scans (shown in the report).")]
   natcost iam-policy --flow-logs s3://acme-flow-logs/prod/ --flow-logs log-group:/vpc/flow-logs
                                            and read the flow logs delivered there
   natcost iam-policy --athena primary      and query a flow-log table with Athena (writes results)
-  natcost iam-policy --bill                and read the bill from Cost Explorer")]
+  natcost iam-policy --bill                and read the bill from Cost Explorer
+  natcost iam-policy --bill cur:s3://acme-billing/cur/
+                                           and read Cost and Usage Report files there")]
     IamPolicy {
         /// Whose permissions: one account read directly, the read role of each member
         /// account, or the caller of a multi-account run.
@@ -112,9 +131,12 @@ scans (shown in the report).")]
         /// and what Athena does with the caller's permissions (Glue, S3 read, results write).
         #[arg(long, value_name = "WORKGROUP")]
         athena: Option<String>,
-        /// Add what `report --bill ce` needs: ce:GetCostAndUsage.
-        #[arg(long)]
-        bill: bool,
+        /// Add what `--bill` reads (repeatable): `ce` (the default with no value) adds
+        /// ce:GetCostAndUsage; `cur:s3://BUCKET/PREFIX/` adds s3:ListBucket and s3:GetObject
+        /// under that prefix (a local `cur:PATH` needs nothing).
+        #[arg(long, value_name = "ce|cur:s3://BUCKET/PREFIX/", num_args = 0..=1,
+              default_missing_value = "ce", value_parser = crate::bill::Source::parse)]
+        bill: Vec<crate::bill::Source>,
     },
     /// Print the price book in use: usage type, unit, USD, source and date.
     #[command(after_help = "Examples:
@@ -389,11 +411,13 @@ pub struct ReportArgs {
     /// Units of --currency per USD, e.g. 1400 for KRW (your finance team's rate).
     #[arg(long, value_name = "RATE", requires = "currency", value_parser = crate::fx::parse_rate)]
     pub fx_rate: Option<rust_decimal::Decimal>,
-    /// Set the model against the bill: `ce` reads Cost Explorer (GetCostAndUsage, 0.01 USD per
-    /// request, counted) for the window's months, and writes reconcile.csv and a "Matches the
-    /// bill?" section. (Cost and Usage Report files are not read yet.)
-    #[arg(long, value_name = "ce", value_parser = ["ce"])]
-    pub bill: Option<String>,
+    /// Set the model against the bill, for the window's months: `ce` reads Cost Explorer
+    /// (GetCostAndUsage, 0.01 USD per request, counted); `cur:PATH` reads Cost and Usage Report
+    /// files (CUR 2.0 Parquet or gzip CSV, legacy CUR CSV) from a file, a folder or
+    /// `cur:s3://BUCKET/PREFIX/`, per NAT gateway when exported with resource ids. Writes
+    /// reconcile.csv/.png and a "Matches the bill?" section.
+    #[arg(long, value_name = "ce|cur:PATH", value_parser = crate::bill::Source::parse)]
+    pub bill: Option<crate::bill::Source>,
     /// Print only; write no files.
     #[arg(long)]
     pub no_files: bool,
@@ -403,6 +427,41 @@ pub struct ReportArgs {
     /// never over the snapshot being read.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("source")
+        .required(true)
+        .args(["snapshot", "sample", "regions", "all_regions"])
+))]
+pub struct ReconcileArgs {
+    /// Where the bill comes from: `ce` (Cost Explorer) or `cur:PATH` / `cur:s3://BUCKET/PREFIX/`
+    /// (Cost and Usage Report files: CUR 2.0 Parquet or gzip CSV, legacy CUR CSV).
+    #[arg(long, value_name = "ce|cur:PATH", value_parser = crate::bill::Source::parse)]
+    pub bill: crate::bill::Source,
+    /// Snapshot file to model (written by `natcost collect` or beside a report).
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["sample", "regions", "all_regions"])]
+    pub snapshot: Option<PathBuf>,
+    /// Model the bundled sample snapshot.
+    #[arg(long, conflicts_with_all = ["regions", "all_regions"])]
+    pub sample: bool,
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    #[command(flatten)]
+    pub price: PriceArgs,
+    /// What to print: a table, reconcile.csv's rows, or JSON (with credits and notes).
+    #[arg(long, value_enum, default_value_t = ReconcileFormat::Table)]
+    pub format: ReconcileFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReconcileFormat {
+    Table,
+    /// reconcile.csv's columns.
+    Csv,
+    Json,
 }
 
 /// `--month`: a real calendar month, YYYY-MM.

@@ -349,6 +349,11 @@ pub struct NatGateway {
     /// `subnet_id` and `availability_zone` are empty) and an address per AZ it serves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability_mode: Option<String>,
+    /// How a NAT gateway DescribeNatGateways no longer returns was found
+    /// (`cloudwatch:ListMetrics`): deleted before collection, known by its metrics only; its
+    /// create and delete times are its first and last hour with a datapoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_by: Option<String>,
 }
 
 impl NatGateway {

@@ -68,6 +68,7 @@ impl Fixture {
             }],
             tags: Default::default(),
             availability_mode: None,
+            found_by: None,
         });
         let hours = self.hours;
         let series = |name: &str, per_hour: f64| MetricSeries {

@@ -36,18 +36,6 @@ pub fn fetch(remote: &Remote, report: &Report) -> (u64, Result<Vec<Billed>>) {
     (requests, result)
 }
 
-/// The months asked for (YYYY-MM), from the window's first to its last.
-pub fn months(report: &Report) -> Vec<String> {
-    let (start, end) = period(report);
-    let mut out = Vec::new();
-    let mut d = start;
-    while d < end {
-        out.push(d.format("%Y-%m").to_string());
-        d = next_month(d);
-    }
-    out
-}
-
 fn next_month(d: NaiveDate) -> NaiveDate {
     d.checked_add_months(chrono::Months::new(1)).unwrap_or(d)
 }

@@ -3,6 +3,7 @@
 //! natcost can compute why.
 
 pub mod ce;
+pub mod cur;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,6 +12,30 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::report::Report;
+
+/// Where `--bill` reads the bill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `ce`: Cost Explorer.
+    CostExplorer,
+    /// `cur:PATH` or `cur:s3://BUCKET/PREFIX/`: Cost and Usage Report files.
+    Cur(cur::Location),
+}
+
+impl Source {
+    pub fn parse(s: &str) -> Result<Source, String> {
+        match s {
+            "ce" => Ok(Source::CostExplorer),
+            _ => match s.strip_prefix("cur:") {
+                Some(rest) => cur::Location::parse(rest).map(Source::Cur),
+                None => Err(
+                    "give ce (Cost Explorer) or cur:PATH / cur:s3://BUCKET/PREFIX/ (Cost and Usage Report files)"
+                        .into(),
+                ),
+            },
+        }
+    }
+}
 
 /// A difference within this share is a match.
 pub const TOLERANCE_PCT: Decimal = rust_decimal_macros::dec!(1);
@@ -46,6 +71,8 @@ pub struct Row {
     pub explanation: String,
     /// Off by more than [`TOLERANCE_PCT`] with nothing to explain it.
     pub flagged: bool,
+    /// Whether the account × region was collected in full (else the model lacks it).
+    pub collected: bool,
 }
 
 /// The reconciliation, and what the bill cost to read.
@@ -54,9 +81,13 @@ pub struct Reconciliation {
     /// `Cost Explorer (GetCostAndUsage, MONTHLY, Usage records)`.
     pub source: String,
     pub rows: Vec<Row>,
-    /// Requests made and what they cost (0.01 USD each for Cost Explorer).
+    /// Requests made and what they cost (0.01 USD each for Cost Explorer; none for files).
     pub requests: u64,
     pub request_cost_usd: Decimal,
+    /// Credits, discounts, refunds and tax on the NAT-related usage types: not compared.
+    pub adjustments: Vec<cur::Adjustment>,
+    /// What the reading skipped or could not tell (older versions, no resource ids…).
+    pub notes: Vec<String>,
 }
 
 impl Reconciliation {
@@ -73,16 +104,45 @@ impl Reconciliation {
     }
 }
 
-/// The modelled quantity and cost per month, account, region and usage type.
-fn modelled(report: &Report) -> BTreeMap<(String, String, String, String), (Decimal, Decimal)> {
-    let mut out: BTreeMap<_, (Decimal, Decimal)> = BTreeMap::new();
+/// A month, account, region, usage type and resource (empty below resource level).
+pub(crate) type Key = (String, String, String, String, String);
+
+/// The ARN a Cost and Usage Report names a NAT gateway by, in its region's partition.
+pub fn nat_arn(region: &str, account: &str, id: &str) -> String {
+    let partition = if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    format!("arn:{partition}:ec2:{region}:{account}:natgateway/{id}")
+}
+
+/// Whether a usage type is billed per NAT gateway (so compared per resource when the bill has
+/// resource ids): its hours and bytes.
+pub(crate) fn per_nat(usage: &str) -> bool {
+    usage.contains("NatGateway-")
+}
+
+/// The modelled quantity and cost per month, account, region, usage type and, with
+/// `per_resource`, NAT gateway (for its hours and bytes).
+fn modelled(report: &Report, per_resource: bool) -> BTreeMap<Key, (Decimal, Decimal)> {
+    let mut out: BTreeMap<Key, (Decimal, Decimal)> = BTreeMap::new();
     for n in &report.nats {
         for l in &n.lines {
+            let usage = canonical(&n.region, &l.charge.usage_type);
+            let resource = if per_resource && per_nat(&usage) {
+                nat_arn(&n.region, &n.account_id, &n.nat_gateway_id)
+            } else {
+                String::new()
+            };
             let key = (
                 l.period_start.format("%Y-%m").to_string(),
                 n.account_id.clone(),
                 n.region.clone(),
-                l.charge.usage_type.clone(),
+                usage,
+                resource,
             );
             let e = out.entry(key).or_default();
             e.0 += l.charge.quantity;
@@ -128,70 +188,67 @@ fn canonical(region: &str, usage: &str) -> String {
 
 /// Sets the billed lines against the model, for `months` (YYYY-MM, every month the bill was
 /// asked for, so an empty answer still shows the modelled lines it lacks). `collected`: the
-/// account × regions read in full.
+/// account × regions read in full. A bill with resource ids (a Cost and Usage Report exported
+/// with them) is compared per NAT gateway for NAT hours and bytes.
 pub fn reconcile(
     report: &Report,
     billed: &[Billed],
     months: &[String],
     collected: &BTreeSet<(String, String)>,
 ) -> Vec<Row> {
-    let model: BTreeMap<(String, String, String, String), (Decimal, Decimal)> = modelled(report)
-        .into_iter()
-        .map(|((m, a, r, u), v)| {
-            let u = canonical(&r, &u);
-            ((m, a, r, u), v)
-        })
-        .collect();
-    let billed: Vec<Billed> = billed
+    let per_resource = billed
         .iter()
-        .map(|b| Billed {
-            usage_type: canonical(&b.region, &b.usage_type),
-            ..b.clone()
-        })
-        .collect();
-    let mut keys: BTreeSet<(String, String, String, String, String)> = billed
-        .iter()
-        .map(|b| {
-            (
+        .any(|b| per_nat(&b.usage_type) && !b.resource_id.is_empty());
+    let model = modelled(report, per_resource);
+    let mut bill: BTreeMap<Key, (Decimal, Decimal)> = BTreeMap::new();
+    for b in billed {
+        let usage = canonical(&b.region, &b.usage_type);
+        // Matched by the NAT gateway's id, whether the bill names it by ARN or bare.
+        let resource = match b.resource_id.rsplit('/').next().unwrap_or_default() {
+            _ if !per_resource || !per_nat(&usage) => String::new(),
+            id if id.starts_with("nat-") => nat_arn(&b.region, &b.account_id, id),
+            _ => b.resource_id.clone(),
+        };
+        let e = bill
+            .entry((
                 b.month.clone(),
                 b.account_id.clone(),
                 b.region.clone(),
-                b.usage_type.clone(),
-                b.resource_id.clone(),
-            )
+                usage,
+                resource,
+            ))
+            .or_default();
+        e.0 += b.quantity;
+        e.1 += b.cost;
+    }
+    // NAT gateways deleted before collection, by ARN.
+    let found: BTreeMap<String, &str> = report
+        .nats
+        .iter()
+        .filter_map(|n| {
+            let how = n.found_by.as_deref()?;
+            Some((nat_arn(&n.region, &n.account_id, &n.nat_gateway_id), how))
         })
         .collect();
+    // Every NAT gateway the model has, whatever lines it has.
+    let in_model: BTreeSet<String> = report
+        .nats
+        .iter()
+        .map(|n| nat_arn(&n.region, &n.account_id, &n.nat_gateway_id))
+        .collect();
+    let months: BTreeSet<&String> = months.iter().collect();
+    let mut keys: BTreeSet<&Key> = bill.keys().collect();
     // Modelled lines the bill does not have are rows too.
-    for (m, a, r, u) in model.keys() {
-        if months.contains(m) {
-            keys.insert((m.clone(), a.clone(), r.clone(), u.clone(), String::new()));
-        }
-    }
+    keys.extend(model.keys().filter(|k| months.contains(&k.0)));
     let hundred = Decimal::from(100);
     let pct =
         |num: Decimal, den: Decimal| num.checked_div(den).and_then(|x| x.checked_mul(hundred));
     let mut rows = Vec::new();
-    for (month, account, region, usage, resource) in keys {
-        let bill: Vec<&Billed> = billed
-            .iter()
-            .filter(|b| {
-                (
-                    &b.month,
-                    &b.account_id,
-                    &b.region,
-                    &b.usage_type,
-                    &b.resource_id,
-                ) == (&month, &account, &region, &usage, &resource)
-            })
-            .collect();
-        let billed_q = (!bill.is_empty()).then(|| bill.iter().map(|b| b.quantity).sum::<Decimal>());
-        let billed_c = (!bill.is_empty()).then(|| bill.iter().map(|b| b.cost).sum::<Decimal>());
-        let m = model.get(&(
-            month.clone(),
-            account.clone(),
-            region.clone(),
-            usage.clone(),
-        ));
+    for key in keys {
+        let (month, account, region, usage, resource) = key;
+        let billed_line = bill.get(key);
+        let (billed_q, billed_c) = (billed_line.map(|x| x.0), billed_line.map(|x| x.1));
+        let m = model.get(key);
         let modelled_c = m.map(|x| x.1).unwrap_or_default();
         // Unrounded for the 1% test; rounded for display.
         let exact = match billed_c {
@@ -202,7 +259,7 @@ pub fn reconcile(
         let off = exact.is_some_and(|d| d.abs() > TOLERANCE_PCT);
         let mut why = Vec::new();
         let mut explained = false;
-        if let Some((covered, all)) = coverage(report, &month) {
+        if let Some((covered, all)) = coverage(report, month) {
             if covered < all {
                 why.push(format!(
                     "partial month: the window covers {covered} of its {all} hours"
@@ -210,10 +267,16 @@ pub fn reconcile(
                 explained = true;
             }
         }
-        if !collected.contains(&(account.clone(), region.clone())) {
+        if let Some(how) = found.get(resource) {
+            why.push(format!(
+                "deleted before collection, found through {how}: its hours run from its first to its last datapoint"
+            ));
+        }
+        let in_snapshot = collected.contains(&(account.clone(), region.clone()));
+        if !in_snapshot {
             why.push(format!("account {account} in {region} was not collected"));
             explained = true;
-        } else if let Some(what) = shared(&usage) {
+        } else if let Some(what) = shared(usage) {
             let share = match (billed_q, m) {
                 (Some(b), Some((q, _))) if !b.is_zero() => pct(*q, b)
                     .map(|p| format!("{}%", p.round_dp(1)))
@@ -229,11 +292,22 @@ pub fn reconcile(
                 None => !modelled_c.is_zero(),
             };
             explained = !above;
-        } else if m.is_none() && usage.contains("NatGateway") {
+        } else if m.is_none() && in_model.contains(resource) {
+            // Left flagged: the model knows the NAT gateway but not this line of it.
             why.push(
-                "billed for a NAT gateway the snapshot does not have: deleted before collection?"
+                "the snapshot has this NAT gateway but no such line for it (its byte metrics are missing, or it is billed as another kind)"
                     .into(),
             );
+        } else if m.is_none() && per_nat(usage) {
+            why.push(if resource.is_empty() {
+                "billed for a NAT gateway the snapshot does not have: deleted before collection?"
+                    .into()
+            } else {
+                format!(
+                    "{} is billed but not in the snapshot: deleted before collection, and not found through CloudWatch ListMetrics (it lists a NAT gateway's metrics until 14 days after its last datapoint)",
+                    resource.rsplit('/').next().unwrap_or(resource)
+                )
+            });
             explained = true;
         } else if billed_c.is_none() && !modelled_c.is_zero() && !explained {
             why.push("modelled, but not on the bill for this month".into());
@@ -246,11 +320,11 @@ pub fn reconcile(
             ));
         }
         rows.push(Row {
-            month,
-            account_id: account,
-            region,
-            usage_type: usage,
-            resource_id: resource,
+            month: month.clone(),
+            account_id: account.clone(),
+            region: region.clone(),
+            usage_type: usage.clone(),
+            resource_id: resource.clone(),
             billed_quantity: billed_q,
             billed_cost_usd: billed_c,
             modelled_quantity: m.map(|x| x.0),
@@ -258,9 +332,108 @@ pub fn reconcile(
             difference_pct: diff,
             explanation: why.join("; "),
             flagged,
+            collected: in_snapshot,
         });
     }
     rows
+}
+
+/// The reconciliation of what Cost and Usage Report files hold, for the report's accounts.
+pub fn from_cur(
+    report: &Report,
+    location: &cur::Location,
+    read: cur::Cur,
+    months: &[String],
+    collected: &BTreeSet<(String, String)>,
+) -> Reconciliation {
+    let accounts: BTreeSet<&str> = report
+        .accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .collect();
+    let (usage, others): (Vec<_>, Vec<_>) = read
+        .usage
+        .into_iter()
+        .partition(|b| accounts.contains(b.account_id.as_str()));
+    let mut notes = read.notes;
+    if !others.is_empty() {
+        let mut ids: Vec<&str> = others.iter().map(|b| b.account_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        notes.push(format!(
+            "{} NAT-related line(s) of {} other account(s) not reported ({}) left out",
+            others.len(),
+            ids.len(),
+            ids.join(", ")
+        ));
+    }
+    if !read.resource_ids {
+        notes.push(
+            "the export has no line_item_resource_id (exported without resource ids): compared per account, region and usage type, not per NAT gateway".into(),
+        );
+    }
+    let formats: Vec<&str> = read.formats.iter().map(String::as_str).collect();
+    Reconciliation {
+        source: format!(
+            "Cost and Usage Report ({}): {} file(s), {} row(s) under {}; usage line items, unblended cost",
+            formats.join("; "),
+            read.files,
+            read.rows,
+            location.label()
+        ),
+        rows: reconcile(report, &usage, months, collected),
+        requests: 0,
+        request_cost_usd: Decimal::ZERO,
+        adjustments: read
+            .adjustments
+            .into_iter()
+            .filter(|a| accounts.contains(a.account_id.as_str()))
+            .collect(),
+        notes,
+    }
+}
+
+/// The months (YYYY-MM) a window touches, from its first to its last.
+pub fn months(window: crate::snapshot::Window) -> Vec<String> {
+    use chrono::Datelike;
+    let first = window.start.date_naive().with_day(1).unwrap_or_default();
+    let last = (window.end - chrono::Duration::seconds(1)).date_naive();
+    let mut out = Vec::new();
+    let mut d = first;
+    while d <= last {
+        out.push(d.format("%Y-%m").to_string());
+        match d.checked_add_months(chrono::Months::new(1)) {
+            Some(next) => d = next,
+            None => break,
+        }
+    }
+    out
+}
+
+/// The NAT-related usage types, without their region prefix.
+const NAT_USAGE: [&str; 7] = [
+    "NatGateway-Hours",
+    "NatGateway-Bytes",
+    "RegionalNatGateway-Hours",
+    "RegionalNatGateway-Bytes",
+    "PublicIPv4:InUseAddress",
+    "PublicIPv4:IdleAddress",
+    "DataTransfer-Regional-Bytes",
+];
+
+/// Whether a usage type (any region's) is one natcost models.
+pub fn is_nat_related(usage: &str) -> bool {
+    let name = match usage.split_once('-') {
+        Some((prefix, rest))
+            if prefix
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
+        {
+            rest
+        }
+        _ => usage,
+    };
+    NAT_USAGE.contains(&name)
 }
 
 /// The region of a usage type, from its billing prefix (none: us-east-1); None for a prefix
@@ -292,18 +465,9 @@ pub fn usage_types(region: &str) -> Vec<String> {
         (_, Some(p)) => vec![format!("{p}-")],
         (_, None) => Vec::new(),
     };
-    let names = [
-        "NatGateway-Hours",
-        "NatGateway-Bytes",
-        "RegionalNatGateway-Hours",
-        "RegionalNatGateway-Bytes",
-        "PublicIPv4:InUseAddress",
-        "PublicIPv4:IdleAddress",
-        "DataTransfer-Regional-Bytes",
-    ];
     prefixes
         .iter()
-        .flat_map(|p| names.iter().map(move |u| format!("{p}{u}")))
+        .flat_map(|p| NAT_USAGE.iter().map(move |u| format!("{p}{u}")))
         .collect()
 }
 
@@ -338,11 +502,12 @@ mod tests {
     #[test]
     fn a_line_just_over_one_percent_is_flagged() {
         let (report, collected) = sample();
-        let (q, c) = modelled(&report)[&(
+        let (q, c) = modelled(&report, false)[&(
             "2026-10".to_string(),
             "123456789012".to_string(),
             "ap-northeast-2".to_string(),
             "APN2-NatGateway-Hours".to_string(),
+            String::new(),
         )];
         // The model 1.004% under the bill: rounds to 1.00%, still over 1%.
         let bill = |cost| Billed {
@@ -373,6 +538,122 @@ mod tests {
             .find(|r| r.usage_type == "APN2-NatGateway-Hours")
             .unwrap();
         assert!(!hours.flagged, "{hours:?}");
+    }
+
+    #[test]
+    fn a_bill_with_resource_ids_is_compared_per_nat_gateway() {
+        let (report, collected) = sample();
+        let n = &report.nats[0];
+        let hours: Decimal = n
+            .lines
+            .iter()
+            .filter(|l| {
+                l.period_start.format("%Y-%m").to_string() == "2026-10"
+                    && l.charge.usage_type.ends_with("NatGateway-Hours")
+            })
+            .map(|l| l.charge.quantity)
+            .sum();
+        let bill = |resource: &str, quantity: Decimal| Billed {
+            month: "2026-10".into(),
+            account_id: n.account_id.clone(),
+            region: n.region.clone(),
+            usage_type: "APN2-NatGateway-Hours".into(),
+            resource_id: resource.into(),
+            quantity,
+            cost: quantity * rust_decimal_macros::dec!(0.059),
+        };
+        let arn = nat_arn(&n.region, &n.account_id, &n.nat_gateway_id);
+        // Half the hours named by ARN, half by the bare id: one row, matched.
+        let half = hours / Decimal::TWO;
+        let rows = reconcile(
+            &report,
+            &[
+                bill(&arn, half),
+                bill(&n.nat_gateway_id, half),
+                bill("nat-0gone", hours),
+            ],
+            &["2026-10".to_string()],
+            &collected,
+        );
+        let row = rows
+            .iter()
+            .find(|r| r.resource_id == arn && r.usage_type == "APN2-NatGateway-Hours")
+            .unwrap();
+        assert_eq!(row.billed_quantity, Some(hours));
+        assert_eq!(row.difference_pct, Some(Decimal::ZERO));
+        assert!(!row.flagged);
+        let gone = rows
+            .iter()
+            .find(|r| r.resource_id.ends_with("/nat-0gone"))
+            .unwrap();
+        assert!(
+            gone.explanation
+                .starts_with("nat-0gone is billed but not in the snapshot"),
+            "{gone:?}"
+        );
+        assert!(!gone.flagged);
+        // Every NAT gateway of the month has rows of its own; other usage types have none.
+        let nats: BTreeSet<String> = rows.iter().map(|r| r.resource_id.clone()).collect();
+        let mut want: BTreeSet<String> = report
+            .nats
+            .iter()
+            .filter(|n| {
+                n.lines
+                    .iter()
+                    .any(|l| l.period_start.format("%Y-%m").to_string() == "2026-10")
+            })
+            .map(|n| nat_arn(&n.region, &n.account_id, &n.nat_gateway_id))
+            .collect();
+        want.insert(String::new());
+        want.insert(gone.resource_id.clone());
+        assert_eq!(nats, want);
+        assert!(rows
+            .iter()
+            .filter(|r| r.resource_id.is_empty())
+            .all(|r| !per_nat(&r.usage_type)));
+    }
+
+    #[test]
+    fn nat_related_usage_types_of_any_region() {
+        for u in [
+            "APN2-NatGateway-Hours",
+            "NatGateway-Bytes",
+            "USE1-NatGateway-Bytes",
+            "EUW1-RegionalNatGateway-Hours",
+            "PublicIPv4:InUseAddress",
+            "APN2-DataTransfer-Regional-Bytes",
+        ] {
+            assert!(is_nat_related(u), "{u}");
+        }
+        for u in [
+            "APN2-BoxUsage:t3.micro",
+            "APN2-DataTransfer-Out-Bytes",
+            "",
+            "Tax",
+        ] {
+            assert!(!is_nat_related(u), "{u}");
+        }
+    }
+
+    #[test]
+    fn bill_sources_parse() {
+        assert_eq!(Source::parse("ce"), Ok(Source::CostExplorer));
+        assert_eq!(
+            Source::parse("cur:./exports/"),
+            Ok(Source::Cur(cur::Location::Path("./exports/".into())))
+        );
+        match Source::parse("cur:s3://billing/cur/nat/") {
+            Ok(Source::Cur(cur::Location::S3(l))) => {
+                assert_eq!(
+                    (l.bucket.as_str(), l.prefix.as_str()),
+                    ("billing", "cur/nat/")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Source::parse("cur:").is_err());
+        assert!(Source::parse("cur").is_err());
+        assert!(Source::parse("cost-explorer").is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use aws_smithy_async::future::pagination_stream::PaginationStream;
 /// the caller's own account).
 pub const READ_ACTIONS: &[&str] = &[
     "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
     "ec2:DescribeAddresses",
     "ec2:DescribeEgressOnlyInternetGateways",
     "ec2:DescribeFlowLogs",
@@ -77,7 +78,7 @@ pub fn iam_policy(
     role_name: &str,
     flow_logs: &[crate::flows::Input],
     athena: Option<&str>,
-    bill: bool,
+    bill: &[crate::bill::Source],
 ) -> serde_json::Value {
     fn sorted(groups: &[&[&'static str]]) -> Vec<&'static str> {
         let mut v: Vec<&str> = groups.iter().flat_map(|g| g.iter().copied()).collect();
@@ -135,7 +136,7 @@ pub fn iam_policy(
             "Resource": "*"
         }));
     }
-    if bill && side != PolicyFor::Member {
+    if bill.contains(&crate::bill::Source::CostExplorer) && side != PolicyFor::Member {
         // Cost Explorer takes no resource; the caller reads the bill (with --org, from the
         // management account it sees every linked account).
         statements.push(serde_json::json!({
@@ -182,30 +183,60 @@ pub fn iam_policy(
             };
             format!("{base}{sep}AWSLogs/")
         };
-        let mut buckets: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for l in &flow_logs {
-            buckets.entry(&l.bucket).or_default().push(under(l));
-        }
-        for (i, (bucket, prefixes)) in buckets.iter().enumerate() {
-            statements.push(serde_json::json!({
-                "Sid": format!("NatcostListFlowLogs{}", i + 1),
+        let places: Vec<(&str, String)> = flow_logs
+            .iter()
+            .map(|l| (l.bucket.as_str(), under(l)))
+            .collect();
+        statements.extend(s3_read("FlowLogs", &places));
+    }
+    let reports: Vec<&crate::flows::s3::Location> = bill
+        .iter()
+        .filter_map(|b| match b {
+            crate::bill::Source::Cur(crate::bill::cur::Location::S3(l)) => Some(l),
+            _ => None,
+        })
+        .collect();
+    if side != PolicyFor::Member && !reports.is_empty() {
+        // natcost lists everything under the export's prefix and reads its report files.
+        let places: Vec<(&str, String)> = reports
+            .iter()
+            .map(|l| (l.bucket.as_str(), l.prefix.clone()))
+            .collect();
+        statements.extend(s3_read("BillFiles", &places));
+    }
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// s3:ListBucket on each bucket, for its prefixes only, and s3:GetObject under them:
+/// `NatcostList<what><n>` and `NatcostRead<what>`.
+fn s3_read(what: &str, places: &[(&str, String)]) -> Vec<serde_json::Value> {
+    let mut buckets: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (bucket, prefix) in places {
+        buckets.entry(bucket).or_default().push(prefix);
+    }
+    let mut out: Vec<serde_json::Value> = buckets
+        .iter()
+        .enumerate()
+        .map(|(i, (bucket, prefixes))| {
+            serde_json::json!({
+                "Sid": format!("NatcostList{what}{}", i + 1),
                 "Effect": "Allow",
                 "Action": ["s3:ListBucket"],
                 "Resource": format!("arn:*:s3:::{bucket}"),
                 "Condition": {"StringLike": {"s3:prefix": prefixes.iter().map(|p| format!("{p}*")).collect::<Vec<_>>()}}
-            }));
-        }
-        statements.push(serde_json::json!({
-            "Sid": "NatcostReadFlowLogs",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject"],
-            "Resource": buckets
-                .iter()
-                .flat_map(|(b, ps)| ps.iter().map(move |p| format!("arn:*:s3:::{b}/{p}*")))
-                .collect::<Vec<_>>()
-        }));
-    }
-    serde_json::json!({"Version": "2012-10-17", "Statement": statements})
+            })
+        })
+        .collect();
+    out.push(serde_json::json!({
+        "Sid": format!("NatcostRead{what}"),
+        "Effect": "Allow",
+        "Action": ["s3:GetObject"],
+        "Resource": buckets
+            .iter()
+            .flat_map(|(b, ps)| ps.iter().map(move |p| format!("arn:*:s3:::{b}/{p}*")))
+            .collect::<Vec<_>>()
+    }));
+    out
 }
 
 /// Calls made, by IAM action (one per request page, retries not counted).

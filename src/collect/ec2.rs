@@ -237,6 +237,7 @@ pub async fn collect(
                     .collect(),
                 tags: tags(n.tags()),
                 availability_mode: n.availability_mode().map(|m| m.as_str().to_lowercase()),
+                found_by: None,
             });
         }
     }

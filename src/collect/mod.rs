@@ -383,7 +383,9 @@ async fn collect_region(
         r.nat_gateways.len()
     ));
     let cw = aws_sdk_cloudwatch::Client::new(config);
+    cloudwatch::find_deleted(&cw, calls, &mut r).await?;
     cloudwatch::collect(&cw, calls, &mut r, window).await?;
+    cloudwatch::settle_deleted(&mut r, window);
     cloudwatch::lambda_totals(&cw, calls, &mut r, window).await?;
     tracing::info!(
         "{region}: {} VPCs, {} NAT gateways, {} Lambda functions, {} metric series",

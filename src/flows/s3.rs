@@ -83,6 +83,8 @@ pub struct Object {
     pub bucket: String,
     pub key: String,
     pub size: u64,
+    /// Last modified, seconds since the epoch (0: unknown).
+    pub modified: i64,
 }
 
 impl Object {
@@ -332,6 +334,42 @@ impl<'a> Store<'a> {
         Ok((objects, errors))
     }
 
+    /// Every object under a location (a Cost and Usage Report export): where the bucket
+    /// answers is found with a folder listing, then everything under the prefix is listed.
+    pub fn list_all(&self, loc: &Location) -> Result<Vec<Object>> {
+        self.remote.runtime.block_on(async {
+            let mut region = self.bucket_region(&loc.bucket);
+            let mut moves = 0;
+            loop {
+                match self.folders(&region, &loc.bucket, &loc.prefix).await {
+                    Ok(_) => break,
+                    Err(ListError::Moved(r)) if r != region && moves < 3 => {
+                        moves += 1;
+                        region = r;
+                    }
+                    Err(ListError::Moved(r)) => {
+                        bail!(
+                            "{}: S3 keeps redirecting the bucket (last to {r})",
+                            loc.url()
+                        )
+                    }
+                    Err(ListError::Failed(why)) => bail!("{}: {why}", loc.url()),
+                }
+            }
+            self.buckets
+                .lock()
+                .unwrap()
+                .insert(loc.bucket.clone(), region.clone());
+            let (objects, pages, error) =
+                list_prefix(&self.client(&region), &region, &loc.bucket, &loc.prefix).await;
+            self.lists.fetch_add(pages, Ordering::Relaxed);
+            match error {
+                Some(e) => bail!("s3://{}/{e}", loc.bucket),
+                None => Ok(objects),
+            }
+        })
+    }
+
     /// The folders (common prefixes) directly under `prefix`.
     async fn folders(
         &self,
@@ -382,6 +420,7 @@ impl Store<'_> {
             region,
             object: o.clone(),
             gets: self.gets.clone(),
+            failed: Arc::new(Mutex::new(None)),
         }
     }
 }
@@ -393,9 +432,16 @@ pub struct Ranged {
     region: String,
     object: Object,
     gets: Arc<AtomicU64>,
+    /// Why a GetObject failed, once one has: told apart from a body that is not readable.
+    failed: Arc<Mutex<Option<String>>>,
 }
 
 impl Ranged {
+    /// Where the first failed GetObject's reason is kept (the reader takes `self`).
+    pub fn failure(&self) -> Arc<Mutex<Option<String>>> {
+        self.failed.clone()
+    }
+
     /// GetObject, whole or for a `bytes=…` range; why it failed, in one line.
     fn body(&self, range: Option<String>) -> std::result::Result<Body, String> {
         self.gets.fetch_add(1, Ordering::Relaxed);
@@ -409,7 +455,14 @@ impl Ranged {
                     .set_range(range)
                     .send(),
             )
-            .map_err(|e| why(&e, &self.region))?;
+            .map_err(|e| {
+                let why = why(&e, &self.region);
+                self.failed
+                    .lock()
+                    .unwrap()
+                    .get_or_insert_with(|| why.clone());
+                why
+            })?;
         Ok(Body {
             runtime: self.runtime.clone(),
             stream: out.body,
@@ -502,6 +555,7 @@ async fn list_prefix(
                     bucket: bucket.to_string(),
                     key: key.to_string(),
                     size: o.size().unwrap_or(0).max(0) as u64,
+                    modified: o.last_modified().map_or(0, |t| t.secs()),
                 });
             }
         }

@@ -160,6 +160,9 @@ pub struct NatCost {
     pub run_rate: Vec<Charge>,
     /// Processed GB per UTC day, for charts.
     pub daily_gb: Vec<(NaiveDate, f64)>,
+    /// Deleted before collection and found this way (`cloudwatch:ListMetrics`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_by: Option<String>,
 }
 
 impl NatCost {
@@ -287,6 +290,13 @@ fn price_nat(
     };
     if alive_to <= window.start || alive_from >= window.end {
         return Ok(None);
+    }
+    if let Some(how) = &nat.found_by {
+        warnings.push(format!(
+            "{id} ({r}): deleted before collection, found through {how}: priced from its first to its last hour with a datapoint ({} to {})",
+            alive_from.format("%Y-%m-%d %H:%M"),
+            alive_to.format("%Y-%m-%d %H:%M UTC")
+        ));
     }
 
     let bytes_in = |name: &str| metrics.get(id, name).map(|m| &m.values);
@@ -530,6 +540,7 @@ fn price_nat(
         },
         availability_mode: if regional { "regional" } else { "zonal" },
         active_azs,
+        found_by: nat.found_by.clone(),
         state: nat.state.clone(),
         connectivity_type: if nat.is_public() { "public" } else { "private" }.to_string(),
         public_ips,

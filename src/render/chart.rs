@@ -443,8 +443,11 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
         }
         parts
     };
+    // Each month's bars, first and last index: where its billed total is marked.
+    let mut groups: Vec<(String, usize, usize)> = Vec::new();
     for m in &report.monthly_totals {
         let first = m.period_start.date_naive();
+        let from = bars.len();
         let whole = first.day() == 1
             && m.period_end.date_naive() == first + chrono::Months::new(1)
             && m.period_end.time() == chrono::NaiveTime::MIN;
@@ -477,6 +480,18 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
         if rest.iter().any(|v| *v > 0.0) {
             bars.push((vec![format!("{others} others"), month.clone()], rest));
         }
+        if bars.len() > from {
+            groups.push((first.format("%Y-%m").to_string(), from, bars.len()));
+        }
+    }
+    let billed = billed_by_month(report);
+    if !billed.is_empty() {
+        notes.push(
+            "Black line: the month's billed total for all its NAT gateways (the NAT-related lines of the accounts and regions collected).".into(),
+        );
+        notes.push(
+            "Inter-AZ and PublicIPv4 lines also bill other traffic and addresses: reconcile.png splits the bill by usage type.".into(),
+        );
     }
     if others > 0 {
         notes.push(format!(
@@ -505,6 +520,7 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
     let max = bars
         .iter()
         .map(|(_, p)| p.iter().sum::<f64>())
+        .chain(billed.values().copied())
         .fold(0.0, f64::max)
         * 1.12;
     let mut chart = usd_bars(
@@ -528,15 +544,56 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
         let total: f64 = parts.iter().sum();
         bar_labels(&root, &chart, title, i, total, format!("{total:.2}"), lines)?;
     }
+    // Drawn over the bars: each month's billed total, beside what the model has for it.
+    for (month, from, to) in &groups {
+        let Some(total) = billed.get(month) else {
+            continue;
+        };
+        let modelled: f64 = bars[*from..*to]
+            .iter()
+            .map(|(_, p)| p.iter().sum::<f64>())
+            .sum();
+        let (from, to) = (*from as f64 + 0.05, *to as f64 - 0.05);
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(from, *total), (to, *total)],
+                BLACK.stroke_width(3),
+            )))
+            .map_err(err(title))?;
+        let (x, y) = chart.backend_coord(&(from, *total));
+        root.draw(&Text::new(
+            format!("billed {total:.2} · modelled {modelled:.2}"),
+            (x + 4, y - 18),
+            font(13),
+        ))
+        .map_err(err(title))?;
+    }
     // The legend sits under the plot, never on the bars.
-    let items: Vec<(&str, RGBColor)> = Component::ALL
+    let mut items: Vec<(&str, RGBColor)> = Component::ALL
         .iter()
         .zip(COMPONENT_COLORS)
         .map(|(c, color)| (c.label(), color))
         .collect();
+    if !billed.is_empty() {
+        items.push(("Billed", BLACK));
+    }
     legend(&legend_area, title, &items)?;
     footnotes(&below, title, &notes)?;
     root.present().map_err(err(title))
+}
+
+/// With a bill: each month's billed cost of the accounts and regions collected (YYYY-MM).
+fn billed_by_month(report: &Report) -> std::collections::BTreeMap<String, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(r) = &report.reconcile else {
+        return out;
+    };
+    for row in r.rows.iter().filter(|x| x.collected) {
+        if let Some(c) = row.billed_cost_usd {
+            *out.entry(row.month.clone()).or_default() += f(c);
+        }
+    }
+    out
 }
 
 /// One line per NAT gateway: GB processed per UTC day; the legend in a column of its own.
@@ -927,16 +984,22 @@ fn topology(report: &Report, svg: &mut String) -> Result<()> {
         .iter()
         .map(|n| {
             let traffic = match n.processed_gb {
-                Some(gb) if gb.is_zero() => ", no traffic",
-                None => ", no byte metrics",
-                _ => "",
+                Some(gb) if gb.is_zero() => Some("no traffic"),
+                None => Some("no byte metrics"),
+                _ => None,
             };
-            format!(
-                "{} ({}{traffic}) {} USD/mo",
-                nat_label(n),
-                n.availability_zone,
-                money(n.monthly())
-            )
+            // A NAT gateway known only by its metrics has no AZ.
+            let about: Vec<&str> = [Some(n.availability_zone.as_str()), traffic]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect();
+            let about = if about.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", about.join(", "))
+            };
+            format!("{}{about} {} USD/mo", nat_label(n), money(n.monthly()))
         })
         .collect();
     let box_w = source_text

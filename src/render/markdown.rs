@@ -8,7 +8,6 @@ use super::{exact, money};
 use crate::advise::Tier;
 use crate::report::Report;
 
-/// Markdown table cells cannot hold `|` or line breaks.
 /// `prod-nat-a (nat-06eb…)`: a resource's name beside its id, or the id alone; several
 /// `;`-joined ids each so.
 fn named(report: &Report, ids: &str) -> String {
@@ -26,6 +25,7 @@ fn named_in(report: &Report, s: &crate::advise::Scenario) -> String {
     named(report, &s.resource_id) + &report.in_account(s)
 }
 
+/// Markdown table cells cannot hold `|` or line breaks.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
@@ -118,7 +118,10 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
             cell(n.name.as_deref().unwrap_or("")),
             named(report, &n.vpc_id),
             n.availability_zone,
-            n.state,
+            match &n.found_by {
+                Some(how) => format!("{} (found through {how})", n.state),
+                None => n.state.clone(),
+            },
             n.lambdas.len(),
             n.billed_hours,
             n.processed_gb
@@ -255,10 +258,6 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
     o
 }
 
-/// The plan first, then what to consider on top of it, then what to measure first, then the
-/// evidence and action of each.
-/// Month over month: cost and GB processed, and their change from the month before. A month
-/// the window covers only in part is marked, and no change is computed against it or from it.
 /// "Matches the bill?": the model set against the bill, line by line.
 fn bill(report: &Report) -> String {
     let mut o = String::new();
@@ -267,29 +266,56 @@ fn bill(report: &Report) -> String {
     };
     let (within, flagged) = (r.within(), r.flagged());
     let _ = writeln!(o, "## Matches the bill?\n");
+    let cost = if r.requests > 0 {
+        format!(
+            " Reading the bill took {} request(s) × {} USD = {} USD.",
+            r.requests,
+            crate::bill::ce::USD_PER_REQUEST,
+            r.request_cost_usd
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         o,
-        "{} line(s) from {}; {within} within {}%, {flagged} off and not explained (flagged). Reading the bill took {} request(s) × {} USD = {} USD. Every row is in reconcile.csv.\n",
+        "{} line(s) from {}; {within} within {}%, {flagged} off and not explained (flagged).{cost} Every row is in reconcile.csv.\n",
         r.rows.len(),
         r.source,
         crate::bill::TOLERANCE_PCT,
-        r.requests,
-        crate::bill::ce::USD_PER_REQUEST,
-        r.request_cost_usd
+    );
+    for n in &r.notes {
+        let _ = writeln!(o, "- {n}");
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(o);
+    }
+    let per_resource = r.rows.iter().any(|x| !x.resource_id.is_empty());
+    let _ = writeln!(
+        o,
+        "| Month | Account | Region | Usage type |{} Billed | Billed USD | Modelled | Modelled USD | Difference | Explanation |",
+        if per_resource { " NAT gateway |" } else { "" }
     );
     let _ = writeln!(
         o,
-        "| Month | Account | Region | Usage type | Billed | Billed USD | Modelled | Modelled USD | Difference | Explanation |"
+        "|---|---|---|---|{}---:|---:|---:|---:|---:|---|",
+        if per_resource { "---|" } else { "" }
     );
-    let _ = writeln!(o, "|---|---|---|---|---:|---:|---:|---:|---:|---|");
     let num = |d: Option<Decimal>| {
         d.map(|d| format!("{:.2}", d.round_dp(2)))
             .unwrap_or_default()
     };
     for x in &r.rows {
+        let resource = if per_resource {
+            format!(
+                " {} |",
+                cell(x.resource_id.rsplit('/').next().unwrap_or_default())
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {}{} |",
+            "| {} | {} | {} | {} |{resource} {} | {} | {} | {} | {} | {}{} |",
             x.month,
             cell(&x.account_id),
             cell(&x.region),
@@ -305,6 +331,29 @@ fn bill(report: &Report) -> String {
             cell(&x.explanation)
         );
     }
+    if !r.adjustments.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nCredits, discounts, refunds and tax on these usage types, not compared with the model (it prices on-demand usage):\n"
+        );
+        let _ = writeln!(
+            o,
+            "| Month | Account | Region | Usage type | Line item type | USD |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|---:|");
+        for a in &r.adjustments {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                a.month,
+                cell(&a.account_id),
+                cell(&a.region),
+                cell(&a.usage_type),
+                cell(&a.line_item_type),
+                a.cost
+            );
+        }
+    }
     let _ = writeln!(
         o,
         "\n![{}]({}) (vector for slides: [{svg}]({svg}))\n",
@@ -315,6 +364,8 @@ fn bill(report: &Report) -> String {
     o
 }
 
+/// Month over month: cost and GB processed, and their change from the month before. A month
+/// the window covers only in part is marked, and no change is computed against it or from it.
 fn trend(report: &Report) -> String {
     let mut o = String::new();
     if report.monthly_totals.len() < 2 {
@@ -365,6 +416,8 @@ fn trend(report: &Report) -> String {
     o
 }
 
+/// The plan first, then what to consider on top of it, then what to measure first, then the
+/// evidence and action of each.
 fn plan(report: &Report) -> String {
     let mut o = String::new();
     let p = &report.plan;

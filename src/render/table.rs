@@ -208,10 +208,19 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         let (within, flagged) = (r.within(), r.flagged());
         let _ = writeln!(
             o,
-            "\nMatches the bill? {} line(s) from Cost Explorer: {within} within {}%, {flagged} flagged (see reconcile.csv)",
+            "\nMatches the bill? {} line(s) from {}: {within} within {}%, {flagged} flagged (see reconcile.csv)",
             r.rows.len(),
+            r.source.split(" (").next().unwrap_or_default(),
             crate::bill::TOLERANCE_PCT
         );
+        let credits: Decimal = r.adjustments.iter().map(|a| a.cost).sum();
+        if !r.adjustments.is_empty() {
+            let _ = writeln!(
+                o,
+                "  Credits, discounts, refunds and tax apart: {} USD (report.md lists them)",
+                credits
+            );
+        }
     }
 
     if report.flows.is_some() {
@@ -482,6 +491,109 @@ pub fn flows(report: &Report) -> String {
     }
     for a in &f.ambiguous {
         let _ = writeln!(o, "  note: {a}");
+    }
+    o
+}
+
+/// `natcost reconcile`'s table: a line per reconcile.csv row, credits apart, then what the
+/// reading could not tell.
+pub fn reconcile(r: &crate::bill::Reconciliation) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Matches the bill? {} line(s) from {}: {} within {}%, {} flagged",
+        r.rows.len(),
+        r.source,
+        r.within(),
+        crate::bill::TOLERANCE_PCT,
+        r.flagged()
+    );
+    if r.requests > 0 {
+        let _ = writeln!(
+            o,
+            "Reading the bill: {} request(s) × {} USD = {} USD",
+            r.requests,
+            crate::bill::ce::USD_PER_REQUEST,
+            r.request_cost_usd
+        );
+    }
+    let per_resource = r.rows.iter().any(|x| !x.resource_id.is_empty());
+    let mut lines = vec![[
+        "month".to_string(),
+        "account".into(),
+        "region".into(),
+        "usage type".into(),
+        if per_resource { "NAT gateway" } else { "" }.into(),
+        "billed USD".into(),
+        "modelled USD".into(),
+        "diff".into(),
+        "explanation".into(),
+    ]];
+    let usd = |d: Option<Decimal>| {
+        d.map(|d| format!("{:.2}", d.round_dp(2)))
+            .unwrap_or_else(|| "-".into())
+    };
+    for x in &r.rows {
+        lines.push([
+            x.month.clone(),
+            x.account_id.clone(),
+            x.region.clone(),
+            x.usage_type.clone(),
+            x.resource_id
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            usd(x.billed_cost_usd),
+            usd(x.modelled_cost_usd),
+            x.difference_pct
+                .map(|d| format!("{d}%"))
+                .unwrap_or_else(|| "-".into()),
+            format!(
+                "{}{}",
+                if x.flagged { "FLAGGED: " } else { "" },
+                x.explanation
+            ),
+        ]);
+    }
+    let widths: Vec<usize> = (0..8)
+        .map(|c| {
+            lines
+                .iter()
+                .map(|l| l[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let _ = writeln!(o);
+    for l in &lines {
+        let mut line = String::new();
+        for (c, w) in widths.iter().enumerate() {
+            if *w == 0 {
+                continue;
+            }
+            // Money and differences right-aligned.
+            if (5..8).contains(&c) {
+                let _ = write!(line, "{:>w$}  ", l[c], w = *w);
+            } else {
+                let _ = write!(line, "{:<w$}  ", l[c], w = *w);
+            }
+        }
+        line.push_str(&l[8]);
+        let _ = writeln!(o, "{}", line.trim_end());
+    }
+    if !r.adjustments.is_empty() {
+        let _ = writeln!(o, "\nCredits, discounts, refunds and tax (not compared):");
+        for a in &r.adjustments {
+            let _ = writeln!(
+                o,
+                "  {} {} {} {} {}: {} USD",
+                a.month, a.account_id, a.region, a.usage_type, a.line_item_type, a.cost
+            );
+        }
+    }
+    for n in &r.notes {
+        let _ = writeln!(o, "Note: {n}");
     }
     o
 }

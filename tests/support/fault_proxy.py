@@ -11,6 +11,7 @@ responses AWS really sends (per service protocol), to test natcost's fault handl
                  that does not exist or does not trust the caller
 --deny-bucket B  every S3 request to bucket B is refused (AccessDenied)
 --deny-get B     GetObject in bucket B is refused (AccessDenied); listing works
+--deny-action A  every request for IAM action A (e.g. cloudwatch:ListMetrics) is refused
 --break S:R      every request to service S in region R gets a server error (500), so that the
                  SDK's retries run out
 --latency-ms MS  every request waits MS milliseconds before it is forwarded
@@ -35,6 +36,7 @@ deny = set()
 deny_assume = set()
 deny_bucket = set()
 deny_get = set()
+deny_action = set()
 broken = set()
 latency = 0.0
 args = sys.argv[2:]
@@ -48,6 +50,8 @@ while args:
         deny_get.add(value)
     elif flag == "--deny":
         deny.add(value)
+    elif flag == "--deny-action":
+        deny_action.add(value)
     elif flag == "--deny-assume":
         deny_assume.add(value)
     elif flag == "--break":
@@ -190,7 +194,7 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 injected += 1
             return self.reply(*error(service, "deny"))
-        if f"{service}:{region}" in deny:
+        if f"{service}:{region}" in deny or action in deny_action:
             with lock:
                 injected += 1
             return self.reply(*error(service, "deny"))
