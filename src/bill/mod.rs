@@ -221,7 +221,8 @@ pub fn reconcile(
         e.0 += b.quantity;
         e.1 += b.cost;
     }
-    // NAT gateways deleted before collection, by ARN.
+    // NAT gateways deleted before collection, by ARN, and the (month, account, region, usage
+    // type) lines they are in, for a bill without resource ids.
     let found: BTreeMap<String, &str> = report
         .nats
         .iter()
@@ -230,6 +231,22 @@ pub fn reconcile(
             Some((nat_arn(&n.region, &n.account_id, &n.nat_gateway_id), how))
         })
         .collect();
+    let mut found_in: BTreeMap<(String, String, String, String), Vec<&str>> = BTreeMap::new();
+    for n in report.nats.iter().filter(|n| n.found_by.is_some()) {
+        for l in &n.lines {
+            let ids = found_in
+                .entry((
+                    l.period_start.format("%Y-%m").to_string(),
+                    n.account_id.clone(),
+                    n.region.clone(),
+                    canonical(&n.region, &l.charge.usage_type),
+                ))
+                .or_default();
+            if !ids.contains(&n.nat_gateway_id.as_str()) {
+                ids.push(&n.nat_gateway_id);
+            }
+        }
+    }
     // Every NAT gateway the model has, whatever lines it has.
     let in_model: BTreeSet<String> = report
         .nats
@@ -271,6 +288,19 @@ pub fn reconcile(
             why.push(format!(
                 "deleted before collection, found through {how}: its hours run from its first to its last datapoint"
             ));
+        } else if resource.is_empty() {
+            let line = (
+                month.clone(),
+                account.clone(),
+                region.clone(),
+                usage.clone(),
+            );
+            if let Some(ids) = found_in.get(&line) {
+                why.push(format!(
+                    "includes {} deleted before collection, found through cloudwatch:ListMetrics (hours from first to last datapoint)",
+                    ids.join(", ")
+                ));
+            }
         }
         let in_snapshot = collected.contains(&(account.clone(), region.clone()));
         if !in_snapshot {
@@ -611,6 +641,30 @@ mod tests {
             .iter()
             .filter(|r| r.resource_id.is_empty())
             .all(|r| !per_nat(&r.usage_type)));
+    }
+
+    #[test]
+    fn a_line_without_resource_ids_names_the_deleted_nat_gateways_in_it() {
+        let mut s = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
+        let id = s.regions[0].nat_gateways[0].nat_gateway_id.clone();
+        s.regions[0].nat_gateways[0].found_by = Some("cloudwatch:ListMetrics".into());
+        let report = Report::build(&s, &PriceBook::bundled(), "sample", None).unwrap();
+        let collected = s
+            .regions
+            .iter()
+            .map(|r| (r.account_id.clone(), r.region.clone()))
+            .collect();
+        let rows = reconcile(&report, &[], &["2026-10".to_string()], &collected);
+        let hours = rows
+            .iter()
+            .find(|r| r.usage_type == "APN2-NatGateway-Hours")
+            .unwrap();
+        assert!(
+            hours.explanation.starts_with(&format!(
+                "includes {id} deleted before collection, found through cloudwatch:ListMetrics"
+            )),
+            "{hours:?}"
+        );
     }
 
     #[test]
