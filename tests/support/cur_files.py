@@ -9,7 +9,8 @@ TRUTH_JSON: {"lines": [{"month": "YYYY-MM", "account": "...", "region": "..." (m
 them), among rows of other usage types and another account that natcost must leave out.
 
 Written under OUT_DIR:
-  cur2-parquet/data/BILLING_PERIOD=YYYY-MM/nat-00001.snappy.parquet   CUR 2.0, Parquet (DuckDB)
+  cur2-parquet/data/BILLING_PERIOD=YYYY-MM/nat-00001.snappy.parquet   CUR 2.0, Parquet (DuckDB),
+      with 140,000 EC2 rows before the truth (two row groups)
   cur2-csv/data/BILLING_PERIOD=YYYY-MM/nat-00001.csv.gz              CUR 2.0, gzip CSV
   legacy/nat-cur/YYYYMMDD-YYYYMMDD/<assembly>/nat-cur-1.csv.gz       legacy CUR, gzip CSV; each
       period also has an older version (every cost doubled) that natcost must not read
@@ -121,7 +122,9 @@ def write_csv(path, header, rows, gz=True):
         w.writerows(rows)
 
 
-def write_parquet(path, rows, cost_type="DOUBLE"):
+def write_parquet(path, rows, cost_type="DOUBLE", noise=0):
+    """noise: that many EC2 rows first (natcost decodes 65,536 rows at a time and skips a batch
+    with no NAT-related row: the truth comes after two such batches, across row groups)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     con = duckdb.connect()
     con.execute(
@@ -138,6 +141,13 @@ def write_parquet(path, rows, cost_type="DOUBLE"):
             line_item_unblended_cost {cost_type},
             product_region_code VARCHAR)"""
     )
+    if noise:
+        con.execute(
+            f"""INSERT INTO t SELECT 'noise-' || i, CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ),
+                '123456789012', 'Usage', 'AmazonEC2', 'APN2-BoxUsage:m5.large',
+                'i-0123456789abcdef0', 1.0, 0.118, 'ap-northeast-2' FROM range({noise}) r(i)""",
+            [rows[0][1], rows[0][2]],
+        )
     fix = (lambda r: r[:9] + [float(r[9]) > 0] + r[10:]) if cost_type == "BOOLEAN" else (lambda r: r)
     con.executemany(
         "INSERT INTO t VALUES (?, CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -148,7 +158,7 @@ def write_parquet(path, rows, cost_type="DOUBLE"):
 
 for month in months():
     rows = rows_of(month)
-    write_parquet(f"{out}/cur2-parquet/data/BILLING_PERIOD={month}/nat-00001.snappy.parquet", rows)
+    write_parquet(f"{out}/cur2-parquet/data/BILLING_PERIOD={month}/nat-00001.snappy.parquet", rows, noise=140_000)
     write_csv(f"{out}/cur2-csv/data/BILLING_PERIOD={month}/nat-00001.csv.gz", CUR2, rows)
     period = f"{month.replace('-', '')}01-{next_month(month).strftime('%Y%m%d')}"
     old = f"{out}/legacy/nat-cur/{period}/0a1d-old-assembly/nat-cur-1.csv.gz"
