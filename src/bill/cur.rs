@@ -790,8 +790,8 @@ fn parquet<R: ChunkReader + 'static>(
             );
         }
     }
-    // Decoded column by column, a row group at a time: the usage type first, and the other
-    // columns only of a row group that has NAT-related rows (the row API assembled every row).
+    // Decoded column by column, a batch of rows at a time: the usage type first, and the other
+    // columns only for a batch that has NAT-related rows (the row API assembled every row).
     let descr = file.metadata().file_metadata().schema_descr_ptr();
     let leaf = |name: &str| {
         descr
@@ -808,13 +808,14 @@ fn parquet<R: ChunkReader + 'static>(
             );
         }
     }
-    let usage_leaf = leaves[USAGE].context("no usage type column")?;
+    let usage_leaf = leaves[USAGE].with_context(|| format!("{name}: no usage type column"))?;
     let mut first_row = 0u64;
     for g in 0..file.num_row_groups() {
         let group = file
             .get_row_group(g)
             .map_err(|e| anyhow!("{name}: row group {g}: {e}"))?;
-        let rows = usize::try_from(group.metadata().num_rows()).unwrap_or(0);
+        let rows = usize::try_from(group.metadata().num_rows())
+            .map_err(|_| anyhow!("{name}: row group {g} has a negative row count"))?;
         let at = |leaf: usize, e: anyhow::Error| {
             anyhow!(
                 "{name}: row group {g}, column {}: {e}",
@@ -899,6 +900,8 @@ enum Values {
 #[derive(Clone, Copy)]
 enum Logical {
     Plain,
+    /// UINT_32 / UINT_64: read back as unsigned.
+    Unsigned,
     Date,
     /// Microseconds per unit (a timestamp in milliseconds: 1,000); nanoseconds apart.
     Timestamp {
@@ -966,8 +969,18 @@ impl Reader {
                 micros_per_unit: 1,
                 nanos: false,
             },
+            (
+                Some(LogicalType::Integer {
+                    is_signed: false, ..
+                }),
+                _,
+            )
+            | (_, ConvertedType::UINT_32 | ConvertedType::UINT_64) => Logical::Unsigned,
             _ => Logical::Plain,
         };
+        if d.max_rep_level() > 0 {
+            bail!("a repeated column, not one value per line item");
+        }
         let reader = group.get_column_reader(leaf)?;
         if matches!(reader, ColumnReader::BoolColumnReader(_)) {
             bail!("BOOLEAN");
@@ -1051,8 +1064,9 @@ impl Column {
                 Some(b) => number(decimal(b.data(), scale), format!("{:?}", b.data())),
                 None => Cell::Empty,
             },
+            // A UUID or FLOAT16 is no text: shown as its bytes.
             (Values::Fixed(v), _) => match v.get(row).cloned().flatten() {
-                Some(b) => Cell::Text(String::from_utf8_lossy(b.data()).into_owned()),
+                Some(b) => Cell::Other(format!("{:?}", b.data())),
                 None => Cell::Empty,
             },
             (Values::Double(v), _) => v.get(row).copied().flatten().map_or(Cell::Empty, float),
@@ -1070,8 +1084,9 @@ impl Column {
                     }),
                 (Some(x), Logical::Decimal { scale }) => number(
                     Decimal::try_from_i128_with_scale(x.into(), scale).ok(),
-                    x.to_string(),
+                    format!("{x}e-{scale}"),
                 ),
+                (Some(x), Logical::Unsigned) => Cell::Number((x as u32).into()),
                 (Some(x), _) => Cell::Number(x.into()),
             },
             (Values::Int64(v), logical) => match (v.get(row).copied().flatten(), logical) {
@@ -1092,8 +1107,9 @@ impl Column {
                 ),
                 (Some(x), Logical::Decimal { scale }) => number(
                     Decimal::try_from_i128_with_scale(x.into(), scale).ok(),
-                    x.to_string(),
+                    format!("{x}e-{scale}"),
                 ),
+                (Some(x), Logical::Unsigned) => Cell::Number((x as u64).into()),
                 (Some(x), _) => Cell::Number(x.into()),
             },
             (Values::Int96(v), _) => match v.get(row).cloned().flatten() {

@@ -10,7 +10,7 @@ them), among rows of other usage types and another account that natcost must lea
 
 Written under OUT_DIR:
   cur2-parquet/data/BILLING_PERIOD=YYYY-MM/nat-00001.snappy.parquet   CUR 2.0, Parquet (DuckDB),
-      with 140,000 EC2 rows before the truth (two row groups)
+      with 70,000 EC2 rows before the truth: a batch skipped, then one read in the same row group
   cur2-csv/data/BILLING_PERIOD=YYYY-MM/nat-00001.csv.gz              CUR 2.0, gzip CSV
   legacy/nat-cur/YYYYMMDD-YYYYMMDD/<assembly>/nat-cur-1.csv.gz       legacy CUR, gzip CSV; each
       period also has an older version (every cost doubled) that natcost must not read
@@ -124,7 +124,8 @@ def write_csv(path, header, rows, gz=True):
 
 def write_parquet(path, rows, cost_type="DOUBLE", noise=0):
     """noise: that many EC2 rows first (natcost decodes 65,536 rows at a time and skips a batch
-    with no NAT-related row: the truth comes after two such batches, across row groups)."""
+    with no NAT-related row: with 70,000 the truth is in the second batch of the first row group,
+    read after a skip in the middle of its pages)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     con = duckdb.connect()
     con.execute(
@@ -158,7 +159,7 @@ def write_parquet(path, rows, cost_type="DOUBLE", noise=0):
 
 for month in months():
     rows = rows_of(month)
-    write_parquet(f"{out}/cur2-parquet/data/BILLING_PERIOD={month}/nat-00001.snappy.parquet", rows, noise=140_000)
+    write_parquet(f"{out}/cur2-parquet/data/BILLING_PERIOD={month}/nat-00001.snappy.parquet", rows, noise=70_000)
     write_csv(f"{out}/cur2-csv/data/BILLING_PERIOD={month}/nat-00001.csv.gz", CUR2, rows)
     period = f"{month.replace('-', '')}01-{next_month(month).strftime('%Y%m%d')}"
     old = f"{out}/legacy/nat-cur/{period}/0a1d-old-assembly/nat-cur-1.csv.gz"
