@@ -55,6 +55,25 @@ fn python(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `natcost collect` of the window the bill is set against: Seoul, the last two whole months.
+fn collect(endpoint: &str, snapshot: &Path, cwd: &Path) -> std::process::Output {
+    natcost(
+        &[
+            "collect",
+            "--region",
+            REGION,
+            "--months",
+            "2",
+            "--endpoint-url",
+            endpoint,
+            "--quiet",
+            "-o",
+            snapshot.to_str().unwrap(),
+        ],
+        cwd,
+    )
+}
+
 /// `natcost reconcile --snapshot SNAPSHOT --prices bundled --bill BILL EXTRA…`
 fn reconcile(snapshot: &Path, bill: &str, extra: &[&str], cwd: &Path) -> std::process::Output {
     let mut args = vec![
@@ -118,21 +137,7 @@ fn cost_and_usage_reports_are_reconciled_per_nat_gateway() {
 
     // Collected live: the deleted NAT gateway only CloudWatch knows is in the snapshot.
     let snap = tmp.path().join("snap.json");
-    let out = natcost(
-        &[
-            "collect",
-            "--region",
-            REGION,
-            "--months",
-            "2",
-            "--endpoint-url",
-            &moto.url(),
-            "--quiet",
-            "-o",
-            snap.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let out = collect(&moto.url(), &snap, tmp.path());
     assert!(
         out.status.success(),
         "{}",
@@ -463,21 +468,7 @@ fn cost_and_usage_reports_are_reconciled_per_nat_gateway() {
     // the deleted one's billed lines say why they have no model.
     let denied = Proxy::start(moto.port, &["--deny-action", "cloudwatch:ListMetrics"]);
     let blind = tmp.path().join("blind.json");
-    let out = natcost(
-        &[
-            "collect",
-            "--region",
-            REGION,
-            "--months",
-            "2",
-            "--endpoint-url",
-            &denied.url(),
-            "--quiet",
-            "-o",
-            blind.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let out = collect(&denied.url(), &blind, tmp.path());
     assert_eq!(
         out.status.code(),
         Some(3),

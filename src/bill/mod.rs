@@ -451,40 +451,35 @@ const NAT_USAGE: [&str; 7] = [
     "DataTransfer-Regional-Bytes",
 ];
 
+/// A usage type's billing prefix and the rest (`APN2`, `NatGateway-Hours`); None for one
+/// without (us-east-1's `NatGateway-Hours`).
+fn split_prefix(usage: &str) -> Option<(&str, &str)> {
+    usage.split_once('-').filter(|(prefix, _)| {
+        prefix
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
+/// A usage type without its region's billing prefix: `NatGateway-Hours` for every region.
+pub fn usage_name(usage: &str) -> &str {
+    split_prefix(usage).map_or(usage, |(_, rest)| rest)
+}
+
 /// Whether a usage type (any region's) is one natcost models.
 pub fn is_nat_related(usage: &str) -> bool {
-    let name = match usage.split_once('-') {
-        Some((prefix, rest))
-            if prefix
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
-        {
-            rest
-        }
-        _ => usage,
-    };
-    NAT_USAGE.contains(&name)
+    NAT_USAGE.contains(&usage_name(usage))
 }
 
 /// The region of a usage type, from its billing prefix (none: us-east-1); None for a prefix
 /// natcost does not know.
 pub fn region_of_usage(usage_type: &str) -> Option<String> {
-    if let Some((prefix, _)) = usage_type.split_once('-') {
-        if let Some(r) = crate::regions::codes().find(|r| crate::regions::prefix(r) == Some(prefix))
-        {
-            return Some(r.to_string());
-        }
-        if prefix == "USE1" {
-            return Some("us-east-1".into());
-        }
-        if prefix
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        {
-            return None;
-        }
+    match split_prefix(usage_type) {
+        None | Some(("USE1", _)) => Some("us-east-1".into()),
+        Some((prefix, _)) => crate::regions::codes()
+            .find(|r| crate::regions::prefix(r) == Some(prefix))
+            .map(str::to_string),
     }
-    Some("us-east-1".into())
 }
 
 /// The NAT-related usage types of a region: what the bill is asked for (us-east-1 with and

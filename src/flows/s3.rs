@@ -224,7 +224,6 @@ impl<'a> Store<'a> {
         targets: &BTreeSet<(String, String)>,
         days: &[NaiveDate],
     ) -> Result<(Vec<Object>, Vec<String>)> {
-        let mut region = self.bucket_region(&loc.bucket);
         let (base, rest) = match loc.prefix.find("AWSLogs/") {
             Some(i) => (&loc.prefix[..i], &loc.prefix[i + "AWSLogs/".len()..]),
             None => (loc.prefix.as_str(), ""),
@@ -238,20 +237,7 @@ impl<'a> Store<'a> {
         // layout and which accounts have folders: one call that lists folders only.
         let top = format!("{base}AWSLogs/");
         let probe = if rest.is_empty() { &top } else { &loc.prefix };
-        let mut moves = 0;
-        let folders = loop {
-            match self.folders(&region, &loc.bucket, probe).await {
-                Ok(f) => break f,
-                Err(ListError::Moved(r)) if r != region && moves < 3 => {
-                    moves += 1;
-                    region = r;
-                }
-                Err(ListError::Moved(r)) => {
-                    bail!("S3 keeps redirecting the bucket (last to {r})")
-                }
-                Err(ListError::Failed(why)) => bail!(why),
-            }
-        };
+        let (region, folders) = self.locate(&loc.bucket, probe).await?;
         let (hive, present) = if rest.is_empty() {
             if folders.is_empty() {
                 bail!(
@@ -305,10 +291,6 @@ impl<'a> Store<'a> {
                 wanted.join(", ")
             );
         }
-        self.buckets
-            .lock()
-            .unwrap()
-            .insert(loc.bucket.clone(), region.clone());
         let client = self.client(&region);
         let mut tasks = tokio::task::JoinSet::new();
         let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
@@ -338,28 +320,10 @@ impl<'a> Store<'a> {
     /// answers is found with a folder listing, then everything under the prefix is listed.
     pub fn list_all(&self, loc: &Location) -> Result<Vec<Object>> {
         self.remote.runtime.block_on(async {
-            let mut region = self.bucket_region(&loc.bucket);
-            let mut moves = 0;
-            loop {
-                match self.folders(&region, &loc.bucket, &loc.prefix).await {
-                    Ok(_) => break,
-                    Err(ListError::Moved(r)) if r != region && moves < 3 => {
-                        moves += 1;
-                        region = r;
-                    }
-                    Err(ListError::Moved(r)) => {
-                        bail!(
-                            "{}: S3 keeps redirecting the bucket (last to {r})",
-                            loc.url()
-                        )
-                    }
-                    Err(ListError::Failed(why)) => bail!("{}: {why}", loc.url()),
-                }
-            }
-            self.buckets
-                .lock()
-                .unwrap()
-                .insert(loc.bucket.clone(), region.clone());
+            let (region, _) = self
+                .locate(&loc.bucket, &loc.prefix)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", loc.url()))?;
             let (objects, pages, error) =
                 list_prefix(&self.client(&region), &region, &loc.bucket, &loc.prefix).await;
             self.lists.fetch_add(pages, Ordering::Relaxed);
@@ -368,6 +332,32 @@ impl<'a> Store<'a> {
                 None => Ok(objects),
             }
         })
+    }
+
+    /// The region a bucket answers in, found with a folder listing under `probe` (a 301/400
+    /// naming another region is followed, at most 3 times) and kept for later calls; and the
+    /// folders that listing found.
+    async fn locate(&self, bucket: &str, probe: &str) -> Result<(String, Vec<String>)> {
+        let mut region = self.bucket_region(bucket);
+        let mut moves = 0;
+        let folders = loop {
+            match self.folders(&region, bucket, probe).await {
+                Ok(f) => break f,
+                Err(ListError::Moved(r)) if r != region && moves < 3 => {
+                    moves += 1;
+                    region = r;
+                }
+                Err(ListError::Moved(r)) => {
+                    bail!("S3 keeps redirecting the bucket (last to {r})")
+                }
+                Err(ListError::Failed(why)) => bail!(why),
+            }
+        };
+        self.buckets
+            .lock()
+            .unwrap()
+            .insert(bucket.to_string(), region.clone());
+        Ok((region, folders))
     }
 
     /// The folders (common prefixes) directly under `prefix`.

@@ -136,15 +136,7 @@ fn reconcile(report: &Report, svg: &mut String) -> Result<()> {
     let mut pairs: std::collections::BTreeMap<(String, String), (f64, f64, bool)> =
         Default::default();
     for row in &r.rows {
-        let usage = match row.usage_type.split_once('-') {
-            Some((p, rest))
-                if p.bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
-            {
-                rest.to_string()
-            }
-            _ => row.usage_type.clone(),
-        };
+        let usage = crate::bill::usage_name(&row.usage_type).to_string();
         let e = pairs.entry((row.month.clone(), usage)).or_default();
         e.0 += row.billed_cost_usd.map(f).unwrap_or(0.0);
         e.1 += row.modelled_cost_usd.map(f).unwrap_or(0.0);
