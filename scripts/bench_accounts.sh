@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
 # Many-account collection benchmark: a moto organisation (tests/support/seed_org.py: the
-# management account and three members, one of whose roles is refused) behind the loopback
-# proxy with LATENCY_MS added to every request, as AWS's round trips would. Times
+# management account and three members, one of whose roles is refused) behind a loopback
+# proxy that adds LATENCY_MS to every request, as AWS's round trips would. Times
 #   - each single account × region that holds a NAT gateway (collect --accounts ID --region R),
 #   - the whole organisation over REGIONS (collect --org --region ... --concurrency C),
 #   - the whole organisation, every region moto lists (collect --org --all-regions),
-# and prints the ratio of each whole to the slowest single one.
-# moto answers about 100 requests a second in all, whatever the concurrency: with REPLAY=1 (the
-# default) every command runs once untimed through the proxy, which keeps moto's answers, and
-# the timed runs are answered from them after LATENCY_MS, so they measure natcost against a
-# peer as fast as AWS's round trips rather than against moto. REPLAY=0 times moto itself.
-#   LATENCY_MS=100 CONCURRENCY=128 REGIONS="ap-northeast-2 us-east-1 eu-west-1 ap-southeast-1" bash scripts/bench_accounts.sh
+# RUNS times each (median), with natcost's CPU time and the peer's (the proxies' and moto's
+# stand-in for AWS, whose CPU is not on this machine in real use), and prints the ratio of
+# each whole organisation to the slowest single one.
+# moto answers about 100 requests a second in all, whatever the concurrency. With REPLAY=1 (the
+# default) every command first runs once answered by moto, through tests/support/replay_proxy.py
+# which keeps the answers; the timed runs are answered from them after LATENCY_MS, so they
+# measure natcost against a peer as fast as AWS's round trips rather than against moto. Each
+# timed snapshot must hold what the warm-up's did (the bench stops otherwise). REPLAY=0 times
+# moto itself (fault_proxy.py --latency-ms).
+#   LATENCY_MS=100 RUNS=3 CONCURRENCY=128 REGIONS="ap-northeast-2 us-east-1 eu-west-1 ap-southeast-1" bash scripts/bench_accounts.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LATENCY_MS="${LATENCY_MS:-100}"
 CONCURRENCY="${CONCURRENCY:-128}"
 REGIONS="${REGIONS:-ap-northeast-2 us-east-1 eu-west-1 ap-southeast-1}"
 REPLAY="${REPLAY:-1}"
+RUNS="${RUNS:-3}"
 WORK="$(mktemp -d)"
-trap 'kill $(jobs -p) "${PROXY_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) "${PEER_PID:-}" "${FAULTS_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -c 'import moto' 2>/dev/null || .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
 cargo build --release --quiet --bin natcost
@@ -31,30 +36,71 @@ until (echo > /dev/tcp/127.0.0.1/$MOTO) 2>/dev/null; do sleep 0.2; done
 START=$(date -u -d '4 days ago' +%Y-%m-%dT%H:00:00)
 IDS=$(.venv/bin/python tests/support/seed_org.py "http://127.0.0.1:$MOTO" "$START" 98)
 id() { echo "$IDS" | .venv/bin/python -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-REPLAY_ARG=(); if [ "$REPLAY" = 1 ]; then REPLAY_ARG=(--replay); fi
-coproc PROXY { exec .venv/bin/python tests/support/fault_proxy.py "$MOTO" --deny-assume "$(id legacy)" --latency-ms "$LATENCY_MS" "${REPLAY_ARG[@]}" 2>/dev/null; }
-PROXY_PID=$PROXY_PID
-read -r _ PROXY_PORT <&"${PROXY[0]}"
-URL="http://127.0.0.1:$PROXY_PORT"
+if [ "$REPLAY" = 1 ]; then
+  .venv/bin/python tests/support/fault_proxy.py "$MOTO" --deny-assume "$(id legacy)" >"$WORK/faults" 2>/dev/null &
+  FAULTS_PID=$!
+  until [ -s "$WORK/faults" ]; do sleep 0.1; done
+  read -r _ FAULTS_PORT <"$WORK/faults"
+  coproc PEER { exec .venv/bin/python tests/support/replay_proxy.py "$FAULTS_PORT" --latency-ms "$LATENCY_MS" 2>/dev/null; }
+else
+  coproc PEER { exec .venv/bin/python tests/support/fault_proxy.py "$MOTO" --deny-assume "$(id legacy)" --latency-ms "$LATENCY_MS" 2>/dev/null; }
+fi
+PEER_PID=$PEER_PID
+read -r _ PEER_PORT <&"${PEER[0]}"
+URL="http://127.0.0.1:$PEER_PORT"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE="$WORK/none" AWS_SHARED_CREDENTIALS_FILE="$WORK/none"
 
-seconds() { /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -1; }
-collections() { .venv/bin/python -c "import json; s=json.load(open('$1')); print(sum(len(a['regions']) for a in s['accounts']), 'account x region collections in', len(s['accounts']), 'accounts')"; }
+cpu_of() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
+# What a snapshot holds, per account × region: its NAT gateways and metric series. A timed
+# run must hold what the warm-up (moto's own answers) held, or the replay answered wrongly.
+content() { .venv/bin/python -c "
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(sorted((a['account_id'], r['region'], sorted(n['nat_gateway_id'] for n in r.get('nat_gateways', [])), len(r.get('metrics', []))) for a in s['accounts'] for r in a['regions']))" "$1"; }
+# time NAME OUTPUT COMMAND...: RUNS runs; sets WALL (the median), CPU (natcost's), PEER (the
+# peer's, over the same run), and checks the snapshot against the warm-up's.
+declare -A KEPT
+measure() {
+  local name=$1 out=$2; shift 2
+  local walls=() cpus=() peers=()
+  for _ in $(seq "$RUNS"); do
+    local p0; p0=$(cpu_of "$PEER_PID")
+    /usr/bin/time -f "%e %U %S" -o "$WORK/time" "$@" -o "$out" >/dev/null 2>&1 || true
+    read -r e u s < <(tail -1 "$WORK/time")
+    walls+=("$e"); cpus+=("$(echo "$u + $s" | bc)"); peers+=("$(echo "$(cpu_of "$PEER_PID") - $p0" | bc)")
+    local got; got=$(content "$out")
+    if [ -z "${KEPT[$name]:-}" ]; then KEPT[$name]=$got
+    elif [ "${KEPT[$name]}" != "$got" ]; then echo "bench_accounts: $name: the snapshot differs from the first run's; the replayed answers are wrong" >&2; exit 1
+    fi
+  done
+  median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+  WALL=$(median "${walls[@]}"); CPU=$(median "${cpus[@]}"); PEER=$(median "${peers[@]}")
+}
+collections() { .venv/bin/python -c "import json; s=json.load(open('$1')); print(sum(len(a['regions']) for a in s['accounts']), 'account × region collections,', len(s['accounts']), 'accounts')"; }
 REGION_ARGS=(); for r in $REGIONS; do REGION_ARGS+=(--region "$r"); done
-PASSES=(timed); if [ "$REPLAY" = 1 ]; then PASSES=(warm timed); fi
-for PASS in "${PASSES[@]}"; do
-  if [ "$PASS" = warm ]; then echo "warm-up (moto answers, the proxy keeps them)..." >&2; fi
-  SLOWEST=0
+COMMON=(collect --quiet --role-name natcost-read --days 2 --endpoint-url "$URL")
+if [ "$REPLAY" = 1 ]; then
+  echo "warm-up: every command once, answered by moto; the replay proxy keeps the answers..." >&2
+  WARM=$RUNS; RUNS=1
   for pair in "payments ap-northeast-2" "search us-east-1" "search ap-northeast-2"; do
     set -- $pair
-    s=$(seconds "$BIN" collect --quiet --accounts "$(id "$1")" --role-name natcost-read --region "$2" --days 2 --endpoint-url "$URL" -o "$WORK/one.json")
-    if [ "$PASS" = timed ]; then echo "single: $1 $2: $s s"; fi
-    SLOWEST=$(echo "if ($s > $SLOWEST) $s else $SLOWEST" | bc)
+    measure "$1 $2" "$WORK/one.json" "$BIN" "${COMMON[@]}" --accounts "$(id "$1")" --region "$2"
   done
-  SOME=$(seconds "$BIN" collect --quiet --org --role-name natcost-read "${REGION_ARGS[@]}" --days 2 --concurrency "$CONCURRENCY" --endpoint-url "$URL" -o "$WORK/some.json" || true)
-  if [ "$PASS" = timed ]; then echo "whole organisation, $REGIONS: $SOME s for $(collections "$WORK/some.json"); whole / slowest single = $(echo "scale=2; $SOME / $SLOWEST" | bc)"; fi
-  ALL=$(seconds "$BIN" collect --quiet --org --role-name natcost-read --all-regions --days 2 --concurrency "$CONCURRENCY" --endpoint-url "$URL" -o "$WORK/all.json" || true)
-  if [ "$PASS" = timed ]; then echo "whole organisation, --all-regions: $ALL s for $(collections "$WORK/all.json"); whole / slowest single = $(echo "scale=2; $ALL / $SLOWEST" | bc)"; fi
+  measure some "$WORK/some.json" "$BIN" "${COMMON[@]}" --org "${REGION_ARGS[@]}" --concurrency "$CONCURRENCY"
+  measure all "$WORK/all.json" "$BIN" "${COMMON[@]}" --org --all-regions --concurrency "$CONCURRENCY"
+  RUNS=$WARM
+fi
+printf '%-52s %8s %12s %9s %8s\n' "collection (median of $RUNS runs)" "wall s" "natcost CPU" "peer CPU" "ratio"
+SLOWEST=0
+for pair in "payments ap-northeast-2" "search us-east-1" "search ap-northeast-2"; do
+  set -- $pair
+  measure "$1 $2" "$WORK/one.json" "$BIN" "${COMMON[@]}" --accounts "$(id "$1")" --region "$2"
+  printf '%-52s %8s %12s %9s\n' "single: $1 $2" "$WALL" "$CPU" "$PEER"
+  SLOWEST=$(echo "if ($WALL > $SLOWEST) $WALL else $SLOWEST" | bc)
 done
-echo "(latency $LATENCY_MS ms per request, --concurrency $CONCURRENCY, replay $REPLAY)"
+measure some "$WORK/some.json" "$BIN" "${COMMON[@]}" --org "${REGION_ARGS[@]}" --concurrency "$CONCURRENCY"
+printf '%-52s %8s %12s %9s %7s×\n' "organisation, $(echo "$REGIONS" | wc -w) regions ($(collections "$WORK/some.json" | cut -d' ' -f1) collections)" "$WALL" "$CPU" "$PEER" "$(echo "scale=2; $WALL / $SLOWEST" | bc)"
+measure all "$WORK/all.json" "$BIN" "${COMMON[@]}" --org --all-regions --concurrency "$CONCURRENCY"
+printf '%-52s %8s %12s %9s %7s×\n' "organisation, --all-regions ($(collections "$WORK/all.json" | cut -d' ' -f1) collections)" "$WALL" "$CPU" "$PEER" "$(echo "scale=2; $WALL / $SLOWEST" | bc)"
+echo "(latency $LATENCY_MS ms per request, --concurrency $CONCURRENCY, replay $REPLAY; ratio: to the slowest single)"

@@ -278,17 +278,19 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
     }
     let snapshot = collect_live(&args.collect, verbose)?;
     output::write_file(&args.output, snapshot.to_json().as_bytes())?;
+    let regions = &snapshot.regions;
+    let empty = regions.iter().filter(|r| r.no_nat_gateways).count();
     eprintln!(
-        "natcost: wrote {} ({} region(s), {} NAT gateway(s), {} Lambda function(s))",
+        "natcost: wrote {} ({} region(s){}, {} NAT gateway(s), {} Lambda function(s))",
         args.output.display(),
-        snapshot.regions.len(),
-        snapshot
-            .regions
-            .iter()
-            .map(|r| r.nat_gateways.len())
-            .sum::<usize>(),
-        snapshot
-            .regions
+        regions.len(),
+        if empty > 0 {
+            format!(", {empty} without NAT gateways, so not read further")
+        } else {
+            String::new()
+        },
+        regions.iter().map(|r| r.nat_gateways.len()).sum::<usize>(),
+        regions
             .iter()
             .map(|r| r.lambda_functions.len())
             .sum::<usize>()

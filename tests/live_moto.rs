@@ -485,6 +485,41 @@ fn an_organisation_is_read_account_by_account() {
         .as_str()
         .unwrap()
         .contains("AccessDenied"));
+    // A region without NAT gateways is asked for them (and their metrics) and nothing else:
+    // the management account's two regions and payments' us-east-1, though moto gives each a
+    // default VPC. The others are read whole.
+    let region = |a: &str, r: &str| {
+        account(a)["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["region"] == r)
+            .unwrap_or_else(|| panic!("{a} {r}"))
+            .clone()
+    };
+    let management = accounts
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap().to_string())
+        .find(|a| ![&payments, &search, &legacy].contains(&a))
+        .unwrap();
+    for (a, r) in [
+        (&management, "ap-northeast-2"),
+        (&management, "us-east-1"),
+        (&payments, "us-east-1"),
+    ] {
+        let x = region(a, r);
+        assert_eq!(x["no_nat_gateways"], true, "{a} {r}: {x}");
+        assert!(x["vpcs"].as_array().unwrap().is_empty(), "{a} {r}: {x}");
+    }
+    for (a, r) in [
+        (&payments, "ap-northeast-2"),
+        (&search, "ap-northeast-2"),
+        (&search, "us-east-1"),
+    ] {
+        let x = region(a, r);
+        assert!(x.get("no_nat_gateways").is_none(), "{a} {r}: {x}");
+        assert!(!x["vpcs"].as_array().unwrap().is_empty(), "{a} {r}: {x}");
+    }
 
     // Each recommendation is its NAT gateways' owner's: payments and search both have a NAT
     // gateway in Seoul.
@@ -568,6 +603,19 @@ fn an_organisation_is_read_account_by_account() {
         .filter(|(k, _)| *k != "test")
         .flat_map(|(_, v)| keys(v))
         .collect();
+    // The management account's role, in its two regions without NAT gateways, asked for
+    // nothing else: DescribeNatGateways once and ListMetrics twice (two metrics) each.
+    let only_checked: Vec<&Value> = by_key
+        .iter()
+        .filter(|(k, _)| *k != "test")
+        .map(|(_, v)| v)
+        .filter(|v| !v.as_object().unwrap().contains_key("ec2:DescribeVpcs"))
+        .collect();
+    assert_eq!(
+        only_checked,
+        [&serde_json::json!({"ec2:DescribeNatGateways": 2, "cloudwatch:ListMetrics": 4})],
+        "{by_key:?}"
+    );
     let member_policy = policy_actions(&["--for", "member"], tmp.path());
     assert_eq!(
         member_policy.difference(&members).collect::<Vec<_>>(),
@@ -668,6 +716,47 @@ fn an_organisation_is_read_account_by_account() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("\"12345\" is not an AWS account ID (12 digits)"));
+}
+
+/// A region where EC2 lists no NAT gateway but CloudWatch still has one's metrics (deleted
+/// before collection) is read whole; it is not one of the regions without NAT gateways.
+#[test]
+fn a_region_with_only_a_deleted_nat_gateway_is_read_whole() {
+    let moto = Moto::start();
+    let ids = moto.seed_with("seed_bill.py");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(
+        &[
+            "collect",
+            "--region",
+            "us-west-2",
+            "--days",
+            "2",
+            "--endpoint-url",
+            &moto.url(),
+            "-o",
+            "west.json",
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("without NAT gateways"), "{stderr}");
+    let snap: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("west.json")).unwrap())
+            .unwrap();
+    let region = &snap["accounts"][0]["regions"][0];
+    assert_eq!(region["region"], "us-west-2");
+    assert!(region.get("no_nat_gateways").is_none(), "{region}");
+    let nats = region["nat_gateways"].as_array().unwrap();
+    assert_eq!(nats.len(), 1, "{nats:?}");
+    assert_eq!(nats[0]["nat_gateway_id"], ids["nat_deleted_west"]);
+    assert_eq!(nats[0]["found_by"], "cloudwatch:ListMetrics");
+    assert!(
+        !region["vpcs"].as_array().unwrap().is_empty(),
+        "the rest of the region is read: moto's default VPC"
+    );
+    assert_eq!(snap["api_calls"]["lambda:ListFunctions"], 1);
 }
 
 #[test]

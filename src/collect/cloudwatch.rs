@@ -1,7 +1,7 @@
 //! CloudWatch GetMetricData for the AWS/NATGateway metrics at a 1-hour period, batched to
 //! the API's limits. Kept behind this module so the SDK version pin can move on its own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 use aws_sdk_cloudwatch::primitives::DateTime as SmithyTime;
@@ -9,7 +9,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 use aws_sdk_cloudwatch::Client;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
-use super::calls::{all_pages, Calls};
+use super::calls::{all_pages, Calls, Failure};
 use super::{smithy_time, Tolerate};
 use crate::snapshot::{
     MetricSeries, Metrics, RegionSnapshot, Window, BUSIEST_MINUTE, DATAPOINTS_PER_HOUR, NAT_METRICS,
@@ -36,28 +36,17 @@ type Wanted<'a> = (String, &'a str, &'a str);
 /// per 500, where listing the namespace would take 14 times as many.
 const LISTED: [&str; 2] = ["ActiveConnectionCount", "BytesOutToDestination"];
 
-/// NAT gateways CloudWatch has metrics for but DescribeNatGateways no longer returns: deleted
-/// before collection. Added as `deleted`, found by `cloudwatch:ListMetrics`; [`collect`] then
-/// reads their metrics and [`settle_deleted`] dates them. ListMetrics lists a metric only for
-/// 14 days after its last datapoint, so a NAT gateway deleted earlier is not found.
-pub async fn find_deleted(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> Result<()> {
-    // Without the NAT gateways AWS still lists, every one would look deleted.
-    if r.not_collected
-        .iter()
-        .any(|n| n.what == "ec2:DescribeNatGateways")
-    {
-        return Ok(());
-    }
-    let known: std::collections::HashSet<String> = r
-        .nat_gateways
-        .iter()
-        .map(|n| n.nat_gateway_id.clone())
-        .collect();
-    let mut found = std::collections::BTreeSet::new();
-    for metric in LISTED {
-        let pages = all_pages(
+/// The NAT gateways CloudWatch lists metrics for (both [`LISTED`] metrics, at once): asked
+/// with DescribeNatGateways, as a region with neither needs nothing else read.
+pub async fn listed_nats(
+    client: &Client,
+    calls: &Calls,
+    region: &str,
+) -> Result<BTreeSet<String>, Failure> {
+    let list = |metric: &'static str| {
+        all_pages(
             calls,
-            &r.region,
+            region,
             "cloudwatch:ListMetrics",
             client
                 .list_metrics()
@@ -66,21 +55,53 @@ pub async fn find_deleted(client: &Client, calls: &Calls, r: &mut RegionSnapshot
                 .into_paginator()
                 .send(),
         )
-        .await
-        .tolerate("cloudwatch:ListMetrics", &mut r.not_collected)?;
-        for page in pages {
-            for m in page.metrics() {
-                let id = m
-                    .dimensions()
-                    .iter()
-                    .find(|d| d.name() == Some(NAT.1))
-                    .and_then(|d| d.value());
-                if let Some(id) = id.filter(|id| !known.contains(*id)) {
-                    found.insert(id.to_string());
-                }
+    };
+    let (first, second) = tokio::join!(list(LISTED[0]), list(LISTED[1]));
+    let mut ids = BTreeSet::new();
+    for page in first?.iter().chain(&second?) {
+        for m in page.metrics() {
+            let id = m
+                .dimensions()
+                .iter()
+                .find(|d| d.name() == Some(NAT.1))
+                .and_then(|d| d.value());
+            if let Some(id) = id {
+                ids.insert(id.to_string());
             }
         }
     }
+    Ok(ids)
+}
+
+/// NAT gateways CloudWatch has metrics for (`listed`, from [`listed_nats`]) but
+/// DescribeNatGateways no longer returns: deleted before collection. Added as `deleted`, found
+/// by `cloudwatch:ListMetrics`; [`collect`] then reads their metrics and [`settle_deleted`]
+/// dates them. ListMetrics lists a metric only for 14 days after its last datapoint, so a NAT
+/// gateway deleted earlier is not found.
+pub fn add_deleted(
+    r: &mut RegionSnapshot,
+    listed: Result<BTreeSet<String>, Failure>,
+) -> Result<()> {
+    let listed = listed
+        .map(|ids| vec![ids])
+        .tolerate("cloudwatch:ListMetrics", &mut r.not_collected)?;
+    // Without the NAT gateways AWS still lists, every one would look deleted.
+    if r.not_collected
+        .iter()
+        .any(|n| n.what == "ec2:DescribeNatGateways")
+    {
+        return Ok(());
+    }
+    let known: std::collections::HashSet<&str> = r
+        .nat_gateways
+        .iter()
+        .map(|n| n.nat_gateway_id.as_str())
+        .collect();
+    let found: Vec<String> = listed
+        .into_iter()
+        .flatten()
+        .filter(|id| !known.contains(id.as_str()))
+        .collect();
     for id in found {
         r.nat_gateways.push(crate::snapshot::NatGateway {
             nat_gateway_id: id,

@@ -51,16 +51,36 @@ pub async fn regions(client: &Client, calls: &Calls) -> Result<Vec<String>> {
     Ok(r)
 }
 
-/// Fills the EC2 part of a region snapshot. Denied calls are recorded in `r.not_collected`.
+pub type NatPages = Vec<aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysOutput>;
+
+/// Every page of DescribeNatGateways: asked first, as a region without NAT gateways needs
+/// nothing else read.
+pub async fn nat_gateways(
+    client: &Client,
+    calls: &Calls,
+    region: &str,
+) -> Result<NatPages, Failure> {
+    all_pages(
+        calls,
+        region,
+        "ec2:DescribeNatGateways",
+        client.describe_nat_gateways().into_paginator().send(),
+    )
+    .await
+}
+
+/// Fills the EC2 part of a region snapshot from `nats` ([`nat_gateways`]) and the rest of the
+/// topology. Denied calls are recorded in `r.not_collected`.
 pub async fn collect(
     client: &Client,
     calls: &Calls,
     r: &mut RegionSnapshot,
+    nats: Result<NatPages, Failure>,
     window_start: DateTime<Utc>,
 ) -> Result<()> {
     let region = r.region.clone();
     let nc = &mut r.not_collected;
-    let (vpcs, subnets, tables, nats, endpoints, igws, eigws, enis, flow_logs, tgw) = tokio::join!(
+    let (vpcs, subnets, tables, endpoints, igws, eigws, enis, flow_logs, tgw) = tokio::join!(
         all_pages(
             calls,
             &region,
@@ -78,12 +98,6 @@ pub async fn collect(
             &region,
             "ec2:DescribeRouteTables",
             client.describe_route_tables().into_paginator().send()
-        ),
-        all_pages(
-            calls,
-            &region,
-            "ec2:DescribeNatGateways",
-            client.describe_nat_gateways().into_paginator().send()
         ),
         all_pages(
             calls,

@@ -8,13 +8,20 @@ mod ec2;
 mod lambda;
 pub mod window;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sts::config::{Credentials, ProvideCredentials};
+use aws_sdk_ec2::config::retry::RetryPartition;
+use aws_sdk_sts::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -84,6 +91,44 @@ pub(crate) fn smithy_time(t: &aws_sdk_ec2::primitives::DateTime) -> Option<DateT
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
+/// The SDK's default HTTPS client (rustls with aws-lc, proxy from the environment), built once
+/// and shared by every SDK client of a run. Each SDK client made with the SDK's own default
+/// builds a TLS configuration (every root certificate parsed) to check that it can, then
+/// throws it away; with three SDK clients per account × region, that was more CPU than the
+/// rest of a collection. This one builds its connector once and skips that check.
+fn shared_http_client() -> SharedHttpClient {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    let client = Builder::new().build_with_connector_fn(|settings, components| {
+        let mut builder = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        builder.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            builder.set_sleep_impl(c.sleep_impl());
+        }
+        builder.set_proxy_config(Some(ProxyConfig::from_env()));
+        builder.build()
+    });
+    SharedHttpClient::new(CheckedOnce(client))
+}
+
+#[derive(Debug)]
+struct CheckedOnce(SharedHttpClient);
+
+impl HttpClient for CheckedOnce {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
 async fn load_config(
     opts: &Options,
     region: Option<&str>,
@@ -106,7 +151,18 @@ async fn load_config(
     if let Some(c) = credentials {
         loader = loader.credentials_provider(c.clone());
     }
-    loader.load().await
+    loader.http_client(shared_http_client()).load().await
+}
+
+/// The base configuration for another region and credentials. Loading a configuration again
+/// for each account × region would read and parse the profile files each time.
+fn config_for(base: &SdkConfig, region: &str, credentials: Option<&Credentials>) -> SdkConfig {
+    let mut config = base.to_builder();
+    config.set_region(Some(Region::new(region.to_string())));
+    if let Some(c) = credentials {
+        config.set_credentials_provider(Some(SharedCredentialsProvider::new(c.clone())));
+    }
+    config.build()
 }
 
 /// One account to read: its role session (None: the caller's own credentials), and what
@@ -176,7 +232,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
         }
     };
     if opts.all_regions {
-        list_regions(opts, &home, &calls, &mut targets).await?;
+        list_regions(opts, &base, &home, &calls, &mut targets).await?;
     } else {
         for t in targets
             .iter_mut()
@@ -192,12 +248,6 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
         }
         bail!("no region to collect: pass --region REGION (repeatable) or --all-regions");
     }
-    for r in targets.iter().flat_map(|t| &t.regions) {
-        if crate::price::book::region_prefix(r).is_none() {
-            tracing::warn!("{r}: no billing prefix known; pricing it will fail");
-        }
-    }
-
     let bars = MultiProgress::with_draw_target(
         if opts.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             ProgressDrawTarget::stderr()
@@ -243,7 +293,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
             };
             let overall = overall.clone();
             let (opts, session) = (shared.clone(), t.session.clone());
-            let calls = calls.clone();
+            let (base, calls) = (base.clone(), calls.clone());
             let window = opts.window;
             let region = region.clone();
             let account_id = t.account.account_id.clone();
@@ -256,8 +306,8 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
                 // Credentials when the region starts: renewed if the role session is ending.
                 let result = match credentials_of(&session).await {
                     Ok(creds) => {
-                        let config = load_config(&opts, Some(&region), creds.as_ref()).await;
-                        collect_region(&config, &calls, &region, window, &bar).await
+                        let config = config_for(&base, &region, creds.as_ref());
+                        collect_region(&config, &calls, &account_id, &region, window, &bar).await
                     }
                     Err(e) => Err(e),
                 };
@@ -304,6 +354,20 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
             reason: format!("{e:#}"),
         });
     }
+    let unpriced: BTreeSet<&str> = collected
+        .iter()
+        .flatten()
+        .filter(|r| !r.nat_gateways.is_empty())
+        .map(|r| r.region.as_str())
+        .filter(|r| crate::price::book::region_prefix(r).is_none())
+        .collect();
+    if !unpriced.is_empty() {
+        let list: Vec<&str> = unpriced.into_iter().collect();
+        tracing::warn!(
+            "NAT gateways in {}: no billing prefix known for these regions; pricing them will fail",
+            list.join(", ")
+        );
+    }
     Ok(Snapshot {
         schema_version: SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -320,6 +384,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
 /// parallel. One account's failure stays with it, unless it is the only one.
 async fn list_regions(
     opts: &Options,
+    base: &SdkConfig,
     home: &str,
     calls: &Arc<Calls>,
     targets: &mut [Target],
@@ -330,8 +395,7 @@ async fn list_regions(
         if !t.account.not_collected.is_empty() {
             continue;
         }
-        let config =
-            load_config(opts, Some(home), credentials_of(&t.session).await?.as_ref()).await;
+        let config = config_for(base, home, credentials_of(&t.session).await?.as_ref());
         let (calls, permits) = (calls.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("never closed");
@@ -357,9 +421,17 @@ async fn list_regions(
     Ok(())
 }
 
+/// The SDK's retries draw on a token bucket per retry partition, by default one per service
+/// and region for the whole process: one throttled account would spend the retries of every
+/// other. This one is per account, service and region, as AWS's own rate limits are.
+fn retry_partition(service: &str, account: &str, region: &str) -> RetryPartition {
+    RetryPartition::new(format!("{service}-{region}-{account}"))
+}
+
 async fn collect_region(
     config: &SdkConfig,
     calls: &Calls,
+    account: &str,
     region: &str,
     window: Window,
     bar: &ProgressBar,
@@ -368,22 +440,43 @@ async fn collect_region(
         region: region.to_string(),
         ..Default::default()
     };
-    bar.set_message("EC2: VPCs, subnets, route tables, NAT gateways, endpoints, ENIs…");
-    ec2::collect(
-        &aws_sdk_ec2::Client::new(config),
-        calls,
-        &mut r,
-        window.start,
-    )
-    .await?;
+    let ec2_client = aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(config)
+            .retry_partition(retry_partition("ec2", account, region))
+            .build(),
+    );
+    let cw = aws_sdk_cloudwatch::Client::from_conf(
+        aws_sdk_cloudwatch::config::Builder::from(config)
+            .retry_partition(retry_partition("monitoring", account, region))
+            .build(),
+    );
+    bar.set_message("NAT gateways…");
+    let (nats, listed) = tokio::join!(
+        ec2::nat_gateways(&ec2_client, calls, region),
+        cloudwatch::listed_nats(&cw, calls, region)
+    );
+    // Most account × regions of an organisation have no NAT gateway: two or three calls
+    // instead of about twenty.
+    let none = |n: &ec2::NatPages| n.iter().all(|p| p.nat_gateways().is_empty());
+    if nats.as_ref().is_ok_and(none) && listed.as_ref().is_ok_and(BTreeSet::is_empty) {
+        r.no_nat_gateways = true;
+        tracing::info!("{region}: no NAT gateway; nothing else read");
+        return Ok(r);
+    }
+    bar.set_message("EC2: VPCs, subnets, route tables, endpoints, ENIs…");
+    ec2::collect(&ec2_client, calls, &mut r, nats, window.start).await?;
     bar.set_message("Lambda functions…");
-    lambda::collect(&aws_sdk_lambda::Client::new(config), calls, &mut r).await?;
+    let lambda_client = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(config)
+            .retry_partition(retry_partition("lambda", account, region))
+            .build(),
+    );
+    lambda::collect(&lambda_client, calls, &mut r).await?;
     bar.set_message(format!(
         "CloudWatch metrics for {} NAT gateway(s)…",
         r.nat_gateways.len()
     ));
-    let cw = aws_sdk_cloudwatch::Client::new(config);
-    cloudwatch::find_deleted(&cw, calls, &mut r).await?;
+    cloudwatch::add_deleted(&mut r, listed)?;
     cloudwatch::collect(&cw, calls, &mut r, window).await?;
     cloudwatch::settle_deleted(&mut r, window);
     cloudwatch::lambda_totals(&cw, calls, &mut r, window).await?;

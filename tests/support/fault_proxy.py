@@ -15,9 +15,6 @@ responses AWS really sends (per service protocol), to test natcost's fault handl
 --break S:R      every request to service S in region R gets a server error (500), so that the
                  SDK's retries run out
 --latency-ms MS  every request waits MS milliseconds before it is forwarded
---replay         benchmarks only: a successful answer is kept, and the same request (method,
-                 path, access key, body) is answered from it afterwards without asking moto,
-                 so a timed run measures natcost against LATENCY_MS, not moto's own speed
 Prints "READY <port>" once listening on 127.0.0.1. GET /__proxy_stats answers
 {"requests": N, "injected": K, "actions": {"ec2:DescribeVpcs": n, ...},
  "by_key": {ACCESS_KEY_ID: {action: n}}, "external_ids": [ExternalId of each AssumeRole],
@@ -42,12 +39,8 @@ deny_get = set()
 deny_action = set()
 broken = set()
 latency = 0.0
-replay = None
 args = sys.argv[2:]
 while args:
-    if args[0] == "--replay":
-        replay, args = {}, args[1:]
-        continue
     flag, value, args = args[0], args[1], args[2:]
     if flag == "--fail-every":
         fail_every = int(value)
@@ -209,12 +202,6 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 injected += 1
             return self.reply(*error(service, "throttle" if (n // fail_every) % 2 else "server"))
-        kept = (self.command, self.path, key, body)
-        if replay is not None:
-            with lock:
-                answer = replay.get(kept)
-            if answer:
-                return self.reply(*answer)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
         # One upstream connection per client connection, kept alive, reopened when moto drops it.
         for attempt in (0, 1):
@@ -232,11 +219,7 @@ class Handler(BaseHTTPRequestHandler):
                 if attempt:
                     raise
         skip = ("connection", "content-length", "transfer-encoding", "server", "date")
-        answer = (resp.status, {k: v for k, v in resp.getheaders() if k.lower() not in skip}, data)
-        if replay is not None and resp.status == 200:
-            with lock:
-                replay[kept] = answer
-        self.reply(*answer)
+        self.reply(resp.status, {k: v for k, v in resp.getheaders() if k.lower() not in skip}, data)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
 

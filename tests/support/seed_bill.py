@@ -7,6 +7,8 @@ Seoul (ap-northeast-2), one VPC, one AZ:
             0.75 GiB/h from destinations (1 GiB/h processed), every hour from START for HOURS
   DELETED   a NAT gateway EC2 no longer lists (deleted before collection): CloudWatch has its
             metrics for hours 100 to 299 only, 0.1 + 0.4 GiB/h. Found through ListMetrics.
+Oregon (us-west-2): no NAT gateway EC2 lists, only the metrics of DELETED_WEST, from 26 to 2
+hours before the span's end (0.1 + 0.1 GiB/h): a region that must still be read whole.
 """
 import json
 import sys
@@ -16,16 +18,17 @@ import boto3
 
 GIB = 1 << 30
 DELETED = "nat-0de1e7ed00000000a"
+DELETED_WEST = "nat-0de1e7ed00000000b"
 endpoint = sys.argv[1]
 start = datetime.fromisoformat(sys.argv[2]).replace(tzinfo=timezone.utc)
 hours = int(sys.argv[3])
 r = "ap-northeast-2"
 
 
-def client(service):
+def client(service, region=r):
     return boto3.client(
         service,
-        region_name=r,
+        region_name=region,
         endpoint_url=endpoint,
         aws_access_key_id="test",
         aws_secret_access_key="test",
@@ -73,4 +76,5 @@ ec2.associate_route_table(RouteTableId=rtb, SubnetId=app)
 ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
 put(cw, nat, 0, hours, 0.25 * GIB, 0.75 * GIB)
 put(cw, DELETED, 100, 300, 0.1 * GIB, 0.4 * GIB)
-print(json.dumps({"nat_live": nat, "nat_deleted": DELETED}))
+put(client("cloudwatch", "us-west-2"), DELETED_WEST, hours - 26, hours - 2, 0.1 * GIB, 0.1 * GIB)
+print(json.dumps({"nat_live": nat, "nat_deleted": DELETED, "nat_deleted_west": DELETED_WEST}))
