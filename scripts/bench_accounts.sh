@@ -5,9 +5,9 @@
 #   - each single account × region that holds a NAT gateway (collect --accounts ID --region R),
 #   - the whole organisation over REGIONS (collect --org --region ... --concurrency C),
 #   - the whole organisation, every region moto lists (collect --org --all-regions),
-# RUNS times each (median), with natcost's CPU time and the peer's (the proxies' and moto's
-# stand-in for AWS, whose CPU is not on this machine in real use), and prints the ratio of
-# each whole organisation to the slowest single one.
+# RUNS times each (median), with natcost's CPU time and the peer's (the proxy that answers
+# natcost, standing in for AWS, whose CPU is not on this machine in real use), and prints the
+# ratio of each whole organisation to the slowest single one.
 # moto answers about 100 requests a second in all, whatever the concurrency. With REPLAY=1 (the
 # default) every command first runs once answered by moto, through tests/support/replay_proxy.py
 # which keeps the answers; the timed runs are answered from them after LATENCY_MS, so they
@@ -58,17 +58,25 @@ content() { .venv/bin/python -c "
 import json, sys
 s = json.load(open(sys.argv[1]))
 print(sorted((a['account_id'], r['region'], sorted(n['nat_gateway_id'] for n in r.get('nat_gateways', [])), len(r.get('metrics', []))) for a in s['accounts'] for r in a['regions']))" "$1"; }
-# time NAME OUTPUT COMMAND...: RUNS runs; sets WALL (the median), CPU (natcost's), PEER (the
-# peer's, over the same run), and checks the snapshot against the warm-up's.
+forwarded() { if [ "$REPLAY" = 1 ]; then curl -s "$URL/__replay_stats" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["forwarded"])'; else echo 0; fi; }
+# measure NAME OUTPUT COMMAND...: RUNS runs; sets WALL (the median), CPU (natcost's), PEER (the
+# replay proxy's, or with REPLAY=0 fault_proxy's, over the same run), MOTO (the most requests
+# of one run that were not replayed but answered by moto), and checks each snapshot against
+# the first run's. A run must exit 0 or 3 (partial: the refused role) and write its snapshot.
 declare -A KEPT
 measure() {
   local name=$1 out=$2; shift 2
-  local walls=() cpus=() peers=()
+  local walls=() cpus=() peers=(); MOTO=0
   for _ in $(seq "$RUNS"); do
-    local p0; p0=$(cpu_of "$PEER_PID")
-    /usr/bin/time -f "%e %U %S" -o "$WORK/time" "$@" -o "$out" >/dev/null 2>&1 || true
+    local p0 f0 rc=0; p0=$(cpu_of "$PEER_PID"); f0=$(forwarded)
+    rm -f "$out"
+    /usr/bin/time -f "%e %U %S" -o "$WORK/time" "$@" -o "$out" >/dev/null 2>"$WORK/stderr" || rc=$?
+    if [ "$rc" != 0 ] && [ "$rc" != 3 ] || [ ! -s "$out" ]; then
+      echo "bench_accounts: $name failed (exit $rc):" >&2; cat "$WORK/stderr" >&2; exit 1
+    fi
     read -r e u s < <(tail -1 "$WORK/time")
     walls+=("$e"); cpus+=("$(echo "$u + $s" | bc)"); peers+=("$(echo "$(cpu_of "$PEER_PID") - $p0" | bc)")
+    local f=$(( $(forwarded) - f0 )); if [ "$f" -gt "$MOTO" ]; then MOTO=$f; fi
     local got; got=$(content "$out")
     if [ -z "${KEPT[$name]:-}" ]; then KEPT[$name]=$got
     elif [ "${KEPT[$name]}" != "$got" ]; then echo "bench_accounts: $name: the snapshot differs from the first run's; the replayed answers are wrong" >&2; exit 1
@@ -91,16 +99,16 @@ if [ "$REPLAY" = 1 ]; then
   measure all "$WORK/all.json" "$BIN" "${COMMON[@]}" --org --all-regions --concurrency "$CONCURRENCY"
   RUNS=$WARM
 fi
-printf '%-52s %8s %12s %9s %8s\n' "collection (median of $RUNS runs)" "wall s" "natcost CPU" "peer CPU" "ratio"
+printf '%-52s %8s %12s %9s %8s %8s\n' "collection (median of $RUNS runs)" "wall s" "natcost CPU" "peer CPU" "to moto" "ratio"
 SLOWEST=0
 for pair in "payments ap-northeast-2" "search us-east-1" "search ap-northeast-2"; do
   set -- $pair
   measure "$1 $2" "$WORK/one.json" "$BIN" "${COMMON[@]}" --accounts "$(id "$1")" --region "$2"
-  printf '%-52s %8s %12s %9s\n' "single: $1 $2" "$WALL" "$CPU" "$PEER"
+  printf '%-52s %8s %12s %9s %8s\n' "single: $1 $2" "$WALL" "$CPU" "$PEER" "$MOTO"
   SLOWEST=$(echo "if ($WALL > $SLOWEST) $WALL else $SLOWEST" | bc)
 done
 measure some "$WORK/some.json" "$BIN" "${COMMON[@]}" --org "${REGION_ARGS[@]}" --concurrency "$CONCURRENCY"
-printf '%-52s %8s %12s %9s %7s×\n' "organisation, $(echo "$REGIONS" | wc -w) regions ($(collections "$WORK/some.json" | cut -d' ' -f1) collections)" "$WALL" "$CPU" "$PEER" "$(echo "scale=2; $WALL / $SLOWEST" | bc)"
+printf '%-52s %8s %12s %9s %8s %7s×\n' "organisation, $(echo "$REGIONS" | wc -w) regions ($(collections "$WORK/some.json" | cut -d' ' -f1) collections)" "$WALL" "$CPU" "$PEER" "$MOTO" "$(echo "scale=2; $WALL / $SLOWEST" | bc)"
 measure all "$WORK/all.json" "$BIN" "${COMMON[@]}" --org --all-regions --concurrency "$CONCURRENCY"
-printf '%-52s %8s %12s %9s %7s×\n' "organisation, --all-regions ($(collections "$WORK/all.json" | cut -d' ' -f1) collections)" "$WALL" "$CPU" "$PEER" "$(echo "scale=2; $WALL / $SLOWEST" | bc)"
-echo "(latency $LATENCY_MS ms per request, --concurrency $CONCURRENCY, replay $REPLAY; ratio: to the slowest single)"
+printf '%-52s %8s %12s %9s %8s %7s×\n' "organisation, --all-regions ($(collections "$WORK/all.json" | cut -d' ' -f1) collections)" "$WALL" "$CPU" "$PEER" "$MOTO" "$(echo "scale=2; $WALL / $SLOWEST" | bc)"
+echo "(latency $LATENCY_MS ms per request, --concurrency $CONCURRENCY, replay $REPLAY; to moto: requests of a run not replayed, such as the refused AssumeRole; ratio: to the slowest single)"

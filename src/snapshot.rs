@@ -247,9 +247,10 @@ pub struct RegionSnapshot {
     pub metrics: Vec<MetricSeries>,
     #[serde(default)]
     pub not_collected: Vec<NotCollected>,
-    /// True when DescribeNatGateways and CloudWatch ListMetrics found no NAT gateway, live or
-    /// recently deleted: nothing else was read in the region (its VPCs, Lambda functions, …),
-    /// as none of it can cost NAT gateway money. Absent (false) otherwise.
+    /// True when DescribeNatGateways, DescribeSubnets and CloudWatch ListMetrics found no NAT
+    /// gateway, live or recently deleted, and no subnet another account shares: nothing else
+    /// was read in the region (its VPCs, Lambda functions, …), as none of it can cost NAT
+    /// gateway money. Absent (false) otherwise.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_nat_gateways: bool,
 }

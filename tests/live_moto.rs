@@ -604,7 +604,8 @@ fn an_organisation_is_read_account_by_account() {
         .flat_map(|(_, v)| keys(v))
         .collect();
     // The management account's role, in its two regions without NAT gateways, asked for
-    // nothing else: DescribeNatGateways once and ListMetrics twice (two metrics) each.
+    // nothing else: DescribeNatGateways and DescribeSubnets once and ListMetrics twice (two
+    // metrics) each.
     let only_checked: Vec<&Value> = by_key
         .iter()
         .filter(|(k, _)| *k != "test")
@@ -613,7 +614,11 @@ fn an_organisation_is_read_account_by_account() {
         .collect();
     assert_eq!(
         only_checked,
-        [&serde_json::json!({"ec2:DescribeNatGateways": 2, "cloudwatch:ListMetrics": 4})],
+        [&serde_json::json!({
+            "ec2:DescribeNatGateways": 2,
+            "ec2:DescribeSubnets": 2,
+            "cloudwatch:ListMetrics": 4
+        })],
         "{by_key:?}"
     );
     let member_policy = policy_actions(&["--for", "member"], tmp.path());
@@ -757,6 +762,36 @@ fn a_region_with_only_a_deleted_nat_gateway_is_read_whole() {
         "the rest of the region is read: moto's default VPC"
     );
     assert_eq!(snap["api_calls"]["lambda:ListFunctions"], 1);
+
+    // Where ListMetrics is refused, whether a deleted NAT gateway is there is unknown: the
+    // region is read whole too, and the refusal named.
+    let proxy = Proxy::start(moto.port, &["--deny", "monitoring:eu-west-1"]);
+    let out = natcost(
+        &[
+            "collect",
+            "--region",
+            "eu-west-1",
+            "--days",
+            "2",
+            "--endpoint-url",
+            &proxy.url(),
+            "-o",
+            "eu.json",
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let snap: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("eu.json")).unwrap())
+            .unwrap();
+    let region = &snap["accounts"][0]["regions"][0];
+    assert!(region.get("no_nat_gateways").is_none(), "{region}");
+    assert!(!region["vpcs"].as_array().unwrap().is_empty(), "{region}");
+    assert_eq!(
+        region["not_collected"][0]["what"], "cloudwatch:ListMetrics",
+        "{region}"
+    );
 }
 
 #[test]

@@ -56,9 +56,14 @@ pub async fn listed_nats(
                 .send(),
         )
     };
-    let (first, second) = tokio::join!(list(LISTED[0]), list(LISTED[1]));
+    let pages = match tokio::join!(list(LISTED[0]), list(LISTED[1])) {
+        (Ok(first), Ok(second)) => [first, second],
+        // A failure stops the collection before a denial is merely recorded.
+        (Err(e @ Failure::Fatal(_)), _) | (_, Err(e @ Failure::Fatal(_))) => return Err(e),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
     let mut ids = BTreeSet::new();
-    for page in first?.iter().chain(&second?) {
+    for page in pages.iter().flatten() {
         for m in page.metrics() {
             let id = m
                 .dimensions()
@@ -82,16 +87,17 @@ pub fn add_deleted(
     r: &mut RegionSnapshot,
     listed: Result<BTreeSet<String>, Failure>,
 ) -> Result<()> {
-    let listed = listed
-        .map(|ids| vec![ids])
-        .tolerate("cloudwatch:ListMetrics", &mut r.not_collected)?;
-    // Without the NAT gateways AWS still lists, every one would look deleted.
+    // Without the NAT gateways AWS still lists, every one would look deleted: ListMetrics's
+    // answer is not used, whatever it was.
     if r.not_collected
         .iter()
         .any(|n| n.what == "ec2:DescribeNatGateways")
     {
         return Ok(());
     }
+    let listed = listed
+        .map(|ids| vec![ids])
+        .tolerate("cloudwatch:ListMetrics", &mut r.not_collected)?;
     let known: std::collections::HashSet<&str> = r
         .nat_gateways
         .iter()

@@ -52,46 +52,48 @@ pub async fn regions(client: &Client, calls: &Calls) -> Result<Vec<String>> {
 }
 
 pub type NatPages = Vec<aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysOutput>;
+pub type SubnetPages = Vec<aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput>;
 
-/// Every page of DescribeNatGateways: asked first, as a region without NAT gateways needs
-/// nothing else read.
-pub async fn nat_gateways(
+/// Every page of DescribeNatGateways and DescribeSubnets, at once: asked first, as a region
+/// without NAT gateways or subnets shared by another account needs nothing else read.
+pub async fn first_look(
     client: &Client,
     calls: &Calls,
     region: &str,
-) -> Result<NatPages, Failure> {
-    all_pages(
-        calls,
-        region,
-        "ec2:DescribeNatGateways",
-        client.describe_nat_gateways().into_paginator().send(),
+) -> (Result<NatPages, Failure>, Result<SubnetPages, Failure>) {
+    tokio::join!(
+        all_pages(
+            calls,
+            region,
+            "ec2:DescribeNatGateways",
+            client.describe_nat_gateways().into_paginator().send(),
+        ),
+        all_pages(
+            calls,
+            region,
+            "ec2:DescribeSubnets",
+            client.describe_subnets().into_paginator().send(),
+        )
     )
-    .await
 }
 
-/// Fills the EC2 part of a region snapshot from `nats` ([`nat_gateways`]) and the rest of the
-/// topology. Denied calls are recorded in `r.not_collected`.
+/// Fills the EC2 part of a region snapshot from `nats` and `subnets` ([`first_look`]) and the
+/// rest of the topology. Denied calls are recorded in `r.not_collected`.
 pub async fn collect(
     client: &Client,
     calls: &Calls,
     r: &mut RegionSnapshot,
-    nats: Result<NatPages, Failure>,
+    (nats, subnets): (Result<NatPages, Failure>, Result<SubnetPages, Failure>),
     window_start: DateTime<Utc>,
 ) -> Result<()> {
     let region = r.region.clone();
     let nc = &mut r.not_collected;
-    let (vpcs, subnets, tables, endpoints, igws, eigws, enis, flow_logs, tgw) = tokio::join!(
+    let (vpcs, tables, endpoints, igws, eigws, enis, flow_logs, tgw) = tokio::join!(
         all_pages(
             calls,
             &region,
             "ec2:DescribeVpcs",
             client.describe_vpcs().into_paginator().send()
-        ),
-        all_pages(
-            calls,
-            &region,
-            "ec2:DescribeSubnets",
-            client.describe_subnets().into_paginator().send()
         ),
         all_pages(
             calls,

@@ -109,13 +109,13 @@ fn shared_http_client() -> SharedHttpClient {
         builder.set_proxy_config(Some(ProxyConfig::from_env()));
         builder.build()
     });
-    SharedHttpClient::new(CheckedOnce(client))
+    SharedHttpClient::new(BuiltOnce(client))
 }
 
 #[derive(Debug)]
-struct CheckedOnce(SharedHttpClient);
+struct BuiltOnce(SharedHttpClient);
 
-impl HttpClient for CheckedOnce {
+impl HttpClient for BuiltOnce {
     fn http_connector(
         &self,
         settings: &HttpConnectorSettings,
@@ -421,6 +421,29 @@ async fn list_regions(
     Ok(())
 }
 
+/// Whether a region needs nothing more read: DescribeNatGateways, DescribeSubnets and
+/// ListMetrics all answered, with no NAT gateway (live, or deleted with metrics) and no subnet
+/// of another account's (a VPC shared with this one, whose Lambda functions use the owner's
+/// NAT gateways). A call that failed or was denied means the region is read whole.
+fn nothing_more_to_read(
+    account: &str,
+    (nats, subnets): &(
+        Result<ec2::NatPages, Failure>,
+        Result<ec2::SubnetPages, Failure>,
+    ),
+    listed: &Result<BTreeSet<String>, Failure>,
+) -> bool {
+    let no_nats = |n: &ec2::NatPages| n.iter().all(|p| p.nat_gateways().is_empty());
+    let all_own = |s: &ec2::SubnetPages| {
+        s.iter()
+            .flat_map(|p| p.subnets())
+            .all(|x| x.owner_id().is_none_or(|o| o == account))
+    };
+    nats.as_ref().is_ok_and(no_nats)
+        && subnets.as_ref().is_ok_and(all_own)
+        && listed.as_ref().is_ok_and(BTreeSet::is_empty)
+}
+
 /// The SDK's retries draw on a token bucket per retry partition, by default one per service
 /// and region for the whole process: one throttled account would spend the retries of every
 /// other. This one is per account, service and region, as AWS's own rate limits are.
@@ -451,20 +474,19 @@ async fn collect_region(
             .build(),
     );
     bar.set_message("NAT gateways…");
-    let (nats, listed) = tokio::join!(
-        ec2::nat_gateways(&ec2_client, calls, region),
+    let (first, listed) = tokio::join!(
+        ec2::first_look(&ec2_client, calls, region),
         cloudwatch::listed_nats(&cw, calls, region)
     );
-    // Most account × regions of an organisation have no NAT gateway: two or three calls
+    // Most account × regions of an organisation have no NAT gateway: three or four calls
     // instead of about twenty.
-    let none = |n: &ec2::NatPages| n.iter().all(|p| p.nat_gateways().is_empty());
-    if nats.as_ref().is_ok_and(none) && listed.as_ref().is_ok_and(BTreeSet::is_empty) {
+    if nothing_more_to_read(account, &first, &listed) {
         r.no_nat_gateways = true;
         tracing::info!("{region}: no NAT gateway; nothing else read");
         return Ok(r);
     }
     bar.set_message("EC2: VPCs, subnets, route tables, endpoints, ENIs…");
-    ec2::collect(&ec2_client, calls, &mut r, nats, window.start).await?;
+    ec2::collect(&ec2_client, calls, &mut r, first, window.start).await?;
     bar.set_message("Lambda functions…");
     let lambda_client = aws_sdk_lambda::Client::from_conf(
         aws_sdk_lambda::config::Builder::from(config)
@@ -488,4 +510,58 @@ async fn collect_region(
         r.metrics.len()
     );
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysOutput;
+    use aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput;
+    use aws_sdk_ec2::types::{NatGateway, Subnet};
+
+    const ME: &str = "111111111111";
+
+    fn subnets(owners: &[&str]) -> Result<ec2::SubnetPages, Failure> {
+        let page = owners
+            .iter()
+            .fold(DescribeSubnetsOutput::builder(), |b, o| {
+                b.subnets(Subnet::builder().subnet_id("subnet-1").owner_id(*o).build())
+            });
+        Ok(vec![page.build()])
+    }
+
+    fn nats(n: usize) -> Result<ec2::NatPages, Failure> {
+        let page = (0..n).fold(DescribeNatGatewaysOutput::builder(), |b, i| {
+            b.nat_gateways(
+                NatGateway::builder()
+                    .nat_gateway_id(format!("nat-{i}"))
+                    .build(),
+            )
+        });
+        Ok(vec![page.build()])
+    }
+
+    fn listed(ids: &[&str]) -> Result<BTreeSet<String>, Failure> {
+        Ok(ids.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn denied() -> Failure {
+        Failure::Denied("AccessDenied".into())
+    }
+
+    #[test]
+    fn a_region_is_read_whole_unless_everything_says_it_has_no_nat_gateway() {
+        let check = |n, s, l| nothing_more_to_read(ME, &(n, s), &l);
+        assert!(check(nats(0), subnets(&[ME, ME]), listed(&[])));
+        assert!(check(nats(0), subnets(&[]), listed(&[])));
+        // A NAT gateway, live or only in CloudWatch's metrics.
+        assert!(!check(nats(1), subnets(&[ME]), listed(&[])));
+        assert!(!check(nats(0), subnets(&[ME]), listed(&["nat-gone"])));
+        // A subnet another account shares with this one: its NAT gateways are the owner's.
+        assert!(!check(nats(0), subnets(&[ME, "222222222222"]), listed(&[])));
+        // Any of the three denied: not known, so read whole.
+        assert!(!check(Err(denied()), subnets(&[ME]), listed(&[])));
+        assert!(!check(nats(0), Err(denied()), listed(&[])));
+        assert!(!check(nats(0), subnets(&[ME]), Err(denied())));
+    }
 }

@@ -4,16 +4,19 @@ rather than against the emulator's own speed (moto answers about 100 requests a 
 
     python replay_proxy.py UPSTREAM_PORT [--latency-ms MS]
 
-Every request waits MS milliseconds. A request seen before (same method, path, access key,
-region, service and body; the region and service are only in the signature's scope) whose
-answer was a 200 is answered with that answer, byte for byte, without asking upstream; any
-other is forwarded to UPSTREAM_PORT (moto, or fault_proxy.py in front of it) and its answer
-kept if it was a 200. It runs on asyncio in one thread: the peer stands in for AWS, whose CPU
+Every request waits MS milliseconds. A signed request seen before (same method, path,
+X-Amz-Target, access key, region, service and body; the region and service are only in the
+signature's scope) whose answer was a 200 is answered with that answer, byte for byte,
+without asking upstream; any other is forwarded to UPSTREAM_PORT (moto, or fault_proxy.py in
+front of it) and its answer kept if it was a signed request's 200. GET /__replay_stats answers
+{"replayed": N, "forwarded": M} itself, so that a benchmark can tell a timed run that was not
+all replayed. It runs on asyncio in one thread: the peer stands in for AWS, whose CPU
 is not on this machine, so it must use as little of the benchmark's two cores as it can (a
 thread per connection and http.server's parsing used more CPU than natcost itself).
 Prints "READY <port>" once listening on 127.0.0.1.
 """
 import asyncio
+import json
 import re
 import sys
 
@@ -27,7 +30,9 @@ while args:
     else:
         sys.exit(f"unknown flag {flag}")
 kept = {}
+stats = {"replayed": 0, "forwarded": 0}
 SCOPE = re.compile(rb"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/")
+TARGET = re.compile(rb"\r\nx-amz-target:([^\r]*)", re.IGNORECASE)
 
 
 def content_length(head):
@@ -56,11 +61,17 @@ async def serve(reader, writer):
         while (message := await read_message(reader)) is not None:
             head, body = message
             method, path = head.split(b" ", 2)[:2]
-            scope = SCOPE.search(head)
-            key = (method, path, scope.groups() if scope else None, body)
+            if path == b"/__replay_stats":
+                text = json.dumps(stats).encode()
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(text), text))
+                await writer.drain()
+                continue
+            scope, target = SCOPE.search(head), TARGET.search(head)
+            key = scope and (method, path, target and target.group(1).strip(), scope.groups(), body)
             if latency:
                 await asyncio.sleep(latency)
-            answer = kept.get(key)
+            answer = kept.get(key) if key else None
+            stats["replayed" if answer else "forwarded"] += 1
             if answer is None:
                 for attempt in (0, 1):
                     try:
@@ -79,7 +90,7 @@ async def serve(reader, writer):
                         if attempt:
                             raise
                 answer = reply[0] + reply[1]
-                if reply[0].split(b" ", 2)[1] == b"200":
+                if key and reply[0].split(b" ", 2)[1] == b"200":
                     kept[key] = answer
             writer.write(answer)
             await writer.drain()
