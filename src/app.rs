@@ -312,7 +312,7 @@ struct Built {
 }
 
 fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
-    let guard = output::Guard::new(args.force, args.snapshot.as_deref());
+    let guard = output::Guard::new(args.force, args.source.snapshot.as_deref());
     // Refuse an output folder, or flow-log paths that are not there, before collecting or
     // pricing anything.
     if let (Some(out), false) = (&args.out, args.no_files) {
@@ -364,8 +364,7 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
 fn reconcile_command(args: crate::cli::ReconcileArgs, verbose: u8) -> Result<ExitCode> {
     let format = args.format;
     let report_args = ReportArgs {
-        snapshot: args.snapshot,
-        sample: args.sample,
+        source: args.source,
         collect: args.collect,
         price: args.price,
         flow: Default::default(),
@@ -421,7 +420,7 @@ fn build(args: &ReportArgs, verbose: u8) -> Result<Built> {
     if !live && !remote_flows {
         // Without AWS to talk to, these would be silently ignored.
         let unused = match (
-            args.sample,
+            args.source.sample,
             &args.collect.profile,
             &args.collect.endpoint_url,
         ) {
@@ -445,7 +444,7 @@ fn build(args: &ReportArgs, verbose: u8) -> Result<Built> {
             return Err(Usage(format!("--bill cur:{}: {e}", p.display())).into());
         }
     }
-    let (snapshot, name) = match (&args.snapshot, args.sample) {
+    let (snapshot, name) = match (&args.source.snapshot, args.source.sample) {
         (Some(path), _) => load_snapshot(Some(path))?,
         (None, true) => load_snapshot(None)?,
         (None, false) if live => {
@@ -472,7 +471,7 @@ fn build(args: &ReportArgs, verbose: u8) -> Result<Built> {
     let mut regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
     regions.sort();
     regions.dedup();
-    let default_mode = if args.sample {
+    let default_mode = if args.source.sample {
         Mode::Bundled
     } else {
         Mode::Live

@@ -374,6 +374,19 @@ impl CollectArgs {
     }
 }
 
+/// A snapshot read instead of collected (`report`, `reconcile`); each command's group requires
+/// it or `--region`/`--all-regions`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Snapshot file to read (written by `natcost collect`, or the one beside a report).
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["sample", "regions", "all_regions"])]
+    pub snapshot: Option<PathBuf>,
+    /// Use the bundled sample snapshot (a Seoul account).
+    #[arg(long, conflicts_with_all = ["regions", "all_regions"])]
+    pub sample: bool,
+}
+
 #[derive(Debug, Args)]
 #[command(group(
     clap::ArgGroup::new("source")
@@ -381,13 +394,8 @@ impl CollectArgs {
         .args(["snapshot", "sample", "regions", "all_regions"])
 ))]
 pub struct ReportArgs {
-    /// Snapshot file to report on (written by `natcost collect`).
-    #[arg(long, value_name = "FILE",
-          conflicts_with_all = ["sample", "regions", "all_regions"])]
-    pub snapshot: Option<PathBuf>,
-    /// Report on the bundled sample snapshot (a Seoul account).
-    #[arg(long, conflicts_with_all = ["regions", "all_regions"])]
-    pub sample: bool,
+    #[command(flatten)]
+    pub source: SnapshotArgs,
     #[command(flatten)]
     pub collect: CollectArgs,
     #[command(flatten)]
@@ -440,13 +448,8 @@ pub struct ReconcileArgs {
     /// (Cost and Usage Report files: CUR 2.0 Parquet or gzip CSV, legacy CUR CSV).
     #[arg(long, value_name = "ce|cur:PATH", value_parser = crate::bill::Source::parse)]
     pub bill: crate::bill::Source,
-    /// Snapshot file to model (written by `natcost collect` or beside a report).
-    #[arg(long, value_name = "FILE",
-          conflicts_with_all = ["sample", "regions", "all_regions"])]
-    pub snapshot: Option<PathBuf>,
-    /// Model the bundled sample snapshot.
-    #[arg(long, conflicts_with_all = ["regions", "all_regions"])]
-    pub sample: bool,
+    #[command(flatten)]
+    pub source: SnapshotArgs,
     #[command(flatten)]
     pub collect: CollectArgs,
     #[command(flatten)]

@@ -51,8 +51,8 @@ async def read_message(reader):
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError:
         return None
-    body = await reader.readexactly(content_length(head)) if content_length(head) else b""
-    return head, body
+    length = content_length(head)
+    return head, (await reader.readexactly(length) if length else b"")
 
 
 async def serve(reader, writer):
