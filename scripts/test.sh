@@ -3,15 +3,17 @@
 # themselves (one server per test, on a free loopback port) from the venv set up here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/moto_server ]; then
-  echo "setting up .venv with moto[server] (once)..." >&2
+# Every Python package is pinned (tests/support/requirements.txt says why); the venv is made
+# again whenever that file changes. DuckDB runs the SQL natcost sends to Athena over the same
+# files (moto does not run SQL).
+REQUIREMENTS=tests/support/requirements.txt
+STAMP=.venv/natcost-requirements.sha256
+if [ ! -x .venv/bin/moto_server ] || ! sha256sum --quiet --check "$STAMP" >/dev/null 2>&1; then
+  echo "setting up .venv from $REQUIREMENTS (once)..." >&2
+  rm -rf .venv
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
-fi
-# DuckDB runs the SQL natcost sends to Athena over the same files (moto does not run SQL).
-if ! .venv/bin/python -c 'import duckdb' 2>/dev/null; then
-  echo "adding duckdb to .venv (once)..." >&2
-  .venv/bin/pip install --quiet --disable-pip-version-check 'duckdb==2.0.1'
+  .venv/bin/pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  sha256sum "$REQUIREMENTS" > "$STAMP"
 fi
 export NATCOST_MOTO_PYTHON="$PWD/.venv/bin/python"
 cargo test "$@"

@@ -681,7 +681,7 @@ fn fill_report(
 ) -> Result<()> {
     let used = book
         .for_regions(&report.regions)
-        .to_file(&book.label(), &chrono::Utc::now().date_naive().to_string());
+        .to_dated_file(&book.label());
     stage.write("prices.json", serde_json::to_string_pretty(&used)? + "\n")?;
     if let Some(s) = snapshot {
         stage.write("snapshot.json", s.to_json())?;
@@ -776,7 +776,7 @@ fn prices(args: PricesCommand) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match args.format {
         PriceFormat::Json => {
-            let file = book.to_file(&book.label(), &chrono::Utc::now().date_naive().to_string());
+            let file = book.to_dated_file(&book.label());
             writeln!(out, "{}", serde_json::to_string_pretty(&file)?)?;
         }
         PriceFormat::Csv => {

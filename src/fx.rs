@@ -1,8 +1,10 @@
 //! A second currency beside USD (`--currency KRW --fx-rate 1400`): every amount natcost
 //! computes stays in exact USD; this only shows the converted figure next to it.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Serialize;
+
+use crate::shown::round_shown;
 
 /// ISO 4217 currencies without minor units (shown with no decimals).
 const NO_MINOR_UNITS: &[&str] = &[
@@ -33,8 +35,7 @@ impl Fx {
     /// `974,722 KRW` for 696.23 USD at 1400. The USD amount is taken at the cents shown beside
     /// it, so a reader multiplying what they see gets the same figure.
     pub fn show(&self, usd: Decimal) -> String {
-        let amount = (usd.round_dp(2) * self.rate)
-            .round_dp_with_strategy(self.decimals(), RoundingStrategy::MidpointAwayFromZero);
+        let amount = round_shown(round_shown(usd, 2) * self.rate, self.decimals());
         format!("{} {}", grouped(amount, self.decimals()), self.currency)
     }
 }

@@ -15,6 +15,7 @@ pub mod price;
 pub mod regions;
 pub mod render;
 pub mod report;
+pub mod shown;
 pub mod snapshot;
 pub mod topology;
 

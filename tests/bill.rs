@@ -324,17 +324,24 @@ fn cost_and_usage_reports_are_reconciled_per_nat_gateway() {
         );
         let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
         assert!(md.contains("| Credit | -10 |"), "{md}");
-        // monthly_cost marks each month's billed total.
-        let billed_m2: Decimal = rows
-            .iter()
-            .filter(|(k, _)| k.0 == m2)
-            .map(|(_, r)| d(&r[6]))
-            .sum();
-        let svg = std::fs::read_to_string(dir.join("monthly_cost.svg")).unwrap();
-        assert!(
-            svg.contains(&format!("billed {:.2}", billed_m2)),
-            "{format}: no billed marker for {m2} ({billed_m2})"
-        );
+        // monthly_cost marks each month's billed total, rounded as every figure shown is.
+        for month in [&m1, &m2] {
+            let billed: Decimal = rows
+                .iter()
+                .filter(|(k, _)| &k.0 == month)
+                .map(|(_, r)| d(&r[6]))
+                .sum();
+            let marker = format!("billed {} · modelled", natcost::shown::money(billed));
+            let svg = std::fs::read_to_string(dir.join("monthly_cost.svg")).unwrap();
+            assert!(
+                svg.contains(&marker),
+                "{format}: no \"{marker}\" for {month} ({billed})"
+            );
+            // The same figure read back from the SVG: within half a cent of the bill.
+            let at = svg.find(&marker).unwrap() + "billed ".len();
+            let shown = d(svg[at..].split(' ').next().unwrap());
+            assert!((shown - billed).abs() <= dec!(0.005), "{shown} vs {billed}");
+        }
         png::Decoder::new(std::io::BufReader::new(
             std::fs::File::open(dir.join("monthly_cost.png")).unwrap(),
         ))

@@ -1190,3 +1190,66 @@ fn charts_stay_readable_with_many_nat_gateways() {
         );
     }
 }
+
+/// reports/sample/ is exactly what `natcost report --sample` writes: every file byte for byte,
+/// the charts compared as their SVG text (each PNG is rasterised from its SVG, so only its size
+/// is compared). Any change of a figure, a word or a chart shows here as a diff to review; after
+/// reviewing it, render the sample again with
+/// `cargo run -- report --sample --out reports/sample --quiet`.
+#[test]
+fn the_committed_sample_report_is_what_natcost_renders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fresh = tmp.path().join("fresh");
+    let out = natcost(
+        &[
+            "report",
+            "--sample",
+            "--out",
+            fresh.to_str().unwrap(),
+            "--quiet",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/sample");
+    let files = |dir: &Path| -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(files(&golden), files(&fresh), "the same files");
+    for name in files(&golden) {
+        let (want, got) = (golden.join(&name), fresh.join(&name));
+        if name.ends_with(".png") {
+            let size = |p: &Path| {
+                let d = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(p).unwrap()));
+                let info = d.read_info().unwrap().info().clone();
+                (info.width, info.height)
+            };
+            assert_eq!(size(&want), size(&got), "{name}: size");
+            continue;
+        }
+        let (want, got) = (
+            std::fs::read_to_string(&want).unwrap(),
+            std::fs::read_to_string(&got).unwrap(),
+        );
+        if want != got {
+            let line = want
+                .lines()
+                .zip(got.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(want.lines().count().min(got.lines().count()));
+            panic!(
+                "reports/sample/{name} differs from a fresh render at line {}:\n  committed: {:?}\n  rendered:  {:?}",
+                line + 1,
+                want.lines().nth(line),
+                got.lines().nth(line)
+            );
+        }
+    }
+}

@@ -427,10 +427,10 @@ pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
         // Several resources join with '+' so that ids can be listed with ';'.
         s.id = format!("{}:{}", s.alternative, s.resource_id.replace(';', "+"));
         s.tier = Tier::of(s.confidence, s.risk_level);
-        s.monthly_before = s.monthly_before.round_dp(2);
-        s.monthly_after = s.monthly_after.round_dp(2);
+        s.monthly_before = crate::shown::round_shown(s.monthly_before, 2);
+        s.monthly_after = crate::shown::round_shown(s.monthly_after, 2);
         if let Some(sens) = &mut s.sensitivity {
-            sens.monthly_usd = sens.monthly_usd.round_dp(2);
+            sens.monthly_usd = crate::shown::round_shown(sens.monthly_usd, 2);
         }
     }
     out.sort_by(|a, b| {
@@ -488,12 +488,12 @@ pub fn measure_first(s: &mut Scenario, per: String, worth: Decimal, how_to_measu
 
 /// Money for evidence text: two decimals, with USD.
 pub fn usd(d: Decimal) -> String {
-    format!("{:.2} USD", d.round_dp(2))
+    format!("{} USD", crate::shown::money(d))
 }
 
 /// A quantity for evidence text: two decimals.
 pub fn num(d: Decimal) -> String {
-    format!("{:.2}", d.round_dp(2))
+    crate::shown::fixed(d, 2)
 }
 
 fn sum<'a>(

@@ -235,13 +235,13 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
             .then_with(|| x.id.cmp(&y.id))
     });
 
-    let before = baseline.total.round_dp(2);
+    let before = crate::shown::round_shown(baseline.total, 2);
     let mut effects: Vec<Effect> = Vec::new();
     let mut step_savings = Vec::new();
     let mut after = before;
     for &i in &chosen {
         effects.extend(scenarios[i].effects.iter().cloned());
-        let now = baseline.after(&effects).round_dp(2);
+        let now = crate::shown::round_shown(baseline.after(&effects), 2);
         step_savings.push(after - now);
         after = now;
     }
@@ -254,7 +254,7 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
             // saving, so a scenario the plan does not touch shows the same cents everywhere.
             let with = baseline.saving(effects.iter().chain(&s.effects));
             let overlap = baseline.saving(&s.effects) + plan_saving - with;
-            s.saving_after_plan = Some(s.saving() - overlap.round_dp(2));
+            s.saving_after_plan = Some(s.saving() - crate::shown::round_shown(overlap, 2));
         }
     }
     Plan {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -217,6 +218,19 @@ impl PriceBook {
         Ok(self.get(region, item)?.usd)
     }
 
+    /// The date the prices are as of: the oldest of their sources' dates ("bundled table of
+    /// 2026-11-01" is as of 2026-11-01, whatever day the report is made), so a report made
+    /// from the same snapshot and prices is the same file on any day.
+    pub fn as_of(&self) -> Option<NaiveDate> {
+        self.prices
+            .values()
+            .filter_map(|p| {
+                let date = p.origin.rsplit(" of ").next()?;
+                NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
+            })
+            .min()
+    }
+
     pub fn regions(&self) -> Vec<String> {
         let mut r: Vec<String> = self.prices.keys().map(|(r, _)| r.clone()).collect();
         r.dedup();
@@ -227,7 +241,16 @@ impl PriceBook {
         self.prices.values()
     }
 
-    /// The book as a price file, e.g. to save beside a report so it can be reproduced.
+    /// The book as a price file dated by [`PriceBook::as_of`] (today when no source names a
+    /// date), e.g. to save beside a report so it can be reproduced.
+    pub fn to_dated_file(&self, source: &str) -> PriceFile {
+        let as_of = self
+            .as_of()
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        self.to_file(source, &as_of.to_string())
+    }
+
+    /// The book as a price file.
     pub fn to_file(&self, source: &str, as_of: &str) -> PriceFile {
         PriceFile {
             source: source.to_string(),
@@ -260,6 +283,31 @@ mod tests {
         assert!(crate::regions::codes().all(|r| region_prefix(r).is_some()));
         let err = Item::NatHours.usage_type("xx-nowhere-1").unwrap_err();
         assert!(err.to_string().contains("unknown AWS region"), "{err}");
+    }
+
+    #[test]
+    fn a_book_is_as_of_its_oldest_source_not_of_today() {
+        let bundled = PriceBook::bundled();
+        let date = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(bundled.as_of(), Some(date("2026-11-01")));
+        assert_eq!(bundled.to_dated_file("x").as_of, "2026-11-01");
+        let mut mixed = bundled.clone();
+        mixed.extend(PriceBook::from_prices([Price {
+            region: "af-south-1".into(),
+            usage_type: "AFS1-NatGateway-Hours".into(),
+            unit: "Hrs".into(),
+            usd: dec!(0.06),
+            checked: true,
+            description: String::new(),
+            tiers: Vec::new(),
+            origin: "Pricing API of 2027-02-28".into(),
+        }]));
+        assert_eq!(mixed.as_of(), Some(date("2026-11-01")));
+        assert_eq!(
+            mixed.for_regions(&["af-south-1".into()]).as_of(),
+            Some(date("2027-02-28"))
+        );
+        assert_eq!(PriceBook::default().as_of(), None);
     }
 
     #[test]

@@ -423,14 +423,14 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
     let per_month = (MONTHLY_BARS / report.monthly_totals.len().max(1)).saturating_sub(1);
     let top = top_nats(report, per_month.clamp(3, TOP_NATS));
     let others = report.nats.len() - top.len();
-    // (label lines, [cost per component])
-    let mut bars: Vec<(Vec<String>, [f64; 4])> = Vec::new();
+    // (label lines, [cost per component]): exact, so labels round as every table does.
+    let mut bars: Vec<(Vec<String>, [Decimal; 4])> = Vec::new();
     let mut notes = Vec::new();
     let parts_of = |n: &NatCost, start| {
-        let mut parts = [0.0; 4];
+        let mut parts = [Decimal::ZERO; 4];
         for l in n.lines.iter().filter(|l| l.period_start == start) {
             if let Some(i) = Component::ALL.iter().position(|c| *c == l.charge.component) {
-                parts[i] += f(l.charge.cost);
+                parts[i] += l.charge.cost;
             }
         }
         parts
@@ -454,14 +454,14 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
             ));
             format!("{}*", first.format("%Y-%m"))
         };
-        let mut rest = [0.0; 4];
+        let mut rest = [Decimal::ZERO; 4];
         for n in &report.nats {
             let parts = parts_of(n, m.period_start);
             if !top.contains(n.nat_gateway_id.as_str()) {
                 for (r, p) in rest.iter_mut().zip(parts) {
                     *r += p;
                 }
-            } else if parts.iter().any(|v| *v > 0.0) {
+            } else if parts.iter().any(|v| *v > Decimal::ZERO) {
                 let mut lines = vec![n.label().to_string(), month.clone()];
                 if !n.active_at_end {
                     lines.push("(deleted)".into());
@@ -469,7 +469,7 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
                 bars.push((lines, parts));
             }
         }
-        if rest.iter().any(|v| *v > 0.0) {
+        if rest.iter().any(|v| *v > Decimal::ZERO) {
             bars.push((vec![format!("{others} others"), month.clone()], rest));
         }
         if bars.len() > from {
@@ -511,8 +511,8 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
     let (plot, legend_area) = plot.split_vertically(height - HEADER - foot - 40);
     let max = bars
         .iter()
-        .map(|(_, p)| p.iter().sum::<f64>())
-        .chain(billed.values().copied())
+        .map(|(_, p)| f(p.iter().sum()))
+        .chain(billed.values().map(|b| f(*b)))
         .fold(0.0, f64::max)
         * 1.12;
     let mut chart = usd_bars(
@@ -526,35 +526,35 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
         let color = COMPONENT_COLORS[ci];
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, parts))| {
-                let lo: f64 = parts[..ci].iter().sum();
+                let lo = f(parts[..ci].iter().sum());
                 let x = i as f64;
-                Rectangle::new([(x + 0.15, lo), (x + 0.85, lo + parts[ci])], color.filled())
+                Rectangle::new(
+                    [(x + 0.15, lo), (x + 0.85, lo + f(parts[ci]))],
+                    color.filled(),
+                )
             }))
             .map_err(err(title))?;
     }
     for (i, (lines, parts)) in bars.iter().enumerate() {
-        let total: f64 = parts.iter().sum();
-        bar_labels(&root, &chart, title, i, total, format!("{total:.2}"), lines)?;
+        let total: Decimal = parts.iter().sum();
+        bar_labels(&root, &chart, title, i, f(total), money(total), lines)?;
     }
     // Drawn over the bars: each month's billed total, beside what the model has for it.
     for (month, from, to) in &groups {
         let Some(total) = billed.get(month) else {
             continue;
         };
-        let modelled: f64 = bars[*from..*to]
-            .iter()
-            .map(|(_, p)| p.iter().sum::<f64>())
-            .sum();
+        let modelled: Decimal = bars[*from..*to].iter().flat_map(|(_, p)| p.iter()).sum();
         let (from, to) = (*from as f64 + 0.05, *to as f64 - 0.05);
         chart
             .draw_series(std::iter::once(PathElement::new(
-                vec![(from, *total), (to, *total)],
+                vec![(from, f(*total)), (to, f(*total))],
                 BLACK.stroke_width(3),
             )))
             .map_err(err(title))?;
-        let (x, y) = chart.backend_coord(&(from, *total));
+        let (x, y) = chart.backend_coord(&(from, f(*total)));
         root.draw(&Text::new(
-            format!("billed {total:.2} · modelled {modelled:.2}"),
+            format!("billed {} · modelled {}", money(*total), money(modelled)),
             (x + 4, y - 18),
             font(13),
         ))
@@ -575,14 +575,14 @@ fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
 }
 
 /// With a bill: each month's billed cost of the accounts and regions collected (YYYY-MM).
-fn billed_by_month(report: &Report) -> std::collections::BTreeMap<String, f64> {
+fn billed_by_month(report: &Report) -> std::collections::BTreeMap<String, Decimal> {
     let mut out = std::collections::BTreeMap::new();
     let Some(r) = &report.reconcile else {
         return out;
     };
     for row in r.rows.iter().filter(|x| x.collected) {
         if let Some(c) = row.billed_cost_usd {
-            *out.entry(row.month.clone()).or_default() += f(c);
+            *out.entry(row.month.clone()).or_default() += c;
         }
     }
     out

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
-use super::{exact, money};
+use super::{exact, fixed, money};
 use crate::advise::Tier;
 use crate::report::Report;
 
@@ -125,7 +125,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
             n.lambdas.len(),
             n.billed_hours,
             n.processed_gb
-                .map(|g| format!("{:.2}", g.round_dp(2)))
+                .map(|g| fixed(g, 2))
                 .unwrap_or_else(|| "unknown".into()),
             money(n.window_cost()),
             money(n.monthly())
@@ -192,7 +192,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
                 l.period_start.format("%Y-%m"),
                 named(report, &n.nat_gateway_id),
                 c.usage_type,
-                format_args!("{:.3}", c.quantity.round_dp(3)),
+                fixed(c.quantity, 3),
                 c.unit,
                 exact(c.unit_price),
                 money(c.cost)
@@ -216,9 +216,9 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         for e in &report.egress {
             let _ = writeln!(
                 o,
-                "| {} | {:.2} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 named(report, &e.nat_gateway_id),
-                e.monthly_gb_upper_bound.round_dp(2),
+                fixed(e.monthly_gb_upper_bound, 2),
                 e.usage_type,
                 exact(e.unit_price),
                 money(e.monthly_cost_upper_bound)
@@ -300,10 +300,7 @@ fn bill(report: &Report) -> String {
         "|---|---|---|---|{}---:|---:|---:|---:|---:|---|",
         if per_resource { "---|" } else { "" }
     );
-    let num = |d: Option<Decimal>| {
-        d.map(|d| format!("{:.2}", d.round_dp(2)))
-            .unwrap_or_default()
-    };
+    let num = |d: Option<Decimal>| d.map(|d| fixed(d, 2)).unwrap_or_default();
     for x in &r.rows {
         let resource = if per_resource {
             format!(
@@ -400,7 +397,7 @@ fn trend(report: &Report) -> String {
             money(m.cost),
             change(m.cost, comparable.map(|p| p.cost)),
             m.processed_gb
-                .map(|g| format!("{:.2}", g.round_dp(2)))
+                .map(|g| fixed(g, 2))
                 .unwrap_or_else(|| "unknown".into()),
             match (m.processed_gb, comparable.and_then(|p| p.processed_gb)) {
                 (Some(g), Some(b)) => change(g, Some(b)),

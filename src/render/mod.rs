@@ -8,10 +8,7 @@ pub mod table;
 
 use rust_decimal::Decimal;
 
-/// Money as shown to people: two decimals.
-pub fn money(d: Decimal) -> String {
-    format!("{:.2}", d.round_dp(2))
-}
+pub use crate::shown::{fixed, money};
 
 /// An exact decimal without trailing zeros, as written to CSV.
 pub fn exact(d: Decimal) -> String {

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
-use super::money;
+use super::{fixed, money};
 use crate::advise::Tier;
 use crate::report::Report;
 
@@ -110,7 +110,7 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
                 n.lambdas.len().to_string(),
                 n.billed_hours.to_string(),
                 n.processed_gb
-                    .map(|g| format!("{:.2}", g.round_dp(2)))
+                    .map(|g| fixed(g, 2))
                     .unwrap_or_else(|| "unknown".into()),
                 money(n.window_cost()),
                 money(n.monthly()),
@@ -198,8 +198,8 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
     if !report.egress.is_empty() {
         let _ = writeln!(
             o,
-            "Internet egress, same under every alternative: at most {:.2} GB/month = at most {} USD/month",
-            egress_gb.round_dp(2),
+            "Internet egress, same under every alternative: at most {} GB/month = at most {} USD/month",
+            fixed(egress_gb, 2),
             money(egress_cost)
         );
     }
@@ -529,10 +529,7 @@ pub fn reconcile(r: &crate::bill::Reconciliation) -> String {
         "diff".into(),
         "explanation".into(),
     ]];
-    let usd = |d: Option<Decimal>| {
-        d.map(|d| format!("{:.2}", d.round_dp(2)))
-            .unwrap_or_else(|| "-".into())
-    };
+    let usd = |d: Option<Decimal>| d.map(|d| fixed(d, 2)).unwrap_or_else(|| "-".into());
     for x in &r.rows {
         lines.push([
             x.month.clone(),
