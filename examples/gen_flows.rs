@@ -1,7 +1,7 @@
 //! Generates synthetic VPC Flow Logs for the bundled sample snapshot, with known ground truth
 //! (for the benchmark, scripts/bench_flows.sh).
 //!
-//!     cargo run --release --example gen_flows -- OUT_DIR SIZE_MB [--gzip] [--custom] [--files N] [--ip-ranges FILE]
+//!     cargo run --release --features synth --example gen_flows -- OUT_DIR SIZE_MB [--gzip] [--custom] [--files N] [--ip-ranges FILE]
 //!
 //! Writes OUT_DIR/AWSLogs/... and OUT_DIR/truth.json (bytes per NAT gateway and destination).
 

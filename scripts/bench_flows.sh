@@ -20,7 +20,7 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -c 'import duckdb' 2>/dev/null || .venv/bin/pip install --quiet --disable-pip-version-check duckdb
 
 TARGET="${CARGO_TARGET_DIR:-target}"
-cargo build --release --quiet --bin natcost --example gen_flows
+cargo build --release --quiet --features synth --bin natcost --example gen_flows
 BIN="$TARGET/release/natcost"
 GEN="$TARGET/release/examples/gen_flows"
 STAMP="$SIZE_MB $FILES $BIG_MB"

@@ -14,7 +14,7 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -c 'import moto' 2>/dev/null || .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
 
 TARGET="${CARGO_TARGET_DIR:-target}"
-cargo build --release --quiet --bin natcost --example gen_flows
+cargo build --release --quiet --features synth --bin natcost --example gen_flows
 BIN="$TARGET/release/natcost"
 STAMP="$SIZE_MB $FILES"
 if [ "$(cat "$WORK/stamp" 2>/dev/null)" != "$STAMP" ]; then

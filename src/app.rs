@@ -9,10 +9,11 @@ use clap::CommandFactory;
 use rust_decimal::Decimal;
 
 use crate::cli::{
-    Cli, CollectArgs, CollectCommand, Command, FlowsCommand, Format, PriceArgs, PriceFormat,
-    PricesCommand, ReportArgs,
+    Cli, CollectArgs, CollectCommand, Command, FlowArgs, FlowsCommand, Format, PriceArgs,
+    PriceFormat, PricesCommand, ReportArgs,
 };
 use crate::collect::{self, window};
+use crate::flows::inputs::FlowInputs;
 use crate::output;
 use crate::price::source::{self, Mode};
 use crate::price::PriceBook;
@@ -76,7 +77,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             athena,
             bill,
         } => {
-            if side == collect::calls::PolicyFor::Member
+            if side == crate::policy::PolicyFor::Member
                 && (!flow_logs.is_empty() || athena.is_some() || !bill.is_empty())
             {
                 return Err(Usage(
@@ -84,7 +85,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 )
                 .into());
             }
-            let policy = serde_json::to_string_pretty(&collect::calls::iam_policy(
+            let policy = serde_json::to_string_pretty(&crate::policy::iam_policy(
                 side,
                 &role_name,
                 &flow_logs,
@@ -437,7 +438,7 @@ fn build(args: &ReportArgs, verbose: u8) -> Result<Built> {
             .into());
         }
     }
-    let flow_plan = crate::flows::inputs::plan(&args.flow)?;
+    let (flow_inputs, flow_plan) = flow_plan(&args.flow)?;
     // A bill file that is not there is said before anything is collected.
     if let Some(crate::bill::Source::Cur(crate::bill::cur::Location::Path(p))) = &args.bill {
         if let Err(e) = std::fs::metadata(p) {
@@ -488,7 +489,7 @@ fn build(args: &ReportArgs, verbose: u8) -> Result<Built> {
         &snapshot,
     ));
     let flows =
-        crate::flows::inputs::attribute(&args.flow, flow_plan, &snapshot, &remote, verbose)?;
+        crate::flows::inputs::attribute(&flow_inputs, flow_plan, &snapshot, &remote, verbose)?;
     let mut report = Report::build(&snapshot, &prices.book, &name, flows.attribution)?;
     for (action, n) in prices.api_calls.iter().chain(&flows.calls) {
         *report.api_calls.entry(action.clone()).or_default() += n;
@@ -571,7 +572,7 @@ fn reconcile(
     let months = crate::bill::months(report.window);
     let reconciliation = match (source, remote) {
         (Source::CostExplorer, Some(remote)) => {
-            let (requests, billed) = crate::bill::ce::fetch(remote, report);
+            let (requests, billed) = crate::bill::ce::fetch(remote, &report.bill_model());
             if requests > 0 {
                 *report
                     .api_calls
@@ -588,7 +589,7 @@ fn reconcile(
                     source:
                         "Cost Explorer (GetCostAndUsage, MONTHLY, usage records, unblended cost)"
                             .into(),
-                    rows: crate::bill::reconcile(report, &billed, &months, collected),
+                    rows: crate::bill::reconcile(&report.bill_model(), &billed, &months, collected),
                     requests,
                     request_cost_usd: cost,
                     adjustments: Vec::new(),
@@ -612,7 +613,7 @@ fn reconcile(
             for (action, n) in &read.calls {
                 *report.api_calls.entry(action.clone()).or_default() += n;
             }
-            crate::bill::from_cur(report, location, read, &months, collected)
+            crate::bill::from_cur(&report.bill_model(), location, read, &months, collected)
         }
         (Source::CostExplorer, None) => return Ok(()),
     };
@@ -826,15 +827,26 @@ fn load_snapshot(path: Option<&Path>) -> Result<(Snapshot, String)> {
     }
 }
 
+/// `--flow-logs` and its companions as plain inputs, and what they ask to read (local files
+/// listed and checked before anything is collected).
+fn flow_plan(args: &FlowArgs) -> Result<(FlowInputs, crate::flows::inputs::Plan)> {
+    let inputs = args.inputs();
+    if inputs.is_empty() && inputs.ip_ranges.is_some() {
+        return Err(Usage("--ip-ranges is used with --flow-logs or --athena-table".into()).into());
+    }
+    let plan = crate::flows::inputs::plan(&inputs)?;
+    Ok((inputs, plan))
+}
+
 fn flows(args: FlowsCommand, verbose: u8) -> Result<ExitCode> {
-    let plan = crate::flows::inputs::plan(&args.flow)?;
+    let (inputs, plan) = flow_plan(&args.flow)?;
     let (snapshot, name) = load_snapshot(args.snapshot.as_deref())?;
     let remote = crate::flows::remote::Lazy::new(crate::flows::inputs::access(
         args.profile.as_deref(),
         args.endpoint_url.as_deref(),
         &snapshot,
     ));
-    let outcome = crate::flows::inputs::attribute(&args.flow, plan, &snapshot, &remote, verbose)?;
+    let outcome = crate::flows::inputs::attribute(&inputs, plan, &snapshot, &remote, verbose)?;
     let Some(attribution) = outcome.attribution else {
         bail!("flow logs: nothing could be read (see the warnings above)");
     };

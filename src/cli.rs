@@ -116,7 +116,7 @@ printed); Cost and Usage Report files cost nothing to read but S3 requests.")]
         /// Whose permissions: one account read directly, the read role of each member
         /// account, or the caller of a multi-account run.
         #[arg(long = "for", value_enum, default_value = "account")]
-        side: crate::collect::calls::PolicyFor,
+        side: crate::policy::PolicyFor,
         /// The read role's name, for the caller's sts:AssumeRole resource.
         #[arg(long, value_name = "NAME", default_value = "natcost-read")]
         role_name: String,
@@ -214,6 +214,20 @@ pub struct FlowArgs {
     /// https://ip-ranges.amazonaws.com/ip-ranges.json the first time].
     #[arg(long, value_name = "FILE")]
     pub ip_ranges: Option<PathBuf>,
+}
+
+impl FlowArgs {
+    /// The flow-log inputs as plain data: clap's types stop here.
+    pub fn inputs(&self) -> crate::flows::inputs::FlowInputs {
+        crate::flows::inputs::FlowInputs {
+            flow_logs: self.flow_logs.clone(),
+            athena_table: self.athena_table.clone(),
+            athena_workgroup: self.athena_workgroup.clone(),
+            athena_output: self.athena_output.clone(),
+            athena_partitions: self.athena_partitions,
+            ip_ranges: self.ip_ranges.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

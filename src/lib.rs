@@ -11,6 +11,7 @@ pub mod collect;
 pub mod flows;
 pub mod fx;
 pub mod output;
+pub mod policy;
 pub mod price;
 pub mod regions;
 pub mod render;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod shown;
 pub mod snapshot;
 pub mod topology;
+pub mod traffic;
 
 /// The bundled sample snapshot: a Seoul account, used by `natcost report --sample`.
 pub const SAMPLE_SNAPSHOT: &str = include_str!("../data/samples/seoul.json");

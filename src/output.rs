@@ -530,17 +530,6 @@ mod tests {
     }
 
     #[test]
-    fn every_chart_is_in_the_list() {
-        for (file, _) in crate::render::chart::CHARTS {
-            assert!(is_report_file(file), "{file}");
-            assert!(
-                is_report_file(&crate::render::chart::svg_name(file)),
-                "{file}"
-            );
-        }
-    }
-
-    #[test]
     fn foreign_or_unmarked_folders_are_refused_then_merged_with_force() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out");

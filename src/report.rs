@@ -9,12 +9,12 @@ use serde::Serialize;
 
 use crate::advise::plan::{self, Baseline};
 use crate::advise::{self, Context, Plan, Scenario, Tier};
-use crate::flows::Attribution;
 use crate::fx::Fx;
 use crate::price::model::{self, Component, CostModel, NatCost};
 use crate::price::{Item, PriceBook};
 use crate::snapshot::{Snapshot, Window};
 use crate::topology::Topology;
+use crate::traffic::Attribution;
 
 pub const REPORT_VERSION: u32 = 1;
 
@@ -184,6 +184,20 @@ pub struct Egress {
 }
 
 impl Report {
+    /// The cost model as the bill is set against it.
+    pub fn bill_model(&self) -> crate::bill::Model<'_> {
+        crate::bill::Model {
+            window: self.window,
+            nats: &self.nats,
+            accounts: self
+                .accounts
+                .iter()
+                .map(|a| a.account_id.as_str())
+                .collect(),
+            regions: &self.regions,
+        }
+    }
+
     /// "account 123456789012", or "3 accounts".
     pub fn scope(&self) -> String {
         match self.accounts.len() {
@@ -503,7 +517,7 @@ fn nat_links(topo: &Topology, nat: &NatCost) -> Vec<Link> {
 }
 
 /// Links from the sources flow logs saw, their share applied to the NAT's monthly GB and cost.
-fn measured_links(nat: &NatCost, t: &crate::flows::NatTraffic) -> Vec<Link> {
+fn measured_links(nat: &NatCost, t: &crate::traffic::NatTraffic) -> Vec<Link> {
     let gb = nat.monthly_gb();
     let cost = nat.monthly_of(Component::NatBytes);
     t.sources

@@ -9,8 +9,8 @@ use super::{
     measure_first, num, sum, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel,
     Scenario,
 };
-use crate::flows::{Destination, MEASURED_MIN_DAYS, MEASURED_MIN_SHARE};
 use crate::price::model::{Component, NatCost};
+use crate::traffic::{Destination, MEASURED_MIN_DAYS, MEASURED_MIN_SHARE};
 use rust_decimal::prelude::ToPrimitive;
 
 pub struct GatewayEndpoint {

@@ -11,9 +11,9 @@ use super::{
     how_to_measure, measure_first, num, sum, usd, Alternative, Changes, Confidence, Context,
     Effect, RiskLevel, Scenario,
 };
-use crate::flows::Destination;
 use crate::price::model::{NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
+use crate::traffic::Destination;
 
 pub struct InterfaceEndpoint;
 

@@ -22,11 +22,11 @@ use serde::Serialize;
 pub use delete_idle_nat::{NEAR_IDLE_CONNECTIONS_PER_DAY, NEAR_IDLE_GB_PER_DAY};
 pub use plan::{Changes, Effect, Plan};
 
-use crate::flows::{Attribution, NatTraffic};
 use crate::price::model::{Component, CostModel, NatCost};
 use crate::price::{Item, PriceBook};
 use crate::snapshot::{NatGateway, RegionSnapshot, RouteTable, Snapshot};
 use crate::topology::Topology;
+use crate::traffic::{Attribution, NatTraffic};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]

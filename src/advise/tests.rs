@@ -1119,7 +1119,7 @@ fn regional_nat_shows_both_billing_readings_as_measure_first() {
 
 #[test]
 fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
-    use crate::flows::{Attribution, Destination, NatTraffic};
+    use crate::traffic::{Attribution, Destination, NatTraffic};
     let f = one_busy_nat();
     let aws = |s: &str| Destination::AwsService(s.into());
     let flows = Attribution {
@@ -1197,7 +1197,7 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
 
 #[test]
 fn flow_logs_measure_who_crosses_azs() {
-    use crate::flows::{Attribution, NatTraffic};
+    use crate::traffic::{Attribution, NatTraffic};
     // Who sits there says half of nat-a's clients are in 2c (one function each side); the
     // logs say 10%: inter-AZ is 240 GiB × 0.1 × 2 directions = 48 GB in the window, measured.
     let f = cross_az_fixture(false);

@@ -16,7 +16,6 @@ use rust_decimal::Decimal;
 use super::Billed;
 use crate::collect::calls;
 use crate::flows::remote::Remote;
-use crate::report::Report;
 
 /// Pages at most (each request is charged).
 const MAX_REQUESTS: u64 = 100;
@@ -25,14 +24,14 @@ const MAX_REQUESTS: u64 = 100;
 pub const USD_PER_REQUEST: Decimal = rust_decimal_macros::dec!(0.01);
 
 /// The billed lines of the report's months, and the requests it took (also when it failed).
-pub fn fetch(remote: &Remote, report: &Report) -> (u64, Result<Vec<Billed>>) {
+pub fn fetch(remote: &Remote, cost: &super::Model<'_>) -> (u64, Result<Vec<Billed>>) {
     let conf = aws_sdk_costexplorer::config::Builder::from(&remote.base)
         // Cost Explorer answers in us-east-1 only.
         .region(Region::from_static("us-east-1"))
         .build();
     let client = Client::from_conf(conf);
     let mut requests = 0;
-    let result = remote.runtime.block_on(ask(&client, report, &mut requests));
+    let result = remote.runtime.block_on(ask(&client, cost, &mut requests));
     (requests, result)
 }
 
@@ -41,14 +40,14 @@ fn next_month(d: NaiveDate) -> NaiveDate {
 }
 
 /// The first day of the window's first month, and the first day after its last.
-fn period(report: &Report) -> (NaiveDate, NaiveDate) {
-    let start = report
+fn period(cost: &super::Model<'_>) -> (NaiveDate, NaiveDate) {
+    let start = cost
         .window
         .start
         .date_naive()
         .with_day(1)
         .unwrap_or_default();
-    let last = (report.window.end - chrono::Duration::seconds(1)).date_naive();
+    let last = (cost.window.end - chrono::Duration::seconds(1)).date_naive();
     (start, next_month(last.with_day(1).unwrap_or(last)))
 }
 
@@ -63,20 +62,16 @@ fn dimension(key: Dimension, values: Vec<String>) -> Expression {
         .build()
 }
 
-async fn ask(client: &Client, report: &Report, requests: &mut u64) -> Result<Vec<Billed>> {
-    let (start, end) = period(report);
-    let mut usage: Vec<String> = report
+async fn ask(client: &Client, cost: &super::Model<'_>, requests: &mut u64) -> Result<Vec<Billed>> {
+    let (start, end) = period(cost);
+    let mut usage: Vec<String> = cost
         .regions
         .iter()
         .flat_map(|r| super::usage_types(r))
         .collect();
     usage.sort();
     usage.dedup();
-    let accounts: Vec<String> = report
-        .accounts
-        .iter()
-        .map(|a| a.account_id.clone())
-        .collect();
+    let accounts: Vec<String> = cost.accounts.iter().map(|a| a.to_string()).collect();
     let filter = Expression::builder()
         .and(dimension(Dimension::UsageType, usage))
         .and(dimension(Dimension::LinkedAccount, accounts))

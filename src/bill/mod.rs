@@ -11,7 +11,18 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::report::Report;
+use crate::price::model::NatCost;
+use crate::snapshot::Window;
+
+/// What the bill is set against: the cost model of the accounts and regions reported, over
+/// the window.
+pub struct Model<'a> {
+    pub window: Window,
+    pub nats: &'a [NatCost],
+    /// The accounts reported, in the report's order.
+    pub accounts: Vec<&'a str>,
+    pub regions: &'a [String],
+}
 
 /// Where `--bill` reads the bill.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,9 +138,9 @@ pub(crate) fn per_nat(usage: &str) -> bool {
 
 /// The modelled quantity and cost per month, account, region, usage type and, with
 /// `per_resource`, NAT gateway (for its hours and bytes).
-fn modelled(report: &Report, per_resource: bool) -> BTreeMap<Key, (Decimal, Decimal)> {
+fn modelled(cost: &Model<'_>, per_resource: bool) -> BTreeMap<Key, (Decimal, Decimal)> {
     let mut out: BTreeMap<Key, (Decimal, Decimal)> = BTreeMap::new();
-    for n in &report.nats {
+    for n in cost.nats {
         for l in &n.lines {
             let usage = canonical(&n.region, &l.charge.usage_type);
             let resource = if per_resource && per_nat(&usage) {
@@ -153,13 +164,13 @@ fn modelled(report: &Report, per_resource: bool) -> BTreeMap<Key, (Decimal, Deci
 }
 
 /// Days of a YYYY-MM month, and how many of them the window covers.
-fn coverage(report: &Report, month: &str) -> Option<(i64, i64)> {
+fn coverage(cost: &Model<'_>, month: &str) -> Option<(i64, i64)> {
     let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
     let next = first.checked_add_months(chrono::Months::new(1))?;
     let start = first.and_hms_opt(0, 0, 0)?.and_utc();
     let end = next.and_hms_opt(0, 0, 0)?.and_utc();
-    let from = start.max(report.window.start);
-    let to = end.min(report.window.end);
+    let from = start.max(cost.window.start);
+    let to = end.min(cost.window.end);
     let hours = |a: chrono::DateTime<chrono::Utc>, b: chrono::DateTime<chrono::Utc>| {
         (b - a).num_hours().max(0)
     };
@@ -191,7 +202,7 @@ fn canonical(region: &str, usage: &str) -> String {
 /// account × regions read in full. A bill with resource ids (a Cost and Usage Report exported
 /// with them) is compared per NAT gateway for NAT hours and bytes.
 pub fn reconcile(
-    report: &Report,
+    cost: &Model<'_>,
     billed: &[Billed],
     months: &[String],
     collected: &BTreeSet<(String, String)>,
@@ -199,7 +210,7 @@ pub fn reconcile(
     let per_resource = billed
         .iter()
         .any(|b| per_nat(&b.usage_type) && !b.resource_id.is_empty());
-    let model = modelled(report, per_resource);
+    let model = modelled(cost, per_resource);
     let mut bill: BTreeMap<Key, (Decimal, Decimal)> = BTreeMap::new();
     for b in billed {
         let usage = canonical(&b.region, &b.usage_type);
@@ -223,7 +234,7 @@ pub fn reconcile(
     }
     // NAT gateways deleted before collection, by ARN, and the (month, account, region, usage
     // type) lines they are in, for a bill without resource ids.
-    let found: BTreeMap<String, &str> = report
+    let found: BTreeMap<String, &str> = cost
         .nats
         .iter()
         .filter_map(|n| {
@@ -232,7 +243,7 @@ pub fn reconcile(
         })
         .collect();
     let mut found_in: BTreeMap<(String, String, String, String), Vec<&str>> = BTreeMap::new();
-    for n in report.nats.iter().filter(|n| n.found_by.is_some()) {
+    for n in cost.nats.iter().filter(|n| n.found_by.is_some()) {
         for l in &n.lines {
             let ids = found_in
                 .entry((
@@ -248,7 +259,7 @@ pub fn reconcile(
         }
     }
     // Every NAT gateway the model has, whatever lines it has.
-    let in_model: BTreeSet<String> = report
+    let in_model: BTreeSet<String> = cost
         .nats
         .iter()
         .map(|n| nat_arn(&n.region, &n.account_id, &n.nat_gateway_id))
@@ -276,7 +287,7 @@ pub fn reconcile(
         let off = exact.is_some_and(|d| d.abs() > TOLERANCE_PCT);
         let mut why = Vec::new();
         let mut explained = false;
-        if let Some((covered, all)) = coverage(report, month) {
+        if let Some((covered, all)) = coverage(cost, month) {
             if covered < all {
                 why.push(format!(
                     "partial month: the window covers {covered} of its {all} hours"
@@ -370,17 +381,13 @@ pub fn reconcile(
 
 /// The reconciliation of what Cost and Usage Report files hold, for the report's accounts.
 pub fn from_cur(
-    report: &Report,
+    cost: &Model<'_>,
     location: &cur::Location,
     read: cur::Cur,
     months: &[String],
     collected: &BTreeSet<(String, String)>,
 ) -> Reconciliation {
-    let accounts: BTreeSet<&str> = report
-        .accounts
-        .iter()
-        .map(|a| a.account_id.as_str())
-        .collect();
+    let accounts: BTreeSet<&str> = cost.accounts.iter().copied().collect();
     let (usage, others): (Vec<_>, Vec<_>) = read
         .usage
         .into_iter()
@@ -411,7 +418,7 @@ pub fn from_cur(
             read.rows,
             location.label()
         ),
-        rows: reconcile(report, &usage, months, collected),
+        rows: reconcile(cost, &usage, months, collected),
         requests: 0,
         request_cost_usd: Decimal::ZERO,
         adjustments: read
@@ -499,23 +506,44 @@ pub fn usage_types(region: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::price::model::{price, CostModel};
     use crate::price::PriceBook;
     use crate::snapshot::Snapshot;
 
-    fn sample() -> (Report, BTreeSet<(String, String)>) {
+    /// The sample's cost model (what `Report::build` prices without flow logs), and the
+    /// account × regions it read.
+    fn sample() -> (CostModel, BTreeSet<(String, String)>) {
         let s = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
-        let r = Report::build(&s, &PriceBook::bundled(), "sample", None).unwrap();
+        priced(&s)
+    }
+
+    fn priced(s: &Snapshot) -> (CostModel, BTreeSet<(String, String)>) {
+        let m = price(s, &PriceBook::bundled()).unwrap();
         let collected = s
             .regions
             .iter()
             .map(|r| (r.account_id.clone(), r.region.clone()))
             .collect();
-        (r, collected)
+        (m, collected)
+    }
+
+    const REGIONS: &[String] = &[];
+
+    fn of(m: &CostModel) -> Model<'_> {
+        let mut accounts: Vec<&str> = m.nats.iter().map(|n| n.account_id.as_str()).collect();
+        accounts.dedup();
+        Model {
+            window: m.window,
+            nats: &m.nats,
+            accounts,
+            regions: REGIONS,
+        }
     }
 
     #[test]
     fn an_empty_bill_flags_every_modelled_line() {
-        let (report, collected) = sample();
+        let (m, collected) = sample();
+        let report = of(&m);
         let rows = reconcile(&report, &[], &["2026-10".to_string()], &collected);
         assert_eq!(rows.len(), 4, "{rows:#?}");
         assert!(rows
@@ -526,7 +554,8 @@ mod tests {
 
     #[test]
     fn a_line_just_over_one_percent_is_flagged() {
-        let (report, collected) = sample();
+        let (m, collected) = sample();
+        let report = of(&m);
         let (q, c) = modelled(&report, false)[&(
             "2026-10".to_string(),
             "123456789012".to_string(),
@@ -567,7 +596,8 @@ mod tests {
 
     #[test]
     fn a_bill_with_resource_ids_is_compared_per_nat_gateway() {
-        let (report, collected) = sample();
+        let (m, collected) = sample();
+        let report = of(&m);
         let n = &report.nats[0];
         let hours: Decimal = n
             .lines
@@ -643,12 +673,8 @@ mod tests {
         let mut s = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
         let id = s.regions[0].nat_gateways[0].nat_gateway_id.clone();
         s.regions[0].nat_gateways[0].found_by = Some("cloudwatch:ListMetrics".into());
-        let report = Report::build(&s, &PriceBook::bundled(), "sample", None).unwrap();
-        let collected = s
-            .regions
-            .iter()
-            .map(|r| (r.account_id.clone(), r.region.clone()))
-            .collect();
+        let (m, collected) = priced(&s);
+        let report = of(&m);
         let rows = reconcile(&report, &[], &["2026-10".to_string()], &collected);
         let hours = rows
             .iter()

@@ -359,7 +359,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
         .flatten()
         .filter(|r| !r.nat_gateways.is_empty())
         .map(|r| r.region.as_str())
-        .filter(|r| crate::price::book::region_prefix(r).is_none())
+        .filter(|r| crate::regions::prefix(r).is_none())
         .collect();
     if !unpriced.is_empty() {
         let list: Vec<&str> = unpriced.into_iter().collect();

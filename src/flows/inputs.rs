@@ -10,9 +10,26 @@ use anyhow::{bail, Result};
 use super::configs::{self, Destination};
 use super::remote::{Access, Lazy, Remote};
 use super::{athena, insights, s3, Attribution, Input, Source};
-use crate::app::Usage;
-use crate::cli::FlowArgs;
 use crate::snapshot::Snapshot;
+
+/// The flow-log inputs of a run, as the command line gave them (`--flow-logs`, `--athena-*`,
+/// `--ip-ranges`).
+#[derive(Debug, Clone, Default)]
+pub struct FlowInputs {
+    pub flow_logs: Vec<Input>,
+    pub athena_table: Option<String>,
+    pub athena_workgroup: Option<String>,
+    pub athena_output: Option<String>,
+    pub athena_partitions: athena::Partitions,
+    pub ip_ranges: Option<PathBuf>,
+}
+
+impl FlowInputs {
+    /// Nothing to read: no flow logs and no Athena table.
+    pub fn is_empty(&self) -> bool {
+        self.flow_logs.is_empty() && self.athena_table.is_none()
+    }
+}
 
 /// What `--flow-logs` asks to read: the local files (listed and checked before anything is
 /// collected), S3 locations, log groups, and whether to follow the snapshot's configurations
@@ -36,7 +53,7 @@ impl Plan {
     }
 }
 
-pub fn plan(args: &FlowArgs) -> Result<Plan> {
+pub fn plan(args: &FlowInputs) -> Result<Plan> {
     let mut plan = Plan {
         athena: args.athena_table.as_ref().map(|name| athena::Table {
             name: name.clone(),
@@ -46,12 +63,7 @@ pub fn plan(args: &FlowArgs) -> Result<Plan> {
         }),
         ..Plan::default()
     };
-    if args.flow_logs.is_empty() && plan.athena.is_none() {
-        if args.ip_ranges.is_some() {
-            return Err(
-                Usage("--ip-ranges is used with --flow-logs or --athena-table".into()).into(),
-            );
-        }
+    if args.is_empty() {
         return Ok(plan);
     }
     let mut paths = Vec::new();
@@ -92,7 +104,7 @@ pub struct Outcome {
 /// Reads the flow logs (if any) and attributes them against the snapshot; says on stderr what
 /// was unreadable.
 pub fn attribute(
-    args: &FlowArgs,
+    args: &FlowInputs,
     plan: Plan,
     snapshot: &Snapshot,
     aws: &Lazy,
@@ -111,7 +123,7 @@ pub fn attribute(
 }
 
 fn read(
-    args: &FlowArgs,
+    args: &FlowInputs,
     plan: &Plan,
     snapshot: &Snapshot,
     aws: &Lazy,

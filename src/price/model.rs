@@ -8,16 +8,15 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use rust_decimal::prelude::*;
 use serde::Serialize;
 
-use crate::flows::{Attribution, NatTraffic};
 use crate::price::{Item, PriceBook};
 use crate::snapshot::{
     Hourly, Metrics, NatGateway, RegionSnapshot, Snapshot, Window, BUSIEST_MINUTE,
     DATAPOINTS_PER_HOUR,
 };
 use crate::topology::Topology;
+use crate::traffic::{Attribution, NatTraffic};
 
-/// AWS bills data in GB of 2^30 bytes.
-pub const BYTES_PER_GB: u64 = 1 << 30;
+pub use crate::traffic::BYTES_PER_GB;
 /// AWS's convention for a month of hours in price comparisons.
 pub const HOURS_PER_MONTH: i64 = 730;
 /// Decimals kept in quantities, so that quantity × unit price is exact in the cost.

@@ -1147,6 +1147,16 @@ fn topology(report: &Report, svg: &mut String) -> Result<()> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_chart_is_in_the_list_of_report_files() {
+        for (file, _) in CHARTS {
+            let svg = svg_name(file);
+            for name in [file, svg.as_str()] {
+                assert!(crate::output::REPORT_FILES.contains(&name), "{name}");
+            }
+        }
+    }
+
     /// The embedded font reaches the rasteriser: text alone paints pixels.
     #[test]
     fn text_is_rasterised_in_the_embedded_font() {

@@ -612,8 +612,8 @@ pub fn flows(report: &Report) -> String {
             o,
             "Logs cover {:.1} day(s). Shares count as measured from {} days or {:.0}% of CloudWatch's bytes; below that they are estimates.\n",
             t.days_covered(),
-            crate::flows::MEASURED_MIN_DAYS,
-            100.0 * crate::flows::MEASURED_MIN_SHARE
+            crate::traffic::MEASURED_MIN_DAYS,
+            100.0 * crate::traffic::MEASURED_MIN_SHARE
         );
         let _ = writeln!(
             o,

@@ -1,0 +1,188 @@
+//! What flow logs found, as the cost model and the advisor read it: a NAT gateway's traffic by
+//! destination and by source, and how much of the window the logs cover. A leaf: flows/ fills
+//! these types, price/, advise/ and report read them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// AWS bills data in GB of 2^30 bytes.
+pub const BYTES_PER_GB: u64 = 1 << 30;
+
+/// Where a NAT gateway's outside traffic goes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Destination {
+    /// S3 in the NAT's region: a free gateway endpoint takes it.
+    S3,
+    /// DynamoDB in the NAT's region: a free gateway endpoint takes it.
+    DynamoDb,
+    /// Another AWS service in the region, as ip-ranges names it (interface-endpoint candidates).
+    AwsService(String),
+    /// AWS in another region, or global (CloudFront, Global Accelerator...).
+    AwsElsewhere,
+    /// Not AWS.
+    Internet,
+}
+
+/// As a JSON key: `s3`, `dynamodb`, `aws:SERVICE`, `aws-elsewhere`, `internet`.
+impl Serialize for Destination {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.key())
+    }
+}
+
+impl Destination {
+    pub fn key(&self) -> String {
+        match self {
+            Destination::S3 => "s3".into(),
+            Destination::DynamoDb => "dynamodb".into(),
+            Destination::AwsService(s) => format!("aws:{s}"),
+            Destination::AwsElsewhere => "aws-elsewhere".into(),
+            Destination::Internet => "internet".into(),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Destination::S3 => "S3 (same region)".into(),
+            Destination::DynamoDb => "DynamoDB (same region)".into(),
+            Destination::AwsService(s) => format!("AWS {s} (same region)"),
+            Destination::AwsElsewhere => "AWS, other region or global".into(),
+            Destination::Internet => "internet".into(),
+        }
+    }
+}
+
+/// One NAT gateway's attributed traffic.
+#[derive(Debug, Clone, Serialize)]
+pub struct NatTraffic {
+    pub region: String,
+    pub nat_gateway_id: String,
+    /// Bytes on the outside leg, both directions.
+    pub destination_bytes: u64,
+    pub destinations: BTreeMap<Destination, u64>,
+    /// Bytes on the inside leg, both directions.
+    pub source_bytes: u64,
+    /// By function (or other interface), largest first.
+    pub sources: Vec<(String, u64)>,
+    /// Source → destination, when the format has pkt-srcaddr/pkt-dstaddr.
+    pub pairs: Vec<(String, Destination, u64)>,
+    /// Start of the first and of the last record counted: the time the logs cover.
+    pub first_seen: Option<DateTime<Utc>>,
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Inside-leg bytes by the client's subnet (by its address in the VPC's subnet CIDRs):
+    /// what crosses AZs when the subnet is in another AZ than the NAT gateway.
+    pub source_subnets: BTreeMap<String, u64>,
+    /// Shared Lambda ENIs whose bytes `sources` splits between their functions, with the inputs.
+    pub shared_splits: Vec<SharedSplit>,
+}
+
+/// A shared Lambda ENI's bytes split between its functions (an estimate).
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedSplit {
+    pub network_interface_id: String,
+    pub bytes: u64,
+    pub method: &'static str,
+    pub functions: Vec<SplitShare>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitShare {
+    pub function_name: String,
+    /// AWS/Lambda Duration summed over the window, ms.
+    pub duration_ms: f64,
+    pub share: f64,
+    pub bytes: u64,
+}
+
+/// Flow logs measure a NAT gateway's traffic when they cover at least this many days of it...
+pub const MEASURED_MIN_DAYS: f64 = 7.0;
+/// ...counting the last record's own aggregation interval (up to 10 minutes), which its start
+/// time leaves out: 7 days of logs span 6.99 days from first start to last start.
+const LAST_INTERVAL_DAYS: f64 = 600.0 / 86_400.0;
+/// ...or at least this share of the bytes CloudWatch counted in the window. Less is a sample:
+/// shares from it are estimates.
+pub const MEASURED_MIN_SHARE: f64 = 0.25;
+
+impl NatTraffic {
+    /// Whether the logs cover enough of the window to call their shares measured.
+    pub fn covers(&self, cloudwatch_gb: Option<f64>) -> bool {
+        self.days_covered() >= MEASURED_MIN_DAYS
+            || self
+                .seen_share(cloudwatch_gb)
+                .is_some_and(|s| s >= MEASURED_MIN_SHARE)
+    }
+
+    /// The share of the bytes CloudWatch counted that the logs saw; None without CloudWatch's.
+    pub fn seen_share(&self, cloudwatch_gb: Option<f64>) -> Option<f64> {
+        cloudwatch_gb
+            .filter(|gb| *gb > 0.0)
+            .map(|gb| self.destination_bytes as f64 / (gb * BYTES_PER_GB as f64))
+    }
+
+    /// Each client subnet's share of the inside-leg bytes; None when none was placed.
+    pub fn subnet_shares(&self) -> Option<Vec<(&str, f64)>> {
+        let total: u64 = self.source_subnets.values().sum();
+        (total > 0).then(|| {
+            self.source_subnets
+                .iter()
+                .map(|(s, b)| (s.as_str(), *b as f64 / total as f64))
+                .collect()
+        })
+    }
+
+    /// Days from the first record counted to the end of the last one's interval.
+    pub fn days_covered(&self) -> f64 {
+        match (self.first_seen, self.last_seen) {
+            (Some(a), Some(b)) => (b - a).num_seconds() as f64 / 86_400.0 + LAST_INTERVAL_DAYS,
+            _ => 0.0,
+        }
+    }
+
+    /// Share of the outside-leg bytes that went to a destination.
+    pub fn share(&self, d: &Destination) -> f64 {
+        if self.destination_bytes == 0 {
+            return 0.0;
+        }
+        *self.destinations.get(d).unwrap_or(&0) as f64 / self.destination_bytes as f64
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlowStats {
+    pub files: usize,
+    pub bytes_read: u64,
+    pub lines: u64,
+    /// Records counted on a NAT gateway's ENI.
+    pub records: u64,
+    /// Valid lines with nothing to count (NODATA, REJECT, other interfaces, outside the window).
+    pub skipped: u64,
+    pub outside_window: u64,
+    pub corrupt_lines: u64,
+    /// A few corrupt lines, "file:line: why".
+    pub corrupt_examples: Vec<String>,
+    /// Files that could not be read at all, "file: why".
+    pub failed_files: Vec<String>,
+    /// S3 objects that GetObject did not give (denied, a KMS key not allowed), "s3://…: why".
+    pub failed_gets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attribution {
+    pub nats: Vec<NatTraffic>,
+    pub stats: FlowStats,
+    /// Sources that could not be pinned on one function (shared Lambda ENIs).
+    pub ambiguous: Vec<String>,
+    pub ip_ranges: String,
+    /// What was read: "N local file(s)", "s3://…: N object(s), X MB".
+    pub read_from: Vec<String>,
+    /// S3 calls made to read them, by IAM action.
+    pub api_calls: BTreeMap<String, u64>,
+}
+
+impl Attribution {
+    pub fn nat(&self, id: &str) -> Option<&NatTraffic> {
+        self.nats.iter().find(|n| n.nat_gateway_id == id)
+    }
+}
