@@ -6,36 +6,21 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::CommandFactory;
-use rust_decimal::Decimal;
 
 use crate::cli::{
     Cli, CollectArgs, CollectCommand, Command, FlowArgs, FlowsCommand, Format, PriceArgs,
-    PriceFormat, PricesCommand, ReportArgs,
+    PriceFormat, PricesCommand, ReportArgs, SnapshotArgs,
 };
 use crate::collect::{self, window};
+use crate::exit::{Outcome, Usage};
 use crate::flows::inputs::FlowInputs;
 use crate::output;
-use crate::price::source::{self, Mode};
+use crate::pipeline::{self, Built, Facts, Request};
+use crate::price::source::Mode;
 use crate::price::PriceBook;
 use crate::render::{self, chart};
 use crate::report::Report;
 use crate::snapshot::Snapshot;
-
-pub const EXIT_ERROR: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
-pub const EXIT_PARTIAL: u8 = 3;
-
-/// A command line that asks for something the input cannot give (exit 2, like clap's errors).
-#[derive(Debug)]
-pub struct Usage(pub String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
 
 pub fn init_logging(verbose: u8) {
     let level = match verbose {
@@ -99,56 +84,95 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// The span the window flags ask for; None when none is given.
-fn span(args: &CollectArgs) -> Result<Option<window::Span>> {
-    Ok(match (args.days, &args.month, args.months) {
-        (_, Some(m), _) => Some(window::Span::Month(window::parse_month(m)?)),
+fn span(args: &CollectArgs) -> Option<window::Span> {
+    match (args.days, &args.month, args.months) {
+        (_, Some(m), _) => Some(window::Span::Month(*m)),
         (_, _, Some(n)) => Some(window::Span::Months(n)),
         (Some(d), _, _) => Some(window::Span::Days(d)),
         _ => None,
+    }
+}
+
+/// What `report` and `reconcile` read, as a plain request. Flags that would be silently
+/// ignored are refused here, before anything is read.
+fn request(
+    source: &SnapshotArgs,
+    collect: &CollectArgs,
+    price: &PriceArgs,
+    flow: &FlowArgs,
+    bill: Option<crate::bill::Source>,
+    fx: Option<crate::fx::Fx>,
+) -> Result<Request> {
+    let live = collect.is_live();
+    let remote_flows = flow.athena_table.is_some()
+        || matches!(
+            bill,
+            Some(
+                crate::bill::Source::CostExplorer
+                    | crate::bill::Source::Cur(crate::bill::cur::Location::S3(_))
+            )
+        )
+        || flow
+            .flow_logs
+            .iter()
+            .any(|i| !matches!(i, crate::flows::Input::Path(_)));
+    if !live && !remote_flows {
+        // Without AWS to talk to, these would be silently ignored.
+        let unused = match (source.sample, &collect.profile, &collect.endpoint_url) {
+            (true, Some(_), _) => Some("--sample cannot be used with --profile"),
+            (_, _, Some(_)) => {
+                Some("--endpoint-url needs --region, --athena-table, or --flow-logs from S3, a log group or auto")
+            }
+            _ => None,
+        };
+        if let Some(why) = unused {
+            return Err(Usage(format!(
+                "{why}: nothing is read from AWS (--profile and --endpoint-url serve live collection, --athena-table and --flow-logs s3://…, log-group:…, auto)"
+            ))
+            .into());
+        }
+    }
+    let flows = flow_inputs(flow)?;
+    let facts = match (&source.snapshot, source.sample) {
+        (Some(path), _) => Facts::Snapshot(path.clone()),
+        (None, true) => Facts::Sample,
+        (None, false) if live => Facts::Live(collect_options(collect)?),
+        // clap requires one of them.
+        (None, false) => {
+            return Err(Usage(
+                "say what to report on: --region REGION (live, repeatable), --snapshot FILE, or --sample for the bundled sample".into(),
+            )
+            .into())
+        }
+    };
+    let default_mode = if source.sample {
+        Mode::Bundled
+    } else {
+        Mode::Live
+    };
+    Ok(Request {
+        facts,
+        span: if live { None } else { span(collect) },
+        prices: prices_asked(price, default_mode),
+        profile: collect.profile.clone(),
+        endpoint_url: collect.endpoint_url.clone(),
+        flows,
+        bill,
+        fx,
     })
 }
 
-/// `--days`, `--month` or `--months` applied to a snapshot: that part of it, ending at the
-/// snapshot's end. A window with no hour in the snapshot is a usage error; one that only
-/// partly overlaps is cut to the snapshot, with a warning.
-fn select_window(args: &CollectArgs, snapshot: Snapshot) -> Result<(Snapshot, Option<String>)> {
-    let Some(span) = span(args)? else {
-        return Ok((snapshot, None));
-    };
-    let have = snapshot.window;
-    let want = match span {
-        // A whole calendar month, even one after the snapshot (then refused below).
-        window::Span::Month(m) => window::month(m),
-        span => window::span_window(span, have.end).map_err(|e| Usage(e.to_string()))?,
-    };
-    if want.end <= have.start || want.start >= have.end {
-        return Err(Usage(format!(
-            "the snapshot covers {} to {}: nothing of {} to {} is in it",
-            have.start.format("%Y-%m-%d %H:%M"),
-            have.end.format("%Y-%m-%d %H:%M UTC"),
-            want.start.format("%Y-%m-%d %H:%M"),
-            want.end.format("%Y-%m-%d %H:%M UTC")
-        ))
-        .into());
+/// `--prices` (or `default`), `--price-cache-days`, `--pricing-region`.
+fn prices_asked(args: &PriceArgs, default: Mode) -> pipeline::Prices {
+    pipeline::Prices {
+        mode: args.prices.clone().unwrap_or(default),
+        cache_days: args.price_cache_days,
+        pricing_region: args.pricing_region.clone(),
     }
-    let cut = crate::snapshot::Window {
-        start: want.start.max(have.start),
-        end: want.end.min(have.end),
-    };
-    let warning = (cut != want).then(|| {
-        format!(
-            "the snapshot covers only {} to {} of the {} to {} asked for",
-            cut.start.format("%Y-%m-%d %H:%M"),
-            cut.end.format("%Y-%m-%d %H:%M UTC"),
-            want.start.format("%Y-%m-%d %H:%M"),
-            want.end.format("%Y-%m-%d %H:%M UTC")
-        )
-    });
-    Ok((snapshot.slice(cut)?, warning))
 }
 
 fn collect_options(args: &CollectArgs) -> Result<collect::Options> {
-    let span = span(args)?.unwrap_or(window::Span::Days(30));
+    let span = span(args).unwrap_or(window::Span::Days(30));
     let (window, note) = window::window(span, chrono::Utc::now())?;
     if let Some(note) = note {
         eprintln!("natcost: warning: {note}");
@@ -232,38 +256,6 @@ fn account_ids(arg: &str) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-fn collect_live(args: &CollectArgs, verbose: u8) -> Result<Snapshot> {
-    let opts = collect_options(args)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let snapshot = runtime.block_on(collect::collect(&opts))?;
-    if verbose > 0 {
-        let calls: Vec<String> = snapshot
-            .api_calls
-            .iter()
-            .map(|(k, v)| format!("{k} ×{v}"))
-            .collect();
-        eprintln!("AWS calls: {}", calls.join(", "));
-    }
-    for a in &snapshot.accounts {
-        for n in &a.not_collected {
-            eprintln!("natcost: warning: not collected: {}: {}", n.what, n.reason);
-        }
-    }
-    for r in &snapshot.regions {
-        let place = snapshot.place(r);
-        for n in &r.not_collected {
-            eprintln!(
-                "natcost: warning: {place}: not collected: {}: {}",
-                n.what, n.reason
-            );
-        }
-    }
-    Ok(snapshot)
-}
-
 fn is_partial(snapshot: &Snapshot) -> bool {
     !snapshot.not_collected.is_empty()
         || snapshot
@@ -277,7 +269,7 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
     if !args.collect.is_live() {
         bail!("say which regions to collect: --region REGION (repeatable) or --all-regions");
     }
-    let snapshot = collect_live(&args.collect, verbose)?;
+    let snapshot = pipeline::collect_live(&collect_options(&args.collect)?, verbose)?;
     output::write_file(&args.output, snapshot.to_json().as_bytes())?;
     let regions = &snapshot.regions;
     let empty = regions.iter().filter(|r| r.no_nat_gateways).count();
@@ -296,20 +288,7 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
             .map(|r| r.lambda_functions.len())
             .sum::<usize>()
     );
-    Ok(if is_partial(&snapshot) {
-        ExitCode::from(EXIT_PARTIAL)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// A report built, before anything is written or printed.
-struct Built {
-    report: Report,
-    book: PriceBook,
-    snapshot: Snapshot,
-    live: bool,
-    name: String,
+    Ok(Outcome::partial_if(is_partial(&snapshot)).into())
 }
 
 fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
@@ -325,11 +304,21 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         snapshot,
         live,
         name,
-    } = build(&args, verbose)?;
+    } = pipeline::run(
+        &request(
+            &args.source,
+            &args.collect,
+            &args.price,
+            &args.flow,
+            args.bill.clone(),
+            fx(&args),
+        )?,
+        verbose,
+    )?;
     // A part of a snapshot gets a folder of its own: the whole one is named for its end date.
     let out_dir = args.out.clone().unwrap_or_else(|| {
         let w = snapshot.window;
-        let folder = if !live && span(&args.collect).ok().flatten().is_some() {
+        let folder = if !live && span(&args.collect).is_some() {
             format!(
                 "{name}-{}_{}",
                 w.start.format("%Y-%m-%d"),
@@ -354,37 +343,38 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         writeln!(stdout, "\nReport written to {}/", out_dir.display())?;
     }
     stdout.flush()?;
-    Ok(if report.is_partial() {
-        ExitCode::from(EXIT_PARTIAL)
-    } else {
-        ExitCode::SUCCESS
+    Ok(Outcome::partial_if(report.is_partial()).into())
+}
+
+/// `--currency CODE --fx-rate RATE`, shown beside USD.
+fn fx(args: &ReportArgs) -> Option<crate::fx::Fx> {
+    let (Some(currency), Some(rate)) = (&args.currency, args.fx_rate) else {
+        return None;
+    };
+    Some(crate::fx::Fx {
+        currency: currency.clone(),
+        rate,
+        source: "--fx-rate, as given".into(),
     })
 }
 
 /// `natcost reconcile`: the report's model set against the bill, printed.
 fn reconcile_command(args: crate::cli::ReconcileArgs, verbose: u8) -> Result<ExitCode> {
-    let format = args.format;
-    let report_args = ReportArgs {
-        source: args.source,
-        collect: args.collect,
-        price: args.price,
-        flow: Default::default(),
-        out: None,
-        format: Format::Table,
-        wide: false,
-        currency: None,
-        fx_rate: None,
-        bill: Some(args.bill),
-        no_files: true,
-        force: false,
-    };
-    let built = build(&report_args, verbose)?;
+    let asked = request(
+        &args.source,
+        &args.collect,
+        &args.price,
+        &FlowArgs::default(),
+        Some(args.bill),
+        None,
+    )?;
+    let built = pipeline::run(&asked, verbose)?;
     let Some(r) = &built.report.reconcile else {
         // The bill could not be reached: said on stderr as not collected.
-        return Ok(ExitCode::from(EXIT_PARTIAL));
+        return Ok(Outcome::Partial.into());
     };
     let mut stdout = std::io::stdout().lock();
-    match format {
+    match args.format {
         crate::cli::ReconcileFormat::Csv => render::csv::reconcile(&r.rows, &mut stdout)?,
         crate::cli::ReconcileFormat::Json => {
             writeln!(stdout, "{}", serde_json::to_string_pretty(r)?)?
@@ -394,249 +384,7 @@ fn reconcile_command(args: crate::cli::ReconcileArgs, verbose: u8) -> Result<Exi
         }
     }
     stdout.flush()?;
-    Ok(if built.report.is_partial() {
-        ExitCode::from(EXIT_PARTIAL)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// Collects or loads the snapshot, prices it, reads flow logs and the bill: the report, not
-/// yet written.
-fn build(args: &ReportArgs, verbose: u8) -> Result<Built> {
-    let live = args.collect.is_live();
-    let remote_flows = args.flow.athena_table.is_some()
-        || matches!(
-            args.bill,
-            Some(
-                crate::bill::Source::CostExplorer
-                    | crate::bill::Source::Cur(crate::bill::cur::Location::S3(_))
-            )
-        )
-        || args
-            .flow
-            .flow_logs
-            .iter()
-            .any(|i| !matches!(i, crate::flows::Input::Path(_)));
-    if !live && !remote_flows {
-        // Without AWS to talk to, these would be silently ignored.
-        let unused = match (
-            args.source.sample,
-            &args.collect.profile,
-            &args.collect.endpoint_url,
-        ) {
-            (true, Some(_), _) => Some("--sample cannot be used with --profile"),
-            (_, _, Some(_)) => {
-                Some("--endpoint-url needs --region, --athena-table, or --flow-logs from S3, a log group or auto")
-            }
-            _ => None,
-        };
-        if let Some(why) = unused {
-            return Err(Usage(format!(
-                "{why}: nothing is read from AWS (--profile and --endpoint-url serve live collection, --athena-table and --flow-logs s3://…, log-group:…, auto)"
-            ))
-            .into());
-        }
-    }
-    let (flow_inputs, flow_plan) = flow_plan(&args.flow)?;
-    // A bill file that is not there is said before anything is collected.
-    if let Some(crate::bill::Source::Cur(crate::bill::cur::Location::Path(p))) = &args.bill {
-        if let Err(e) = std::fs::metadata(p) {
-            return Err(Usage(format!("--bill cur:{}: {e}", p.display())).into());
-        }
-    }
-    let (snapshot, name) = match (&args.source.snapshot, args.source.sample) {
-        (Some(path), _) => load_snapshot(Some(path))?,
-        (None, true) => load_snapshot(None)?,
-        (None, false) if live => {
-            let snapshot = collect_live(&args.collect, verbose)?;
-            let name = snapshot.accounts_label();
-            (snapshot, name)
-        }
-        // clap requires one of them; kept for callers that build ReportArgs themselves.
-        (None, false) => {
-            return Err(Usage(
-                "say what to report on: --region REGION (live, repeatable), --snapshot FILE, or --sample for the bundled sample".into(),
-            )
-            .into())
-        }
-    };
-    let (snapshot, window_warning) = if live {
-        (snapshot, None)
-    } else {
-        select_window(&args.collect, snapshot)?
-    };
-    if let Some(w) = &window_warning {
-        eprintln!("natcost: warning: {w}");
-    }
-    let mut regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
-    regions.sort();
-    regions.dedup();
-    let default_mode = if args.source.sample {
-        Mode::Bundled
-    } else {
-        Mode::Live
-    };
-    let prices = load_prices(
-        &args.price,
-        default_mode,
-        regions,
-        args.collect.profile.clone(),
-    )?;
-    let remote = crate::flows::remote::Lazy::new(crate::flows::inputs::access(
-        args.collect.profile.as_deref(),
-        args.collect.endpoint_url.as_deref(),
-        &snapshot,
-    ));
-    let flows =
-        crate::flows::inputs::attribute(&flow_inputs, flow_plan, &snapshot, &remote, verbose)?;
-    let mut report = Report::build(&snapshot, &prices.book, &name, flows.attribution)?;
-    for (action, n) in prices.api_calls.iter().chain(&flows.calls) {
-        *report.api_calls.entry(action.clone()).or_default() += n;
-    }
-    report.not_collected.extend(flows.unread);
-    if let Some(source) = &args.bill {
-        // The account × regions read in full (not finding deleted NAT gateways leaves the rest
-        // of the region to compare: their billed lines stay unexplained).
-        let collected = snapshot
-            .regions
-            .iter()
-            .filter(|r| {
-                r.not_collected
-                    .iter()
-                    .all(|n| n.what == "cloudwatch:ListMetrics")
-            })
-            .map(|r| (r.account_id.clone(), r.region.clone()))
-            .collect();
-        reconcile(&mut report, source, &remote, &collected)?;
-    }
-    if verbose > 0 && !prices.api_calls.is_empty() {
-        let calls: Vec<String> = prices
-            .api_calls
-            .iter()
-            .map(|(k, v)| format!("{k} ×{v}"))
-            .collect();
-        eprintln!("AWS calls for prices: {}", calls.join(", "));
-    }
-    if let (Some(currency), Some(rate)) = (&args.currency, args.fx_rate) {
-        report.fx = Some(crate::fx::Fx {
-            currency: currency.clone(),
-            rate,
-            source: "--fx-rate, as given".into(),
-        });
-    }
-    if let Some(w) = window_warning {
-        report.warnings.insert(0, w);
-    }
-    if let Some(w) = &prices.warning {
-        eprintln!("natcost: warning: {w}");
-        report.warnings.insert(0, format!("prices: {w}"));
-    }
-    Ok(Built {
-        report,
-        book: prices.book,
-        snapshot,
-        live,
-        name,
-    })
-}
-
-/// Reads the bill and sets the model against it. A bill that cannot be reached (denied, no
-/// credentials) leaves the rest of the report, said as not collected; Cost and Usage Report
-/// files that are not a readable report are an error (nothing is written).
-fn reconcile(
-    report: &mut Report,
-    source: &crate::bill::Source,
-    remote: &crate::flows::remote::Lazy,
-    collected: &std::collections::BTreeSet<(String, String)>,
-) -> Result<()> {
-    use crate::bill::{cur, Source};
-    let what = match source {
-        Source::CostExplorer => "the bill (Cost Explorer)".to_string(),
-        Source::Cur(l) => format!("the bill ({})", l.label()),
-    };
-    let not_collected = |report: &mut Report, why: String| {
-        let why = format!("{what}: {why}");
-        eprintln!("natcost: warning: not collected: {why}");
-        report.not_collected.push(why);
-    };
-    let needs_aws = !matches!(source, Source::Cur(cur::Location::Path(_)));
-    let remote = match (needs_aws, remote.get()) {
-        (true, Err(e)) => {
-            not_collected(report, e.to_string());
-            return Ok(());
-        }
-        (true, Ok(r)) => Some(r),
-        (false, _) => None,
-    };
-    let months = crate::bill::months(report.window);
-    let reconciliation = match (source, remote) {
-        (Source::CostExplorer, Some(remote)) => {
-            let (requests, billed) = crate::bill::ce::fetch(remote, &report.bill_model());
-            if requests > 0 {
-                *report
-                    .api_calls
-                    .entry("ce:GetCostAndUsage".into())
-                    .or_default() += requests;
-            }
-            let cost = crate::bill::ce::USD_PER_REQUEST * Decimal::from(requests);
-            eprintln!(
-                "Cost Explorer: {requests} request(s) × {} USD = {cost} USD",
-                crate::bill::ce::USD_PER_REQUEST
-            );
-            match billed {
-                Ok(billed) => crate::bill::Reconciliation {
-                    source:
-                        "Cost Explorer (GetCostAndUsage, MONTHLY, usage records, unblended cost)"
-                            .into(),
-                    rows: crate::bill::reconcile(&report.bill_model(), &billed, &months, collected),
-                    requests,
-                    request_cost_usd: cost,
-                    adjustments: Vec::new(),
-                    notes: Vec::new(),
-                },
-                Err(e) => {
-                    not_collected(report, format!("{e:#}"));
-                    return Ok(());
-                }
-            }
-        }
-        (Source::Cur(location), remote) => {
-            let read = match cur::read(location, &months, remote) {
-                Ok(read) => read,
-                Err(cur::Failure::Unreachable(why)) => {
-                    not_collected(report, why);
-                    return Ok(());
-                }
-                Err(cur::Failure::Bad(e)) => return Err(e.context("the bill")),
-            };
-            for (action, n) in &read.calls {
-                *report.api_calls.entry(action.clone()).or_default() += n;
-            }
-            crate::bill::from_cur(&report.bill_model(), location, read, &months, collected)
-        }
-        (Source::CostExplorer, None) => return Ok(()),
-    };
-    for n in &reconciliation.notes {
-        eprintln!("natcost: note: the bill: {n}");
-    }
-    for r in reconciliation.rows.iter().filter(|r| r.flagged) {
-        eprintln!(
-            "natcost: warning: the bill: {} {} {} {}{}: {}",
-            r.month,
-            r.account_id,
-            r.region,
-            r.usage_type,
-            if r.resource_id.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", r.resource_id)
-            },
-            r.explanation
-        );
-    }
-    report.reconcile = Some(reconciliation);
-    Ok(())
+    Ok(Outcome::partial_if(built.report.is_partial()).into())
 }
 
 /// Columns to fit the summary in: the terminal's, else `$COLUMNS`, else 100; None with --wide.
@@ -650,12 +398,6 @@ fn terminal_width(wide: bool) -> Option<usize> {
         .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
         .unwrap_or(100);
     Some(columns.max(40))
-}
-
-fn snapshot_name(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_else(|| "snapshot".into())
 }
 
 /// Every report file (each named in `output::REPORT_FILES`), written together or not at all;
@@ -710,40 +452,13 @@ fn fill_report(
     Ok(())
 }
 
-fn load_prices(
-    args: &PriceArgs,
-    default: Mode,
-    regions: Vec<String>,
-    profile: Option<String>,
-) -> Result<source::Loaded> {
-    let mode = match &args.prices {
-        Some(m) => m.parse().expect("infallible"),
-        None => default,
-    };
-    source::load(&source::Options {
-        mode,
-        regions,
-        cache_dir: source::default_cache_dir(),
-        max_age_days: args.price_cache_days,
-        profile,
-        pricing_region: args.pricing_region.clone(),
-    })
-}
-
 fn prices(args: PricesCommand) -> Result<ExitCode> {
     // With no region, the whole bundled table: live prices are fetched region by region.
-    let default = if args.regions.is_empty() {
-        "bundled"
-    } else {
-        "live"
+    let mode = match (&args.price.prices, args.regions.is_empty()) {
+        (Some(mode), _) => mode.clone(),
+        (None, true) => Mode::Bundled,
+        (None, false) => Mode::Live,
     };
-    let mode: Mode = args
-        .price
-        .prices
-        .as_deref()
-        .unwrap_or(default)
-        .parse()
-        .expect("infallible");
     let regions = if args.regions.is_empty() {
         if mode == Mode::Live || mode == Mode::Cache {
             return Err(Usage(
@@ -758,7 +473,11 @@ fn prices(args: PricesCommand) -> Result<ExitCode> {
         }
         args.regions.clone()
     };
-    let loaded = load_prices(&args.price, mode, regions.clone(), args.profile.clone())?;
+    let loaded = pipeline::load_prices(
+        &prices_asked(&args.price, mode),
+        regions.clone(),
+        args.profile.clone(),
+    )?;
     if let Some(w) = &loaded.warning {
         eprintln!("natcost: warning: {w}");
     }
@@ -774,73 +493,28 @@ fn prices(args: PricesCommand) -> Result<ExitCode> {
             PriceBook::bundled().label()
         );
     }
-    let mut out = std::io::stdout().lock();
+    let out = std::io::stdout().lock();
     match args.format {
-        PriceFormat::Json => {
-            let file = book.to_dated_file(&book.label());
-            writeln!(out, "{}", serde_json::to_string_pretty(&file)?)?;
-        }
-        PriceFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(["region", "usage_type", "unit", "usd", "source"])?;
-            for p in book.all() {
-                w.write_record([
-                    &p.region,
-                    &p.usage_type,
-                    &p.unit,
-                    &p.usd.normalize().to_string(),
-                    &p.origin,
-                ])?;
-            }
-            w.flush()?;
-        }
-        PriceFormat::Table => {
-            writeln!(
-                out,
-                "{:<16} {:<36} {:<6} {:>10}  source",
-                "region", "usage type", "unit", "USD"
-            )?;
-            for p in book.all() {
-                writeln!(
-                    out,
-                    "{:<16} {:<36} {:<6} {:>10}  {}",
-                    p.region,
-                    p.usage_type,
-                    p.unit,
-                    p.usd.normalize().to_string(),
-                    p.origin
-                )?;
-            }
-        }
+        PriceFormat::Json => render::prices::json(&book, out)?,
+        PriceFormat::Csv => render::prices::csv(&book, out)?,
+        PriceFormat::Table => render::prices::table(&book, out)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// A snapshot file and its name, or the bundled sample ("sample").
-fn load_snapshot(path: Option<&Path>) -> Result<(Snapshot, String)> {
-    match path {
-        Some(path) => Ok((Snapshot::load(path)?, snapshot_name(path))),
-        None => Ok((
-            Snapshot::from_json(crate::SAMPLE_SNAPSHOT).context("bundled sample")?,
-            "sample".to_string(),
-        )),
-    }
-}
-
-/// `--flow-logs` and its companions as plain inputs, and what they ask to read (local files
-/// listed and checked before anything is collected).
-fn flow_plan(args: &FlowArgs) -> Result<(FlowInputs, crate::flows::inputs::Plan)> {
+/// `--flow-logs` and its companions as plain inputs.
+fn flow_inputs(args: &FlowArgs) -> Result<FlowInputs> {
     let inputs = args.inputs();
     if inputs.is_empty() && inputs.ip_ranges.is_some() {
         return Err(Usage("--ip-ranges is used with --flow-logs or --athena-table".into()).into());
     }
-    let plan = crate::flows::inputs::plan(&inputs)?;
-    Ok((inputs, plan))
+    Ok(inputs)
 }
 
 fn flows(args: FlowsCommand, verbose: u8) -> Result<ExitCode> {
-    let (inputs, plan) = flow_plan(&args.flow)?;
-    let (snapshot, name) = load_snapshot(args.snapshot.as_deref())?;
+    let inputs = flow_inputs(&args.flow)?;
+    let plan = crate::flows::inputs::plan(&inputs)?;
+    let (snapshot, name) = pipeline::load_snapshot(args.snapshot.as_deref())?;
     let remote = crate::flows::remote::Lazy::new(crate::flows::inputs::access(
         args.profile.as_deref(),
         args.endpoint_url.as_deref(),
@@ -858,11 +532,7 @@ fn flows(args: FlowsCommand, verbose: u8) -> Result<ExitCode> {
         Format::Table => render::table::flows(&report),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(if outcome.unread.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_PARTIAL)
-    })
+    Ok(Outcome::partial_if(!outcome.unread.is_empty()).into())
 }
 
 #[cfg(test)]
@@ -881,7 +551,7 @@ mod tests {
             source: "test".into(),
             rows: Vec::new(),
             requests: 0,
-            request_cost_usd: Decimal::ZERO,
+            request_cost_usd: rust_decimal::Decimal::ZERO,
             adjustments: Vec::new(),
             notes: Vec::new(),
         });

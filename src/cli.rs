@@ -263,8 +263,8 @@ pub struct PriceArgs {
     /// live (AWS Pricing API, cached; falls back to the cache, then the bundled table), cache,
     /// bundled, or a price FILE in the bundled table's format (keywords in any case)
     /// [default: live; bundled for the bundled sample, or with no --region].
-    #[arg(long, value_name = "live|cache|bundled|FILE")]
-    pub prices: Option<String>,
+    #[arg(long, value_name = "live|cache|bundled|FILE", value_parser = parse_price_mode)]
+    pub prices: Option<crate::price::source::Mode>,
     /// Reuse prices fetched from the Pricing API for this many days.
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     pub price_cache_days: i64,
@@ -321,7 +321,7 @@ pub struct CollectArgs {
     pub days: Option<u32>,
     /// One calendar month, YYYY-MM (UTC); with a snapshot, that part of it.
     #[arg(long, value_name = "YYYY-MM", group = "span", value_parser = parse_month_arg)]
-    pub month: Option<String>,
+    pub month: Option<chrono::NaiveDate>,
     /// The last N whole calendar months (1 to 15, UTC), before now or a snapshot's end: one row
     /// group per month in costs.csv and the month-over-month table. CloudWatch keeps hourly data
     /// 455 days: with 15, the first month starts where that data does (said as a warning).
@@ -481,11 +481,16 @@ pub enum ReconcileFormat {
     Json,
 }
 
-/// `--month`: a real calendar month, YYYY-MM.
-fn parse_month_arg(s: &str) -> Result<String, String> {
+/// `--prices`: a keyword (in any case) or a price file.
+fn parse_price_mode(s: &str) -> Result<crate::price::source::Mode, String> {
+    Ok(crate::price::source::Mode::parse(s))
+}
+
+/// `--month`: a real calendar month, YYYY-MM, as its first day.
+fn parse_month_arg(s: &str) -> Result<chrono::NaiveDate, String> {
     use chrono::Datelike;
     match crate::collect::window::parse_month(s) {
-        Ok(m) if (2006..=2999).contains(&m.year()) => Ok(s.to_string()),
+        Ok(m) if (2006..=2999).contains(&m.year()) => Ok(m),
         Ok(_) => Err("not a month AWS has billed: use YYYY-MM from 2006 on".into()),
         Err(_) => Err("not a month: use YYYY-MM, e.g. 2026-10".into()),
     }

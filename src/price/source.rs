@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
@@ -29,15 +28,15 @@ pub enum Mode {
     File(PathBuf),
 }
 
-impl FromStr for Mode {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Mode, Self::Err> {
-        Ok(match s.to_ascii_lowercase().as_str() {
+impl Mode {
+    /// `live`, `cache` or `bundled` in any case; anything else names a price file.
+    pub fn parse(s: &str) -> Mode {
+        match s.to_ascii_lowercase().as_str() {
             "live" => Mode::Live,
             "cache" => Mode::Cache,
             "bundled" => Mode::Bundled,
             _ => Mode::File(PathBuf::from(s)),
-        })
+        }
     }
 }
 

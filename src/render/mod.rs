@@ -1,9 +1,10 @@
-//! Renderers: each reads only the [`Report`](crate::report::Report).
+//! Renderers: each reads only the [`Report`](crate::report::Report) (`prices`: the price book).
 
 pub mod chart;
 pub mod csv;
 pub mod json;
 pub mod markdown;
+pub mod prices;
 pub mod table;
 
 use rust_decimal::Decimal;
