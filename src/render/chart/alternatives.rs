@@ -1,0 +1,219 @@
+use anyhow::Result;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use rust_decimal::Decimal;
+
+use super::frame::{err, f, font, footnotes, page, subtitle, text_width, HEADER};
+use super::CHARTS;
+use crate::advise::Tier;
+use crate::render::money;
+use crate::report::Report;
+
+/// The names of a scenario's resources, whole; past three, the first two and how many more
+/// (report.md lists them all).
+fn few_names(report: &Report, ids: &str) -> String {
+    let ids: Vec<&str> = ids.split(';').collect();
+    if ids.len() <= 3 {
+        return report.name_of(&ids.join(";"));
+    }
+    format!(
+        "{} and {} more (listed in report.md)",
+        report.name_of(&ids[..2].join(";")),
+        ids.len() - 2
+    )
+}
+
+/// What a scenario's before/after bars cover.
+fn scope(alternative: &str) -> &'static str {
+    match alternative {
+        "delete-idle-nat" | "nat-instance" => "one NAT",
+        "consolidate-nat" | "regional-nat" => "the VPC's NATs",
+        "fix-cross-az-route" => "one subnet's inter-AZ",
+        "centralized-egress-tgw" => "the region's NATs",
+        _ => "the VPC's NATs",
+    }
+}
+
+/// One bar of alternatives.png.
+struct Bar {
+    label: String,
+    before: f64,
+    after: f64,
+    note: String,
+    color: RGBColor,
+    /// Hypothetical (measure-first): drawn as an outline, never as a filled saving.
+    hypothetical: bool,
+}
+
+/// Horizontal bars, the plan first: today's monthly cost (grey) against the plan, then each
+/// `consider` scenario on top of the plan, then `measure-first` sensitivities in outline.
+pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
+    let title = CHARTS[2].1;
+    let green = RGBColor(44, 160, 44);
+    let orange = RGBColor(230, 130, 20);
+    let blue = RGBColor(60, 110, 200);
+    let grey = RGBColor(190, 190, 190);
+    let p = &report.plan;
+    let mut bars = vec![Bar {
+        label: format!("Plan: {} step(s) (all NATs)", p.steps.len()),
+        before: f(p.monthly_before),
+        after: f(p.monthly_after),
+        note: format!(
+            "saves {} USD/month{} ({} USD/year)",
+            money(p.monthly_saving),
+            report.also(p.monthly_saving),
+            money(p.monthly_saving * Decimal::from(12))
+        ),
+        color: green,
+        hypothetical: false,
+    }];
+    for s in report
+        .recommendations
+        .iter()
+        .filter(|s| s.tier == Tier::Consider && s.saving_after_plan > Some(Decimal::ZERO))
+        .take(6)
+    {
+        let on_top = s.saving_after_plan.unwrap_or_default();
+        bars.push(Bar {
+            label: format!(
+                "consider: {} {} ({})",
+                s.alternative,
+                few_names(report, &s.resource_id),
+                scope(s.alternative)
+            ),
+            before: f(s.monthly_before),
+            after: f(s.monthly_before - on_top),
+            note: format!(
+                "+{} USD/month{} on top of the plan ({})",
+                money(on_top),
+                report.also(on_top),
+                s.confidence.as_str()
+            ),
+            color: orange,
+            hypothetical: false,
+        });
+    }
+    let mut measures = Vec::new();
+    for s in report
+        .recommendations
+        .iter()
+        .filter(|s| s.tier == Tier::MeasureFirst)
+        .take(5)
+    {
+        let Some(x) = &s.sensitivity else { continue };
+        measures.push(format!(
+            "[{}] {} {}: {}",
+            measures.len() + 1,
+            s.alternative,
+            few_names(report, &s.resource_id),
+            x.per
+        ));
+        bars.push(Bar {
+            label: format!(
+                "measure first [{}]: {} {} ({})",
+                measures.len(),
+                s.alternative,
+                few_names(report, &s.resource_id),
+                scope(s.alternative)
+            ),
+            before: f(s.monthly_before),
+            after: f(s.monthly_before - x.monthly_usd),
+            note: format!("hypothetical: {} USD/month", money(x.monthly_usd)),
+            color: blue,
+            hypothetical: true,
+        });
+    }
+    let label_w = bars
+        .iter()
+        .map(|b| text_width(&b.label, 15))
+        .max()
+        .unwrap_or(300)
+        + 30;
+    let note_w = bars
+        .iter()
+        .map(|b| text_width(&b.note, 14))
+        .max()
+        .unwrap_or(300)
+        + 30;
+    let plot_w = 700;
+    let width = (label_w + plot_w + note_w + 40) as u32;
+    let foot = 50 + 20 * measures.len() as u32;
+    let height = HEADER + 80 + 56 * bars.len() as u32 + foot;
+    let root = SVGBackend::with_string(svg, (width.max(1200), height)).into_drawing_area();
+    let body = page(&root, title, &subtitle(report))?;
+    let (plot, below) = body.split_vertically(height - HEADER - foot);
+    let max = bars.iter().map(|b| b.before).fold(0.0, f64::max) * 1.05;
+    let n = bars.len() as f64;
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_top(10)
+        .margin_right(note_w)
+        .x_label_area_size(50)
+        .y_label_area_size(label_w)
+        .build_cartesian_2d(0f64..max.max(0.01), 0f64..n)
+        .map_err(err(title))?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(0)
+        .x_desc("USD per month")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(font(15))
+        .axis_desc_style(font(17))
+        .draw()
+        .map_err(err(title))?;
+    let row = |i: usize| n - 1.0 - i as f64;
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, b)| {
+            Rectangle::new(
+                [(0.0, row(i) + 0.1), (b.before, row(i) + 0.9)],
+                grey.filled(),
+            )
+        }))
+        .map_err(err(title))?;
+    let right = |size| font(size).pos(Pos::new(HPos::Right, VPos::Center));
+    let left = |size| font(size).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, b) in bars.iter().enumerate() {
+        let style = if b.hypothetical {
+            b.color.stroke_width(3)
+        } else {
+            b.color.filled()
+        };
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, row(i) + 0.3), (b.after.max(0.0), row(i) + 0.7)],
+                style,
+            )))
+            .map_err(err(title))?;
+        let (x, y) = chart.backend_coord(&(0.0, row(i) + 0.5));
+        root.draw(&Text::new(b.label.clone(), (x - 12, y), right(15)))
+            .map_err(err(title))?;
+        let (bx, _) = chart.backend_coord(&(b.before, 0.0));
+        root.draw(&Text::new(b.note.clone(), (bx + 8, y), left(14)))
+            .map_err(err(title))?;
+    }
+    // The legend goes under the plot, never over a bar.
+    let legend = [
+        (grey, false, "today"),
+        (green, false, "after the plan"),
+        (orange, false, "consider: after the plan and this step"),
+        (blue, true, "measure first: hypothetical, not a saving"),
+    ];
+    let mut x = 24;
+    for (color, outline, text) in legend {
+        let style = if outline {
+            color.stroke_width(2)
+        } else {
+            color.filled()
+        };
+        below
+            .draw(&Rectangle::new([(x, 10), (x + 14, 24)], style))
+            .map_err(err(title))?;
+        below
+            .draw(&Text::new(text.to_string(), (x + 20, 9), font(15)))
+            .map_err(err(title))?;
+        x += 44 + text_width(text, 15);
+    }
+    let (_, notes) = below.split_vertically(40);
+    footnotes(&notes, title, &measures)?;
+    root.present().map_err(err(title))
+}

@@ -1,0 +1,127 @@
+use anyhow::Result;
+use chrono::Duration;
+use plotters::prelude::*;
+
+use super::frame::{
+    empty_chart, err, font, nat_label, page, subtitle, text_width, HEADER, SERIES_COLORS,
+};
+use super::CHARTS;
+use crate::price::model::NatCost;
+use crate::report::Report;
+
+/// Lines daily_gb.png draws one by one (its colours stay apart up to about this many).
+const DAILY_LINES: usize = 10;
+
+/// One line per NAT gateway: GB processed per UTC day; the legend in a column of its own.
+pub(super) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
+    let title = CHARTS[1].1;
+    // One line per NAT gateway among the busiest few; the rest summed day by day as "others".
+    let mut with_bytes: Vec<&NatCost> = report
+        .nats
+        .iter()
+        .filter(|n| !n.daily_gb.is_empty())
+        .collect();
+    with_bytes.sort_by_key(|n| std::cmp::Reverse(n.processed_gb.unwrap_or_default()));
+    let rest = with_bytes.split_off(with_bytes.len().min(DAILY_LINES));
+    with_bytes.sort_by_key(|n| {
+        report
+            .nats
+            .iter()
+            .position(|m| m.nat_gateway_id == n.nat_gateway_id)
+    });
+    let mut series: Vec<(String, Vec<(chrono::NaiveDate, f64)>)> = with_bytes
+        .iter()
+        .map(|n| {
+            (
+                format!("{} ({})", nat_label(n), n.availability_zone),
+                n.daily_gb.clone(),
+            )
+        })
+        .collect();
+    if !rest.is_empty() {
+        let mut sum: std::collections::BTreeMap<chrono::NaiveDate, f64> = Default::default();
+        for n in &rest {
+            for (d, v) in &n.daily_gb {
+                *sum.entry(*d).or_default() += v;
+            }
+        }
+        series.push((
+            format!("{} others, summed", rest.len()),
+            sum.into_iter().collect(),
+        ));
+    }
+    let labels: Vec<String> = series.iter().map(|(l, _)| l.clone()).collect();
+    let legend_w = labels
+        .iter()
+        .map(|l| text_width(l, 15) + 60)
+        .max()
+        .unwrap_or(200)
+        .max(200) as u32;
+    let legend_h = 40 + 24 * labels.len() as u32;
+    let width = 1100 + legend_w;
+    let height = (720u32).max(HEADER + legend_h + 40);
+    let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
+    let body = page(&root, title, &subtitle(report))?;
+    if series.is_empty() {
+        empty_chart(&body, title, "No CloudWatch byte metrics in this snapshot.")?;
+        return root.present().map_err(err(title));
+    }
+    let (plot, legend) = body.split_horizontally(width - legend_w);
+    let start = report.window.start.date_naive();
+    let days = series.iter().map(|(_, d)| d.len()).max().unwrap_or(1) as f64;
+    let max = series
+        .iter()
+        .flat_map(|(_, d)| d.iter().map(|(_, v)| *v))
+        .fold(0.0, f64::max)
+        * 1.1;
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0f64..(days - 1.0).max(1.0), 0f64..max.max(0.01))
+        .map_err(err(title))?;
+    let date_label = |v: &f64| {
+        (start + Duration::days(v.round() as i64))
+            .format("%m-%d")
+            .to_string()
+    };
+    chart
+        .configure_mesh()
+        .x_labels(12)
+        .x_label_formatter(&date_label)
+        .x_desc("Day (UTC)")
+        .y_desc("GB processed per day")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(font(15))
+        .axis_desc_style(font(17))
+        .draw()
+        .map_err(err(title))?;
+    for (i, (_, daily)) in series.iter().enumerate() {
+        let color = SERIES_COLORS[i % SERIES_COLORS.len()];
+        let points: Vec<(f64, f64)> = daily
+            .iter()
+            .map(|(d, v)| ((*d - start).num_days() as f64, *v))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(err(title))?;
+        let y = 40 + 24 * i as i32;
+        legend
+            .draw(&PathElement::new(
+                vec![(10, y + 8), (38, y + 8)],
+                color.stroke_width(3),
+            ))
+            .map_err(err(title))?;
+        legend
+            .draw(&Text::new(labels[i].clone(), (46, y), font(15)))
+            .map_err(err(title))?;
+    }
+    legend
+        .draw(&Text::new(
+            "NAT gateway (AZ)".to_string(),
+            (10, 12),
+            font(15).color(&RGBColor(70, 70, 70)),
+        ))
+        .map_err(err(title))?;
+    root.present().map_err(err(title))
+}
