@@ -1,0 +1,272 @@
+//! The NAT gateways' bytes attributed: the entry points (read, count, attribute), and the
+//! tallies turned into an `Attribution`: destinations by the gateway prefix lists, then
+//! ip-ranges.json; sources by the functions behind each client address, a shared Lambda ENI's
+//! bytes split by Duration; sources by subnet.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use chrono::DateTime;
+
+use super::files::Source;
+use super::ipranges::IpRanges;
+use super::owners::Owners;
+use super::read::{self, RANGE_BYTES};
+use super::scan::{cidr, NatSide, Partial, Row, Scan};
+use super::{s3, Attribution, Destination, NatTraffic, SharedSplit, SplitShare};
+use crate::snapshot::Snapshot;
+
+/// Reads plain or gzip flow-log files in parallel and attributes the NAT gateways' bytes.
+pub fn attribute(
+    snapshot: &Snapshot,
+    files: &[PathBuf],
+    ranges: &IpRanges,
+    progress: bool,
+) -> Result<Attribution> {
+    let sources: Vec<Source> = files.iter().cloned().map(Source::File).collect();
+    attribute_in_ranges(snapshot, &sources, None, &[], ranges, progress, RANGE_BYTES)
+}
+
+/// Reads local files and S3 objects (through `store`), adds rows aggregated by Logs Insights,
+/// and attributes the NAT gateways' bytes.
+pub fn attribute_sources(
+    snapshot: &Snapshot,
+    sources: &[Source],
+    store: Option<&s3::Store<'_>>,
+    rows: &[Row],
+    ranges: &IpRanges,
+    progress: bool,
+) -> Result<Attribution> {
+    attribute_in_ranges(
+        snapshot,
+        sources,
+        store,
+        rows,
+        ranges,
+        progress,
+        RANGE_BYTES,
+    )
+}
+
+pub(super) fn attribute_in_ranges(
+    snapshot: &Snapshot,
+    files: &[Source],
+    store: Option<&s3::Store<'_>>,
+    rows: &[Row],
+    ranges: &IpRanges,
+    progress: bool,
+    range_bytes: u64,
+) -> Result<Attribution> {
+    let scan = Scan::new(snapshot)?;
+    let mut part = read::read_all(&scan, files, store, progress, range_bytes);
+    scan.rows(rows, &mut part);
+    Ok(finish(snapshot, scan.sides, part, ranges))
+}
+
+impl Destination {
+    pub(super) fn classify(ranges: &IpRanges, region: &str, ip: IpAddr) -> Destination {
+        match ranges.lookup(ip) {
+            None => Destination::Internet,
+            Some(r) if r.region != region => Destination::AwsElsewhere,
+            Some(r) => match r.service.as_str() {
+                "S3" => Destination::S3,
+                "DYNAMODB" => Destination::DynamoDb,
+                other => Destination::AwsService(other.to_string()),
+            },
+        }
+    }
+}
+
+/// What a shared ENI's bytes are split by.
+pub const SPLIT_METHOD: &str =
+    "estimated: each function's share of the functions' summed AWS/Lambda Duration over the window";
+
+/// `bytes` split in proportion to `weights`, in whole bytes that add up to `bytes` exactly (the
+/// remainder goes to the largest weight).
+fn split(bytes: u64, weights: &[f64]) -> Vec<u64> {
+    let total: f64 = weights.iter().sum();
+    let mut out: Vec<u64> = weights
+        .iter()
+        .map(|w| (bytes as f64 * w / total).floor() as u64)
+        .collect();
+    let rest = bytes - out.iter().sum::<u64>().min(bytes);
+    // max_by keeps the last of equals: reversed, that is the first.
+    if let Some(i) = (0..weights.len())
+        .rev()
+        .max_by(|a, b| weights[*a].total_cmp(&weights[*b]))
+    {
+        out[i] += rest;
+    }
+    out
+}
+
+/// Per region, the S3 and DynamoDB prefix lists the snapshot holds, as (network, mask,
+/// destination): what a gateway endpoint would take, so they win over ip-ranges.json.
+fn prefix_list_nets(snapshot: &Snapshot) -> Vec<Vec<(u32, u32, Destination)>> {
+    snapshot
+        .regions
+        .iter()
+        .map(|r| {
+            r.prefix_lists
+                .iter()
+                .filter_map(|pl| {
+                    let d = match pl.service() {
+                        "s3" => Destination::S3,
+                        "dynamodb" => Destination::DynamoDb,
+                        _ => return None,
+                    };
+                    Some(
+                        pl.cidrs
+                            .iter()
+                            .filter_map(move |c| cidr(c).map(|(net, mask)| (net, mask, d.clone()))),
+                    )
+                })
+                .flatten()
+                .collect()
+        })
+        .collect()
+}
+
+fn in_prefix_list(nets: &[(u32, u32, Destination)], ip: IpAddr) -> Option<Destination> {
+    let IpAddr::V4(a) = ip else { return None };
+    let a = u32::from(a);
+    nets.iter()
+        .find(|(net, mask, _)| a & mask == *net)
+        .map(|(_, _, d)| d.clone())
+}
+
+fn finish(
+    snapshot: &Snapshot,
+    sides: Vec<NatSide>,
+    part: Partial,
+    ranges: &IpRanges,
+) -> Attribution {
+    let owners: Vec<Owners> = snapshot.regions.iter().map(Owners::new).collect();
+    let mut nats: Vec<NatTraffic> = sides
+        .iter()
+        .map(|s| NatTraffic {
+            region: snapshot.regions[s.region].region.clone(),
+            nat_gateway_id: s.nat_gateway_id.clone(),
+            destination_bytes: 0,
+            destinations: BTreeMap::new(),
+            source_bytes: 0,
+            sources: Vec::new(),
+            pairs: Vec::new(),
+            first_seen: None,
+            last_seen: None,
+            source_subnets: BTreeMap::new(),
+            shared_splits: Vec::new(),
+        })
+        .collect();
+    for (n, (a, b)) in &part.span {
+        nats[*n].first_seen = DateTime::from_timestamp(*a, 0);
+        nats[*n].last_seen = DateTime::from_timestamp(*b, 0);
+    }
+    let gateway_lists = prefix_list_nets(snapshot);
+    let mut class_cache: HashMap<(usize, IpAddr), Destination> = HashMap::new();
+    let mut classify = |n: usize, ip: IpAddr| {
+        let ri = sides[n].region;
+        let region = &snapshot.regions[ri].region;
+        class_cache
+            .entry((ri, ip))
+            .or_insert_with(|| {
+                in_prefix_list(&gateway_lists[ri], ip)
+                    .unwrap_or_else(|| Destination::classify(ranges, region, ip))
+            })
+            .clone()
+    };
+    for ((n, ip), bytes) in part.dest {
+        let d = classify(n, ip);
+        nats[n].destination_bytes += bytes;
+        *nats[n].destinations.entry(d).or_default() += bytes;
+    }
+    let mut sources: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); nats.len()];
+    // Only the shared ENIs that actually sent traffic are worth a note.
+    let mut ambiguous: Vec<String> = Vec::new();
+    for ((n, ip), bytes) in part.src {
+        nats[n].source_bytes += bytes;
+        if let Some(subnet) = sides[n].subnet_of(ip) {
+            *nats[n]
+                .source_subnets
+                .entry(subnet.to_string())
+                .or_default() += bytes;
+        }
+        let owner = &owners[sides[n].region];
+        ambiguous.extend(owner.ambiguous.get(&ip).cloned());
+        match owner.shared.get(&ip) {
+            Some((eni, fns)) => {
+                let weights: Vec<f64> = fns.iter().map(|(_, d)| *d).collect();
+                let total: f64 = weights.iter().sum();
+                let parts = split(bytes, &weights);
+                let mut shares = Vec::new();
+                for ((name, ms), b) in fns.iter().zip(parts) {
+                    *sources[n]
+                        .entry(format!("{name} (est., shared ENI)"))
+                        .or_default() += b;
+                    shares.push(SplitShare {
+                        function_name: name.clone(),
+                        duration_ms: *ms,
+                        share: ms / total,
+                        bytes: b,
+                    });
+                }
+                nats[n].shared_splits.push(SharedSplit {
+                    network_interface_id: eni.clone(),
+                    bytes,
+                    method: SPLIT_METHOD,
+                    functions: shares,
+                });
+            }
+            None => *sources[n].entry(owner.name(ip)).or_default() += bytes,
+        }
+    }
+    let mut pairs: Vec<BTreeMap<(String, Destination), u64>> = vec![BTreeMap::new(); nats.len()];
+    for ((n, client, remote), bytes) in part.pairs {
+        let key = (owners[sides[n].region].name(client), classify(n, remote));
+        *pairs[n].entry(key).or_default() += bytes;
+    }
+    for (i, nat) in nats.iter_mut().enumerate() {
+        let mut s: Vec<(String, u64)> = std::mem::take(&mut sources[i]).into_iter().collect();
+        s.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        nat.sources = s;
+        let mut p: Vec<(String, Destination, u64)> = std::mem::take(&mut pairs[i])
+            .into_iter()
+            .map(|((s, d), b)| (s, d, b))
+            .collect();
+        p.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        nat.pairs = p;
+    }
+    nats.retain(|n| n.destination_bytes > 0 || n.source_bytes > 0);
+    ambiguous.sort();
+    ambiguous.dedup();
+    let mut stats = part.stats;
+    stats.corrupt_examples.sort();
+    stats.corrupt_examples.truncate(5);
+    stats.failed_files.sort();
+    stats.failed_gets.sort();
+    Attribution {
+        nats,
+        stats,
+        ambiguous,
+        ip_ranges: format!(
+            "ip-ranges.json of {} (syncToken {})",
+            ranges.create_date, ranges.sync_token
+        ),
+        read_from: Vec::new(),
+        api_calls: BTreeMap::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_split_adds_up_to_the_byte() {
+        assert_eq!(split(100, &[3.0, 1.0]), [75, 25]);
+        assert_eq!(split(10, &[1.0, 1.0, 1.0]), [4, 3, 3]);
+        assert_eq!(split(7, &[0.0, 2.0]), [0, 7]);
+    }
+}

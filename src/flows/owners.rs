@@ -1,0 +1,117 @@
+//! Who is behind a client address: the Lambda functions behind its ENI (a shared ENI names
+//! them all, with their Durations when known, so its bytes can be split), or the subnet of
+//! another ENI.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::snapshot::{LambdaFunction, RegionSnapshot};
+
+/// Names the owner of a client address: the Lambda functions behind its ENI, or the ENI.
+pub(super) struct Owners {
+    by_ip: HashMap<IpAddr, String>,
+    /// Why an address's label names several functions (shared Lambda ENIs not split).
+    pub(super) ambiguous: HashMap<IpAddr, String>,
+    /// Shared Lambda ENIs whose functions' Durations are known: ENI id, (function, ms).
+    pub(super) shared: HashMap<IpAddr, (String, Vec<(String, f64)>)>,
+}
+
+impl Owners {
+    pub(super) fn new(r: &RegionSnapshot) -> Owners {
+        let mut by_ip = HashMap::new();
+        let mut ambiguous = HashMap::new();
+        let mut shared = HashMap::new();
+        for e in &r.network_interfaces {
+            let Some(ip) = e
+                .private_ip_address
+                .as_deref()
+                .and_then(|i| i.parse::<IpAddr>().ok())
+            else {
+                continue;
+            };
+            let label = if e.interface_type.eq_ignore_ascii_case("lambda") {
+                // Lambda shares an ENI between every function with the same subnet and
+                // security groups, and its description names only the one that made it: the
+                // grouping decides, the description only when the grouping finds nobody.
+                let mut sgs = e.security_group_ids.clone();
+                sgs.sort();
+                let fns: Vec<&LambdaFunction> = r
+                    .lambda_functions
+                    .iter()
+                    .filter(|f| {
+                        f.vpc_config.as_ref().is_some_and(|c| {
+                            let mut s = c.security_group_ids.clone();
+                            s.sort();
+                            c.subnet_ids.contains(&e.subnet_id) && s == sgs
+                        })
+                    })
+                    .collect();
+                match fns.len() {
+                    0 => {
+                        let desc = e.description.as_deref().unwrap_or_default();
+                        r.lambda_functions
+                            .iter()
+                            .filter(|f| {
+                                let p = format!("AWS Lambda VPC ENI-{}", f.function_name);
+                                desc == p || desc.starts_with(&format!("{p}-"))
+                            })
+                            .max_by_key(|f| f.function_name.len())
+                            .map(|f| f.function_name.clone())
+                            .unwrap_or_else(|| format!("Lambda ENI {}", e.network_interface_id))
+                    }
+                    1 => fns[0].function_name.clone(),
+                    _ => {
+                        let names: Vec<&str> =
+                            fns.iter().map(|f| f.function_name.as_str()).collect();
+                        let label = format!("{} (shared ENI)", names.join(" + "));
+                        let durations: Option<Vec<f64>> =
+                            fns.iter().map(|f| f.duration_ms).collect();
+                        match durations.filter(|d| d.iter().sum::<f64>() > 0.0) {
+                            Some(d) => {
+                                shared.insert(
+                                    ip,
+                                    (
+                                        e.network_interface_id.clone(),
+                                        names.iter().map(|n| n.to_string()).zip(d).collect(),
+                                    ),
+                                );
+                            }
+                            None => {
+                                ambiguous.insert(
+                                    ip,
+                                    format!(
+                                        "{} is shared by {}: without their Lambda Duration its bytes cannot be split between them",
+                                        e.network_interface_id,
+                                        names.join(" + ")
+                                    ),
+                                );
+                            }
+                        }
+                        label
+                    }
+                }
+            } else {
+                let subnet = r
+                    .subnets
+                    .iter()
+                    .find(|s| s.subnet_id == e.subnet_id)
+                    .and_then(|s| s.tags.get("Name"))
+                    .unwrap_or(&e.subnet_id);
+                format!("other ENIs in {subnet}")
+            };
+            by_ip.insert(ip, label);
+        }
+        Owners {
+            by_ip,
+            ambiguous,
+            shared,
+        }
+    }
+
+    pub(super) fn name(&self, ip: IpAddr) -> String {
+        self.by_ip
+            .get(&ip)
+            .cloned()
+            .unwrap_or_else(|| format!("{ip} (unknown interface)"))
+    }
+}
