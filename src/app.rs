@@ -14,6 +14,7 @@ use crate::cli::{
 use crate::collect::{self, window};
 use crate::exit::{Outcome, Usage};
 use crate::flows::inputs::FlowInputs;
+use crate::messages;
 use crate::output;
 use crate::pipeline::{self, Built, Facts, Request};
 use crate::price::source::Mode;
@@ -175,7 +176,7 @@ fn collect_options(args: &CollectArgs) -> Result<collect::Options> {
     let span = span(args).unwrap_or(window::Span::Days(30));
     let (window, note) = window::window(span, chrono::Utc::now())?;
     if let Some(note) = note {
-        eprintln!("natcost: warning: {note}");
+        messages::warn(note);
     }
     Ok(collect::Options {
         regions: args.regions.clone(),
@@ -479,7 +480,7 @@ fn prices(args: PricesCommand) -> Result<ExitCode> {
         args.profile.clone(),
     )?;
     if let Some(w) = &loaded.warning {
-        eprintln!("natcost: warning: {w}");
+        messages::warn(w);
     }
     let book = if regions.is_empty() {
         loaded.book

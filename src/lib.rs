@@ -11,6 +11,7 @@ pub mod collect;
 pub mod exit;
 pub mod flows;
 pub mod fx;
+pub mod messages;
 pub mod output;
 pub mod pipeline;
 pub mod policy;

@@ -403,7 +403,7 @@ fn swap(target: &Path, t: &Target, stage: &Path, staged: &[String]) -> Result<()
         return Err(e).with_context(|| format!("cannot write {}", target.display()));
     }
     if let Err(e) = remove_own(&old) {
-        eprintln!("natcost: warning: {e:#}");
+        crate::messages::warn(format_args!("{e:#}"));
     }
     Ok(())
 }

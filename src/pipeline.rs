@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use crate::collect::{self, window};
 use crate::exit::Usage;
 use crate::flows::inputs::FlowInputs;
+use crate::messages;
 use crate::price::source::{self, Mode};
 use crate::price::PriceBook;
 use crate::report::Report;
@@ -85,7 +86,7 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
         select_window(req.span, snapshot)?
     };
     if let Some(w) = &window_warning {
-        eprintln!("natcost: warning: {w}");
+        messages::warn(w);
     }
     let mut regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
     regions.sort();
@@ -131,7 +132,7 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
         report.warnings.insert(0, w);
     }
     if let Some(w) = &prices.warning {
-        eprintln!("natcost: warning: {w}");
+        messages::warn(w);
         report.warnings.insert(0, format!("prices: {w}"));
     }
     Ok(Built {
@@ -159,7 +160,7 @@ fn reconcile(
     };
     let not_collected = |report: &mut Report, why: String| {
         let why = format!("{what}: {why}");
-        eprintln!("natcost: warning: not collected: {why}");
+        messages::not_collected(&why);
         report.not_collected.push(why);
     };
     let needs_aws = !matches!(source, Source::Cur(cur::Location::Path(_)));
@@ -220,11 +221,11 @@ fn reconcile(
         (Source::CostExplorer, None) => return Ok(()),
     };
     for n in &reconciliation.notes {
-        eprintln!("natcost: note: the bill: {n}");
+        messages::note(format_args!("the bill: {n}"));
     }
     for r in reconciliation.rows.iter().filter(|r| r.flagged) {
-        eprintln!(
-            "natcost: warning: the bill: {} {} {} {}{}: {}",
+        messages::warn(format_args!(
+            "the bill: {} {} {} {}{}: {}",
             r.month,
             r.account_id,
             r.region,
@@ -235,7 +236,7 @@ fn reconcile(
                 format!(" {}", r.resource_id)
             },
             r.explanation
-        );
+        ));
     }
     report.reconcile = Some(reconciliation);
     Ok(())
@@ -300,16 +301,16 @@ pub fn collect_live(opts: &collect::Options, verbose: u8) -> Result<Snapshot> {
     }
     for a in &snapshot.accounts {
         for n in &a.not_collected {
-            eprintln!("natcost: warning: not collected: {}: {}", n.what, n.reason);
+            messages::not_collected(format_args!("{}: {}", n.what, n.reason));
         }
     }
     for r in &snapshot.regions {
         let place = snapshot.place(r);
         for n in &r.not_collected {
-            eprintln!(
-                "natcost: warning: {place}: not collected: {}: {}",
+            messages::warn(format_args!(
+                "{place}: not collected: {}: {}",
                 n.what, n.reason
-            );
+            ));
         }
     }
     Ok(snapshot)

@@ -882,6 +882,17 @@ fn denied_calls_give_a_partial_report_that_names_them() {
         stderr.contains("us-east-1: not collected: cloudwatch:GetMetricData: AccessDenied"),
         "{stderr}"
     );
+    // Each denial is said once, in natcost's one warning format.
+    for action in ["lambda:ListFunctions", "cloudwatch:GetMetricData"] {
+        let said = format!("not collected: {action}:");
+        assert_eq!(stderr.matches(&said).count(), 1, "{stderr}");
+    }
+    assert!(
+        stderr
+            .lines()
+            .all(|l| l.starts_with("natcost: ") || !l.contains("not collected")),
+        "{stderr}"
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout.contains("not collected: us-east-1: lambda:ListFunctions"),

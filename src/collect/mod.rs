@@ -75,11 +75,15 @@ impl<T> Tolerate<T> for Result<Vec<T>, Failure> {
         match self {
             Ok(v) => Ok(v),
             Err(Failure::Denied(reason)) => {
-                tracing::warn!("{action} denied: {reason}");
-                not_collected.push(NotCollected {
+                // Said once, as "not collected", when the snapshot is done.
+                tracing::debug!("{action} denied: {reason}");
+                let missing = NotCollected {
                     what: action.to_string(),
                     reason,
-                });
+                };
+                if !not_collected.contains(&missing) {
+                    not_collected.push(missing);
+                }
                 Ok(Vec::new())
             }
             Err(Failure::Fatal(e)) => Err(e),
@@ -363,10 +367,10 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
         .collect();
     if !unpriced.is_empty() {
         let list: Vec<&str> = unpriced.into_iter().collect();
-        tracing::warn!(
+        crate::messages::warn(format_args!(
             "NAT gateways in {}: no billing prefix known for these regions; pricing them will fail",
             list.join(", ")
-        );
+        ));
     }
     Ok(Snapshot {
         schema_version: SCHEMA_VERSION,

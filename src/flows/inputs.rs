@@ -116,7 +116,7 @@ pub fn attribute(
     let mut out = Outcome::default();
     let result = read(args, &plan, snapshot, aws, verbose, &mut out);
     for u in &out.unread {
-        eprintln!("natcost: warning: {u}");
+        crate::messages::warn(u);
     }
     result?;
     Ok(out)
@@ -219,12 +219,16 @@ fn read(
     a.read_from = std::mem::take(&mut out.read_from);
     let s = &a.stats;
     if s.corrupt_lines > 0 || !s.failed_files.is_empty() {
-        eprintln!(
-            "natcost: warning: flow logs: {} corrupt line(s) and {} unreadable file(s) skipped (e.g. {})",
+        crate::messages::warn(format_args!(
+            "flow logs: {} corrupt line(s) and {} unreadable file(s) skipped (e.g. {})",
             s.corrupt_lines,
             s.failed_files.len(),
-            s.failed_files.first().or(s.corrupt_examples.first()).map(String::as_str).unwrap_or("")
-        );
+            s.failed_files
+                .first()
+                .or(s.corrupt_examples.first())
+                .map(String::as_str)
+                .unwrap_or("")
+        ));
     }
     // An object S3 would not give (denied, a KMS key not allowed) is missing data, not a
     // corrupt file.
@@ -235,10 +239,10 @@ fn read(
         ));
     }
     if s.records == 0 {
-        eprintln!(
-            "natcost: warning: flow logs: none of {} line(s) in {} file(s) is on a NAT gateway interface inside the window",
+        crate::messages::warn(format_args!(
+            "flow logs: none of {} line(s) in {} file(s) is on a NAT gateway interface inside the window",
             s.lines, s.files
-        );
+        ));
     }
     if let Some(store) = &store {
         out.calls.extend(store.calls());

@@ -82,7 +82,9 @@ fn cached(dir: &Path, region: &str) -> Option<(PriceBook, i64)> {
     let file = match PriceFile::parse(&text) {
         Ok(f) => f,
         Err(e) => {
-            tracing::warn!("ignoring the unreadable price cache for {region}: {e:#}");
+            crate::messages::warn(format_args!(
+                "ignoring the unreadable price cache for {region}: {e:#}"
+            ));
             return None;
         }
     };
@@ -186,7 +188,7 @@ fn load_live(opts: &Options) -> Result<Loaded> {
         match result {
             Ok(fetched) => {
                 if let Err(e) = write_cache(&opts.cache_dir, region, &fetched) {
-                    tracing::warn!("prices for {region} not cached: {e:#}");
+                    crate::messages::warn(format_args!("prices for {region} not cached: {e:#}"));
                 }
                 book.extend(fetched);
             }
