@@ -235,142 +235,18 @@ impl Report {
         flows: Option<Attribution>,
     ) -> Result<Report> {
         let model = model::price_with_flows(snapshot, book, flows.as_ref())?;
-        let mut scenarios = advise::advise(&Context::new(snapshot, book, &model, flows.as_ref()))?;
-        let plan = plan::choose(&mut scenarios, &Baseline::new(&model));
+        let Advice {
+            plan,
+            recommendations,
+            not_worth_it,
+            needs_data,
+        } = advice(snapshot, book, &model, flows.as_ref())?;
         let mut warnings = model.warnings.clone();
-        // One line per missing thing, naming every scenario that needs it.
-        let mut needs: Vec<(String, Vec<&str>)> = Vec::new();
-        let mut index: std::collections::HashMap<String, usize> = Default::default();
-        for s in scenarios.iter().filter(|s| !s.missing_data.is_empty()) {
-            let missing = s.missing_data.join(", ");
-            match index.get(&missing) {
-                Some(&i) => needs[i].1.push(&s.id),
-                None => {
-                    index.insert(missing.clone(), needs.len());
-                    needs.push((missing, vec![&s.id]));
-                }
-            }
-        }
-        for (missing, ids) in needs {
-            warnings.push(format!(
-                "{} {} needs-data: missing {missing}",
-                ids.join(", "),
-                if ids.len() == 1 { "is" } else { "are" }
-            ));
-        }
-        let mut flow_scale = BTreeMap::new();
-        for t in flows.iter().flat_map(|f| &f.nats) {
-            let cw = model
-                .nats
-                .iter()
-                .find(|n| n.nat_gateway_id == t.nat_gateway_id)
-                .and_then(|n| n.processed_gb);
-            if let (Some(gb), true) = (cw, t.destination_bytes > 0) {
-                let bytes = rust_decimal::prelude::ToPrimitive::to_f64(&gb).unwrap_or(0.0)
-                    * model::BYTES_PER_GB as f64;
-                flow_scale.insert(t.nat_gateway_id.clone(), bytes / t.destination_bytes as f64);
-            }
-        }
-        let (mut recommendations, mut not_worth_it): (Vec<_>, Vec<_>) =
-            scenarios.into_iter().partition(|s| match s.tier {
-                Tier::MeasureFirst => s
-                    .sensitivity
-                    .as_ref()
-                    .is_some_and(|x| x.monthly_usd > Decimal::ZERO),
-                _ => s.saving() > Decimal::ZERO,
-            });
-        advise::rank(&mut recommendations, &plan);
-        advise::rank(&mut not_worth_it, &plan);
-
-        let mut lambdas = Vec::new();
-        let mut links = Vec::new();
-        let mut names = BTreeMap::new();
-        for region in &snapshot.regions {
-            let tagged = region
-                .nat_gateways
-                .iter()
-                .map(|n| (&n.nat_gateway_id, &n.tags))
-                .chain(region.vpcs.iter().map(|v| (&v.vpc_id, &v.tags)))
-                .chain(region.subnets.iter().map(|s| (&s.subnet_id, &s.tags)));
-            for (id, tags) in tagged {
-                if let Some(name) = tags.get("Name") {
-                    names.insert(id.clone(), name.clone());
-                }
-            }
-            let topo = Topology::new(region);
-            for f in &region.lambda_functions {
-                let mut azs: Vec<String> = f
-                    .subnet_ids()
-                    .iter()
-                    .filter_map(|s| topo.az_of(s).map(str::to_string))
-                    .collect();
-                azs.sort();
-                azs.dedup();
-                lambdas.push(LambdaRow {
-                    account_id: region.account_id.clone(),
-                    region: region.region.clone(),
-                    function_name: f.function_name.clone(),
-                    vpc_id: topo.lambda_vpc(f).map(str::to_string),
-                    subnet_ids: f.subnet_ids().to_vec(),
-                    availability_zones: azs,
-                    nat_gateway_ids: topo
-                        .lambda_nats(f)
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
-                    cross_az: topo.lambda_cross_az(f),
-                });
-            }
-            for nat in model.nats.iter().filter(|n| n.is_in(region)) {
-                match flows
-                    .as_ref()
-                    .and_then(|f| f.nat(&nat.nat_gateway_id))
-                    .filter(|t| t.source_bytes > 0)
-                {
-                    Some(t) => links.extend(measured_links(nat, t)),
-                    None => links.extend(nat_links(&topo, nat)),
-                }
-            }
-        }
-
-        let mut egress = Vec::new();
-        for nat in model
-            .nats
-            .iter()
-            .filter(|n| n.connectivity_type == "public" && n.active_at_end)
-        {
-            let price = book.get(&nat.region, Item::InternetEgressBytes)?;
-            let gb = nat.monthly_egress_gb(&snapshot.window);
-            egress.push(Egress {
-                region: nat.region.clone(),
-                nat_gateway_id: nat.nat_gateway_id.clone(),
-                monthly_gb_upper_bound: gb,
-                unit_price: price.usd,
-                usage_type: price.usage_type.clone(),
-                monthly_cost_upper_bound: gb * price.usd,
-            });
-        }
-
-        let mut not_collected: Vec<String> = snapshot
-            .not_collected
-            .iter()
-            .map(|n| format!("{}: {}", n.what, n.reason))
-            .collect();
-        for a in &snapshot.accounts {
-            not_collected.extend(
-                a.not_collected
-                    .iter()
-                    .map(|n| format!("{}: {}", n.what, n.reason)),
-            );
-        }
-        for r in &snapshot.regions {
-            let place = snapshot.place(r);
-            not_collected.extend(
-                r.not_collected
-                    .iter()
-                    .map(|n| format!("{place}: {}: {}", n.what, n.reason)),
-            );
-        }
+        warnings.extend(needs_data);
+        let flow_scale = flow_scale(&model, flows.as_ref());
+        let lambdas = lambda_rows(snapshot);
+        let links = links(snapshot, &model, flows.as_ref());
+        let egress = egress(snapshot.window, book, &model)?;
         let accounts = account_summaries(snapshot, &model, &plan, &recommendations);
 
         Ok(Report {
@@ -379,16 +255,7 @@ impl Report {
             source: source.to_string(),
             account_id: snapshot.accounts_label(),
             accounts,
-            regions: {
-                // Each region once, in the order first collected (accounts share regions).
-                let mut seen = BTreeSet::new();
-                snapshot
-                    .regions
-                    .iter()
-                    .filter(|r| seen.insert(r.region.as_str()))
-                    .map(|r| r.region.clone())
-                    .collect()
-            },
+            regions: regions(snapshot),
             window: snapshot.window,
             prices: price_info(book, &model),
             monthly_totals: month_totals(&model),
@@ -403,33 +270,14 @@ impl Report {
             lambdas,
             links,
             egress,
-            not_collected,
+            not_collected: not_collected(snapshot),
             api_calls: snapshot.api_calls.clone(),
-            names,
+            names: names(snapshot),
             flows,
             flow_scale,
             fx: None,
             reconcile: None,
-            flow_log_configs: snapshot
-                .regions
-                .iter()
-                .flat_map(|r| {
-                    r.flow_logs.iter().map(move |f| {
-                        format!(
-                            "{}: {} on {} ({} traffic) → {} {}",
-                            r.region,
-                            f.flow_log_id,
-                            f.resource_id,
-                            f.traffic_type.as_deref().unwrap_or("?"),
-                            f.log_destination_type.as_deref().unwrap_or("?"),
-                            f.log_destination
-                                .as_deref()
-                                .or(f.log_group_name.as_deref())
-                                .unwrap_or("")
-                        )
-                    })
-                })
-                .collect(),
+            flow_log_configs: flow_log_configs(snapshot),
         })
     }
 
@@ -461,6 +309,240 @@ impl Report {
     pub fn is_partial(&self) -> bool {
         !self.not_collected.is_empty()
     }
+}
+
+/// What the advisor found: the plan, and the scenarios split by whether they are worth it.
+struct Advice {
+    plan: Plan,
+    recommendations: Vec<Scenario>,
+    not_worth_it: Vec<Scenario>,
+    /// One warning per missing thing, naming every scenario that needs it.
+    needs_data: Vec<String>,
+}
+
+/// The scenarios on the cost model, the plan chosen among them, each list ranked.
+fn advice(
+    snapshot: &Snapshot,
+    book: &PriceBook,
+    model: &CostModel,
+    flows: Option<&Attribution>,
+) -> Result<Advice> {
+    let mut scenarios = advise::advise(&Context::new(snapshot, book, model, flows))?;
+    let plan = plan::choose(&mut scenarios, &Baseline::new(model));
+    let needs_data = needs_data(&scenarios);
+    let (mut recommendations, mut not_worth_it): (Vec<_>, Vec<_>) =
+        scenarios.into_iter().partition(|s| match s.tier {
+            Tier::MeasureFirst => s
+                .sensitivity
+                .as_ref()
+                .is_some_and(|x| x.monthly_usd > Decimal::ZERO),
+            _ => s.saving() > Decimal::ZERO,
+        });
+    advise::rank(&mut recommendations, &plan);
+    advise::rank(&mut not_worth_it, &plan);
+    Ok(Advice {
+        plan,
+        recommendations,
+        not_worth_it,
+        needs_data,
+    })
+}
+
+/// One line per missing thing, naming every scenario that needs it.
+fn needs_data(scenarios: &[Scenario]) -> Vec<String> {
+    let mut needs: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for s in scenarios.iter().filter(|s| !s.missing_data.is_empty()) {
+        let missing = s.missing_data.join(", ");
+        match index.get(&missing) {
+            Some(&i) => needs[i].1.push(&s.id),
+            None => {
+                index.insert(missing.clone(), needs.len());
+                needs.push((missing, vec![&s.id]));
+            }
+        }
+    }
+    needs
+        .into_iter()
+        .map(|(missing, ids)| {
+            format!(
+                "{} {} needs-data: missing {missing}",
+                ids.join(", "),
+                if ids.len() == 1 { "is" } else { "are" }
+            )
+        })
+        .collect()
+}
+
+/// Per NAT gateway the flow logs saw: CloudWatch processed bytes / flow-log outside-leg bytes.
+fn flow_scale(model: &CostModel, flows: Option<&Attribution>) -> BTreeMap<String, f64> {
+    let mut flow_scale = BTreeMap::new();
+    for t in flows.iter().flat_map(|f| &f.nats) {
+        let cw = model
+            .nats
+            .iter()
+            .find(|n| n.nat_gateway_id == t.nat_gateway_id)
+            .and_then(|n| n.processed_gb);
+        if let (Some(gb), true) = (cw, t.destination_bytes > 0) {
+            let bytes = rust_decimal::prelude::ToPrimitive::to_f64(&gb).unwrap_or(0.0)
+                * model::BYTES_PER_GB as f64;
+            flow_scale.insert(t.nat_gateway_id.clone(), bytes / t.destination_bytes as f64);
+        }
+    }
+    flow_scale
+}
+
+/// Name tags of NAT gateways, VPCs and subnets, region by region.
+fn names(snapshot: &Snapshot) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for region in &snapshot.regions {
+        let tagged = region
+            .nat_gateways
+            .iter()
+            .map(|n| (&n.nat_gateway_id, &n.tags))
+            .chain(region.vpcs.iter().map(|v| (&v.vpc_id, &v.tags)))
+            .chain(region.subnets.iter().map(|s| (&s.subnet_id, &s.tags)));
+        for (id, tags) in tagged {
+            if let Some(name) = tags.get("Name") {
+                names.insert(id.clone(), name.clone());
+            }
+        }
+    }
+    names
+}
+
+/// Every Lambda function, with its subnets' AZs and the NAT gateways it routes to.
+fn lambda_rows(snapshot: &Snapshot) -> Vec<LambdaRow> {
+    let mut lambdas = Vec::new();
+    for region in &snapshot.regions {
+        let topo = Topology::new(region);
+        for f in &region.lambda_functions {
+            let mut azs: Vec<String> = f
+                .subnet_ids()
+                .iter()
+                .filter_map(|s| topo.az_of(s).map(str::to_string))
+                .collect();
+            azs.sort();
+            azs.dedup();
+            lambdas.push(LambdaRow {
+                account_id: region.account_id.clone(),
+                region: region.region.clone(),
+                function_name: f.function_name.clone(),
+                vpc_id: topo.lambda_vpc(f).map(str::to_string),
+                subnet_ids: f.subnet_ids().to_vec(),
+                availability_zones: azs,
+                nat_gateway_ids: topo
+                    .lambda_nats(f)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+                cross_az: topo.lambda_cross_az(f),
+            });
+        }
+    }
+    lambdas
+}
+
+/// Who sends each NAT gateway's traffic: measured when flow logs saw its sources, else
+/// estimated from who sits in the subnets routed to it.
+fn links(snapshot: &Snapshot, model: &CostModel, flows: Option<&Attribution>) -> Vec<Link> {
+    let mut links = Vec::new();
+    for region in &snapshot.regions {
+        let topo = Topology::new(region);
+        for nat in model.nats.iter().filter(|n| n.is_in(region)) {
+            match flows
+                .and_then(|f| f.nat(&nat.nat_gateway_id))
+                .filter(|t| t.source_bytes > 0)
+            {
+                Some(t) => links.extend(measured_links(nat, t)),
+                None => links.extend(nat_links(&topo, nat)),
+            }
+        }
+    }
+    links
+}
+
+/// Internet egress a month through each public NAT gateway active at the window's end.
+fn egress(window: Window, book: &PriceBook, model: &CostModel) -> Result<Vec<Egress>> {
+    let mut egress = Vec::new();
+    for nat in model
+        .nats
+        .iter()
+        .filter(|n| n.connectivity_type == "public" && n.active_at_end)
+    {
+        let price = book.get(&nat.region, Item::InternetEgressBytes)?;
+        let gb = nat.monthly_egress_gb(&window);
+        egress.push(Egress {
+            region: nat.region.clone(),
+            nat_gateway_id: nat.nat_gateway_id.clone(),
+            monthly_gb_upper_bound: gb,
+            unit_price: price.usd,
+            usage_type: price.usage_type.clone(),
+            monthly_cost_upper_bound: gb * price.usd,
+        });
+    }
+    Ok(egress)
+}
+
+/// "region: what: why" for what the collector could not read: the whole snapshot's, each
+/// account's, then each region's.
+fn not_collected(snapshot: &Snapshot) -> Vec<String> {
+    let mut not_collected: Vec<String> = snapshot
+        .not_collected
+        .iter()
+        .map(|n| format!("{}: {}", n.what, n.reason))
+        .collect();
+    for a in &snapshot.accounts {
+        not_collected.extend(
+            a.not_collected
+                .iter()
+                .map(|n| format!("{}: {}", n.what, n.reason)),
+        );
+    }
+    for r in &snapshot.regions {
+        let place = snapshot.place(r);
+        not_collected.extend(
+            r.not_collected
+                .iter()
+                .map(|n| format!("{place}: {}: {}", n.what, n.reason)),
+        );
+    }
+    not_collected
+}
+
+/// Each region once, in the order first collected (accounts share regions).
+fn regions(snapshot: &Snapshot) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    snapshot
+        .regions
+        .iter()
+        .filter(|r| seen.insert(r.region.as_str()))
+        .map(|r| r.region.clone())
+        .collect()
+}
+
+/// The flow logs configured in the account: "region: fl-… on vpc-… (traffic) → type destination".
+fn flow_log_configs(snapshot: &Snapshot) -> Vec<String> {
+    snapshot
+        .regions
+        .iter()
+        .flat_map(|r| {
+            r.flow_logs.iter().map(move |f| {
+                format!(
+                    "{}: {} on {} ({} traffic) → {} {}",
+                    r.region,
+                    f.flow_log_id,
+                    f.resource_id,
+                    f.traffic_type.as_deref().unwrap_or("?"),
+                    f.log_destination_type.as_deref().unwrap_or("?"),
+                    f.log_destination
+                        .as_deref()
+                        .or(f.log_group_name.as_deref())
+                        .unwrap_or("")
+                )
+            })
+        })
+        .collect()
 }
 
 fn nat_links(topo: &Topology, nat: &NatCost) -> Vec<Link> {

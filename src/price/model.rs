@@ -1,22 +1,28 @@
 //! The cost model: what each NAT gateway cost in the window, month by month, and its
 //! monthly run-rate, as cost components a reader can check by multiplication.
 
+mod cross_az;
+mod lifetime;
+mod lines;
+mod series;
+
 use std::collections::HashMap;
 
 use anyhow::Result;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::prelude::*;
 use serde::Serialize;
 
 use crate::price::{Item, PriceBook};
-use crate::snapshot::{
-    Hourly, Metrics, NatGateway, RegionSnapshot, Snapshot, Window, BUSIEST_MINUTE,
-    DATAPOINTS_PER_HOUR,
-};
+use crate::snapshot::{Metrics, NatGateway, RegionSnapshot, Snapshot, Window};
 use crate::topology::Topology;
 use crate::traffic::{Attribution, NatTraffic};
+use cross_az::CrossAz;
+use lifetime::{Lifetime, Month};
+use series::Series;
 
 pub use crate::traffic::BYTES_PER_GB;
+pub use lifetime::{months, started_hours};
 /// AWS's convention for a month of hours in price comparisons.
 pub const HOURS_PER_MONTH: i64 = 730;
 /// Decimals kept in quantities, so that quantity × unit price is exact in the cost.
@@ -264,6 +270,8 @@ pub fn price_with_flows(
     })
 }
 
+/// What NAT gateway `nat` cost in the window and costs a month; None when none of its life
+/// is billed in the window.
 fn price_nat(
     window: Window,
     view: &Region,
@@ -271,264 +279,105 @@ fn price_nat(
     book: &PriceBook,
     warnings: &mut Vec<String>,
 ) -> Result<Option<NatCost>> {
-    let (region, topo, metrics) = (view.snapshot, &view.topo, &view.metrics);
-    let r = region.region.as_str();
-    let id = nat.nat_gateway_id.as_str();
-    let alive_from = nat.create_time;
-    let alive_to = match (nat.delete_time, nat.state.as_str()) {
-        (_, "failed") => return Ok(None),
-        (Some(d), _) => d,
-        (None, "deleted" | "deleting") => {
-            warnings.push(format!(
-                "{id} ({r}) is {} but AWS gave no delete time: its hours are not counted",
-                nat.state
-            ));
-            return Ok(None);
-        }
-        (None, _) => window.end,
-    };
-    if alive_to <= window.start || alive_from >= window.end {
+    let r = view.snapshot.region.as_str();
+    let Some(life) = Lifetime::of(window, r, nat, warnings) else {
         return Ok(None);
-    }
-    if let Some(how) = &nat.found_by {
-        warnings.push(format!(
-            "{id} ({r}): deleted before collection, found through {how}: priced from its first to its last hour with a datapoint ({} to {})",
-            alive_from.format("%Y-%m-%d %H:%M"),
-            alive_to.format("%Y-%m-%d %H:%M UTC")
-        ));
-    }
+    };
+    let readings = Readings::of(view, nat, warnings);
+    let costs = Costs::of(window, view, nat, life, &readings, book)?;
+    Ok(Some(nat_cost(window, view, nat, readings, costs)))
+}
 
-    let bytes_in = |name: &str| metrics.get(id, name).map(|m| &m.values);
-    let from_src = bytes_in("BytesInFromSource");
-    let from_dst = bytes_in("BytesInFromDestination");
-    let out_src = bytes_in("BytesOutToSource");
-    let out_dst = bytes_in("BytesOutToDestination");
-    let processed: Option<Vec<f64>> = match (from_src, from_dst) {
-        (Some(a), Some(b)) => {
-            if a.iter().chain(b.iter()).all(|v| v.is_none()) {
-                warnings.push(format!(
-                    "{id} ({r}): CloudWatch has no byte datapoints in the window (none are published without traffic): counted as 0 GB"
-                ));
-            }
-            Some(add_series(a, b))
-        }
-        _ => {
-            warnings.push(format!(
-                "{id} ({r}): no BytesInFromSource/BytesInFromDestination metrics: its data processing cost is unknown, not zero"
-            ));
-            None
-        }
-    };
-    // Bytes that travel between the client subnets and the NAT: these cross AZs for cross-AZ subnets.
-    let crossing: Option<Vec<f64>> = match (from_src, out_src) {
-        (Some(a), Some(b)) => Some(add_series(a, b)),
-        _ => None,
-    };
-    // Who crosses AZs: measured per client subnet when flow logs saw the NAT's clients, else
-    // estimated from who sits in each subnet. A regional NAT gateway has no other AZ.
-    let measured = view
-        .flows
-        .get(id)
-        .and_then(|t| t.subnet_shares().map(|shares| (*t, shares)));
-    let (cross_share, inter_az_basis) = match measured {
-        Some((t, shares)) if !nat.is_regional() => {
-            let share: f64 = shares
-                .iter()
-                .filter(|(s, _)| topo.az_of(s).is_some_and(|az| az != nat.availability_zone))
-                .map(|(_, v)| v)
-                .sum();
-            let gb = processed
-                .as_ref()
-                .map(|p| p.iter().sum::<f64>() / BYTES_PER_GB as f64);
-            (
-                share,
-                if t.covers(gb) {
-                    "measured"
-                } else {
-                    "estimated"
-                },
-            )
-        }
-        _ => (topo.cross_az_share(id), "estimated"),
-    };
-    if cross_share > 0.0 && crossing.is_none() {
-        warnings.push(format!(
-            "{id} ({r}): subnets in another AZ route to it but BytesInFromSource/BytesOutToSource are missing: inter-AZ cost unknown"
-        ));
-    }
-    let missing_metrics: Vec<String> = NEEDED_METRICS
-        .iter()
-        .filter(|m| metrics.get(id, m).is_none())
-        .map(|m| m.to_string())
-        .collect();
-    if !missing_metrics.is_empty() {
-        warnings.push(format!(
-            "{id} ({r}): the snapshot has no {} metric(s): what depends on them is unknown, not zero, and the scenarios that need them are needs-data",
-            missing_metrics.join(", ")
-        ));
-    }
-    let public_ips: Vec<String> = if nat.is_public() {
-        nat.addresses
-            .iter()
-            .filter_map(|a| a.public_ip.clone())
-            .collect()
-    } else {
-        Vec::new()
-    };
+/// What the metrics and flow logs say of one NAT gateway.
+struct Readings {
+    series: Series,
+    cross: CrossAz,
+    /// Metrics of NEEDED_METRICS the snapshot lacks.
+    missing_metrics: Vec<String>,
+}
 
-    // A regional NAT gateway is billed for each AZ it is active in (AWS's pricing page, as
-    // quoted: not confirmed from AWS directly; the report's assumptions say so).
-    let regional = nat.is_regional();
-    let (hours_item, bytes_item) = if regional {
-        (Item::RegionalNatHours, Item::RegionalNatBytes)
-    } else {
-        (Item::NatHours, Item::NatBytes)
-    };
-    let active_azs = if regional {
-        let azs = nat.address_azs().len();
-        let clients: std::collections::BTreeSet<&str> = topo
-            .subnets_routed_to(id)
-            .iter()
-            .map(|s| s.availability_zone.as_str())
-            .collect();
-        azs.max(clients.len()).max(1)
-    } else {
-        1
-    };
-    let az_hours = Decimal::from(active_azs);
-    let mut lines = Vec::new();
-    let mut billed_hours = 0;
-    for (ps, pe) in months(window) {
-        let a = alive_from.max(ps);
-        let b = alive_to.min(pe);
-        if b <= a {
-            continue;
+impl Readings {
+    /// The readings of `nat`; what is missing from them is warned.
+    fn of(view: &Region, nat: &NatGateway, warnings: &mut Vec<String>) -> Readings {
+        let (id, r) = (nat.nat_gateway_id.as_str(), view.snapshot.region.as_str());
+        let series = Series::read(&view.metrics, id, r, warnings);
+        let cross = CrossAz::of(view, nat, &series, warnings);
+        let missing_metrics = series::missing_metrics(&view.metrics, id, r, warnings);
+        Readings {
+            series,
+            cross,
+            missing_metrics,
         }
-        let hours = started_hours(a, b);
-        billed_hours += hours;
-        let mut push = |item, component, qty: Decimal| -> Result<()> {
-            lines.push(CostLine {
-                period_start: ps,
-                period_end: pe,
-                charge: Charge::new(book, r, item, component, qty)?,
-                basis: if component == Component::InterAz {
-                    inter_az_basis
-                } else {
-                    "measured"
-                },
-            });
-            Ok(())
+    }
+}
+
+/// One NAT gateway's cost: its lines month by month, its run-rate, and what they count.
+struct Costs {
+    active_azs: usize,
+    public_ips: Vec<String>,
+    billed_hours: i64,
+    active_at_end: bool,
+    lines: Vec<CostLine>,
+    run_rate: Vec<Charge>,
+}
+
+impl Costs {
+    /// The cost of `nat`, alive for `life`; only a NAT gateway active at the window's end has
+    /// a run-rate.
+    fn of(
+        window: Window,
+        view: &Region,
+        nat: &NatGateway,
+        life: Lifetime,
+        readings: &Readings,
+        book: &PriceBook,
+    ) -> Result<Costs> {
+        let r = view.snapshot.region.as_str();
+        let public_ips = public_ips(nat);
+        let active_azs = lines::active_azs(nat, &view.topo);
+        let (series, cross) = (&readings.series, &readings.cross);
+        let meters = lines::meters(nat, active_azs, public_ips.len(), series, cross);
+        let months = life.months(window);
+        let lines = lines::lines(&meters, &months, window, book, r)?;
+        let billed_hours: i64 = months.iter().map(Month::started_hours).sum();
+        let active_at_end = life.active_at_end(nat, window);
+        let run_rate = if active_at_end {
+            let observed = billed_hours.min(window.hours());
+            lines::run_rate(&meters, &lines, observed, book, r)?
+        } else {
+            Vec::new()
         };
-        push(
-            hours_item,
-            Component::NatHours,
-            Decimal::from(hours) * az_hours,
-        )?;
-        let range = hour_index(window, ps)..hour_index(window, pe);
-        if let Some(p) = &processed {
-            push(
-                bytes_item,
-                Component::NatBytes,
-                gb(p[range.clone()].iter().sum()),
-            )?;
-        }
-        if !public_ips.is_empty() {
-            let exact_hours = Decimal::from((b - a).num_seconds()) / Decimal::from(3600);
-            push(
-                Item::PublicIpv4Hours,
-                Component::PublicIpv4,
-                exact_hours * Decimal::from(public_ips.len()),
-            )?;
-        }
-        if let (Some(c), true) = (&crossing, cross_share > 0.0) {
-            // Billed on both sides of the AZ boundary: 0.01/GB out of one AZ and 0.01/GB into the other.
-            let crossing_gb = gb(c[range].iter().sum::<f64>() * cross_share);
-            push(
-                Item::InterAzBytes,
-                Component::InterAz,
-                crossing_gb * Decimal::TWO,
-            )?;
-        }
-    }
-
-    let active_at_end =
-        alive_to >= window.end && nat.is_active_at(window.end - Duration::seconds(1));
-    let processed_gb = processed.as_ref().map(|p| gb(p.iter().sum()));
-    let egress_gb = out_dst.map(|v| gb(v.iter().flatten().sum()));
-    let mut run_rate = Vec::new();
-    if active_at_end {
-        let month = Decimal::from(HOURS_PER_MONTH);
-        let observed = billed_hours.min(window.hours());
-        run_rate.push(Charge::new(
-            book,
-            r,
-            hours_item,
-            Component::NatHours,
-            month * az_hours,
-        )?);
-        if let Some(gb) = processed_gb {
-            run_rate.push(Charge::new(
-                book,
-                r,
-                bytes_item,
-                Component::NatBytes,
-                per_month(gb, observed),
-            )?);
-        }
-        if !public_ips.is_empty() {
-            let qty = month * Decimal::from(public_ips.len());
-            run_rate.push(Charge::new(
-                book,
-                r,
-                Item::PublicIpv4Hours,
-                Component::PublicIpv4,
-                qty,
-            )?);
-        }
-        let window_inter_az: Decimal = lines
-            .iter()
-            .filter(|l| l.charge.component == Component::InterAz)
-            .map(|l| l.charge.quantity)
-            .sum();
-        if !window_inter_az.is_zero() {
-            let qty = per_month(window_inter_az, observed);
-            run_rate.push(Charge::new(
-                book,
-                r,
-                Item::InterAzBytes,
-                Component::InterAz,
-                qty,
-            )?);
-        }
-    }
-
-    let conn = |name: &str| metrics.get(id, name).map(|m| m.values.iter().flatten());
-    let idle_hours = (IDLE_RULE_DAYS * 24) as usize;
-    let idle_by_aws_rule = if window.hours() as usize >= idle_hours {
-        [
-            "ActiveConnectionCount",
-            "PacketsInFromSource",
-            "PacketsInFromDestination",
-        ]
-        .iter()
-        .map(|name| {
-            metrics.get(id, name).map(|m| {
-                m.values
-                    .iter()
-                    .skip(m.values.len() - idle_hours)
-                    .flatten()
-                    .all(|v| v == 0.0)
-            })
+        Ok(Costs {
+            active_azs,
+            public_ips,
+            billed_hours,
+            active_at_end,
+            lines,
+            run_rate,
         })
-        .collect::<Option<Vec<bool>>>()
-        .map(|all| all.into_iter().all(|quiet| quiet))
-    } else {
-        None
-    };
-    let (busiest_minute_bytes, busiest_minute_basis) = busiest_minute(metrics, id);
-    Ok(Some(NatCost {
-        account_id: region.account_id.clone(),
-        region: r.to_string(),
+    }
+}
+
+/// Everything the report and the advisor need to know about `nat`, from its costs and
+/// readings.
+fn nat_cost(
+    window: Window,
+    view: &Region,
+    nat: &NatGateway,
+    readings: Readings,
+    costs: Costs,
+) -> NatCost {
+    let (id, topo, metrics) = (nat.nat_gateway_id.as_str(), &view.topo, &view.metrics);
+    let Readings {
+        series,
+        cross,
+        missing_metrics,
+    } = readings;
+    let (busiest_minute_bytes, busiest_minute_basis) = series::busiest_minute(metrics, id);
+    let regional = nat.is_regional();
+    NatCost {
+        account_id: view.snapshot.account_id.clone(),
+        region: view.snapshot.region.clone(),
         vpc_id: nat.vpc_id.clone(),
         nat_gateway_id: id.to_string(),
         name: nat.name().map(str::to_string),
@@ -538,23 +387,21 @@ fn price_nat(
             nat.availability_zone.clone()
         },
         availability_mode: if regional { "regional" } else { "zonal" },
-        active_azs,
+        active_azs: costs.active_azs,
         found_by: nat.found_by.clone(),
         state: nat.state.clone(),
         connectivity_type: if nat.is_public() { "public" } else { "private" }.to_string(),
-        public_ips,
-        billed_hours,
-        active_at_end,
-        processed_gb,
-        egress_gb,
-        crossing_bytes: crossing.as_ref().map(|c| c.iter().sum()),
-        cross_az_share: cross_share,
-        peak_hour_bytes: processed
-            .as_ref()
-            .map(|p| p.iter().copied().fold(0.0, f64::max)),
-        connection_attempts: conn("ConnectionAttemptCount").map(|v| v.sum()),
-        max_active_connections: conn("ActiveConnectionCount").map(|v| v.fold(0.0, f64::max)),
-        idle_by_aws_rule,
+        public_ips: costs.public_ips,
+        billed_hours: costs.billed_hours,
+        active_at_end: costs.active_at_end,
+        processed_gb: series.processed_gb(),
+        egress_gb: series.egress_gb,
+        crossing_bytes: series.crossing_bytes(),
+        cross_az_share: cross.share,
+        peak_hour_bytes: series.peak_hour_bytes(),
+        connection_attempts: series.connection_attempts,
+        max_active_connections: series.max_active_connections,
+        idle_by_aws_rule: series::idle_by_aws_rule(window, metrics, id),
         busiest_minute_bytes,
         busiest_minute_basis,
         missing_metrics,
@@ -569,69 +416,22 @@ fn price_nat(
             .iter()
             .map(|s| s.subnet_id.clone())
             .collect(),
-        lines,
-        run_rate,
-        daily_gb: processed
-            .as_ref()
-            .map(|p| daily(window, p))
-            .unwrap_or_default(),
-    }))
+        lines: costs.lines,
+        run_rate: costs.run_rate,
+        daily_gb: series.daily_gb(window),
+    }
 }
 
-/// The busiest minute's processed bytes over the window, and how it was found.
-///
-/// The hourly `Maximum` of a byte metric is its largest datapoint in the hour; it is one
-/// minute's bytes only while SampleCount stays at or under 60 an hour. The two directions'
-/// maxima may fall in different minutes, so their sum is an upper bound: safe for sizing.
-/// Hours with more datapoints need the collector's 1-minute sums, which CloudWatch keeps only
-/// 15 days: a dense hour without them leaves the busiest minute unknown.
-fn busiest_minute(metrics: &Metrics, id: &str) -> (Option<f64>, String) {
-    let (Some(src), Some(dst), Some(samples)) = (
-        metrics.stat(id, "BytesInFromSource", "Maximum"),
-        metrics.stat(id, "BytesInFromDestination", "Maximum"),
-        metrics.stat(id, "BytesInFromSource", "SampleCount"),
-    ) else {
-        return (
-            None,
-            "the snapshot has no Maximum/SampleCount byte metrics (snapshots from before natcost sized NAT instances): the busiest minute is unknown; collect again".into(),
-        );
-    };
-    let minutes = metrics.stat(id, BUSIEST_MINUTE.0, BUSIEST_MINUTE.1);
-    let mut busiest: f64 = 0.0;
-    let mut dense = 0;
-    let mut uncovered = false;
-    for (h, n) in samples.values.iter().enumerate() {
-        if n.is_some_and(|n| n > DATAPOINTS_PER_HOUR) {
-            dense += 1;
-            match minutes.and_then(|m| m.values.get(h)) {
-                Some(v) => busiest = busiest.max(v),
-                None => uncovered = true,
-            }
-        } else {
-            let a = src.values.get(h).unwrap_or(0.0);
-            let b = dst.values.get(h).unwrap_or(0.0);
-            busiest = busiest.max(a + b);
-        }
+/// The public addresses of a public NAT gateway; none for a private one.
+fn public_ips(nat: &NatGateway) -> Vec<String> {
+    if nat.is_public() {
+        nat.addresses
+            .iter()
+            .filter_map(|a| a.public_ip.clone())
+            .collect()
+    } else {
+        Vec::new()
     }
-    if uncovered {
-        return (
-            None,
-            "some hours had more than 60 datapoints (so their Maximum is not one minute) and no 1-minute Sums, which CloudWatch keeps only 15 days: the busiest minute is unknown".into(),
-        );
-    }
-    let mut basis = "busiest minute from the hourly Maximum of BytesInFromSource + BytesInFromDestination over the whole window (SampleCount ≤ 60 an hour: one datapoint a minute; the two maxima may be different minutes, so this is an upper bound)".to_string();
-    if dense > 0 {
-        basis.push_str("; hours with more than 60 datapoints from 1-minute Sums");
-    }
-    (Some(busiest), basis)
-}
-
-/// Hour-by-hour sum of two series; a missing datapoint adds nothing.
-fn add_series(a: &Hourly, b: &Hourly) -> Vec<f64> {
-    a.iter()
-        .zip(b.iter())
-        .map(|(x, y)| x.unwrap_or(0.0) + y.unwrap_or(0.0))
-        .collect()
 }
 
 /// Bytes (a CloudWatch sum) to GB of 2^30 bytes.
@@ -646,53 +446,6 @@ pub fn per_month(quantity: Decimal, hours: i64) -> Decimal {
         return Decimal::ZERO;
     }
     (quantity * Decimal::from(HOURS_PER_MONTH) / Decimal::from(hours)).round_dp(QUANTITY_DP)
-}
-
-/// Hours billed for a resource alive in `[from, to)`: each started clock hour counts in full.
-pub fn started_hours(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
-    if to <= from {
-        return 0;
-    }
-    let floor = from
-        .with_minute(0)
-        .unwrap()
-        .with_second(0)
-        .unwrap()
-        .with_nanosecond(0)
-        .unwrap();
-    let secs = (to - floor).num_seconds();
-    (secs + 3599) / 3600
-}
-
-/// The calendar months (UTC) the window touches, clipped to it.
-pub fn months(window: Window) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-    let mut out = Vec::new();
-    let mut start = window.start;
-    while start < window.end {
-        let (y, m) = (start.year(), start.month());
-        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-        let next = Utc.with_ymd_and_hms(ny, nm, 1, 0, 0, 0).unwrap();
-        let end = next.min(window.end);
-        out.push((start, end));
-        start = end;
-    }
-    out
-}
-
-fn hour_index(window: Window, t: DateTime<Utc>) -> usize {
-    ((t - window.start).num_hours().max(0) as usize).min(window.hours() as usize)
-}
-
-fn daily(window: Window, hourly: &[f64]) -> Vec<(NaiveDate, f64)> {
-    let mut out: Vec<(NaiveDate, f64)> = Vec::new();
-    for (i, v) in hourly.iter().enumerate() {
-        let day = (window.start + Duration::hours(i as i64)).date_naive();
-        match out.last_mut() {
-            Some((d, sum)) if *d == day => *sum += v / BYTES_PER_GB as f64,
-            _ => out.push((day, v / BYTES_PER_GB as f64)),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
