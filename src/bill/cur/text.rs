@@ -1,0 +1,115 @@
+//! gzip CSV and CSV files, of CUR 2.0 or the legacy CUR.
+
+use std::io::{BufRead, BufReader, Read};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use super::columns::{generation, resolve, At, Cell, Totals, COLUMNS, RESOURCE, USAGE};
+use super::locating::Found;
+use crate::bill;
+
+/// A gzip CSV or plain CSV file (CUR 2.0 or legacy): returns its format (None: not a report).
+pub(super) fn read<R: Read>(reader: R, f: &Found, totals: &mut Totals) -> Result<Option<String>> {
+    let name = f.name.as_str();
+    let mut buffered = BufReader::new(reader);
+    let head = buffered
+        .fill_buf()
+        .with_context(|| format!("{name}: cannot read"))?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read> = if gzip {
+        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
+    let mut csv = csv::ReaderBuilder::new().from_reader(reader);
+    let headers = csv
+        .headers()
+        .map_err(|e| anyhow!("{name}: not a readable CSV file ({e})"))?
+        .clone();
+    let names: Vec<&str> = headers.iter().collect();
+    let Some(index) = resolve(f, &names)? else {
+        return Ok(None);
+    };
+    let mut record = csv::StringRecord::new();
+    let mut row = 0;
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => bail!("{name}: row {}: {e}", row + 1),
+        }
+        row += 1;
+        totals.rows += 1;
+        // Most rows are other usage types: skipped before any cell is made.
+        let usage = index[USAGE].and_then(|c| record.get(c)).unwrap_or_default();
+        if !bill::is_nat_related(usage.trim()) {
+            continue;
+        }
+        let cells: [Cell; 8] =
+            std::array::from_fn(|i| match index[i].and_then(|c| record.get(c)) {
+                Some(s) if !s.is_empty() => Cell::Text(s.to_string()),
+                _ => Cell::Empty,
+            });
+        totals.add(&At { file: name, row }, &cells)?;
+    }
+    if names.iter().any(|n| COLUMNS[RESOURCE].1.contains(n)) {
+        totals.resource_ids = true;
+    }
+    Ok(Some(format!(
+        "{}, {}",
+        generation(&names),
+        if gzip { "gzip CSV" } else { "CSV" }
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn legacy_csv_rows_are_summed_and_credits_kept_apart() {
+        let csv = "identity/LineItemId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount,lineItem/UnblendedCost,product/region\n\
+            a,2026-10-01T00:00:00Z,123456789012,Usage,APN2-NatGateway-Hours,arn:x,372,21.948,ap-northeast-2\n\
+            b,2026-10-01T00:00:00Z,123456789012,Usage,APN2-NatGateway-Hours,arn:x,372,21.948,ap-northeast-2\n\
+            c,2026-10-01T00:00:00Z,123456789012,Credit,APN2-NatGateway-Hours,,0,-10,\n\
+            d,2026-10-01T00:00:00Z,123456789012,Usage,APN2-BoxUsage:t3.micro,i-1,744,7.5,ap-northeast-2\n";
+        let mut totals = Totals::default();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, csv.as_bytes()).unwrap();
+        let f = Found {
+            name: "cur.csv.gz".into(),
+            key: "cur.csv.gz".into(),
+            modified: 0,
+            object: None,
+            named: false,
+        };
+        let format = read(&gz.finish().unwrap()[..], &f, &mut totals).unwrap();
+        assert_eq!(format.as_deref(), Some("legacy CUR, gzip CSV"));
+        assert_eq!(totals.rows, 4);
+        assert!(totals.resource_ids);
+        let key = |r: &str, kind: &str| {
+            (
+                "2026-10".to_string(),
+                "123456789012".to_string(),
+                "ap-northeast-2".to_string(),
+                "APN2-NatGateway-Hours".to_string(),
+                format!("{r}{kind}"),
+            )
+        };
+        assert_eq!(
+            totals.usage,
+            BTreeMap::from([(
+                key("arn:x", ""),
+                (Decimal::from(744), Decimal::new(43896, 3))
+            )])
+        );
+        // The credit's region comes from its usage type.
+        assert_eq!(
+            totals.adjustments,
+            BTreeMap::from([(key("", "Credit"), Decimal::from(-10))])
+        );
+    }
+}
