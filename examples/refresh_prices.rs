@@ -27,7 +27,7 @@ async fn main() -> Result<()> {
     for region in natcost::regions::codes() {
         match live::fetch_region(
             &client,
-            &natcost::collect::calls::Calls::default(),
+            &natcost::aws::calls::Calls::default(),
             region,
             &origin,
         )

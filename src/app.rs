@@ -516,7 +516,7 @@ fn flows(args: FlowsCommand, verbose: u8) -> Result<ExitCode> {
     let inputs = flow_inputs(&args.flow)?;
     let plan = crate::flows::inputs::plan(&inputs)?;
     let (snapshot, name) = pipeline::load_snapshot(args.snapshot.as_deref())?;
-    let remote = crate::flows::remote::Lazy::new(crate::flows::inputs::access(
+    let remote = crate::aws::session::Lazy::new(crate::flows::inputs::access(
         args.profile.as_deref(),
         args.endpoint_url.as_deref(),
         &snapshot,

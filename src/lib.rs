@@ -1,10 +1,12 @@
 //! natcost: what AWS NAT gateways really cost, who causes it, and what to do instead.
 //!
-//! collect → snapshot → price → advise → report → render. Only `collect` talks to AWS;
-//! everything after it runs offline from a snapshot.
+//! collect → snapshot → price → advise → report → render. AWS is reached only through `aws`
+//! (by collect, live prices, remote flow logs and the bill); pricing, advice and rendering run
+//! offline from a snapshot. docs/ARCHITECTURE.md maps the modules.
 
 pub mod advise;
 pub mod app;
+pub mod aws;
 pub mod bill;
 pub mod cli;
 pub mod collect;

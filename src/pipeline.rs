@@ -92,7 +92,7 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
     regions.sort();
     regions.dedup();
     let prices = load_prices(&req.prices, regions, req.profile.clone())?;
-    let remote = crate::flows::remote::Lazy::new(crate::flows::inputs::access(
+    let remote = crate::aws::session::Lazy::new(crate::flows::inputs::access(
         req.profile.as_deref(),
         req.endpoint_url.as_deref(),
         &snapshot,
@@ -150,7 +150,7 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
 fn reconcile(
     report: &mut Report,
     source: &crate::bill::Source,
-    remote: &crate::flows::remote::Lazy,
+    remote: &crate::aws::session::Lazy,
     collected: &std::collections::BTreeSet<(String, String)>,
 ) -> Result<()> {
     use crate::bill::{cur, Source};
@@ -286,11 +286,7 @@ fn select_window(
 
 /// Collects the snapshot live (read-only), saying on stderr what could not be read.
 pub fn collect_live(opts: &collect::Options, verbose: u8) -> Result<Snapshot> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let snapshot = runtime.block_on(collect::collect(opts))?;
+    let snapshot = crate::aws::session::runtime()?.block_on(collect::collect(opts))?;
     if verbose > 0 {
         let calls: Vec<String> = snapshot
             .api_calls

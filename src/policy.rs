@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::calls::{CALLER_ACTIONS, READ_ACTIONS};
+use crate::aws::s3::Location;
 use crate::bill::cur::Location as BillLocation;
 use crate::bill::Source as BillSource;
-use crate::collect::calls::{CALLER_ACTIONS, READ_ACTIONS};
-use crate::flows::s3::Location;
 use crate::flows::Input;
 
 /// Whose permissions `natcost iam-policy` prints.

@@ -14,8 +14,8 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::Billed;
-use crate::collect::calls;
-use crate::flows::remote::Remote;
+use crate::aws::calls;
+use crate::aws::session::Remote;
 
 /// Pages at most (each request is charged).
 const MAX_REQUESTS: u64 = 100;

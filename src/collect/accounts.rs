@@ -10,8 +10,8 @@ use aws_config::SdkConfig;
 use aws_sdk_organizations::types::{AccountState, AccountStatus};
 use aws_sdk_sts::config::Credentials;
 
-use super::calls::{all_pages, classify, Calls, Failure};
 use super::{Role, Target};
+use crate::aws::calls::{all_pages, classify, Calls, Failure};
 use crate::snapshot::{Account, NotCollected};
 
 /// The organisation's active accounts, with their names.

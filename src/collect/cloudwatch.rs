@@ -9,8 +9,8 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 use aws_sdk_cloudwatch::Client;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
-use super::calls::{all_pages, Calls, Failure};
 use super::{smithy_time, Tolerate};
+use crate::aws::calls::{all_pages, Calls, Failure};
 use crate::snapshot::{
     MetricSeries, Metrics, RegionSnapshot, Window, BUSIEST_MINUTE, DATAPOINTS_PER_HOUR, NAT_METRICS,
 };

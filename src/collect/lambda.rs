@@ -3,8 +3,8 @@
 use anyhow::Result;
 use aws_sdk_lambda::Client;
 
-use super::calls::{all_pages, Calls};
 use super::Tolerate;
+use crate::aws::calls::{all_pages, Calls};
 use crate::snapshot::{LambdaFunction, LambdaVpcConfig, RegionSnapshot};
 
 pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> Result<()> {

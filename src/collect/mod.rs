@@ -2,7 +2,6 @@
 //! Produces a [`Snapshot`]; everything after it runs offline.
 
 mod accounts;
-pub mod calls;
 mod cloudwatch;
 mod ec2;
 mod lambda;
@@ -13,20 +12,14 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_ec2::config::retry::RetryPartition;
-use aws_sdk_sts::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
-use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_config::SdkConfig;
+use aws_sdk_sts::config::{Credentials, ProvideCredentials};
 use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::aws::calls::{self, Calls, Failure, NO_CREDENTIALS};
+use crate::aws::session;
 use crate::snapshot::{Account, NotCollected, RegionSnapshot, Snapshot, Window, SCHEMA_VERSION};
-use calls::{Calls, Failure, NO_CREDENTIALS};
 
 pub use cloudwatch::queries_per_call;
 
@@ -95,80 +88,6 @@ pub(crate) fn smithy_time(t: &aws_sdk_ec2::primitives::DateTime) -> Option<DateT
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
-/// The SDK's default HTTPS client (rustls with aws-lc, proxy from the environment), built once
-/// and shared by every SDK client of a run. Each SDK client made with the SDK's own default
-/// builds a TLS configuration (every root certificate parsed) to check that it can, then
-/// throws it away; with three SDK clients per account × region, that was more CPU than the
-/// rest of a collection. This one builds its connector once and skips that check.
-fn shared_http_client() -> SharedHttpClient {
-    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
-    let client = Builder::new().build_with_connector_fn(|settings, components| {
-        let mut builder = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ));
-        builder.set_connector_settings(settings.cloned());
-        if let Some(c) = components {
-            builder.set_sleep_impl(c.sleep_impl());
-        }
-        builder.set_proxy_config(Some(ProxyConfig::from_env()));
-        builder.build()
-    });
-    SharedHttpClient::new(BuiltOnce(client))
-}
-
-#[derive(Debug)]
-struct BuiltOnce(SharedHttpClient);
-
-impl HttpClient for BuiltOnce {
-    fn http_connector(
-        &self,
-        settings: &HttpConnectorSettings,
-        components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        self.0.http_connector(settings, components)
-    }
-
-    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
-        self.0.connector_metadata()
-    }
-}
-
-async fn load_config(
-    opts: &Options,
-    region: Option<&str>,
-    credentials: Option<&Credentials>,
-) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-        RetryConfig::standard()
-            .with_max_attempts(6)
-            .with_initial_backoff(StdDuration::from_millis(200)),
-    );
-    if let Some(p) = &opts.profile {
-        loader = loader.profile_name(p);
-    }
-    if let Some(u) = &opts.endpoint_url {
-        loader = loader.endpoint_url(u);
-    }
-    if let Some(r) = region {
-        loader = loader.region(Region::new(r.to_string()));
-    }
-    if let Some(c) = credentials {
-        loader = loader.credentials_provider(c.clone());
-    }
-    loader.http_client(shared_http_client()).load().await
-}
-
-/// The base configuration for another region and credentials. Loading a configuration again
-/// for each account × region would read and parse the profile files each time.
-fn config_for(base: &SdkConfig, region: &str, credentials: Option<&Credentials>) -> SdkConfig {
-    let mut config = base.to_builder();
-    config.set_region(Some(Region::new(region.to_string())));
-    if let Some(c) = credentials {
-        config.set_credentials_provider(Some(SharedCredentialsProvider::new(c.clone())));
-    }
-    config.build()
-}
-
 /// One account to read: its role session (None: the caller's own credentials), and what
 /// went wrong before any region of it could be read.
 struct Target {
@@ -194,7 +113,14 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
         .first()
         .cloned()
         .unwrap_or_else(|| "us-east-1".to_string());
-    let base = load_config(opts, Some(&home), None).await;
+    let base = session::load(
+        opts.profile.as_deref(),
+        opts.endpoint_url.as_deref(),
+        Some(&home),
+        None,
+        &session::READING,
+    )
+    .await;
     let provider = base
         .credentials_provider()
         .ok_or_else(|| anyhow!(NO_CREDENTIALS))?;
@@ -310,7 +236,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
                 // Credentials when the region starts: renewed if the role session is ending.
                 let result = match credentials_of(&session).await {
                     Ok(creds) => {
-                        let config = config_for(&base, &region, creds.as_ref());
+                        let config = session::config_for(&base, &region, creds.as_ref());
                         collect_region(&config, &calls, &account_id, &region, window, &bar).await
                     }
                     Err(e) => Err(e),
@@ -399,7 +325,7 @@ async fn list_regions(
         if !t.account.not_collected.is_empty() {
             continue;
         }
-        let config = config_for(base, home, credentials_of(&t.session).await?.as_ref());
+        let config = session::config_for(base, home, credentials_of(&t.session).await?.as_ref());
         let (calls, permits) = (calls.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("never closed");
@@ -448,13 +374,6 @@ fn nothing_more_to_read(
         && listed.as_ref().is_ok_and(BTreeSet::is_empty)
 }
 
-/// The SDK's retries draw on a token bucket per retry partition, by default one per service
-/// and region for the whole process: one throttled account would spend the retries of every
-/// other. This one is per account, service and region, as AWS's own rate limits are.
-fn retry_partition(service: &str, account: &str, region: &str) -> RetryPartition {
-    RetryPartition::new(format!("{service}-{region}-{account}"))
-}
-
 async fn collect_region(
     config: &SdkConfig,
     calls: &Calls,
@@ -469,12 +388,12 @@ async fn collect_region(
     };
     let ec2_client = aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::config::Builder::from(config)
-            .retry_partition(retry_partition("ec2", account, region))
+            .retry_partition(session::retry_partition("ec2", account, region))
             .build(),
     );
     let cw = aws_sdk_cloudwatch::Client::from_conf(
         aws_sdk_cloudwatch::config::Builder::from(config)
-            .retry_partition(retry_partition("monitoring", account, region))
+            .retry_partition(session::retry_partition("monitoring", account, region))
             .build(),
     );
     bar.set_message("NAT gateways…");
@@ -494,7 +413,7 @@ async fn collect_region(
     bar.set_message("Lambda functions…");
     let lambda_client = aws_sdk_lambda::Client::from_conf(
         aws_sdk_lambda::config::Builder::from(config)
-            .retry_partition(retry_partition("lambda", account, region))
+            .retry_partition(session::retry_partition("lambda", account, region))
             .build(),
     );
     lambda::collect(&lambda_client, calls, &mut r).await?;

@@ -12,9 +12,10 @@ use aws_sdk_athena::Client;
 use chrono::Duration as Days;
 use rust_decimal::Decimal;
 
-use super::remote::{Poll, Remote};
 use super::Row;
-use crate::collect::calls;
+use crate::aws::calls;
+use crate::aws::poll::Poll;
+use crate::aws::session::Remote;
 use crate::snapshot::Snapshot;
 
 /// Athena's list price per TB scanned (USD; most regions, us-east-1 and Seoul included), with

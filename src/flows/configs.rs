@@ -1,7 +1,7 @@
 //! `--flow-logs auto`: the flow-log configurations (DescribeFlowLogs, in the snapshot) that
 //! capture the NAT gateways' traffic, and where each delivers.
 
-use super::s3::Location;
+use crate::aws::s3::Location;
 use crate::snapshot::Snapshot;
 
 /// One configuration that covers a NAT gateway, and where natcost can read it.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::s3;
+use crate::aws::s3;
 
 /// The files named, and the `*.log` / `*.gz` files under the folders named, in a stable order.
 pub fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 
 use super::configs::{self, Destination};
-use super::remote::{Access, Lazy, Remote};
 use super::{athena, insights, s3, Attribution, Input, Source};
+use crate::aws::session::{Access, Lazy, Remote};
 use crate::snapshot::Snapshot;
 
 /// The flow-log inputs of a run, as the command line gave them (`--flow-logs`, `--athena-*`,

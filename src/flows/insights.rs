@@ -9,9 +9,10 @@ use aws_config::Region;
 use aws_sdk_cloudwatchlogs::types::QueryStatus;
 use aws_sdk_cloudwatchlogs::Client;
 
-use super::remote::{Poll, Remote};
 use super::Row;
-use crate::collect::calls;
+use crate::aws::calls;
+use crate::aws::poll::Poll;
+use crate::aws::session::Remote;
 use crate::snapshot::Snapshot;
 
 /// Events are stamped when captured; the query's time range reaches this far past the end.

@@ -23,13 +23,13 @@ mod owners;
 pub mod parquet;
 pub mod parse;
 mod read;
-pub mod remote;
-pub mod s3;
 mod scan;
 #[cfg(any(test, feature = "synth"))]
 pub mod synth;
 
 use std::path::PathBuf;
+
+use crate::aws::s3;
 
 pub use crate::traffic::{
     Attribution, Destination, FlowStats, NatTraffic, SharedSplit, SplitShare, MEASURED_MIN_DAYS,

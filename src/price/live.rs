@@ -1,7 +1,7 @@
 //! Prices from the AWS Pricing API (GetProducts): exactly the usage types natcost needs, in
 //! the regions being reported. Each PriceList entry is a JSON string.
 
-use crate::collect::calls::{host, one_line, Calls};
+use crate::aws::calls::{host, one_line, Calls};
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_pricing::types::{Filter, FilterType};
 use aws_sdk_pricing::Client;

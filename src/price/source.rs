@@ -3,18 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sts::config::ProvideCredentials;
 use chrono::{NaiveDate, Utc};
 
 use super::book::{Item, PriceBook, PriceFile};
 use super::live;
-use crate::collect::calls::Calls;
+use crate::aws::calls::Calls;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -177,12 +173,8 @@ fn load_live(opts: &Options) -> Result<Loaded> {
             api_calls: BTreeMap::new(),
         });
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let calls = Calls::default();
-    let results = runtime.block_on(fetch(opts, &need, &calls));
+    let results = crate::aws::session::runtime()?.block_on(fetch(opts, &need, &calls));
     let mut failed: Vec<(String, String)> = Vec::new();
     for (region, result) in need.iter().zip(results) {
         match result {
@@ -266,19 +258,14 @@ fn complete(book: &mut PriceBook, regions: &[String]) -> Option<String> {
 }
 
 async fn fetch(opts: &Options, regions: &[String], calls: &Calls) -> Vec<Result<PriceBook>> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(opts.pricing_region.clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_timeout(Duration::from_secs(60))
-                .build(),
-        );
-    if let Some(p) = &opts.profile {
-        loader = loader.profile_name(p);
-    }
-    let config = loader.load().await;
+    let config = crate::aws::session::load(
+        opts.profile.as_deref(),
+        None,
+        Some(&opts.pricing_region),
+        None,
+        &crate::aws::session::PRICING,
+    )
+    .await;
     let has_credentials = match config.credentials_provider() {
         Some(p) => p.provide_credentials().await.is_ok(),
         None => false,

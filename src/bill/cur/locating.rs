@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context, Result};
 
 use super::Failure;
-use crate::flows::remote::Remote;
-use crate::flows::s3;
+use crate::aws::s3;
+use crate::aws::session::Remote;
 
 /// Where the report's files are.
 #[derive(Debug, Clone, PartialEq, Eq)]

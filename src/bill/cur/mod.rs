@@ -22,8 +22,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::Billed;
-use crate::flows::remote::Remote;
-use crate::flows::s3;
+use crate::aws::s3;
+use crate::aws::session::Remote;
 use columns::Totals;
 use locating::Found;
 

@@ -9,8 +9,8 @@ use aws_sdk_ec2::types as ec2;
 use aws_sdk_ec2::Client;
 use chrono::{DateTime, Utc};
 
-use super::calls::{all_pages, classify, Calls, Failure};
 use super::Tolerate;
+use crate::aws::calls::{all_pages, classify, Calls, Failure};
 use crate::snapshot::*;
 
 /// Regions enabled for the account (`--all-regions`).

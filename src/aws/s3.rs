@@ -16,8 +16,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use chrono::{Datelike, Duration, NaiveDate};
 
-use super::remote::Remote;
-use crate::collect::calls;
+use super::calls;
+use super::session::Remote;
 use crate::snapshot::Snapshot;
 
 /// GetObject streams read at once: S3 is bound by latency per object, not by cores.
