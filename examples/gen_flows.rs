@@ -8,9 +8,9 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use natcost::flows::ipranges::IpRanges;
-use natcost::flows::synth;
 use natcost::snapshot::Snapshot;
+use natcost::synth;
+use natcost::IpRanges;
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);

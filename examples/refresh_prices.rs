@@ -8,8 +8,8 @@
 
 use anyhow::{Context, Result};
 use aws_config::{BehaviorVersion, Region};
-use natcost::price::book::PriceBook;
-use natcost::price::live;
+use natcost::live_prices as live;
+use natcost::PriceBook;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
@@ -24,15 +24,8 @@ async fn main() -> Result<()> {
     let today = chrono::Utc::now().date_naive().to_string();
     let origin = format!("Pricing API of {today}");
     let mut book = PriceBook::default();
-    for region in natcost::regions::codes() {
-        match live::fetch_region(
-            &client,
-            &natcost::aws::calls::Calls::default(),
-            region,
-            &origin,
-        )
-        .await
-        {
+    for region in natcost::region_codes() {
+        match live::fetch_region(&client, &natcost::Calls::default(), region, &origin).await {
             Ok(prices) => {
                 eprintln!("{region}: {} prices", prices.len());
                 book.extend(PriceBook::from_prices(prices));

@@ -4,27 +4,39 @@
 //! (by collect, live prices, remote flow logs and the bill); pricing, advice and rendering run
 //! offline from a snapshot. docs/ARCHITECTURE.md maps the modules.
 
-pub mod advise;
+pub(crate) mod advise;
 pub mod app;
-pub mod aws;
-pub mod bill;
+pub(crate) mod aws;
+pub(crate) mod bill;
 pub mod cli;
-pub mod collect;
+pub(crate) mod collect;
 pub mod exit;
-pub mod flows;
-pub mod fx;
-pub mod messages;
-pub mod output;
-pub mod pipeline;
-pub mod policy;
-pub mod price;
-pub mod regions;
-pub mod render;
-pub mod report;
-pub mod shown;
+pub(crate) mod flows;
+pub(crate) mod fx;
+pub(crate) mod messages;
+pub(crate) mod output;
+pub(crate) mod pipeline;
+pub(crate) mod policy;
+pub(crate) mod price;
+pub(crate) mod regions;
+pub(crate) mod render;
+pub(crate) mod report;
+pub(crate) mod shown;
 pub mod snapshot;
-pub mod topology;
-pub mod traffic;
+pub(crate) mod topology;
+pub(crate) mod traffic;
+
+// What the binary, the examples and the integration tests use; everything else is the crate's own.
+pub use aws::calls::Calls;
+pub use collect::queries_per_call;
+pub use flows::ipranges::IpRanges;
+#[cfg(any(test, feature = "synth"))]
+pub use flows::synth;
+pub use flows::Destination;
+pub use price::{live as live_prices, Item, PriceBook};
+pub use regions::codes as region_codes;
+pub use render::chart::{svg_name, CHARTS};
+pub use shown::money;
 
 /// The bundled sample snapshot: a Seoul account, used by `natcost report --sample`.
 pub const SAMPLE_SNAPSHOT: &str = include_str!("../data/samples/seoul.json");

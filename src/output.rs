@@ -98,8 +98,9 @@ impl Staging {
         fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }
 
-    /// The folder itself, for a writer that must write its files itself: whatever lands there
-    /// is checked against [`REPORT_FILES`] before the folder is used.
+    /// The folder itself: whatever lands there is checked against [`REPORT_FILES`] before the
+    /// folder is used (a test writes there directly to show it).
+    #[cfg(test)]
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -927,14 +927,6 @@ impl Snapshot {
         }
     }
 
-    /// An account's name from the organisation, if it was listed.
-    pub fn account_name(&self, account_id: &str) -> Option<&str> {
-        self.accounts
-            .iter()
-            .find(|a| a.account_id == account_id)
-            .and_then(|a| a.name.as_deref())
-    }
-
     fn validate(&self) -> Result<()> {
         let mut ids = BTreeSet::new();
         for a in &self.accounts {

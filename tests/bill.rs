@@ -331,7 +331,7 @@ fn cost_and_usage_reports_are_reconciled_per_nat_gateway() {
                 .filter(|(k, _)| &k.0 == month)
                 .map(|(_, r)| d(&r[6]))
                 .sum();
-            let marker = format!("billed {} · modelled", natcost::shown::money(billed));
+            let marker = format!("billed {} · modelled", natcost::money(billed));
             let svg = std::fs::read_to_string(dir.join("monthly_cost.svg")).unwrap();
             assert!(
                 svg.contains(&marker),

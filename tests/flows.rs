@@ -10,9 +10,9 @@ use std::process::{Command, Output};
 
 use common::{natcost_env, python, Moto, Proxy};
 
-use natcost::flows::ipranges::IpRanges;
-use natcost::flows::synth::{self, Truth};
 use natcost::snapshot::Snapshot;
+use natcost::synth::{self, Truth};
+use natcost::IpRanges;
 use serde_json::Value;
 
 fn ip_ranges_path() -> PathBuf {
@@ -225,7 +225,7 @@ fn report_uses_measured_shares_for_endpoints() {
         }
         let id = nat["nat_gateway_id"].as_str().unwrap();
         let dest = &truth.destinations[id];
-        let share = *dest.get(&natcost::flows::Destination::S3).unwrap_or(&0) as f64
+        let share = *dest.get(&natcost::Destination::S3).unwrap_or(&0) as f64
             / dest.values().sum::<u64>() as f64;
         let bytes_cost: f64 = nat["run_rate"]
             .as_array()

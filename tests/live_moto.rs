@@ -173,7 +173,7 @@ fn live_report_matches_hand_computed_costs() {
     // 3 × 17 queries in Seoul, 36 × 17 = 612 in us-east-1, one call for east-1's 1-minute
     // Sums (2 queries of 2,880 minutes), and one per region for the VPC functions' Duration
     // and Invocations.
-    let per_call = natcost::collect::queries_per_call(HOURS as usize);
+    let per_call = natcost::queries_per_call(HOURS as usize);
     assert_eq!(per_call, 500);
     let n = natcost::snapshot::NAT_METRICS.len();
     assert_eq!(n, 17);

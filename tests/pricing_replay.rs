@@ -367,16 +367,16 @@ fn live_prices_are_parsed_paged_and_cached() {
     assert_eq!(nat_pages[1]["NextToken"], "2");
 
     // The live parser agrees with the bundled table on the published prices.
-    let bundled = natcost::price::PriceBook::bundled();
+    let bundled = natcost::PriceBook::bundled();
     for (region, ut) in [
         ("ap-northeast-2", "APN2-NatGateway-Hours"),
         ("ap-northeast-2", "APN2-NatGateway-Bytes"),
         ("us-east-1", "NatGateway-Hours"),
     ] {
         let item = if ut.ends_with("Hours") {
-            natcost::price::Item::NatHours
+            natcost::Item::NatHours
         } else {
-            natcost::price::Item::NatBytes
+            natcost::Item::NatBytes
         };
         assert_eq!(
             get(ut).3,

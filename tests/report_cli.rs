@@ -269,14 +269,14 @@ fn sample_report_writes_every_file_consistently() {
 
     // report.md embeds every chart.
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    for (file, _) in natcost::render::chart::CHARTS {
+    for (file, _) in natcost::CHARTS {
         assert!(
             md.contains(&format!("]({file})")),
             "{file} not in report.md"
         );
         assert_png(&dir.join(file));
         // The vector beside it, titled with the account, the region and the period.
-        let svg_file = natcost::render::chart::svg_name(file);
+        let svg_file = natcost::svg_name(file);
         assert!(md.contains(&format!("]({svg_file})")));
         let svg = std::fs::read_to_string(dir.join(&svg_file)).unwrap();
         assert!(svg.starts_with("<svg"), "{svg_file}");
@@ -1176,7 +1176,7 @@ fn charts_stay_readable_with_many_nat_gateways() {
     assert!(daily.contains(" others, summed"));
     let topology = std::fs::read_to_string(dir.join("topology.svg")).unwrap();
     assert!(topology.contains("15 more NAT gateways"));
-    for (file, _) in natcost::render::chart::CHARTS {
+    for (file, _) in natcost::CHARTS {
         assert_png(&dir.join(file));
         let decoder = png::Decoder::new(std::io::BufReader::new(
             std::fs::File::open(dir.join(file)).unwrap(),

@@ -31,7 +31,6 @@ pub const HEADROOM: f64 = 2.0;
 #[derive(Debug, Deserialize)]
 pub struct SizeTable {
     pub source: String,
-    pub as_of: String,
     pub image: String,
     /// The AWS account that publishes the image, and its name pattern.
     pub ami_owner: String,

@@ -177,7 +177,6 @@ pub fn sql(snapshot: &Snapshot, table: &Table) -> Result<String> {
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub rows: Vec<Row>,
-    pub bytes_scanned: u64,
     /// "Athena query … scanned X GB × 5 USD/TB = Y USD".
     pub summary: String,
 }
@@ -297,7 +296,6 @@ pub fn run(remote: &Remote, snapshot: &Snapshot, table: &Table) -> (Calls, Resul
                 scanned as f64 / 1e9
             ),
             rows,
-            bytes_scanned: scanned,
         }
     });
     (calls, outcome)

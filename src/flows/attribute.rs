@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use anyhow::Result;
 use chrono::DateTime;
@@ -17,17 +16,6 @@ use super::read::{self, RANGE_BYTES};
 use super::scan::{cidr, NatSide, Partial, Row, Scan};
 use super::{s3, Attribution, Destination, NatTraffic, SharedSplit, SplitShare};
 use crate::snapshot::Snapshot;
-
-/// Reads plain or gzip flow-log files in parallel and attributes the NAT gateways' bytes.
-pub fn attribute(
-    snapshot: &Snapshot,
-    files: &[PathBuf],
-    ranges: &IpRanges,
-    progress: bool,
-) -> Result<Attribution> {
-    let sources: Vec<Source> = files.iter().cloned().map(Source::File).collect();
-    attribute_in_ranges(snapshot, &sources, None, &[], ranges, progress, RANGE_BYTES)
-}
 
 /// Reads local files and S3 objects (through `store`), adds rows aggregated by Logs Insights,
 /// and attributes the NAT gateways' bytes.

@@ -32,11 +32,10 @@ use std::path::PathBuf;
 use crate::aws::s3;
 
 pub use crate::traffic::{
-    Attribution, Destination, FlowStats, NatTraffic, SharedSplit, SplitShare, MEASURED_MIN_DAYS,
-    MEASURED_MIN_SHARE,
+    Attribution, Destination, FlowStats, NatTraffic, SharedSplit, SplitShare,
 };
 
-pub use attribute::{attribute, attribute_sources, SPLIT_METHOD};
+pub use attribute::attribute_sources;
 pub use files::{list_files, Source};
 pub use scan::Row;
 

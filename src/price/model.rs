@@ -22,7 +22,7 @@ use lifetime::{Lifetime, Month};
 use series::Series;
 
 pub use crate::traffic::BYTES_PER_GB;
-pub use lifetime::{months, started_hours};
+pub use lifetime::months;
 /// AWS's convention for a month of hours in price comparisons.
 pub const HOURS_PER_MONTH: i64 = 730;
 /// Decimals kept in quantities, so that quantity × unit price is exact in the cost.
@@ -223,6 +223,8 @@ impl CostModel {
     }
 }
 
+/// The cost model without flow logs (what tests price the sample with).
+#[cfg(test)]
 pub fn price(snapshot: &Snapshot, book: &PriceBook) -> Result<CostModel> {
     price_with_flows(snapshot, book, None)
 }
@@ -450,6 +452,7 @@ pub fn per_month(quantity: Decimal, hours: i64) -> Decimal {
 
 #[cfg(test)]
 mod tests {
+    use super::lifetime::started_hours;
     use super::*;
     use rust_decimal_macros::dec;
 
