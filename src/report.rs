@@ -679,34 +679,8 @@ fn assumptions(model: &CostModel) -> Vec<String> {
         "Internet egress is paid whatever carries it (NAT gateway, NAT instance, IPv6), so it is the same under every alternative and is shown apart; BytesOutToDestination is its upper bound (it also counts traffic to AWS services, and the monthly free tier is not deducted).".into(),
         "Scenarios marked needs-data (tier measure-first) depend on data natcost does not have (traffic by destination, which needs VPC flow logs, or a missing metric); they are stated as what they would be worth (per 10% of the NAT's traffic), never as a saving.".into(),
         "The plan: low-risk (do-now) scenarios with no conflict between them, chosen to save the most; its saving is priced on the state after all its steps, so overlapping savings count once. Riskier (consider) scenarios show their saving on top of the plan.".into(),
-        format!(
-            "Near-idle NAT gateway: under {} GB and {} connection attempts a day on average over the window. Idle by AWS's rule: {} days with no active connection and no packet in, and no route.",
-            crate::advise::NEAR_IDLE_GB_PER_DAY,
-            crate::advise::NEAR_IDLE_CONNECTIONS_PER_DAY,
-            model::IDLE_RULE_DAYS
-        ),
-        "Deleting a NAT gateway keeps its Elastic IP (still billed as an idle address): every action that deletes one waits until it is deleted and releases the address, and only then counts it as saved.".into(),
     ];
-    let mut sizing: BTreeMap<&str, usize> = BTreeMap::new();
-    for n in model.nats.iter().filter(|n| n.active_at_end) {
-        *sizing.entry(n.busiest_minute_basis.as_str()).or_default() += 1;
-    }
-    let table = &crate::advise::nat_instance::SIZES;
-    a.push(format!(
-        "NAT instances are sized so the baseline bandwidth is {}× the busiest minute, one per AZ with clients; T4g sizes from {} ({}). Busiest minute: {}.",
-        crate::advise::nat_instance::HEADROOM,
-        "data/nat_instances.json",
-        table.source,
-        sizing
-            .iter()
-            .map(|(basis, k)| format!("{basis} ({k} NAT gateway(s))"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    ));
-    a.push(format!(
-        "Regional NAT gateways ({} in this snapshot) are priced with <PREFIX>-RegionalNatGateway-Hours/-Bytes, per active AZ-hour (the AZs it has addresses or clients in), and no client of one is cross-AZ. The per-AZ billing rule is AWS's VPC pricing page as a third-party source quotes it: AWS's own pages could not be read here to confirm it, so the regional-nat alternative is measure-first and shows its saving under both readings (per active AZ-hour and per gateway-hour). Bundled regional prices equal the zonal ones and are marked unconfirmed.",
-        model.nats.iter().filter(|n| n.availability_mode == "regional").count()
-    ));
+    a.extend(advise::assumptions(model));
     if model.nats.iter().any(|n| n.processed_gb.is_none()) {
         a.push(
             "NAT gateways without byte metrics have an unknown data processing cost, not zero."

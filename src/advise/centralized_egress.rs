@@ -21,17 +21,18 @@ impl Alternative for CentralizedEgress {
         "centralized-egress-tgw"
     }
 
+    fn scope(&self) -> &'static str {
+        "the region's NATs"
+    }
+
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
         let mut out = Vec::new();
-        for (region, topo) in ctx.regions() {
+        let vpcs: Vec<_> = ctx.vpcs_with_nats().collect();
+        for in_region in vpcs.chunk_by(|a, b| std::ptr::eq(a.region, b.region)) {
+            let region = in_region[0].region;
             let r = region.region.as_str();
-            let mut by_vpc: BTreeMap<&str, Vec<&NatCost>> = BTreeMap::new();
-            for vpc in topo.vpcs_with_nats() {
-                let nats = ctx.active_nats(r, vpc);
-                if !nats.is_empty() {
-                    by_vpc.insert(vpc, nats);
-                }
-            }
+            let by_vpc: BTreeMap<&str, &[&NatCost]> =
+                in_region.iter().map(|v| (v.vpc, &v.nats[..])).collect();
             if by_vpc.len() < 2 {
                 continue;
             }
@@ -63,7 +64,12 @@ impl Alternative for CentralizedEgress {
                 .iter()
                 .filter_map(|n| n.crossing_bytes.map(|b| per_month(gb(b), n.billed_hours)))
                 .sum();
-            let before: Decimal = by_vpc.values().flatten().map(|n| n.monthly()).sum();
+            let before: Decimal = by_vpc
+                .values()
+                .copied()
+                .flatten()
+                .map(|n| n.monthly())
+                .sum();
             let attach_cost =
                 Decimal::from(new_attachments as u64) * Decimal::from(HOURS_PER_MONTH) * tgw_hour;
             let tgw_data = spoke_crossing * tgw_gb;
@@ -82,7 +88,7 @@ impl Alternative for CentralizedEgress {
             }
             effects.push(Effect::add(format!("tgw-attachments:{r}"), attach_cost));
             effects.push(Effect::add(format!("tgw-data:{r}"), tgw_data));
-            let after = Baseline::of(by_vpc.values().flatten().copied()).after(&effects);
+            let after = Baseline::of(by_vpc.values().copied().flatten().copied()).after(&effects);
             let removed_fixed = before - after + attach_cost + tgw_data;
             let spoke_vpcs: Vec<&str> = by_vpc.keys().copied().filter(|v| *v != hub).collect();
             let evidence = vec![
@@ -109,14 +115,8 @@ impl Alternative for CentralizedEgress {
             )];
             let action = releases;
             let mut s = Scenario {
-                alternative: self.id(),
-                region: r.to_string(),
-                vpc_id: hub.to_string(),
-                resource_id: spoke_vpcs.join(";"),
                 monthly_before: before,
                 monthly_after: after,
-                confidence: Confidence::Estimated,
-                risk_level: RiskLevel::Medium,
                 risk: "one egress VPC for all: its NAT gateways and the Transit Gateway become shared failure points; the spokes' public addresses, which partners may allowlist, are released and egress leaves from the egress VPC's".into(),
                 action: action.join(" && "),
                 notes,
@@ -124,7 +124,14 @@ impl Alternative for CentralizedEgress {
                 changes,
                 effects,
                 missing_data: missing.clone(),
-                ..Default::default()
+                ..Scenario::new(
+                    self,
+                    r,
+                    hub,
+                    spoke_vpcs.join(";"),
+                    Confidence::Estimated,
+                    RiskLevel::Medium,
+                )
             };
             if !missing.is_empty() {
                 let worth = removed_fixed - attach_cost;

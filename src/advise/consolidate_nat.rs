@@ -21,21 +21,24 @@ impl Alternative for ConsolidateNat {
         "consolidate-nat"
     }
 
+    fn scope(&self) -> &'static str {
+        "the VPC's NATs"
+    }
+
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
         let mut out = Vec::new();
-        for (region, topo) in ctx.regions() {
-            for vpc in topo.vpcs_with_nats() {
-                // Public and private NAT gateways do different jobs: only like ones merge.
-                for kind in ["public", "private"] {
-                    let nats: Vec<&NatCost> = ctx
-                        .active_nats(&region.region, vpc)
-                        .into_iter()
-                        .filter(|n| n.connectivity_type == kind)
-                        .filter(|n| n.availability_mode == "zonal")
-                        .collect();
-                    if nats.len() >= 2 {
-                        out.push(self.scenario(ctx, region, topo, vpc, &nats)?);
-                    }
+        for v in ctx.vpcs_with_nats() {
+            // Public and private NAT gateways do different jobs: only like ones merge.
+            for kind in ["public", "private"] {
+                let nats: Vec<&NatCost> = v
+                    .nats
+                    .iter()
+                    .copied()
+                    .filter(|n| n.connectivity_type == kind)
+                    .filter(|n| n.availability_mode == "zonal")
+                    .collect();
+                if nats.len() >= 2 {
+                    out.push(self.scenario(ctx, v.region, v.topo, v.vpc, &nats)?);
                 }
             }
         }
@@ -125,14 +128,8 @@ impl ConsolidateNat {
             "data processing per GB is the same on one NAT".into(),
         ];
         let mut s = Scenario {
-            alternative: self.id(),
-            region: r.to_string(),
-            vpc_id: vpc.to_string(),
-            resource_id: ids.join(";"),
             monthly_before: before,
             monthly_after: after,
-            confidence: Confidence::Estimated,
-            risk_level: RiskLevel::High,
             risk: format!(
                 "an outage of {} stops internet egress for every AZ; the removed NATs' public addresses, which partners may allowlist, are released and their clients leave from the kept NAT's",
                 keep.availability_zone
@@ -142,7 +139,14 @@ impl ConsolidateNat {
             changes,
             effects,
             missing_data: missing.clone(),
-            ..Default::default()
+            ..Scenario::new(
+                self,
+                r,
+                vpc,
+                ids.join(";"),
+                Confidence::Estimated,
+                RiskLevel::High,
+            )
         };
         if !missing.is_empty() {
             let worth = removed_fixed;

@@ -5,25 +5,44 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::plan::Baseline;
+use super::plan::{Baseline, Phase};
 use super::{
     measure_first, num, recollect, reroute, usd, Alternative, Confidence, Context, Effect,
-    RiskLevel, Scenario,
+    RiskLevel, Scenario, REMOVAL_ASSUMPTION,
 };
-use crate::price::model::{gb, per_month, Component, NatCost, IDLE_RULE_DAYS};
+use crate::price::model::{gb, per_month, Component, CostModel, NatCost, IDLE_RULE_DAYS};
 use crate::price::Item;
 use crate::topology::Topology;
 
 pub struct DeleteIdleNat;
 
 /// Near-idle: on average less than this a day over the window...
-pub const NEAR_IDLE_GB_PER_DAY: Decimal = dec!(1);
+const NEAR_IDLE_GB_PER_DAY: Decimal = dec!(1);
 /// ...and fewer connection attempts a day than this.
-pub const NEAR_IDLE_CONNECTIONS_PER_DAY: f64 = 100.0;
+const NEAR_IDLE_CONNECTIONS_PER_DAY: f64 = 100.0;
 
 impl Alternative for DeleteIdleNat {
     fn id(&self) -> &'static str {
         "delete-idle-nat"
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::DeleteIdle
+    }
+
+    fn scope(&self) -> &'static str {
+        "one NAT"
+    }
+
+    fn assumptions(&self, _model: &CostModel) -> Vec<String> {
+        vec![
+            format!(
+                "Near-idle NAT gateway: under {NEAR_IDLE_GB_PER_DAY} GB and {NEAR_IDLE_CONNECTIONS_PER_DAY} connection attempts a day on average over the window. Idle by AWS's rule: {IDLE_RULE_DAYS} days with no active connection and no packet in, and no route."
+            ),
+            // Every alternative that deletes NAT gateways does it by a Removal: said once, with
+            // the first of them.
+            REMOVAL_ASSUMPTION.to_string(),
+        ]
     }
 
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
@@ -95,26 +114,28 @@ impl DeleteIdleNat {
                 usd(after)
             ));
         }
+        let risk_level = if routed {
+            RiskLevel::Medium
+        } else {
+            RiskLevel::Low
+        };
         let mut s = Scenario {
-            alternative: self.id(),
-            region: nat.region.clone(),
-            vpc_id: nat.vpc_id.clone(),
-            resource_id: id.clone(),
             monthly_before: nat.monthly(),
             monthly_after: after,
-            confidence: Confidence::Measured,
-            risk_level: if routed {
-                RiskLevel::Medium
-            } else {
-                RiskLevel::Low
-            },
             risk: risk.to_string(),
             action: removal.commands.join(" && "),
             evidence,
             changes: removal.changes,
             effects,
             missing_data: missing.iter().map(|m| format!("{m} of {id}")).collect(),
-            ..Default::default()
+            ..Scenario::new(
+                self,
+                &nat.region,
+                &nat.vpc_id,
+                id.clone(),
+                Confidence::Measured,
+                risk_level,
+            )
         };
         if !missing.is_empty() {
             let worth = s.saving();
@@ -206,14 +227,8 @@ impl DeleteIdleNat {
             format!("monthly run-rate {}", usd(before)),
         ];
         Ok(Some(Scenario {
-            alternative: self.id(),
-            region: r.to_string(),
-            vpc_id: nat.vpc_id.clone(),
-            resource_id: id.clone(),
             monthly_before: before,
             monthly_after: after,
-            confidence: Confidence::Measured,
-            risk_level: RiskLevel::Medium,
             risk: if to.availability_mode == "regional" {
                 format!("its clients move to the regional {}; their egress address changes, which partners may allowlist", to.label())
             } else {
@@ -227,7 +242,14 @@ impl DeleteIdleNat {
             evidence,
             changes,
             effects,
-            ..Default::default()
+            ..Scenario::new(
+                self,
+                r,
+                &nat.vpc_id,
+                id.clone(),
+                Confidence::Measured,
+                RiskLevel::Medium,
+            )
         }))
     }
 }

@@ -4,6 +4,7 @@
 use anyhow::Result;
 use rust_decimal::Decimal;
 
+use super::plan::Phase;
 use super::{
     az_suffix, measure_first, num, recollect, usd, Alternative, Changes, Confidence, Context,
     Effect, RiskLevel, Scenario,
@@ -18,6 +19,14 @@ pub struct FixCrossAzRoute;
 impl Alternative for FixCrossAzRoute {
     fn id(&self) -> &'static str {
         "fix-cross-az-route"
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::FixRoutes
+    }
+
+    fn scope(&self) -> &'static str {
+        "one subnet's inter-AZ"
     }
 
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
@@ -137,14 +146,8 @@ impl Alternative for FixCrossAzRoute {
                         }
                     }
                     let mut s = Scenario {
-                        alternative: self.id(),
-                        region: r.to_string(),
-                        vpc_id: nat.vpc_id.clone(),
-                        resource_id: subnet.subnet_id.clone(),
                         monthly_before: cost,
                         monthly_after: cost - super::plan::Baseline::of([nat]).saving(&effects),
-                        confidence: Confidence::Estimated,
-                        risk_level: RiskLevel::Low,
                         risk: format!(
                             "none added: today an outage of {} also cuts {}'s egress; the subnet's traffic leaves from {}'s public address instead of {}'s, so a partner that allowlists one must have both",
                             nat.availability_zone, subnet.availability_zone, local_label, nat.label()
@@ -154,7 +157,14 @@ impl Alternative for FixCrossAzRoute {
                         evidence,
                         changes,
                         effects,
-                        ..Default::default()
+                        ..Scenario::new(
+                            self,
+                            r,
+                            &nat.vpc_id,
+                            subnet.subnet_id.clone(),
+                            Confidence::Estimated,
+                            RiskLevel::Low,
+                        )
                     };
                     if crossing.is_none() {
                         missing_crossing(&mut s, nat, subnet, inter_az);

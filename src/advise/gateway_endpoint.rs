@@ -5,9 +5,10 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use super::plan::Phase;
 use super::{
     measure_first, num, sum, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel,
-    Scenario,
+    Scenario, VpcNats,
 };
 use crate::price::model::{Component, NatCost};
 use crate::traffic::{Destination, MEASURED_MIN_DAYS, MEASURED_MIN_SHARE};
@@ -137,149 +138,161 @@ impl Alternative for GatewayEndpoint {
         self.id
     }
 
+    fn phase(&self) -> Phase {
+        Phase::GatewayEndpoints
+    }
+
+    fn scope(&self) -> &'static str {
+        "the VPC's NATs"
+    }
+
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
         let mut out = Vec::new();
-        for (region, topo) in ctx.regions() {
+        for VpcNats {
+            region,
+            topo,
+            vpc,
+            nats,
+        } in ctx.vpcs_with_nats()
+        {
             let r = region.region.as_str();
-            for vpc in topo.vpcs_with_nats() {
-                let nats = ctx.active_nats(r, vpc);
-                if nats.iter().all(|n| n.lambdas.is_empty()) {
-                    continue;
-                }
-                let nat_tables: Vec<&str> = topo
-                    .nat_route_tables(vpc)
+            if nats.iter().all(|n| n.lambdas.is_empty()) {
+                continue;
+            }
+            let nat_tables: Vec<&str> = topo
+                .nat_route_tables(vpc)
+                .iter()
+                .map(|rt| rt.route_table_id.as_str())
+                .collect();
+            let endpoint = topo.gateway_endpoint(vpc, self.service);
+            let missing: Vec<&str> = match endpoint {
+                None => nat_tables.clone(),
+                Some(e) => nat_tables
                     .iter()
-                    .map(|rt| rt.route_table_id.as_str())
-                    .collect();
-                let endpoint = topo.gateway_endpoint(vpc, self.service);
-                let missing: Vec<&str> = match endpoint {
-                    None => nat_tables.clone(),
-                    Some(e) => nat_tables
-                        .iter()
-                        .copied()
-                        .filter(|t| !e.route_table_ids.iter().any(|x| x == t))
+                    .copied()
+                    .filter(|t| !e.route_table_ids.iter().any(|x| x == t))
+                    .collect(),
+            };
+            if missing.is_empty() {
+                continue;
+            }
+            let bytes_cost = sum(nats.iter().copied(), |n| n.monthly_of(Component::NatBytes));
+            let gb = sum(nats.iter().copied(), NatCost::monthly_gb);
+            let before = sum(nats.iter().copied(), NatCost::monthly);
+            let measured = measured(ctx, &nats, &self.destination());
+            let (saving, effects) = match &measured {
+                Some(m) => (m.saving, m.cuts.clone()),
+                None => (
+                    (bytes_cost * SHARE).round_dp(9),
+                    nats.iter()
+                        .map(|n| {
+                            let cut = (n.monthly_of(Component::NatBytes) * SHARE).round_dp(9);
+                            Effect::cut(&n.nat_gateway_id, Component::NatBytes, cut)
+                        })
                         .collect(),
-                };
-                if missing.is_empty() {
-                    continue;
+                ),
+            };
+            let changes = Changes {
+                endpoints_added: match endpoint {
+                    None => vec![format!("{vpc} {}", self.service)],
+                    Some(_) => Vec::new(),
+                },
+                routes_changed: missing.iter().map(|t| format!("{t} endpoints")).collect(),
+                ..Default::default()
+            };
+            let lambdas: usize = count_lambdas(&nats);
+            let mut evidence = vec![match endpoint {
+                None => format!("no {} gateway endpoint in {vpc}", self.label),
+                Some(e) => format!(
+                    "{} is not associated with route tables {}",
+                    e.vpc_endpoint_id,
+                    missing.join(", ")
+                ),
+            }];
+            evidence.push(format!(
+                "{lambdas} Lambda functions reach the internet through {} NAT gateway(s) here",
+                nats.len()
+            ));
+            match &measured {
+                Some(m) => {
+                    evidence.extend(m.evidence.iter().cloned());
+                    evidence.push(format!(
+                        "{} GB/month × {} per GB of NAT processing = {}/month saved",
+                        num(m.gb),
+                        nats[0]
+                            .run_rate
+                            .iter()
+                            .find(|c| c.component == Component::NatBytes)
+                            .map(|c| c.unit_price)
+                            .unwrap_or_default(),
+                        usd(m.saving)
+                    ));
                 }
-                let bytes_cost = sum(nats.iter().copied(), |n| n.monthly_of(Component::NatBytes));
-                let gb = sum(nats.iter().copied(), NatCost::monthly_gb);
-                let before = sum(nats.iter().copied(), NatCost::monthly);
-                let measured = measured(ctx, &nats, &self.destination());
-                let (saving, effects) = match &measured {
-                    Some(m) => (m.saving, m.cuts.clone()),
-                    None => (
-                        (bytes_cost * SHARE).round_dp(9),
-                        nats.iter()
-                            .map(|n| {
-                                let cut = (n.monthly_of(Component::NatBytes) * SHARE).round_dp(9);
-                                Effect::cut(&n.nat_gateway_id, Component::NatBytes, cut)
-                            })
-                            .collect(),
-                    ),
-                };
-                let changes = Changes {
-                    endpoints_added: match endpoint {
-                        None => vec![format!("{vpc} {}", self.service)],
-                        Some(_) => Vec::new(),
-                    },
-                    routes_changed: missing.iter().map(|t| format!("{t} endpoints")).collect(),
-                    ..Default::default()
-                };
-                let lambdas: usize = count_lambdas(&nats);
-                let mut evidence = vec![match endpoint {
-                    None => format!("no {} gateway endpoint in {vpc}", self.label),
-                    Some(e) => format!(
-                        "{} is not associated with route tables {}",
-                        e.vpc_endpoint_id,
-                        missing.join(", ")
-                    ),
-                }];
-                evidence.push(format!(
-                    "{lambdas} Lambda functions reach the internet through {} NAT gateway(s) here",
-                    nats.len()
-                ));
-                match &measured {
-                    Some(m) => {
-                        evidence.extend(m.evidence.iter().cloned());
-                        evidence.push(format!(
-                            "{} GB/month × {} per GB of NAT processing = {}/month saved",
-                            num(m.gb),
-                            nats[0]
-                                .run_rate
-                                .iter()
-                                .find(|c| c.component == Component::NatBytes)
-                                .map(|c| c.unit_price)
-                                .unwrap_or_default(),
-                            usd(m.saving)
-                        ));
-                    }
-                    None => {
-                        evidence.push(format!(
-                            "NAT data processing {} GB/month = {}; each 10% of it that is {} traffic would save {}",
-                            num(gb),
-                            usd(bytes_cost),
-                            self.label,
-                            usd(saving)
-                        ));
-                        evidence.push("traffic by destination unknown: measure it with flow logs on the NAT gateways' interfaces (--flow-logs)".into());
-                    }
+                None => {
+                    evidence.push(format!(
+                        "NAT data processing {} GB/month = {}; each 10% of it that is {} traffic would save {}",
+                        num(gb),
+                        usd(bytes_cost),
+                        self.label,
+                        usd(saving)
+                    ));
+                    evidence.push("traffic by destination unknown: measure it with flow logs on the NAT gateways' interfaces (--flow-logs)".into());
                 }
-                let action = match endpoint {
-                    None => format!(
-                        "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{r}.{} --route-table-ids {}",
-                        self.service,
-                        missing.join(" ")
-                    ),
-                    Some(e) => format!(
-                        "aws ec2 modify-vpc-endpoint --region {r} --vpc-endpoint-id {} --add-route-table-ids {}",
-                        e.vpc_endpoint_id,
-                        missing.join(" ")
-                    ),
-                };
-                let mut s = Scenario {
-                    alternative: self.id,
-                    region: r.to_string(),
-                    vpc_id: vpc.to_string(),
-                    resource_id: endpoint
+            }
+            let action = match endpoint {
+                None => format!(
+                    "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{r}.{} --route-table-ids {}",
+                    self.service,
+                    missing.join(" ")
+                ),
+                Some(e) => format!(
+                    "aws ec2 modify-vpc-endpoint --region {r} --vpc-endpoint-id {} --add-route-table-ids {}",
+                    e.vpc_endpoint_id,
+                    missing.join(" ")
+                ),
+            };
+            let mut s = Scenario {
+                monthly_before: before,
+                monthly_after: before - saving,
+                risk: format!(
+                    "{} policies that match on aws:SourceIp or the NAT's address stop matching (use aws:SourceVpce)",
+                    if self.service == "s3" {
+                        "bucket"
+                    } else {
+                        "table"
+                    }
+                ),
+                action,
+                evidence,
+                changes,
+                effects,
+                ..Scenario::new(
+                    self,
+                    r,
+                    vpc,
+                    endpoint
                         .map(|e| e.vpc_endpoint_id.clone())
                         .unwrap_or_else(|| vpc.to_string()),
-                    monthly_before: before,
-                    monthly_after: before - saving,
-                    confidence: measured
+                    measured
                         .as_ref()
                         .map(|m| m.confidence)
                         .unwrap_or(Confidence::NeedsData),
-                    risk_level: RiskLevel::Low,
-                    risk: format!(
-                        "{} policies that match on aws:SourceIp or the NAT's address stop matching (use aws:SourceVpce)",
-                        if self.service == "s3" {
-                            "bucket"
-                        } else {
-                            "table"
-                        }
+                    RiskLevel::Low,
+                )
+            };
+            if measured.is_none() {
+                measure_first(
+                    &mut s,
+                    format!(
+                        "each 10% of {}'s NAT bytes that goes to {}",
+                        vpc_label(region, vpc),
+                        self.label
                     ),
-                    action,
-                    evidence,
-                    changes,
-                    effects,
-                    ..Default::default()
-                };
-                if measured.is_none() {
-                    measure_first(
-                        &mut s,
-                        format!(
-                            "each 10% of {}'s NAT bytes that goes to {}",
-                            vpc_label(region, vpc),
-                            self.label
-                        ),
-                        saving,
-                        super::how_to_measure(ctx, region, &nats),
-                    );
-                }
-                out.push(s);
+                    saving,
+                    super::how_to_measure(ctx, region, &nats),
+                );
             }
+            out.push(s);
         }
         Ok(out)
     }

@@ -7,9 +7,10 @@ use rust_decimal_macros::dec;
 
 use super::gateway_endpoint::vpc_label;
 use super::gateway_endpoint::{count_lambdas, measured};
+use super::plan::Phase;
 use super::{
     how_to_measure, measure_first, num, sum, usd, Alternative, Changes, Confidence, Context,
-    Effect, RiskLevel, Scenario,
+    Effect, RiskLevel, Scenario, VpcNats,
 };
 use crate::price::model::{NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
@@ -79,19 +80,14 @@ impl InterfaceEndpoint {
                 usd(saving)
             ));
             let private_dns_risk = service == "execute-api";
+            let risk_level = if private_dns_risk {
+                RiskLevel::High
+            } else {
+                RiskLevel::Low
+            };
             out.push(Scenario {
-                alternative: self.id(),
-                region: r.to_string(),
-                vpc_id: vpc.to_string(),
-                resource_id: format!("{vpc};{}", svc.to_lowercase()),
                 monthly_before: before,
                 monthly_after: before - saving,
-                confidence: m.confidence,
-                risk_level: if private_dns_risk {
-                    RiskLevel::High
-                } else {
-                    RiskLevel::Low
-                },
                 risk: if private_dns_risk {
                     "with private DNS, execute-api resolves to the endpoint for every API: calls to public (non-private) API Gateway APIs from the VPC break".into()
                 } else {
@@ -107,7 +103,14 @@ impl InterfaceEndpoint {
                     ..Default::default()
                 },
                 effects,
-                ..Default::default()
+                ..Scenario::new(
+                    self,
+                    r,
+                    vpc,
+                    format!("{vpc};{}", svc.to_lowercase()),
+                    m.confidence,
+                    risk_level,
+                )
             });
         }
         Ok(out)
@@ -129,151 +132,162 @@ impl Alternative for InterfaceEndpoint {
         "interface-endpoint"
     }
 
+    fn phase(&self) -> Phase {
+        Phase::InterfaceEndpoints
+    }
+
+    fn scope(&self) -> &'static str {
+        "the VPC's NATs"
+    }
+
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
         let mut out = Vec::new();
-        for (region, topo) in ctx.regions() {
+        for VpcNats {
+            region,
+            topo,
+            vpc,
+            nats,
+        } in ctx.vpcs_with_nats()
+        {
             let r = region.region.as_str();
-            for vpc in topo.vpcs_with_nats() {
-                let nats = ctx.active_nats(r, vpc);
-                if nats.iter().all(|n| n.lambdas.is_empty()) {
-                    continue;
-                }
-                let mut azs: Vec<&str> = topo
-                    .lambdas_in_vpc(vpc)
-                    .iter()
-                    .flat_map(|f| f.subnet_ids().iter().filter_map(|s| topo.az_of(s)))
-                    .collect();
-                azs.sort_unstable();
-                azs.dedup();
-                let existing: Vec<&str> = topo
-                    .endpoints_in(vpc)
-                    .iter()
-                    .filter(|e| !e.is_gateway())
-                    .map(|e| e.service())
-                    .collect();
-                let lambda_only = nats.iter().all(|n| n.other_enis == 0);
-                let missing: Vec<&str> = CANDIDATES
-                    .iter()
-                    .copied()
-                    .filter(|c| !existing.contains(c))
-                    .filter(|c| !(lambda_only && NOT_FROM_LAMBDA.contains(c)))
-                    .collect();
-                if missing.is_empty() || azs.is_empty() {
-                    continue;
-                }
-                let subnets: Vec<String> = topo
-                    .lambdas_in_vpc(vpc)
-                    .iter()
-                    .flat_map(|f| f.subnet_ids().iter().cloned())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                if nats
-                    .iter()
-                    .any(|n| ctx.traffic(&n.nat_gateway_id).is_some())
-                {
-                    out.extend(self.measured(ctx, r, vpc, &nats, azs.len(), &subnets)?);
-                    continue;
-                }
-                let nat_gb = ctx.price(r, Item::NatBytes)?;
-                let vpce_gb = ctx.price(r, Item::EndpointBytes)?;
-                let vpce_hour = ctx.price(r, Item::EndpointHours)?;
-                let fixed =
-                    Decimal::from(azs.len() as u64) * Decimal::from(HOURS_PER_MONTH) * vpce_hour;
-                let margin = nat_gb - vpce_gb;
-                let gb = sum(nats.iter().copied(), NatCost::monthly_gb);
-                let before = sum(nats.iter().copied(), NatCost::monthly);
-                let tenth = gb * dec!(0.1);
-                let saving = (tenth * margin - fixed).round_dp(9);
-                let mut evidence = vec![format!(
-                    "{} Lambda functions in {} AZ(s) ({}) use NAT gateways here",
-                    count_lambdas(&nats),
-                    azs.len(),
-                    azs.join(", ")
-                )];
-                if margin > Decimal::ZERO {
-                    evidence.push(format!(
-                        "one endpoint costs {} AZ × 730 h × {vpce_hour} = {}/month; it pays off above {} GB/month of that service's traffic ({} − {} per GB saved)",
-                        azs.len(),
-                        usd(fixed),
-                        num(fixed / margin),
-                        nat_gb,
-                        vpce_gb
-                    ));
-                }
-                evidence.push(format!(
-                    "NAT processes {} GB/month in this VPC; if 10% ({} GB) went to one service, an endpoint would save {}",
-                    num(gb),
-                    num(tenth),
-                    usd(saving)
-                ));
-                if !existing.is_empty() {
-                    evidence.push(format!(
-                        "interface endpoints already here: {}",
-                        existing.join(", ")
-                    ));
-                }
-                if lambda_only {
-                    evidence.push("only Lambda functions use these NAT gateways: logs, ecr.api and ecr.dkr are not candidates (Lambda ships logs and pulls images outside the function's network interface)".into());
-                }
-                evidence.push("traffic by service unknown: measure it with flow logs on the NAT gateways' interfaces (--flow-logs)".into());
-                let action = format!(
-                    "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name \"com.amazonaws.{r}.$SERVICE\" --subnet-ids {} --private-dns-enabled",
-                    subnets.join(" ")
-                );
-                let notes = vec![format!(
-                    "set SERVICE to the service the flow logs show most bytes to (candidates: {})",
-                    missing.join(", ")
-                )];
-                let effects: Vec<Effect> = nats
-                    .iter()
-                    .map(|n| {
-                        let cut = (n.monthly_of(crate::price::model::Component::NatBytes)
-                            * dec!(0.1))
-                        .round_dp(9);
-                        Effect::cut(
-                            &n.nat_gateway_id,
-                            crate::price::model::Component::NatBytes,
-                            cut,
-                        )
-                    })
-                    .chain([Effect::add(
-                        format!("vpce:{vpc}:SERVICE"),
-                        fixed + tenth * vpce_gb,
-                    )])
-                    .collect();
-                let mut s = Scenario {
-                    alternative: self.id(),
-                    region: r.to_string(),
-                    vpc_id: vpc.to_string(),
-                    resource_id: vpc.to_string(),
-                    monthly_before: before,
-                    monthly_after: before - saving,
-                    confidence: Confidence::NeedsData,
-                    risk_level: RiskLevel::Low,
-                    risk: "endpoint security groups must allow 443 from the functions; execute-api with private DNS breaks calls to public APIs".into(),
-                    action,
-                    notes,
-                    evidence,
-                    changes: Changes {
-                        endpoints_added: vec![format!("{vpc} SERVICE")],
-                        ..Default::default()
-                    },
-                    effects,
-                    ..Default::default()
-                };
-                measure_first(
-                    &mut s,
-                    format!(
-                        "each 10% of {}'s NAT bytes that goes to one service ({})",
-                        vpc_label(region, vpc),
-                        missing.join(", ")
-                    ),
-                    saving,
-                    how_to_measure(ctx, region, &nats),
-                );
-                out.push(s);
+            if nats.iter().all(|n| n.lambdas.is_empty()) {
+                continue;
             }
+            let mut azs: Vec<&str> = topo
+                .lambdas_in_vpc(vpc)
+                .iter()
+                .flat_map(|f| f.subnet_ids().iter().filter_map(|s| topo.az_of(s)))
+                .collect();
+            azs.sort_unstable();
+            azs.dedup();
+            let existing: Vec<&str> = topo
+                .endpoints_in(vpc)
+                .iter()
+                .filter(|e| !e.is_gateway())
+                .map(|e| e.service())
+                .collect();
+            let lambda_only = nats.iter().all(|n| n.other_enis == 0);
+            let missing: Vec<&str> = CANDIDATES
+                .iter()
+                .copied()
+                .filter(|c| !existing.contains(c))
+                .filter(|c| !(lambda_only && NOT_FROM_LAMBDA.contains(c)))
+                .collect();
+            if missing.is_empty() || azs.is_empty() {
+                continue;
+            }
+            let subnets: Vec<String> = topo
+                .lambdas_in_vpc(vpc)
+                .iter()
+                .flat_map(|f| f.subnet_ids().iter().cloned())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if nats
+                .iter()
+                .any(|n| ctx.traffic(&n.nat_gateway_id).is_some())
+            {
+                out.extend(self.measured(ctx, r, vpc, &nats, azs.len(), &subnets)?);
+                continue;
+            }
+            let nat_gb = ctx.price(r, Item::NatBytes)?;
+            let vpce_gb = ctx.price(r, Item::EndpointBytes)?;
+            let vpce_hour = ctx.price(r, Item::EndpointHours)?;
+            let fixed =
+                Decimal::from(azs.len() as u64) * Decimal::from(HOURS_PER_MONTH) * vpce_hour;
+            let margin = nat_gb - vpce_gb;
+            let gb = sum(nats.iter().copied(), NatCost::monthly_gb);
+            let before = sum(nats.iter().copied(), NatCost::monthly);
+            let tenth = gb * dec!(0.1);
+            let saving = (tenth * margin - fixed).round_dp(9);
+            let mut evidence = vec![format!(
+                "{} Lambda functions in {} AZ(s) ({}) use NAT gateways here",
+                count_lambdas(&nats),
+                azs.len(),
+                azs.join(", ")
+            )];
+            if margin > Decimal::ZERO {
+                evidence.push(format!(
+                    "one endpoint costs {} AZ × 730 h × {vpce_hour} = {}/month; it pays off above {} GB/month of that service's traffic ({} − {} per GB saved)",
+                    azs.len(),
+                    usd(fixed),
+                    num(fixed / margin),
+                    nat_gb,
+                    vpce_gb
+                ));
+            }
+            evidence.push(format!(
+                "NAT processes {} GB/month in this VPC; if 10% ({} GB) went to one service, an endpoint would save {}",
+                num(gb),
+                num(tenth),
+                usd(saving)
+            ));
+            if !existing.is_empty() {
+                evidence.push(format!(
+                    "interface endpoints already here: {}",
+                    existing.join(", ")
+                ));
+            }
+            if lambda_only {
+                evidence.push("only Lambda functions use these NAT gateways: logs, ecr.api and ecr.dkr are not candidates (Lambda ships logs and pulls images outside the function's network interface)".into());
+            }
+            evidence.push("traffic by service unknown: measure it with flow logs on the NAT gateways' interfaces (--flow-logs)".into());
+            let action = format!(
+                "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name \"com.amazonaws.{r}.$SERVICE\" --subnet-ids {} --private-dns-enabled",
+                subnets.join(" ")
+            );
+            let notes = vec![format!(
+                "set SERVICE to the service the flow logs show most bytes to (candidates: {})",
+                missing.join(", ")
+            )];
+            let effects: Vec<Effect> = nats
+                .iter()
+                .map(|n| {
+                    let cut = (n.monthly_of(crate::price::model::Component::NatBytes) * dec!(0.1))
+                        .round_dp(9);
+                    Effect::cut(
+                        &n.nat_gateway_id,
+                        crate::price::model::Component::NatBytes,
+                        cut,
+                    )
+                })
+                .chain([Effect::add(
+                    format!("vpce:{vpc}:SERVICE"),
+                    fixed + tenth * vpce_gb,
+                )])
+                .collect();
+            let mut s = Scenario {
+                monthly_before: before,
+                monthly_after: before - saving,
+                risk: "endpoint security groups must allow 443 from the functions; execute-api with private DNS breaks calls to public APIs".into(),
+                action,
+                notes,
+                evidence,
+                changes: Changes {
+                    endpoints_added: vec![format!("{vpc} SERVICE")],
+                    ..Default::default()
+                },
+                effects,
+                ..Scenario::new(
+                    self,
+                    r,
+                    vpc,
+                    vpc.to_string(),
+                    Confidence::NeedsData,
+                    RiskLevel::Low,
+                )
+            };
+            measure_first(
+                &mut s,
+                format!(
+                    "each 10% of {}'s NAT bytes that goes to one service ({})",
+                    vpc_label(region, vpc),
+                    missing.join(", ")
+                ),
+                saving,
+                how_to_measure(ctx, region, &nats),
+            );
+            out.push(s);
         }
         Ok(out)
     }

@@ -9,7 +9,7 @@ mod gateway_endpoint;
 mod interface_endpoint;
 mod ipv6_egress;
 mod lambda_out_of_vpc;
-pub mod nat_instance;
+mod nat_instance;
 pub mod plan;
 mod regional_nat;
 
@@ -19,7 +19,7 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-pub use delete_idle_nat::{NEAR_IDLE_CONNECTIONS_PER_DAY, NEAR_IDLE_GB_PER_DAY};
+use plan::Phase;
 pub use plan::{Changes, Effect, Plan};
 
 use crate::price::model::{Component, CostModel, NatCost};
@@ -99,7 +99,7 @@ pub struct Sensitivity {
     pub how_to_measure: String,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Scenario {
     /// The account of the scenario's VPC.
     pub account_id: String,
@@ -126,6 +126,12 @@ pub struct Scenario {
     /// What the action does to today's monthly run-rate (the plan prices them together).
     #[serde(skip)]
     pub effects: Vec<Effect>,
+    /// When the plan does it, among its steps.
+    #[serde(skip)]
+    phase: Phase,
+    /// What its before and after cover: "one NAT", "the VPC's NATs", ...
+    #[serde(skip)]
+    pub scope: &'static str,
     /// Metrics this scenario needs that the snapshot lacks.
     pub missing_data: Vec<String>,
     /// Ids of the scenarios that cannot be done together with this one.
@@ -138,6 +144,45 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// A scenario of `alternative` about `resource_id` (several joined by `;`): its id and tier
+    /// follow from them, its phase and scope from the alternative.
+    fn new(
+        alternative: &dyn Alternative,
+        region: &str,
+        vpc_id: &str,
+        resource_id: String,
+        confidence: Confidence,
+        risk_level: RiskLevel,
+    ) -> Scenario {
+        Scenario {
+            account_id: String::new(),
+            // Several resources join with '+' so that ids can be listed with ';'.
+            id: format!("{}:{}", alternative.id(), resource_id.replace(';', "+")),
+            tier: Tier::of(confidence, risk_level),
+            alternative: alternative.id(),
+            region: region.to_string(),
+            vpc_id: vpc_id.to_string(),
+            resource_id,
+            monthly_before: Decimal::ZERO,
+            monthly_after: Decimal::ZERO,
+            confidence,
+            risk_level,
+            risk: String::new(),
+            action: String::new(),
+            notes: Vec::new(),
+            evidence: Vec::new(),
+            changes: Changes::default(),
+            effects: Vec::new(),
+            phase: alternative.phase(),
+            scope: alternative.scope(),
+            missing_data: Vec::new(),
+            conflicts_with: Vec::new(),
+            in_plan: false,
+            saving_after_plan: None,
+            sensitivity: None,
+        }
+    }
+
     pub fn saving(&self) -> Decimal {
         self.monthly_before - self.monthly_after
     }
@@ -165,6 +210,18 @@ pub struct Context<'a> {
     /// VPC → its NAT gateways still running at the end of the window, in model order.
     vpc_nats: HashMap<&'a str, Vec<&'a NatCost>>,
 }
+
+/// A VPC with NAT gateways still running at the end of the window.
+struct VpcNats<'c, 'a> {
+    region: &'a RegionSnapshot,
+    topo: &'c Topology<'a>,
+    vpc: &'a str,
+    /// In model order.
+    nats: Vec<&'a NatCost>,
+}
+
+/// What every [`Removal`] relies on, as the report's assumptions say it.
+const REMOVAL_ASSUMPTION: &str = "Deleting a NAT gateway keeps its Elastic IP (still billed as an idle address): every action that deletes one waits until it is deleted and releases the address, and only then counts it as saved.";
 
 /// What deleting a NAT gateway takes: the commands (delete, wait until it is gone, release its
 /// Elastic IPs: deleting a NAT gateway keeps its addresses, still billed, and release-address
@@ -330,6 +387,21 @@ impl<'a> Context<'a> {
     pub fn regions(&self) -> impl Iterator<Item = (&'a RegionSnapshot, &Topology<'a>)> {
         self.topologies.iter().map(|(r, t)| (*r, t))
     }
+    /// Every VPC with NAT gateways still running at the end of the window: account × region
+    /// as [`Context::regions`], then by VPC id.
+    fn vpcs_with_nats(&self) -> impl Iterator<Item = VpcNats<'_, 'a>> + '_ {
+        self.regions().flat_map(move |(region, topo)| {
+            topo.vpcs_with_nats().into_iter().filter_map(move |vpc| {
+                let nats = self.active_nats(&region.region, vpc);
+                (!nats.is_empty()).then_some(VpcNats {
+                    region,
+                    topo,
+                    vpc,
+                    nats,
+                })
+            })
+        })
+    }
     /// NAT gateways still running at the end of the window, in one VPC.
     pub fn active_nats(&self, region: &str, vpc_id: &str) -> Vec<&'a NatCost> {
         self.vpc_nats
@@ -377,12 +449,25 @@ impl<'a> Context<'a> {
     }
 }
 
-pub trait Alternative {
+/// One way to pay less for NAT gateways, and what the plan, the charts and the report need to
+/// know about it.
+trait Alternative {
+    /// What its scenario ids start with: `delete-idle-nat`.
     fn id(&self) -> &'static str;
+    /// When the plan does its scenarios, among its steps.
+    fn phase(&self) -> Phase {
+        Phase::Last
+    }
+    /// What a scenario's before and after cover (alternatives.png says it beside its bar).
+    fn scope(&self) -> &'static str;
+    /// What the report's assumptions say about it.
+    fn assumptions(&self, _model: &CostModel) -> Vec<String> {
+        Vec::new()
+    }
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>>;
 }
 
-pub fn all() -> Vec<Box<dyn Alternative>> {
+fn all() -> Vec<Box<dyn Alternative>> {
     vec![
         Box::new(delete_idle_nat::DeleteIdleNat),
         Box::new(gateway_endpoint::GatewayEndpoint::S3),
@@ -398,7 +483,7 @@ pub fn all() -> Vec<Box<dyn Alternative>> {
     ]
 }
 
-/// Every scenario of every alternative, with its id and tier, money rounded to cents once (so
+/// Every scenario of every alternative, with its account, money rounded to cents once (so
 /// every output shows the same cents), best saving first.
 pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
     let mut out = Vec::new();
@@ -424,9 +509,7 @@ pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
         } else if let [only] = ctx.snapshot.accounts.as_slice() {
             s.account_id = only.account_id.clone();
         }
-        // Several resources join with '+' so that ids can be listed with ';'.
-        s.id = format!("{}:{}", s.alternative, s.resource_id.replace(';', "+"));
-        s.tier = Tier::of(s.confidence, s.risk_level);
+        debug_assert_eq!(s.tier, Tier::of(s.confidence, s.risk_level), "{}", s.id);
         s.monthly_before = crate::shown::round_shown(s.monthly_before, 2);
         s.monthly_after = crate::shown::round_shown(s.monthly_after, 2);
         if let Some(sens) = &mut s.sensitivity {
@@ -440,6 +523,11 @@ pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
             .then_with(|| a.resource_id.cmp(&b.resource_id))
     });
     Ok(out)
+}
+
+/// What the alternatives assume, each alternative's in turn.
+pub fn assumptions(model: &CostModel) -> Vec<String> {
+    all().iter().flat_map(|a| a.assumptions(model)).collect()
 }
 
 /// Orders scenarios for the reader: the plan's steps in plan order, other do-now scenarios,
@@ -478,6 +566,7 @@ pub fn rank(scenarios: &mut [Scenario], plan: &Plan) {
 /// stated as a sensitivity.
 pub fn measure_first(s: &mut Scenario, per: String, worth: Decimal, how_to_measure: String) {
     s.confidence = Confidence::NeedsData;
+    s.tier = Tier::of(s.confidence, s.risk_level);
     s.monthly_after = s.monthly_before;
     s.sensitivity = Some(Sensitivity {
         per,

@@ -15,7 +15,7 @@ use super::{
     az_suffix, measure_first, recollect, reroute_by, usd, Alternative, Changes, Confidence,
     Context, Effect, RiskLevel, Scenario,
 };
-use crate::price::model::{Component, NatCost, HOURS_PER_MONTH};
+use crate::price::model::{Component, CostModel, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 use crate::snapshot::RegionSnapshot;
 use crate::topology::Topology;
@@ -25,44 +25,45 @@ pub struct NatInstance;
 /// fck-nat's root volume.
 const ROOT_VOLUME_GB: Decimal = dec!(8);
 /// An instance's baseline bandwidth must be this many times the busiest minute's rate.
-pub const HEADROOM: f64 = 2.0;
+const HEADROOM: f64 = 2.0;
 
-/// `data/nat_instances.json`: the instance sizes a NAT instance is chosen from.
+/// `data/nat_instances.json`: the instance sizes a NAT instance is chosen from (its `as_of`
+/// dates the table for people; natcost does not read it).
 #[derive(Debug, Deserialize)]
-pub struct SizeTable {
-    pub source: String,
-    pub image: String,
+struct SizeTable {
+    source: String,
+    image: String,
     /// The AWS account that publishes the image, and its name pattern.
-    pub ami_owner: String,
-    pub ami_name: String,
+    ami_owner: String,
+    ami_name: String,
     /// Smallest first.
-    pub sizes: Vec<Size>,
+    sizes: Vec<Size>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Size {
-    pub instance_type: String,
+struct Size {
+    instance_type: String,
     #[serde(with = "rust_decimal::serde::str")]
-    pub baseline_gbps: Decimal,
+    baseline_gbps: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
-    pub burst_gbps: Decimal,
+    burst_gbps: Decimal,
     /// The hour's price as a multiple of t4g.nano's (T4g sizes double in price).
-    pub nano_hours: u32,
+    nano_hours: u32,
 }
 
 impl Size {
-    pub fn baseline_mbits(&self) -> f64 {
+    fn baseline_mbits(&self) -> f64 {
         (self.baseline_gbps * dec!(1000)).try_into().unwrap_or(0.0)
     }
 }
 
-pub static SIZES: LazyLock<SizeTable> = LazyLock::new(|| {
+static SIZES: LazyLock<SizeTable> = LazyLock::new(|| {
     serde_json::from_str(include_str!("../../data/nat_instances.json"))
         .expect("data/nat_instances.json is checked by a unit test")
 });
 
 /// The smallest size whose baseline covers `mbits` with HEADROOM; None when none does.
-pub fn size_for(mbits: f64) -> Option<&'static Size> {
+fn size_for(mbits: f64) -> Option<&'static Size> {
     SIZES
         .sizes
         .iter()
@@ -77,6 +78,26 @@ fn minute_mbits(bytes: f64) -> f64 {
 impl Alternative for NatInstance {
     fn id(&self) -> &'static str {
         "nat-instance"
+    }
+
+    fn scope(&self) -> &'static str {
+        "one NAT"
+    }
+
+    fn assumptions(&self, model: &CostModel) -> Vec<String> {
+        let mut sizing: BTreeMap<&str, usize> = BTreeMap::new();
+        for n in model.nats.iter().filter(|n| n.active_at_end) {
+            *sizing.entry(n.busiest_minute_basis.as_str()).or_default() += 1;
+        }
+        vec![format!(
+            "NAT instances are sized so the baseline bandwidth is {HEADROOM}× the busiest minute, one per AZ with clients; T4g sizes from data/nat_instances.json ({}). Busiest minute: {}.",
+            SIZES.source,
+            sizing
+                .iter()
+                .map(|(basis, k)| format!("{basis} ({k} NAT gateway(s))"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )]
     }
 
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
@@ -356,19 +377,14 @@ impl NatInstance {
             ));
         }
         let high = size.is_none() || nat.busiest_minute_bytes.is_none();
+        let risk_level = if high {
+            RiskLevel::High
+        } else {
+            RiskLevel::Medium
+        };
         let mut s = Scenario {
-            alternative: self.id(),
-            region: r.to_string(),
-            vpc_id: nat.vpc_id.clone(),
-            resource_id: id.clone(),
             monthly_before: before,
             monthly_after: after,
-            confidence: Confidence::Estimated,
-            risk_level: if high {
-                RiskLevel::High
-            } else {
-                RiskLevel::Medium
-            },
             risk: if size.is_none() {
                 format!("no T4g size covers the busiest minute with {HEADROOM}× headroom: the instance would throttle; and you patch, monitor and fail over the instances yourself")
             } else if high {
@@ -382,7 +398,14 @@ impl NatInstance {
             changes,
             effects,
             missing_data: missing.clone(),
-            ..Default::default()
+            ..Scenario::new(
+                self,
+                r,
+                &nat.vpc_id,
+                id.clone(),
+                Confidence::Estimated,
+                risk_level,
+            )
         };
         if !missing.is_empty() {
             let worth = s.saving();
@@ -392,7 +415,6 @@ impl NatInstance {
                 worth,
                 recollect(r),
             );
-            s.risk_level = RiskLevel::High;
         }
         Ok(s)
     }

@@ -54,6 +54,17 @@ impl Changes {
     }
 }
 
+/// The order the plan's steps are done in: take idle NATs away, fix routes, then add endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Phase {
+    DeleteIdle,
+    FixRoutes,
+    GatewayEndpoints,
+    InterfaceEndpoints,
+    /// Alternatives whose steps need no place of their own.
+    Last,
+}
+
 /// What a scenario does to the monthly run-rate.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -229,8 +240,8 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
     }
     chosen.sort_by(|&a, &b| {
         let (x, y) = (&scenarios[a], &scenarios[b]);
-        phase(x.alternative)
-            .cmp(&phase(y.alternative))
+        x.phase
+            .cmp(&y.phase)
             .then_with(|| y.saving().cmp(&x.saving()))
             .then_with(|| x.id.cmp(&y.id))
     });
@@ -263,17 +274,6 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
         monthly_before: before,
         monthly_after: after,
         monthly_saving: before - after,
-    }
-}
-
-/// The order steps are done in: take idle NATs away, fix routes, then add endpoints.
-fn phase(alternative: &str) -> u8 {
-    match alternative {
-        "delete-idle-nat" => 0,
-        "fix-cross-az-route" => 1,
-        "s3-gateway-endpoint" | "dynamodb-gateway-endpoint" => 2,
-        "interface-endpoint" => 3,
-        _ => 4,
     }
 }
 

@@ -15,7 +15,7 @@ use super::{
     measure_first, num, reroute, sum, usd, Alternative, Changes, Confidence, Context, Effect,
     RiskLevel, Scenario,
 };
-use crate::price::model::{Component, NatCost, HOURS_PER_MONTH};
+use crate::price::model::{Component, CostModel, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 use crate::snapshot::RegionSnapshot;
 use crate::topology::Topology;
@@ -27,22 +27,31 @@ impl Alternative for RegionalNat {
         "regional-nat"
     }
 
+    fn scope(&self) -> &'static str {
+        "the VPC's NATs"
+    }
+
+    fn assumptions(&self, model: &CostModel) -> Vec<String> {
+        vec![format!(
+            "Regional NAT gateways ({} in this snapshot) are priced with <PREFIX>-RegionalNatGateway-Hours/-Bytes, per active AZ-hour (the AZs it has addresses or clients in), and no client of one is cross-AZ. The per-AZ billing rule is AWS's VPC pricing page as a third-party source quotes it: AWS's own pages could not be read here to confirm it, so the regional-nat alternative is measure-first and shows its saving under both readings (per active AZ-hour and per gateway-hour). Bundled regional prices equal the zonal ones and are marked unconfirmed.",
+            model.nats.iter().filter(|n| n.availability_mode == "regional").count()
+        )]
+    }
+
     fn evaluate(&self, ctx: &Context) -> Result<Vec<Scenario>> {
         let mut out = Vec::new();
-        for (region, topo) in ctx.regions() {
-            for vpc in topo.vpcs_with_nats() {
-                let all = ctx.active_nats(&region.region, vpc);
-                // Regional NAT gateways are public only; a VPC that has one is done.
-                if all.iter().any(|n| n.availability_mode == "regional") {
-                    continue;
-                }
-                let zonal: Vec<&NatCost> = all
-                    .into_iter()
-                    .filter(|n| n.connectivity_type == "public")
-                    .collect();
-                if !zonal.is_empty() {
-                    out.push(self.scenario(ctx, region, topo, vpc, &zonal)?);
-                }
+        for v in ctx.vpcs_with_nats() {
+            // Regional NAT gateways are public only; a VPC that has one is done.
+            if v.nats.iter().any(|n| n.availability_mode == "regional") {
+                continue;
+            }
+            let zonal: Vec<&NatCost> = v
+                .nats
+                .into_iter()
+                .filter(|n| n.connectivity_type == "public")
+                .collect();
+            if !zonal.is_empty() {
+                out.push(self.scenario(ctx, v.region, v.topo, v.vpc, &zonal)?);
             }
         }
         Ok(out)
@@ -142,14 +151,8 @@ impl RegionalNat {
             ),
         ];
         let mut s = Scenario {
-            alternative: self.id(),
-            region: r.to_string(),
-            vpc_id: vpc.to_string(),
-            resource_id: vpc.to_string(),
             monthly_before: before,
             monthly_after: after_per_az,
-            confidence: Confidence::Estimated,
-            risk_level: RiskLevel::Medium,
             risk: "egress leaves from new addresses, which partners who allowlist today's must add (manual mode, --availability-zone-addresses with today's allocation ids, keeps them but only after the zonal NAT gateways are deleted: an outage); an AZ new to the gateway takes some minutes to expand into, with its traffic crossing AZs meanwhile; private connectivity needs zonal NAT gateways".into(),
             action: action.join(" && "),
             evidence,
@@ -158,7 +161,14 @@ impl RegionalNat {
             missing_data: vec![
                 "whether AWS bills a regional NAT gateway's hours per active AZ or per gateway".into(),
             ],
-            ..Default::default()
+            ..Scenario::new(
+                self,
+                r,
+                vpc,
+                vpc.to_string(),
+                Confidence::Estimated,
+                RiskLevel::Medium,
+            )
         };
         measure_first(
             &mut s,
@@ -180,18 +190,19 @@ fn unpriced(r: &str, vpc: &str, nats: &[&NatCost]) -> Scenario {
         .usage_type(r)
         .unwrap_or_else(|_| "RegionalNatGateway-Hours".into());
     let mut s = Scenario {
-        alternative: RegionalNat.id(),
-        region: r.to_string(),
-        vpc_id: vpc.to_string(),
-        resource_id: vpc.to_string(),
         monthly_before: before,
         monthly_after: before,
-        confidence: Confidence::NeedsData,
-        risk_level: RiskLevel::Medium,
         risk: "unpriced".into(),
         evidence: vec![format!("no {usage} price for {r}")],
         missing_data: vec![format!("the {usage} price (and -Bytes)")],
-        ..Default::default()
+        ..Scenario::new(
+            &RegionalNat,
+            r,
+            vpc,
+            vpc.to_string(),
+            Confidence::NeedsData,
+            RiskLevel::Medium,
+        )
     };
     measure_first(
         &mut s,

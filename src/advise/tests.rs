@@ -744,15 +744,18 @@ fn overlapping_effects_count_once() {
 fn stub(id: &str, saving: Decimal, changes: Changes, effects: Vec<Effect>) -> Scenario {
     Scenario {
         id: id.into(),
-        alternative: "delete-idle-nat",
-        tier: Tier::DoNow,
-        confidence: Confidence::Measured,
-        risk_level: RiskLevel::Low,
         monthly_before: saving,
         monthly_after: Decimal::ZERO,
         changes,
         effects,
-        ..Default::default()
+        ..Scenario::new(
+            &delete_idle_nat::DeleteIdleNat,
+            "ap-northeast-2",
+            "vpc-1",
+            id.into(),
+            Confidence::Measured,
+            RiskLevel::Low,
+        )
     }
 }
 

@@ -23,17 +23,6 @@ fn few_names(report: &Report, ids: &str) -> String {
     )
 }
 
-/// What a scenario's before/after bars cover.
-fn scope(alternative: &str) -> &'static str {
-    match alternative {
-        "delete-idle-nat" | "nat-instance" => "one NAT",
-        "consolidate-nat" | "regional-nat" => "the VPC's NATs",
-        "fix-cross-az-route" => "one subnet's inter-AZ",
-        "centralized-egress-tgw" => "the region's NATs",
-        _ => "the VPC's NATs",
-    }
-}
-
 /// One bar of alternatives.png.
 struct Bar {
     label: String,
@@ -79,7 +68,7 @@ pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
                 "consider: {} {} ({})",
                 s.alternative,
                 few_names(report, &s.resource_id),
-                scope(s.alternative)
+                s.scope
             ),
             before: f(s.monthly_before),
             after: f(s.monthly_before - on_top),
@@ -114,7 +103,7 @@ pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
                 measures.len(),
                 s.alternative,
                 few_names(report, &s.resource_id),
-                scope(s.alternative)
+                s.scope
             ),
             before: f(s.monthly_before),
             after: f(s.monthly_before - x.monthly_usd),
