@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::advise::plan::{self, Baseline};
 use crate::advise::{self, Context, Plan, Scenario, Tier};
 use crate::fx::Fx;
-use crate::price::model::{self, Component, CostModel, NatCost};
+use crate::price::model::{self, Component, Connectivity, CostModel, NatCost};
 use crate::price::{Item, PriceBook};
 use crate::snapshot::{Snapshot, Window};
 use crate::topology::Topology;
@@ -468,7 +468,7 @@ fn egress(window: Window, book: &PriceBook, model: &CostModel) -> Result<Vec<Egr
     for nat in model
         .nats
         .iter()
-        .filter(|n| n.connectivity_type == "public" && n.active_at_end)
+        .filter(|n| n.connectivity_type == Connectivity::Public && n.active_at_end)
     {
         let price = book.get(&nat.region, Item::InternetEgressBytes)?;
         let gb = nat.monthly_egress_gb(&window);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use rust_decimal::Decimal;
 
-use super::plan::Baseline;
+use super::plan::{Baseline, Key};
 use super::{
     measure_first, num, recollect, usd, Alternative, Changes, Confidence, Context, Effect,
     RiskLevel, Scenario,
@@ -77,7 +77,7 @@ impl Alternative for CentralizedEgress {
             let mut changes = Changes {
                 relies_on: by_vpc[hub]
                     .iter()
-                    .map(|n| format!("nat:{}", n.nat_gateway_id))
+                    .map(|n| Key::Nat(n.nat_gateway_id.clone()))
                     .collect(),
                 ..Default::default()
             };

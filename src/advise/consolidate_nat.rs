@@ -4,12 +4,12 @@
 use anyhow::Result;
 use rust_decimal::Decimal;
 
-use super::plan::Baseline;
+use super::plan::{Baseline, Key};
 use super::{
     measure_first, num, recollect, reroute, sum, usd, Alternative, Confidence, Context, Effect,
     RiskLevel, Scenario,
 };
-use crate::price::model::{gb, per_month, NatCost};
+use crate::price::model::{gb, per_month, Connectivity, NatCost, Placement};
 use crate::price::Item;
 use crate::snapshot::RegionSnapshot;
 use crate::topology::Topology;
@@ -29,13 +29,13 @@ impl Alternative for ConsolidateNat {
         let mut out = Vec::new();
         for v in ctx.vpcs_with_nats() {
             // Public and private NAT gateways do different jobs: only like ones merge.
-            for kind in ["public", "private"] {
+            for kind in [Connectivity::Public, Connectivity::Private] {
                 let nats: Vec<&NatCost> = v
                     .nats
                     .iter()
                     .copied()
                     .filter(|n| n.connectivity_type == kind)
-                    .filter(|n| n.availability_mode == "zonal")
+                    .filter(|n| n.availability_mode == Placement::Zonal)
                     .collect();
                 if nats.len() >= 2 {
                     out.push(self.scenario(ctx, v.region, v.topo, v.vpc, &nats)?);
@@ -89,7 +89,7 @@ impl ConsolidateNat {
         let mut removals = Vec::new();
         let mut effects = Vec::new();
         let mut changes = super::Changes {
-            relies_on: vec![format!("nat:{}", keep.nat_gateway_id)],
+            relies_on: vec![Key::Nat(keep.nat_gateway_id.clone())],
             ..Default::default()
         };
         let target = format!("--nat-gateway-id {}", keep.nat_gateway_id);

@@ -5,12 +5,14 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::plan::{Baseline, Phase};
+use super::plan::{Baseline, Key, Phase};
 use super::{
     measure_first, num, recollect, reroute, usd, Alternative, Confidence, Context, Effect,
     RiskLevel, Scenario, REMOVAL_ASSUMPTION,
 };
-use crate::price::model::{gb, per_month, Component, CostModel, NatCost, IDLE_RULE_DAYS};
+use crate::price::model::{
+    gb, per_month, Component, CostModel, NatCost, Placement, IDLE_RULE_DAYS,
+};
 use crate::price::Item;
 use crate::topology::Topology;
 
@@ -179,7 +181,7 @@ impl DeleteIdleNat {
         let inter_az = ctx.price(r, Item::InterAzBytes)?;
         // A regional NAT gateway serves every AZ from that AZ: nothing crosses.
         let crossing = match nat.crossing_bytes {
-            Some(_) if to.availability_mode == "regional" => Decimal::ZERO,
+            Some(_) if to.availability_mode == Placement::Regional => Decimal::ZERO,
             Some(b) if to.availability_zone != nat.availability_zone => {
                 per_month(gb(b), nat.billed_hours)
             }
@@ -196,7 +198,7 @@ impl DeleteIdleNat {
             return Ok(None);
         }
         commands.extend(removal.commands);
-        changes.relies_on.push(format!("nat:{}", to.nat_gateway_id));
+        changes.relies_on.push(Key::Nat(to.nat_gateway_id.clone()));
         let mut effects = removal.effects;
         if !added.is_zero() {
             effects.push(Effect::add(format!("inter-az:{id}"), added));
@@ -229,7 +231,7 @@ impl DeleteIdleNat {
         Ok(Some(Scenario {
             monthly_before: before,
             monthly_after: after,
-            risk: if to.availability_mode == "regional" {
+            risk: if to.availability_mode == Placement::Regional {
                 format!("its clients move to the regional {}; their egress address changes, which partners may allowlist", to.label())
             } else {
                 format!(

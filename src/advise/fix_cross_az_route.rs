@@ -4,12 +4,14 @@
 use anyhow::Result;
 use rust_decimal::Decimal;
 
-use super::plan::Phase;
+use super::plan::{Key, Phase};
 use super::{
     az_suffix, measure_first, num, recollect, usd, Alternative, Changes, Confidence, Context,
     Effect, RiskLevel, Scenario,
 };
-use crate::price::model::{gb, per_month, Component, NatCost, HOURS_PER_MONTH};
+use crate::price::model::{
+    gb, per_month, Component, Connectivity, NatCost, Placement, HOURS_PER_MONTH,
+};
 use crate::price::Item;
 use crate::snapshot::{RegionSnapshot, RouteTable, Subnet, TargetType};
 use crate::topology::Topology;
@@ -34,11 +36,9 @@ impl Alternative for FixCrossAzRoute {
         for (region, topo) in ctx.regions() {
             let r = region.region.as_str();
             let inter_az = ctx.price(r, Item::InterAzBytes)?;
-            for nat in
-                ctx.model.nats.iter().filter(|n| {
-                    n.is_in(region) && n.active_at_end && n.availability_mode == "zonal"
-                })
-            {
+            for nat in ctx.model.nats.iter().filter(|n| {
+                n.is_in(region) && n.active_at_end && n.availability_mode == Placement::Zonal
+            }) {
                 for (subnet, share) in ctx.subnet_shares(topo, &nat.nat_gateway_id) {
                     if subnet.availability_zone == nat.availability_zone {
                         continue;
@@ -51,8 +51,8 @@ impl Alternative for FixCrossAzRoute {
                     // A regional NAT gateway is local to every AZ.
                     let local = ctx.active_nats(r, &nat.vpc_id).into_iter().find(|n| {
                         (n.availability_zone == subnet.availability_zone
-                            || n.availability_mode == "regional")
-                            && n.connectivity_type == "public"
+                            || n.availability_mode == Placement::Regional)
+                            && n.connectivity_type == Connectivity::Public
                     });
                     let rt = topo.route_table_of(subnet);
                     let rt_id = rt.map(|t| t.route_table_id.as_str()).unwrap_or("(main)");
@@ -90,7 +90,7 @@ impl Alternative for FixCrossAzRoute {
                             ));
                             changes
                                 .relies_on
-                                .push(format!("nat:{}", local.nat_gateway_id));
+                                .push(Key::Nat(local.nat_gateway_id.clone()));
                             local.nat_gateway_id.clone()
                         }
                         None => {
@@ -141,7 +141,7 @@ impl Alternative for FixCrossAzRoute {
                                 // The new table copies the old one's routes and endpoints.
                                 changes
                                     .relies_on
-                                    .push(format!("route:{} endpoints", t.route_table_id));
+                                    .push(Key::Route(format!("{} endpoints", t.route_table_id)));
                             }
                         }
                     }

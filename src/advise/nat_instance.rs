@@ -15,7 +15,7 @@ use super::{
     az_suffix, measure_first, recollect, reroute_by, usd, Alternative, Changes, Confidence,
     Context, Effect, RiskLevel, Scenario,
 };
-use crate::price::model::{Component, CostModel, NatCost, HOURS_PER_MONTH};
+use crate::price::model::{Component, Connectivity, CostModel, NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 use crate::snapshot::RegionSnapshot;
 use crate::topology::Topology;
@@ -106,8 +106,8 @@ impl Alternative for NatInstance {
             for nat in ctx.model.nats.iter().filter(|n| {
                 n.is_in(region)
                     && n.active_at_end
-                    && n.connectivity_type == "public"
-                    && n.availability_mode == "zonal"
+                    && n.connectivity_type == Connectivity::Public
+                    && n.availability_mode == crate::price::model::Placement::Zonal
             }) {
                 out.push(self.scenario(ctx, region, topo, nat)?);
             }

@@ -25,24 +25,60 @@ pub struct Changes {
     pub endpoints_added: Vec<String>,
     pub functions_moved: Vec<String>,
     pub addresses_released: Vec<String>,
-    /// Keys of things that must stay as they are: `nat:nat-…`, `route:rtb-… endpoints`, ...
-    pub relies_on: Vec<String>,
+    /// Things that must stay as they are.
+    pub relies_on: Vec<Key>,
+}
+
+/// One thing a scenario changes or relies on: two scenarios conflict when one changes what the
+/// other changes or relies on. Typed, so that a misspelt kind cannot silently mean "no
+/// conflict". Shown (and serialised) as `kind:name`, e.g. `nat:nat-0a1`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    /// A NAT gateway deleted (or kept as the one others move to).
+    Nat(String),
+    /// A NAT gateway (or NAT instance) added.
+    NewNat(String),
+    /// A route table's route or associations (`rtb-… 0.0.0.0/0`, `rtb-… endpoints`, ...).
+    Route(String),
+    Endpoint(String),
+    Function(String),
+    Address(String),
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, name) = match self {
+            Key::Nat(x) => ("nat", x),
+            Key::NewNat(x) => ("new", x),
+            Key::Route(x) => ("route", x),
+            Key::Endpoint(x) => ("endpoint", x),
+            Key::Function(x) => ("function", x),
+            Key::Address(x) => ("address", x),
+        };
+        write!(f, "{kind}:{name}")
+    }
+}
+
+impl Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl Changes {
     /// Every change as a key comparable with `relies_on`.
-    pub fn keys(&self) -> BTreeSet<String> {
-        let kinds: [(&str, &Vec<String>); 6] = [
-            ("nat", &self.nats_deleted),
-            ("new", &self.nats_added),
-            ("route", &self.routes_changed),
-            ("endpoint", &self.endpoints_added),
-            ("function", &self.functions_moved),
-            ("address", &self.addresses_released),
+    pub fn keys(&self) -> BTreeSet<Key> {
+        let kinds: [(fn(String) -> Key, &Vec<String>); 6] = [
+            (Key::Nat, &self.nats_deleted),
+            (Key::NewNat, &self.nats_added),
+            (Key::Route, &self.routes_changed),
+            (Key::Endpoint, &self.endpoints_added),
+            (Key::Function, &self.functions_moved),
+            (Key::Address, &self.addresses_released),
         ];
         kinds
             .iter()
-            .flat_map(|(k, v)| v.iter().map(move |x| format!("{k}:{x}")))
+            .flat_map(|(key, v)| v.iter().map(move |x| key(x.clone())))
             .collect()
     }
 
@@ -280,9 +316,9 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
 /// For each scenario, the indices of the scenarios it conflicts with, found through an index of
 /// the keys each one changes and relies on (no pairwise scan).
 fn conflict_lists(scenarios: &[Scenario]) -> Vec<BTreeSet<usize>> {
-    let keys: Vec<BTreeSet<String>> = scenarios.iter().map(|s| s.changes.keys()).collect();
-    let mut changers: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut reliers: HashMap<&str, Vec<usize>> = HashMap::new();
+    let keys: Vec<BTreeSet<Key>> = scenarios.iter().map(|s| s.changes.keys()).collect();
+    let mut changers: HashMap<&Key, Vec<usize>> = HashMap::new();
+    let mut reliers: HashMap<&Key, Vec<usize>> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
         for key in k {
             changers.entry(key).or_default().push(i);
@@ -294,8 +330,8 @@ fn conflict_lists(scenarios: &[Scenario]) -> Vec<BTreeSet<usize>> {
     let mut out = vec![BTreeSet::new(); scenarios.len()];
     for (i, k) in keys.iter().enumerate() {
         for key in k {
-            let others = changers.get(key.as_str()).into_iter().flatten();
-            let relying = reliers.get(key.as_str()).into_iter().flatten();
+            let others = changers.get(key).into_iter().flatten();
+            let relying = reliers.get(key).into_iter().flatten();
             for &j in others.chain(relying) {
                 if j != i {
                     out[i].insert(j);

@@ -15,7 +15,9 @@ use super::{
     measure_first, num, reroute, sum, usd, Alternative, Changes, Confidence, Context, Effect,
     RiskLevel, Scenario,
 };
-use crate::price::model::{Component, CostModel, NatCost, HOURS_PER_MONTH};
+use crate::price::model::{
+    Component, Connectivity, CostModel, NatCost, Placement, HOURS_PER_MONTH,
+};
 use crate::price::Item;
 use crate::snapshot::RegionSnapshot;
 use crate::topology::Topology;
@@ -34,7 +36,7 @@ impl Alternative for RegionalNat {
     fn assumptions(&self, model: &CostModel) -> Vec<String> {
         vec![format!(
             "Regional NAT gateways ({} in this snapshot) are priced with <PREFIX>-RegionalNatGateway-Hours/-Bytes, per active AZ-hour (the AZs it has addresses or clients in), and no client of one is cross-AZ. The per-AZ billing rule is AWS's VPC pricing page as a third-party source quotes it: AWS's own pages could not be read here to confirm it, so the regional-nat alternative is measure-first and shows its saving under both readings (per active AZ-hour and per gateway-hour). Bundled regional prices equal the zonal ones and are marked unconfirmed.",
-            model.nats.iter().filter(|n| n.availability_mode == "regional").count()
+            model.nats.iter().filter(|n| n.availability_mode == Placement::Regional).count()
         )]
     }
 
@@ -42,13 +44,16 @@ impl Alternative for RegionalNat {
         let mut out = Vec::new();
         for v in ctx.vpcs_with_nats() {
             // Regional NAT gateways are public only; a VPC that has one is done.
-            if v.nats.iter().any(|n| n.availability_mode == "regional") {
+            if v.nats
+                .iter()
+                .any(|n| n.availability_mode == Placement::Regional)
+            {
                 continue;
             }
             let zonal: Vec<&NatCost> = v
                 .nats
                 .into_iter()
-                .filter(|n| n.connectivity_type == "public")
+                .filter(|n| n.connectivity_type == Connectivity::Public)
                 .collect();
             if !zonal.is_empty() {
                 out.push(self.scenario(ctx, v.region, v.topo, v.vpc, &zonal)?);

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::plan::Changes;
+use super::plan::{Changes, Key};
 use super::*;
 use crate::price::model;
 use crate::snapshot::*;
@@ -485,7 +485,7 @@ fn consolidation_releases_the_removed_nats_address() {
     assert!(
         steps[3].contains("release-address --region ap-northeast-2 --allocation-id eipalloc-nat-b")
     );
-    assert_eq!(s.changes.relies_on, ["nat:nat-a"]);
+    assert_eq!(s.changes.relies_on, [Key::Nat("nat-a".into())]);
 }
 
 #[test]
@@ -597,11 +597,11 @@ fn a_new_route_table_copies_routes_and_gateway_endpoints() {
         ]
     );
     assert_eq!(s.changes.routes_changed, ["s-c association"]);
-    assert!(s.changes.relies_on.contains(&"nat:nat-c".to_string()));
+    assert!(s.changes.relies_on.contains(&Key::Nat("nat-c".into())));
     assert!(s
         .changes
         .relies_on
-        .contains(&"route:rtb-a endpoints".to_string()));
+        .contains(&Key::Route("rtb-a endpoints".into())));
 }
 
 #[test]
@@ -767,7 +767,7 @@ fn conflicts_and_the_best_conflict_free_set() {
         ..Default::default()
     };
     let relies = |n: &str| Changes {
-        relies_on: vec![format!("nat:{n}")],
+        relies_on: vec![Key::Nat(n.to_string())],
         routes_changed: vec![format!("rtb-{n} 0.0.0.0/0")],
         ..Default::default()
     };
@@ -789,7 +789,7 @@ fn conflicts_and_the_best_conflict_free_set() {
             "c",
             dec!(6),
             Changes {
-                relies_on: vec!["nat:nat-x".into()],
+                relies_on: vec![Key::Nat("nat-x".into())],
                 ..Default::default()
             },
             vec![Effect::drop("nat-z", h)],
@@ -1237,12 +1237,21 @@ fn flow_logs_measure_who_crosses_azs() {
             .map(|l| (l.charge.quantity, l.basis))
             .unwrap()
     };
-    assert_eq!(inter_az(None), (dec!(240), "estimated"));
+    assert_eq!(
+        inter_az(None),
+        (dec!(240), crate::price::model::Basis::Estimated)
+    );
     let week = traffic(8);
-    assert_eq!(inter_az(Some(&week)), (dec!(48), "measured"));
+    assert_eq!(
+        inter_az(Some(&week)),
+        (dec!(48), crate::price::model::Basis::Measured)
+    );
     // A day of logs: the measured share is still the best there is, but an estimate.
     let day = traffic(1);
-    assert_eq!(inter_az(Some(&day)), (dec!(48), "estimated"));
+    assert_eq!(
+        inter_az(Some(&day)),
+        (dec!(48), crate::price::model::Basis::Estimated)
+    );
     // fix-cross-az-route prices the subnet's measured 10%: 730 GB × 0.1 × 2 × 0.01 = 1.46.
     let m = model::price_with_flows(&snap, &book, Some(&week)).unwrap();
     let all = advise(&Context::new(&snap, &book, &m, Some(&week))).unwrap();
@@ -1252,4 +1261,25 @@ fn flow_logs_measure_who_crosses_azs() {
         "{:?}",
         fix.iter().map(|s| s.monthly_before).collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn conflict_keys_are_typed_and_shown_as_kind_and_name() {
+    let route = Key::Route("rtb-a endpoints".into());
+    assert_eq!(route.to_string(), "route:rtb-a endpoints");
+    assert_eq!(
+        serde_json::to_string(&[Key::Nat("nat-a".into()), route.clone()]).unwrap(),
+        r#"["nat:nat-a","route:rtb-a endpoints"]"#
+    );
+    // Only the same kind and name meet: a NAT gateway and a route table of one name do not.
+    let deletes = Changes {
+        nats_deleted: vec!["x".into()],
+        ..Default::default()
+    };
+    let relies = |key| Changes {
+        relies_on: vec![key],
+        ..Default::default()
+    };
+    assert!(deletes.conflicts(&relies(Key::Nat("x".into()))));
+    assert!(!deletes.conflicts(&relies(Key::Route("x".into()))));
 }

@@ -92,9 +92,51 @@ pub struct CostLine {
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     pub charge: Charge,
-    /// `measured` (measured usage under AWS's billing rule) or `estimated` (inter-AZ transfer
-    /// estimated from who sits in each subnet): finance sees which lines cannot match the bill.
-    pub basis: &'static str,
+    /// Measured (usage under AWS's billing rule) or estimated (inter-AZ transfer estimated from
+    /// who sits in each subnet): finance sees which lines cannot match the bill.
+    pub basis: Basis,
+}
+
+/// How a quantity is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    Measured,
+    Estimated,
+}
+
+/// Where a NAT gateway lives: one AZ, or the whole region (a regional NAT gateway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    Zonal,
+    Regional,
+}
+
+/// Whether a NAT gateway reaches the internet (public) or only other networks (private).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Connectivity {
+    Public,
+    Private,
+}
+
+impl std::fmt::Display for Basis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Basis::Measured => "measured",
+            Basis::Estimated => "estimated",
+        })
+    }
+}
+
+impl std::fmt::Display for Connectivity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Connectivity::Public => "public",
+            Connectivity::Private => "private",
+        })
+    }
 }
 
 /// The metrics the cost model and the advisor read; any of them missing is said, never zero.
@@ -123,13 +165,12 @@ pub struct NatCost {
     pub name: Option<String>,
     /// The AZ of a zonal NAT gateway; `regional` for a regional one.
     pub availability_zone: String,
-    /// `zonal` or `regional`.
-    pub availability_mode: &'static str,
+    pub availability_mode: Placement,
     /// AZs whose hours are billed: 1 for a zonal NAT gateway; for a regional one, the AZs it
     /// has addresses in or clients in, whichever is more.
     pub active_azs: usize,
     pub state: String,
-    pub connectivity_type: String,
+    pub connectivity_type: Connectivity,
     pub public_ips: Vec<String>,
     /// Billed (started) hours inside the window.
     pub billed_hours: i64,
@@ -388,11 +429,19 @@ fn nat_cost(
         } else {
             nat.availability_zone.clone()
         },
-        availability_mode: if regional { "regional" } else { "zonal" },
+        availability_mode: if regional {
+            Placement::Regional
+        } else {
+            Placement::Zonal
+        },
         active_azs: costs.active_azs,
         found_by: nat.found_by.clone(),
         state: nat.state.clone(),
-        connectivity_type: if nat.is_public() { "public" } else { "private" }.to_string(),
+        connectivity_type: if nat.is_public() {
+            Connectivity::Public
+        } else {
+            Connectivity::Private
+        },
         public_ips: costs.public_ips,
         billed_hours: costs.billed_hours,
         active_at_end: costs.active_at_end,

@@ -1,7 +1,7 @@
 //! The share of a NAT gateway's traffic that crosses AZs to reach it.
 
 use super::series::Series;
-use super::{Region, BYTES_PER_GB};
+use super::{Basis, Region, BYTES_PER_GB};
 use crate::snapshot::NatGateway;
 use crate::traffic::NatTraffic;
 
@@ -9,7 +9,7 @@ use crate::traffic::NatTraffic;
 pub(super) struct CrossAz {
     pub share: f64,
     /// `measured` when flow logs saw enough of the NAT's clients, else `estimated`.
-    pub basis: &'static str,
+    pub basis: Basis,
 }
 
 impl CrossAz {
@@ -44,7 +44,7 @@ impl CrossAz {
             }
             _ => CrossAz {
                 share: view.topo.cross_az_share(id),
-                basis: "estimated",
+                basis: Basis::Estimated,
             },
         }
     }
@@ -71,9 +71,9 @@ impl CrossAz {
         CrossAz {
             share,
             basis: if traffic.covers(gb) {
-                "measured"
+                Basis::Measured
             } else {
-                "estimated"
+                Basis::Estimated
             },
         }
     }

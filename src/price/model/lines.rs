@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use super::cross_az::CrossAz;
 use super::lifetime::Month;
 use super::series::Series;
-use super::{gb, per_month, Charge, Component, CostLine, HOURS_PER_MONTH};
+use super::{gb, per_month, Basis, Charge, Component, CostLine, HOURS_PER_MONTH};
 use crate::price::{Item, PriceBook};
 use crate::snapshot::{NatGateway, Window};
 use crate::topology::Topology;
@@ -33,7 +33,7 @@ enum Usage<'a> {
     CrossAz {
         bytes: &'a [f64],
         share: f64,
-        basis: &'static str,
+        basis: Basis,
     },
 }
 
@@ -65,10 +65,10 @@ impl Usage<'_> {
         }
     }
 
-    fn basis(&self) -> &'static str {
+    fn basis(&self) -> Basis {
         match *self {
             Usage::CrossAz { basis, .. } => basis,
-            _ => "measured",
+            _ => Basis::Measured,
         }
     }
 }
