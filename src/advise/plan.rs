@@ -68,7 +68,8 @@ impl Serialize for Key {
 impl Changes {
     /// Every change as a key comparable with `relies_on`.
     pub fn keys(&self) -> BTreeSet<Key> {
-        let kinds: [(fn(String) -> Key, &Vec<String>); 6] = [
+        type Kind<'a> = (fn(String) -> Key, &'a Vec<String>);
+        let kinds: [Kind; 6] = [
             (Key::Nat, &self.nats_deleted),
             (Key::NewNat, &self.nats_added),
             (Key::Route, &self.routes_changed),
