@@ -1,5 +1,5 @@
-//! Live collection from AWS, read-only: the only part of natcost that talks to AWS.
-//! Produces a [`Snapshot`]; everything after it runs offline.
+//! Live collection from AWS, read-only (through `aws`): the account's NAT gateways, topology,
+//! Lambda functions and metrics into a [`Snapshot`]; pricing and advice run offline from it.
 
 mod accounts;
 mod cloudwatch;
