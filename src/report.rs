@@ -630,9 +630,10 @@ fn month_totals(model: &CostModel) -> Vec<MonthTotal> {
     let mut gb = vec![Decimal::ZERO; months.len()];
     for l in model.nats.iter().flat_map(|n| &n.lines) {
         if let Some(&i) = index.get(&l.period_start) {
-            cost[i] += l.charge.cost;
+            // Unknown lines are left out; bytes_known (below) and the warnings say so.
+            cost[i] += l.charge.cost.unwrap_or_default();
             if l.charge.component == Component::NatBytes {
-                gb[i] += l.charge.quantity;
+                gb[i] += l.charge.quantity.unwrap_or_default();
             }
         }
     }

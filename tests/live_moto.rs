@@ -25,10 +25,15 @@ fn d(s: &str) -> Decimal {
 }
 
 /// costs.csv summed per (NAT name, usage type): (quantity, cost).
+/// (NAT name, usage type) → (quantity, cost), summed over months; lines of unknown usage
+/// (empty quantity and cost) are left out: `unknown_lines` lists them.
 fn costs_by(path: &Path) -> BTreeMap<(String, String), (Decimal, Decimal)> {
     let mut out = BTreeMap::new();
     for r in csv::Reader::from_path(path).unwrap().records() {
         let r = r.unwrap();
+        if r[10].is_empty() {
+            continue;
+        }
         assert_eq!(d(&r[10]) * d(&r[12]), d(&r[13]));
         let e = out
             .entry((r[7].to_string(), r[9].to_string()))
@@ -36,6 +41,20 @@ fn costs_by(path: &Path) -> BTreeMap<(String, String), (Decimal, Decimal)> {
         e.0 += d(&r[10]);
         e.1 += d(&r[13]);
     }
+    out
+}
+
+/// (NAT name, usage type) of the costs.csv lines whose usage is unknown: quantity and cost empty.
+fn unknown_lines(path: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for r in csv::Reader::from_path(path).unwrap().records() {
+        let r = r.unwrap();
+        assert_eq!(r[10].is_empty(), r[13].is_empty(), "{r:?}");
+        if r[10].is_empty() {
+            out.push((r[7].to_string(), r[9].to_string()));
+        }
+    }
+    out.dedup();
     out
 }
 
@@ -905,6 +924,15 @@ fn denied_calls_give_a_partial_report_that_names_them() {
     assert!(c.contains_key(&("nat-a".into(), "APN2-NatGateway-Bytes".into())));
     assert!(c.contains_key(&("east-0".into(), "NatGateway-Hours".into())));
     assert!(!c.contains_key(&("east-0".into(), "NatGateway-Bytes".into())));
+    // Their lines are there, with quantity and cost empty (unknown), not 0.
+    let unknown = unknown_lines(&tmp.path().join("rep/costs.csv"));
+    assert!(unknown.contains(&("east-0".into(), "NatGateway-Bytes".into())));
+    assert!(
+        unknown
+            .iter()
+            .all(|(nat, usage)| nat.starts_with("east-") && usage == "NatGateway-Bytes"),
+        "{unknown:?}"
+    );
     assert!(md.contains("its data processing cost is unknown, not zero"));
 }
 

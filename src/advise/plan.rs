@@ -155,11 +155,13 @@ impl Baseline {
         let mut lines = HashMap::new();
         let mut total = Decimal::ZERO;
         for n in nats {
+            // A line of unknown usage has no known cost to save.
             for c in &n.run_rate {
+                let Some(cost) = c.cost else { continue };
                 *lines
                     .entry((n.nat_gateway_id.clone(), c.component))
-                    .or_insert(Decimal::ZERO) += c.cost;
-                total += c.cost;
+                    .or_insert(Decimal::ZERO) += cost;
+                total += cost;
             }
         }
         Baseline { lines, total }

@@ -141,7 +141,11 @@ pub(crate) fn per_nat(usage: &str) -> bool {
 fn modelled(cost: &Model<'_>, per_resource: bool) -> BTreeMap<Key, (Decimal, Decimal)> {
     let mut out: BTreeMap<Key, (Decimal, Decimal)> = BTreeMap::new();
     for n in cost.nats {
+        // A line of unknown usage is not modelled: the row says the line is missing.
         for l in &n.lines {
+            let (Some(quantity), Some(usd)) = (l.charge.quantity, l.charge.cost) else {
+                continue;
+            };
             let usage = canonical(&n.region, &l.charge.usage_type);
             let resource = if per_resource && per_nat(&usage) {
                 nat_arn(&n.region, &n.account_id, &n.nat_gateway_id)
@@ -156,8 +160,8 @@ fn modelled(cost: &Model<'_>, per_resource: bool) -> BTreeMap<Key, (Decimal, Dec
                 resource,
             );
             let e = out.entry(key).or_default();
-            e.0 += l.charge.quantity;
-            e.1 += l.charge.cost;
+            e.0 += quantity;
+            e.1 += usd;
         }
     }
     out
@@ -606,7 +610,7 @@ mod tests {
                 l.period_start.format("%Y-%m").to_string() == "2026-10"
                     && l.charge.usage_type.ends_with("NatGateway-Hours")
             })
-            .map(|l| l.charge.quantity)
+            .filter_map(|l| l.charge.quantity)
             .sum();
         let bill = |resource: &str, quantity: Decimal| Billed {
             month: "2026-10".into(),

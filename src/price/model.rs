@@ -54,15 +54,16 @@ impl Component {
     }
 }
 
-/// quantity × unit price = cost, for one usage type.
+/// quantity × unit price = cost, for one usage type. Quantity and cost are None when the
+/// usage was not collected: unknown, which is not zero (shown empty).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Charge {
     pub component: Component,
     pub usage_type: String,
-    pub quantity: Decimal,
+    pub quantity: Option<Decimal>,
     pub unit: String,
     pub unit_price: Decimal,
-    pub cost: Decimal,
+    pub cost: Option<Decimal>,
 }
 
 impl Charge {
@@ -71,17 +72,17 @@ impl Charge {
         region: &str,
         item: Item,
         component: Component,
-        quantity: Decimal,
+        quantity: Option<Decimal>,
     ) -> Result<Charge> {
         let price = book.get(region, item)?;
-        let quantity = quantity.round_dp(QUANTITY_DP);
+        let quantity = quantity.map(|q| q.round_dp(QUANTITY_DP));
         Ok(Charge {
             component,
             usage_type: price.usage_type.clone(),
             quantity,
             unit: price.unit.clone(),
             unit_price: price.usd,
-            cost: quantity * price.usd,
+            cost: quantity.map(|q| q * price.usd),
         })
     }
 }
@@ -219,25 +220,28 @@ impl NatCost {
     pub fn label(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.nat_gateway_id)
     }
+    /// The cost of the window's lines whose usage is known (the report names what is not).
     pub fn window_cost(&self) -> Decimal {
-        self.lines.iter().map(|l| l.charge.cost).sum()
+        self.lines.iter().filter_map(|l| l.charge.cost).sum()
     }
+    /// The monthly run-rate of the components whose usage is known.
     pub fn monthly(&self) -> Decimal {
-        self.run_rate.iter().map(|c| c.cost).sum()
+        self.run_rate.iter().filter_map(|c| c.cost).sum()
     }
     pub fn monthly_of(&self, component: Component) -> Decimal {
         self.run_rate
             .iter()
             .filter(|c| c.component == component)
-            .map(|c| c.cost)
+            .filter_map(|c| c.cost)
             .sum()
     }
-    /// Processed GB per month at the window's rate.
+    /// Processed GB per month at the window's rate; 0 when not collected (processed_gb is
+    /// None then, and the report says so).
     pub fn monthly_gb(&self) -> Decimal {
         self.run_rate
             .iter()
             .find(|c| c.component == Component::NatBytes)
-            .map(|c| c.quantity)
+            .and_then(|c| c.quantity)
             .unwrap_or_default()
     }
     pub fn monthly_egress_gb(&self, window: &Window) -> Decimal {
@@ -515,7 +519,7 @@ mod tests {
             region,
             item,
             Component::NatHours,
-            qty,
+            Some(qty),
         )
         .unwrap()
     }
@@ -525,13 +529,13 @@ mod tests {
         // Published Seoul bill: 44 h = 2.5960; 1.691 GB = 0.0998; IPv4 43.148 h = 0.2157.
         let hours = charge("ap-northeast-2", Item::NatHours, dec!(44));
         assert_eq!(hours.usage_type, "APN2-NatGateway-Hours");
-        assert_eq!(hours.cost.round_dp(4), dec!(2.5960));
+        assert_eq!(hours.cost.unwrap().round_dp(4), dec!(2.5960));
         let bytes = charge("ap-northeast-2", Item::NatBytes, dec!(1.691));
         assert_eq!(bytes.usage_type, "APN2-NatGateway-Bytes");
-        assert_eq!(bytes.cost.round_dp(4), dec!(0.0998));
+        assert_eq!(bytes.cost.unwrap().round_dp(4), dec!(0.0998));
         let ip = charge("ap-northeast-2", Item::PublicIpv4Hours, dec!(43.148));
         assert_eq!(ip.usage_type, "APN2-PublicIPv4:InUseAddress");
-        assert_eq!(ip.cost.round_dp(4), dec!(0.2157));
+        assert_eq!(ip.cost.unwrap().round_dp(4), dec!(0.2157));
     }
 
     #[test]
@@ -539,17 +543,19 @@ mod tests {
         assert_eq!(
             charge("ap-northeast-2", Item::NatHours, dec!(752))
                 .cost
+                .unwrap()
                 .round_dp(2),
             dec!(44.37)
         );
         assert_eq!(
             charge("ap-northeast-2", Item::PublicIpv4Hours, dec!(752))
                 .cost
+                .unwrap()
                 .round_dp(2),
             dec!(3.76)
         );
-        let h = charge("us-east-1", Item::NatHours, dec!(730)).cost;
-        let b = charge("us-east-1", Item::NatBytes, dec!(100)).cost;
+        let h = charge("us-east-1", Item::NatHours, dec!(730)).cost.unwrap();
+        let b = charge("us-east-1", Item::NatBytes, dec!(100)).cost.unwrap();
         assert_eq!(h, dec!(32.850));
         assert_eq!(b, dec!(4.500));
         assert_eq!(h + b, dec!(37.35));
@@ -558,11 +564,11 @@ mod tests {
     #[test]
     fn ohio_one_gb_through_a_same_az_nat() {
         assert_eq!(
-            charge("us-east-2", Item::NatBytes, dec!(1)).cost,
+            charge("us-east-2", Item::NatBytes, dec!(1)).cost.unwrap(),
             dec!(0.045)
         );
         assert_eq!(
-            charge("us-east-2", Item::NatHours, dec!(1)).cost,
+            charge("us-east-2", Item::NatHours, dec!(1)).cost.unwrap(),
             dec!(0.045)
         );
     }

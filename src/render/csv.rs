@@ -84,10 +84,10 @@ pub fn costs<W: Write>(report: &Report, out: W) -> Result<()> {
                 safe(nat.name.as_deref().unwrap_or("")),
                 safe(&nat.availability_zone),
                 safe(&c.usage_type),
-                exact(c.quantity),
+                c.quantity.map(exact).unwrap_or_default(),
                 safe(&c.unit),
                 exact(c.unit_price),
-                exact(c.cost),
+                c.cost.map(exact).unwrap_or_default(),
                 line.basis.to_string(),
                 line.period_start.format("%Y-%m").to_string(),
             ])?;

@@ -192,10 +192,10 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
                 l.period_start.format("%Y-%m"),
                 named(report, &n.nat_gateway_id),
                 c.usage_type,
-                fixed(c.quantity, 3),
+                c.quantity.map(|q| fixed(q, 3)).unwrap_or_default(),
                 c.unit,
                 exact(c.unit_price),
-                money(c.cost)
+                c.cost.map(money).unwrap_or_default()
             );
         }
     }

@@ -27,41 +27,47 @@ enum Usage<'a> {
     StartedHours(Decimal),
     /// This many units (addresses) for each exact hour.
     ExactHours(Decimal),
-    /// GB of the hourly processed bytes.
-    Processed(&'a [f64]),
-    /// GB of the hourly bytes between clients and the NAT, times the cross-AZ share.
+    /// GB of the hourly processed bytes; None: not collected, so unknown.
+    Processed(Option<&'a [f64]>),
+    /// GB of the hourly bytes between clients and the NAT, times the cross-AZ share; None:
+    /// not collected, so unknown.
     CrossAz {
-        bytes: &'a [f64],
+        bytes: Option<&'a [f64]>,
         share: f64,
         basis: Basis,
     },
 }
 
 impl Usage<'_> {
-    /// The quantity in one calendar month of the NAT gateway's life.
-    fn in_month(&self, month: &Month, window: Window) -> Decimal {
+    /// The quantity in one calendar month of the NAT gateway's life; None: unknown.
+    fn in_month(&self, month: &Month, window: Window) -> Option<Decimal> {
         match *self {
-            Usage::StartedHours(units) => Decimal::from(month.started_hours()) * units,
-            Usage::ExactHours(units) => month.exact_hours() * units,
-            Usage::Processed(bytes) => gb(bytes[month.hours(window)].iter().sum()),
-            Usage::CrossAz { bytes, share, .. } => {
+            Usage::StartedHours(units) => Some(Decimal::from(month.started_hours()) * units),
+            Usage::ExactHours(units) => Some(month.exact_hours() * units),
+            Usage::Processed(bytes) => bytes.map(|b| gb(b[month.hours(window)].iter().sum())),
+            Usage::CrossAz { bytes, share, .. } => bytes.map(|b| {
                 // Billed on both sides of the AZ boundary: 0.01/GB out of one AZ and 0.01/GB into the other.
-                gb(bytes[month.hours(window)].iter().sum::<f64>() * share) * Decimal::TWO
-            }
+                gb(b[month.hours(window)].iter().sum::<f64>() * share) * Decimal::TWO
+            }),
         }
     }
 
-    /// The quantity in a 730-hour month at the window's rate, from `in_window` (the quantity
-    /// of its lines) over `observed` hours; None: the component has no run-rate.
-    fn per_month(&self, in_window: Decimal, observed: i64) -> Option<Decimal> {
+    /// The run-rate line of this component: its quantity in a 730-hour month at the window's
+    /// rate, from `in_window` (the quantity of its lines) over `observed` hours. None: the
+    /// component has no run-rate line; Some(None): it has one, of unknown quantity.
+    fn per_month(&self, in_window: Option<Decimal>, observed: i64) -> Option<Option<Decimal>> {
         match *self {
             Usage::StartedHours(units) | Usage::ExactHours(units) => {
-                Some(Decimal::from(HOURS_PER_MONTH) * units)
+                Some(Some(Decimal::from(HOURS_PER_MONTH) * units))
             }
             // From the window's total bytes (the processed GB the report shows), not the sum
             // of the monthly lines, which are rounded month by month.
-            Usage::Processed(bytes) => Some(per_month(gb(bytes.iter().sum()), observed)),
-            Usage::CrossAz { .. } => (!in_window.is_zero()).then(|| per_month(in_window, observed)),
+            Usage::Processed(bytes) => Some(bytes.map(|b| per_month(gb(b.iter().sum()), observed))),
+            Usage::CrossAz { .. } => match in_window {
+                None => Some(None),
+                Some(q) if q.is_zero() => None,
+                Some(q) => Some(Some(per_month(q, observed))),
+            },
         }
     }
 
@@ -96,9 +102,11 @@ pub(super) fn meters<'a>(
         Component::NatHours,
         Usage::StartedHours(Decimal::from(active_azs)),
     )];
-    if let Some(p) = &series.processed {
-        meters.push(meter(bytes, Component::NatBytes, Usage::Processed(p)));
-    }
+    meters.push(meter(
+        bytes,
+        Component::NatBytes,
+        Usage::Processed(series.processed.as_deref()),
+    ));
     if public_ips > 0 {
         meters.push(meter(
             Item::PublicIpv4Hours,
@@ -106,12 +114,12 @@ pub(super) fn meters<'a>(
             Usage::ExactHours(Decimal::from(public_ips)),
         ));
     }
-    if let (Some(c), true) = (&series.crossing, cross.share > 0.0) {
+    if cross.share > 0.0 {
         meters.push(meter(
             Item::InterAzBytes,
             Component::InterAz,
             Usage::CrossAz {
-                bytes: c,
+                bytes: series.crossing.as_deref(),
                 share: cross.share,
                 basis: cross.basis,
             },
@@ -168,7 +176,7 @@ pub(super) fn run_rate(
 ) -> Result<Vec<Charge>> {
     let mut run_rate = Vec::new();
     for m in meters {
-        let in_window: Decimal = lines
+        let in_window: Option<Decimal> = lines
             .iter()
             .filter(|l| l.charge.component == m.component)
             .map(|l| l.charge.quantity)

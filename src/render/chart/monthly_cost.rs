@@ -49,7 +49,7 @@ pub(super) fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
         let mut parts = [Decimal::ZERO; 4];
         for l in n.lines.iter().filter(|l| l.period_start == start) {
             if let Some(i) = Component::ALL.iter().position(|c| *c == l.charge.component) {
-                parts[i] += l.charge.cost;
+                parts[i] += l.charge.cost.unwrap_or_default();
             }
         }
         parts
