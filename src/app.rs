@@ -12,9 +12,9 @@ use crate::cli::{
     PriceFormat, PricesCommand, ReportArgs, SnapshotArgs,
 };
 use crate::collect::{self, window};
-use crate::exit::{Outcome, Usage};
+use crate::exit::Usage;
 use crate::flows::inputs::FlowInputs;
-use crate::messages;
+use crate::messages::{self, Diagnostics};
 use crate::output;
 use crate::pipeline::{self, Built, Facts, Request};
 use crate::price::source::Mode;
@@ -134,10 +134,15 @@ fn request(
         }
     }
     let flows = flow_inputs(flow)?;
+    let mut window_note = None;
     let facts = match (&source.snapshot, source.sample) {
         (Some(path), _) => Facts::Snapshot(path.clone()),
         (None, true) => Facts::Sample,
-        (None, false) if live => Facts::Live(collect_options(collect)?),
+        (None, false) if live => {
+            let (options, note) = collect_options(collect)?;
+            window_note = note;
+            Facts::Live(options)
+        }
         // clap requires one of them.
         (None, false) => {
             return Err(Usage(
@@ -160,6 +165,7 @@ fn request(
         flows,
         bill,
         fx,
+        window_note,
     })
 }
 
@@ -172,13 +178,11 @@ fn prices_asked(args: &PriceArgs, default: Mode) -> pipeline::Prices {
     }
 }
 
-fn collect_options(args: &CollectArgs) -> Result<collect::Options> {
+/// What to collect, and a note when the window asked for is cut to what CloudWatch keeps.
+fn collect_options(args: &CollectArgs) -> Result<(collect::Options, Option<String>)> {
     let span = span(args).unwrap_or(window::Span::Days(30));
     let (window, note) = window::window(span, chrono::Utc::now())?;
-    if let Some(note) = note {
-        messages::warn(note);
-    }
-    Ok(collect::Options {
+    let options = collect::Options {
         regions: args.regions.clone(),
         all_regions: args.all_regions,
         window,
@@ -187,7 +191,8 @@ fn collect_options(args: &CollectArgs) -> Result<collect::Options> {
         progress: !args.quiet,
         accounts: accounts(args)?,
         concurrency: args.concurrency as usize,
-    })
+    };
+    Ok((options, note))
 }
 
 /// `--org` / `--accounts` with `--role-name`, or the caller's own account.
@@ -257,20 +262,16 @@ fn account_ids(arg: &str) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-fn is_partial(snapshot: &Snapshot) -> bool {
-    !snapshot.not_collected.is_empty()
-        || snapshot
-            .accounts
-            .iter()
-            .any(|a| !a.not_collected.is_empty())
-        || snapshot.regions.iter().any(|r| !r.not_collected.is_empty())
-}
-
 fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
     if !args.collect.is_live() {
         bail!("say which regions to collect: --region REGION (repeatable) or --all-regions");
     }
-    let snapshot = pipeline::collect_live(&collect_options(&args.collect)?, verbose)?;
+    let mut diag = Diagnostics::default();
+    let (options, note) = collect_options(&args.collect)?;
+    if let Some(note) = note {
+        diag.warn(note);
+    }
+    let snapshot = pipeline::collect_live(&options, verbose, &mut diag)?;
     output::write_file(&args.output, snapshot.to_json().as_bytes())?;
     let regions = &snapshot.regions;
     let empty = regions.iter().filter(|r| r.no_nat_gateways).count();
@@ -289,7 +290,7 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
             .map(|r| r.lambda_functions.len())
             .sum::<usize>()
     );
-    Ok(Outcome::partial_if(is_partial(&snapshot)).into())
+    Ok(diag.outcome().into())
 }
 
 fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
@@ -305,6 +306,7 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         snapshot,
         live,
         name,
+        outcome,
     } = pipeline::run(
         &request(
             &args.source,
@@ -344,7 +346,7 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         writeln!(stdout, "\nReport written to {}/", out_dir.display())?;
     }
     stdout.flush()?;
-    Ok(Outcome::partial_if(report.is_partial()).into())
+    Ok(outcome.into())
 }
 
 /// `--currency CODE --fx-rate RATE`, shown beside USD.
@@ -371,8 +373,8 @@ fn reconcile_command(args: crate::cli::ReconcileArgs, verbose: u8) -> Result<Exi
     )?;
     let built = pipeline::run(&asked, verbose)?;
     let Some(r) = &built.report.reconcile else {
-        // The bill could not be reached: said on stderr as not collected.
-        return Ok(Outcome::Partial.into());
+        // The bill could not be reached: said as not collected, so the outcome is partial.
+        return Ok(built.outcome.into());
     };
     let mut stdout = std::io::stdout().lock();
     match args.format {
@@ -385,7 +387,7 @@ fn reconcile_command(args: crate::cli::ReconcileArgs, verbose: u8) -> Result<Exi
         }
     }
     stdout.flush()?;
-    Ok(Outcome::partial_if(built.report.is_partial()).into())
+    Ok(built.outcome.into())
 }
 
 /// Columns to fit the summary in: the terminal's, else `$COLUMNS`, else 100; None with --wide.
@@ -522,6 +524,10 @@ fn flows(args: FlowsCommand, verbose: u8) -> Result<ExitCode> {
         &snapshot,
     ));
     let outcome = crate::flows::inputs::attribute(&inputs, plan, &snapshot, &remote, verbose)?;
+    let mut diag = Diagnostics::default();
+    for unread in &outcome.unread {
+        diag.not_collected(unread);
+    }
     let Some(attribution) = outcome.attribution else {
         bail!("flow logs: nothing could be read (see the warnings above)");
     };
@@ -533,7 +539,7 @@ fn flows(args: FlowsCommand, verbose: u8) -> Result<ExitCode> {
         Format::Table => render::table::flows(&report),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(Outcome::partial_if(!outcome.unread.is_empty()).into())
+    Ok(diag.outcome().into())
 }
 
 #[cfg(test)]

@@ -1,20 +1,96 @@
-//! What natcost says on stderr besides its output: warnings and notes, each with one prefix and
-//! one line (ripgrep's `messages.rs` is the model). What a warning means for the exit code is
-//! decided by what the report records as not collected (`exit::Outcome`), not here.
+//! What natcost says on stderr besides its output, each with one prefix and on one line
+//! (ripgrep's `messages.rs` is the model), and what a run has said: [`Diagnostics`] keeps each
+//! warning once for the report and decides whether the result is partial.
 
+use std::collections::HashSet;
 use std::fmt::Display;
 
-/// `natcost: warning: …`: something is missing or doubtful; the run goes on.
+use crate::exit::Outcome;
+
+/// `natcost: warning: …`: something is missing or doubtful; the run goes on. For what is not
+/// part of a report (a cache that could not be written); a run's warnings go through
+/// [`Diagnostics::warn`].
 pub fn warn(message: impl Display) {
     eprintln!("natcost: warning: {message}");
-}
-
-/// `natcost: warning: not collected: …`: a part of the input could not be read (exit 3).
-pub fn not_collected(what: impl Display) {
-    warn(format_args!("not collected: {what}"));
 }
 
 /// `natcost: note: …`: worth knowing, nothing wrong.
 pub fn note(message: impl Display) {
     eprintln!("natcost: note: {message}");
+}
+
+/// What one run has said: its warnings and what it could not read, each said once on stderr
+/// and kept for the report. What could not be read makes the result partial (exit 3).
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    warnings: Vec<String>,
+    not_collected: Vec<String>,
+    said: HashSet<String>,
+}
+
+impl Diagnostics {
+    /// Says a warning once: `natcost: warning: …`.
+    pub fn warn(&mut self, message: impl Display) {
+        let message = message.to_string();
+        if self.said.insert(message.clone()) {
+            warn(&message);
+            self.warnings.push(message);
+        }
+    }
+
+    /// Says once that a part of the input could not be read: `natcost: warning: not collected:
+    /// …`, the line the report lists it with. The result is partial.
+    pub fn not_collected(&mut self, what: impl Display) {
+        let what = what.to_string();
+        if self.said.insert(format!("not collected: {what}")) {
+            warn(format_args!("not collected: {what}"));
+            self.not_collected.push(what);
+        }
+    }
+
+    /// A part a snapshot file records as not collected: said when it was collected, so only
+    /// kept (the report lists it, and the result is partial).
+    pub fn carry_not_collected(&mut self, what: String) {
+        if self.said.insert(format!("not collected: {what}")) {
+            self.not_collected.push(what);
+        }
+    }
+
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub fn not_collected_list(&self) -> &[String] {
+        &self.not_collected
+    }
+
+    /// Partial when anything asked for could not be read.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::partial_if(!self.not_collected.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_thing_is_kept_once_and_only_gaps_make_it_partial() {
+        let mut d = Diagnostics::default();
+        d.warn("prices are 40 days old");
+        d.warn("prices are 40 days old");
+        assert_eq!(d.warnings(), ["prices are 40 days old"]);
+        assert_eq!(d.outcome(), Outcome::Complete);
+        d.not_collected("us-east-1: lambda:ListFunctions: AccessDenied");
+        d.carry_not_collected("us-east-1: lambda:ListFunctions: AccessDenied".into());
+        d.carry_not_collected("eu-west-1: ec2:DescribeSubnets: AccessDenied".into());
+        assert_eq!(
+            d.not_collected_list(),
+            [
+                "us-east-1: lambda:ListFunctions: AccessDenied",
+                "eu-west-1: ec2:DescribeSubnets: AccessDenied"
+            ]
+        );
+        assert_eq!(d.outcome(), Outcome::Partial);
+    }
 }

@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use rust_decimal::Decimal;
 
 use crate::collect::{self, window};
-use crate::exit::Usage;
+use crate::exit::{Outcome, Usage};
 use crate::flows::inputs::FlowInputs;
-use crate::messages;
+use crate::messages::{self, Diagnostics};
 use crate::price::source::{self, Mode};
 use crate::price::PriceBook;
 use crate::report::Report;
@@ -47,6 +47,8 @@ pub struct Request {
     pub flows: FlowInputs,
     pub bill: Option<crate::bill::Source>,
     pub fx: Option<crate::fx::Fx>,
+    /// Said before the run, for the report too (a live window cut to what CloudWatch keeps).
+    pub window_note: Option<String>,
 }
 
 /// A report built, before anything is written or printed.
@@ -58,11 +60,18 @@ pub struct Built {
     pub live: bool,
     /// What the report folder is named for: the snapshot file, or the accounts collected.
     pub name: String,
+    /// Partial when anything asked for could not be read (the report lists it).
+    pub outcome: Outcome,
 }
 
 /// Collects or loads the snapshot, takes the window asked, prices it, reads the flow logs and
-/// the bill: the complete report, not yet written.
+/// the bill: the complete report, not yet written. Its warnings and what could not be read
+/// are said on stderr as they are found, once each, and put in the report.
 pub fn run(req: &Request, verbose: u8) -> Result<Built> {
+    let mut diag = Diagnostics::default();
+    if let Some(w) = &req.window_note {
+        diag.warn(w);
+    }
     // Local flow-log files and a bill file are checked before anything is collected.
     let flow_plan = crate::flows::inputs::plan(&req.flows)?;
     if let Some(crate::bill::Source::Cur(crate::bill::cur::Location::Path(p))) = &req.bill {
@@ -75,23 +84,31 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
         Facts::Snapshot(path) => load_snapshot(Some(path))?,
         Facts::Sample => load_snapshot(None)?,
         Facts::Live(opts) => {
-            let snapshot = collect_live(opts, verbose)?;
+            let snapshot = collect_live(opts, verbose, &mut diag)?;
             let name = snapshot.accounts_label();
             (snapshot, name)
         }
     };
+    if !live {
+        for line in snapshot.not_collected_lines() {
+            diag.carry_not_collected(line);
+        }
+    }
     let (snapshot, window_warning) = if live {
         (snapshot, None)
     } else {
         select_window(req.span, snapshot)?
     };
-    if let Some(w) = &window_warning {
-        messages::warn(w);
+    if let Some(w) = window_warning {
+        diag.warn(w);
     }
     let mut regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
     regions.sort();
     regions.dedup();
     let prices = load_prices(&req.prices, regions, req.profile.clone())?;
+    if let Some(w) = &prices.warning {
+        diag.warn(w);
+    }
     let remote = crate::aws::session::Lazy::new(crate::flows::inputs::access(
         req.profile.as_deref(),
         req.endpoint_url.as_deref(),
@@ -99,11 +116,13 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
     ));
     let flows =
         crate::flows::inputs::attribute(&req.flows, flow_plan, &snapshot, &remote, verbose)?;
+    for unread in &flows.unread {
+        diag.not_collected(unread);
+    }
     let mut report = Report::build(&snapshot, &prices.book, &name, flows.attribution)?;
     for (action, n) in prices.api_calls.iter().chain(&flows.calls) {
         *report.api_calls.entry(action.clone()).or_default() += n;
     }
-    report.not_collected.extend(flows.unread);
     if let Some(source) = &req.bill {
         // The account × regions read in full (not finding deleted NAT gateways leaves the rest
         // of the region to compare: their billed lines stay unexplained).
@@ -117,7 +136,7 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
             })
             .map(|r| (r.account_id.clone(), r.region.clone()))
             .collect();
-        reconcile(&mut report, source, &remote, &collected)?;
+        reconcile(&mut report, source, &remote, &collected, &mut diag)?;
     }
     if verbose > 0 && !prices.api_calls.is_empty() {
         let calls: Vec<String> = prices
@@ -128,19 +147,18 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
         eprintln!("AWS calls for prices: {}", calls.join(", "));
     }
     report.fx = req.fx.clone();
-    if let Some(w) = window_warning {
-        report.warnings.insert(0, w);
-    }
-    if let Some(w) = &prices.warning {
-        messages::warn(w);
-        report.warnings.insert(0, format!("prices: {w}"));
-    }
+    // What the run said comes first, then what the model found.
+    report
+        .warnings
+        .splice(0..0, diag.warnings().iter().cloned());
+    report.not_collected = diag.not_collected_list().to_vec();
     Ok(Built {
         report,
         book: prices.book,
         snapshot,
         live,
         name,
+        outcome: diag.outcome(),
     })
 }
 
@@ -152,21 +170,18 @@ fn reconcile(
     source: &crate::bill::Source,
     remote: &crate::aws::session::Lazy,
     collected: &std::collections::BTreeSet<(String, String)>,
+    diag: &mut Diagnostics,
 ) -> Result<()> {
     use crate::bill::{cur, Source};
     let what = match source {
         Source::CostExplorer => "the bill (Cost Explorer)".to_string(),
         Source::Cur(l) => format!("the bill ({})", l.label()),
     };
-    let not_collected = |report: &mut Report, why: String| {
-        let why = format!("{what}: {why}");
-        messages::not_collected(&why);
-        report.not_collected.push(why);
-    };
+    let mut not_collected = |why: String| diag.not_collected(format_args!("{what}: {why}"));
     let needs_aws = !matches!(source, Source::Cur(cur::Location::Path(_)));
     let remote = match (needs_aws, remote.get()) {
         (true, Err(e)) => {
-            not_collected(report, e.to_string());
+            not_collected(e.to_string());
             return Ok(());
         }
         (true, Ok(r)) => Some(r),
@@ -199,7 +214,7 @@ fn reconcile(
                     notes: Vec::new(),
                 },
                 Err(e) => {
-                    not_collected(report, format!("{e:#}"));
+                    not_collected(format!("{e:#}"));
                     return Ok(());
                 }
             }
@@ -208,7 +223,7 @@ fn reconcile(
             let read = match cur::read(location, &months, remote) {
                 Ok(read) => read,
                 Err(cur::Failure::Unreachable(why)) => {
-                    not_collected(report, why);
+                    not_collected(why);
                     return Ok(());
                 }
                 Err(cur::Failure::Bad(e)) => return Err(e.context("the bill")),
@@ -224,7 +239,7 @@ fn reconcile(
         messages::note(format_args!("the bill: {n}"));
     }
     for r in reconciliation.rows.iter().filter(|r| r.flagged) {
-        messages::warn(format_args!(
+        diag.warn(format_args!(
             "the bill: {} {} {} {}{}: {}",
             r.month,
             r.account_id,
@@ -284,8 +299,12 @@ fn select_window(
     Ok((snapshot.slice(cut)?, warning))
 }
 
-/// Collects the snapshot live (read-only), saying on stderr what could not be read.
-pub fn collect_live(opts: &collect::Options, verbose: u8) -> Result<Snapshot> {
+/// Collects the snapshot live (read-only), saying what could not be read.
+pub fn collect_live(
+    opts: &collect::Options,
+    verbose: u8,
+    diag: &mut Diagnostics,
+) -> Result<Snapshot> {
     let snapshot = crate::aws::session::runtime()?.block_on(collect::collect(opts))?;
     if verbose > 0 {
         let calls: Vec<String> = snapshot
@@ -295,19 +314,8 @@ pub fn collect_live(opts: &collect::Options, verbose: u8) -> Result<Snapshot> {
             .collect();
         eprintln!("AWS calls: {}", calls.join(", "));
     }
-    for a in &snapshot.accounts {
-        for n in &a.not_collected {
-            messages::not_collected(format_args!("{}: {}", n.what, n.reason));
-        }
-    }
-    for r in &snapshot.regions {
-        let place = snapshot.place(r);
-        for n in &r.not_collected {
-            messages::warn(format_args!(
-                "{place}: not collected: {}: {}",
-                n.what, n.reason
-            ));
-        }
+    for line in snapshot.not_collected_lines() {
+        diag.not_collected(line);
     }
     Ok(snapshot)
 }

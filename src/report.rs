@@ -48,7 +48,8 @@ pub struct Report {
     pub egress: Vec<Egress>,
     pub assumptions: Vec<String>,
     pub warnings: Vec<String>,
-    /// "region: what: why", for data the collector could not read.
+    /// "region: what: why", for data the run could not read (the collector, flow logs, the
+    /// bill): what makes the result partial.
     pub not_collected: Vec<String>,
     pub api_calls: BTreeMap<String, u64>,
     /// Name tags of NAT gateways, VPCs and subnets, for display.
@@ -270,7 +271,8 @@ impl Report {
             lambdas,
             links,
             egress,
-            not_collected: not_collected(snapshot),
+            // What could not be read is the run's to say: the pipeline fills it in.
+            not_collected: Vec::new(),
             api_calls: snapshot.api_calls.clone(),
             names: names(snapshot),
             flows,
@@ -304,10 +306,6 @@ impl Report {
         } else {
             String::new()
         }
-    }
-
-    pub fn is_partial(&self) -> bool {
-        !self.not_collected.is_empty()
     }
 }
 
@@ -482,32 +480,6 @@ fn egress(window: Window, book: &PriceBook, model: &CostModel) -> Result<Vec<Egr
         });
     }
     Ok(egress)
-}
-
-/// "region: what: why" for what the collector could not read: the whole snapshot's, each
-/// account's, then each region's.
-fn not_collected(snapshot: &Snapshot) -> Vec<String> {
-    let mut not_collected: Vec<String> = snapshot
-        .not_collected
-        .iter()
-        .map(|n| format!("{}: {}", n.what, n.reason))
-        .collect();
-    for a in &snapshot.accounts {
-        not_collected.extend(
-            a.not_collected
-                .iter()
-                .map(|n| format!("{}: {}", n.what, n.reason)),
-        );
-    }
-    for r in &snapshot.regions {
-        let place = snapshot.place(r);
-        not_collected.extend(
-            r.not_collected
-                .iter()
-                .map(|n| format!("{place}: {}: {}", n.what, n.reason)),
-        );
-    }
-    not_collected
 }
 
 /// Each region once, in the order first collected (accounts share regions).

@@ -917,6 +917,25 @@ impl Snapshot {
         }
     }
 
+    /// "what: why" for what the collector could not read, as said and reported: the whole
+    /// snapshot's, each account's, then each region's (prefixed with its [`Snapshot::place`]).
+    pub fn not_collected_lines(&self) -> Vec<String> {
+        let line = |n: &NotCollected| format!("{}: {}", n.what, n.reason);
+        let mut lines: Vec<String> = self.not_collected.iter().map(line).collect();
+        for a in &self.accounts {
+            lines.extend(a.not_collected.iter().map(line));
+        }
+        for r in &self.regions {
+            let place = self.place(r);
+            lines.extend(
+                r.not_collected
+                    .iter()
+                    .map(|n| format!("{place}: {}", line(n))),
+            );
+        }
+        lines
+    }
+
     /// Where a region's facts come from, for a message: its region, with its account when the
     /// snapshot has several.
     pub fn place(&self, r: &RegionSnapshot) -> String {

@@ -663,7 +663,7 @@ fn flow_logs_are_read_from_s3_day_folders_only() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(
-        stderr.contains(&format!("natcost: warning: flow logs: {} object(s) could not be fetched from S3, e.g. s3://sealed-logs/prod/AWSLogs/", files + 1))
+        stderr.contains(&format!("natcost: warning: not collected: flow logs: {} object(s) could not be fetched from S3, e.g. s3://sealed-logs/prod/AWSLogs/", files + 1))
             && stderr.contains(": AccessDenied: Access Denied"),
         "{stderr}"
     );
@@ -936,7 +936,7 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_matches(&v, &truth);
     assert!(stderr.contains(
-        "natcost: warning: flow logs: ap-northeast-2 log group /missing: not read: ResourceNotFoundException: The specified log group does not exist."
+        "natcost: warning: not collected: flow logs: ap-northeast-2 log group /missing: not read: ResourceNotFoundException: The specified log group does not exist."
     ), "{stderr}");
     // The window (36 days) was asked whole, in halves, then in quarters, each answer polled
     // twice (running, then complete).

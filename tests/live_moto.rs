@@ -894,16 +894,18 @@ fn denied_calls_give_a_partial_report_that_names_them() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "partial: {stderr}");
     assert!(
-        stderr.contains("us-east-1: not collected: lambda:ListFunctions: AccessDeniedException"),
+        stderr.contains("natcost: warning: not collected: us-east-1: lambda:ListFunctions: AccessDeniedException"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("us-east-1: not collected: cloudwatch:GetMetricData: AccessDenied"),
+        stderr.contains(
+            "natcost: warning: not collected: us-east-1: cloudwatch:GetMetricData: AccessDenied"
+        ),
         "{stderr}"
     );
-    // Each denial is said once, in natcost's one warning format.
+    // Each denial is said once, in natcost's one warning format, as the report lists it.
     for action in ["lambda:ListFunctions", "cloudwatch:GetMetricData"] {
-        let said = format!("not collected: {action}:");
+        let said = format!("not collected: us-east-1: {action}:");
         assert_eq!(stderr.matches(&said).count(), 1, "{stderr}");
     }
     assert!(

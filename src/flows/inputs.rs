@@ -101,8 +101,8 @@ pub struct Outcome {
     read_from: Vec<String>,
 }
 
-/// Reads the flow logs (if any) and attributes them against the snapshot; says on stderr what
-/// was unreadable.
+/// Reads the flow logs (if any) and attributes them against the snapshot; what could not be
+/// read is in `unread`, for the caller to say.
 pub fn attribute(
     args: &FlowInputs,
     plan: Plan,
@@ -114,11 +114,7 @@ pub fn attribute(
         return Ok(Outcome::default());
     }
     let mut out = Outcome::default();
-    let result = read(args, &plan, snapshot, aws, verbose, &mut out);
-    for u in &out.unread {
-        crate::messages::warn(u);
-    }
-    result?;
+    read(args, &plan, snapshot, aws, verbose, &mut out)?;
     Ok(out)
 }
 
