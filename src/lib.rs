@@ -15,6 +15,7 @@ pub(crate) mod flows;
 pub(crate) mod fx;
 pub(crate) mod messages;
 pub(crate) mod output;
+pub(crate) mod parquet_columns;
 pub(crate) mod pipeline;
 pub(crate) mod policy;
 pub(crate) mod price;

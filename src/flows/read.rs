@@ -88,7 +88,7 @@ fn plan_units(sources: &[Source], workers: usize, range_bytes: u64) -> (Vec<Unit
             .and_then(|mut f| f.read_exact(&mut magic))
             .is_ok();
         // gzip and Parquet are read whole.
-        let is_parquet = read && &magic == parquet::MAGIC;
+        let is_parquet = read && &magic == crate::parquet_columns::MAGIC;
         let whole = is_parquet || (read && magic[..2] == [0x1f, 0x8b]);
         let pieces = if whole || size == 0 {
             1

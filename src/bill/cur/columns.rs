@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use anyhow::{anyhow, bail, Result};
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::locating::Found;
@@ -85,14 +85,8 @@ pub(super) struct Totals {
     pub(super) skipped: Vec<String>,
 }
 
-/// One cell, as a file gives it.
-pub(super) enum Cell {
-    Empty,
-    Text(String),
-    Number(Decimal),
-    Time(DateTime<chrono::Utc>),
-    Other(String),
-}
+/// One cell, as a file gives it: a CSV field read as Parquet values are.
+pub(super) use crate::parquet_columns::Value as Cell;
 
 impl Cell {
     fn describe(&self) -> String {

@@ -240,7 +240,7 @@ fn read_file(
             };
             let mut head = [0u8; 4];
             let n = open()?.read(&mut head).unwrap_or(0);
-            if n == 4 && &head == crate::flows::parquet::MAGIC {
+            if n == 4 && &head == crate::parquet_columns::MAGIC {
                 parquet::read(open()?, f, totals).map_err(Failure::Bad)
             } else {
                 text::read(open()?, f, totals).map_err(Failure::Bad)
