@@ -83,6 +83,8 @@ impl Changes {
             .collect()
     }
 
+    /// The pairwise rule `conflict_lists` applies through its key index, for tests.
+    #[cfg(test)]
     pub fn conflicts(&self, other: &Changes) -> bool {
         let (a, b) = (self.keys(), other.keys());
         !a.is_disjoint(&b)

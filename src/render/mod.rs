@@ -2,6 +2,7 @@
 
 pub mod chart;
 pub mod csv;
+pub mod folder;
 pub mod json;
 pub mod markdown;
 pub mod prices;
