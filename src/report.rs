@@ -16,7 +16,7 @@ use crate::snapshot::{Snapshot, Window};
 use crate::topology::Topology;
 use crate::traffic::Attribution;
 
-pub const REPORT_VERSION: u32 = 1;
+pub const REPORT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -334,7 +334,7 @@ fn advice(
                 .sensitivity
                 .as_ref()
                 .is_some_and(|x| x.monthly_usd > Decimal::ZERO),
-            _ => s.saving() > Decimal::ZERO,
+            _ => s.saving() > Decimal::ZERO || s.saving_up_to > Some(Decimal::ZERO),
         });
     advise::rank(&mut recommendations, &plan);
     advise::rank(&mut not_worth_it, &plan);

@@ -56,7 +56,7 @@ fn sample_report_writes_every_file_consistently() {
     let dir = tmp.path().join("rep");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["report_version"], 1);
+    assert_eq!(report["report_version"], 2);
 
     // costs.csv: exact columns; quantity × unit price = cost on every row; totals match the report.
     let (header, rows) = read_csv(&dir.join("costs.csv"));
@@ -118,7 +118,8 @@ fn sample_report_writes_every_file_consistently() {
     assert_eq!(hours, Decimal::from(10 * 24 + 9));
 
     // recommendations.csv: exact columns; the plan's steps first, then do-now, consider and
-    // measure-first; each row self-consistent; measure-first rows claim no saving.
+    // measure-first; each row self-consistent; measure-first rows and steps whose saving is a
+    // range (free gateway endpoints, not measured) claim no saving.
     let (header, rows) = read_csv(&dir.join("recommendations.csv"));
     assert_eq!(
         header.join(","),
@@ -131,12 +132,12 @@ fn sample_report_writes_every_file_consistently() {
         .iter()
         .map(|s| s.as_str().unwrap())
         .collect();
-    assert_eq!(steps.len(), 2);
+    assert_eq!(steps.len(), 7);
     let ids: Vec<String> = rows
         .iter()
         .map(|r| format!("{}:{}", &r[4], r[3].replace(';', "+")))
         .collect();
-    assert_eq!(ids[..2], steps[..], "the plan's steps come first");
+    assert_eq!(ids[..7], steps[..], "the plan's steps come first");
     let order = ["do-now", "consider", "measure-first"];
     let mut last_tier = 0;
     let mut alternatives = BTreeSet::new();
@@ -146,8 +147,12 @@ fn sample_report_writes_every_file_consistently() {
         let tier = order.iter().position(|t| *t == &r[12]).unwrap();
         assert!(tier >= last_tier, "tiers in order: {r:?}");
         last_tier = tier;
-        assert_eq!(&r[13], if i < 2 { "yes" } else { "no" });
-        if &r[12] == "measure-first" {
+        assert_eq!(&r[13], if i < 7 { "yes" } else { "no" });
+        if r[4].ends_with("-gateway-endpoint") {
+            assert_eq!((&r[12], &r[8]), ("do-now", "needs-data"), "{r:?}");
+            assert_eq!((&r[6], &r[7]), ("", ""), "{r:?}");
+            assert!(r[11].starts_with("saves at least 0 and at most "), "{r:?}");
+        } else if &r[12] == "measure-first" {
             assert_eq!(&r[8], "needs-data");
             assert_eq!((&r[6], &r[7]), ("", ""), "{r:?}");
             assert!(r[11].starts_with("measure first: "), "{r:?}");
@@ -157,7 +162,7 @@ fn sample_report_writes_every_file_consistently() {
             assert_eq!(dec(&r[5]) - dec(&r[6]), saving);
             assert!(saving > Decimal::ZERO);
             assert!(["measured", "estimated"].contains(&&r[8]));
-            if i < 2 {
+            if i < 7 {
                 step_sum += saving;
             }
         }
@@ -171,9 +176,14 @@ fn sample_report_writes_every_file_consistently() {
         assert_eq!(&r[15], "123456789012");
         alternatives.insert(r[4].to_string());
     }
-    // Two independent steps: the plan saves their sum, on the state after both.
+    // Two independent steps with a measured saving: the plan saves their sum, on the state
+    // after both; the free endpoints add up to 387.73 more at most.
     assert_eq!(dec(plan["monthly_saving"].as_str().unwrap()), step_sum);
     assert_eq!(step_sum, dec("59.95"));
+    assert_eq!(
+        dec(plan["monthly_saving_up_to"].as_str().unwrap()),
+        dec("447.68")
+    );
     assert_eq!(
         dec(plan["monthly_before"].as_str().unwrap())
             - dec(plan["monthly_after"].as_str().unwrap()),
@@ -188,7 +198,7 @@ fn sample_report_writes_every_file_consistently() {
         assert!(s["id"].is_string() && s["tier"].is_string() && s["conflicts_with"].is_array());
     }
     assert!(
-        stdout.contains("Plan: save 59.95 USD/month (8.6% of 696.23 USD/month) in 2 steps"),
+        stdout.contains("Plan: save at least 59.95, up to 447.68 USD/month (8.6% to 64.3% of 696.23 USD/month) in 7 steps"),
         "{stdout}"
     );
     for alt in [
@@ -954,8 +964,9 @@ fn flow_log_paths_are_checked_before_anything_else() {
 }
 
 /// Every action is a sequence of AWS CLI commands a user can paste: `bash -n` parses it, each
-/// step is `aws …` or `VAR=$(aws …)`, and every `$VAR` it reads is set by an earlier step or
-/// named in the scenario's notes (what the user must fill in).
+/// step is `aws …`, `VAR=$(aws …)` or `for V in $(aws …); do aws …; done`, and every `$VAR` it
+/// reads is set by an earlier step (or its loop) or named in the scenario's notes (what the user
+/// must fill in).
 fn assert_actions_run(actions: &[(String, String)]) {
     let tmp = tempfile::tempdir().unwrap();
     let is_var = |v: &str| {
@@ -966,12 +977,32 @@ fn assert_actions_run(actions: &[(String, String)]) {
     for (i, (action, notes)) in actions.iter().enumerate() {
         let mut set: Vec<&str> = Vec::new();
         for step in action.split(" && ") {
+            // `for V in $(aws …); do aws …; done`: both commands are checked, V is set.
+            let (step, body) = match step
+                .strip_prefix("for ")
+                .and_then(|s| s.strip_suffix("; done"))
+                .and_then(|s| s.split_once(" in $("))
+                .and_then(|(var, rest)| Some((var, rest.split_once("); do ")?)))
+            {
+                Some((var, (list, body))) if is_var(var) => {
+                    set.push(var);
+                    (list, Some(body))
+                }
+                _ => (step, None),
+            };
             let command = match step.split_once("=$(") {
                 Some((var, rest)) if is_var(var) => {
                     set.push(var);
                     rest.strip_suffix(')').unwrap_or(rest)
                 }
                 _ => step,
+            };
+            let command = match body {
+                Some(body) => {
+                    assert!(body.starts_with("aws "), "action {}: {step}", i + 1);
+                    format!("{command} {body}")
+                }
+                None => command.to_string(),
             };
             assert!(
                 command.starts_with("aws "),
@@ -1092,9 +1123,15 @@ fn a_second_currency_beside_usd() {
     );
     assert_ok(&out);
     let stdout = String::from_utf8(out.stdout).unwrap();
-    // 59.95 × 1400 and 719.40 × 1400.
+    // 59.95 × 1400, 447.68 × 1400, 719.40 × 1400 and 5372.16 × 1400.
     assert!(
-        stdout.contains("Plan: save 59.95 USD/month (83,930 KRW) (8.6% of 696.23 USD/month) in 2 steps: 719.40 USD/year"),
+        stdout.contains(
+            "Plan: save at least 59.95 (83,930 KRW), up to 447.68 USD/month (626,752 KRW)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("719.40 (1,007,160 KRW) to 5372.16 USD/year (7,521,024 KRW)"),
         "{stdout}"
     );
     assert!(stdout.contains("(1,007,160 KRW)"), "{stdout}");

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use rust_decimal::Decimal;
 
-use super::plan::{Key, Phase};
+use super::plan::{Key, Phase, RouteChange, RouteTo};
 use super::{
     az_suffix, measure_first, num, recollect, usd, Alternative, Changes, Confidence, Context,
     Effect, RiskLevel, Scenario,
@@ -130,19 +130,16 @@ impl Alternative for FixCrossAzRoute {
                             ));
                             changes
                                 .routes_changed
-                                .push(format!("{} 0.0.0.0/0", t.route_table_id));
+                                .push(RouteChange::route(&t.route_table_id, RouteTo::DefaultIpv4));
                         }
                         _ => {
                             commands.extend(new_table_commands(region, subnet, rt, &target));
+                            // The new table copies the old one's routes, and joins the gateway
+                            // endpoints the old one has when it runs: after the plan's
+                            // endpoint steps (an order, not a conflict).
                             changes
                                 .routes_changed
-                                .push(format!("{} association", subnet.subnet_id));
-                            if let Some(t) = rt {
-                                // The new table copies the old one's routes and endpoints.
-                                changes
-                                    .relies_on
-                                    .push(Key::Route(format!("{} endpoints", t.route_table_id)));
-                            }
+                                .push(RouteChange::association(&subnet.subnet_id));
                         }
                     }
                     let mut s = Scenario {
@@ -237,16 +234,13 @@ fn new_table_commands(
                 out.push(cmd);
             }
         }
-        for e in region
-            .vpc_endpoints
-            .iter()
-            .filter(|e| e.is_gateway() && e.route_table_ids.contains(&old.route_table_id))
-        {
-            out.push(format!(
-                "aws ec2 modify-vpc-endpoint --region {r} --vpc-endpoint-id {} --add-route-table-ids \"$RTB\"",
-                e.vpc_endpoint_id
-            ));
-        }
+        // The gateway endpoints of the old table as they are when this runs, so that those
+        // the plan's endpoint steps add (done before this one) are joined too.
+        let old_id = &old.route_table_id;
+        out.push(format!(
+            "for E in $(aws ec2 describe-vpc-endpoints --region {r} --filters Name=vpc-id,Values={} Name=vpc-endpoint-type,Values=Gateway --query \"VpcEndpoints[?contains(RouteTableIds, '{old_id}')].VpcEndpointId\" --output text); do aws ec2 modify-vpc-endpoint --region {r} --vpc-endpoint-id \"$E\" --add-route-table-ids \"$RTB\"; done",
+            subnet.vpc_id
+        ));
     }
     let s = &subnet.subnet_id;
     match old {

@@ -5,10 +5,10 @@ use anyhow::Result;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::plan::Phase;
+use super::plan::{GatewayService, Phase, RouteChange, RouteTo};
 use super::{
-    measure_first, num, sum, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel,
-    Scenario, VpcNats,
+    bounded, num, sum, usd, Alternative, Changes, Confidence, Context, Effect, RiskLevel, Scenario,
+    VpcNats,
 };
 use crate::price::model::{Component, NatCost};
 use crate::traffic::{Destination, MEASURED_MIN_DAYS, MEASURED_MIN_SHARE};
@@ -16,19 +16,19 @@ use rust_decimal::prelude::ToPrimitive;
 
 pub struct GatewayEndpoint {
     id: &'static str,
-    service: &'static str,
+    service: GatewayService,
     label: &'static str,
 }
 
 impl GatewayEndpoint {
     pub const S3: GatewayEndpoint = GatewayEndpoint {
         id: "s3-gateway-endpoint",
-        service: "s3",
+        service: GatewayService::S3,
         label: "S3",
     };
     pub const DYNAMODB: GatewayEndpoint = GatewayEndpoint {
         id: "dynamodb-gateway-endpoint",
-        service: "dynamodb",
+        service: GatewayService::DynamoDb,
         label: "DynamoDB",
     };
 }
@@ -38,10 +38,9 @@ const SHARE: Decimal = dec!(0.1);
 
 impl GatewayEndpoint {
     fn destination(&self) -> Destination {
-        if self.service == "s3" {
-            Destination::S3
-        } else {
-            Destination::DynamoDb
+        match self.service {
+            GatewayService::S3 => Destination::S3,
+            GatewayService::DynamoDb => Destination::DynamoDb,
         }
     }
 }
@@ -155,16 +154,15 @@ impl Alternative for GatewayEndpoint {
             nats,
         } in ctx.vpcs_with_nats()
         {
+            // Whoever sends the traffic (Lambda, ECS tasks pulling images from S3, EC2, EMR):
+            // NAT cost is NAT cost.
             let r = region.region.as_str();
-            if nats.iter().all(|n| n.lambdas.is_empty()) {
-                continue;
-            }
             let nat_tables: Vec<&str> = topo
                 .nat_route_tables(vpc)
                 .iter()
                 .map(|rt| rt.route_table_id.as_str())
                 .collect();
-            let endpoint = topo.gateway_endpoint(vpc, self.service);
+            let endpoint = topo.gateway_endpoint(vpc, self.service.name());
             let missing: Vec<&str> = match endpoint {
                 None => nat_tables.clone(),
                 Some(e) => nat_tables
@@ -194,13 +192,17 @@ impl Alternative for GatewayEndpoint {
             };
             let changes = Changes {
                 endpoints_added: match endpoint {
-                    None => vec![format!("{vpc} {}", self.service)],
+                    None => vec![format!("{vpc} {}", self.service.name())],
                     Some(_) => Vec::new(),
                 },
-                routes_changed: missing.iter().map(|t| format!("{t} endpoints")).collect(),
+                routes_changed: missing
+                    .iter()
+                    .map(|t| RouteChange::route(t, RouteTo::Gateway(self.service)))
+                    .collect(),
                 ..Default::default()
             };
             let lambdas: usize = count_lambdas(&nats);
+            let others: usize = nats.iter().map(|n| n.other_enis).sum();
             let mut evidence = vec![match endpoint {
                 None => format!("no {} gateway endpoint in {vpc}", self.label),
                 Some(e) => format!(
@@ -210,7 +212,7 @@ impl Alternative for GatewayEndpoint {
                 ),
             }];
             evidence.push(format!(
-                "{lambdas} Lambda functions reach the internet through {} NAT gateway(s) here",
+                "{lambdas} Lambda function(s) and {others} other network interface(s) reach the internet through {} NAT gateway(s) here",
                 nats.len()
             ));
             match &measured {
@@ -229,20 +231,30 @@ impl Alternative for GatewayEndpoint {
                     ));
                 }
                 None => {
+                    evidence.insert(
+                        0,
+                        format!(
+                            "saves at least 0 and at most {}/month: free, so nothing to lose; traffic by destination is not measured, so the most is all of these NAT gateways' data processing ({} GB/month × their per-GB price), the case where all of it is {} traffic in this region",
+                            usd(bytes_cost),
+                            num(gb),
+                            self.label,
+                        ),
+                    );
                     evidence.push(format!(
-                        "NAT data processing {} GB/month = {}; each 10% of it that is {} traffic would save {}",
-                        num(gb),
-                        usd(bytes_cost),
+                        "each 10% of that data processing which is {} traffic saves {}",
                         self.label,
                         usd(saving)
                     ));
-                    evidence.push("traffic by destination unknown: measure it with flow logs on the NAT gateways' interfaces (--flow-logs)".into());
+                    evidence.push(format!(
+                        "to know the saving: {}",
+                        super::how_to_measure(ctx, region, &nats)
+                    ));
                 }
             }
             let action = match endpoint {
                 None => format!(
                     "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{r}.{} --route-table-ids {}",
-                    self.service,
+                    self.service.name(),
                     missing.join(" ")
                 ),
                 Some(e) => format!(
@@ -251,15 +263,24 @@ impl Alternative for GatewayEndpoint {
                     missing.join(" ")
                 ),
             };
+            let addresses: Vec<&str> = nats
+                .iter()
+                .flat_map(|n| n.public_ips.iter().map(String::as_str))
+                .collect();
+            let (resource, policies) = match self.service {
+                GatewayService::S3 => ("bucket", "bucket policies"),
+                GatewayService::DynamoDb => ("table", "table resource policies"),
+            };
             let mut s = Scenario {
                 monthly_before: before,
                 monthly_after: before - saving,
                 risk: format!(
-                    "{} policies that match on aws:SourceIp or the NAT's address stop matching (use aws:SourceVpce)",
-                    if self.service == "s3" {
-                        "bucket"
+                    "{policies} that allow by aws:SourceIp (the NAT gateways' public address{}: {}) stop matching through the endpoint: allow aws:SourceVpce or aws:SourceVpc as well first; a {resource} in another region is still reached through the NAT gateway",
+                    if addresses.len() == 1 { "" } else { "es" },
+                    if addresses.is_empty() {
+                        "none known".to_string()
                     } else {
-                        "table"
+                        addresses.join(", ")
                     }
                 ),
                 action,
@@ -281,16 +302,14 @@ impl Alternative for GatewayEndpoint {
                 )
             };
             if measured.is_none() {
-                measure_first(
-                    &mut s,
-                    format!(
-                        "each 10% of {}'s NAT bytes that goes to {}",
-                        vpc_label(region, vpc),
-                        self.label
-                    ),
-                    saving,
-                    super::how_to_measure(ctx, region, &nats),
-                );
+                let all_bytes = nats
+                    .iter()
+                    .map(|n| {
+                        let line = n.monthly_of(Component::NatBytes);
+                        Effect::cut(&n.nat_gateway_id, Component::NatBytes, line)
+                    })
+                    .collect();
+                bounded(&mut s, bytes_cost, all_bytes);
             }
             out.push(s);
         }

@@ -5,6 +5,7 @@ use anyhow::Result;
 use rust_decimal_macros::dec;
 
 use super::gateway_endpoint::vpc_label;
+use super::plan::{RouteChange, RouteTo};
 use super::{
     how_to_measure, measure_first, sum, usd, Alternative, Changes, Confidence, Context, Effect,
     RiskLevel, Scenario, VpcNats,
@@ -146,7 +147,7 @@ impl Alternative for Ipv6EgressOnly {
                 routes_changed: topo
                     .nat_route_tables(vpc)
                     .iter()
-                    .map(|t| format!("{} ::/0", t.route_table_id))
+                    .map(|t| RouteChange::route(&t.route_table_id, RouteTo::DefaultIpv6))
                     .collect(),
                 functions_moved: functions
                     .iter()

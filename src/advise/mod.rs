@@ -63,7 +63,8 @@ pub enum RiskLevel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tier {
-    /// Measured or estimated, low risk: a candidate for the plan.
+    /// Measured or estimated, low risk: a candidate for the plan. Also a free, low-risk step
+    /// whose saving is a range until measured (`saving_up_to`).
     DoNow,
     /// Medium or high risk: shown with its saving on top of the plan.
     Consider,
@@ -116,7 +117,7 @@ pub struct Scenario {
     pub risk_level: RiskLevel,
     pub risk: String,
     /// AWS CLI commands, joined with ` && `, in the order to run them (with waits where AWS
-    /// needs them): nothing but `aws …` and `VAR=$(aws …)`.
+    /// needs them): nothing but `aws …`, `VAR=$(aws …)` and `for V in $(aws …); do aws …; done`.
     pub action: String,
     /// Steps that need a human decision or a template, kept out of `action`.
     pub notes: Vec<String>,
@@ -141,6 +142,13 @@ pub struct Scenario {
     pub saving_after_plan: Option<Decimal>,
     /// For `measure-first` scenarios: what they would be worth, instead of a saving.
     pub sensitivity: Option<Sensitivity>,
+    /// For a free step whose saving is not measured yet (a gateway endpoint without flow
+    /// logs): the most it can save a month; `saving()` is the least (0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saving_up_to: Option<Decimal>,
+    /// What it does to the run-rate at that most (the plan's upper bound prices them).
+    #[serde(skip)]
+    pub effects_up_to: Vec<Effect>,
 }
 
 impl Scenario {
@@ -180,6 +188,8 @@ impl Scenario {
             in_plan: false,
             saving_after_plan: None,
             sensitivity: None,
+            saving_up_to: None,
+            effects_up_to: Vec::new(),
         }
     }
 
@@ -272,9 +282,10 @@ pub fn reroute_by(
             rt.route_table_id,
             target(rt)
         ));
-        changes
-            .routes_changed
-            .push(format!("{} 0.0.0.0/0", rt.route_table_id));
+        changes.routes_changed.push(plan::RouteChange::route(
+            &rt.route_table_id,
+            plan::RouteTo::DefaultIpv4,
+        ));
     }
     commands
 }
@@ -509,9 +520,14 @@ pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
         } else if let [only] = ctx.snapshot.accounts.as_slice() {
             s.account_id = only.account_id.clone();
         }
-        debug_assert_eq!(s.tier, Tier::of(s.confidence, s.risk_level), "{}", s.id);
+        debug_assert!(
+            s.tier == Tier::of(s.confidence, s.risk_level) || s.saving_up_to.is_some(),
+            "{}",
+            s.id
+        );
         s.monthly_before = crate::shown::round_shown(s.monthly_before, 2);
         s.monthly_after = crate::shown::round_shown(s.monthly_after, 2);
+        s.saving_up_to = s.saving_up_to.map(|x| crate::shown::round_shown(x, 2));
         if let Some(sens) = &mut s.sensitivity {
             sens.monthly_usd = crate::shown::round_shown(sens.monthly_usd, 2);
         }
@@ -542,7 +558,7 @@ pub fn rank(scenarios: &mut [Scenario], plan: &Plan) {
         .collect();
     let step = |s: &Scenario| steps.get(s.id.as_str()).copied();
     let worth = |s: &Scenario| match s.tier {
-        Tier::DoNow => s.saving(),
+        Tier::DoNow => s.saving_up_to.unwrap_or_else(|| s.saving()),
         Tier::Consider => s.saving_after_plan.unwrap_or_else(|| s.saving()),
         Tier::MeasureFirst => s
             .sensitivity
@@ -573,6 +589,17 @@ pub fn measure_first(s: &mut Scenario, per: String, worth: Decimal, how_to_measu
         monthly_usd: worth,
         how_to_measure,
     });
+}
+
+/// A free, low-risk step whose saving is not measured yet: in the plan, saving at least 0 and
+/// at most `up_to` a month, which `effects_up_to` do to the run-rate.
+pub fn bounded(s: &mut Scenario, up_to: Decimal, effects_up_to: Vec<Effect>) {
+    s.confidence = Confidence::NeedsData;
+    s.tier = Tier::DoNow;
+    s.monthly_after = s.monthly_before;
+    s.effects = Vec::new();
+    s.saving_up_to = Some(up_to);
+    s.effects_up_to = effects_up_to;
 }
 
 /// Money for evidence text: two decimals, with USD.

@@ -18,9 +18,8 @@ use crate::price::model::{Component, CostModel, NatCost};
 pub struct Changes {
     pub nats_deleted: Vec<String>,
     pub nats_added: Vec<String>,
-    /// `rtb-… 0.0.0.0/0` (a route replaced), `rtb-… endpoints` (gateway endpoint
-    /// associations), `subnet-… association` (a subnet moved to another route table).
-    pub routes_changed: Vec<String>,
+    /// Routes whose target is set, and subnets moved to another route table.
+    pub routes_changed: Vec<RouteChange>,
     /// `vpc-… s3`
     pub endpoints_added: Vec<String>,
     pub functions_moved: Vec<String>,
@@ -38,8 +37,8 @@ pub enum Key {
     Nat(String),
     /// A NAT gateway (or NAT instance) added.
     NewNat(String),
-    /// A route table's route or associations (`rtb-… 0.0.0.0/0`, `rtb-… endpoints`, ...).
-    Route(String),
+    /// One route of a route table, or one subnet's association.
+    Route(RouteChange),
     Endpoint(String),
     Function(String),
     Address(String),
@@ -47,15 +46,87 @@ pub enum Key {
 
 impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (kind, name) = match self {
-            Key::Nat(x) => ("nat", x),
-            Key::NewNat(x) => ("new", x),
-            Key::Route(x) => ("route", x),
-            Key::Endpoint(x) => ("endpoint", x),
-            Key::Function(x) => ("function", x),
-            Key::Address(x) => ("address", x),
-        };
-        write!(f, "{kind}:{name}")
+        match self {
+            Key::Nat(x) => write!(f, "nat:{x}"),
+            Key::NewNat(x) => write!(f, "new:{x}"),
+            Key::Route(x) => write!(f, "route:{x}"),
+            Key::Endpoint(x) => write!(f, "endpoint:{x}"),
+            Key::Function(x) => write!(f, "function:{x}"),
+            Key::Address(x) => write!(f, "address:{x}"),
+        }
+    }
+}
+
+/// A change to routing that only one step may make: a route of a table has one target, a subnet
+/// one route table. Two gateway endpoints in one table are two routes (each its own prefix
+/// list), so they do not conflict. Shown (and serialised) as `rtb-… 0.0.0.0/0`,
+/// `rtb-… s3 prefix list`, `subnet-… association`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RouteChange {
+    /// The route of `table` to `to`: added, or its target replaced.
+    Route { table: String, to: RouteTo },
+    /// The route table `subnet` is associated with.
+    Association { subnet: String },
+}
+
+/// Where a route goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RouteTo {
+    /// 0.0.0.0/0
+    DefaultIpv4,
+    /// ::/0
+    DefaultIpv6,
+    /// The prefix list of a gateway endpoint's service.
+    Gateway(GatewayService),
+}
+
+/// The services with gateway endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GatewayService {
+    S3,
+    DynamoDb,
+}
+
+impl GatewayService {
+    /// The service's part of `com.amazonaws.<region>.<service>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            GatewayService::S3 => "s3",
+            GatewayService::DynamoDb => "dynamodb",
+        }
+    }
+}
+
+impl RouteChange {
+    pub fn route(table: &str, to: RouteTo) -> RouteChange {
+        RouteChange::Route {
+            table: table.to_string(),
+            to,
+        }
+    }
+    pub fn association(subnet: &str) -> RouteChange {
+        RouteChange::Association {
+            subnet: subnet.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for RouteChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RouteChange::Route { table, to } => match to {
+                RouteTo::DefaultIpv4 => write!(f, "{table} 0.0.0.0/0"),
+                RouteTo::DefaultIpv6 => write!(f, "{table} ::/0"),
+                RouteTo::Gateway(s) => write!(f, "{table} {} prefix list", s.name()),
+            },
+            RouteChange::Association { subnet } => write!(f, "{subnet} association"),
+        }
+    }
+}
+
+impl Serialize for RouteChange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -69,10 +140,9 @@ impl Changes {
     /// Every change as a key comparable with `relies_on`.
     pub fn keys(&self) -> BTreeSet<Key> {
         type Kind<'a> = (fn(String) -> Key, &'a Vec<String>);
-        let kinds: [Kind; 6] = [
+        let kinds: [Kind; 5] = [
             (Key::Nat, &self.nats_deleted),
             (Key::NewNat, &self.nats_added),
-            (Key::Route, &self.routes_changed),
             (Key::Endpoint, &self.endpoints_added),
             (Key::Function, &self.functions_moved),
             (Key::Address, &self.addresses_released),
@@ -80,6 +150,7 @@ impl Changes {
         kinds
             .iter()
             .flat_map(|(key, v)| v.iter().map(move |x| key(x.clone())))
+            .chain(self.routes_changed.iter().cloned().map(Key::Route))
             .collect()
     }
 
@@ -93,12 +164,14 @@ impl Changes {
     }
 }
 
-/// The order the plan's steps are done in: take idle NATs away, fix routes, then add endpoints.
+/// The order the plan's steps are done in: take idle NATs away, add the free gateway endpoints,
+/// fix routes (a new route table joins the endpoints its old table has by then), then add
+/// interface endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Phase {
     DeleteIdle,
-    FixRoutes,
     GatewayEndpoints,
+    FixRoutes,
     InterfaceEndpoints,
     /// Alternatives whose steps need no place of their own.
     Last,
@@ -236,7 +309,12 @@ pub struct Plan {
     /// Today's monthly run-rate of every NAT gateway in the report.
     pub monthly_before: Decimal,
     pub monthly_after: Decimal,
+    /// The least the steps save together: steps whose saving is a range count at their least.
     pub monthly_saving: Decimal,
+    /// With steps whose saving is a range: the most the steps save together (each range at
+    /// its most, overlaps counted once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_saving_up_to: Option<Decimal>,
 }
 
 impl Plan {
@@ -279,11 +357,30 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
     for component in components(&candidate, &conflicts) {
         chosen.extend(best_set(&component, scenarios, &conflicts, baseline));
     }
+    // Free steps whose saving is a range (at least 0) join every plan they do not conflict with.
+    let mut ranges: Vec<usize> = (0..scenarios.len())
+        .filter(|&i| {
+            let s = &scenarios[i];
+            s.tier == Tier::DoNow && s.saving_up_to.is_some_and(|x| x > Decimal::ZERO)
+        })
+        .collect();
+    ranges.sort_by(|&a, &b| {
+        let up_to = |i: usize| scenarios[i].saving_up_to.unwrap_or_default();
+        up_to(b)
+            .cmp(&up_to(a))
+            .then_with(|| scenarios[a].id.cmp(&scenarios[b].id))
+    });
+    for i in ranges {
+        if chosen.iter().all(|c| !conflicts[i].contains(c)) {
+            chosen.push(i);
+        }
+    }
     chosen.sort_by(|&a, &b| {
         let (x, y) = (&scenarios[a], &scenarios[b]);
         x.phase
             .cmp(&y.phase)
             .then_with(|| y.saving().cmp(&x.saving()))
+            .then_with(|| y.saving_up_to.cmp(&x.saving_up_to))
             .then_with(|| x.id.cmp(&y.id))
     });
 
@@ -298,6 +395,18 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
         after = now;
     }
     let plan_saving = baseline.saving(&effects);
+    let up_to = chosen
+        .iter()
+        .any(|&i| scenarios[i].saving_up_to.is_some())
+        .then(|| {
+            let most = chosen.iter().flat_map(|&i| {
+                scenarios[i]
+                    .effects
+                    .iter()
+                    .chain(&scenarios[i].effects_up_to)
+            });
+            before - crate::shown::round_shown(baseline.after(most), 2)
+        });
     let in_plan: BTreeSet<usize> = chosen.iter().copied().collect();
     for (i, s) in scenarios.iter_mut().enumerate() {
         s.in_plan = in_plan.contains(&i);
@@ -315,6 +424,7 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
         monthly_before: before,
         monthly_after: after,
         monthly_saving: before - after,
+        monthly_saving_up_to: up_to,
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::plan::{Changes, Key};
+use super::plan::{Changes, GatewayService, Key, RouteChange, RouteTo};
 use super::*;
 use crate::price::model;
 use crate::snapshot::*;
@@ -350,17 +350,25 @@ fn lambda_only_vpc_can_drop_its_nat() {
         .contains("--function-name fn-1 --vpc-config SubnetIds=[],SecurityGroupIds=[]"));
     assert!(s[0].action.contains("--function-name fn-2"));
 
-    // S3/DynamoDB endpoints: missing, so each 10% of 43.07 of processing is worth 4.307:
-    // a sensitivity (measure first), never a saving.
+    // S3/DynamoDB endpoints: missing and free, so a plan step before any measuring: it saves
+    // at least 0 and at most all 43.07 of processing; each 10% of it is worth 4.31.
     let s3 = only(&all, "s3-gateway-endpoint");
     assert_eq!(s3.len(), 1);
     assert_eq!(s3[0].saving(), Decimal::ZERO);
-    assert_eq!(s3[0].tier, Tier::MeasureFirst);
-    let sens = s3[0].sensitivity.as_ref().unwrap();
-    assert_eq!(sens.monthly_usd, dec!(4.31));
-    assert_eq!(sens.per, "each 10% of vpc-1's NAT bytes that goes to S3");
-    assert!(sens.how_to_measure.contains("aws ec2 create-flow-logs"));
-    assert!(sens.how_to_measure.contains("for 7 days"));
+    assert_eq!(s3[0].saving_up_to, Some(dec!(43.07)));
+    assert_eq!(s3[0].tier, Tier::DoNow);
+    assert!(s3[0].sensitivity.is_none());
+    let evidence = s3[0].evidence.join("; ");
+    assert!(evidence.starts_with("saves at least 0 and at most 43.07 USD/month"));
+    assert!(
+        evidence.contains("each 10% of that data processing which is S3 traffic saves 4.31 USD")
+    );
+    assert!(evidence.contains("aws ec2 create-flow-logs"));
+    assert!(evidence.contains("for 7 days"));
+    assert!(s3[0].risk.contains("aws:SourceIp"));
+    assert!(s3[0]
+        .risk
+        .contains("another region is still reached through the NAT gateway"));
     assert_eq!(s3[0].confidence, Confidence::NeedsData);
     assert!(s3[0]
         .action
@@ -591,17 +599,17 @@ fn a_new_route_table_copies_routes_and_gateway_endpoints() {
             format!("RTB=$(aws ec2 create-route-table {r} --vpc-id vpc-1 --query RouteTable.RouteTableId --output text)"),
             format!("aws ec2 create-route {r} --route-table-id \"$RTB\" --destination-cidr-block 0.0.0.0/0 --nat-gateway-id nat-c"),
             format!("aws ec2 create-route {r} --route-table-id \"$RTB\" --destination-cidr-block 10.9.0.0/16 --transit-gateway-id tgw-1"),
-            format!("aws ec2 modify-vpc-endpoint {r} --vpc-endpoint-id vpce-s3 --add-route-table-ids \"$RTB\""),
+            format!("for E in $(aws ec2 describe-vpc-endpoints {r} --filters Name=vpc-id,Values=vpc-1 Name=vpc-endpoint-type,Values=Gateway --query \"VpcEndpoints[?contains(RouteTableIds, 'rtb-a')].VpcEndpointId\" --output text); do aws ec2 modify-vpc-endpoint {r} --vpc-endpoint-id \"$E\" --add-route-table-ids \"$RTB\"; done"),
             format!("ASSOC=$(aws ec2 describe-route-tables {r} --filters Name=association.subnet-id,Values=s-c --query \"RouteTables[0].Associations[?SubnetId=='s-c'].RouteTableAssociationId\" --output text)"),
             format!("aws ec2 replace-route-table-association {r} --association-id \"$ASSOC\" --route-table-id \"$RTB\""),
         ]
     );
-    assert_eq!(s.changes.routes_changed, ["s-c association"]);
-    assert!(s.changes.relies_on.contains(&Key::Nat("nat-c".into())));
-    assert!(s
-        .changes
-        .relies_on
-        .contains(&Key::Route("rtb-a endpoints".into())));
+    assert_eq!(
+        s.changes.routes_changed,
+        [plan::RouteChange::association("s-c")]
+    );
+    // It relies on the NAT it moves to, not on rtb-a's endpoints: joining them is an order.
+    assert_eq!(s.changes.relies_on, [Key::Nat("nat-c".into())]);
 }
 
 #[test]
@@ -653,7 +661,15 @@ fn aws_idle_rule_and_near_idle() {
     // Its hours and address go (46.72); its 0.01 GiB/h of client traffic (in from and out to
     // its clients) now crosses AZs: 7.3 GB/month × 2 × 0.01 = 0.146.
     assert_eq!(quiet.saving(), FIXED - dec!(0.15));
-    assert_eq!(plan.steps, ["delete-idle-nat:nat-idle"]);
+    // The free gateway endpoints join the plan with a saving range.
+    assert_eq!(
+        plan.steps,
+        [
+            "delete-idle-nat:nat-idle",
+            "dynamodb-gateway-endpoint:vpc-1",
+            "s3-gateway-endpoint:vpc-1"
+        ]
+    );
     assert_eq!(quiet.saving_after_plan, Some(quiet.saving()));
 }
 
@@ -680,11 +696,18 @@ fn the_plan_is_conflict_free_and_priced_on_the_combined_state() {
             }
         }
     }
-    // The idle NAT goes; the cross-AZ fix that would route data-app-b to it does not.
+    // The idle NAT goes, then the free gateway endpoints (a range until measured: the most is
+    // the VPC's data processing, prod's first); the cross-AZ fix that would route data-app-b
+    // to the idle NAT does not.
     assert_eq!(
         plan.steps,
         [
             "delete-idle-nat:nat-0e418c5659b016c21",
+            "dynamodb-gateway-endpoint:vpc-0dc83bf6145e8900b",
+            "s3-gateway-endpoint:vpc-0dc83bf6145e8900b",
+            "dynamodb-gateway-endpoint:vpc-05beb0ddc91327383",
+            "s3-gateway-endpoint:vpc-05beb0ddc91327383",
+            "dynamodb-gateway-endpoint:vpc-04d229620e2e9c623",
             "fix-cross-az-route:subnet-07e6178e288b16f3d"
         ]
     );
@@ -712,6 +735,10 @@ fn the_plan_is_conflict_free_and_priced_on_the_combined_state() {
         plan.step_savings.iter().copied().sum::<Decimal>(),
         plan.monthly_saving
     );
+    // At most: every range at its most, the data processing of each NAT counted once (S3 and
+    // DynamoDB cannot both be all of it): prod 280.28 + data 95.80 + staging 11.65.
+    let most: Decimal = [dec!(280.28), dec!(95.80), dec!(11.65)].iter().sum();
+    assert_eq!(plan.monthly_saving_up_to, Some(dec!(59.95) + most));
     // The idle NAT appears once as a deletion to do; consolidating it away is nothing on top.
     let consolidate = all
         .iter()
@@ -768,7 +795,10 @@ fn conflicts_and_the_best_conflict_free_set() {
     };
     let relies = |n: &str| Changes {
         relies_on: vec![Key::Nat(n.to_string())],
-        routes_changed: vec![format!("rtb-{n} 0.0.0.0/0")],
+        routes_changed: vec![RouteChange::route(
+            &format!("rtb-{n}"),
+            RouteTo::DefaultIpv4,
+        )],
         ..Default::default()
     };
     let h = model::Component::NatHours;
@@ -804,10 +834,35 @@ fn conflicts_and_the_best_conflict_free_set() {
     // Changing the same route is a conflict too.
     assert!(!relies("nat-1").conflicts(&relies("nat-2")));
     let same_route = Changes {
-        routes_changed: vec!["rtb-1 0.0.0.0/0".into()],
+        routes_changed: vec![RouteChange::route("rtb-1", RouteTo::DefaultIpv4)],
         ..Default::default()
     };
     assert!(same_route.conflicts(&same_route.clone()));
+}
+
+#[test]
+fn two_gateway_endpoints_in_one_table_do_not_conflict() {
+    let endpoint = |service| Changes {
+        endpoints_added: vec![format!("vpc-1 {}", GatewayService::name(service))],
+        routes_changed: vec![RouteChange::route("rtb-1", RouteTo::Gateway(service))],
+        ..Default::default()
+    };
+    let (s3, ddb) = (
+        endpoint(GatewayService::S3),
+        endpoint(GatewayService::DynamoDb),
+    );
+    assert!(!s3.conflicts(&ddb));
+    assert!(s3.conflicts(&s3.clone()));
+    // The default route of the same table is another route.
+    let default_route = Changes {
+        routes_changed: vec![RouteChange::route("rtb-1", RouteTo::DefaultIpv4)],
+        ..Default::default()
+    };
+    assert!(!default_route.conflicts(&s3));
+    assert_eq!(
+        serde_json::to_string(&s3.routes_changed).unwrap(),
+        r#"["rtb-1 s3 prefix list"]"#
+    );
 }
 
 /// vpc-1 with nat-a in 2a (1 GiB an hour), used by fn-a in s-a.
@@ -1274,11 +1329,11 @@ fn flow_logs_measure_who_crosses_azs() {
 
 #[test]
 fn conflict_keys_are_typed_and_shown_as_kind_and_name() {
-    let route = Key::Route("rtb-a endpoints".into());
-    assert_eq!(route.to_string(), "route:rtb-a endpoints");
+    let route = Key::Route(RouteChange::route("rtb-a", RouteTo::DefaultIpv4));
+    assert_eq!(route.to_string(), "route:rtb-a 0.0.0.0/0");
     assert_eq!(
         serde_json::to_string(&[Key::Nat("nat-a".into()), route.clone()]).unwrap(),
-        r#"["nat:nat-a","route:rtb-a endpoints"]"#
+        r#"["nat:nat-a","route:rtb-a 0.0.0.0/0"]"#
     );
     // Only the same kind and name meet: a NAT gateway and a route table of one name do not.
     let deletes = Changes {
@@ -1290,5 +1345,83 @@ fn conflict_keys_are_typed_and_shown_as_kind_and_name() {
         ..Default::default()
     };
     assert!(deletes.conflicts(&relies(Key::Nat("x".into()))));
-    assert!(!deletes.conflicts(&relies(Key::Route("x".into()))));
+    assert!(!deletes.conflicts(&relies(Key::Address("x".into()))));
+}
+
+#[test]
+fn gateway_endpoints_serve_every_vpc_with_a_nat_not_only_lambda() {
+    // ECS tasks or EC2 instances (network interfaces), no Lambda function.
+    let mut f = Fixture::new();
+    f.vpc("vpc-1")
+        .subnet("s-a", "vpc-1", "ap-northeast-2a")
+        .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
+        .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
+        .eni("s-a", "vpc-1")
+        .eni("s-a", "vpc-1");
+    let all = scenarios(&f);
+    for id in ["s3-gateway-endpoint", "dynamodb-gateway-endpoint"] {
+        let s = only(&all, id);
+        assert_eq!(s.len(), 1, "{id}");
+        assert!(
+            s[0].evidence
+                .iter()
+                .any(|e| e.contains("0 Lambda function(s) and 2 other network interface(s)")),
+            "{:?}",
+            s[0].evidence
+        );
+    }
+}
+
+#[test]
+fn the_plan_takes_both_gateway_endpoints() {
+    use crate::traffic::{Attribution, Destination, NatTraffic};
+    let f = one_busy_nat();
+    let flows = Attribution {
+        nats: vec![NatTraffic {
+            region: "ap-northeast-2".into(),
+            nat_gateway_id: "nat-a".into(),
+            destination_bytes: 1000,
+            destinations: [
+                (Destination::S3, 400),
+                (Destination::DynamoDb, 200),
+                (Destination::Internet, 400),
+            ]
+            .into_iter()
+            .collect(),
+            source_bytes: 1000,
+            sources: vec![],
+            pairs: vec![],
+            first_seen: Some(start()),
+            last_seen: Some(start() + chrono::Duration::days(7) - chrono::Duration::minutes(10)),
+            source_subnets: Default::default(),
+            shared_splits: vec![],
+        }],
+        stats: Default::default(),
+        ambiguous: vec![],
+        ip_ranges: "test".into(),
+        read_from: Vec::new(),
+        api_calls: Default::default(),
+    };
+    let snap = f.snapshot();
+    let book = PriceBook::bundled();
+    let model = model::price_with_flows(&snap, &book, Some(&flows)).unwrap();
+    let mut all = advise(&Context::new(&snap, &book, &model, Some(&flows))).unwrap();
+    let plan = plan::choose(&mut all, &plan::Baseline::new(&model));
+    for id in [
+        "s3-gateway-endpoint:vpc-1",
+        "dynamodb-gateway-endpoint:vpc-1",
+    ] {
+        assert!(plan.steps.iter().any(|s| s == id), "{id}: {:?}", plan.steps);
+    }
+    // 730 GB a month × 0.059: 40% and 20% of 43.07 USD, both saved.
+    let s3 = all
+        .iter()
+        .find(|s| s.id == "s3-gateway-endpoint:vpc-1")
+        .unwrap();
+    let ddb = all
+        .iter()
+        .find(|s| s.id == "dynamodb-gateway-endpoint:vpc-1")
+        .unwrap();
+    assert_eq!((s3.saving(), ddb.saving()), (dec!(17.23), dec!(8.61)));
+    assert!(plan.monthly_saving >= s3.saving() + ddb.saving() - dec!(0.01));
 }

@@ -142,8 +142,9 @@ pub fn recommendations<W: Write>(report: &Report, out: W) -> Result<()> {
         // Scenario money is rounded to cents once, so before − after = saving as written. A
         // measure-first scenario claims no saving: its after and saving cells stay empty and
         // its evidence states what it would be worth.
-        let measure_first = s.tier == Tier::MeasureFirst;
-        let (after, saving) = if measure_first {
+        // A step whose saving is a range claims none either: its evidence gives the range.
+        let claims_none = s.tier == Tier::MeasureFirst || s.saving_up_to.is_some();
+        let (after, saving) = if claims_none {
             (String::new(), String::new())
         } else {
             (money(s.monthly_after), money(s.saving()))

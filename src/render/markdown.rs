@@ -425,6 +425,14 @@ fn plan(report: &Report) -> String {
         money(p.monthly_before),
         money(p.monthly_after)
     );
+    if let Some(most) = p.monthly_saving_up_to {
+        let _ = writeln!(
+            o,
+            "Free steps whose saving is not measured yet (gateway endpoints) are in the plan too: they count at their least (0) in the first figure and at their most in the second, {} → {} USD/month; their rows give their own range.\n",
+            money(p.monthly_before),
+            money(p.monthly_before - most)
+        );
+    }
     if !p.steps.is_empty() {
         let _ = writeln!(
             o,
@@ -439,7 +447,7 @@ fn plan(report: &Report) -> String {
                 s.account_id,
                 s.alternative,
                 named(report, &s.resource_id),
-                money(saving),
+                super::step_saving(s, saving),
                 s.confidence.as_str()
             );
         }
@@ -458,7 +466,7 @@ fn plan(report: &Report) -> String {
                 "- {} {}: {} USD/month; conflicts with {}",
                 s.alternative,
                 named_in(report, s),
-                money(s.saving()),
+                super::step_saving(s, s.saving()),
                 s.conflicts_with.join(", ")
             );
         }
@@ -527,11 +535,19 @@ fn plan(report: &Report) -> String {
             cell(&report.scenario_label(s)),
             s.id
         );
-        let headline = match (s.tier, &s.sensitivity) {
-            (Tier::MeasureFirst, Some(x)) => format!(
+        let headline = match (s.tier, &s.sensitivity, s.saving_up_to) {
+            (Tier::MeasureFirst, Some(x), _) => format!(
                 "measure first: {} is worth {} USD/month",
                 x.per,
                 money(x.monthly_usd)
+            ),
+            (_, _, Some(most)) => format!(
+                "{}{}: {} USD/month today, saves at least {}, up to {} USD/month",
+                s.tier.as_str(),
+                if s.in_plan { ", in the plan" } else { "" },
+                money(s.monthly_before),
+                money(s.saving()),
+                money(most)
             ),
             _ => format!(
                 "{}{}: {} → {} USD/month, saves {}",

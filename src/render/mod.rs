@@ -12,12 +12,23 @@ use rust_decimal::Decimal;
 
 pub use crate::shown::{fixed, money};
 
+/// What a plan step saves: "59.95", or "0.00 to 280.28" (its own range) for a step whose
+/// saving is a range until measured.
+pub fn step_saving(s: &crate::advise::Scenario, saving: Decimal) -> String {
+    match s.saving_up_to {
+        Some(most) => format!("{} to {}", money(saving), money(most)),
+        None => money(saving),
+    }
+}
+
 /// An exact decimal without trailing zeros, as written to CSV.
 pub fn exact(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-/// "Plan: save 59.95 USD/month (8.6% of 696.23 USD/month) in 2 steps: 719.40 USD/year"
+/// "Plan: save 59.95 USD/month (8.6% of 696.23 USD/month) in 2 steps: 719.40 USD/year", or
+/// with steps whose saving is a range, "Plan: save at least 59.95, up to 436.70 USD/month
+/// (8.6% to 62.7% of 696.23 USD/month) in 4 steps: 719.40 to 5240.40 USD/year".
 pub fn plan_headline(report: &crate::report::Report) -> String {
     let p = &report.plan;
     if p.steps.is_empty() {
@@ -26,12 +37,38 @@ pub fn plan_headline(report: &crate::report::Report) -> String {
             money(p.monthly_before)
         );
     }
-    let pct = if p.monthly_before.is_zero() {
-        Decimal::ZERO
-    } else {
-        (p.monthly_saving * Decimal::ONE_HUNDRED / p.monthly_before).round_dp(1)
+    let pct = |saving: Decimal| {
+        if p.monthly_before.is_zero() {
+            Decimal::ZERO
+        } else {
+            (saving * Decimal::ONE_HUNDRED / p.monthly_before).round_dp(1)
+        }
     };
-    let year = p.monthly_saving * Decimal::from(12);
+    let year = |saving: Decimal| saving * Decimal::from(12);
+    let steps = format!(
+        "{} step{}",
+        p.steps.len(),
+        if p.steps.len() == 1 { "" } else { "s" }
+    );
+    if let Some(most) = p.monthly_saving_up_to.filter(|m| *m > p.monthly_saving) {
+        let least = p.monthly_saving;
+        return format!(
+            "Plan: save at least {}{}, up to {} USD/month{} ({}% to {}% of {} USD/month) in {steps}: {}{} to {} USD/year{}",
+            money(least),
+            report.also(least),
+            money(most),
+            report.also(most),
+            pct(least),
+            pct(most),
+            money(p.monthly_before),
+            money(year(least)),
+            report.also(year(least)),
+            money(year(most)),
+            report.also(year(most)),
+        );
+    }
+    let pct = pct(p.monthly_saving);
+    let year = year(p.monthly_saving);
     format!(
         "Plan: save {} USD/month{} ({pct}% of {} USD/month) in {} step{}: {} USD/year{}",
         money(p.monthly_saving),

@@ -285,7 +285,7 @@ fn plan(report: &Report, wide: bool) -> String {
             n,
             s.alternative,
             report.scenario_label(s),
-            money(saving),
+            super::step_saving(s, saving),
             s.confidence.as_str()
         );
         let _ = writeln!(

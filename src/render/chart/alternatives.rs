@@ -47,12 +47,21 @@ pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
         label: format!("Plan: {} step(s) (all NATs)", p.steps.len()),
         before: f(p.monthly_before),
         after: f(p.monthly_after),
-        note: format!(
-            "saves {} USD/month{} ({} USD/year)",
-            money(p.monthly_saving),
-            report.also(p.monthly_saving),
-            money(p.monthly_saving * Decimal::from(12))
-        ),
+        note: match p.monthly_saving_up_to.filter(|m| *m > p.monthly_saving) {
+            Some(most) => format!(
+                "saves at least {}{}, up to {} USD/month{}",
+                money(p.monthly_saving),
+                report.also(p.monthly_saving),
+                money(most),
+                report.also(most)
+            ),
+            None => format!(
+                "saves {} USD/month{} ({} USD/year)",
+                money(p.monthly_saving),
+                report.also(p.monthly_saving),
+                money(p.monthly_saving * Decimal::from(12))
+            ),
+        },
         color: green,
         hypothetical: false,
     }];
