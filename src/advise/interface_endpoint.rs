@@ -1,5 +1,7 @@
-//! `interface-endpoint`: PrivateLink endpoints for AWS APIs the functions call (SQS, STS,
-//! Secrets Manager, ...): an hourly fee per AZ, against the NAT's per-GB fee.
+//! `interface-endpoint`: PrivateLink endpoints for AWS APIs the VPC's clients call through its
+//! NAT gateways (SQS, STS, Secrets Manager, ...): an hourly fee per AZ, against the NAT's per-GB
+//! fee. Created with one subnet per AZ and a security group of its own that admits 443 from the
+//! VPC's CIDRs.
 
 use anyhow::Result;
 use rust_decimal::Decimal;
@@ -14,6 +16,8 @@ use super::{
 };
 use crate::price::model::{NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
+use crate::snapshot::Subnet;
+use crate::topology::Topology;
 use crate::traffic::Destination;
 
 pub struct InterfaceEndpoint;
@@ -34,6 +38,95 @@ const CANDIDATES: &[&str] = &[
     "ecr.dkr",
 ];
 
+/// Where an endpoint goes and who may reach it.
+struct Placement<'a> {
+    /// One client subnet per AZ: an interface endpoint takes at most one subnet in each AZ.
+    subnets: Vec<&'a Subnet>,
+    /// The VPC's IPv4 CIDRs, admitted on 443 (empty: not in the snapshot).
+    cidrs: Vec<String>,
+}
+
+impl<'a> Placement<'a> {
+    /// The subnets routed to these NAT gateways (whoever sits in them), the first of each AZ.
+    fn of(
+        topo: &Topology<'a>,
+        region: &crate::snapshot::RegionSnapshot,
+        vpc: &str,
+        nats: &[&NatCost],
+    ) -> Placement<'a> {
+        let mut by_az: std::collections::BTreeMap<&str, &Subnet> = Default::default();
+        let mut clients: Vec<&Subnet> = nats
+            .iter()
+            .flat_map(|n| topo.subnets_routed_to(&n.nat_gateway_id))
+            .collect();
+        clients.sort_by(|a, b| a.subnet_id.cmp(&b.subnet_id));
+        for s in clients {
+            by_az.entry(s.availability_zone.as_str()).or_insert(s);
+        }
+        let cidrs = region
+            .vpcs
+            .iter()
+            .find(|v| v.vpc_id == vpc)
+            .map(|v| v.cidr_blocks.clone())
+            .unwrap_or_default();
+        Placement {
+            subnets: by_az.into_values().collect(),
+            cidrs,
+        }
+    }
+
+    fn azs(&self) -> usize {
+        self.subnets.len()
+    }
+
+    /// Creates the endpoint's security group (443 from the VPC's CIDRs), then the endpoint in
+    /// one subnet per AZ with private DNS. `service` may be a shell expression (`$SERVICE`).
+    fn commands(&self, r: &str, vpc: &str, service: &str) -> Vec<String> {
+        let cidrs: Vec<&str> = if self.cidrs.is_empty() {
+            vec!["\"$VPC_CIDR\""]
+        } else {
+            self.cidrs.iter().map(String::as_str).collect()
+        };
+        let mut out = vec![format!(
+            "SG=$(aws ec2 create-security-group --region {r} --vpc-id {vpc} --group-name \"natcost-vpce-{service}\" --description \"HTTPS from {vpc} to its {service} endpoint\" --query GroupId --output text)"
+        )];
+        for c in cidrs {
+            out.push(format!(
+                "aws ec2 authorize-security-group-ingress --region {r} --group-id \"$SG\" --protocol tcp --port 443 --cidr {c}"
+            ));
+        }
+        let subnets: Vec<&str> = self.subnets.iter().map(|s| s.subnet_id.as_str()).collect();
+        out.push(format!(
+            "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name \"com.amazonaws.{r}.{service}\" --subnet-ids {} --security-group-ids \"$SG\" --private-dns-enabled",
+            subnets.join(" ")
+        ));
+        out
+    }
+
+    /// What must be filled in by hand, if anything.
+    fn notes(&self, vpc: &str) -> Vec<String> {
+        if self.cidrs.is_empty() {
+            vec![format!(
+                "set VPC_CIDR to {vpc}'s IPv4 CIDR (the snapshot does not have it); add one authorize-security-group-ingress per CIDR if it has several"
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The risk of moving a service's callers to the endpoint.
+    fn risk(&self, service: &str) -> String {
+        format!(
+            "with private DNS every client in the VPC that calls {service} (not only the functions) moves to the endpoint at once; its own security group admits 443 from {}, so they are let in; a client outside those ranges (a peered VPC) loses the service until admitted",
+            if self.cidrs.is_empty() {
+                "the VPC's CIDR (VPC_CIDR)".to_string()
+            } else {
+                self.cidrs.join(", ")
+            }
+        )
+    }
+}
+
 impl InterfaceEndpoint {
     /// One scenario per AWS service the flow logs saw these NAT gateways reach in the region.
     fn measured(
@@ -42,9 +135,9 @@ impl InterfaceEndpoint {
         r: &str,
         vpc: &str,
         nats: &[&NatCost],
-        azs: usize,
-        subnets: &[String],
+        place: &Placement,
     ) -> Result<Vec<Scenario>> {
+        let azs = place.azs();
         let mut services: Vec<String> = nats
             .iter()
             .filter_map(|n| ctx.traffic(&n.nat_gateway_id))
@@ -80,8 +173,12 @@ impl InterfaceEndpoint {
                 usd(saving)
             ));
             let private_dns_risk = service == "execute-api";
+            // Low only with its own security group admitting the VPC (a CIDR to fill in is
+            // not in place yet).
             let risk_level = if private_dns_risk {
                 RiskLevel::High
+            } else if place.cidrs.is_empty() {
+                RiskLevel::Medium
             } else {
                 RiskLevel::Low
             };
@@ -91,12 +188,10 @@ impl InterfaceEndpoint {
                 risk: if private_dns_risk {
                     "with private DNS, execute-api resolves to the endpoint for every API: calls to public (non-private) API Gateway APIs from the VPC break".into()
                 } else {
-                    "endpoint security groups must allow 443 from the functions".into()
+                    place.risk(&service)
                 },
-                action: format!(
-                    "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.{r}.{service} --subnet-ids {} --private-dns-enabled",
-                    subnets.join(" ")
-                ),
+                action: place.commands(r, vpc, &service).join(" && "),
+                notes: place.notes(vpc),
                 evidence,
                 changes: Changes {
                     endpoints_added: vec![format!("{vpc} {service}")],
@@ -149,17 +244,14 @@ impl Alternative for InterfaceEndpoint {
             nats,
         } in ctx.vpcs_with_nats()
         {
+            // Whoever sends the traffic through the NAT (Lambda, ECS, EC2) is a client.
             let r = region.region.as_str();
-            if nats.iter().all(|n| n.lambdas.is_empty()) {
-                continue;
-            }
-            let mut azs: Vec<&str> = topo
-                .lambdas_in_vpc(vpc)
+            let place = Placement::of(topo, region, vpc, &nats);
+            let azs: Vec<&str> = place
+                .subnets
                 .iter()
-                .flat_map(|f| f.subnet_ids().iter().filter_map(|s| topo.az_of(s)))
+                .map(|s| s.availability_zone.as_str())
                 .collect();
-            azs.sort_unstable();
-            azs.dedup();
             let existing: Vec<&str> = topo
                 .endpoints_in(vpc)
                 .iter()
@@ -176,18 +268,11 @@ impl Alternative for InterfaceEndpoint {
             if missing.is_empty() || azs.is_empty() {
                 continue;
             }
-            let subnets: Vec<String> = topo
-                .lambdas_in_vpc(vpc)
-                .iter()
-                .flat_map(|f| f.subnet_ids().iter().cloned())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
             if nats
                 .iter()
                 .any(|n| ctx.traffic(&n.nat_gateway_id).is_some())
             {
-                out.extend(self.measured(ctx, r, vpc, &nats, azs.len(), &subnets)?);
+                out.extend(self.measured(ctx, r, vpc, &nats, &place)?);
                 continue;
             }
             let nat_gb = ctx.price(r, Item::NatBytes)?;
@@ -201,10 +286,17 @@ impl Alternative for InterfaceEndpoint {
             let tenth = gb * dec!(0.1);
             let saving = (tenth * margin - fixed).round_dp(9);
             let mut evidence = vec![format!(
-                "{} Lambda functions in {} AZ(s) ({}) use NAT gateways here",
+                "{} Lambda function(s) and {} other network interface(s) in {} AZ(s) ({}) use NAT gateways here: one endpoint subnet per AZ ({})",
                 count_lambdas(&nats),
+                nats.iter().map(|n| n.other_enis).sum::<usize>(),
                 azs.len(),
-                azs.join(", ")
+                azs.join(", "),
+                place
+                    .subnets
+                    .iter()
+                    .map(|s| s.subnet_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )];
             if margin > Decimal::ZERO {
                 evidence.push(format!(
@@ -232,14 +324,12 @@ impl Alternative for InterfaceEndpoint {
                 evidence.push("only Lambda functions use these NAT gateways: logs, ecr.api and ecr.dkr are not candidates (Lambda ships logs and pulls images outside the function's network interface)".into());
             }
             evidence.push("traffic by service unknown: measure it with flow logs on the NAT gateways' interfaces (--flow-logs)".into());
-            let action = format!(
-                "aws ec2 create-vpc-endpoint --region {r} --vpc-id {vpc} --vpc-endpoint-type Interface --service-name \"com.amazonaws.{r}.$SERVICE\" --subnet-ids {} --private-dns-enabled",
-                subnets.join(" ")
-            );
-            let notes = vec![format!(
+            let action = place.commands(r, vpc, "$SERVICE").join(" && ");
+            let mut notes = vec![format!(
                 "set SERVICE to the service the flow logs show most bytes to (candidates: {})",
                 missing.join(", ")
             )];
+            notes.extend(place.notes(vpc));
             let effects: Vec<Effect> = nats
                 .iter()
                 .map(|n| {
@@ -259,7 +349,10 @@ impl Alternative for InterfaceEndpoint {
             let mut s = Scenario {
                 monthly_before: before,
                 monthly_after: before - saving,
-                risk: "endpoint security groups must allow 443 from the functions; execute-api with private DNS breaks calls to public APIs".into(),
+                risk: format!(
+                    "{}; execute-api with private DNS breaks calls to public APIs",
+                    place.risk("the service")
+                ),
                 action,
                 notes,
                 evidence,
@@ -274,7 +367,11 @@ impl Alternative for InterfaceEndpoint {
                     vpc,
                     vpc.to_string(),
                     Confidence::NeedsData,
-                    RiskLevel::Low,
+                    if place.cidrs.is_empty() {
+                        RiskLevel::Medium
+                    } else {
+                        RiskLevel::Low
+                    },
                 )
             };
             measure_first(

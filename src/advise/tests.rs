@@ -1240,7 +1240,7 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
     let api = ie[0];
     assert!(api
         .action
-        .contains("--service-name com.amazonaws.ap-northeast-2.execute-api"));
+        .contains("--service-name \"com.amazonaws.ap-northeast-2.execute-api\""));
     assert_eq!(api.risk_level, RiskLevel::High);
     assert_eq!(api.tier, Tier::Consider);
     assert!(api.risk.contains("public (non-private) API Gateway APIs"));
@@ -1424,4 +1424,42 @@ fn the_plan_takes_both_gateway_endpoints() {
         .unwrap();
     assert_eq!((s3.saving(), ddb.saving()), (dec!(17.23), dec!(8.61)));
     assert!(plan.monthly_saving >= s3.saving() + ddb.saving() - dec!(0.01));
+}
+
+#[test]
+fn interface_endpoints_take_one_subnet_per_az_and_a_security_group_of_their_own() {
+    // Two client subnets in 2c (create-vpc-endpoint refuses two subnets of one AZ); ECS tasks
+    // only, no Lambda function.
+    let mut f = Fixture::new();
+    f.vpc("vpc-1")
+        .subnet("s-a", "vpc-1", "ap-northeast-2a")
+        .subnet("s-c1", "vpc-1", "ap-northeast-2c")
+        .subnet("s-c2", "vpc-1", "ap-northeast-2c")
+        .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
+        .route("rtb-a", "vpc-1", &["s-a", "s-c1", "s-c2"], "nat-a")
+        .eni("s-a", "vpc-1")
+        .eni("s-c1", "vpc-1")
+        .eni("s-c2", "vpc-1");
+    let all = scenarios(&f);
+    let ie = only(&all, "interface-endpoint");
+    assert_eq!(ie.len(), 1);
+    let steps: Vec<&str> = ie[0].action.split(" && ").collect();
+    let r = "--region ap-northeast-2";
+    assert_eq!(
+        steps,
+        [
+            format!("SG=$(aws ec2 create-security-group {r} --vpc-id vpc-1 --group-name \"natcost-vpce-$SERVICE\" --description \"HTTPS from vpc-1 to its $SERVICE endpoint\" --query GroupId --output text)"),
+            format!("aws ec2 authorize-security-group-ingress {r} --group-id \"$SG\" --protocol tcp --port 443 --cidr 10.0.0.0/16"),
+            format!("aws ec2 create-vpc-endpoint {r} --vpc-id vpc-1 --vpc-endpoint-type Interface --service-name \"com.amazonaws.ap-northeast-2.$SERVICE\" --subnet-ids s-a s-c1 --security-group-ids \"$SG\" --private-dns-enabled"),
+        ]
+    );
+    assert!(ie[0].risk.contains("every client in the VPC"), "{}", ie[0].risk);
+    assert_eq!(ie[0].risk_level, RiskLevel::Low);
+    // Without the VPC's CIDR the group's rule is the user's to fill in: not low yet.
+    f.r.vpcs[0].cidr_blocks.clear();
+    let all = scenarios(&f);
+    let ie = only(&all, "interface-endpoint");
+    assert!(ie[0].action.contains("--cidr \"$VPC_CIDR\""));
+    assert!(ie[0].notes.iter().any(|n| n.starts_with("set VPC_CIDR")));
+    assert_eq!(ie[0].risk_level, RiskLevel::Medium);
 }
