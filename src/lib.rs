@@ -13,6 +13,7 @@ pub(crate) mod collect;
 pub mod exit;
 pub(crate) mod flows;
 pub(crate) mod fx;
+pub(crate) mod ids;
 pub(crate) mod messages;
 pub(crate) mod output;
 pub(crate) mod parquet_columns;

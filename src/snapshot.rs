@@ -905,6 +905,142 @@ impl Snapshot {
         Ok(out)
     }
 
+    /// Every value natcost may place in a command has its AWS format (`crate::ids`): the
+    /// first that does not is named, and the snapshot refused.
+    fn check_formats(&self) -> Result<()> {
+        use crate::ids::{is_any_id, is_cidr, is_function_name, is_id, is_place, is_service_name};
+        let mut bad: Option<String> = None;
+        let mut check = |ok: bool, what: &str, value: &str| {
+            if !ok && bad.is_none() {
+                bad = Some(format!("{what} {value:?}"));
+            }
+        };
+        for a in &self.accounts {
+            let ok = a.account_id.len() == 12 && a.account_id.bytes().all(|b| b.is_ascii_digit());
+            check(ok, "account id", &a.account_id);
+        }
+        for r in &self.regions {
+            check(is_place(&r.region), "region", &r.region);
+            for v in &r.vpcs {
+                check(is_id("vpc", &v.vpc_id), "vpc_id", &v.vpc_id);
+                for c in v.cidr_blocks.iter().chain(&v.ipv6_cidr_blocks) {
+                    check(is_cidr(c), "VPC CIDR", c);
+                }
+            }
+            for s in &r.subnets {
+                check(is_id("subnet", &s.subnet_id), "subnet_id", &s.subnet_id);
+                check(is_id("vpc", &s.vpc_id), "vpc_id", &s.vpc_id);
+                check(
+                    is_place(&s.availability_zone),
+                    "availability_zone",
+                    &s.availability_zone,
+                );
+            }
+            for t in &r.route_tables {
+                check(
+                    is_id("rtb", &t.route_table_id),
+                    "route_table_id",
+                    &t.route_table_id,
+                );
+                check(is_id("vpc", &t.vpc_id), "vpc_id", &t.vpc_id);
+                for s in &t.subnet_ids {
+                    check(is_id("subnet", s), "subnet_id", s);
+                }
+                for route in &t.routes {
+                    let d = &route.destination;
+                    check(is_cidr(d) || is_id("pl", d), "route destination", d);
+                    if route.target_type != TargetType::Local {
+                        check(
+                            is_any_id(&route.target_id),
+                            "route target",
+                            &route.target_id,
+                        );
+                    }
+                }
+            }
+            for n in &r.nat_gateways {
+                check(
+                    is_id("nat", &n.nat_gateway_id),
+                    "nat_gateway_id",
+                    &n.nat_gateway_id,
+                );
+                // A NAT gateway found only by its metrics (deleted) has no VPC, subnet or AZ.
+                let (vpc, subnet, az) = (&n.vpc_id, &n.subnet_id, &n.availability_zone);
+                check(vpc.is_empty() || is_id("vpc", vpc), "vpc_id", vpc);
+                check(
+                    subnet.is_empty() || is_id("subnet", subnet),
+                    "subnet_id",
+                    subnet,
+                );
+                check(az.is_empty() || is_place(az), "availability_zone", az);
+                for a in &n.addresses {
+                    if let Some(id) = &a.allocation_id {
+                        check(is_id("eipalloc", id), "allocation_id", id);
+                    }
+                    if let Some(id) = &a.network_interface_id {
+                        check(is_id("eni", id), "network_interface_id", id);
+                    }
+                }
+            }
+            for e in &r.elastic_ips {
+                check(
+                    is_id("eipalloc", &e.allocation_id),
+                    "allocation_id",
+                    &e.allocation_id,
+                );
+            }
+            for e in &r.vpc_endpoints {
+                check(
+                    is_id("vpce", &e.vpc_endpoint_id),
+                    "vpc_endpoint_id",
+                    &e.vpc_endpoint_id,
+                );
+                check(is_id("vpc", &e.vpc_id), "vpc_id", &e.vpc_id);
+                check(
+                    is_service_name(&e.service_name),
+                    "service_name",
+                    &e.service_name,
+                );
+                for t in &e.route_table_ids {
+                    check(is_id("rtb", t), "route_table_id", t);
+                }
+                for s in &e.subnet_ids {
+                    check(is_id("subnet", s), "subnet_id", s);
+                }
+            }
+            for f in &r.flow_logs {
+                check(is_id("fl", &f.flow_log_id), "flow_log_id", &f.flow_log_id);
+            }
+            for f in &r.lambda_functions {
+                check(
+                    is_function_name(&f.function_name),
+                    "function_name",
+                    &f.function_name,
+                );
+                for s in f.vpc_config.iter().flat_map(|c| &c.subnet_ids) {
+                    check(is_id("subnet", s), "subnet_id", s);
+                }
+            }
+            for i in &r.network_interfaces {
+                let id = &i.network_interface_id;
+                check(is_id("eni", id), "network_interface_id", id);
+            }
+            for m in &r.metrics {
+                check(
+                    is_id("nat", &m.nat_gateway_id),
+                    "nat_gateway_id",
+                    &m.nat_gateway_id,
+                );
+            }
+        }
+        match bad {
+            Some(what) => {
+                bail!("{what} is not in AWS's format: refused, as it would be placed in a command")
+            }
+            None => Ok(()),
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a snapshot always serialises")
     }
@@ -947,6 +1083,7 @@ impl Snapshot {
     }
 
     fn validate(&self) -> Result<()> {
+        self.check_formats()?;
         let mut ids = BTreeSet::new();
         for a in &self.accounts {
             if !ids.insert(a.account_id.as_str()) {

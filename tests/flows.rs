@@ -899,7 +899,7 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
         .iter()
         .enumerate()
         .map(|(i, vpc)| serde_json::json!({
-            "flow_log_id": format!("fl-{i}cw"),
+            "flow_log_id": format!("fl-{i}c0"),
             "resource_id": vpc,
             "traffic_type": "ALL",
             "log_destination_type": "cloud-watch-logs",

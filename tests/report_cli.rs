@@ -446,6 +446,15 @@ fn bad_snapshots_fail_with_one_line_and_write_nothing() {
     let mut unpriced = sample_json();
     unpriced["accounts"][0]["regions"][0]["region"] = "ap-south-2".into();
     write_snapshot(d, "unpriced.json", &unpriced);
+    // A crafted id would reach a command: refused when the snapshot is read.
+    let mut shell = sample_json();
+    let table = &mut shell["accounts"][0]["regions"][0]["route_tables"][0]["route_table_id"];
+    *table = format!("{}$(touch pwned)", table.as_str().unwrap()).into();
+    write_snapshot(d, "shell.json", &shell);
+    let mut function = sample_json();
+    function["accounts"][0]["regions"][0]["lambda_functions"][0]["function_name"] =
+        "orders;reboot".into();
+    write_snapshot(d, "function.json", &function);
 
     let cases = [
         ("missing.json", "cannot read snapshot missing.json"),
@@ -460,6 +469,14 @@ fn bad_snapshots_fail_with_one_line_and_write_nothing() {
         (
             "unpriced.json",
             "no price for APS5-NatGateway-Hours in ap-south-2",
+        ),
+        (
+            "shell.json",
+            "$(touch pwned)\" is not in AWS's format: refused, as it would be placed in a command",
+        ),
+        (
+            "function.json",
+            "function_name \"orders;reboot\" is not in AWS's format",
         ),
     ];
     for (file, expect) in cases {
@@ -479,6 +496,7 @@ fn bad_snapshots_fail_with_one_line_and_write_nothing() {
         assert!(!d.join("out").exists(), "{file}: wrote output");
         assert!(!d.join("reports").exists(), "{file}: wrote output");
     }
+    assert!(!d.join("pwned").exists());
 }
 
 #[test]
@@ -520,7 +538,8 @@ fn spreadsheet_formulas_in_names_are_neutralised() {
     let mut v = sample_json();
     let evil = "=HYPERLINK(\"http://x\",\"click\")";
     v["accounts"][0]["regions"][0]["nat_gateways"][0]["tags"]["Name"] = evil.into();
-    v["accounts"][0]["regions"][0]["lambda_functions"][0]["function_name"] = "@SUM(A1:A9)".into();
+    // Lambda's own name format allows a leading '-', which a spreadsheet reads as a formula.
+    v["accounts"][0]["regions"][0]["lambda_functions"][0]["function_name"] = "-1-1".into();
     let snap = write_snapshot(tmp.path(), "evil.json", &v);
     let out = natcost(
         &[
@@ -540,7 +559,7 @@ fn spreadsheet_formulas_in_names_are_neutralised() {
     assert!(names.contains(format!("'{evil}").as_str()), "{names:?}");
     assert!(!names.iter().any(|n| n.starts_with('=')));
     let (_, rows) = read_csv(&tmp.path().join("o/lambdas.csv"));
-    assert!(rows.iter().any(|r| &r[1] == "'@SUM(A1:A9)"));
+    assert!(rows.iter().any(|r| &r[1] == "'-1-1"));
 }
 
 #[test]

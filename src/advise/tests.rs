@@ -1453,7 +1453,11 @@ fn interface_endpoints_take_one_subnet_per_az_and_a_security_group_of_their_own(
             format!("aws ec2 create-vpc-endpoint {r} --vpc-id vpc-1 --vpc-endpoint-type Interface --service-name \"com.amazonaws.ap-northeast-2.$SERVICE\" --subnet-ids s-a s-c1 --security-group-ids \"$SG\" --private-dns-enabled"),
         ]
     );
-    assert!(ie[0].risk.contains("every client in the VPC"), "{}", ie[0].risk);
+    assert!(
+        ie[0].risk.contains("every client in the VPC"),
+        "{}",
+        ie[0].risk
+    );
     assert_eq!(ie[0].risk_level, RiskLevel::Low);
     // Without the VPC's CIDR the group's rule is the user's to fill in: not low yet.
     f.r.vpcs[0].cidr_blocks.clear();
