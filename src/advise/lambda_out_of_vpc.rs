@@ -95,12 +95,19 @@ impl Alternative for LambdaOutOfVpc {
             functions.dedup();
             let before = sum(nats.iter().copied(), NatCost::monthly);
             let ids: Vec<&str> = nats.iter().map(|n| n.nat_gateway_id.as_str()).collect();
+            // Each function's update finishes before the NAT gateways go: until then it still
+            // runs in the VPC.
             let mut action: Vec<String> = functions
                 .iter()
-                .map(|f| {
-                    format!(
-                        "aws lambda update-function-configuration --region {r} --function-name {f} --vpc-config SubnetIds=[],SecurityGroupIds=[]"
-                    )
+                .flat_map(|f| {
+                    [
+                        format!(
+                            "aws lambda update-function-configuration --region {r} --function-name {f} --vpc-config SubnetIds=[],SecurityGroupIds=[]"
+                        ),
+                        format!(
+                            "aws lambda wait function-updated-v2 --region {r} --function-name {f}"
+                        ),
+                    ]
                 })
                 .collect();
             let mut changes = Changes {

@@ -525,6 +525,14 @@ pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
             "{}",
             s.id
         );
+        if s.action.contains("aws ec2 release-address ") {
+            let month = Decimal::from(crate::price::model::HOURS_PER_MONTH)
+                * ctx.price(&s.region, Item::PublicIpv4Hours)?;
+            s.notes.push(format!(
+                "release-address cannot be undone: the address goes back to AWS and cannot be recovered; if partners may allowlist it, leave that command out: the allocation stays yours (the NAT gateway's deletion disassociates it) at {}/month",
+                usd(month)
+            ));
+        }
         s.monthly_before = crate::shown::round_shown(s.monthly_before, 2);
         s.monthly_after = crate::shown::round_shown(s.monthly_after, 2);
         s.saving_up_to = s.saving_up_to.map(|x| crate::shown::round_shown(x, 2));

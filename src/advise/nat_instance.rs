@@ -345,6 +345,28 @@ impl NatInstance {
             action.push(format!(
                 "aws ec2 modify-instance-attribute --region {r} --instance-id \"${var}\" --no-source-dest-check"
             ));
+            // Routes switch only to an instance whose status checks pass.
+            action.push(format!(
+                "aws ec2 wait instance-status-ok --region {r} --instance-ids \"${var}\""
+            ));
+        }
+        let home = if place.azs.contains(nat.availability_zone.as_str()) {
+            nat.availability_zone.as_str()
+        } else {
+            azs[0]
+        };
+        // The other AZs' instances get Elastic IPs of their own before any route reaches them,
+        // so their egress address is stable from the first packet.
+        for az in azs.iter().filter(|az| **az != home) {
+            let eip = format!("EIP_{}", az_suffix(r, az));
+            action.push(format!(
+                "{eip}=$(aws ec2 allocate-address --region {r} --domain vpc --tag-specifications 'ResourceType=elastic-ip,Tags=[{{Key=Name,Value=fck-nat-{}-{az}}}]' --query AllocationId --output text)",
+                tag_safe(nat.label())
+            ));
+            action.push(format!(
+                "aws ec2 associate-address --region {r} --allocation-id \"${eip}\" --instance-id \"${}\"",
+                instance_var(r, az)
+            ));
         }
         action.extend(reroute_by(
             topo,
@@ -365,32 +387,29 @@ impl NatInstance {
         action.push(format!(
             "aws ec2 wait nat-gateway-deleted --region {r} --nat-gateway-ids {id}"
         ));
-        let home = if place.azs.contains(nat.availability_zone.as_str()) {
-            nat.availability_zone.as_str()
-        } else {
-            azs[0]
-        };
+        if let Some(address) = nat.public_ips.first() {
+            notes.push(format!(
+                "from the route switch until associate-address (while the NAT gateway is deleted: a few minutes), {home}'s traffic leaves from its instance's temporary public address, not {address}: a partner that allowlists {address} sees those minutes fail. A NAT gateway's primary address cannot move before it is deleted, so plan the switch for a quiet window"
+            ));
+        }
         for a in ctx.allocations(nat).iter().take(1) {
             action.push(format!(
                 "aws ec2 associate-address --region {r} --allocation-id {a} --instance-id \"${}\"",
                 instance_var(r, home)
             ));
         }
+        // Replacing a NAT gateway that carries production traffic is a high-risk change.
         let high = size.is_none() || nat.busiest_minute_bytes.is_none();
-        let risk_level = if high {
-            RiskLevel::High
-        } else {
-            RiskLevel::Medium
-        };
+        let risk_level = RiskLevel::High;
         let mut s = Scenario {
             monthly_before: before,
             monthly_after: after,
             risk: if size.is_none() {
-                format!("no T4g size covers the busiest minute with {HEADROOM}× headroom: the instance would throttle; and you patch, monitor and fail over the instances yourself")
+                format!("replaces a NAT gateway in production: no T4g size covers the busiest minute with {HEADROOM}× headroom, so the instance would throttle; and you patch, monitor and fail over the instances yourself")
             } else if high {
-                "sized without the busiest minute: it may throttle; and you patch, monitor and fail over the instances yourself".into()
+                "replaces a NAT gateway in production: sized without the busiest minute, it may throttle; and you patch, monitor and fail over the instances yourself".into()
             } else {
-                "you patch, monitor and fail over the instances yourself".into()
+                "replaces a NAT gateway in production: its egress stops for the minutes of the switch if an instance fails its checks, and you patch, monitor and fail over the instances yourself".into()
             },
             action: action.join(" && "),
             notes,

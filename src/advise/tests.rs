@@ -349,6 +349,21 @@ fn lambda_only_vpc_can_drop_its_nat() {
         .action
         .contains("--function-name fn-1 --vpc-config SubnetIds=[],SecurityGroupIds=[]"));
     assert!(s[0].action.contains("--function-name fn-2"));
+    // Each function's update finishes before the NAT gateway is deleted.
+    let at = |cmd: &str| s[0].action.find(cmd).unwrap();
+    for f in ["fn-1", "fn-2"] {
+        let wait = at(&format!(
+            "aws lambda wait function-updated-v2 --region ap-northeast-2 --function-name {f}"
+        ));
+        assert!(wait < at("aws ec2 delete-nat-gateway"));
+    }
+    // Releasing the address is named as final, with keeping the allocation as the other way.
+    assert!(
+        s[0].notes
+            .iter()
+            .any(|n| n.starts_with("release-address cannot be undone")
+                && n.contains("3.65 USD/month"))
+    );
 
     // S3/DynamoDB endpoints: missing and free, so a plan step before any measuring: it saves
     // at least 0 and at most all 43.07 of processing; each 10% of it is worth 4.31.
@@ -914,7 +929,25 @@ fn nat_instance_is_sized_from_the_busiest_minute() {
     // 150 MB in a minute = 20 Mbit/s; 2× headroom needs 40: t4g.nano (32) is too small,
     // t4g.micro (64) fits. 730 h × 2 × 0.0052 + 8 GB × 0.0912 = 7.592 + 0.7296.
     assert_eq!(added(s), dec!(8.3216));
-    assert_eq!(s.risk_level, RiskLevel::Medium);
+    // It replaces a NAT gateway that carries traffic: high risk however well it is sized.
+    assert_eq!(s.risk_level, RiskLevel::High);
+    assert!(s.risk.starts_with("replaces a NAT gateway in production"));
+    // Routes switch only once the instance passes its status checks; the NAT's address moves
+    // after the NAT gateway is deleted, and the minutes between are named.
+    let at = |cmd: &str| {
+        s.action
+            .find(cmd)
+            .unwrap_or_else(|| panic!("{cmd}: {}", s.action))
+    };
+    assert!(at("aws ec2 wait instance-status-ok") < at("aws ec2 replace-route"));
+    assert!(at("aws ec2 wait nat-gateway-deleted") < at("aws ec2 associate-address"));
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n.contains("temporary public address")),
+        "{:?}",
+        s.notes
+    );
     assert!(
         s.action.contains("--instance-type t4g.micro "),
         "{}",
@@ -1016,6 +1049,19 @@ fn nat_instance_goes_in_every_az_with_clients() {
         }
     )));
     assert!(s.evidence.join("; ").contains("new egress IPs"));
+    // The second AZ's instance gets an Elastic IP of its own before its route switches.
+    let at = |cmd: &str| {
+        s.action
+            .find(cmd)
+            .unwrap_or_else(|| panic!("{cmd}: {}", s.action))
+    };
+    assert!(
+        at("EIP_B=$(aws ec2 allocate-address --region ap-northeast-2 --domain vpc")
+            < at("--route-table-id rtb-b")
+    );
+    assert!(s.action.contains(
+        "aws ec2 associate-address --region ap-northeast-2 --allocation-id \"$EIP_B\" --instance-id \"$INSTANCE_B\""
+    ));
 }
 
 #[test]
