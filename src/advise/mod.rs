@@ -638,10 +638,63 @@ pub const MEASURE_DAYS: u32 = 7;
 /// Bytes of one record in FLOW_LOG_FORMAT (about 140 for IPv4).
 const RECORD_BYTES: f64 = 140.0;
 
-/// The cheapest way to measure traffic by destination: flow logs on the NAT gateways' own
+/// The flow logs in the region that already capture every one of these NAT gateways (on its
+/// VPC, subnet or interface; accepted or all traffic; to S3 or CloudWatch Logs), or None when
+/// one of them has none.
+fn existing_flow_logs<'r>(
+    ctx: &Context,
+    region: &'r RegionSnapshot,
+    nats: &[&NatCost],
+) -> Option<Vec<&'r crate::snapshot::FlowLog>> {
+    let mut found: Vec<&crate::snapshot::FlowLog> = Vec::new();
+    for n in nats {
+        let gateway = ctx.nat_gateways.get(n.nat_gateway_id.as_str())?;
+        let enis = gateway
+            .addresses
+            .iter()
+            .filter_map(|a| a.network_interface_id.as_deref());
+        let resources: Vec<&str> = [gateway.vpc_id.as_str(), gateway.subnet_id.as_str()]
+            .into_iter()
+            .chain(enis)
+            .collect();
+        let log = region.flow_logs.iter().find(|f| {
+            resources.contains(&f.resource_id.as_str())
+                && f.traffic_type.as_deref() != Some("REJECT")
+                && matches!(
+                    f.log_destination_type.as_deref(),
+                    Some("s3") | Some("cloud-watch-logs")
+                )
+        })?;
+        if !found.iter().any(|f| f.flow_log_id == log.flow_log_id) {
+            found.push(log);
+        }
+    }
+    (!found.is_empty()).then_some(found)
+}
+
+/// The cheapest way to measure traffic by destination: the flow logs that already capture
+/// these NAT gateways (`--flow-logs auto`), else flow logs on the NAT gateways' own
 /// interfaces only, for a week, with what they would cost.
 pub fn how_to_measure(ctx: &Context, region: &RegionSnapshot, nats: &[&NatCost]) -> String {
     let r = region.region.as_str();
+    if let Some(logs) = existing_flow_logs(ctx, region, nats) {
+        let named: Vec<String> = logs
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} on {} ({} traffic, to {})",
+                    f.flow_log_id,
+                    f.resource_id,
+                    f.traffic_type.as_deref().unwrap_or("?"),
+                    f.log_destination_type.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        return format!(
+            "flow logs already capture these NAT gateways: {}; read them with natcost report --flow-logs auto (no new logs, no wait; measured once they cover {MEASURE_DAYS} days or 25% of the window's bytes)",
+            named.join(", ")
+        );
+    }
     let enis: Vec<&str> = nats
         .iter()
         .filter_map(|n| ctx.nat_gateways.get(n.nat_gateway_id.as_str()))

@@ -761,6 +761,14 @@ fn the_plan_is_conflict_free_and_priced_on_the_combined_state() {
         .unwrap();
     assert_eq!(consolidate.tier, Tier::Consider);
     assert_eq!(consolidate.saving_after_plan, Some(Decimal::ZERO));
+    // prod already has a flow log (ALL traffic, to S3): measuring is reading it, not creating
+    // new ones; data has none.
+    let evidence = |id: &str| all.iter().find(|s| s.id == id).unwrap().evidence.join("; ");
+    let prod = evidence("s3-gateway-endpoint:vpc-0dc83bf6145e8900b");
+    assert!(prod.contains("fl-005bab700399ef826 on vpc-0dc83bf6145e8900b (ALL traffic, to s3)"));
+    assert!(prod.contains("natcost report --flow-logs auto"));
+    assert!(!prod.contains("create-flow-logs"), "{prod}");
+    assert!(evidence("s3-gateway-endpoint:vpc-05beb0ddc91327383").contains("create-flow-logs"));
 }
 
 #[test]
