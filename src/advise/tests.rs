@@ -1240,37 +1240,14 @@ fn regional_nat_shows_both_billing_readings_as_measure_first() {
 
 #[test]
 fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
-    use crate::traffic::{Attribution, Destination, NatTraffic};
+    use crate::traffic::Destination;
     let f = one_busy_nat();
     let aws = |s: &str| Destination::AwsService(s.into());
-    let flows = Attribution {
-        nats: vec![NatTraffic {
-            region: "ap-northeast-2".into(),
-            nat_gateway_id: "nat-a".into(),
-            destination_bytes: 1000,
-            destinations: [
-                (aws("AMAZON"), 400),
-                (aws("API_GATEWAY"), 300),
-                (aws("SQS"), 300),
-            ]
-            .into_iter()
-            .collect(),
-            source_bytes: 1000,
-            sources: vec![],
-            pairs: vec![],
-            // Seven days of 10-minute records: the last starts 10 minutes before the 7 days
-            // end, and that is enough to call it measured.
-            first_seen: Some(start()),
-            last_seen: Some(start() + chrono::Duration::days(7) - chrono::Duration::minutes(10)),
-            source_subnets: Default::default(),
-            shared_splits: vec![],
-        }],
-        stats: Default::default(),
-        ambiguous: vec![],
-        ip_ranges: "test".into(),
-        read_from: Vec::new(),
-        api_calls: Default::default(),
-    };
+    let flows = a_week_of_flows(&[
+        (aws("AMAZON"), 400),
+        (aws("API_GATEWAY"), 300),
+        (aws("SQS"), 300),
+    ]);
     let snap = f.snapshot();
     let book = PriceBook::bundled();
     let model = model::price(&snap, &book).unwrap();
@@ -1428,34 +1405,13 @@ fn gateway_endpoints_serve_every_vpc_with_a_nat_not_only_lambda() {
 
 #[test]
 fn the_plan_takes_both_gateway_endpoints() {
-    use crate::traffic::{Attribution, Destination, NatTraffic};
+    use crate::traffic::Destination;
     let f = one_busy_nat();
-    let flows = Attribution {
-        nats: vec![NatTraffic {
-            region: "ap-northeast-2".into(),
-            nat_gateway_id: "nat-a".into(),
-            destination_bytes: 1000,
-            destinations: [
-                (Destination::S3, 400),
-                (Destination::DynamoDb, 200),
-                (Destination::Internet, 400),
-            ]
-            .into_iter()
-            .collect(),
-            source_bytes: 1000,
-            sources: vec![],
-            pairs: vec![],
-            first_seen: Some(start()),
-            last_seen: Some(start() + chrono::Duration::days(7) - chrono::Duration::minutes(10)),
-            source_subnets: Default::default(),
-            shared_splits: vec![],
-        }],
-        stats: Default::default(),
-        ambiguous: vec![],
-        ip_ranges: "test".into(),
-        read_from: Vec::new(),
-        api_calls: Default::default(),
-    };
+    let flows = a_week_of_flows(&[
+        (Destination::S3, 400),
+        (Destination::DynamoDb, 200),
+        (Destination::Internet, 400),
+    ]);
     let snap = f.snapshot();
     let book = PriceBook::bundled();
     let model = model::price_with_flows(&snap, &book, Some(&flows)).unwrap();
@@ -1520,4 +1476,32 @@ fn interface_endpoints_take_one_subnet_per_az_and_a_security_group_of_their_own(
     assert!(ie[0].action.contains("--cidr \"$VPC_CIDR\""));
     assert!(ie[0].notes.iter().any(|n| n.starts_with("set VPC_CIDR")));
     assert_eq!(ie[0].risk_level, RiskLevel::Medium);
+}
+
+/// nat-a's flow logs: these bytes per destination, over seven days of 10-minute records (the
+/// last starts 10 minutes before the 7 days end, enough to call it measured).
+fn a_week_of_flows(
+    destinations: &[(crate::traffic::Destination, u64)],
+) -> crate::traffic::Attribution {
+    let total = destinations.iter().map(|(_, b)| b).sum();
+    crate::traffic::Attribution {
+        nats: vec![crate::traffic::NatTraffic {
+            region: "ap-northeast-2".into(),
+            nat_gateway_id: "nat-a".into(),
+            destination_bytes: total,
+            destinations: destinations.iter().cloned().collect(),
+            source_bytes: total,
+            sources: vec![],
+            pairs: vec![],
+            first_seen: Some(start()),
+            last_seen: Some(start() + chrono::Duration::days(7) - chrono::Duration::minutes(10)),
+            source_subnets: Default::default(),
+            shared_splits: vec![],
+        }],
+        stats: Default::default(),
+        ambiguous: vec![],
+        ip_ranges: "test".into(),
+        read_from: Vec::new(),
+        api_calls: Default::default(),
+    }
 }
