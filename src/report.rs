@@ -334,6 +334,8 @@ fn advice(
                 .sensitivity
                 .as_ref()
                 .is_some_and(|x| x.monthly_usd > Decimal::ZERO),
+            // Worth nothing on top of the plan: the plan already does what it would.
+            Tier::Consider if s.saving_after_plan.is_some_and(|x| x <= Decimal::ZERO) => false,
             _ => s.saving() > Decimal::ZERO || s.saving_up_to > Some(Decimal::ZERO),
         });
     advise::rank(&mut recommendations, &plan);

@@ -123,7 +123,7 @@ fn sample_report_writes_every_file_consistently() {
     let (header, rows) = read_csv(&dir.join("recommendations.csv"));
     assert_eq!(
         header.join(","),
-        "rank,region,vpc_id,resource_id,alternative,monthly_cost_before_usd,monthly_cost_after_usd,monthly_saving_usd,confidence,risk,action,evidence,tier,in_plan,conflicts_with,account_id,resource_name,notes"
+        "rank,region,vpc_id,resource_id,alternative,monthly_cost_before_usd,monthly_cost_after_usd,monthly_saving_usd,confidence,risk,action,evidence,tier,in_plan,conflicts_with,account_id,resource_name,notes,monthly_saving_on_top_of_plan_usd"
     );
     let plan = &report["plan"];
     let steps: Vec<&str> = plan["steps"]
@@ -142,6 +142,7 @@ fn sample_report_writes_every_file_consistently() {
     let mut last_tier = 0;
     let mut alternatives = BTreeSet::new();
     let mut step_sum = Decimal::ZERO;
+    let mut on_top_of_steps = Decimal::ZERO;
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(r[0], (i + 1).to_string());
         let tier = order.iter().position(|t| *t == &r[12]).unwrap();
@@ -172,6 +173,14 @@ fn sample_report_writes_every_file_consistently() {
                 "conflict ids are <alternative>:<resource>: {c}"
             );
         }
+        // What each row adds to the plan: the steps add up to the plan's saving; no consider
+        // row adds nothing; measure-first rows add nothing yet.
+        match (i < 7, &r[12]) {
+            (true, _) => on_top_of_steps += dec(&r[18]),
+            (false, "measure-first") => assert_eq!(&r[18], "", "{r:?}"),
+            (false, "consider") => assert!(dec(&r[18]) > Decimal::ZERO, "{r:?}"),
+            _ => assert!(!r[18].is_empty(), "{r:?}"),
+        }
         assert!(!r[10].is_empty() && !r[11].is_empty());
         assert_eq!(&r[15], "123456789012");
         alternatives.insert(r[4].to_string());
@@ -180,6 +189,22 @@ fn sample_report_writes_every_file_consistently() {
     // after both; the free endpoints add up to 387.73 more at most.
     assert_eq!(dec(plan["monthly_saving"].as_str().unwrap()), step_sum);
     assert_eq!(step_sum, dec("59.95"));
+    assert_eq!(on_top_of_steps, step_sum);
+    // The terminal lists five consider rows and counts the rest of the CSV's.
+    let consider = rows.iter().filter(|r| &r[12] == "consider").count();
+    assert!(consider > 5);
+    assert!(
+        stdout.contains(&format!("... {} more in recommendations.csv", consider - 5)),
+        "{stdout}"
+    );
+    // A scenario that undoes a step is shown instead of it, with both figures (the terminal
+    // wraps long lines).
+    let unwrapped = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        unwrapped
+            .contains("173.78 alone; instead of step 7 (saves 13.23): the plan saves 160.55 more"),
+        "{stdout}"
+    );
     assert_eq!(
         dec(plan["monthly_saving_up_to"].as_str().unwrap()),
         dec("447.68")

@@ -36,6 +36,8 @@ impl Alternative for ConsolidateNat {
                     .copied()
                     .filter(|n| n.connectivity_type == kind)
                     .filter(|n| n.availability_mode == Placement::Zonal)
+                    // A NAT no route sends to has no clients to move: delete-idle-nat's.
+                    .filter(|n| v.topo.is_route_target(&n.nat_gateway_id))
                     .collect();
                 if nats.len() >= 2 {
                     out.push(self.scenario(ctx, v.region, v.topo, v.vpc, &nats)?);

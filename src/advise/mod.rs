@@ -138,8 +138,12 @@ pub struct Scenario {
     /// Ids of the scenarios that cannot be done together with this one.
     pub conflicts_with: Vec<String>,
     pub in_plan: bool,
-    /// For `consider` scenarios: what they save on top of the plan's steps.
+    /// For `consider` scenarios that conflict with no step: what they save on top of the
+    /// plan's steps.
     pub saving_after_plan: Option<Decimal>,
+    /// For scenarios that conflict with steps of the plan: doing them instead of those steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instead_of: Option<plan::InsteadOf>,
     /// For `measure-first` scenarios: what they would be worth, instead of a saving.
     pub sensitivity: Option<Sensitivity>,
     /// For a free step whose saving is not measured yet (a gateway endpoint without flow
@@ -187,6 +191,7 @@ impl Scenario {
             conflicts_with: Vec::new(),
             in_plan: false,
             saving_after_plan: None,
+            instead_of: None,
             sensitivity: None,
             saving_up_to: None,
             effects_up_to: Vec::new(),
@@ -567,7 +572,10 @@ pub fn rank(scenarios: &mut [Scenario], plan: &Plan) {
     let step = |s: &Scenario| steps.get(s.id.as_str()).copied();
     let worth = |s: &Scenario| match s.tier {
         Tier::DoNow => s.saving_up_to.unwrap_or_else(|| s.saving()),
-        Tier::Consider => s.saving_after_plan.unwrap_or_else(|| s.saving()),
+        Tier::Consider => s
+            .saving_after_plan
+            .or(s.instead_of.as_ref().map(|x| x.plan_change))
+            .unwrap_or_else(|| s.saving()),
         Tier::MeasureFirst => s
             .sensitivity
             .as_ref()

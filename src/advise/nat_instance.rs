@@ -108,6 +108,8 @@ impl Alternative for NatInstance {
                     && n.active_at_end
                     && n.connectivity_type == Connectivity::Public
                     && n.availability_mode == crate::price::model::Placement::Zonal
+                    // Replacing a NAT no route sends to changes nothing: delete-idle-nat's.
+                    && topo.is_route_target(&n.nat_gateway_id)
             }) {
                 out.push(self.scenario(ctx, region, topo, nat)?);
             }

@@ -335,6 +335,18 @@ impl Plan {
     }
 }
 
+/// A scenario that conflicts with steps of the plan, done instead of them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InsteadOf {
+    /// The plan's steps it cannot be done with, numbered from 1.
+    pub steps: Vec<usize>,
+    /// What those steps save in the plan (their step savings, added).
+    pub steps_saving: Decimal,
+    /// How the plan's saving changes when the scenario replaces them: negative when the plan
+    /// would save less.
+    pub plan_change: Decimal,
+}
+
 /// Above this many do-now scenarios tied together by conflicts, the best set is found greedily.
 const EXACT_LIMIT: usize = 16;
 
@@ -384,6 +396,10 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
             .then_with(|| x.id.cmp(&y.id))
     });
 
+    let scenarios_effects: Vec<Vec<Effect>> = chosen
+        .iter()
+        .map(|&i| scenarios[i].effects.clone())
+        .collect();
     let before = crate::shown::round_shown(baseline.total, 2);
     let mut effects: Vec<Effect> = Vec::new();
     let mut step_savings = Vec::new();
@@ -408,9 +424,26 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
             before - crate::shown::round_shown(baseline.after(most), 2)
         });
     let in_plan: BTreeSet<usize> = chosen.iter().copied().collect();
+    let plan_saving_shown = before - after;
     for (i, s) in scenarios.iter_mut().enumerate() {
         s.in_plan = in_plan.contains(&i);
-        if s.tier == Tier::Consider {
+        if s.in_plan || s.tier == Tier::MeasureFirst {
+            continue;
+        }
+        let replaced: Vec<usize> = (0..chosen.len())
+            .filter(|&n| conflicts[i].contains(&chosen[n]))
+            .collect();
+        if !replaced.is_empty() {
+            let kept = (0..chosen.len())
+                .filter(|n| !replaced.contains(n))
+                .flat_map(|n| &scenarios_effects[n]);
+            let with = baseline.saving(kept.chain(&s.effects));
+            s.instead_of = Some(InsteadOf {
+                steps: replaced.iter().map(|n| n + 1).collect(),
+                steps_saving: replaced.iter().map(|&n| step_savings[n]).sum(),
+                plan_change: crate::shown::round_shown(with, 2) - plan_saving_shown,
+            });
+        } else if s.tier == Tier::Consider {
             // The part of its saving the plan already takes, subtracted from its own (rounded)
             // saving, so a scenario the plan does not touch shows the same cents everywhere.
             let with = baseline.saving(effects.iter().chain(&s.effects));

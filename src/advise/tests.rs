@@ -754,13 +754,44 @@ fn the_plan_is_conflict_free_and_priced_on_the_combined_state() {
     // DynamoDB cannot both be all of it): prod 280.28 + data 95.80 + staging 11.65.
     let most: Decimal = [dec!(280.28), dec!(95.80), dec!(11.65)].iter().sum();
     assert_eq!(plan.monthly_saving_up_to, Some(dec!(59.95) + most));
-    // The idle NAT appears once as a deletion to do; consolidating it away is nothing on top.
-    let consolidate = all
+    // The idle NAT appears once, as a deletion to do: no alternative replaces or consolidates
+    // away a NAT no route sends to (that would change nothing the deletion does not).
+    for id in [
+        "consolidate-nat:nat-0e418c5659b016c21",
+        "nat-instance:nat-0e418c5659b016c21",
+    ] {
+        assert!(all.iter().all(|s| s.id != id), "{id}");
+    }
+    // A riskier scenario that undoes a step is shown instead of it, with both figures and what
+    // the swap does to the plan, priced on the combined state; one that touches no step is on
+    // top of it.
+    let by_id = |id: &str| all.iter().find(|s| s.id == id).unwrap();
+    let instance = by_id("nat-instance:nat-06ebdc8d8040594de");
+    let step = plan
+        .steps
         .iter()
-        .find(|s| s.id == "consolidate-nat:nat-0e418c5659b016c21")
+        .position(|s| s == "fix-cross-az-route:subnet-07e6178e288b16f3d")
         .unwrap();
-    assert_eq!(consolidate.tier, Tier::Consider);
-    assert_eq!(consolidate.saving_after_plan, Some(Decimal::ZERO));
+    let x = instance.instead_of.as_ref().unwrap();
+    assert_eq!(x.steps, [step + 1]);
+    assert_eq!(x.steps_saving, plan.step_savings[step]);
+    let swapped = steps
+        .iter()
+        .filter(|s| s.id != plan.steps[step])
+        .flat_map(|s| &s.effects)
+        .chain(&instance.effects);
+    assert_eq!(
+        x.plan_change,
+        baseline.saving(swapped).round_dp(2) - plan.monthly_saving
+    );
+    assert!(
+        x.plan_change < instance.saving(),
+        "the swap gives up the step"
+    );
+    assert_eq!(instance.saving_after_plan, None);
+    let untouched = by_id("nat-instance:nat-0936369b201aa107f");
+    assert_eq!(untouched.instead_of, None);
+    assert_eq!(untouched.saving_after_plan, Some(untouched.saving()));
     // prod already has a flow log (ALL traffic, to S3): measuring is reading it, not creating
     // new ones; data has none.
     let evidence = |id: &str| all.iter().find(|s| s.id == id).unwrap().evidence.join("; ");

@@ -1,8 +1,10 @@
 //! The finance exports: costs.csv, recommendations.csv, lambdas.csv.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
+use rust_decimal::Decimal;
 
 use super::{exact, money};
 use crate::advise::Tier;
@@ -27,7 +29,7 @@ pub const COSTS_HEADER: [&str; 16] = [
     "month",
 ];
 
-pub const RECOMMENDATIONS_HEADER: [&str; 18] = [
+pub const RECOMMENDATIONS_HEADER: [&str; 19] = [
     "rank",
     "region",
     "vpc_id",
@@ -46,6 +48,7 @@ pub const RECOMMENDATIONS_HEADER: [&str; 18] = [
     "account_id",
     "resource_name",
     "notes",
+    "monthly_saving_on_top_of_plan_usd",
 ];
 
 pub const LAMBDAS_HEADER: [&str; 8] = [
@@ -138,7 +141,24 @@ pub fn reconcile<W: Write>(rows: &[crate::bill::Row], out: W) -> Result<()> {
 pub fn recommendations<W: Write>(report: &Report, out: W) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(RECOMMENDATIONS_HEADER)?;
+    let step_saving: HashMap<&str, Decimal> = report
+        .plan
+        .steps
+        .iter()
+        .zip(&report.plan.step_savings)
+        .map(|(id, x)| (id.as_str(), *x))
+        .collect();
     for (i, s) in report.recommendations.iter().enumerate() {
+        // Adds up without double counting: a step's saving after the steps before it, or what
+        // a scenario adds to the whole plan (on top of it, or instead of the steps it
+        // conflicts with).
+        let on_top = step_saving
+            .get(s.id.as_str())
+            .copied()
+            .or(s.saving_after_plan)
+            .or(s.instead_of.as_ref().map(|x| x.plan_change))
+            .map(money)
+            .unwrap_or_default();
         // Scenario money is rounded to cents once, so before − after = saving as written. A
         // measure-first scenario claims no saving: its after and saving cells stay empty and
         // its evidence states what it would be worth.
@@ -180,6 +200,7 @@ pub fn recommendations<W: Write>(report: &Report, out: W) -> Result<()> {
             safe(&s.account_id),
             safe(&report.names_only(&s.resource_id)),
             safe(&s.notes.join("; ")),
+            on_top,
         ])?;
     }
     w.flush()?;

@@ -169,6 +169,13 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
                 money(s.monthly_after),
                 cell(&s.evidence.join("; "))
             );
+            if let Some(x) = s.saving_after_plan.filter(|x| *x <= Decimal::ZERO) {
+                let _ = writeln!(
+                    o,
+                    "  Beside the plan it saves {} USD/month: its steps already do this.",
+                    money(x)
+                );
+            }
         }
         let _ = writeln!(o);
     }
@@ -463,11 +470,11 @@ fn plan(report: &Report) -> String {
         for s in left_out {
             let _ = writeln!(
                 o,
-                "- {} {}: {} USD/month; conflicts with {}",
+                "- {} {}: {} USD/month alone; {}",
                 s.alternative,
                 named_in(report, s),
                 super::step_saving(s, s.saving()),
-                s.conflicts_with.join(", ")
+                super::beside_plan(s)
             );
         }
         let _ = writeln!(o);
@@ -475,17 +482,17 @@ fn plan(report: &Report) -> String {
     let consider: Vec<_> = tier(Tier::Consider).collect();
     if !consider.is_empty() {
         let _ = writeln!(o, "## Consider\n");
-        let _ = writeln!(o, "Riskier changes. Their saving is shown on top of the plan (after its steps); on their own they would save the second figure.\n");
-        let _ = writeln!(o, "| Scenario | Resource | On top of the plan USD/mo | Alone USD/mo | Confidence | Risk | Conflicts with |");
-        let _ = writeln!(o, "|---|---|---:|---:|---|---|---|");
+        let _ = writeln!(o, "Riskier changes. Each is shown alone, then beside the plan: on top of its steps, or instead of the steps it conflicts with (with what those steps save, and how the plan's saving changes).\n");
+        let _ = writeln!(o, "| Scenario | Resource | Alone USD/mo | Beside the plan USD/mo | Confidence | Risk | Conflicts with |");
+        let _ = writeln!(o, "|---|---|---:|---|---|---|---|");
         for s in consider {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 s.alternative,
                 named_in(report, s),
-                money(s.saving_after_plan.unwrap_or_else(|| s.saving())),
                 money(s.saving()),
+                super::beside_plan(s),
                 s.confidence.as_str(),
                 cell(&s.risk_text()),
                 cell(&s.conflicts_with.join(", "))

@@ -21,6 +21,31 @@ pub fn step_saving(s: &crate::advise::Scenario, saving: Decimal) -> String {
     }
 }
 
+/// What a scenario left out of the plan is worth beside it: "160.55 on top of the plan", or
+/// for one that conflicts with steps, "instead of step 7 (saves 13.23): the plan saves 160.55
+/// more".
+pub fn beside_plan(s: &crate::advise::Scenario) -> String {
+    match (&s.instead_of, s.saving_after_plan) {
+        (Some(x), _) => {
+            let steps: Vec<String> = x.steps.iter().map(usize::to_string).collect();
+            format!(
+                "instead of step{} {} (saves {}): the plan saves {} {}",
+                if steps.len() == 1 { "" } else { "s" },
+                steps.join(", "),
+                money(x.steps_saving),
+                money(x.plan_change.abs()),
+                if x.plan_change < Decimal::ZERO {
+                    "less"
+                } else {
+                    "more"
+                }
+            )
+        }
+        (None, Some(on_top)) => format!("{} on top of the plan", money(on_top)),
+        (None, None) => money(s.saving()),
+    }
+}
+
 /// An exact decimal without trailing zeros, as written to CSV.
 pub fn exact(d: Decimal) -> String {
     d.normalize().to_string()

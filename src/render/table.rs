@@ -304,33 +304,33 @@ fn plan(report: &Report, wide: bool) -> String {
         for s in others {
             let _ = writeln!(
                 o,
-                "  - {} {}: {} USD/month; conflicts with {}",
+                "  - {} {}: {} USD/month alone; {}",
                 s.alternative,
                 report.scenario_label(s),
                 money(s.saving()),
-                plan_conflicts(report, s).join(", ")
+                super::beside_plan(s)
             );
         }
     }
     let consider: Vec<_> = report
         .recommendations
         .iter()
-        .filter(|s| s.tier == Tier::Consider && s.saving_after_plan > Some(Decimal::ZERO))
+        .filter(|s| s.tier == Tier::Consider)
         .collect();
     if !consider.is_empty() {
-        let _ = writeln!(o, "\nConsider (riskier; saving on top of the plan):");
+        let _ = writeln!(
+            o,
+            "\nConsider (riskier; USD/month alone, then beside the plan's steps):"
+        );
         for s in consider.iter().take(TOP) {
             let _ = writeln!(
                 o,
-                "  - {:<24} {:<24} {:>9} USD/month  (risk {}{})",
+                "  - {:<24} {:<24} {:>9} alone; {} (risk {})",
                 s.alternative,
                 report.scenario_label(s),
-                money(s.saving_after_plan.unwrap_or_else(|| s.saving())),
+                money(s.saving()),
+                super::beside_plan(s),
                 s.risk_text().split(':').next().unwrap_or_default(),
-                match plan_conflicts(report, s) {
-                    c if c.is_empty() => String::new(),
-                    c => format!("; conflicts with plan step {}", c.join(", ")),
-                }
             );
         }
         if consider.len() > TOP {
@@ -367,39 +367,25 @@ fn plan(report: &Report, wide: bool) -> String {
                 measure.len() - TOP
             );
         }
-        let mut how: Vec<&str> = measure
+        // The commands themselves are long: whole in report.md, the CSV and with --wide.
+        let mut how: Vec<String> = measure
             .iter()
             .take(TOP)
             .filter_map(|s| s.sensitivity.as_ref().map(|x| x.how_to_measure.as_str()))
-            .collect();
-        how.sort_unstable();
-        how.dedup();
-        for h in how {
-            // The commands themselves are long: whole in report.md, the CSV and with --wide.
-            let h = match h.split_once(": aws ") {
+            .map(|h| match h.split_once(": aws ") {
                 Some((what, _)) if !wide => format!(
                     "{what} (the commands are in report.md and recommendations.csv; --wide prints them here)"
                 ),
                 _ => h.to_string(),
-            };
+            })
+            .collect();
+        how.sort_unstable();
+        how.dedup();
+        for h in how {
             let _ = writeln!(o, "  How to measure: {h}");
         }
     }
     o
-}
-
-/// The plan's steps a scenario conflicts with, by name.
-fn plan_conflicts(report: &Report, s: &crate::advise::Scenario) -> Vec<String> {
-    s.conflicts_with
-        .iter()
-        .filter(|id| report.plan.steps.contains(id))
-        .map(
-            |id| match report.recommendations.iter().find(|x| x.id == *id) {
-                Some(x) => format!("{} {}", x.alternative, report.name_of(&x.resource_id)),
-                None => id.clone(),
-            },
-        )
-        .collect()
 }
 
 fn gb(bytes: u64) -> String {

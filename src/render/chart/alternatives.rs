@@ -65,13 +65,31 @@ pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
         color: green,
         hypothetical: false,
     }];
-    for s in report
+    // What each adds to the plan: on top of its steps, or instead of the steps it conflicts
+    // with; only those that add something.
+    let beside = |s: &crate::advise::Scenario| {
+        s.saving_after_plan
+            .or(s.instead_of.as_ref().map(|x| x.plan_change))
+            .filter(|x| *x > Decimal::ZERO)
+    };
+    for (s, gain) in report
         .recommendations
         .iter()
-        .filter(|s| s.tier == Tier::Consider && s.saving_after_plan > Some(Decimal::ZERO))
+        .filter(|s| s.tier == Tier::Consider)
+        .filter_map(|s| Some((s, beside(s)?)))
         .take(6)
     {
-        let on_top = s.saving_after_plan.unwrap_or_default();
+        let how = match &s.instead_of {
+            Some(x) => format!(
+                "instead of plan step {}",
+                x.steps
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "on top of the plan".to_string(),
+        };
         bars.push(Bar {
             label: format!(
                 "consider: {} {} ({})",
@@ -80,11 +98,11 @@ pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
                 s.scope
             ),
             before: f(s.monthly_before),
-            after: f(s.monthly_before - on_top),
+            after: f(s.monthly_before - gain),
             note: format!(
-                "+{} USD/month{} on top of the plan ({})",
-                money(on_top),
-                report.also(on_top),
+                "+{} USD/month{} {how} ({})",
+                money(gain),
+                report.also(gain),
                 s.confidence.as_str()
             ),
             color: orange,
