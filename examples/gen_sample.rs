@@ -253,6 +253,7 @@ impl Builder {
             }],
             tags: tags(p.name),
             availability_mode: Some("zonal".into()),
+            auto_provision_zones: None,
             found_by: None,
         });
         if !gone {

@@ -83,6 +83,7 @@ fn main() -> Result<()> {
                 }],
                 tags: BTreeMap::from([("Name".to_string(), format!("nat-{v}-{a}"))]),
                 availability_mode: Some("zonal".into()),
+                auto_provision_zones: None,
                 found_by: None,
             });
             r.route_tables.push(RouteTable {

@@ -355,6 +355,11 @@ pub struct NatGateway {
     /// `subnet_id` and `availability_zone` are empty) and an address per AZ it serves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability_mode: Option<String>,
+    /// A regional NAT gateway's AZ coverage: `enabled` (automatic mode, AWS's default: every AZ
+    /// where the VPC has subnets) or `disabled` (manual: the AZs configured). Absent means
+    /// automatic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_provision_zones: Option<String>,
     /// How a NAT gateway DescribeNatGateways no longer returns was found
     /// (`cloudwatch:ListMetrics`): deleted before collection, known by its metrics only; its
     /// create and delete times are its first and last hour with a datapoint.
@@ -367,6 +372,12 @@ impl NatGateway {
         self.availability_mode
             .as_deref()
             .is_some_and(|m| m.eq_ignore_ascii_case("regional"))
+    }
+    /// A regional NAT gateway in manual mode: it serves only the AZs configured for it.
+    pub fn is_manual_mode(&self) -> bool {
+        self.auto_provision_zones
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("disabled"))
     }
     /// The AZs a regional NAT gateway has addresses in.
     pub fn address_azs(&self) -> BTreeSet<&str> {

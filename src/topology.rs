@@ -182,6 +182,16 @@ impl<'a> Topology<'a> {
             .find(|s| s.availability_zone == az && self.is_public(s))
     }
 
+    /// The AZs where a VPC has subnets.
+    pub fn vpc_azs(&self, vpc: &str) -> BTreeSet<&'a str> {
+        self.vpc_subnets
+            .get(vpc)
+            .into_iter()
+            .flatten()
+            .map(|s| s.availability_zone.as_str())
+            .collect()
+    }
+
     /// A VPC's endpoints (gateway and interface), in snapshot order.
     pub fn endpoints_in(&self, vpc: &str) -> &[&'a VpcEndpoint] {
         self.vpc_endpoints.get(vpc).map_or(&[], Vec::as_slice)

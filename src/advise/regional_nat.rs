@@ -2,8 +2,8 @@
 //! each AZ from that AZ, so no client crosses an AZ, and it takes away the per-AZ NAT versus
 //! cross-AZ trade-off behind consolidate-nat and fix-cross-az-route.
 //!
-//! Whether AWS bills its hours per active AZ or per gateway is not confirmed from AWS's own
-//! pages here, so the scenario is measure-first and shows its saving under both readings.
+//! AWS bills it for each hour it is configured in each AZ; in automatic mode (the default, the
+//! one proposed) that is every AZ where the VPC has subnets, with at least one address in each.
 
 use std::collections::BTreeSet;
 
@@ -35,7 +35,7 @@ impl Alternative for RegionalNat {
 
     fn assumptions(&self, model: &CostModel) -> Vec<String> {
         vec![format!(
-            "Regional NAT gateways ({} in this snapshot) are priced with <PREFIX>-RegionalNatGateway-Hours/-Bytes, per active AZ-hour (the AZs it has addresses or clients in), and no client of one is cross-AZ. The per-AZ billing rule is AWS's VPC pricing page as a third-party source quotes it: AWS's own pages could not be read here to confirm it, so the regional-nat alternative is measure-first and shows its saving under both readings (per active AZ-hour and per gateway-hour). Bundled regional prices equal the zonal ones and are marked unconfirmed.",
+            "Regional NAT gateways ({} in this snapshot) are priced with <PREFIX>-RegionalNatGateway-Hours/-Bytes for each hour in each AZ they are configured in (AWS's pricing text: three AZs for an hour are three NAT gateway-hours): in automatic mode every AZ where the VPC has subnets, in manual mode the AZs configured; with at least one public IPv4 address per AZ. No client of one is cross-AZ. Bundled regional prices equal the zonal ones (as in eu-west-1, 0.048) and are marked unconfirmed.",
             model.nats.iter().filter(|n| n.availability_mode == Placement::Regional).count()
         )]
     }
@@ -74,12 +74,8 @@ impl RegionalNat {
     ) -> Result<Scenario> {
         let r = region.region.as_str();
         let month = Decimal::from(HOURS_PER_MONTH);
-        // The AZs it would be active in: where the clients of today's NAT gateways are.
-        let azs: BTreeSet<&str> = nats
-            .iter()
-            .flat_map(|n| n.routed_subnets.iter())
-            .filter_map(|s| topo.az_of(s))
-            .collect();
+        // Automatic mode: configured in every AZ where the VPC has subnets.
+        let azs: BTreeSet<&str> = topo.vpc_azs(vpc);
         let active = Decimal::from(azs.len().max(1));
         let (Ok(hour), Ok(per_gb)) = (
             ctx.price(r, Item::RegionalNatHours),
@@ -91,8 +87,7 @@ impl RegionalNat {
         let gb: Decimal = sum(nats.iter().copied(), NatCost::monthly_gb);
         let bytes = gb * per_gb;
         let addresses = active * month * ipv4;
-        let per_az_hours = active * month * hour;
-        let per_gateway_hours = month * hour;
+        let hours = active * month * hour;
 
         let mut changes = Changes {
             nats_added: vec![format!("regional {vpc}")],
@@ -104,7 +99,7 @@ impl RegionalNat {
         ];
         let mut effects = vec![Effect::add(
             format!("regional-nat:{vpc}"),
-            per_az_hours + bytes + addresses,
+            hours + bytes + addresses,
         )];
         for n in nats {
             action.extend(reroute(
@@ -122,50 +117,49 @@ impl RegionalNat {
         }
         let base = Baseline::of(nats.iter().copied());
         let before = sum(nats.iter().copied(), NatCost::monthly);
-        let after_per_az = base.after(&effects);
-        let saving_per_az = before - after_per_az;
-        let saving_per_gateway = saving_per_az + per_az_hours - per_gateway_hours;
+        let after = base.after(&effects);
+        let inter_az = sum(nats.iter().copied(), |n| n.monthly_of(Component::InterAz));
         let ids: Vec<&str> = nats.iter().map(|n| n.nat_gateway_id.as_str()).collect();
         let az_list: Vec<&str> = azs.iter().copied().collect();
-        let evidence = vec![
+        let mut evidence = vec![
             format!(
                 "{} zonal NAT gateway(s) ({}) cost {}/month; one regional NAT gateway serves each AZ from that AZ, so no client crosses an AZ and the {} of inter-AZ transfer a month is no longer paid",
                 nats.len(),
                 ids.join(", "),
                 usd(before),
-                usd(sum(nats.iter().copied(), |n| n.monthly_of(Component::InterAz)))
+                usd(inter_az)
             ),
             format!(
-                "billed per active AZ-hour (AWS's VPC pricing page, as a third-party source quotes it): {} AZ(s) ({}) × 730 h × {hour} = {}; saving {}/month",
+                "billed for each hour in each AZ it is configured in; in automatic mode that is every AZ where {vpc} has subnets: {} AZ(s) ({}) × 730 h × {hour} = {}",
                 active,
                 az_list.join(", "),
-                usd(per_az_hours),
-                usd(saving_per_az)
+                usd(hours)
             ),
             format!(
-                "billed per gateway-hour: 730 h × {hour} = {}; saving {}/month",
-                usd(per_gateway_hours),
-                usd(saving_per_gateway)
-            ),
-            format!(
-                "either way: {} GB/month × {per_gb} = {} of data processing (as today), and one address per AZ: {} × 730 h × {ipv4} = {}",
+                "{} GB/month × {per_gb} = {} of data processing (as today), and at least one address per AZ: {} × 730 h × {ipv4} = {} (more when it adds addresses for ports)",
                 num(gb),
                 usd(bytes),
                 active,
                 usd(addresses)
             ),
         ];
-        let mut s = Scenario {
+        let fixed_today = sum(nats.iter().copied(), |n| {
+            n.monthly_of(Component::NatHours) + n.monthly_of(Component::PublicIpv4)
+        });
+        if (hours + addresses).round_dp(2) == fixed_today.round_dp(2) && inter_az > Decimal::ZERO {
+            evidence.push(format!(
+                "as many AZ-hours and addresses as today: its saving is the {} of inter-AZ transfer it removes, which re-routing the cross-AZ subnets (fix-cross-az-route) also removes; the two conflict",
+                usd(inter_az)
+            ));
+        }
+        Ok(Scenario {
             monthly_before: before,
-            monthly_after: after_per_az,
+            monthly_after: after,
             risk: "egress leaves from new addresses, which partners who allowlist today's must add (manual mode, --availability-zone-addresses with today's allocation ids, keeps them but only after the zonal NAT gateways are deleted: an outage); an AZ new to the gateway takes some minutes to expand into, with its traffic crossing AZs meanwhile; private connectivity needs zonal NAT gateways".into(),
             action: action.join(" && "),
             evidence,
             changes,
             effects,
-            missing_data: vec![
-                "whether AWS bills a regional NAT gateway's hours per active AZ or per gateway".into(),
-            ],
             ..Scenario::new(
                 self,
                 r,
@@ -174,17 +168,7 @@ impl RegionalNat {
                 Confidence::Estimated,
                 RiskLevel::Medium,
             )
-        };
-        measure_first(
-            &mut s,
-            format!(
-                "one regional NAT gateway billed per active AZ-hour (per gateway-hour: {}/month)",
-                usd(saving_per_gateway)
-            ),
-            saving_per_az,
-            format!("confirm the billing rule: aws pricing get-products --region us-east-1 --service-code AmazonEC2 --filters Type=TERM_MATCH,Field=usagetype,Value={} and the VPC pricing page", Item::RegionalNatHours.usage_type(r)?),
-        );
-        Ok(s)
+        })
     }
 }
 

@@ -68,6 +68,7 @@ impl Fixture {
             }],
             tags: Default::default(),
             availability_mode: None,
+            auto_provision_zones: None,
             found_by: None,
         });
         let hours = self.hours;
@@ -789,6 +790,18 @@ fn the_plan_is_conflict_free_and_priced_on_the_combined_state() {
         "the swap gives up the step"
     );
     assert_eq!(instance.saving_after_plan, None);
+    // A regional NAT gateway in prod is configured in its three AZs, as many gateway-hours
+    // and addresses as its three zonal ones: it saves the inter-AZ charge it removes, which
+    // is what step 7 saves, and says so.
+    let regional = by_id("regional-nat:vpc-0dc83bf6145e8900b");
+    assert_eq!(regional.tier, Tier::Consider);
+    assert_eq!(regional.saving(), plan.step_savings[step]);
+    let x = regional.instead_of.as_ref().unwrap();
+    assert_eq!(
+        (x.steps.as_slice(), x.plan_change),
+        (&[step + 1][..], Decimal::ZERO)
+    );
+    assert!(regional.evidence.join("; ").contains("the two conflict"));
     let untouched = by_id("nat-instance:nat-0936369b201aa107f");
     assert_eq!(untouched.instead_of, None);
     assert_eq!(untouched.saving_after_plan, Some(untouched.saving()));
@@ -1224,6 +1237,23 @@ fn a_regional_nat_is_billed_per_active_az_and_never_cross_az() {
         .iter()
         .all(|l| l.charge.component != Component::InterAz));
     assert_eq!(n.cross_az_share, 0.0);
+    // Automatic mode (the default) is billed in every AZ where the VPC has subnets, with an
+    // address in each, even those it holds no address in yet; manual mode in the AZs it was
+    // given.
+    let mut one_address = f.snapshot();
+    one_address.regions[0].nat_gateways[0].addresses.truncate(1);
+    let priced = |snap: &Snapshot| {
+        let m = model::price(snap, &PriceBook::bundled()).unwrap();
+        let ip = m.nats[0]
+            .lines
+            .iter()
+            .find(|l| l.charge.usage_type == "APN2-PublicIPv4:InUseAddress")
+            .and_then(|l| l.charge.quantity);
+        (m.nats[0].active_azs, ip)
+    };
+    assert_eq!(priced(&one_address), (2, Some(dec!(480))));
+    one_address.regions[0].nat_gateways[0].auto_provision_zones = Some("disabled".into());
+    assert_eq!(priced(&one_address), (1, Some(dec!(240))));
     // Nothing left to consolidate, re-route or replace with a regional NAT.
     let all = scenarios(&f);
     for alt in ["fix-cross-az-route", "consolidate-nat", "regional-nat"] {
@@ -1232,7 +1262,7 @@ fn a_regional_nat_is_billed_per_active_az_and_never_cross_az() {
 }
 
 #[test]
-fn regional_nat_shows_both_billing_readings_as_measure_first() {
+fn regional_nat_is_priced_per_az_where_the_vpc_has_subnets() {
     // nat-a in 2a serves s-a (2a) and s-c (2c), half each: 1 GiB/h, 730 GB/month.
     // Today: 43.07 hours + 3.65 address + 43.07 processing + 730 × 0.5 × 2 × 0.01 = 7.30
     // inter-AZ = 97.09.
@@ -1241,21 +1271,30 @@ fn regional_nat_shows_both_billing_readings_as_measure_first() {
     let s = only(&all, "regional-nat")[0];
     assert_eq!(s.id, "regional-nat:vpc-1");
     assert_eq!(s.monthly_before, dec!(97.09));
-    assert_eq!(s.tier, Tier::MeasureFirst);
-    assert_eq!(s.saving(), Decimal::ZERO);
-    // Per active AZ-hour: 2 × 43.07 + 43.07 + 2 × 3.65 = 136.51, saving −39.42.
-    // Per gateway-hour: 43.07 + 43.07 + 7.30 = 93.44, saving 3.65.
-    let sens = s.sensitivity.as_ref().unwrap();
-    // Stated at the per-AZ reading the cost model uses, with the other beside it.
-    assert_eq!(sens.monthly_usd, dec!(-39.42));
-    assert!(
-        sens.per.contains("per gateway-hour: 3.65 USD/month"),
-        "{}",
-        sens.per
+    // Billed for each hour in each AZ where the VPC has subnets (2a, 2c, and the public
+    // subnets' AZs), with an address in each: a priced scenario, not a measure-first one.
+    let azs: std::collections::BTreeSet<&str> =
+        f.r.subnets
+            .iter()
+            .map(|s| s.availability_zone.as_str())
+            .collect();
+    let n = Decimal::from(azs.len());
+    let after = n * dec!(43.07) + dec!(43.07) + n * dec!(3.65);
+    assert_eq!(
+        (s.tier, s.confidence),
+        (Tier::Consider, Confidence::Estimated)
     );
-    assert!(sens
-        .how_to_measure
-        .contains("APN2-RegionalNatGateway-Hours"));
+    assert_eq!(s.monthly_after, after);
+    assert!(s.missing_data.is_empty());
+    assert!(s.sensitivity.is_none());
+    assert!(
+        s.evidence[1].contains(&format!(
+            "{n} AZ(s) ({})",
+            azs.iter().copied().collect::<Vec<_>>().join(", ")
+        )),
+        "{}",
+        s.evidence[1]
+    );
     assert!(s.action.starts_with("NAT=$(aws ec2 create-nat-gateway --region ap-northeast-2 --vpc-id vpc-1 --availability-mode regional"));
     assert!(s.action.contains(
         "--route-table-id rtb-c --destination-cidr-block 0.0.0.0/0 --nat-gateway-id \"$NAT\""

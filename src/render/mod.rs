@@ -28,17 +28,16 @@ pub fn beside_plan(s: &crate::advise::Scenario) -> String {
     match (&s.instead_of, s.saving_after_plan) {
         (Some(x), _) => {
             let steps: Vec<String> = x.steps.iter().map(usize::to_string).collect();
+            let change = match x.plan_change {
+                d if d.is_zero() => "the same".to_string(),
+                d if d < Decimal::ZERO => format!("{} less", money(-d)),
+                d => format!("{} more", money(d)),
+            };
             format!(
-                "instead of step{} {} (saves {}): the plan saves {} {}",
+                "instead of step{} {} (saves {}): the plan saves {change}",
                 if steps.len() == 1 { "" } else { "s" },
                 steps.join(", "),
                 money(x.steps_saving),
-                money(x.plan_change.abs()),
-                if x.plan_change < Decimal::ZERO {
-                    "less"
-                } else {
-                    "more"
-                }
             )
         }
         (None, Some(on_top)) => format!("{} on top of the plan", money(on_top)),

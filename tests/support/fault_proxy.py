@@ -4,7 +4,9 @@ responses AWS really sends (per service protocol), to test natcost's fault handl
     python fault_proxy.py UPSTREAM_PORT [--fail-every N] [--deny SERVICE:REGION ...]
                           [--deny-assume ACCOUNT ...] [--latency-ms MS]
 
---fail-every N   every Nth request gets a throttling or server error (alternately)
+--fail-every N   every Nth request gets a throttling or server error (alternately); never a
+                 retry of an operation already failed once (by its amz-sdk-invocation-id), so
+                 that however requests interleave, one retry always succeeds
 --deny S:R       every request to service S (SigV4 name: ec2, lambda, monitoring, sts, s3) in
                  region R is refused as AWS refuses an unauthorised caller
 --deny-assume A  sts:AssumeRole into a role of account A is refused, as AWS refuses a role
@@ -65,6 +67,7 @@ actions = {}
 by_key = {}
 external_ids = []
 ce_requests = []
+failed_operations = set()
 # SigV4 signing name -> IAM service prefix, where they differ.
 IAM_PREFIX = {"monitoring": "cloudwatch"}
 
@@ -198,10 +201,15 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 injected += 1
             return self.reply(*error(service, "deny"))
+        operation = self.headers.get("amz-sdk-invocation-id") or (self.command, self.path, body)
         if fail_every and n % fail_every == 0:
             with lock:
-                injected += 1
-            return self.reply(*error(service, "throttle" if (n // fail_every) % 2 else "server"))
+                again = operation in failed_operations
+                failed_operations.add(operation)
+                if not again:
+                    injected += 1
+            if not again:
+                return self.reply(*error(service, "throttle" if (n // fail_every) % 2 else "server"))
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
         # One upstream connection per client connection, kept alive, reopened when moto drops it.
         for attempt in (0, 1):

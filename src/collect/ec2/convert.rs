@@ -151,6 +151,7 @@ pub(super) fn nat_gateway(
         addresses: n.nat_gateway_addresses().iter().map(nat_address).collect(),
         tags: tags(n.tags()),
         availability_mode: n.availability_mode().map(|m| m.as_str().to_lowercase()),
+        auto_provision_zones: n.auto_provision_zones().map(|m| m.as_str().to_lowercase()),
         found_by: None,
     }
 }

@@ -107,6 +107,12 @@ pub(super) fn meters<'a>(
         Component::NatBytes,
         Usage::Processed(series.processed.as_deref()),
     ));
+    // A public regional NAT gateway holds at least one address in each AZ it is configured in.
+    let public_ips = if nat.is_regional() && nat.is_public() {
+        public_ips.max(active_azs)
+    } else {
+        public_ips
+    };
     if public_ips > 0 {
         meters.push(meter(
             Item::PublicIpv4Hours,
@@ -128,19 +134,25 @@ pub(super) fn meters<'a>(
     meters
 }
 
-/// AZs whose hours are billed: 1 for a zonal NAT gateway; a regional one is billed for each AZ
-/// it is active in (AWS's pricing page, as quoted: not confirmed from AWS directly; the
-/// report's assumptions say so), the AZs it has addresses in or clients in, whichever is more.
+/// AZs whose hours are billed: 1 for a zonal NAT gateway. A regional one is billed for each
+/// hour it is configured in each AZ (AWS's pricing text: three AZs for an hour are three NAT
+/// gateway-hours): see [`regional_azs`].
 pub(super) fn active_azs(nat: &NatGateway, topo: &Topology) -> usize {
     if !nat.is_regional() {
         return 1;
     }
-    let clients: BTreeSet<&str> = topo
-        .subnets_routed_to(&nat.nat_gateway_id)
-        .iter()
-        .map(|s| s.availability_zone.as_str())
-        .collect();
-    nat.address_azs().len().max(clients.len()).max(1)
+    regional_azs(nat, topo).len().max(1)
+}
+
+/// The AZs a regional NAT gateway is configured in: in automatic mode (AWS's default) every AZ
+/// where its VPC has subnets, and any it holds addresses in; in manual mode the AZs it was
+/// given addresses in.
+pub(super) fn regional_azs<'a>(nat: &'a NatGateway, topo: &Topology<'a>) -> BTreeSet<&'a str> {
+    let mut azs = nat.address_azs();
+    if !nat.is_manual_mode() {
+        azs.extend(topo.vpc_azs(&nat.vpc_id));
+    }
+    azs
 }
 
 /// Each component's charge in each calendar month the NAT gateway lived, month by month.
