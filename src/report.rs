@@ -35,6 +35,12 @@ pub struct Report {
     pub monthly_totals: Vec<MonthTotal>,
     pub total_window_cost: Decimal,
     pub total_monthly_run_rate: Decimal,
+    /// Some line's usage is unknown (a byte metric not collected): the totals count only the
+    /// known lines, so they are the least the NAT gateways cost.
+    pub total_is_lower_bound: bool,
+    /// The part of `total_window_cost` that is estimated, not measured (inter-AZ transfer
+    /// estimated from who sits in each subnet).
+    pub estimated_window_cost: Decimal,
     /// Do-now scenarios that can all be done together, chosen to save the most.
     pub plan: Plan,
     /// Scenarios that save money (or, measure-first, would be worth something), in the order
@@ -262,6 +268,17 @@ impl Report {
             monthly_totals: month_totals(&model),
             total_window_cost: model.total_window_cost(),
             total_monthly_run_rate: model.total_monthly(),
+            total_is_lower_bound: model.nats.iter().any(|n| {
+                n.lines.iter().any(|l| l.charge.cost.is_none())
+                    || n.run_rate.iter().any(|c| c.cost.is_none())
+            }),
+            estimated_window_cost: model
+                .nats
+                .iter()
+                .flat_map(|n| &n.lines)
+                .filter(|l| l.basis == model::Basis::Estimated)
+                .filter_map(|l| l.charge.cost)
+                .sum(),
             assumptions: assumptions(&model),
             warnings,
             nats: model.nats,

@@ -936,6 +936,14 @@ fn denied_calls_give_a_partial_report_that_names_them() {
         "{unknown:?}"
     );
     assert!(md.contains("its data processing cost is unknown, not zero"));
+    // So the totals are the least the NAT gateways cost, and every output says so.
+    assert!(md.contains("**Cost in the window: at least "), "{md}");
+    assert!(md.contains("Monthly run-rate: at least "), "{md}");
+    assert!(stdout.contains("Total (at least)"), "{stdout}");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("rep/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["total_is_lower_bound"], true);
 }
 
 #[test]

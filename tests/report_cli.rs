@@ -57,6 +57,18 @@ fn sample_report_writes_every_file_consistently() {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["report_version"], 2);
+    // Every byte metric is there: the totals are exact, and the estimated part is said.
+    assert_eq!(report["total_is_lower_bound"], false);
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let estimated = dec(report["estimated_window_cost"].as_str().unwrap());
+    assert!(estimated > Decimal::ZERO);
+    assert!(
+        md.contains(&format!(
+            "Of the window's cost, {} USD (",
+            estimated.round_dp(2)
+        )),
+        "{md}"
+    );
 
     // costs.csv: exact columns; quantity × unit price = cost on every row; totals match the report.
     let (header, rows) = read_csv(&dir.join("costs.csv"));

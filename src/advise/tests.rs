@@ -1575,3 +1575,54 @@ fn a_week_of_flows(
         api_calls: Default::default(),
     }
 }
+
+#[test]
+fn a_byte_series_empty_beside_a_busy_one_is_inconsistent_not_zero() {
+    let whole = cross_az_fixture(false).snapshot();
+    let report = |snap: &Snapshot| {
+        crate::report::Report::build(snap, &PriceBook::bundled(), "test", None).unwrap()
+    };
+    let exact = report(&whole);
+    assert!(!exact.total_is_lower_bound);
+    // Inter-AZ transfer is estimated from who sits in each subnet: that part of the window's
+    // cost is said.
+    let inter_az: Decimal = exact.nats[0]
+        .lines
+        .iter()
+        .filter(|l| l.charge.component == Component::InterAz)
+        .filter_map(|l| l.charge.cost)
+        .sum();
+    assert!(inter_az > Decimal::ZERO);
+    assert_eq!(exact.estimated_window_cost, inter_az);
+
+    // CloudWatch returned zeros for the replies to clients while 0.9 GiB/h came back from
+    // destinations: a gap, not silence.
+    let mut f = cross_az_fixture(false);
+    for m in
+        f.r.metrics
+            .iter_mut()
+            .filter(|m| m.metric_name == "BytesOutToSource")
+    {
+        m.values = vec![Some(0.0); m.values.len()].into();
+    }
+    let gap = report(&f.snapshot());
+    assert!(
+        gap.warnings.iter().any(|w| w.contains(
+            "nat-a (ap-northeast-2): BytesOutToSource has no bytes in the window while BytesInFromDestination has 216.00 GB: the series are inconsistent"
+        )),
+        "{:?}",
+        gap.warnings
+    );
+    let n = &gap.nats[0];
+    assert!(n.missing_metrics.contains(&"BytesOutToSource".to_string()));
+    // What depends on it (the bytes crossing AZs) is unknown, not zero: the line stays, empty,
+    // and the totals are lower bounds.
+    let line = n
+        .lines
+        .iter()
+        .find(|l| l.charge.component == Component::InterAz)
+        .unwrap();
+    assert_eq!((line.charge.quantity, line.charge.cost), (None, None));
+    assert!(gap.total_is_lower_bound);
+    assert_eq!(gap.total_window_cost, exact.total_window_cost - inter_az);
+}

@@ -349,7 +349,8 @@ impl Readings {
         let (id, r) = (nat.nat_gateway_id.as_str(), view.snapshot.region.as_str());
         let series = Series::read(&view.metrics, id, r, warnings);
         let cross = CrossAz::of(view, nat, &series, warnings);
-        let missing_metrics = series::missing_metrics(&view.metrics, id, r, warnings);
+        let mut missing_metrics = series::missing_metrics(&view.metrics, id, r, warnings);
+        missing_metrics.extend(series.inconsistent.iter().cloned());
         Readings {
             series,
             cross,

@@ -51,14 +51,33 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         report.tool_version,
         report.source
     );
+    let at_least = if report.total_is_lower_bound {
+        "at least "
+    } else {
+        ""
+    };
     let _ = writeln!(
         o,
-        "**Cost in the window: {} USD{}. Monthly run-rate: {} USD{}.**\n",
+        "**Cost in the window: {at_least}{} USD{}. Monthly run-rate: {at_least}{} USD{}.**\n",
         money(report.total_window_cost),
         report.also(report.total_window_cost),
         money(report.total_monthly_run_rate),
         report.also(report.total_monthly_run_rate)
     );
+    if !report.estimated_window_cost.is_zero() {
+        let _ = writeln!(
+            o,
+            "Of the window's cost, {} USD ({}%) is estimated, not measured: inter-AZ transfer, from who sits in each subnet (flow logs measure it); the rest is usage AWS bills, from CloudWatch.\n",
+            money(report.estimated_window_cost),
+            super::percent(report.estimated_window_cost, report.total_window_cost)
+        );
+    }
+    if report.total_is_lower_bound {
+        let _ = writeln!(
+            o,
+            "The totals are lower bounds: the usage of some lines was not collected (their quantity is empty in costs.csv) and only the known lines are added.\n"
+        );
+    }
     if let Some(fx) = &report.fx {
         let _ = writeln!(
             o,

@@ -50,6 +50,14 @@ pub fn exact(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
+/// `part` as a percentage of `whole`, one decimal: "2.0"; "0.0" of nothing.
+pub fn percent(part: Decimal, whole: Decimal) -> String {
+    if whole.is_zero() {
+        return "0.0".into();
+    }
+    crate::shown::fixed(part * Decimal::ONE_HUNDRED / whole, 1)
+}
+
 /// "Plan: save 59.95 USD/month (8.6% of 696.23 USD/month) in 2 steps: 719.40 USD/year", or
 /// with steps whose saving is a range, "Plan: save at least 59.95, up to 436.70 USD/month
 /// (8.6% to 62.7% of 696.23 USD/month) in 4 steps: 719.40 to 5240.40 USD/year".

@@ -117,9 +117,15 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             ]
         })
         .collect();
+    let total = if report.total_is_lower_bound {
+        "Total (at least)"
+    } else {
+        "Total"
+    };
+    // The label goes under the account column, or the NAT gateway's when that one is hidden.
     rows.push([
-        "Total".into(),
-        String::new(),
+        if several { total } else { "" }.into(),
+        if several { "" } else { total }.into(),
         String::new(),
         String::new(),
         String::new(),
@@ -138,9 +144,6 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
     // fits (VPC, hours, window cost, AZ): report.md has every column. The account shows when
     // there are several.
     let mut shown: Vec<usize> = (usize::from(!several)..header.len()).collect();
-    if !several {
-        rows.last_mut().expect("the total row")[1] = "Total".into();
-    }
     if let Some(columns) = fit {
         for drop in [2, 5, 7, 3] {
             let total: usize = shown.iter().map(|i| width[*i] + 2).sum();

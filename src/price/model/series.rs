@@ -19,12 +19,53 @@ pub(super) struct Series {
     pub egress_gb: Option<Decimal>,
     pub connection_attempts: Option<f64>,
     pub max_active_connections: Option<f64>,
+    /// Byte metrics with no bytes in the window while another direction has some: a gap in
+    /// collection or in CloudWatch, read as unknown (never as zero traffic).
+    pub inconsistent: Vec<String>,
 }
+
+const BYTE_METRICS: [&str; 4] = [
+    "BytesInFromSource",
+    "BytesInFromDestination",
+    "BytesOutToSource",
+    "BytesOutToDestination",
+];
 
 impl Series {
     /// The series of NAT gateway `id` in region `r`; a missing or empty byte series is warned.
     pub(super) fn read(metrics: &Metrics, id: &str, r: &str, warnings: &mut Vec<String>) -> Series {
-        let bytes = |name: &str| metrics.get(id, name).map(|m| &m.values);
+        // Traffic through a NAT gateway flows both ways: a direction with no bytes while
+        // another has some is a gap, not silence.
+        let total = |name: &str| {
+            metrics
+                .get(id, name)
+                .map(|m| m.values.iter().flatten().sum::<f64>())
+        };
+        let busiest = BYTE_METRICS
+            .iter()
+            .filter_map(|m| Some((*m, total(m)?)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .filter(|(_, bytes)| *bytes > 0.0);
+        let inconsistent: Vec<String> = match busiest {
+            Some((other, other_bytes)) => BYTE_METRICS
+                .iter()
+                .filter(|m| total(m) == Some(0.0))
+                .map(|m| {
+                    warnings.push(format!(
+                        "{id} ({r}): {m} has no bytes in the window while {other} has {} GB: the series are inconsistent (a gap in collection or in CloudWatch), so {m} is read as unknown, not as zero traffic",
+                        crate::shown::fixed(gb(other_bytes), 2)
+                    ));
+                    m.to_string()
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let bytes = |name: &str| {
+            metrics
+                .get(id, name)
+                .filter(|_| !inconsistent.iter().any(|m| m == name))
+                .map(|m| &m.values)
+        };
         let from_src = bytes("BytesInFromSource");
         let from_dst = bytes("BytesInFromDestination");
         let out_src = bytes("BytesOutToSource");
@@ -56,6 +97,7 @@ impl Series {
             egress_gb: out_dst.map(|v| gb(v.iter().flatten().sum())),
             connection_attempts: values("ConnectionAttemptCount").map(|v| v.sum()),
             max_active_connections: values("ActiveConnectionCount").map(|v| v.fold(0.0, f64::max)),
+            inconsistent,
         }
     }
 
