@@ -256,16 +256,16 @@ impl Builder {
             auto_provision_zones: None,
             found_by: None,
         });
-        if !gone {
-            self.r.elastic_ips.push(ElasticIp {
-                allocation_id: alloc,
-                public_ip,
-                association_id: Some(assoc),
-                network_interface_id: Some(eni),
-                private_ip: Some(private_ip),
-                tags: tags(&format!("{}-eip", p.name)),
-            });
-        }
+        // Deleting a NAT gateway keeps its Elastic IP: the one that is gone left its address
+        // behind, unassociated and still billed.
+        self.r.elastic_ips.push(ElasticIp {
+            allocation_id: alloc,
+            public_ip,
+            association_id: (!gone).then_some(assoc),
+            network_interface_id: (!gone).then_some(eni),
+            private_ip: (!gone).then_some(private_ip),
+            tags: tags(&format!("{}-eip", p.name)),
+        });
         self.metrics(&id, &p);
         id
     }

@@ -32,6 +32,9 @@ pub struct Report {
     pub window: Window,
     pub prices: PriceInfo,
     pub nats: Vec<NatCost>,
+    /// Elastic IPs associated with nothing, with their monthly run-rate (in
+    /// `total_monthly_run_rate`, not in the window's cost).
+    pub idle_addresses: Vec<model::IdleAddress>,
     pub monthly_totals: Vec<MonthTotal>,
     pub total_window_cost: Decimal,
     pub total_monthly_run_rate: Decimal,
@@ -125,6 +128,11 @@ fn account_summaries(
             out[i].nat_gateways += 1;
             out[i].window_cost += n.window_cost();
             out[i].monthly_run_rate += n.monthly();
+        }
+    }
+    for a in &model.idle_addresses {
+        if let Some(&i) = index.get(&a.account_id) {
+            out[i].monthly_run_rate += a.monthly();
         }
     }
     for (_, s, saving) in plan.numbered_steps(scenarios) {
@@ -282,6 +290,7 @@ impl Report {
             assumptions: assumptions(&model),
             warnings,
             nats: model.nats,
+            idle_addresses: model.idle_addresses,
             plan,
             recommendations,
             not_worth_it,
@@ -418,7 +427,13 @@ fn names(snapshot: &Snapshot) -> BTreeMap<String, String> {
             .iter()
             .map(|n| (&n.nat_gateway_id, &n.tags))
             .chain(region.vpcs.iter().map(|v| (&v.vpc_id, &v.tags)))
-            .chain(region.subnets.iter().map(|s| (&s.subnet_id, &s.tags)));
+            .chain(region.subnets.iter().map(|s| (&s.subnet_id, &s.tags)))
+            .chain(
+                region
+                    .elastic_ips
+                    .iter()
+                    .map(|e| (&e.allocation_id, &e.tags)),
+            );
         for (id, tags) in tagged {
             if let Some(name) = tags.get("Name") {
                 names.insert(id.clone(), name.clone());

@@ -187,6 +187,26 @@ fn live_report_matches_hand_computed_costs() {
         .find(|r| &r[4] == "s3-gateway-endpoint" && &r[2] == ids["vpc_app"].as_str().unwrap())
         .expect("s3 endpoint recommendation");
     assert!(s3[10].contains("modify-vpc-endpoint"), "{}", &s3[10]);
+    // The Elastic IP associated with nothing (DescribeAddresses) is the one idle address: its
+    // own priced line, and its release offered in its own region.
+    let eip = ids["idle_eip"].as_str().unwrap();
+    let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
+    assert!(
+        md.contains(&format!("| 123456789012 | ap-northeast-2 | {eip} | "))
+            && md.contains("| left-behind |  | APN2-PublicIPv4:IdleAddress | 730 | 0.005 | 3.65 |"),
+        "{md}"
+    );
+    let release: Vec<_> = recs
+        .iter()
+        .filter(|r| &r[4] == "release-idle-address")
+        .collect();
+    assert_eq!(release.len(), 1, "{release:?}");
+    assert_eq!(&release[0][3], eip);
+    assert_eq!(&release[0][7], "3.65");
+    assert_eq!(
+        &release[0][10],
+        format!("aws ec2 release-address --region ap-northeast-2 --allocation-id {eip}")
+    );
 
     // GetMetricData calls: the batching minimum per region (500 queries a call at 48 hours):
     // 3 × 17 queries in Seoul, 36 × 17 = 612 in us-east-1, one call for east-1's 1-minute

@@ -237,7 +237,7 @@ fn sample_report_writes_every_file_consistently() {
         assert!(s["id"].is_string() && s["tier"].is_string() && s["conflicts_with"].is_array());
     }
     assert!(
-        stdout.contains("Plan: save at least 59.95, up to 447.68 USD/month (8.6% to 64.3% of 696.23 USD/month) in 7 steps"),
+        stdout.contains("Plan: save at least 59.95, up to 447.68 USD/month (8.6% to 64.0% of 699.88 USD/month) in 7 steps"),
         "{stdout}"
     );
     for alt in [
@@ -1197,7 +1197,7 @@ fn a_second_currency_beside_usd() {
     let dir = tmp.path().join("won");
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(
-        md.contains("Monthly run-rate: 696.23 USD (974,722 KRW)"),
+        md.contains("Monthly run-rate: 699.88 USD (979,832 KRW)"),
         "KRW in report.md"
     );
     let svg = std::fs::read_to_string(dir.join("alternatives.svg")).unwrap();

@@ -12,6 +12,7 @@ mod lambda_out_of_vpc;
 mod nat_instance;
 pub mod plan;
 mod regional_nat;
+mod release_idle_address;
 
 use std::collections::HashMap;
 
@@ -496,6 +497,7 @@ fn all() -> Vec<Box<dyn Alternative>> {
         Box::new(regional_nat::RegionalNat),
         Box::new(ipv6_egress::Ipv6EgressOnly),
         Box::new(fix_cross_az_route::FixCrossAzRoute),
+        Box::new(release_idle_address::ReleaseIdleAddress),
     ]
 }
 
@@ -530,7 +532,8 @@ pub fn advise(ctx: &Context) -> Result<Vec<Scenario>> {
             "{}",
             s.id
         );
-        if s.action.contains("aws ec2 release-address ") {
+        // An address a NAT gateway's deletion leaves: keeping the allocation is the alternative.
+        if s.action.contains("aws ec2 release-address ") && !s.changes.nats_deleted.is_empty() {
             let month = Decimal::from(crate::price::model::HOURS_PER_MONTH)
                 * ctx.price(&s.region, Item::PublicIpv4Hours)?;
             s.notes.push(format!(

@@ -221,8 +221,17 @@ pub struct Baseline {
 }
 
 impl Baseline {
+    /// Every NAT gateway's run-rate, and every idle address's (keyed by its allocation id).
     pub fn new(model: &CostModel) -> Baseline {
-        Baseline::of(&model.nats)
+        let mut b = Baseline::of(&model.nats);
+        for a in &model.idle_addresses {
+            let cost = a.monthly();
+            *b.lines
+                .entry((a.allocation_id.clone(), Component::PublicIpv4))
+                .or_insert(Decimal::ZERO) += cost;
+            b.total += cost;
+        }
+        b
     }
 
     /// The run-rate of some NAT gateways only: what one scenario's before and after are about.

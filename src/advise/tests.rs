@@ -737,7 +737,17 @@ fn the_plan_is_conflict_free_and_priced_on_the_combined_state() {
         .contains(&"delete-idle-nat:nat-0e418c5659b016c21".to_string()));
     // before − after on the state after both steps, and the steps' savings add up to it.
     let effects: Vec<&Effect> = steps.iter().flat_map(|s| &s.effects).collect();
-    assert_eq!(plan.monthly_before, dec!(696.23));
+    // Today's run-rate: the NAT gateways' 696.23 and the address the deleted one left, 3.65.
+    assert_eq!(
+        model
+            .nats
+            .iter()
+            .map(|n| n.monthly())
+            .sum::<Decimal>()
+            .round_dp(2),
+        dec!(696.23)
+    );
+    assert_eq!(plan.monthly_before, dec!(699.88));
     assert_eq!(
         plan.monthly_after,
         (baseline.total - baseline.saving(effects.iter().copied())).round_dp(2)
@@ -802,6 +812,32 @@ fn the_plan_is_conflict_free_and_priced_on_the_combined_state() {
         (&[step + 1][..], Decimal::ZERO)
     );
     assert!(regional.evidence.join("; ").contains("the two conflict"));
+    // The address data-migration-nat left behind is priced and its release offered, with
+    // what cannot be undone as the risk.
+    let [idle] = model.idle_addresses.as_slice() else {
+        panic!("{:?}", model.idle_addresses)
+    };
+    assert_eq!(idle.left_by.as_deref(), Some("nat-09694b4ddfed96da5"));
+    assert_eq!(idle.run_rate.usage_type, "APN2-PublicIPv4:IdleAddress");
+    assert_eq!(
+        (idle.run_rate.quantity, idle.run_rate.cost),
+        (Some(dec!(730)), Some(dec!(3.65)))
+    );
+    let release = by_id(&format!("release-idle-address:{}", idle.allocation_id));
+    assert_eq!(
+        (release.tier, release.saving()),
+        (Tier::Consider, dec!(3.65))
+    );
+    assert_eq!(release.saving_after_plan, Some(dec!(3.65)));
+    assert_eq!(
+        release.action,
+        format!(
+            "aws ec2 release-address --region ap-northeast-2 --allocation-id {}",
+            idle.allocation_id
+        )
+    );
+    assert!(release.risk.contains("cannot be recovered"));
+    assert!(release.risk.contains("allowlist"));
     let untouched = by_id("nat-instance:nat-0936369b201aa107f");
     assert_eq!(untouched.instead_of, None);
     assert_eq!(untouched.saving_after_plan, Some(untouched.saving()));

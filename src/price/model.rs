@@ -256,15 +256,45 @@ impl NatCost {
 pub struct CostModel {
     pub window: Window,
     pub nats: Vec<NatCost>,
+    /// Elastic IPs associated with nothing at collection (often left behind by a deleted NAT
+    /// gateway), still billed by the hour.
+    pub idle_addresses: Vec<IdleAddress>,
     pub warnings: Vec<String>,
 }
 
+/// An Elastic IP associated with nothing: its monthly run-rate. When it was allocated is not
+/// in the snapshot, so it has no window cost, only a run-rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdleAddress {
+    pub account_id: String,
+    pub region: String,
+    pub allocation_id: String,
+    pub public_ip: String,
+    pub name: Option<String>,
+    /// The NAT gateway (deleted, or no longer using it) that had this address, when the
+    /// snapshot shows one.
+    pub left_by: Option<String>,
+    /// 730 h × the public IPv4 hourly price (idle and in-use addresses cost the same).
+    pub run_rate: Charge,
+}
+
+impl IdleAddress {
+    pub fn monthly(&self) -> Decimal {
+        self.run_rate.cost.unwrap_or_default()
+    }
+}
+
 impl CostModel {
+    /// The NAT gateways' cost in the window (idle addresses have only a run-rate).
     pub fn total_window_cost(&self) -> Decimal {
         self.nats.iter().map(NatCost::window_cost).sum()
     }
+    /// The NAT gateways' monthly run-rate and their idle addresses'.
     pub fn total_monthly(&self) -> Decimal {
-        self.nats.iter().map(NatCost::monthly).sum()
+        self.nats.iter().map(NatCost::monthly).sum::<Decimal>() + self.idle_addresses_monthly()
+    }
+    pub fn idle_addresses_monthly(&self) -> Decimal {
+        self.idle_addresses.iter().map(IdleAddress::monthly).sum()
     }
 }
 
@@ -291,6 +321,7 @@ pub fn price_with_flows(
 ) -> Result<CostModel> {
     let mut nats = Vec::new();
     let mut warnings = Vec::new();
+    let mut idle_addresses = Vec::new();
     for region in &snapshot.regions {
         let view = Region {
             snapshot: region,
@@ -309,12 +340,59 @@ pub fn price_with_flows(
                 nats.push(cost);
             }
         }
+        idle_addresses.extend(idle_addresses_of(region, book)?);
     }
     Ok(CostModel {
         window: snapshot.window,
         nats,
+        idle_addresses,
         warnings,
     })
+}
+
+/// The region's Elastic IPs associated with nothing, each at 730 h × the public IPv4 price,
+/// named by the NAT gateway that had it when the snapshot shows one.
+fn idle_addresses_of(region: &RegionSnapshot, book: &PriceBook) -> Result<Vec<IdleAddress>> {
+    let r = region.region.as_str();
+    let idle: Vec<&crate::snapshot::ElasticIp> = region
+        .elastic_ips
+        .iter()
+        .filter(|e| e.association_id.is_none() && e.network_interface_id.is_none())
+        .collect();
+    if idle.is_empty() {
+        return Ok(Vec::new());
+    }
+    let had: HashMap<&str, &str> = region
+        .nat_gateways
+        .iter()
+        .flat_map(|n| {
+            n.addresses
+                .iter()
+                .filter_map(|a| a.allocation_id.as_deref())
+                .map(move |a| (a, n.nat_gateway_id.as_str()))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for e in idle {
+        let mut run_rate = Charge::new(
+            book,
+            r,
+            Item::PublicIpv4Hours,
+            Component::PublicIpv4,
+            Some(Decimal::from(HOURS_PER_MONTH)),
+        )?;
+        run_rate.usage_type = run_rate.usage_type.replace("InUseAddress", "IdleAddress");
+        out.push(IdleAddress {
+            account_id: region.account_id.clone(),
+            region: r.to_string(),
+            allocation_id: e.allocation_id.clone(),
+            public_ip: e.public_ip.clone(),
+            name: e.tags.get("Name").cloned(),
+            left_by: had.get(e.allocation_id.as_str()).map(|n| n.to_string()),
+            run_rate,
+        });
+    }
+    Ok(out)
 }
 
 /// What NAT gateway `nat` cost in the window and costs a month; None when none of its life

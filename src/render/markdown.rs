@@ -151,6 +151,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         );
     }
     let _ = writeln!(o);
+    o.push_str(&idle_addresses(report));
     o.push_str(&trend(report));
     o.push_str(&bill(report));
     for (file, title) in charts {
@@ -285,6 +286,50 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
 }
 
 /// "Matches the bill?": the model set against the bill, line by line.
+/// Elastic IPs associated with nothing: each line quantity × unit price = cost a month.
+fn idle_addresses(report: &Report) -> String {
+    let mut o = String::new();
+    if report.idle_addresses.is_empty() {
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "## Elastic IPs associated with nothing
+"
+    );
+    let _ = writeln!(
+        o,
+        "Still billed by the hour, like an address in use; in the monthly run-rate (when they were allocated is not in the snapshot, so they have no cost in the window).\n"
+    );
+    let _ = writeln!(
+        o,
+        "| Account | Region | Allocation | Public IP | Name | Had it | Usage type | Hours/month | Unit price USD | Monthly USD |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---:|---:|---:|");
+    for a in &report.idle_addresses {
+        let c = &a.run_rate;
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            a.account_id,
+            a.region,
+            a.allocation_id,
+            cell(&a.public_ip),
+            cell(a.name.as_deref().unwrap_or("")),
+            a.left_by
+                .as_deref()
+                .map(|n| named(report, n))
+                .unwrap_or_default(),
+            c.usage_type,
+            c.quantity.map(exact).unwrap_or_default(),
+            exact(c.unit_price),
+            money(a.monthly())
+        );
+    }
+    let _ = writeln!(o);
+    o
+}
+
 fn bill(report: &Report) -> String {
     let mut o = String::new();
     let Some(r) = &report.reconcile else {

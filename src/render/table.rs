@@ -117,6 +117,22 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             ]
         })
         .collect();
+    if !report.idle_addresses.is_empty() {
+        let n = report.idle_addresses.len();
+        let label = format!("{n} idle Elastic IP{}", if n == 1 { "" } else { "s" });
+        let monthly: Decimal = report.idle_addresses.iter().map(|a| a.monthly()).sum();
+        rows.push([
+            String::new(),
+            label,
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            money(monthly),
+        ]);
+    }
     let total = if report.total_is_lower_bound {
         "Total (at least)"
     } else {

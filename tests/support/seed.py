@@ -166,6 +166,8 @@ cw.put_metric_data(
     ],
 )
 put_hourly(cw, ids["nat_p"], traffic(0.05 * GIB, 0.45 * GIB))
+# An Elastic IP associated with nothing (as a deleted NAT gateway leaves its address).
+ids["idle_eip"] = ec2.allocate_address(Domain="vpc", TagSpecifications=tagged("elastic-ip", "left-behind"))["AllocationId"]
 ids.update(vpc_app=vpc, app_a=app_a, app_c=app_c)
 
 # us-east-1

@@ -167,13 +167,20 @@ fn nat_address(a: &ec2::NatGatewayAddress) -> NatAddress {
     }
 }
 
+/// A present, non-empty string.
+fn some(v: Option<&str>) -> Option<String> {
+    v.filter(|v| !v.is_empty()).map(str::to_string)
+}
+
 pub(super) fn elastic_ip(a: &ec2::Address) -> ElasticIp {
     ElasticIp {
         allocation_id: s(a.allocation_id()),
         public_ip: s(a.public_ip()),
-        association_id: a.association_id().map(str::to_string),
-        network_interface_id: a.network_interface_id().map(str::to_string),
-        private_ip: a.private_ip_address().map(str::to_string),
+        // An empty string is no association (moto answers NetworkInterfaceId "" where AWS
+        // leaves the field out).
+        association_id: some(a.association_id()),
+        network_interface_id: some(a.network_interface_id()),
+        private_ip: some(a.private_ip_address()),
         tags: tags(a.tags()),
     }
 }
