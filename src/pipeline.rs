@@ -203,16 +203,21 @@ fn reconcile(
                 crate::bill::ce::USD_PER_REQUEST
             );
             match billed {
-                Ok(billed) => crate::bill::Reconciliation {
-                    source:
-                        "Cost Explorer (GetCostAndUsage, MONTHLY, usage records, unblended cost)"
-                            .into(),
-                    rows: crate::bill::reconcile(&report.bill_model(), &billed, &months, collected),
-                    requests,
-                    request_cost_usd: cost,
-                    adjustments: Vec::new(),
-                    notes: Vec::new(),
-                },
+                Ok((billed, adjustments)) => {
+                    let rows =
+                        crate::bill::reconcile(&report.bill_model(), &billed, &months, collected);
+                    crate::bill::Reconciliation {
+                        source:
+                            "Cost Explorer (GetCostAndUsage, MONTHLY, usage records, unblended cost)"
+                                .into(),
+                        net_rate: crate::bill::NetRate::of(&rows, &adjustments),
+                        rows,
+                        requests,
+                        request_cost_usd: cost,
+                        adjustments,
+                        notes: Vec::new(),
+                    }
+                }
                 Err(e) => {
                     not_collected(format!("{e:#}"));
                     return Ok(());

@@ -1066,7 +1066,22 @@ fn the_bill_from_cost_explorer_is_reconciled() {
         "DimensionValueAttributes": [],
         "NextPageToken": "page-2"
     });
-    let queued = serde_json::json!({"results": [september, october]});
+    // Then everything that is not usage, by record type and usage type: a one-off credit and
+    // an Enterprise Discount Program discount of 6% on October's NAT bytes.
+    let edp = -(bc / dec!(0.95)).round_dp(6) * dec!(0.06);
+    let adjustments = serde_json::json!({
+        "ResultsByTime": [{
+            "TimePeriod": {"Start": "2026-10-01", "End": "2026-11-01"},
+            "Total": {},
+            "Groups": [
+                ce_group("Credit", "APN2-NatGateway-Hours", dec!(-5), Decimal::ZERO),
+                ce_group("Enterprise Discount Program Discount", "APN2-NatGateway-Bytes", edp, Decimal::ZERO),
+            ],
+            "Estimated": false
+        }],
+        "DimensionValueAttributes": []
+    });
+    let queued = serde_json::json!({"results": [september, october, adjustments]});
     // Queued in moto, one answer per request, in order.
     let status = Command::new(common::python())
         .args([
@@ -1098,7 +1113,7 @@ fn the_bill_from_cost_explorer_is_reconciled() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("Cost Explorer: 2 request(s) × 0.01 USD = 0.02 USD"),
+        stderr.contains("Cost Explorer: 3 request(s) × 0.01 USD = 0.03 USD"),
         "{stderr}"
     );
     assert!(
@@ -1110,7 +1125,7 @@ fn the_bill_from_cost_explorer_is_reconciled() {
         .as_array()
         .unwrap()
         .clone();
-    assert_eq!(asked.len(), 2);
+    assert_eq!(asked.len(), 3);
     let first = &asked[0];
     assert_eq!(
         first["TimePeriod"],
@@ -1154,6 +1169,20 @@ fn the_bill_from_cost_explorer_is_reconciled() {
     }
     assert!(first.get("NextPageToken").is_none());
     assert_eq!(asked[1]["NextPageToken"], "page-2");
+    // The third asks for every record type but usage, by record type and usage type.
+    let third = &asked[2];
+    assert_eq!(
+        third["GroupBy"],
+        serde_json::json!([{"Type": "DIMENSION", "Key": "RECORD_TYPE"}, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}])
+    );
+    let not = third["Filter"]["And"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|f| f.get("Not"))
+        .expect("a Not filter");
+    assert_eq!(not["Dimensions"]["Key"], "RECORD_TYPE");
+    assert_eq!(not["Dimensions"]["Values"], serde_json::json!(["Usage"]));
 
     // reconcile.csv, read back with a CSV reader.
     let mut reader = csv::Reader::from_path(dir.join("reconcile.csv")).unwrap();
@@ -1243,7 +1272,32 @@ fn the_bill_from_cost_explorer_is_reconciled() {
     );
     assert!(md.contains("**flagged**: off by -5.00%: not explained"));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["api_calls"]["ce:GetCostAndUsage"], 2);
+    assert_eq!(report["api_calls"]["ce:GetCostAndUsage"], 3);
+    // The credit and the discount are read beside usage, as from a CUR; the discount is a
+    // rate: the plan's saving is also stated at it.
+    let adjustments = report["reconcile"]["adjustments"].as_array().unwrap();
+    assert_eq!(adjustments.len(), 2, "{adjustments:?}");
+    assert!(adjustments.iter().any(|a| a["line_item_type"] == "Credit"
+        && d(a["cost"].as_str().unwrap()) == dec!(-5)
+        && a["account_id"] == acct));
+    let october_billed =
+        (hc / dec!(1.003)).round_dp(6) + (bc / dec!(0.95)).round_dp(6) + tc * dec!(10) + dec!(32.4);
+    let pct = (-edp * dec!(100) / october_billed).round_dp(2);
+    let net = &report["reconcile"]["net_rate"];
+    assert_eq!(d(net["discount_pct"].as_str().unwrap()), pct, "{net}");
+    assert_eq!(
+        net["kinds"],
+        serde_json::json!(["Enterprise Discount Program Discount"])
+    );
+    let least = d(report["plan"]["monthly_saving"].as_str().unwrap());
+    let at_net = (least * (dec!(100) - pct) / dec!(100)).round_dp(2);
+    assert!(
+        md.contains(&format!(
+            "At the bill's net rate (Enterprise Discount Program Discount: {} USD over its months, {pct}% of the billed NAT usage), the plan saves at least {at_net}, up to ",
+            edp.round_dp(2)
+        )),
+        "{md}"
+    );
     let policy = policy_actions(&["--bill"], tmp.path());
     assert!(policy.contains("ce:GetCostAndUsage"));
 

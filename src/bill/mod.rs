@@ -97,8 +97,67 @@ pub struct Reconciliation {
     pub request_cost_usd: Decimal,
     /// Credits, discounts, refunds and tax on the NAT-related usage types: not compared.
     pub adjustments: Vec<cur::Adjustment>,
+    /// A rate discount (enterprise or private pricing) the bill shows on these usage types:
+    /// what a saving is worth at the rate actually paid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub net_rate: Option<NetRate>,
     /// What the reading skipped or could not tell (older versions, no resource ids…).
     pub notes: Vec<String>,
+}
+
+/// The share of on-demand cost the bill takes off NAT usage by a negotiated rate (an
+/// Enterprise Discount Program or a private rate card), from the bill's own lines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetRate {
+    /// The discount record types seen (`EdpDiscount`, `Enterprise Discount Program Discount`…).
+    pub kinds: Vec<String>,
+    /// Their sum over the bill's months (negative).
+    pub discount_usd: Decimal,
+    /// The billed usage cost of these usage types over the same months.
+    pub usage_usd: Decimal,
+    /// discount / usage, in %, two decimals.
+    pub discount_pct: Decimal,
+}
+
+impl NetRate {
+    /// From the compared rows and the bill's adjustments; None without a rate discount or
+    /// billed usage. Credits and refunds are one-off: they are not a rate.
+    pub fn of(rows: &[Row], adjustments: &[cur::Adjustment]) -> Option<NetRate> {
+        let is_rate_discount = |t: &str| {
+            let t = t.to_ascii_lowercase().replace([' ', '_'], "");
+            t.contains("edpdiscount")
+                || t.contains("enterprisediscount")
+                || t.contains("privaterate")
+        };
+        let discounts: Vec<&cur::Adjustment> = adjustments
+            .iter()
+            .filter(|a| is_rate_discount(&a.line_item_type))
+            .collect();
+        let months: BTreeSet<&str> = discounts.iter().map(|a| a.month.as_str()).collect();
+        let usage_usd: Decimal = rows
+            .iter()
+            .filter(|r| months.contains(r.month.as_str()))
+            .filter_map(|r| r.billed_cost_usd)
+            .sum();
+        let discount_usd: Decimal = discounts.iter().map(|a| a.cost).sum();
+        if discounts.is_empty() || usage_usd <= Decimal::ZERO || discount_usd >= Decimal::ZERO {
+            return None;
+        }
+        let mut kinds: Vec<String> = discounts.iter().map(|a| a.line_item_type.clone()).collect();
+        kinds.sort();
+        kinds.dedup();
+        Some(NetRate {
+            kinds,
+            discount_usd,
+            usage_usd,
+            discount_pct: (-discount_usd * Decimal::ONE_HUNDRED / usage_usd).round_dp(2),
+        })
+    }
+
+    /// An on-demand monthly amount at the rate actually paid.
+    pub fn net(&self, on_demand: Decimal) -> Decimal {
+        on_demand * (Decimal::ONE_HUNDRED - self.discount_pct) / Decimal::ONE_HUNDRED
+    }
 }
 
 impl Reconciliation {
@@ -414,6 +473,12 @@ pub fn from_cur(
         );
     }
     let formats: Vec<&str> = read.formats.iter().map(String::as_str).collect();
+    let rows = reconcile(cost, &usage, months, collected);
+    let adjustments: Vec<cur::Adjustment> = read
+        .adjustments
+        .into_iter()
+        .filter(|a| accounts.contains(a.account_id.as_str()))
+        .collect();
     Reconciliation {
         source: format!(
             "Cost and Usage Report ({}): {} file(s), {} row(s) under {}; usage line items, unblended cost",
@@ -422,14 +487,11 @@ pub fn from_cur(
             read.rows,
             location.label()
         ),
-        rows: reconcile(cost, &usage, months, collected),
+        net_rate: NetRate::of(&rows, &adjustments),
+        rows,
         requests: 0,
         request_cost_usd: Decimal::ZERO,
-        adjustments: read
-            .adjustments
-            .into_iter()
-            .filter(|a| accounts.contains(a.account_id.as_str()))
-            .collect(),
+        adjustments,
         notes,
     }
 }

@@ -78,6 +78,7 @@ mod tests {
             requests: 0,
             request_cost_usd: rust_decimal::Decimal::ZERO,
             adjustments: Vec::new(),
+            net_rate: None,
             notes: Vec::new(),
         });
         let tmp = tempfile::tempdir().unwrap();

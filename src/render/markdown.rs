@@ -399,6 +399,9 @@ fn bill(report: &Report) -> String {
             cell(&x.explanation)
         );
     }
+    if let Some(line) = super::net_rate_line(report) {
+        let _ = writeln!(o, "\n{line}.");
+    }
     if !r.adjustments.is_empty() {
         let _ = writeln!(
             o,

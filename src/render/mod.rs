@@ -45,6 +45,34 @@ pub fn beside_plan(s: &crate::advise::Scenario) -> String {
     }
 }
 
+/// What the plan saves at the rate the bill shows paid (a negotiated discount on NAT usage):
+/// "At the bill's net rate (EdpDiscount: -41.20 USD, 6.00% of the billed NAT usage), the plan
+/// saves at least 56.35 USD/month (59.95 on demand)".
+pub fn net_rate_line(report: &crate::report::Report) -> Option<String> {
+    let n = report.reconcile.as_ref()?.net_rate.as_ref()?;
+    let p = &report.plan;
+    let saving = match p.monthly_saving_up_to {
+        Some(most) => format!(
+            "at least {}, up to {} USD/month ({} to {} on demand)",
+            money(n.net(p.monthly_saving)),
+            money(n.net(most)),
+            money(p.monthly_saving),
+            money(most)
+        ),
+        None => format!(
+            "{} USD/month ({} on demand)",
+            money(n.net(p.monthly_saving)),
+            money(p.monthly_saving)
+        ),
+    };
+    Some(format!(
+        "At the bill's net rate ({}: {} USD over its months, {}% of the billed NAT usage), the plan saves {saving}, assuming the same discount on what it saves",
+        n.kinds.join(", "),
+        money(n.discount_usd),
+        crate::shown::fixed(n.discount_pct, 2)
+    ))
+}
+
 /// An exact decimal without trailing zeros, as written to CSV.
 pub fn exact(d: Decimal) -> String {
     d.normalize().to_string()

@@ -240,6 +240,9 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
                 credits
             );
         }
+        if let Some(line) = super::net_rate_line(report) {
+            let _ = writeln!(o, "  {line}");
+        }
     }
 
     if report.flows.is_some() {
