@@ -53,6 +53,9 @@ pub(super) struct Measured {
     pub gb: Decimal,
     pub confidence: Confidence,
     pub evidence: Vec<String>,
+    /// Some NAT gateway's logs are a sample (under 7 days and 25% of its bytes): the figure
+    /// is shown beside the estimate, never in its place.
+    pub sample: bool,
 }
 
 /// What moving a destination's traffic off these NAT gateways saves in data processing, from
@@ -110,6 +113,7 @@ pub(super) fn measured(ctx: &Context, nats: &[&NatCost], dest: &Destination) -> 
     if evidence.is_empty() {
         return None;
     }
+    let sample = !thin.is_empty();
     let confidence = if unseen.is_empty() && thin.is_empty() {
         Confidence::Measured
     } else if unseen.is_empty() {
@@ -129,6 +133,7 @@ pub(super) fn measured(ctx: &Context, nats: &[&NatCost], dest: &Destination) -> 
         gb,
         confidence,
         evidence,
+        sample,
     })
 }
 
@@ -177,7 +182,11 @@ impl Alternative for GatewayEndpoint {
             let bytes_cost = sum(nats.iter().copied(), |n| n.monthly_of(Component::NatBytes));
             let gb = sum(nats.iter().copied(), NatCost::monthly_gb);
             let before = sum(nats.iter().copied(), NatCost::monthly);
-            let measured = measured(ctx, &nats, &self.destination());
+            // A sample too thin to measure leaves the range in place, its figure beside it.
+            let (measured, sample) = match measured(ctx, &nats, &self.destination()) {
+                Some(m) if m.sample => (None, Some(m)),
+                m => (m, None),
+            };
             let (saving, effects) = match &measured {
                 Some(m) => (m.saving, m.cuts.clone()),
                 None => (
@@ -245,6 +254,13 @@ impl Alternative for GatewayEndpoint {
                         self.label,
                         usd(saving)
                     ));
+                    if let Some(m) = &sample {
+                        evidence.push(format!(
+                            "a flow-log sample, beside the range and not in its place, suggests {}/month: {}",
+                            usd(m.saving),
+                            m.evidence.join("; ")
+                        ));
+                    }
                     evidence.push(format!(
                         "to know the saving: {}",
                         super::how_to_measure(ctx, region, &nats)

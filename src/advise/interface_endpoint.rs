@@ -18,7 +18,7 @@ use crate::price::model::{NatCost, HOURS_PER_MONTH};
 use crate::price::Item;
 use crate::snapshot::Subnet;
 use crate::topology::Topology;
-use crate::traffic::Destination;
+use crate::traffic::{Destination, MEASURED_MIN_DAYS, MEASURED_MIN_SHARE};
 
 pub struct InterfaceEndpoint;
 
@@ -182,7 +182,7 @@ impl InterfaceEndpoint {
             } else {
                 RiskLevel::Low
             };
-            out.push(Scenario {
+            let mut s = Scenario {
                 monthly_before: before,
                 monthly_after: before - saving,
                 risk: if private_dns_risk {
@@ -206,7 +206,20 @@ impl InterfaceEndpoint {
                     m.confidence,
                     risk_level,
                 )
-            });
+            };
+            if m.sample {
+                // A sample scaled to the window is a sensitivity, not a saving.
+                measure_first(
+                    &mut s,
+                    format!("if the flow-log sample's share of {svc} traffic holds"),
+                    saving,
+                    format!(
+                        "keep the flow logs until they cover {MEASURED_MIN_DAYS} days or {:.0}% of the NAT gateways' bytes, then read them again with --flow-logs",
+                        100.0 * MEASURED_MIN_SHARE
+                    ),
+                );
+            }
+            out.push(s);
         }
         Ok(out)
     }

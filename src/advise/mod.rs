@@ -221,6 +221,8 @@ pub struct Context<'a> {
     /// Traffic attributed from flow logs, when given.
     pub flows: Option<&'a Attribution>,
     nat_gateways: HashMap<&'a str, &'a NatGateway>,
+    /// The cost model's NAT gateways, by id.
+    nat_costs: HashMap<&'a str, &'a NatCost>,
     /// The account × regions with NAT gateways and their topology, built once.
     topologies: Vec<(&'a RegionSnapshot, Topology<'a>)>,
     /// VPC → its NAT gateways still running at the end of the window, in model order.
@@ -329,6 +331,11 @@ impl<'a> Context<'a> {
             .filter(|r| !r.nat_gateways.is_empty())
             .map(|r| (r, Topology::new(r)))
             .collect();
+        let nat_costs = model
+            .nats
+            .iter()
+            .map(|n| (n.nat_gateway_id.as_str(), n))
+            .collect();
         let mut vpc_nats: HashMap<&str, Vec<&NatCost>> = HashMap::new();
         for n in model.nats.iter().filter(|n| n.active_at_end) {
             vpc_nats.entry(n.vpc_id.as_str()).or_default().push(n);
@@ -339,6 +346,7 @@ impl<'a> Context<'a> {
             model,
             flows,
             nat_gateways,
+            nat_costs,
             topologies,
             vpc_nats,
         }
@@ -437,13 +445,22 @@ impl<'a> Context<'a> {
     }
 
     /// Each client subnet's share of a NAT gateway's traffic: measured by flow logs when they
-    /// saw its clients, else estimated from who sits in each subnet.
+    /// cover its traffic (a thinner sample does not replace the estimate), else estimated from
+    /// who sits in each subnet.
     pub fn subnet_shares<'t>(
         &self,
         topo: &Topology<'t>,
         nat_id: &str,
     ) -> Vec<(&'t crate::snapshot::Subnet, f64)> {
-        match self.traffic(nat_id).and_then(|t| t.subnet_shares()) {
+        let covering = self.traffic(nat_id).filter(|t| {
+            let gb = self
+                .nat_costs
+                .get(nat_id)
+                .and_then(|n| n.processed_gb)
+                .and_then(|g| rust_decimal::prelude::ToPrimitive::to_f64(&g));
+            t.covers(gb)
+        });
+        match covering.and_then(|t| t.subnet_shares()) {
             Some(shares) => shares
                 .into_iter()
                 .filter_map(|(id, share)| topo.subnet(id).map(|s| (s, share)))

@@ -1384,18 +1384,52 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
     assert_eq!(ie[1].risk_level, RiskLevel::Low);
     assert_eq!(ie[1].tier, Tier::DoNow);
 
-    // A day of logs holding a sliver of CloudWatch's bytes is a sample: estimated, and said.
+    // A day of logs holding a sliver of CloudWatch's bytes is a sample: never a saving in
+    // the plan; what it suggests is a measure-first sensitivity, and said.
     let mut thin = flows.clone();
     thin.nats[0].last_seen = Some(start() + chrono::Duration::days(1));
     let all = advise(&Context::new(&snap, &book, &model, Some(&thin))).unwrap();
     let ie = only(&all, "interface-endpoint");
-    assert_eq!(ie[1].confidence, Confidence::Estimated);
+    assert_eq!(ie[1].tier, Tier::MeasureFirst);
+    assert_eq!(ie[1].saving(), Decimal::ZERO);
+    let sens = ie[1].sensitivity.as_ref().unwrap();
+    assert_eq!(sens.monthly_usd, dec!(1.24));
+    assert!(sens
+        .per
+        .contains("if the flow-log sample's share of SQS traffic holds"));
+    assert!(sens.how_to_measure.contains("7 days or 25%"));
     assert!(
         ie[1].evidence.join("; ").contains(
             "flow logs cover 1.0 day(s) and 0.00% of the bytes CloudWatch counted for nat-a (measured needs 7 days or 25%)"
         ),
         "{:?}",
         ie[1].evidence
+    );
+    // The free gateway endpoint keeps its range (0 to all of the data processing), the
+    // sample's figure beside it.
+    let week_s3 = a_week_of_flows(&[(Destination::S3, 400), (aws("SQS"), 600)]);
+    let mut thin_s3 = week_s3.clone();
+    thin_s3.nats[0].last_seen = Some(start() + chrono::Duration::days(1));
+    let s3 = |flows: &crate::traffic::Attribution| {
+        let all = advise(&Context::new(&snap, &book, &model, Some(flows))).unwrap();
+        only(&all, "s3-gateway-endpoint")[0].clone()
+    };
+    let measured = s3(&week_s3);
+    assert_eq!(measured.saving_up_to, None);
+    assert!(measured.saving() > Decimal::ZERO);
+    let sampled = s3(&thin_s3);
+    assert_eq!(sampled.saving(), Decimal::ZERO);
+    assert_eq!(
+        sampled.saving_up_to,
+        Some(model.nats[0].monthly_of(Component::NatBytes).round_dp(2))
+    );
+    assert!(
+        sampled.evidence.join("; ").contains(&format!(
+            "a flow-log sample, beside the range and not in its place, suggests {}/month",
+            usd(measured.saving())
+        )),
+        "{:?}",
+        sampled.evidence
     );
 }
 
@@ -1447,11 +1481,20 @@ fn flow_logs_measure_who_crosses_azs() {
         inter_az(Some(&week)),
         (Some(dec!(48)), crate::price::model::Basis::Measured)
     );
-    // A day of logs: the measured share is still the best there is, but an estimate.
+    // A day of logs is a sample: the window's cost keeps the estimate from who sits in each
+    // subnet, and a warning sets the sample's share beside it.
     let day = traffic(1);
     assert_eq!(
         inter_az(Some(&day)),
-        (Some(dec!(48)), crate::price::model::Basis::Estimated)
+        (Some(dec!(240)), crate::price::model::Basis::Estimated)
+    );
+    let m = model::price_with_flows(&snap, &book, Some(&day)).unwrap();
+    assert!(
+        m.warnings.iter().any(|w| w.contains(
+            "its inter-AZ share stays estimated from who sits in each subnet (50.0%); the sample's is 10.0%"
+        )),
+        "{:?}",
+        m.warnings
     );
     // fix-cross-az-route prices the subnet's measured 10%: 730 GB × 0.1 × 2 × 0.01 = 1.46.
     let m = model::price_with_flows(&snap, &book, Some(&week)).unwrap();
