@@ -210,6 +210,14 @@ pub struct FlowArgs {
         help_heading = "Athena"
     )]
     pub athena_partitions: crate::flows::athena::Partitions,
+    /// Route 53 Resolver query logs (repeatable): files or folders (walked), JSON lines, plain
+    /// or gzip, or s3://BUCKET/PREFIX/ where AWS delivers them. Each answered query names the
+    /// AWS service behind an address ip-ranges.json lists only as AMAZON
+    /// (sqs.ap-northeast-2.amazonaws.com), so those bytes can be set against an interface
+    /// endpoint.
+    #[arg(long = "resolver-logs", value_name = "PATH|s3://…", num_args = 1..,
+          requires = "flow_logs", value_parser = crate::flows::resolver::ResolverInput::parse)]
+    pub resolver_logs: Vec<crate::flows::resolver::ResolverInput>,
     /// AWS's ip-ranges.json [default: ~/.cache/natcost/ip-ranges.json, downloaded from
     /// https://ip-ranges.amazonaws.com/ip-ranges.json the first time].
     #[arg(long, value_name = "FILE")]
@@ -226,6 +234,7 @@ impl FlowArgs {
             athena_output: self.athena_output.clone(),
             athena_partitions: self.athena_partitions,
             ip_ranges: self.ip_ranges.clone(),
+            resolver_logs: self.resolver_logs.clone(),
         }
     }
 }

@@ -1206,3 +1206,104 @@ fn parquet_flow_logs_give_the_same_attribution() {
     assert_matches(&v, &truth);
     assert_eq!(v["api_calls"]["s3:GetObject"], truth.files.len());
 }
+
+#[test]
+fn resolver_query_logs_name_the_service_behind_amazon_addresses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("flows");
+    std::fs::create_dir(&logs).unwrap();
+    let truth = generate(&logs, false, false, 0);
+    // A day of Route 53 Resolver query logs, gzipped as AWS delivers them: the AMAZON address
+    // is what sqs.ap-northeast-2.amazonaws.com resolved to; an unrelated name, a CNAME and a
+    // line that is not a record are there too.
+    let address = seoul_amazon_address();
+    let record = |name: &str, answers: Value| {
+        serde_json::json!({
+            "version": "1.100000", "account_id": "123456789012", "region": "ap-northeast-2",
+            "vpc_id": "vpc-0dc83bf6145e8900b", "query_timestamp": "2026-10-30T01:02:03Z",
+            "query_name": name, "query_type": "A", "query_class": "IN", "rcode": "NOERROR",
+            "answers": answers, "srcaddr": "10.0.16.9", "srcport": "40001",
+            "transport": "UDP", "srcids": {"instance": "i-0123456789abcdef0"}
+        })
+        .to_string()
+    };
+    let text = [
+        record(
+            "sqs.ap-northeast-2.amazonaws.com.",
+            serde_json::json!([{"Rdata": address, "Type": "A", "Class": "IN"}]),
+        ),
+        record(
+            "example.com.",
+            serde_json::json!([{"Rdata": "93.184.216.34", "Type": "A", "Class": "IN"}]),
+        ),
+        record(
+            "queue.example.",
+            serde_json::json!([{"Rdata": "sqs.ap-northeast-2.amazonaws.com.", "Type": "CNAME", "Class": "IN"}]),
+        ),
+        "{not a record".to_string(),
+    ]
+    .join("\n");
+    let dns = tmp.path().join("dns");
+    std::fs::create_dir(&dns).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dns.join("vpc-0dc83bf6145e8900b_20261030T0100Z_abc.log.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    gz.finish().unwrap();
+    let ranges = ip_ranges_path();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "flows",
+            "--sample",
+            "--flow-logs",
+            logs.to_str().unwrap(),
+            "--ip-ranges",
+            ranges.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = natcost(&args, tmp.path());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (v, String::from_utf8(out.stderr).unwrap())
+    };
+    let (named, _) = run(&["--resolver-logs", dns.to_str().unwrap()]);
+    assert!(
+        named["read_from"].as_array().unwrap().iter().any(|r| r
+            == "Route 53 Resolver query logs: 1 file(s), 3 queries, 1 AWS address(es) named, 1 line(s) not a query record skipped"),
+        "{}",
+        named["read_from"]
+    );
+    let mut moved = 0;
+    for n in named["nats"].as_array().unwrap() {
+        let id = n["nat_gateway_id"].as_str().unwrap();
+        let want = |k: &str| {
+            truth.destinations[id]
+                .iter()
+                .filter(|(d, _)| d.key() == k)
+                .map(|(_, b)| *b)
+                .sum::<u64>()
+        };
+        let got = |k: &str| n["destinations"][k].as_u64().unwrap_or(0);
+        // Everything the generator sent to the AMAZON address is SQS's now.
+        assert_eq!(got("aws:SQS"), want("aws:SQS") + want("aws:AMAZON"), "{id}");
+        assert_eq!(got("aws:AMAZON"), 0, "{id}");
+        moved += want("aws:AMAZON");
+    }
+    assert!(moved > 0, "the generated logs reach the address");
+    // Without the query logs those bytes stay AMAZON: many services, no endpoint.
+    let (unnamed, _) = run(&[]);
+    let amazon: u64 = unnamed["nats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["destinations"]["aws:AMAZON"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(amazon, moved);
+}

@@ -221,7 +221,62 @@ impl InterfaceEndpoint {
             }
             out.push(s);
         }
+        out.extend(self.unnamed(ctx, r, vpc, nats, fixed, before)?);
         Ok(out)
+    }
+
+    /// The bytes to addresses ip-ranges.json lists only as AMAZON: many services share those
+    /// prefixes, so no endpoint can be set against them until Route 53 Resolver query logs
+    /// name the service. Measure-first: what one endpoint would save if they were one service.
+    fn unnamed(
+        &self,
+        ctx: &Context,
+        r: &str,
+        vpc: &str,
+        nats: &[&NatCost],
+        fixed: Decimal,
+        before: Decimal,
+    ) -> Result<Option<Scenario>> {
+        let Some(m) = measured(ctx, nats, &Destination::AwsService("AMAZON".into())) else {
+            return Ok(None);
+        };
+        if m.gb.is_zero() {
+            return Ok(None);
+        }
+        let margin = ctx.price(r, Item::NatBytes)? - ctx.price(r, Item::EndpointBytes)?;
+        let mut evidence = vec![format!(
+            "{} GB/month of these NAT gateways' traffic goes to addresses ip-ranges.json lists only as AMAZON, which SQS, STS, KMS, Secrets Manager, SNS, CloudWatch Logs and the ECR API share: {}/month of data processing no endpoint can be set against until the service is named",
+            num(m.gb),
+            usd(m.saving)
+        )];
+        evidence.extend(m.evidence.iter().cloned());
+        let mut s = Scenario {
+            monthly_before: before,
+            monthly_after: before,
+            risk: "unknown until the service is named".into(),
+            evidence,
+            ..Scenario::new(
+                self,
+                r,
+                vpc,
+                format!("{vpc};amazon"),
+                Confidence::NeedsData,
+                RiskLevel::Medium,
+            )
+        };
+        measure_first(
+            &mut s,
+            format!(
+                "the {} GB/month to AMAZON-only addresses, if one service's (one endpoint: {}/month)",
+                num(m.gb),
+                usd(fixed)
+            ),
+            (m.gb * margin - fixed).round_dp(9),
+            format!(
+                "name the services with Route 53 Resolver query logs on {vpc} (each answer joins an address to the name looked up, e.g. sqs.{r}.amazonaws.com): aws route53resolver create-resolver-query-log-config --region {r} --name natcost-dns --destination-arn arn:aws:s3:::BUCKET/natcost-dns && aws route53resolver associate-resolver-query-log-config --region {r} --resolver-query-log-config-id QUERY-LOG-CONFIG-ID --resource-id {vpc}; then natcost report --flow-logs … --resolver-logs s3://BUCKET/natcost-dns/"
+            ),
+        );
+        Ok(Some(s))
     }
 }
 

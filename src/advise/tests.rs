@@ -1365,9 +1365,25 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
         ids,
         [
             "interface-endpoint:vpc-1+api_gateway",
-            "interface-endpoint:vpc-1+sqs"
+            "interface-endpoint:vpc-1+sqs",
+            "interface-endpoint:vpc-1+amazon"
         ]
     );
+    // The AMAZON-only bytes are named, with what they would be worth to one endpoint and how
+    // to name their service: 40% of 730 GB = 292 GB × (0.059 − 0.01) − 730 h × 0.013 = 4.82.
+    let amazon = ie[2];
+    assert_eq!(amazon.tier, Tier::MeasureFirst);
+    let sens = amazon.sensitivity.as_ref().unwrap();
+    assert_eq!(sens.monthly_usd, dec!(4.82));
+    assert!(
+        sens.per
+            .contains("the 292.00 GB/month to AMAZON-only addresses"),
+        "{}",
+        sens.per
+    );
+    assert!(sens.how_to_measure.contains("aws route53resolver associate-resolver-query-log-config --region ap-northeast-2 --resolver-query-log-config-id QUERY-LOG-CONFIG-ID --resource-id vpc-1"));
+    assert!(sens.how_to_measure.contains("--resolver-logs"));
+    let ie = ie[..2].to_vec();
     // 30% of 730 GB: 219 GB × 0.059 = 12.921 saved; the endpoint costs 730 h × 0.013 + 219 GB ×
     // 0.01 = 11.68; so 1.24 a month, measured.
     for s in &ie {
@@ -1389,21 +1405,24 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
     let mut thin = flows.clone();
     thin.nats[0].last_seen = Some(start() + chrono::Duration::days(1));
     let all = advise(&Context::new(&snap, &book, &model, Some(&thin))).unwrap();
-    let ie = only(&all, "interface-endpoint");
-    assert_eq!(ie[1].tier, Tier::MeasureFirst);
-    assert_eq!(ie[1].saving(), Decimal::ZERO);
-    let sens = ie[1].sensitivity.as_ref().unwrap();
+    let sqs = all
+        .iter()
+        .find(|s| s.id == "interface-endpoint:vpc-1+sqs")
+        .unwrap();
+    assert_eq!(sqs.tier, Tier::MeasureFirst);
+    assert_eq!(sqs.saving(), Decimal::ZERO);
+    let sens = sqs.sensitivity.as_ref().unwrap();
     assert_eq!(sens.monthly_usd, dec!(1.24));
     assert!(sens
         .per
         .contains("if the flow-log sample's share of SQS traffic holds"));
     assert!(sens.how_to_measure.contains("7 days or 25%"));
     assert!(
-        ie[1].evidence.join("; ").contains(
+        sqs.evidence.join("; ").contains(
             "flow logs cover 1.0 day(s) and 0.00% of the bytes CloudWatch counted for nat-a (measured needs 7 days or 25%)"
         ),
         "{:?}",
-        ie[1].evidence
+        sqs.evidence
     );
     // The free gateway endpoint keeps its range (0 to all of the data processing), the
     // sample's figure beside it.

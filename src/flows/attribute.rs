@@ -61,6 +61,11 @@ impl Destination {
             Some(r) => match r.service.as_str() {
                 "S3" => Destination::S3,
                 "DYNAMODB" => Destination::DynamoDb,
+                // Many services share AMAZON's prefixes: the name looked up tells which.
+                "AMAZON" => match ranges.named(region, ip) {
+                    Some(service) => Destination::AwsService(service.to_ascii_uppercase()),
+                    None => Destination::AwsService("AMAZON".into()),
+                },
                 other => Destination::AwsService(other.to_string()),
             },
         }

@@ -22,6 +22,8 @@ pub struct FlowInputs {
     pub athena_output: Option<String>,
     pub athena_partitions: athena::Partitions,
     pub ip_ranges: Option<PathBuf>,
+    /// Route 53 Resolver query logs, which name the services behind AMAZON addresses.
+    pub resolver_logs: Vec<super::resolver::ResolverInput>,
 }
 
 impl FlowInputs {
@@ -166,18 +168,23 @@ fn read(
         out.read_from
             .push(format!("{} local file(s)", plan.files.len()));
     }
-    let remote = if locations.is_empty() && groups.is_empty() && plan.athena.is_none() {
-        None
-    } else {
-        match aws.get() {
-            Ok(r) => Some(r),
-            Err(e) => {
-                // The local files, and the rest of the report, still count.
-                out.unread.push(format!("flow logs in AWS: not read: {e}"));
-                None
+    let remote_resolver = args
+        .resolver_logs
+        .iter()
+        .any(|r| matches!(r, super::resolver::ResolverInput::S3(_)));
+    let remote =
+        if locations.is_empty() && groups.is_empty() && plan.athena.is_none() && !remote_resolver {
+            None
+        } else {
+            match aws.get() {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    // The local files, and the rest of the report, still count.
+                    out.unread.push(format!("flow logs in AWS: not read: {e}"));
+                    None
+                }
             }
-        }
-    };
+        };
     let store = remote.map(s3::Store::new);
     if let (Some(store), false) = (&store, locations.is_empty()) {
         sources.extend(list_s3(store, snapshot, &locations, &configured, out));
@@ -210,6 +217,24 @@ fn read(
                 .unwrap_or_else(|| PathBuf::from("ip-ranges.json"));
             super::ipranges::cached_or_download(&cache)?
         }
+    };
+    let ranges = if args.resolver_logs.is_empty() {
+        ranges
+    } else {
+        let (names, unread) = super::resolver::read_all(&args.resolver_logs, store.as_ref())?;
+        out.unread.extend(unread);
+        out.read_from.push(format!(
+            "Route 53 Resolver query logs: {} file(s), {} queries, {} AWS address(es) named{}",
+            names.files,
+            names.queries,
+            names.addresses(),
+            if names.corrupt > 0 {
+                format!(", {} line(s) not a query record skipped", names.corrupt)
+            } else {
+                String::new()
+            }
+        ));
+        ranges.with_names(names)
     };
     let mut a = super::attribute_sources(snapshot, &sources, store.as_ref(), &rows, &ranges, true)?;
     a.read_from = std::mem::take(&mut out.read_from);

@@ -46,6 +46,8 @@ pub struct IpRanges {
     /// (prefix length, masked address) → range, for lengths present, longest first.
     v4: Vec<(u8, HashMap<u32, AwsRange>)>,
     v6: Vec<(u8, HashMap<u128, AwsRange>)>,
+    /// The services Route 53 Resolver query logs name for addresses listed only as AMAZON.
+    names: super::resolver::DnsNames,
 }
 
 /// Which name a prefix listed under several services is counted as: S3 or DYNAMODB first (a
@@ -187,7 +189,18 @@ impl IpRanges {
             sync_token: file.sync_token,
             v4,
             v6,
+            names: Default::default(),
         })
+    }
+
+    /// With the services the query logs name for AMAZON addresses.
+    pub fn with_names(self, names: super::resolver::DnsNames) -> IpRanges {
+        IpRanges { names, ..self }
+    }
+
+    /// The one service the query logs name for an address in a region.
+    pub fn named(&self, region: &str, ip: std::net::IpAddr) -> Option<&str> {
+        self.names.service(region, ip)
     }
 
     /// The longest AWS prefix holding this address, if any.

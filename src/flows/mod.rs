@@ -23,6 +23,7 @@ mod owners;
 pub mod parquet;
 pub mod parse;
 mod read;
+pub mod resolver;
 mod scan;
 #[cfg(any(test, feature = "synth"))]
 pub mod synth;
