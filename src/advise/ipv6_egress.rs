@@ -121,7 +121,7 @@ impl Alternative for Ipv6EgressOnly {
                 .filter(|(_, c)| !c.ipv6_allowed_for_dual_stack)
                 .map(|(f, c)| {
                     format!(
-                        "aws lambda update-function-configuration --region {r} --function-name {} --vpc-config SubnetIds={},SecurityGroupIds={},Ipv6AllowedForDualStack=true",
+                        "aws lambda update-function-configuration --region {r} --function-name={} --vpc-config SubnetIds={},SecurityGroupIds={},Ipv6AllowedForDualStack=true",
                         f.function_name,
                         c.subnet_ids.join(","),
                         c.security_group_ids.join(",")

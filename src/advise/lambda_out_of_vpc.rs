@@ -102,10 +102,10 @@ impl Alternative for LambdaOutOfVpc {
                 .flat_map(|f| {
                     [
                         format!(
-                            "aws lambda update-function-configuration --region {r} --function-name {f} --vpc-config SubnetIds=[],SecurityGroupIds=[]"
+                            "aws lambda update-function-configuration --region {r} --function-name={f} --vpc-config SubnetIds=[],SecurityGroupIds=[]"
                         ),
                         format!(
-                            "aws lambda wait function-updated-v2 --region {r} --function-name {f}"
+                            "aws lambda wait function-updated-v2 --region {r} --function-name={f}"
                         ),
                     ]
                 })

@@ -340,7 +340,9 @@ fn lambda_only_vpc_can_drop_its_nat() {
         .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
         .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
         .lambda("fn-1", &["s-a"])
-        .lambda("fn-2", &["s-a"]);
+        // A name may start with '-': given as --function-name=VALUE it cannot be read as an
+        // option.
+        .lambda("-fn-2", &["s-a"]);
     let all = scenarios(&f);
     let s = only(&all, "lambda-out-of-vpc");
     assert_eq!(s.len(), 1);
@@ -348,13 +350,14 @@ fn lambda_only_vpc_can_drop_its_nat() {
     assert_eq!(s[0].monthly_after, Decimal::ZERO);
     assert!(s[0]
         .action
-        .contains("--function-name fn-1 --vpc-config SubnetIds=[],SecurityGroupIds=[]"));
-    assert!(s[0].action.contains("--function-name fn-2"));
+        .contains("--function-name=fn-1 --vpc-config SubnetIds=[],SecurityGroupIds=[]"));
+    assert!(s[0].action.contains("--function-name=-fn-2 --vpc-config"));
+    assert!(!s[0].action.contains("--function-name -"));
     // Each function's update finishes before the NAT gateway is deleted.
     let at = |cmd: &str| s[0].action.find(cmd).unwrap();
-    for f in ["fn-1", "fn-2"] {
+    for f in ["fn-1", "-fn-2"] {
         let wait = at(&format!(
-            "aws lambda wait function-updated-v2 --region ap-northeast-2 --function-name {f}"
+            "aws lambda wait function-updated-v2 --region ap-northeast-2 --function-name={f}"
         ));
         assert!(wait < at("aws ec2 delete-nat-gateway"));
     }
