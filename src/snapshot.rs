@@ -379,6 +379,20 @@ impl NatGateway {
             .as_deref()
             .is_some_and(|m| m.eq_ignore_ascii_case("disabled"))
     }
+    /// The network interfaces of the NAT gateway.
+    pub fn enis(&self) -> impl Iterator<Item = &str> {
+        self.addresses
+            .iter()
+            .filter_map(|a| a.network_interface_id.as_deref())
+    }
+    /// Where a flow log captures the NAT gateway's traffic: its VPC, its subnet, or one of its
+    /// network interfaces.
+    pub fn flow_log_resources(&self) -> impl Iterator<Item = &str> {
+        [self.vpc_id.as_str(), self.subnet_id.as_str()]
+            .into_iter()
+            .filter(|r| !r.is_empty())
+            .chain(self.enis())
+    }
     /// The AZs a regional NAT gateway has addresses in.
     pub fn address_azs(&self) -> BTreeSet<&str> {
         self.addresses
@@ -499,6 +513,13 @@ pub struct FlowLog {
     pub log_destination: Option<String>,
     pub log_group_name: Option<String>,
     pub log_format: Option<String>,
+}
+
+impl FlowLog {
+    /// Captures traffic a NAT gateway bills: accepted or all, not only rejected.
+    pub fn captures_billed_traffic(&self) -> bool {
+        self.traffic_type.as_deref() != Some("REJECT")
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

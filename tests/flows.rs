@@ -352,6 +352,15 @@ fn seoul_amazon_address() -> String {
         .unwrap()
 }
 
+/// The bytes the generator sent from NAT gateway `id` to destination `key` (`aws:AMAZON`).
+fn sent(truth: &Truth, id: &str, key: &str) -> u64 {
+    truth.destinations[id]
+        .iter()
+        .filter(|(d, _)| d.key() == key)
+        .map(|(_, b)| *b)
+        .sum()
+}
+
 #[test]
 fn prefix_lists_from_the_snapshot_win_over_ip_ranges() {
     let tmp = tempfile::tempdir().unwrap();
@@ -388,13 +397,7 @@ fn prefix_lists_from_the_snapshot_win_over_ip_ranges() {
     let mut moved = 0;
     for n in v["nats"].as_array().unwrap() {
         let id = n["nat_gateway_id"].as_str().unwrap();
-        let want = |k: &str| {
-            truth.destinations[id]
-                .iter()
-                .filter(|(d, _)| d.key() == k)
-                .map(|(_, b)| *b)
-                .sum::<u64>()
-        };
+        let want = |k: &str| sent(&truth, id, k);
         let got = |k: &str| n["destinations"][k].as_u64().unwrap_or(0);
         assert_eq!(
             got("dynamodb"),
@@ -1283,13 +1286,7 @@ fn resolver_query_logs_name_the_service_behind_amazon_addresses() {
     let mut moved = 0;
     for n in named["nats"].as_array().unwrap() {
         let id = n["nat_gateway_id"].as_str().unwrap();
-        let want = |k: &str| {
-            truth.destinations[id]
-                .iter()
-                .filter(|(d, _)| d.key() == k)
-                .map(|(_, b)| *b)
-                .sum::<u64>()
-        };
+        let want = |k: &str| sent(&truth, id, k);
         let got = |k: &str| n["destinations"][k].as_u64().unwrap_or(0);
         // Everything the generator sent to the AMAZON address is SQS's now.
         assert_eq!(got("aws:SQS"), want("aws:SQS") + want("aws:AMAZON"), "{id}");

@@ -677,17 +677,10 @@ fn existing_flow_logs<'r>(
     let mut found: Vec<&crate::snapshot::FlowLog> = Vec::new();
     for n in nats {
         let gateway = ctx.nat_gateways.get(n.nat_gateway_id.as_str())?;
-        let enis = gateway
-            .addresses
-            .iter()
-            .filter_map(|a| a.network_interface_id.as_deref());
-        let resources: Vec<&str> = [gateway.vpc_id.as_str(), gateway.subnet_id.as_str()]
-            .into_iter()
-            .chain(enis)
-            .collect();
+        let resources: Vec<&str> = gateway.flow_log_resources().collect();
         let log = region.flow_logs.iter().find(|f| {
             resources.contains(&f.resource_id.as_str())
-                && f.traffic_type.as_deref() != Some("REJECT")
+                && f.captures_billed_traffic()
                 && matches!(
                     f.log_destination_type.as_deref(),
                     Some("s3") | Some("cloud-watch-logs")
@@ -726,8 +719,7 @@ pub fn how_to_measure(ctx: &Context, region: &RegionSnapshot, nats: &[&NatCost])
     let enis: Vec<&str> = nats
         .iter()
         .filter_map(|n| ctx.nat_gateways.get(n.nat_gateway_id.as_str()))
-        .flat_map(|n| &n.addresses)
-        .filter_map(|a| a.network_interface_id.as_deref())
+        .flat_map(|n| n.enis())
         .collect();
     let enis = if enis.is_empty() {
         "NAT-ENI-IDS".to_string()

@@ -70,18 +70,15 @@ fn every_covering(snapshot: &Snapshot) -> Vec<Configured> {
         // Resource (VPC, subnet, interface) → the NAT interfaces behind it.
         let mut covered: std::collections::HashMap<&str, Vec<String>> = Default::default();
         for n in &r.nat_gateways {
-            let enis: Vec<String> = n
-                .addresses
-                .iter()
-                .filter_map(|a| a.network_interface_id.clone())
-                .collect();
-            for resource in [n.vpc_id.as_str(), n.subnet_id.as_str()] {
-                covered.entry(resource).or_default().extend(enis.clone());
-            }
-            for a in &n.addresses {
-                if let Some(e) = a.network_interface_id.as_deref() {
-                    covered.entry(e).or_default().push(e.to_string());
-                }
+            for resource in n.flow_log_resources() {
+                // An interface captures only itself; a VPC or subnet every NAT interface in it.
+                let enis = n
+                    .enis()
+                    .filter(|e| *e == resource || !resource.starts_with("eni-"));
+                covered
+                    .entry(resource)
+                    .or_default()
+                    .extend(enis.map(str::to_string));
             }
         }
         for f in r
@@ -107,7 +104,7 @@ fn every_covering(snapshot: &Snapshot) -> Vec<Configured> {
                 .or(f.log_group_name.as_deref())
                 .unwrap_or("?");
             let destination = match f.log_destination_type.as_deref() {
-                _ if traffic == "REJECT" => Destination::Unreadable(
+                _ if !f.captures_billed_traffic() => Destination::Unreadable(
                     "captures only rejected traffic, which a NAT gateway does not bill".into(),
                 ),
                 Some("s3") => match Location::from_arn(destination) {
