@@ -433,7 +433,6 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
             before - crate::shown::round_shown(baseline.after(most), 2)
         });
     let in_plan: BTreeSet<usize> = chosen.iter().copied().collect();
-    let plan_saving_shown = before - after;
     for (i, s) in scenarios.iter_mut().enumerate() {
         s.in_plan = in_plan.contains(&i);
         if s.in_plan || s.tier == Tier::MeasureFirst {
@@ -443,14 +442,20 @@ pub fn choose(scenarios: &mut [Scenario], baseline: &Baseline) -> Plan {
             .filter(|&n| conflicts[i].contains(&chosen[n]))
             .collect();
         if !replaced.is_empty() {
-            let kept = (0..chosen.len())
+            let kept: Vec<&Effect> = (0..chosen.len())
                 .filter(|n| !replaced.contains(n))
-                .flat_map(|n| &scenarios_effects[n]);
-            let with = baseline.saving(kept.chain(&s.effects));
+                .flat_map(|n| &scenarios_effects[n])
+                .collect();
+            // Its own (rounded) saving less the steps' (rounded) savings, so that the figures
+            // shown add up, plus what it and the kept steps share (priced together).
+            let kept_saving = baseline.saving(kept.iter().copied());
+            let with = baseline.saving(kept.iter().copied().chain(&s.effects));
+            let shared = with - kept_saving - baseline.saving(&s.effects);
+            let steps_saving: Decimal = replaced.iter().map(|&n| step_savings[n]).sum();
             s.instead_of = Some(InsteadOf {
                 steps: replaced.iter().map(|n| n + 1).collect(),
-                steps_saving: replaced.iter().map(|&n| step_savings[n]).sum(),
-                plan_change: crate::shown::round_shown(with, 2) - plan_saving_shown,
+                steps_saving,
+                plan_change: s.saving() - steps_saving + crate::shown::round_shown(shared, 2),
             });
         } else if s.tier == Tier::Consider {
             // The part of its saving the plan already takes, subtracted from its own (rounded)

@@ -735,6 +735,14 @@ fn the_plan_is_conflict_free_and_priced_on_the_combined_state() {
         .find(|s| s.id == "fix-cross-az-route:subnet-04d536b62607417d7")
         .unwrap();
     assert!(!reroute.in_plan);
+    // Instead of step 1 (the idle NAT it would route to): both figures, and a difference that
+    // is theirs.
+    let x = reroute.instead_of.as_ref().unwrap();
+    assert_eq!(
+        (x.steps.as_slice(), x.steps_saving),
+        (&[1][..], dec!(46.72))
+    );
+    assert_eq!(x.plan_change, reroute.saving() - dec!(46.72));
     assert!(reroute
         .conflicts_with
         .contains(&"delete-idle-nat:nat-0e418c5659b016c21".to_string()));
@@ -794,10 +802,11 @@ fn the_plan_is_conflict_free_and_priced_on_the_combined_state() {
         .filter(|s| s.id != plan.steps[step])
         .flat_map(|s| &s.effects)
         .chain(&instance.effects);
-    assert_eq!(
-        x.plan_change,
-        baseline.saving(swapped).round_dp(2) - plan.monthly_saving
-    );
+    // The figures shown add up (nothing else is shared with the kept steps), and they are the
+    // swap priced on the combined state, to the cent.
+    assert_eq!(x.plan_change, instance.saving() - x.steps_saving);
+    let priced = baseline.saving(swapped) - baseline.saving(steps.iter().flat_map(|s| &s.effects));
+    assert!((x.plan_change - priced).abs() <= dec!(0.01), "{priced}");
     assert!(
         x.plan_change < instance.saving(),
         "the swap gives up the step"
