@@ -362,6 +362,14 @@ fn advice(
                 .is_some_and(|x| x.monthly_usd > Decimal::ZERO),
             // Worth nothing on top of the plan: the plan already does what it would.
             Tier::Consider if s.saving_after_plan.is_some_and(|x| x <= Decimal::ZERO) => false,
+            // Done instead of steps, the plan would save less.
+            Tier::Consider
+                if s.instead_of
+                    .as_ref()
+                    .is_some_and(|x| x.plan_change < Decimal::ZERO) =>
+            {
+                false
+            }
             _ => s.saving() > Decimal::ZERO || s.saving_up_to > Some(Decimal::ZERO),
         });
     advise::rank(&mut recommendations, &plan);

@@ -1052,6 +1052,16 @@ impl Snapshot {
                 for s in f.vpc_config.iter().flat_map(|c| &c.subnet_ids) {
                     check(is_id("subnet", s), "subnet_id", s);
                 }
+                for g in f.vpc_config.iter().flat_map(|c| &c.security_group_ids) {
+                    check(is_id("sg", g), "security_group_id", g);
+                }
+            }
+            for g in &r.egress_only_internet_gateways {
+                check(
+                    is_id("eigw", &g.id),
+                    "egress_only_internet_gateway_id",
+                    &g.id,
+                );
             }
             for i in &r.network_interfaces {
                 let id = &i.network_interface_id;

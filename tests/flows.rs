@@ -424,7 +424,7 @@ fn shared_eni_snapshot(dir: &Path, durations: Option<(f64, f64)>) -> PathBuf {
             ("orders-api" | "payments-webhook", None) => None,
             _ => continue,
         };
-        f["vpc_config"]["security_group_ids"] = serde_json::json!(["sg-shared"]);
+        f["vpc_config"]["security_group_ids"] = serde_json::json!(["sg-0a5eda11ed5ba4ed0"]);
         if let Some(ms) = ms {
             f["duration_ms"] = serde_json::json!(ms);
         }
@@ -434,7 +434,7 @@ fn shared_eni_snapshot(dir: &Path, durations: Option<(f64, f64)>) -> PathBuf {
         if desc.starts_with("AWS Lambda VPC ENI-orders-api-")
             || desc.starts_with("AWS Lambda VPC ENI-payments-webhook-")
         {
-            e["security_group_ids"] = serde_json::json!(["sg-shared"]);
+            e["security_group_ids"] = serde_json::json!(["sg-0a5eda11ed5ba4ed0"]);
         }
     }
     let path = dir.join("shared.json");

@@ -494,6 +494,16 @@ fn bad_snapshots_fail_with_one_line_and_write_nothing() {
     function["accounts"][0]["regions"][0]["lambda_functions"][0]["function_name"] =
         "orders;reboot".into();
     write_snapshot(d, "function.json", &function);
+    // A security group of a VPC function goes into an ipv6-egress-only command.
+    let mut group = sample_json();
+    let vpc_fn = group["accounts"][0]["regions"][0]["lambda_functions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|f| f["vpc_config"].is_object())
+        .unwrap();
+    vpc_fn["vpc_config"]["security_group_ids"] = serde_json::json!(["sg-1`reboot`"]);
+    write_snapshot(d, "group.json", &group);
 
     let cases = [
         ("missing.json", "cannot read snapshot missing.json"),
@@ -516,6 +526,10 @@ fn bad_snapshots_fail_with_one_line_and_write_nothing() {
         (
             "function.json",
             "function_name \"orders;reboot\" is not in AWS's format",
+        ),
+        (
+            "group.json",
+            "security_group_id \"sg-1`reboot`\" is not in AWS's format",
         ),
     ];
     for (file, expect) in cases {

@@ -169,10 +169,8 @@ async fn groups(
     let host = calls::host("ce", "us-east-1");
     let mut out = Vec::new();
     let mut token: Option<String> = None;
-    let mut asked = 0;
     loop {
         *requests += 1;
-        asked += 1;
         let mut request = client
             .get_cost_and_usage()
             .time_period(
@@ -233,7 +231,7 @@ async fn groups(
         if next.is_some() && next == token {
             anyhow::bail!("Cost Explorer gave the same page token twice");
         }
-        if asked >= MAX_REQUESTS && next.is_some() {
+        if *requests >= MAX_REQUESTS && next.is_some() {
             anyhow::bail!("more than {MAX_REQUESTS} pages: stopped (each costs 0.01 USD)");
         }
         token = next;

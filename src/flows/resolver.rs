@@ -135,7 +135,8 @@ pub fn service_of(name: &str) -> Option<(String, String)> {
     let service = match labels.as_slice() {
         [one] => one.to_string(),
         // ECR's two APIs are two endpoint services.
-        [api @ ("api" | "dkr"), "ecr"] => format!("ecr.{api}"),
+        // (the registry's name starts with the account: `<account>.dkr.ecr.<region>…`).
+        [.., api @ ("api" | "dkr"), "ecr"] => format!("ecr.{api}"),
         // `<bucket>.s3`, `<id>.execute-api`: the service is the last label.
         [.., last] => last.to_string(),
         [] => return None,
@@ -158,9 +159,13 @@ pub fn read_all(
         match input {
             ResolverInput::Path(p) => {
                 for f in super::list_files(std::slice::from_ref(p))? {
-                    let file = std::fs::File::open(&f)
-                        .with_context(|| format!("cannot read resolver logs {}", f.display()))?;
-                    names.read(&f.display().to_string(), file)?;
+                    // One unreadable file is said, as an S3 object is: the rest still names.
+                    let read = std::fs::File::open(&f)
+                        .with_context(|| format!("cannot open {}", f.display()))
+                        .and_then(|file| names.read(&f.display().to_string(), file));
+                    if let Err(e) = read {
+                        unread.push(format!("resolver logs: {e:#}"));
+                    }
                 }
             }
             ResolverInput::S3(loc) => {
@@ -206,6 +211,10 @@ mod tests {
         assert_eq!(
             s("secretsmanager.us-east-1.amazonaws.com").as_deref(),
             Some("us-east-1 secretsmanager")
+        );
+        assert_eq!(
+            s("123456789012.dkr.ecr.ap-northeast-2.amazonaws.com.").as_deref(),
+            Some("ap-northeast-2 ecr.dkr")
         );
         assert_eq!(s("example.com."), None);
         assert_eq!(s("sts.amazonaws.com."), None);
