@@ -315,7 +315,7 @@ pub struct Plan {
     pub steps: Vec<String>,
     /// What each step saves on top of the steps before it (adds up to `monthly_saving`).
     pub step_savings: Vec<Decimal>,
-    /// Today's monthly run-rate of every NAT gateway in the report.
+    /// Today's monthly run-rate of every NAT gateway in the report and of its idle Elastic IPs.
     pub monthly_before: Decimal,
     pub monthly_after: Decimal,
     /// The least the steps save together: steps whose saving is a range count at their least.
