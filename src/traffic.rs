@@ -114,6 +114,18 @@ impl NatTraffic {
                 .is_some_and(|s| s >= MEASURED_MIN_SHARE)
     }
 
+    /// How much the logs cover, as the coverage rule reads it: "1.4 day(s) and 0.15%" (the
+    /// share of the bytes CloudWatch counted; "an unknown share" without them).
+    pub fn coverage(&self, cloudwatch_gb: Option<f64>) -> String {
+        format!(
+            "{:.1} day(s) and {}",
+            self.days_covered(),
+            self.seen_share(cloudwatch_gb)
+                .map(|s| format!("{:.2}%", 100.0 * s))
+                .unwrap_or_else(|| "an unknown share".into())
+        )
+    }
+
     /// The share of the bytes CloudWatch counted that the logs saw; None without CloudWatch's.
     pub fn seen_share(&self, cloudwatch_gb: Option<f64>) -> Option<f64> {
         cloudwatch_gb

@@ -76,11 +76,8 @@ pub(super) fn measured(ctx: &Context, nats: &[&NatCost], dest: &Destination) -> 
         let cloudwatch_gb = n.processed_gb.and_then(|gb| gb.to_f64());
         if !t.covers(cloudwatch_gb) {
             thin.push(format!(
-                "flow logs cover {:.1} day(s) and {} of the bytes CloudWatch counted for {} (measured needs {MEASURED_MIN_DAYS} days or {:.0}%): estimated",
-                t.days_covered(),
-                t.seen_share(cloudwatch_gb)
-                    .map(|s| format!("{:.2}%", 100.0 * s))
-                    .unwrap_or_else(|| "an unknown share".into()),
+                "flow logs cover {} of the bytes CloudWatch counted for {} (measured needs {MEASURED_MIN_DAYS} days or {:.0}%): estimated",
+                t.coverage(cloudwatch_gb),
                 n.label(),
                 100.0 * MEASURED_MIN_SHARE
             ));

@@ -73,12 +73,9 @@ impl CrossAz {
             };
         }
         warnings.push(format!(
-            "{id} ({}): flow logs cover {:.1} day(s) and {} of its bytes, a sample (measured needs {MEASURED_MIN_DAYS} days or {:.0}%): its inter-AZ share stays estimated from who sits in each subnet ({:.1}%); the sample's is {:.1}%",
+            "{id} ({}): flow logs cover {} of its bytes, a sample (measured needs {MEASURED_MIN_DAYS} days or {:.0}%): its inter-AZ share stays estimated from who sits in each subnet ({:.1}%); the sample's is {:.1}%",
             view.snapshot.region,
-            t.days_covered(),
-            t.seen_share(gb)
-                .map(|s| format!("{:.2}%", 100.0 * s))
-                .unwrap_or_else(|| "an unknown share".into()),
+            t.coverage(gb),
             100.0 * MEASURED_MIN_SHARE,
             100.0 * estimate.share,
             100.0 * sampled
