@@ -27,6 +27,7 @@ pub(crate) mod shown;
 pub mod snapshot;
 pub(crate) mod topology;
 pub(crate) mod traffic;
+pub(crate) mod walk;
 
 // What the binary, the examples and the integration tests use; everything else is the crate's own.
 pub use aws::calls::Calls;

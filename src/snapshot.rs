@@ -860,6 +860,13 @@ impl<'a> Metrics<'a> {
     }
 }
 
+/// The longest window CloudWatch keeps hourly data for (455 days).
+pub const MAX_WINDOW_DAYS: i64 = 455;
+
+/// The largest hourly metric value a snapshot may hold: twice the bytes a NAT gateway carries
+/// in an hour at its 100 Gbps ceiling. Anything larger is not a measurement.
+const MAX_HOURLY_VALUE: f64 = 1e14;
+
 fn check_version(version: u64) -> Result<()> {
     if version > SCHEMA_VERSION as u64 {
         bail!(
@@ -1124,6 +1131,59 @@ impl Snapshot {
         }
     }
 
+    /// Each region, NAT gateway, subnet, VPC, route table, interface, function and metric
+    /// series once: anything listed twice would be counted twice.
+    fn check_once_each<'a>(&'a self) -> Result<()> {
+        let mut seen: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
+        let mut once = |what: &'static str, scope: &'static str, key: (&'a str, &'a str)| {
+            if seen.insert((what, key.0, key.1)) {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "{what} {} is listed twice{scope}: refused, as it would be counted twice",
+                    key.1
+                ))
+            }
+        };
+        for r in &self.regions {
+            let acct = r.account_id.as_str();
+            once("region", " for one account", (acct, &r.region))?;
+            for n in &r.nat_gateways {
+                once("NAT gateway", "", (acct, &n.nat_gateway_id))?;
+            }
+            for s in &r.subnets {
+                once("subnet", "", (acct, &s.subnet_id))?;
+            }
+            for v in &r.vpcs {
+                once("VPC", "", (acct, &v.vpc_id))?;
+            }
+            for t in &r.route_tables {
+                once("route table", "", (acct, &t.route_table_id))?;
+            }
+            for i in &r.network_interfaces {
+                once("network interface", "", (acct, &i.network_interface_id))?;
+            }
+            for f in &r.lambda_functions {
+                once("Lambda function", "", (acct, &f.function_arn))?;
+            }
+        }
+        for r in &self.regions {
+            let mut series = BTreeSet::new();
+            for m in &r.metrics {
+                if !series.insert((&m.nat_gateway_id, &m.metric_name, &m.statistic)) {
+                    bail!(
+                        "metric {} ({}) of {} in {} is listed twice: refused, as it would be counted twice",
+                        m.metric_name,
+                        m.statistic,
+                        m.nat_gateway_id,
+                        r.region
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<()> {
         self.check_formats()?;
         let mut ids = BTreeSet::new();
@@ -1143,9 +1203,18 @@ impl Snapshot {
                 r.account_id
             );
         }
+        self.check_once_each()?;
         let w = self.window;
         if w.end <= w.start {
             bail!("window end {} is not after its start {}", w.end, w.start);
+        }
+        if w.hours() > MAX_WINDOW_DAYS * 24 {
+            bail!(
+                "window {} to {} is {} days long: CloudWatch keeps hourly data for {MAX_WINDOW_DAYS} days at most",
+                w.start.format("%Y-%m-%d"),
+                w.end.format("%Y-%m-%d"),
+                w.hours() / 24
+            );
         }
         for t in [w.start, w.end] {
             if t.minute() != 0 || t.second() != 0 || t.nanosecond() != 0 {
@@ -1178,10 +1247,10 @@ impl Snapshot {
                     .values
                     .iter()
                     .flatten()
-                    .find(|v| !v.is_finite() || *v < 0.0)
+                    .find(|v| !v.is_finite() || *v < 0.0 || *v > MAX_HOURLY_VALUE)
                 {
                     bail!(
-                        "{} {} in {}: invalid value {bad}",
+                        "{} {} in {}: invalid value {bad:e} (each hour's value must be a number from 0 to {MAX_HOURLY_VALUE:e}, twice what 100 Gbps carries in an hour)",
                         m.nat_gateway_id,
                         m.metric_name,
                         r.region

@@ -49,6 +49,11 @@ fn natcost(args: &[&str], cwd: &Path) -> Output {
 
 /// natcost flows --format json, as (destinations, sources) per NAT.
 fn attributed(dir: &Path) -> (Value, String) {
+    attributed_exit(dir, 0)
+}
+
+/// As `attributed`, exiting with `code` (3: a partial result).
+fn attributed_exit(dir: &Path, code: i32) -> (Value, String) {
     let out = natcost(
         &[
             "flows",
@@ -62,8 +67,9 @@ fn attributed(dir: &Path) -> (Value, String) {
         ],
         dir,
     );
-    assert!(
-        out.status.success(),
+    assert_eq!(
+        out.status.code(),
+        Some(code),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -160,16 +166,89 @@ fn gzip_and_custom_format_give_the_same_truth() {
     assert!(!nat["pairs"].as_array().unwrap().is_empty());
 }
 
+/// `natcost flows --format json` on `inputs`: (exit code, json, stderr).
+fn flows_on(inputs: &[&Path], cwd: &Path) -> (Option<i32>, Value, String) {
+    let mut args = vec!["flows", "--sample", "--format", "json", "--flow-logs"];
+    args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+    let ranges = ip_ranges_path();
+    args.extend(["--ip-ranges", ranges.to_str().unwrap()]);
+    let out = natcost(&args, cwd);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (out.status.code(), v, stderr)
+}
+
+#[cfg(unix)]
 #[test]
-fn a_truncated_file_is_counted_not_fatal() {
+fn each_file_is_read_once_and_nothing_but_files_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("d");
+    let sub = d.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    let truth = generate(&sub, false, true, 0);
+    let (code, plain, _) = flows_on(&[&d], tmp.path());
+    assert_eq!(code, Some(0));
+    assert_matches(&plain, &truth);
+    // The same folder twice, a folder and its subfolder, links back up (a loop), a second name
+    // for a file: the same bytes as the plain folder.
+    std::os::unix::fs::symlink(".", d.join("self")).unwrap();
+    std::os::unix::fs::symlink("..", sub.join("up")).unwrap();
+    std::os::unix::fs::symlink(&truth.files[0], d.join("again.log.gz")).unwrap();
+    let (code, twice, stderr) = flows_on(&[&d, &d, &sub], tmp.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(twice["nats"], plain["nats"]);
+    assert_eq!(twice["stats"]["files"], 3);
+    // A FIFO and a link to a device are never opened (either would hang): said, and the
+    // result is partial.
+    assert!(Command::new("mkfifo")
+        .arg(d.join("pipe.log"))
+        .status()
+        .unwrap()
+        .success());
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero.log")).unwrap();
+    let (code, with_fifo, stderr) = flows_on(&[&d], tmp.path());
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(with_fifo["nats"], plain["nats"]);
+    assert!(stderr.contains("pipe.log: not a regular file"), "{stderr}");
+    assert!(stderr.contains("zero.log: not a regular file"), "{stderr}");
+    // Named directly, a FIFO is refused at once.
+    let out = natcost(
+        &[
+            "flows",
+            "--sample",
+            "--flow-logs",
+            d.join("pipe.log").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+#[test]
+fn a_damaged_file_counts_for_nothing_and_the_result_is_partial() {
     let tmp = tempfile::tempdir().unwrap();
     let truth = generate(tmp.path(), false, true, 0);
-    let victim = &truth.files[1];
-    let bytes = std::fs::read(victim).unwrap();
-    std::fs::write(victim, &bytes[..bytes.len() / 2]).unwrap();
-    let (v, stderr) = attributed(tmp.path());
-    assert_eq!(v["stats"]["failed_files"].as_array().unwrap().len(), 1);
-    assert!(stderr.contains("1 unreadable file(s)"), "{stderr}");
+    let (victim, other) = (&truth.files[1], &truth.files[2]);
+    let (victim_bytes, other_bytes) = (
+        std::fs::read(victim).unwrap(),
+        std::fs::read(other).unwrap(),
+    );
+    // Cut in half; and whole, but with its gzip checksum wrong (seen only at its end).
+    std::fs::write(victim, &victim_bytes[..victim_bytes.len() / 2]).unwrap();
+    let mut bad_crc = other_bytes.clone();
+    let at = bad_crc.len() - 8;
+    bad_crc[at] ^= 0xff;
+    std::fs::write(other, &bad_crc).unwrap();
+    let (v, stderr) = attributed_exit(tmp.path(), 3);
+    assert_eq!(v["stats"]["failed_files"].as_array().unwrap().len(), 2);
+    assert!(stderr.contains("2 file(s) could not be read"), "{stderr}");
+    // Exactly the bytes of the one sound file.
+    let only = tempfile::tempdir().unwrap();
+    std::fs::copy(&truth.files[0], only.path().join("only.log.gz")).unwrap();
+    let (sound, _) = attributed(only.path());
+    assert_eq!(v["nats"], sound["nats"]);
     assert!(v["nats"]
         .as_array()
         .unwrap()
@@ -602,7 +681,7 @@ fn flow_logs_are_read_from_s3_day_folders_only() {
         "json",
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_matches(&v, &truth);
     let files = truth.files.len() as u64;
@@ -613,7 +692,7 @@ fn flow_logs_are_read_from_s3_day_folders_only() {
         .as_str()
         .unwrap()
         .starts_with("s3://acme-flow-logs/prod/AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2026/09/29/123456789012_vpcflowlogs_ap-northeast-2_fl-0_20260929T0000Z_broken.log.gz: "));
-    assert!(stderr.contains("1 unreadable file(s)"), "{stderr}");
+    assert!(stderr.contains("1 file(s) could not be read"), "{stderr}");
     // One folder listing, then each day of the window and the day after (37 days), one page
     // each; one GetObject per object in them. The proxy saw exactly these, and nothing else.
     let calls: BTreeMap<String, u64> = serde_json::from_value(v["api_calls"].clone()).unwrap();
@@ -1174,12 +1253,12 @@ fn parquet_flow_logs_give_the_same_attribution() {
         &data[..data.len() / 2],
     )
     .unwrap();
-    let (v, stderr) = attributed(&prod);
+    let (v, stderr) = attributed_exit(&prod, 3);
     assert_matches(&v, &truth);
     let failed = v["stats"]["failed_files"].as_array().unwrap();
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert!(failed[0].as_str().unwrap().contains("broken.parquet: "));
-    assert!(stderr.contains("1 unreadable file(s)"), "{stderr}");
+    assert!(stderr.contains("1 file(s) could not be read"), "{stderr}");
     std::fs::remove_file(first.with_file_name("broken.parquet")).unwrap();
 
     let moto = Moto::start();

@@ -71,6 +71,9 @@ fn live_report_matches_hand_computed_costs() {
             "ap-northeast-2",
             "--region",
             "us-east-1",
+            // Named twice, read once: every total below would double otherwise.
+            "--region",
+            "ap-northeast-2",
             "--days",
             "2",
             "--endpoint-url",

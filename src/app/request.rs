@@ -110,7 +110,7 @@ pub(super) fn collect_options(args: &CollectArgs) -> Result<(collect::Options, O
     let span = span(args).unwrap_or(window::Span::Days(30));
     let (window, note) = window::window(span, chrono::Utc::now())?;
     let options = collect::Options {
-        regions: args.regions.clone(),
+        regions: once_each(&args.regions),
         all_regions: args.all_regions,
         window,
         profile: args.profile.clone(),
@@ -120,6 +120,16 @@ pub(super) fn collect_options(args: &CollectArgs) -> Result<(collect::Options, O
         concurrency: args.concurrency as usize,
     };
     Ok((options, note))
+}
+
+/// `--region a --region a` reads `a` once: a region collected twice would count twice.
+fn once_each(regions: &[String]) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    regions
+        .iter()
+        .filter(|r| seen.insert(r.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// `--org` / `--accounts` with `--role-name`, or the caller's own account.

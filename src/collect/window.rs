@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use crate::snapshot::Window;
 
 /// CloudWatch keeps 1-hour datapoints for 455 days.
-pub const RETENTION_DAYS: i64 = 455;
+pub const RETENTION_DAYS: i64 = crate::snapshot::MAX_WINDOW_DAYS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Span {

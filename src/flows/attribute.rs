@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use chrono::DateTime;
 
 use super::files::Source;
@@ -50,6 +50,11 @@ pub(super) fn attribute_in_ranges(
     let scan = Scan::new(snapshot)?;
     let mut part = read::read_all(&scan, files, store, progress, range_bytes);
     scan.rows(rows, &mut part);
+    if part.counted.is_none() {
+        bail!(
+            "flow logs: the bytes counted pass 2^64 (18 EB), far more than NAT gateways carry: the records are corrupt"
+        );
+    }
     Ok(finish(snapshot, scan.sides, part, ranges))
 }
 

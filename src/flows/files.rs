@@ -3,42 +3,20 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::aws::s3;
+use crate::walk;
 
-/// The files named, and the `*.log` / `*.gz` files under the folders named, in a stable order.
-pub fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        let meta = std::fs::metadata(p)
-            .with_context(|| format!("cannot read flow logs {}", p.display()))?;
-        if meta.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(d) = stack.pop() {
-                for e in
-                    std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))?
-                {
-                    let path = e?.path();
-                    let name = path.file_name().unwrap_or_default().to_string_lossy();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else if name.ends_with(".log")
-                        || name.ends_with(".gz")
-                        || name.ends_with(".parquet")
-                    {
-                        // As delivered to S3: *.log.gz (or plain *.log), or *.parquet; other
-                        // files in a folder are not flow logs.
-                        out.push(path);
-                    }
-                }
-            }
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out.sort();
-    Ok(out)
+/// The files named, and the `*.log`, `*.gz` and `*.parquet` files under the folders named, each
+/// once and in a stable order; what was left out (FIFOs, devices, dangling links) is in `skipped`.
+pub fn list_files(paths: &[PathBuf]) -> Result<walk::Found> {
+    // As delivered to S3: *.log.gz (or plain *.log), or *.parquet; other files in a folder are
+    // not flow logs.
+    walk::regular_files(paths, "flow logs", |path| {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        name.ends_with(".log") || name.ends_with(".gz") || name.ends_with(".parquet")
+    })
 }
 
 /// Where flow-log lines come from: a local file, or an S3 object.

@@ -39,6 +39,8 @@ impl FlowInputs {
 #[derive(Default)]
 pub struct Plan {
     files: Vec<PathBuf>,
+    /// Entries in the folders named that are not regular files: never read, said.
+    skipped: Vec<String>,
     locations: Vec<s3::Location>,
     log_groups: Vec<String>,
     athena: Option<athena::Table>,
@@ -78,7 +80,9 @@ pub fn plan(args: &FlowInputs) -> Result<Plan> {
         }
     }
     if !paths.is_empty() {
-        plan.files = super::list_files(&paths)?;
+        let found = super::list_files(&paths)?;
+        plan.files = found.files;
+        plan.skipped = found.skipped;
         if plan.files.is_empty() {
             bail!(
                 "no flow-log files under {}",
@@ -129,6 +133,11 @@ fn read(
     out: &mut Outcome,
 ) -> Result<()> {
     let mut locations = plan.locations.clone();
+    out.unread.extend(
+        plan.skipped
+            .iter()
+            .map(|s| format!("flow logs {s}: never read")),
+    );
     let configured = if plan.auto {
         configs::covering_nats(snapshot)
     } else {
@@ -187,7 +196,13 @@ fn read(
         };
     let store = remote.map(s3::Store::new);
     if let (Some(store), false) = (&store, locations.is_empty()) {
-        sources.extend(list_s3(store, snapshot, &locations, &configured, out));
+        // Overlapping prefixes (or a prefix named twice) list an object more than once.
+        let mut seen = std::collections::BTreeSet::new();
+        sources.extend(
+            list_s3(store, snapshot, &locations, &configured, out)
+                .into_iter()
+                .filter(|s| seen.insert(s.name())),
+        );
     }
     let mut rows = match &remote {
         Some(remote) if !groups.is_empty() => query(remote, snapshot, &groups, verbose, out),
@@ -239,16 +254,19 @@ fn read(
     let mut a = super::attribute_sources(snapshot, &sources, store.as_ref(), &rows, &ranges, true)?;
     a.read_from = std::mem::take(&mut out.read_from);
     let s = &a.stats;
-    if s.corrupt_lines > 0 || !s.failed_files.is_empty() {
+    if s.corrupt_lines > 0 {
         crate::messages::warn(format_args!(
-            "flow logs: {} corrupt line(s) and {} unreadable file(s) skipped (e.g. {})",
+            "flow logs: {} corrupt line(s) skipped (e.g. {})",
             s.corrupt_lines,
-            s.failed_files.len(),
-            s.failed_files
-                .first()
-                .or(s.corrupt_examples.first())
-                .map(String::as_str)
-                .unwrap_or("")
+            s.corrupt_examples.first().map(String::as_str).unwrap_or("")
+        ));
+    }
+    // A file that cannot be read to its end (truncated, a bad gzip checksum, an I/O error)
+    // counts for nothing: its traffic is missing, as an object S3 would not give.
+    if let Some(first) = s.failed_files.first() {
+        out.unread.push(format!(
+            "flow logs: {} file(s) could not be read, none of their records counted, e.g. {first}",
+            s.failed_files.len()
         ));
     }
     // An object S3 would not give (denied, a KMS key not allowed) is missing data, not a

@@ -32,6 +32,7 @@ pub struct Format {
     dstaddr: usize,
     bytes: usize,
     start: Option<usize>,
+    end: Option<usize>,
     action: Option<usize>,
     log_status: Option<usize>,
     pkt_srcaddr: Option<usize>,
@@ -52,6 +53,7 @@ impl Format {
             dstaddr: need("dstaddr")?,
             bytes: need("bytes")?,
             start: pos("start"),
+            end: pos("end"),
             action: pos("action"),
             log_status: pos("log-status"),
             pkt_srcaddr: pos("pkt-srcaddr"),
@@ -246,6 +248,11 @@ impl Format {
         let Some(bytes) = parse_u64(bytes) else {
             return Line::Corrupt("bad byte count");
         };
+        let start = self.start.and_then(|i| parse_u64(field(i)));
+        let end = self.end.and_then(|i| parse_u64(field(i)));
+        if bytes > most_bytes(start, end) {
+            return Line::Corrupt("more bytes than a NAT gateway carries in the record's interval");
+        }
         let optional_ip = |i: Option<usize>| i.and_then(|i| parse_ip(field(i)));
         Line::Record(Record {
             interface_id: field(self.interface_id),
@@ -254,12 +261,21 @@ impl Format {
             pkt_src: optional_ip(self.pkt_srcaddr),
             pkt_dst: optional_ip(self.pkt_dstaddr),
             bytes,
-            start: self
-                .start
-                .and_then(|i| parse_u64(field(i)))
-                .map(|v| v as i64),
+            start: start.map(|v| v as i64),
         })
     }
+}
+
+/// The most bytes one record can hold: a NAT gateway carries at most 100 Gbps (12.5 GB/s), and
+/// a record covers its start to end, at most 10 minutes (the longest aggregation interval)
+/// unless its own times say longer.
+fn most_bytes(start: Option<u64>, end: Option<u64>) -> u64 {
+    const BYTES_PER_SECOND: u64 = 12_500_000_000;
+    let seconds = match (start, end) {
+        (Some(s), Some(e)) => e.saturating_sub(s).max(600),
+        _ => 600,
+    };
+    BYTES_PER_SECOND.saturating_mul(seconds)
 }
 
 #[cfg(test)]
@@ -313,6 +329,31 @@ mod tests {
                 "2 1 eni-0a1 10.0.1.9 52.92.1.2 443 49152 6 10 5x00 1 2 ACCEPT OK"
             ),
             Line::Corrupt("bad byte count")
+        );
+        // 100 Gbps for the 60 s the record covers, or for 10 minutes: any more is not a record.
+        let at = |bytes: u64, start: u64, end: u64| {
+            let line = format!(
+                "2 1 eni-0a1 10.0.1.9 52.92.1.2 443 49152 6 10 {bytes} {start} {end} ACCEPT OK"
+            );
+            match parse(&f, &line) {
+                Line::Record(r) => Ok(r.bytes),
+                Line::Corrupt(why) => Err(why),
+                Line::Skip => Err("skipped"),
+            }
+        };
+        let implausible = Err("more bytes than a NAT gateway carries in the record's interval");
+        assert_eq!(
+            at(7_500_000_000_000, 1761955200, 1761955260),
+            Ok(7_500_000_000_000)
+        );
+        assert_eq!(at(7_500_000_000_001, 1761955200, 1761955260), implausible);
+        assert_eq!(
+            at(9_999_999_999_999_999_999, 1761955200, 1761955260),
+            implausible
+        );
+        assert_eq!(
+            at(15_000_000_000_000, 1761955200, 1761956400),
+            Ok(15_000_000_000_000)
         );
     }
 

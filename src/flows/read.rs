@@ -164,10 +164,17 @@ pub(super) fn read_all(
                     if unit.start == 0 {
                         part.stats.files += 1;
                     }
-                    if let Err(e) = reader.unit(source, unit, &bar, &mut part, &mut buf) {
-                        part.stats
-                            .failed_files
-                            .push(format!("{}: {e:#}", source.name()));
+                    // Counted apart, then added whole: a unit that fails part way (a bad gzip
+                    // checksum is only seen at the end) counts none of its records.
+                    let mut counted = Partial::default();
+                    match reader.unit(source, unit, &bar, &mut counted, &mut buf) {
+                        Ok(()) => part.merge(counted),
+                        Err(e) => {
+                            part.stats.bytes_read += counted.stats.bytes_read;
+                            part.stats
+                                .failed_files
+                                .push(format!("{}: {e:#}", source.name()));
+                        }
                     }
                 }
                 merged.lock().unwrap().merge(part);

@@ -158,7 +158,9 @@ pub fn read_all(
     for input in inputs {
         match input {
             ResolverInput::Path(p) => {
-                for f in super::list_files(std::slice::from_ref(p))? {
+                let found = super::list_files(std::slice::from_ref(p))?;
+                unread.extend(found.skipped.iter().map(|s| format!("resolver logs {s}")));
+                for f in found.files {
                     // One unreadable file is said, as an S3 object is: the rest still names.
                     let read = std::fs::File::open(&f)
                         .with_context(|| format!("cannot open {}", f.display()))

@@ -50,7 +50,6 @@ impl NatSide {
     }
 }
 
-#[derive(Default)]
 pub(super) struct Partial {
     pub(super) dest: FxHashMap<(usize, IpAddr), u64>,
     pub(super) src: FxHashMap<(usize, IpAddr), u64>,
@@ -58,6 +57,22 @@ pub(super) struct Partial {
     /// Per NAT side: the first and last record start (epoch seconds).
     pub(super) span: FxHashMap<usize, (i64, i64)>,
     pub(super) stats: FlowStats,
+    /// Every byte counted above, each once: each tally is a part of it, so while it fits in a
+    /// u64 none of them can wrap. None once it has overflowed.
+    pub(super) counted: Option<u64>,
+}
+
+impl Default for Partial {
+    fn default() -> Partial {
+        Partial {
+            dest: FxHashMap::default(),
+            src: FxHashMap::default(),
+            pairs: FxHashMap::default(),
+            span: FxHashMap::default(),
+            stats: FlowStats::default(),
+            counted: Some(0),
+        }
+    }
 }
 
 fn widen(span: &mut FxHashMap<usize, (i64, i64)>, n: usize, from: i64, to: i64) {
@@ -68,18 +83,26 @@ fn widen(span: &mut FxHashMap<usize, (i64, i64)>, n: usize, from: i64, to: i64) 
 
 impl Partial {
     pub(super) fn merge(&mut self, o: Partial) {
+        // Saturating: past u64 `counted` is None and the whole result is refused.
         for (k, v) in o.dest {
-            *self.dest.entry(k).or_default() += v;
+            let e = self.dest.entry(k).or_default();
+            *e = e.saturating_add(v);
         }
         for (k, v) in o.src {
-            *self.src.entry(k).or_default() += v;
+            let e = self.src.entry(k).or_default();
+            *e = e.saturating_add(v);
         }
         for (k, v) in o.pairs {
-            *self.pairs.entry(k).or_default() += v;
+            let e = self.pairs.entry(k).or_default();
+            *e = e.saturating_add(v);
         }
         for (n, (a, b)) in o.span {
             widen(&mut self.span, n, a, b);
         }
+        self.counted = self
+            .counted
+            .zip(o.counted)
+            .and_then(|(a, b)| a.checked_add(b));
         let s = &mut self.stats;
         s.files += o.stats.files;
         s.bytes_read += o.stats.bytes_read;
@@ -213,6 +236,10 @@ impl Scan {
             part.stats.skipped += records;
             return;
         }
+        let Some(counted) = part.counted.and_then(|c| c.checked_add(rec.bytes)) else {
+            part.counted = None;
+            return;
+        };
         let side = &self.sides[n];
         let src_is_nat = side.ips.contains(&rec.src);
         let dst_is_nat = side.ips.contains(&rec.dst);
@@ -223,19 +250,23 @@ impl Scan {
         match (src_is_nat, dst_is_nat) {
             // Outside leg: the remote end is outside the VPC.
             (true, false) if !side.in_vpc(rec.dst) => {
+                part.counted = Some(counted);
                 *part.dest.entry((n, rec.dst)).or_default() += rec.bytes
             }
             (false, true) if !side.in_vpc(rec.src) => {
+                part.counted = Some(counted);
                 *part.dest.entry((n, rec.src)).or_default() += rec.bytes
             }
             // Inside leg: the client is in the VPC.
             (false, true) => {
+                part.counted = Some(counted);
                 *part.src.entry((n, rec.src)).or_default() += rec.bytes;
                 if let Some(remote) = rec.pkt_dst.filter(|d| !side.ips.contains(d)) {
                     *part.pairs.entry((n, rec.src, remote)).or_default() += rec.bytes;
                 }
             }
             (true, false) => {
+                part.counted = Some(counted);
                 *part.src.entry((n, rec.dst)).or_default() += rec.bytes;
                 if let Some(remote) = rec.pkt_src.filter(|d| !side.ips.contains(d)) {
                     *part.pairs.entry((n, rec.dst, remote)).or_default() += rec.bytes;
@@ -246,5 +277,41 @@ impl Scan {
                 part.stats.skipped += records;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::Snapshot;
+
+    #[test]
+    fn byte_sums_cannot_wrap() {
+        let snapshot = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
+        let scan = Scan::new(&snapshot).unwrap();
+        let (eni, &n) = scan.by_eni.iter().next().unwrap();
+        let row = |bytes: u64| Row {
+            interface_id: String::from_utf8(eni.clone()).unwrap(),
+            src: scan.sides[n].ips[0],
+            dst: "52.95.1.1".parse().unwrap(),
+            pkt_src: None,
+            pkt_dst: None,
+            bytes,
+            records: 1,
+            first: None,
+            last: None,
+        };
+        let half = u64::MAX / 2 + 1;
+        let mut part = Partial::default();
+        scan.rows(&[row(half)], &mut part);
+        assert_eq!(part.counted, Some(half));
+        scan.rows(&[row(half)], &mut part);
+        assert_eq!(part.counted, None, "the total passed 2^64");
+        // Across parts (files read in parallel) too.
+        let (mut a, mut b) = (Partial::default(), Partial::default());
+        scan.rows(&[row(half)], &mut a);
+        scan.rows(&[row(half)], &mut b);
+        a.merge(b);
+        assert_eq!(a.counted, None);
     }
 }

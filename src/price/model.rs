@@ -406,11 +406,33 @@ fn price_nat(
 ) -> Result<Option<NatCost>> {
     let r = view.snapshot.region.as_str();
     let Some(life) = Lifetime::of(window, r, nat, warnings) else {
+        unbilled_traffic(view, nat, warnings);
         return Ok(None);
     };
     let readings = Readings::of(view, nat, warnings);
     let costs = Costs::of(window, view, nat, life, &readings, book)?;
     Ok(Some(nat_cost(window, view, nat, readings, costs)))
+}
+
+/// A NAT gateway none of whose life is in the window, yet with bytes in it (a `create_time`
+/// after the window, say): named, so its traffic is not lost without a word.
+fn unbilled_traffic(view: &Region, nat: &NatGateway, warnings: &mut Vec<String>) {
+    let bytes: f64 = ["BytesInFromSource", "BytesInFromDestination"]
+        .iter()
+        .filter_map(|m| view.metrics.get(&nat.nat_gateway_id, m))
+        .map(|m| m.values.iter().flatten().sum::<f64>())
+        .sum();
+    if bytes > 0.0 {
+        warnings.push(format!(
+            "{} ({}): CloudWatch has {} GB for it in the window, but its create_time {} and delete_time {} put none of its life there: not priced; check the snapshot",
+            nat.nat_gateway_id,
+            view.snapshot.region,
+            crate::shown::fixed(gb(bytes), 2),
+            nat.create_time.format("%Y-%m-%d %H:%M UTC"),
+            nat.delete_time
+                .map_or("(none)".to_string(), |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        ));
+    }
 }
 
 /// What the metrics and flow logs say of one NAT gateway.

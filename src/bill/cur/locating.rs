@@ -9,6 +9,7 @@ use anyhow::{anyhow, Context, Result};
 use super::Failure;
 use crate::aws::s3;
 use crate::aws::session::Remote;
+use crate::walk;
 
 /// Where the report's files are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,13 +59,25 @@ pub(super) struct Found {
     pub(super) named: bool,
 }
 
-/// Every report file at `location`, and the S3 store to read them with (None for a path).
+/// The report files at a location.
+pub(super) struct Listing<'a> {
+    pub(super) found: Vec<Found>,
+    /// What to read them with: None for a path.
+    pub(super) store: Option<s3::Store<'a>>,
+    /// What a folder holds that is not a regular file, never read.
+    pub(super) skipped: Vec<String>,
+}
+
+/// Every report file at `location`.
 pub(super) fn find<'a>(
     location: &Location,
     remote: Option<&'a Remote>,
-) -> std::result::Result<(Vec<Found>, Option<s3::Store<'a>>), Failure> {
-    let (found, store) = match location {
-        Location::Path(p) => (local_files(p).map_err(Failure::Bad)?, None),
+) -> std::result::Result<Listing<'a>, Failure> {
+    let (found, store, skipped) = match location {
+        Location::Path(p) => {
+            let (found, skipped) = local_files(p).map_err(Failure::Bad)?;
+            (found, None, skipped)
+        }
         Location::S3(l) => {
             let remote = remote.ok_or_else(|| Failure::Unreachable("no AWS access".into()))?;
             let store = s3::Store::new(remote);
@@ -81,7 +94,7 @@ pub(super) fn find<'a>(
                     object: Some(o),
                 })
                 .collect();
-            (found, Some(store))
+            (found, Some(store), Vec::new())
         }
     };
     if found.is_empty() {
@@ -90,7 +103,11 @@ pub(super) fn find<'a>(
             location.label()
         )));
     }
-    Ok((found, store))
+    Ok(Listing {
+        found,
+        store,
+        skipped,
+    })
 }
 
 fn is_report_file(name: &str) -> bool {
@@ -101,11 +118,12 @@ fn is_report_file(name: &str) -> bool {
         && !name.contains("cost_and_usage_data_status")
 }
 
-/// A file, or every report file under a folder.
-fn local_files(path: &Path) -> Result<Vec<Found>> {
-    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
-    let modified = |m: &std::fs::Metadata| {
-        m.modified()
+/// A file, or every report file under a folder (each once, FIFOs and devices left out: said in
+/// the second list).
+fn local_files(path: &Path) -> Result<(Vec<Found>, Vec<String>)> {
+    let modified = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs() as i64)
@@ -116,37 +134,25 @@ fn local_files(path: &Path) -> Result<Vec<Found>> {
             .collect::<Vec<_>>()
             .join("/")
     };
-    if meta.is_file() {
-        return Ok(vec![Found {
-            name: path.display().to_string(),
-            key: key(path),
-            modified: modified(&meta),
+    let named = std::fs::metadata(path)
+        .with_context(|| format!("{}", path.display()))?
+        .is_file();
+    let found = walk::regular_files(&[path.to_path_buf()], "Cost and Usage Report", |p| {
+        is_report_file(&p.to_string_lossy())
+    })?;
+    let mut out: Vec<Found> = found
+        .files
+        .iter()
+        .map(|p| Found {
+            name: p.display().to_string(),
+            key: key(p),
+            modified: modified(p),
             object: None,
-            named: true,
-        }]);
-    }
-    let mut out = Vec::new();
-    let mut folders = vec![path.to_path_buf()];
-    while let Some(dir) = folders.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("{}", dir.display()))? {
-            let entry = entry.with_context(|| format!("{}", dir.display()))?;
-            let p = entry.path();
-            let meta = entry.metadata()?;
-            if meta.is_dir() {
-                folders.push(p);
-            } else if is_report_file(&p.to_string_lossy()) {
-                out.push(Found {
-                    name: p.display().to_string(),
-                    key: key(&p),
-                    modified: modified(&meta),
-                    object: None,
-                    named: false,
-                });
-            }
-        }
-    }
+            named,
+        })
+        .collect();
     out.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(out)
+    Ok((out, found.skipped))
 }
 
 /// The billing period a file's folder names (`BILLING_PERIOD=2026-10` in CUR 2.0,
@@ -223,7 +229,28 @@ pub(super) fn select(found: Vec<Found>, months: &BTreeSet<&str>) -> (Vec<Found>,
             None => true,
         })
         .collect();
-    (kept, notes)
+    (one_per_export(kept, &mut notes), notes)
+}
+
+/// `X.csv` beside `X.csv.gz` is the same export, once unpacked: read the `.gz` only.
+fn one_per_export(found: Vec<Found>, notes: &mut Vec<String>) -> Vec<Found> {
+    let packed: BTreeSet<String> = found
+        .iter()
+        .filter_map(|f| f.key.strip_suffix(".gz").map(str::to_string))
+        .collect();
+    found
+        .into_iter()
+        .filter(|f| {
+            let twin = packed.contains(&f.key);
+            if twin {
+                notes.push(format!(
+                    "{}: the same export as {}.gz beside it: read once, from the .gz",
+                    f.name, f.name
+                ));
+            }
+            !twin
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -283,5 +310,22 @@ mod tests {
         );
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("2 versions"), "{notes:?}");
+    }
+
+    #[test]
+    fn an_export_beside_its_unpacked_copy_is_read_once() {
+        let files = vec![
+            found("cur/nat.csv", 1),
+            found("cur/nat.csv.gz", 1),
+            found("cur/other.csv", 1),
+        ];
+        let (kept, notes) = select(files, &BTreeSet::new());
+        let keys: Vec<&str> = kept.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["cur/nat.csv.gz", "cur/other.csv"]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("cur/nat.csv: the same export"),
+            "{notes:?}"
+        );
     }
 }

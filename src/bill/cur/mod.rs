@@ -76,10 +76,16 @@ pub fn read(
     remote: Option<&Remote>,
 ) -> std::result::Result<Cur, Failure> {
     let mut cur = Cur::default();
-    let (found, store) = locating::find(location, remote)?;
+    let locating::Listing {
+        found,
+        store,
+        skipped,
+    } = locating::find(location, remote)?;
     let wanted: BTreeSet<&str> = months.iter().map(String::as_str).collect();
     let (files, notes) = locating::select(found, &wanted);
     cur.notes = notes;
+    cur.notes
+        .extend(skipped.iter().map(|s| format!("{s}: never read")));
     cur.files = files.len();
     let totals = read_files(&files, store.as_ref());
     if let Some(store) = store {

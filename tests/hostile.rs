@@ -1,0 +1,141 @@
+//! Hostile and faulty input: nothing counted twice, nothing out of range let through, one clear
+//! line for what is refused (issue 25). Flow-log and CUR folders are covered in their own tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+fn natcost(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_natcost"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("natcost runs")
+}
+
+fn sample_json() -> Value {
+    serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap()
+}
+
+fn write_snapshot(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_string(v).unwrap()).unwrap();
+    p
+}
+
+/// `report --snapshot` on `v` fails with exit 1 and one line that says `expect`.
+fn refused(dir: &Path, v: &Value, expect: &str) {
+    let p = write_snapshot(dir, "bad.json", v);
+    let out = natcost(
+        &[
+            "report",
+            "--snapshot",
+            p.to_str().unwrap(),
+            "--prices",
+            "bundled",
+            "--out",
+            "rep",
+        ],
+        dir,
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("natcost: error: "), "{err}");
+    assert!(err.contains(expect), "{err:?} does not say {expect:?}");
+    assert!(!dir.join("rep").exists(), "nothing written");
+}
+
+fn region(v: &mut Value) -> &mut Value {
+    &mut v["accounts"][0]["regions"][0]
+}
+
+/// The first element of `list` in the sample's region, pushed again.
+fn doubled(list: &str) -> (Value, String) {
+    let mut v = sample_json();
+    let r = region(&mut v);
+    let first = r[list][0].clone();
+    r[list].as_array_mut().unwrap().push(first.clone());
+    let id = ["nat_gateway_id", "subnet_id", "function_arn", "region"]
+        .iter()
+        .find_map(|k| first[k].as_str())
+        .unwrap_or_default()
+        .to_string();
+    (v, id)
+}
+
+#[test]
+fn anything_listed_twice_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (list, what) in [
+        ("nat_gateways", "NAT gateway"),
+        ("subnets", "subnet"),
+        ("lambda_functions", "Lambda function"),
+    ] {
+        let (v, id) = doubled(list);
+        refused(tmp.path(), &v, &format!("{what} {id} is listed twice"));
+    }
+    let mut v = sample_json();
+    let r = region(&mut v).clone();
+    v["accounts"][0]["regions"].as_array_mut().unwrap().push(r);
+    refused(tmp.path(), &v, "region ap-northeast-2 is listed twice");
+    let mut v = sample_json();
+    let m = region(&mut v)["metrics"][0].clone();
+    region(&mut v)["metrics"].as_array_mut().unwrap().push(m);
+    refused(tmp.path(), &v, "is listed twice");
+}
+
+#[test]
+fn values_beyond_any_nat_gateway_are_refused_not_clamped() {
+    let tmp = tempfile::tempdir().unwrap();
+    for bad in [1e28, 1.7e308, 2e14] {
+        let mut v = sample_json();
+        let values = &mut region(&mut v)["metrics"][0]["values"];
+        values[0] = json!(bad);
+        refused(tmp.path(), &v, "invalid value");
+    }
+}
+
+#[test]
+fn a_window_longer_than_cloudwatch_keeps_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut v = sample_json();
+    v["window"]["end"] = json!("3000-01-01T00:00:00Z");
+    refused(tmp.path(), &v, "CloudWatch keeps hourly data for 455 days");
+}
+
+#[test]
+fn traffic_outside_a_gateways_life_is_named_not_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut v = sample_json();
+    let end = v["window"]["end"].as_str().unwrap().to_string();
+    let nat = &mut region(&mut v)["nat_gateways"][0];
+    let id = nat["nat_gateway_id"].as_str().unwrap().to_string();
+    let later = chrono::DateTime::parse_from_rfc3339(&end).unwrap() + chrono::Duration::days(3);
+    nat["create_time"] = json!(later.to_rfc3339());
+    let p = write_snapshot(tmp.path(), "late.json", &v);
+    let out = natcost(
+        &[
+            "report",
+            "--snapshot",
+            p.to_str().unwrap(),
+            "--prices",
+            "bundled",
+        ],
+        tmp.path(),
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // The summary's warnings (wrapped to the terminal's width).
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let text = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(&format!("{id} (ap-northeast-2): CloudWatch has")),
+        "{stdout}"
+    );
+    assert!(
+        text.contains("put none of its life there: not priced"),
+        "{stdout}"
+    );
+}
