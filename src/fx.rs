@@ -75,9 +75,10 @@ pub fn parse_currency(s: &str) -> Result<String, String> {
 
 /// `--fx-rate`: units of the currency per USD, a positive number.
 pub fn parse_rate(s: &str) -> Result<Decimal, String> {
+    // No currency trades near ten million per USD; a larger rate is a typo, and would overflow.
     match s.parse::<Decimal>() {
-        Ok(r) if r > Decimal::ZERO => Ok(r),
-        _ => Err("not a positive number of units per USD, e.g. 1400".into()),
+        Ok(r) if r > Decimal::ZERO && r <= Decimal::from(10_000_000) => Ok(r),
+        _ => Err("not a number of units per USD from 0 to 10,000,000, e.g. 1400".into()),
     }
 }
 
@@ -120,5 +121,7 @@ mod tests {
         assert!(parse_rate("0").is_err());
         assert!(parse_rate("-3").is_err());
         assert!(parse_rate("abc").is_err());
+        assert!(parse_rate("10000001").is_err());
+        assert!(parse_rate("79228162514264337593543950335").is_err());
     }
 }

@@ -139,3 +139,74 @@ fn traffic_outside_a_gateways_life_is_named_not_dropped() {
         "{stdout}"
     );
 }
+
+fn bundled_prices() -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/prices.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// `report --sample --prices FILE` fails with exit 1 and one line that says `expect`.
+fn prices_refused(dir: &Path, prices: &Value, expect: &str) {
+    let p = dir.join("prices.json");
+    std::fs::write(&p, serde_json::to_string(prices).unwrap()).unwrap();
+    let out = natcost(
+        &[
+            "report",
+            "--sample",
+            "--prices",
+            p.to_str().unwrap(),
+            "--out",
+            "rep",
+        ],
+        dir,
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains(expect), "{err:?} does not say {expect:?}");
+    assert!(!dir.join("rep").exists(), "nothing written");
+}
+
+#[test]
+fn prices_beyond_any_aws_price_or_given_twice_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seoul_hours = |v: &mut Value| -> usize {
+        v["prices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|p| p["usage_type"] == "APN2-NatGateway-Hours")
+            .unwrap()
+    };
+    for bad in ["1e25", "79228162514264337593543950335", "1000.01", "-0.01"] {
+        let mut v = bundled_prices();
+        let i = seoul_hours(&mut v);
+        v["prices"][i]["usd"] = json!(bad);
+        prices_refused(tmp.path(), &v, "USD per unit");
+    }
+    let mut v = bundled_prices();
+    let i = seoul_hours(&mut v);
+    let again = v["prices"][i].clone();
+    v["prices"].as_array_mut().unwrap().push(again);
+    prices_refused(
+        tmp.path(),
+        &v,
+        "APN2-NatGateway-Hours in ap-northeast-2 is priced twice",
+    );
+    // At the ceiling, the report is made.
+    let mut v = bundled_prices();
+    let i = seoul_hours(&mut v);
+    v["prices"][i]["usd"] = json!("1000");
+    let p = tmp.path().join("dear.json");
+    std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
+    let out = natcost(
+        &["report", "--sample", "--prices", p.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -214,7 +214,9 @@ async fn groups(
                         .map(|a| {
                             a.parse::<Decimal>()
                                 .or_else(|_| Decimal::from_scientific_lossy(a))
-                                .map_err(|_| anyhow!("{name} {a} is not a number"))
+                                .ok()
+                                .and_then(super::plausible)
+                                .ok_or_else(|| anyhow!("{name} {a} is not a number within ±1e15"))
                         })
                         .transpose()
                         .map(Option::unwrap_or_default)

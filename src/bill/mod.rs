@@ -14,6 +14,15 @@ use serde::Serialize;
 use crate::price::model::NatCost;
 use crate::snapshot::Window;
 
+/// The largest cost or quantity one bill line may hold (a quadrillion): beyond it the line is
+/// not a bill, and sums of such lines would overflow.
+const MAX_AMOUNT: Decimal = rust_decimal_macros::dec!(1_000_000_000_000_000);
+
+/// `amount` if a bill line can hold it.
+fn plausible(amount: Decimal) -> Option<Decimal> {
+    (amount.abs() <= MAX_AMOUNT).then_some(amount)
+}
+
 /// What the bill is set against: the cost model of the accounts and regions reported, over
 /// the window.
 pub struct Model<'a> {

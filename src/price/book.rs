@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
 use serde::{Deserialize, Serialize};
 
 const BUNDLED: &str = include_str!("../../data/prices.json");
@@ -129,14 +130,64 @@ pub struct PriceFile {
     pub prices: Vec<Price>,
 }
 
+/// No NAT-related unit AWS sells costs more (an hour, a GB, an address-hour cost cents): a
+/// price above it is a typo or an attack, and would overflow the cost model's sums.
+pub const MAX_USD_PER_UNIT: Decimal = dec!(1000);
+
+/// The most units a tier boundary may name (a billion TB in GB): beyond it, not a price list.
+const MAX_TIER_UNITS: Decimal = dec!(1_000_000_000_000_000);
+
+impl Price {
+    /// A price natcost can compute with: from 0 to `MAX_USD_PER_UNIT`, its tiers too, and tier
+    /// bounds from 0 to `MAX_TIER_UNITS` in order.
+    pub fn check(&self) -> Result<()> {
+        let what = || format!("{} in {}", self.usage_type, self.region);
+        let in_range = |usd: Decimal| usd >= Decimal::ZERO && usd <= MAX_USD_PER_UNIT;
+        if !in_range(self.usd) {
+            bail!(
+                "price {} USD for {} is outside 0 to {MAX_USD_PER_UNIT} USD per unit",
+                self.usd,
+                what()
+            );
+        }
+        for t in &self.tiers {
+            if !in_range(t.usd) {
+                bail!(
+                    "tier price {} USD for {} is outside 0 to {MAX_USD_PER_UNIT} USD per unit",
+                    t.usd,
+                    what()
+                );
+            }
+            let end = t.end.unwrap_or(MAX_TIER_UNITS);
+            if t.begin < Decimal::ZERO || end > MAX_TIER_UNITS || end < t.begin {
+                bail!(
+                    "tier {} to {} of {} is not a range from 0 to {MAX_TIER_UNITS} units",
+                    t.begin,
+                    end,
+                    what()
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
 impl PriceFile {
     pub fn parse(text: &str) -> Result<PriceFile> {
         let file: PriceFile = serde_json::from_str(text).context("price table is not valid")?;
         if file.currency != "USD" {
             bail!("price table currency {} is not USD", file.currency);
         }
-        if let Some(p) = file.prices.iter().find(|p| p.usd < Decimal::ZERO) {
-            bail!("negative price for {} in {}", p.usage_type, p.region);
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &file.prices {
+            p.check()?;
+            if !seen.insert((&p.region, &p.usage_type)) {
+                bail!(
+                    "{} in {} is priced twice: refused, as which one counts would be a guess",
+                    p.usage_type,
+                    p.region
+                );
+            }
         }
         Ok(file)
     }

@@ -261,6 +261,9 @@ pub async fn fetch_region(
         .iter()
         .filter_map(|p| price_of(region, p, origin))
         .collect();
+    for p in &out {
+        p.check().context("the Pricing API's answer")?;
+    }
     for suffix in ["NatGateway-Hours", "NatGateway-Bytes"] {
         if !out
             .iter()
@@ -280,6 +283,7 @@ pub async fn fetch_region(
             .find(|p| p.usage_type == usage)
             .and_then(|p| price_of(region, p, origin))
         {
+            p.check().context("the Pricing API's answer")?;
             out.push(p);
         }
     }

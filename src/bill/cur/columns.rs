@@ -129,13 +129,15 @@ impl At<'_> {
 
     /// A number; an empty cell is an error, never a zero.
     fn number(&self, cells: &[Cell; 8], column: usize) -> Result<Decimal> {
-        match &cells[column] {
-            Cell::Number(n) => Ok(*n),
+        let n = match &cells[column] {
+            Cell::Number(n) => *n,
             Cell::Text(s) => Decimal::from_str(s.trim())
                 .or_else(|_| Decimal::from_scientific(s.trim()))
-                .map_err(|_| self.bad(column, "a number", &cells[column])),
-            c => Err(self.bad(column, "a number", c)),
-        }
+                .map_err(|_| self.bad(column, "a number", &cells[column]))?,
+            c => return Err(self.bad(column, "a number", c)),
+        };
+        crate::bill::plausible(n)
+            .ok_or_else(|| self.bad(column, "a number within ±1e15", &cells[column]))
     }
 
     /// YYYY-MM of the billing period's start.

@@ -112,4 +112,27 @@ mod tests {
             BTreeMap::from([(key("", "Credit"), Decimal::from(-10))])
         );
     }
+
+    #[test]
+    fn amounts_no_bill_holds_are_refused_not_summed() {
+        let head = "identity/LineItemId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount,lineItem/UnblendedCost,product/region\n";
+        let f = Found {
+            name: "cur.csv".into(),
+            key: "cur.csv".into(),
+            modified: 0,
+            object: None,
+            named: false,
+        };
+        for cost in ["79228162514264337593543950335", "1e25", "1000000000000001"] {
+            let csv = format!(
+                "{head}a,2026-10-01T00:00:00Z,123456789012,Usage,APN2-NatGateway-Hours,arn:x,1,{cost},ap-northeast-2\n\
+                 b,2026-10-01T00:00:00Z,123456789012,Usage,APN2-NatGateway-Hours,arn:x,1,{cost},ap-northeast-2\n"
+            );
+            let err = read(csv.as_bytes(), &f, &mut Totals::default()).unwrap_err();
+            assert!(
+                format!("{err:#}").contains("expected a number within ±1e15"),
+                "{err:#}"
+            );
+        }
+    }
 }
