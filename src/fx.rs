@@ -78,7 +78,7 @@ pub fn parse_rate(s: &str) -> Result<Decimal, String> {
     // No currency trades near ten million per USD; a larger rate is a typo, and would overflow.
     match s.parse::<Decimal>() {
         Ok(r) if r > Decimal::ZERO && r <= Decimal::from(10_000_000) => Ok(r),
-        _ => Err("not a number of units per USD from 0 to 10,000,000, e.g. 1400".into()),
+        _ => Err("not a positive number of units per USD up to 10,000,000, e.g. 1400".into()),
     }
 }
 

@@ -39,7 +39,7 @@ pub use flows::Destination;
 pub use price::{live as live_prices, Item, PriceBook};
 pub use regions::codes as region_codes;
 pub use render::chart::{svg_name, CHARTS};
-pub use shown::money;
+pub use shown::{money, printable};
 
 /// The bundled sample snapshot: a Seoul account, used by `natcost report --sample`.
 pub const SAMPLE_SNAPSHOT: &str = include_str!("../data/samples/seoul.json");

@@ -9,7 +9,11 @@ fn main() -> ExitCode {
     app::init_logging(cli.verbose);
     app::run(cli).unwrap_or_else(|e| {
         if !exit::broken_pipe(&e) {
-            let _ = writeln!(std::io::stderr(), "natcost: error: {e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "natcost: error: {}",
+                natcost::printable(&format!("{e:#}"))
+            );
         }
         exit::of_error(&e)
     })

@@ -11,12 +11,18 @@ use crate::exit::Outcome;
 /// part of a report (a cache that could not be written); a run's warnings go through
 /// [`Diagnostics::warn`].
 pub fn warn(message: impl Display) {
-    eprintln!("natcost: warning: {message}");
+    eprintln!(
+        "natcost: warning: {}",
+        crate::shown::printable(&message.to_string())
+    );
 }
 
 /// `natcost: note: …`: worth knowing, nothing wrong.
 pub fn note(message: impl Display) {
-    eprintln!("natcost: note: {message}");
+    eprintln!(
+        "natcost: note: {}",
+        crate::shown::printable(&message.to_string())
+    );
 }
 
 /// What one run has said: its warnings and what it could not read, each said once on stderr

@@ -1,5 +1,8 @@
 //! The one rounding rule for figures people read (tables, charts, notes): the CSV and JSON
-//! files keep full precision; everything shown rounds here, once.
+//! files keep full precision; everything shown rounds here, once. And text from AWS or files
+//! as a terminal, a chart or Markdown may show it.
+
+use std::borrow::Cow;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -22,6 +25,68 @@ pub fn fixed(d: Decimal, dp: u32) -> String {
 /// Money as shown to people: two decimals by [`round_shown`].
 pub fn money(d: Decimal) -> String {
     fixed(d, 2)
+}
+
+/// Characters that would act instead of show: controls (an ESC sequence in a tag drives the
+/// terminal; SVG refuses them) and the bidirectional overrides that reorder what is read.
+fn acts(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` without the characters that would act on a terminal or in an SVG; line breaks kept.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if s.chars().any(acts) {
+        Cow::Owned(s.chars().filter(|c| !acts(*c)).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// A label at most `max` characters long, on one line: a longer one ends in an ellipsis (the
+/// CSVs keep it whole).
+pub fn clipped(s: &str, max: usize) -> String {
+    let line: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+        .filter(|c| !acts(*c))
+        .collect();
+    match line.char_indices().nth(max) {
+        Some(_) => {
+            let keep: String = line.chars().take(max.saturating_sub(1)).collect();
+            keep + "…"
+        }
+        None => line,
+    }
+}
+
+/// Text from AWS or files inside Markdown prose: shown as written, never markup. HTML is
+/// escaped, brackets cannot make a link or an image, a line break cannot start a heading or
+/// a list, and nothing acts on a terminal.
+pub fn markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // Only where it could start an entity (`&lt;`, `&#60;`): `a && b` stays readable.
+            '&' if chars
+                .peek()
+                .is_some_and(|n| n.is_alphanumeric() || *n == '#') =>
+            {
+                out.push_str("&amp;")
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '[' | ']' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if acts(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -48,5 +113,23 @@ mod tests {
         assert_eq!(fixed(dec!(12), 3), "12.000");
         assert_eq!(round_shown(dec!(90.795789), 2), dec!(90.80));
         assert_eq!(money(dec!(-0.004)), "0.00");
+    }
+
+    #[test]
+    fn text_from_aws_shows_and_never_acts() {
+        assert_eq!(
+            printable("web\u{1b}]0;pwned\u{7}\nnext"),
+            "web]0;pwned\nnext"
+        );
+        assert_eq!(printable("a\u{202e}b"), "ab");
+        assert!(matches!(printable("plain"), Cow::Borrowed("plain")));
+        assert_eq!(clipped("abcdef", 4), "abc…");
+        assert_eq!(clipped("abcd", 4), "abcd");
+        assert_eq!(clipped("a\nb\u{1b}c", 10), "a bc");
+        assert_eq!(clipped(&"x".repeat(30_000), 60).chars().count(), 60);
+        assert_eq!(
+            markdown("<img src=x onerror=alert(1)>\n# head [l](u) a&b a && b \\"),
+            "&lt;img src=x onerror=alert(1)&gt; # head \\[l\\](u) a&amp;b a && b \\\\"
+        );
     }
 }

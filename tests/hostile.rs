@@ -210,3 +210,54 @@ fn prices_beyond_any_aws_price_or_given_twice_are_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn names_from_aws_are_shown_never_obeyed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hostile = "<img src=x onerror=alert(1)>\n# pwned \u{1b}]0;title\u{7}[link](http://x)";
+    let long = "N".repeat(30_000);
+    let mut v = sample_json();
+    let r = region(&mut v);
+    r["nat_gateways"][0]["tags"]["Name"] = json!(hostile);
+    r["nat_gateways"][1]["tags"]["Name"] = json!(long);
+    let p = write_snapshot(tmp.path(), "hostile.json", &v);
+    let out = natcost(
+        &[
+            "report",
+            "--snapshot",
+            p.to_str().unwrap(),
+            "--prices",
+            "bundled",
+            "--out",
+            "rep",
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!out.stdout.contains(&0x1b) && !out.stderr.contains(&0x1b));
+    let rep = tmp.path().join("rep");
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    assert!(!md.contains("<img"), "HTML is escaped");
+    assert!(md.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!md.contains("[link]("), "no link made");
+    assert!(!md.contains('\u{1b}'));
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("# ")).count(),
+        1,
+        "the title is the one heading of its level"
+    );
+    for svg in [
+        "monthly_cost.svg",
+        "daily_gb.svg",
+        "alternatives.svg",
+        "topology.svg",
+    ] {
+        let text = std::fs::read_to_string(rep.join(svg)).unwrap();
+        assert!(!text.contains('\u{1b}'), "{svg}");
+        assert!(!text.contains(&long), "{svg}: the long name is clipped");
+    }
+    // The CSVs keep the name whole.
+    let costs = std::fs::read_to_string(rep.join("costs.csv")).unwrap();
+    assert!(costs.contains(&long));
+}

@@ -23,6 +23,7 @@ use crate::price::PriceBook;
 use crate::render::folder::write_report;
 use crate::render::{self, chart};
 use crate::report::Report;
+use crate::shown;
 use request::{collect_options, flow_inputs, fx, prices_asked, span};
 
 pub fn init_logging(verbose: u8) {
@@ -160,7 +161,11 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         write_report(&report, &book, live.then_some(&snapshot), &out_dir, &guard)?;
     }
     let text = match args.format {
-        Format::Table => render::table::render(&report, terminal_width(args.wide)),
+        // Names from AWS never act on the terminal (an ESC sequence in a tag).
+        Format::Table => {
+            shown::printable(&render::table::render(&report, terminal_width(args.wide)))
+                .into_owned()
+        }
         Format::Json => render::json::render(&report),
         Format::Markdown => render::markdown::render(&report, &chart::CHARTS),
     };
@@ -195,7 +200,7 @@ fn reconcile_command(args: crate::cli::ReconcileArgs, verbose: u8) -> Result<Exi
             writeln!(stdout, "{}", serde_json::to_string_pretty(r)?)?
         }
         crate::cli::ReconcileFormat::Table => {
-            stdout.write_all(render::table::reconcile(r).as_bytes())?
+            stdout.write_all(shown::printable(&render::table::reconcile(r)).as_bytes())?
         }
     }
     stdout.flush()?;
@@ -287,7 +292,7 @@ fn flows(args: FlowsCommand, verbose: u8) -> Result<ExitCode> {
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report.flows)? + "\n",
         Format::Markdown => render::markdown::flows(&report),
-        Format::Table => render::table::flows(&report),
+        Format::Table => shown::printable(&render::table::flows(&report)).into_owned(),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(diag.outcome().into())

@@ -25,9 +25,10 @@ fn named_in(report: &Report, s: &crate::advise::Scenario) -> String {
     named(report, &s.resource_id) + &report.in_account(s)
 }
 
-/// Markdown table cells cannot hold `|` or line breaks.
+/// Text from AWS, files or the advice in a table cell or a line of prose: never markup
+/// (`crate::shown::markdown`), and no `|` to end a cell.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    crate::shown::markdown(s).replace('|', "\\|")
 }
 
 pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
@@ -47,9 +48,9 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         w.start.format("%Y-%m-%d %H:%M"),
         w.end.format("%Y-%m-%d %H:%M UTC"),
         w.hours(),
-        report.prices.label,
+        cell(&report.prices.label),
         report.tool_version,
-        report.source
+        cell(&report.source)
     );
     let at_least = if report.total_is_lower_bound {
         "at least "
@@ -272,9 +273,9 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
 
     let _ = writeln!(o, "## Assumptions\n");
     for a in &report.assumptions {
-        let _ = writeln!(o, "- {a}");
+        let _ = writeln!(o, "- {}", cell(a));
     }
-    let _ = writeln!(o, "- Prices: {}.", report.prices.label);
+    let _ = writeln!(o, "- Prices: {}.", cell(&report.prices.label));
     if !report.prices.unconfirmed.is_empty() {
         let _ = writeln!(
             o,
@@ -351,11 +352,11 @@ fn bill(report: &Report) -> String {
         o,
         "{} line(s) from {}; {within} within {}%, {flagged} off and not explained (flagged).{cost} Every row is in reconcile.csv.\n",
         r.rows.len(),
-        r.source,
+        cell(&r.source),
         crate::bill::TOLERANCE_PCT,
     );
     for n in &r.notes {
-        let _ = writeln!(o, "- {n}");
+        let _ = writeln!(o, "- {}", cell(n));
     }
     if !r.notes.is_empty() {
         let _ = writeln!(o);
@@ -639,15 +640,19 @@ fn plan(report: &Report) -> String {
             cell(&s.risk_text())
         );
         for e in &s.evidence {
-            let _ = writeln!(o, "- {e}");
+            let _ = writeln!(o, "- {}", cell(e));
         }
         if !s.conflicts_with.is_empty() {
-            let _ = writeln!(o, "- conflicts with: {}", s.conflicts_with.join(", "));
+            let _ = writeln!(
+                o,
+                "- conflicts with: {}",
+                cell(&s.conflicts_with.join(", "))
+            );
         }
         if !s.notes.is_empty() {
             let _ = writeln!(o, "\nNotes (decide or prepare these yourself):\n");
             for n in &s.notes {
-                let _ = writeln!(o, "- {n}");
+                let _ = writeln!(o, "- {}", cell(n));
             }
         }
         if !s.action.is_empty() {
@@ -673,7 +678,7 @@ pub fn flows(report: &Report) -> String {
     let _ = writeln!(
         o,
         "{} file(s), {} line(s) read; {} record(s) on NAT gateway interfaces inside the window, {} skipped ({} outside the window), {} corrupt line(s), {} unreadable file(s). Destinations by {}, longest prefix. Each byte counted once: destinations from the NAT interface's outside leg, sources from its inside leg.\n",
-        s.files, s.lines, s.records, s.skipped, s.outside_window, s.corrupt_lines, s.failed_files.len(), f.ip_ranges
+        s.files, s.lines, s.records, s.skipped, s.outside_window, s.corrupt_lines, s.failed_files.len(), cell(&f.ip_ranges)
     );
     for r in &f.read_from {
         let _ = writeln!(o, "- read: {}", cell(r));
@@ -719,7 +724,7 @@ pub fn flows(report: &Report) -> String {
             let _ = writeln!(
                 o,
                 "| {} | {:.3} | {:.1}% | {usd} |",
-                d.label(),
+                cell(&d.label()),
                 gb(*b),
                 100.0 * t.share(d)
             );
@@ -761,7 +766,13 @@ pub fn flows(report: &Report) -> String {
             let _ = writeln!(o, "\n| Source → destination | GB seen |");
             let _ = writeln!(o, "|---|---:|");
             for (src, d, b) in t.pairs.iter().take(15) {
-                let _ = writeln!(o, "| {} → {} | {:.3} |", cell(src), d.label(), gb(*b));
+                let _ = writeln!(
+                    o,
+                    "| {} → {} | {:.3} |",
+                    cell(src),
+                    cell(&d.label()),
+                    gb(*b)
+                );
             }
         }
         let _ = writeln!(o);

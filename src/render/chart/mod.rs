@@ -52,6 +52,7 @@ pub fn svg_name(png: &str) -> String {
 /// Draws every chart, as `.svg` and `.png`, into the staged report folder.
 pub fn render_all(report: &Report, stage: &Staging) -> Result<()> {
     register_font()?;
+    let report = &short_labels(report);
     let charts: [fn(&Report, &mut String) -> Result<()>; 4] =
         [monthly_cost, daily_gb, alternatives, topology];
     for (&chart, draw) in CHARTS.iter().zip(charts) {
@@ -63,6 +64,24 @@ pub fn render_all(report: &Report, stage: &Staging) -> Result<()> {
     Ok(())
 }
 
+/// The longest name a chart shows; the CSVs keep every name whole.
+const LABEL_CHARS: usize = 48;
+
+/// The report as charts show it: every name from AWS or files clipped to `LABEL_CHARS`, so that
+/// a 30,000-character tag cannot stretch a canvas (or the time and memory drawing it takes).
+fn short_labels(report: &Report) -> Report {
+    let mut r = report.clone();
+    let clip = |s: &mut String| *s = crate::shown::clipped(s, LABEL_CHARS);
+    r.names.values_mut().for_each(clip);
+    for n in &mut r.nats {
+        n.name.iter_mut().for_each(clip);
+    }
+    for l in &mut r.links {
+        clip(&mut l.from);
+    }
+    r
+}
+
 /// One chart, drawn as SVG and rasterised, both staged.
 fn write_chart(
     report: &Report,
@@ -72,8 +91,10 @@ fn write_chart(
 ) -> Result<()> {
     let mut svg = String::new();
     draw(report, &mut svg)?;
+    // Control characters in a name (XML refuses them) never reach the file.
+    let svg = crate::shown::printable(&svg);
     let raster = rasterise(&svg).with_context(|| format!("rasterising {title}"))?;
-    stage.write(&svg_name(png), &svg)?;
+    stage.write(&svg_name(png), svg.as_bytes())?;
     stage.write(png, raster)
 }
 
