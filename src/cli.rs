@@ -309,9 +309,13 @@ pub enum PriceFormat {
 pub struct CollectCommand {
     #[command(flatten)]
     pub collect: CollectArgs,
-    /// Where to write the snapshot.
+    /// Where to write the snapshot. An existing file is replaced only if it is a natcost
+    /// snapshot.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// Replace FILE even when it is not a natcost snapshot.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Where to collect from, and which window.

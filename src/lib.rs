@@ -14,6 +14,7 @@ pub mod exit;
 pub(crate) mod flows;
 pub(crate) mod fx;
 pub(crate) mod ids;
+pub(crate) mod interrupt;
 pub(crate) mod messages;
 pub(crate) mod output;
 pub(crate) mod parquet_columns;

@@ -84,6 +84,10 @@ impl Guard {
 /// The folder being filled; only names from [`REPORT_FILES`] may be written into it.
 pub struct Staging {
     dir: PathBuf,
+    /// Held while the folder is in use: a later run leaves a locked one alone.
+    _lock: fs::File,
+    /// Removed if natcost is interrupted while it is filled.
+    _filling: crate::interrupt::Filling,
 }
 
 impl Staging {
@@ -286,18 +290,23 @@ pub fn write_dir(
     fill: impl FnOnce(&Staging) -> Result<()>,
 ) -> Result<()> {
     let t = inspect(target, guard)?;
-    let pid = std::process::id();
-    let stage_dir = match t.state {
-        State::Merge => t.path.join(format!(".natcost-tmp-{pid}")),
+    let (home, prefix) = match t.state {
+        State::Merge => (t.path.clone(), MERGE_PREFIX.to_string()),
         _ => {
             fs::create_dir_all(&t.parent)
                 .with_context(|| format!("cannot create {}", t.parent.display()))?;
-            t.parent.join(format!(".{}.tmp-{pid}", t.name))
+            (t.parent.clone(), format!(".{}.tmp-", t.name))
         }
     };
-    let _ = fs::remove_dir_all(&stage_dir);
-    fs::create_dir(&stage_dir).with_context(|| format!("cannot create {}", stage_dir.display()))?;
-    let stage = Staging { dir: stage_dir };
+    crate::interrupt::watch();
+    remove_stale(&home, &prefix);
+    remove_stale(&t.parent, &format!(".{}.old-", t.name));
+    let (dir, lock) = new_locked_dir(&home, &prefix)?;
+    let stage = Staging {
+        _filling: crate::interrupt::Filling::new(&dir),
+        dir,
+        _lock: lock,
+    };
     let staged = fill(&stage)
         .and_then(|()| stage.write(MARKER, marker_text()))
         .and_then(|()| staged_names(&stage.dir))
@@ -312,6 +321,7 @@ pub fn write_dir(
             return Err(e);
         }
     };
+    let _hold = crate::interrupt::hold();
     match t.state {
         State::Missing => {
             if let Err(e) = fs::rename(&stage.dir, &t.path) {
@@ -388,13 +398,16 @@ fn swap(target: &Path, t: &Target, stage: &Path, staged: &[String]) -> Result<()
             return Err(e).with_context(|| format!("cannot move {}", c.display()));
         }
     }
-    let old = t
-        .parent
-        .join(format!(".{}.old-{}", t.name, std::process::id()));
-    if old.exists() {
-        remove_own(&old)?;
-    }
+    // An empty folder of a name no one else has, which the rename replaces.
+    let old = match new_locked_dir(&t.parent, &format!(".{}.old-", t.name)) {
+        Ok((old, _)) => old,
+        Err(e) => {
+            undo(true);
+            return Err(e);
+        }
+    };
     if let Err(e) = fs::rename(&t.path, &old) {
+        let _ = fs::remove_dir(&old);
         undo(true);
         return Err(e).with_context(|| format!("cannot replace {}", target.display()));
     }
@@ -442,14 +455,102 @@ fn merge(target: &Path, t: &Target, stage: &Path, staged: &[String]) -> Result<(
     fs::remove_dir(stage).with_context(|| format!("cannot remove {}", stage.display()))
 }
 
-/// Writes one file so that a reader never sees it half-written.
+/// Refuses, before anything is collected, a snapshot file `-o` names that exists and is not a
+/// natcost snapshot (unless `force`), or that is a folder.
+pub fn check_snapshot_target(path: &Path, force: bool) -> Result<()> {
+    let Ok(meta) = fs::metadata(path) else {
+        return Ok(());
+    };
+    if !meta.is_file() {
+        bail!(
+            "refusing to write the snapshot to {}: it is not a regular file",
+            path.display()
+        );
+    }
+    if force {
+        return Ok(());
+    }
+    let mut head = Vec::new();
+    fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 256), &mut head))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    // A snapshot starts with its schema version (compact or pretty JSON).
+    let text = String::from_utf8_lossy(&head);
+    let text = text.trim_start();
+    let ours = text
+        .strip_prefix('{')
+        .is_some_and(|rest| rest.trim_start().starts_with("\"schema_version\""));
+    if !ours {
+        bail!(
+            "refusing to overwrite {}: it is not a natcost snapshot; choose another -o or pass --force",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes one file so that a reader never sees it half-written: written beside it under a
+/// name no one can predict, then renamed over it.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| {
-        let _ = fs::remove_file(&tmp);
-        format!("cannot write {}", path.display())
-    })
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tmp-"))
+        .tempfile_in(parent)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::io::Write::write_all(&mut tmp, bytes)
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .map(|_| ())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The prefix of a staging folder inside a folder natcost did not write (`--force`).
+const MERGE_PREFIX: &str = ".natcost-tmp-";
+
+/// A new, empty folder in `parent` named `prefix` and random characters (it cannot exist
+/// before), locked while the returned file is open.
+fn new_locked_dir(parent: &Path, prefix: &str) -> Result<(PathBuf, fs::File)> {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(parent)
+        .with_context(|| format!("cannot create a folder in {}", parent.display()))?
+        .keep();
+    let lock = fs::File::open(&dir)
+        .and_then(|f| f.lock().map(|()| f))
+        .with_context(|| format!("cannot lock {}", dir.display()));
+    match lock {
+        Ok(lock) => Ok((dir, lock)),
+        Err(e) => {
+            let _ = fs::remove_dir(&dir);
+            Err(e)
+        }
+    }
+}
+
+/// Removes what an interrupted run left in `dir`: folders named `prefix…` that no running
+/// natcost holds locked, and only natcost's files in them (a folder with anything else stays).
+fn remove_stale(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(prefix) || !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let path = e.path();
+        let free = fs::File::open(&path).is_ok_and(|f| f.try_lock().is_ok());
+        let ours = foreign_entries(&path).is_ok_and(|(foreign, _)| foreign.is_empty());
+        if free && ours {
+            if let Err(e) = remove_own(&path) {
+                crate::messages::warn(format_args!("{e:#}"));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -653,5 +754,64 @@ mod tests {
         fs::write(&file, "f").unwrap();
         let err = write_dir(&file, &guard(true), costs("one")).unwrap_err();
         assert!(err.to_string().contains("is not a folder"), "{err}");
+    }
+
+    #[test]
+    fn staging_names_cannot_be_predicted_and_stale_ones_are_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out");
+        // The old predictable name, holding someone's file: never touched.
+        let theirs = dir.path().join(format!(".out.tmp-{}", std::process::id()));
+        fs::create_dir(&theirs).unwrap();
+        fs::write(theirs.join("notes.txt"), "mine").unwrap();
+        // Left by an interrupted run: natcost's files only, locked by no one.
+        let stale = dir.path().join(".out.tmp-a1b2c3");
+        fs::create_dir(&stale).unwrap();
+        fs::write(stale.join("costs.csv"), "partial").unwrap();
+        let stale_old = dir.path().join(".out.old-d4e5f6");
+        fs::create_dir(&stale_old).unwrap();
+        fs::write(stale_old.join("report.md"), "old").unwrap();
+        // In use by a run still writing (it holds the lock).
+        let (busy, _lock) = new_locked_dir(dir.path(), ".out.tmp-").unwrap();
+        fs::write(busy.join("costs.csv"), "being written").unwrap();
+
+        write_dir(&target, &guard(false), costs("one")).unwrap();
+        assert_eq!(fs::read_to_string(target.join("costs.csv")).unwrap(), "one");
+        assert_eq!(
+            fs::read_to_string(theirs.join("notes.txt")).unwrap(),
+            "mine"
+        );
+        assert!(!stale.exists() && !stale_old.exists());
+        assert!(busy.join("costs.csv").exists());
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let busy_name = busy.file_name().unwrap().to_string_lossy().into_owned();
+        let mut want = vec![
+            "out".to_string(),
+            theirs.file_name().unwrap().to_string_lossy().into_owned(),
+            busy_name,
+        ];
+        want.sort();
+        assert_eq!(names, want);
+    }
+
+    #[test]
+    fn only_a_snapshot_is_overwritten_by_collect() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.json");
+        check_snapshot_target(&p, false).unwrap();
+        fs::write(&p, "{\n  \"schema_version\": 2,\n  \"accounts\": []\n}").unwrap();
+        check_snapshot_target(&p, false).unwrap();
+        fs::write(&p, "my thesis").unwrap();
+        let err = check_snapshot_target(&p, false).unwrap_err().to_string();
+        assert!(err.contains("it is not a natcost snapshot"), "{err}");
+        check_snapshot_target(&p, true).unwrap();
+        let err = check_snapshot_target(dir.path(), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a regular file"), "{err}");
     }
 }

@@ -261,3 +261,90 @@ fn names_from_aws_are_shown_never_obeyed() {
     let costs = std::fs::read_to_string(rep.join("costs.csv")).unwrap();
     assert!(costs.contains(&long));
 }
+
+/// The folders natcost is staging a report in under `dir` (`.rep.tmp-…`, `.rep.old-…`).
+#[cfg(unix)]
+fn staging(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".rep."))
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_write_leaves_nothing_half_written() {
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // Catching natcost while it writes is a race: try until a signal lands mid-write.
+    for _ in 0..20 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_natcost"))
+            .args(["report", "--sample", "--out", "rep"])
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let caught = loop {
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+            if !staging(d).is_empty() {
+                let sent = Command::new("kill")
+                    .args(["-INT", &child.id().to_string()])
+                    .status()
+                    .unwrap();
+                break sent.success();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        };
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if caught && out.status.code() == Some(130) {
+            assert!(staging(d).is_empty(), "{:?} left behind", staging(d));
+            // Either the report was whole before the signal, or it is not there at all.
+            if d.join("rep").exists() {
+                assert!(d.join("rep/report.md").exists() && d.join("rep/costs.csv").exists());
+            } else {
+                assert!(
+                    stderr.contains("interrupted: the partial report files were removed"),
+                    "{stderr}"
+                );
+            }
+            return;
+        }
+        assert!(out.status.code() == Some(0), "{:?}: {stderr}", out.status);
+        std::fs::remove_dir_all(d.join("rep")).unwrap();
+    }
+    panic!("natcost was never caught while writing");
+}
+
+#[test]
+fn collect_never_overwrites_a_file_that_is_not_a_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let thesis = tmp.path().join("thesis.txt");
+    std::fs::write(&thesis, "four years of work").unwrap();
+    let out = natcost(
+        &[
+            "collect",
+            "--region",
+            "ap-northeast-2",
+            "-o",
+            thesis.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("it is not a natcost snapshot; choose another -o or pass --force"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&thesis).unwrap(),
+        "four years of work"
+    );
+}

@@ -91,6 +91,7 @@ fn collect_to_file(args: CollectCommand, verbose: u8) -> Result<ExitCode> {
     if !args.collect.is_live() {
         bail!("say which regions to collect: --region REGION (repeatable) or --all-regions");
     }
+    output::check_snapshot_target(&args.output, args.force)?;
     let mut diag = Diagnostics::default();
     let (options, note) = collect_options(&args.collect)?;
     if let Some(note) = note {
