@@ -122,9 +122,10 @@ printed); Cost and Usage Report files cost nothing to read but S3 requests.")]
         role_name: String,
         /// Where `--flow-logs` reads (repeatable), for the caller: s3://BUCKET/PREFIX/ adds
         /// s3:ListBucket and s3:GetObject under its AWSLogs/ folder; log-group:NAME adds
-        /// logs:StartQuery on the group and logs:GetQueryResults. (`--flow-logs auto` reads the
-        /// destinations the snapshot's flow-log configurations name: list those here.)
-        #[arg(long = "flow-logs", value_name = "s3://BUCKET/PREFIX/|log-group:NAME",
+        /// logs:StartQuery on the group and logs:GetQueryResults. `auto` adds all four on
+        /// every resource, as its destinations are only known from the flow-log
+        /// configurations natcost finds: name those destinations instead to narrow it.
+        #[arg(long = "flow-logs", value_name = "s3://BUCKET/PREFIX/|log-group:NAME|auto",
               value_parser = parse_remote_flow_logs)]
         flow_logs: Vec<crate::flows::Input>,
         /// Add what `--athena-table` needs in this workgroup: the Athena calls natcost makes,
@@ -292,6 +293,9 @@ pub struct PricesCommand {
     /// Named profile for the Pricing API.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Send the Pricing API calls to this endpoint (e.g. an emulator or a replay).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PriceFormat::Table)]
     pub format: PriceFormat,
@@ -521,8 +525,13 @@ pub enum Format {
 
 fn parse_remote_flow_logs(s: &str) -> Result<crate::flows::Input, String> {
     match crate::flows::Input::parse(s)? {
-        i @ (crate::flows::Input::S3(_) | crate::flows::Input::LogGroup(_)) => Ok(i),
-        _ => Err("give s3://BUCKET/PREFIX/ or log-group:NAME (files and auto need no permission of their own)".into()),
+        i @ (crate::flows::Input::S3(_)
+        | crate::flows::Input::LogGroup(_)
+        | crate::flows::Input::Auto) => Ok(i),
+        _ => Err(
+            "give s3://BUCKET/PREFIX/, log-group:NAME or auto (local files need no permission)"
+                .into(),
+        ),
     }
 }
 

@@ -105,7 +105,12 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
     let mut regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
     regions.sort();
     regions.dedup();
-    let prices = load_prices(&req.prices, regions, req.profile.clone())?;
+    let prices = load_prices(
+        &req.prices,
+        regions,
+        req.profile.clone(),
+        req.endpoint_url.clone(),
+    )?;
     if let Some(w) = &prices.warning {
         diag.warn(w);
     }
@@ -198,10 +203,13 @@ fn reconcile(
                     .or_default() += requests;
             }
             let cost = crate::bill::ce::USD_PER_REQUEST * Decimal::from(requests);
-            eprintln!(
-                "Cost Explorer: {requests} request(s) × {} USD = {cost} USD",
-                crate::bill::ce::USD_PER_REQUEST
-            );
+            // Only requests AWS received are billed (and said).
+            if requests > 0 {
+                eprintln!(
+                    "Cost Explorer: {requests} request(s) × {} USD = {cost} USD",
+                    crate::bill::ce::USD_PER_REQUEST
+                );
+            }
             match billed {
                 Ok((billed, adjustments)) => {
                     let rows =
@@ -330,6 +338,7 @@ pub fn load_prices(
     p: &Prices,
     regions: Vec<String>,
     profile: Option<String>,
+    endpoint_url: Option<String>,
 ) -> Result<source::Loaded> {
     source::load(&source::Options {
         mode: p.mode.clone(),
@@ -337,6 +346,7 @@ pub fn load_prices(
         cache_dir: source::default_cache_dir(),
         max_age_days: p.cache_days,
         profile,
+        endpoint_url,
         pricing_region: p.pricing_region.clone(),
     })
 }

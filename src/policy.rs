@@ -107,6 +107,16 @@ pub fn iam_policy(
             "Resource": "*"
         }));
     }
+    if side != PolicyFor::Member && flow_logs.contains(&Input::Auto) {
+        // `auto` reads where the flow-log configurations it finds deliver: buckets and log
+        // groups no one names in advance.
+        statements.push(serde_json::json!({
+            "Sid": "NatcostFlowLogsWhereverConfigured",
+            "Effect": "Allow",
+            "Action": ["logs:GetQueryResults", "logs:StartQuery", "s3:GetObject", "s3:ListBucket"],
+            "Resource": "*"
+        }));
+    }
     if bill.contains(&BillSource::CostExplorer) && side != PolicyFor::Member {
         // Cost Explorer takes no resource; the caller reads the bill (with --org, from the
         // management account it sees every linked account).

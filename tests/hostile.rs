@@ -348,3 +348,139 @@ fn collect_never_overwrites_a_file_that_is_not_a_snapshot() {
         "four years of work"
     );
 }
+
+/// natcost with test credentials only (never the machine's own), from `cwd`.
+fn natcost_offline(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_natcost"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("AWS_PROFILE")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", cwd.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", cwd.join("no-credentials"))
+        .envs(env.iter().copied())
+        .output()
+        .expect("natcost runs")
+}
+
+/// An address where nothing listens.
+fn closed_endpoint() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn messages_name_what_was_really_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let url = closed_endpoint();
+    let host = url.trim_start_matches("http://");
+    // Every client goes to --endpoint-url, the Pricing API too, and errors name it.
+    let out = natcost_offline(
+        &[
+            "report",
+            "--sample",
+            "--prices",
+            "live",
+            "--no-files",
+            "--endpoint-url",
+            &url,
+        ],
+        d,
+        &[],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains(&format!("cannot reach {host}")), "{err}");
+    let out = natcost_offline(
+        &[
+            "report",
+            "--region",
+            "ap-northeast-2",
+            "--endpoint-url",
+            &url,
+            "--no-files",
+        ],
+        d,
+        &[],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("cannot reach {host}")), "{err}");
+    assert!(!err.contains("amazonaws.com"), "{err}");
+
+    // A Cost Explorer request that never left the machine is not billed.
+    let out = natcost_offline(
+        &[
+            "report",
+            "--sample",
+            "--bill",
+            "ce",
+            "--endpoint-url",
+            &url,
+            "--out",
+            "rep",
+        ],
+        d,
+        &[],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(!err.contains("request(s) ×"), "{err}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("rep/report.json")).unwrap()).unwrap();
+    assert!(
+        report["api_calls"].get("ce:GetCostAndUsage").is_none(),
+        "{}",
+        report["api_calls"]
+    );
+
+    // --profile names a profile that is not there: said at once, with those that are.
+    std::fs::write(
+        d.join("config"),
+        "[default]\nregion = us-east-1\n[profile prod]\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    let config = d.join("config");
+    let out = natcost_offline(
+        &[
+            "report",
+            "--region",
+            "ap-northeast-2",
+            "--profile",
+            "nosuch",
+        ],
+        d,
+        &[("AWS_CONFIG_FILE", config.to_str().unwrap())],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--profile nosuch: no such profile"), "{err}");
+    assert!(err.contains("profiles found: default, prod"), "{err}");
+
+    // iam-policy lists what --flow-logs auto calls.
+    let out = natcost(&["iam-policy", "--flow-logs", "auto"], d);
+    assert!(out.status.success());
+    let policy: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let auto = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "NatcostFlowLogsWhereverConfigured")
+        .expect("a statement for auto");
+    assert_eq!(
+        auto["Action"],
+        json!([
+            "logs:GetQueryResults",
+            "logs:StartQuery",
+            "s3:GetObject",
+            "s3:ListBucket"
+        ])
+    );
+}

@@ -895,7 +895,7 @@ fn bad_command_lines_exit_2_and_say_why() {
     );
     assert_usage(
         &["report", "--sample", "--endpoint-url", "http://127.0.0.1:9"],
-        "--endpoint-url needs --region, --athena-table, or --flow-logs from S3, a log group or auto",
+        "--endpoint-url needs --region, --prices live, --athena-table, or --flow-logs from S3, a log group or auto",
     );
     assert_usage(
         &["report", "--region", "seoul"],

@@ -41,6 +41,16 @@ pub fn init_logging(verbose: u8) {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    // report and reconcile check it once their flags are known to be consistent (request.rs).
+    let profile = match &cli.command {
+        Command::Collect(a) => a.collect.profile.as_deref(),
+        Command::Prices(a) => a.profile.as_deref(),
+        Command::Flows(a) => a.profile.as_deref(),
+        _ => None,
+    };
+    if let Some(p) = profile {
+        crate::aws::session::check_profile(p)?;
+    }
     match cli.command {
         Command::Report(args) => report(*args, cli.verbose),
         Command::Collect(args) => collect_to_file(args, cli.verbose),
@@ -246,6 +256,7 @@ fn prices(args: PricesCommand) -> Result<ExitCode> {
         &prices_asked(&args.price, mode),
         regions.clone(),
         args.profile.clone(),
+        args.endpoint_url.clone(),
     )?;
     if let Some(w) = &loaded.warning {
         messages::warn(w);

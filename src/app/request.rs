@@ -44,21 +44,31 @@ pub(super) fn request(
             .flow_logs
             .iter()
             .any(|i| !matches!(i, crate::flows::Input::Path(_)));
-    if !live && !remote_flows {
+    // Live prices are read from the Pricing API, with --profile and --endpoint-url too.
+    let default_mode = if source.sample {
+        Mode::Bundled
+    } else {
+        Mode::Live
+    };
+    let live_prices = price.prices.as_ref().unwrap_or(&default_mode) == &Mode::Live;
+    if !live && !remote_flows && !live_prices {
         // Without AWS to talk to, these would be silently ignored.
         let unused = match (source.sample, &collect.profile, &collect.endpoint_url) {
             (true, Some(_), _) => Some("--sample cannot be used with --profile"),
             (_, _, Some(_)) => {
-                Some("--endpoint-url needs --region, --athena-table, or --flow-logs from S3, a log group or auto")
+                Some("--endpoint-url needs --region, --prices live, --athena-table, or --flow-logs from S3, a log group or auto")
             }
             _ => None,
         };
         if let Some(why) = unused {
             return Err(Usage(format!(
-                "{why}: nothing is read from AWS (--profile and --endpoint-url serve live collection, --athena-table and --flow-logs s3://…, log-group:…, auto)"
+                "{why}: nothing is read from AWS (--profile and --endpoint-url serve live collection, live prices, --athena-table and --flow-logs s3://…, log-group:…, auto)"
             ))
             .into());
         }
+    }
+    if let Some(p) = &collect.profile {
+        crate::aws::session::check_profile(p)?;
     }
     let flows = flow_inputs(flow)?;
     let mut window_note = None;
@@ -77,11 +87,6 @@ pub(super) fn request(
             )
             .into())
         }
-    };
-    let default_mode = if source.sample {
-        Mode::Bundled
-    } else {
-        Mode::Live
     };
     Ok(Request {
         facts,

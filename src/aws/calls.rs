@@ -103,8 +103,31 @@ where
     ))
 }
 
-/// The AWS endpoint host of a service in a region, as a reader would look it up.
+/// `--endpoint-url`, once a session is loaded with it: calls go there, and errors say so.
+static ENDPOINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub fn set_endpoint(url: &str) {
+    let _ = ENDPOINT.set(url.to_string());
+}
+
+/// The host a service's calls in a region go to, as errors name it: `--endpoint-url`, else
+/// `AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL` (as the SDK reads them), else AWS's own.
 pub fn host(service: &str, region: &str) -> String {
+    let env_name = match service {
+        "logs" => "CLOUDWATCH_LOGS".to_string(),
+        "ce" => "COST_EXPLORER".to_string(),
+        s => s.to_ascii_uppercase(),
+    };
+    let overridden = ENDPOINT
+        .get()
+        .cloned()
+        .or_else(|| std::env::var(format!("AWS_ENDPOINT_URL_{env_name}")).ok())
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|u| !u.is_empty());
+    if let Some(url) = overridden {
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        return rest.split('/').next().unwrap_or(rest).to_string();
+    }
     let name = match service {
         "cloudwatch" => "monitoring",
         "pricing" => "api.pricing",

@@ -86,6 +86,7 @@ pub async fn load(
         loader = loader.profile_name(p);
     }
     if let Some(u) = endpoint_url {
+        calls::set_endpoint(u);
         loader = loader.endpoint_url(u);
     }
     if let Some(r) = region {
@@ -95,6 +96,34 @@ pub async fn load(
         loader = loader.credentials_provider(c.clone());
     }
     loader.http_client(shared_http_client()).load().await
+}
+
+/// `--profile NAME` must name a profile of the AWS config or credentials files: else the run
+/// stops at once, listing the profiles there (the SDK would only find no credentials, later).
+pub fn check_profile(name: &str) -> Result<()> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let set = runtime()?
+        .block_on(aws_config::profile::load(
+            &Fs::real(),
+            &Env::real(),
+            &files,
+            None,
+        ))
+        .with_context(|| format!("--profile {name}: cannot read the AWS config files"))?;
+    if set.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let mut found: Vec<&str> = set.profiles().collect();
+    found.sort_unstable();
+    anyhow::bail!(
+        "--profile {name}: no such profile in the AWS config and credentials files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE); {}",
+        if found.is_empty() {
+            "they hold none: set one up with `aws configure --profile NAME` or `aws configure sso`".to_string()
+        } else {
+            format!("profiles found: {}", found.join(", "))
+        }
+    )
 }
 
 /// The SDK's default HTTPS client (rustls with aws-lc, proxy from the environment), built once

@@ -6,6 +6,7 @@
 
 use anyhow::{anyhow, Context, Result};
 use aws_config::Region;
+use aws_sdk_costexplorer::error::SdkError;
 use aws_sdk_costexplorer::types::{
     DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition,
     GroupDefinitionType,
@@ -170,7 +171,6 @@ async fn groups(
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        *requests += 1;
         let mut request = client
             .get_cost_and_usage()
             .time_period(
@@ -192,11 +192,20 @@ async fn groups(
                     .build(),
             );
         }
-        let page = request
-            .set_next_page_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| anyhow!("ce:GetCostAndUsage failed: {}", calls::one_line(&e, &host)))?;
+        let sent = request.set_next_page_token(token.clone()).send().await;
+        // A request is billed once AWS has it: not one that never left the machine (offline,
+        // refused, timed out before an answer).
+        let reached = !matches!(
+            &sent,
+            Err(SdkError::DispatchFailure(_)
+                | SdkError::TimeoutError(_)
+                | SdkError::ConstructionFailure(_))
+        );
+        if reached {
+            *requests += 1;
+        }
+        let page =
+            sent.map_err(|e| anyhow!("ce:GetCostAndUsage failed: {}", calls::one_line(&e, &host)))?;
         for period in page.results_by_time() {
             let month = period
                 .time_period()

@@ -44,6 +44,8 @@ pub struct Options {
     /// How long fetched prices are reused.
     pub max_age_days: i64,
     pub profile: Option<String>,
+    /// `--endpoint-url`: the Pricing API is asked there instead.
+    pub endpoint_url: Option<String>,
     /// Where the Pricing API is asked (us-east-1, eu-central-1 and ap-south-1 serve it).
     pub pricing_region: String,
 }
@@ -260,7 +262,7 @@ fn complete(book: &mut PriceBook, regions: &[String]) -> Option<String> {
 async fn fetch(opts: &Options, regions: &[String], calls: &Calls) -> Vec<Result<PriceBook>> {
     let config = crate::aws::session::load(
         opts.profile.as_deref(),
-        None,
+        opts.endpoint_url.as_deref(),
         Some(&opts.pricing_region),
         None,
         &crate::aws::session::PRICING,
