@@ -31,6 +31,28 @@ pub const REGIONS: &[(&str, &str, &str)] = &[
     ("af-south-1", "AFS1", "Cape Town"),
 ];
 
+/// Commercial regions AWS lists (its ip-ranges.json of 2026-08-22, without the China, GovCloud
+/// and European Sovereign Cloud partitions) whose billing prefix and prices natcost does not
+/// bundle: accepted, and priced from the Pricing API, which names their prefix.
+pub const UNPRICED: &[(&str, &str)] = &[
+    ("ap-east-2", "Taipei"),
+    ("ap-southeast-4", "Melbourne"),
+    ("ap-southeast-5", "Malaysia"),
+    ("ap-southeast-6", "New Zealand"),
+    ("ap-southeast-7", "Thailand"),
+    ("ca-west-1", "Calgary"),
+    ("eu-south-2", "Spain"),
+    ("me-west-1", "me-west-1"),
+    ("mx-central-1", "Mexico"),
+    ("sa-west-1", "sa-west-1"),
+    ("us-south-1", "us-south-1"),
+];
+
+/// Whether natcost knows `region`: bundled, or listed by AWS without bundled prices.
+pub fn is_known(region: &str) -> bool {
+    prefix(region).is_some() || UNPRICED.iter().any(|(code, _)| *code == region)
+}
+
 /// AWS billing prefix of a region's usage types (us-east-1 has none).
 pub fn prefix(region: &str) -> Option<&'static str> {
     REGIONS
@@ -41,19 +63,6 @@ pub fn prefix(region: &str) -> Option<&'static str> {
 
 pub fn codes() -> impl Iterator<Item = &'static str> {
     REGIONS.iter().map(|(code, _, _)| *code)
-}
-
-/// Whether `s` looks like a region code (`xx-name-N`): a new region natcost does not list yet
-/// is still let through (live prices name its prefix).
-fn is_code_shaped(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
 }
 
 /// The known region a mistyped one most likely means: a city name, or the closest code.
@@ -72,15 +81,17 @@ pub fn suggest(s: &str) -> Option<(&'static str, &'static str)> {
             .filter(|c| c.is_ascii_alphanumeric())
             .collect()
     };
-    if let Some((code, _, city)) = REGIONS
+    let all = REGIONS
         .iter()
-        .find(|(_, _, city)| squash(city).contains(&want) || want.contains(&squash(city)))
+        .map(|(code, _, city)| (*code, *city))
+        .chain(UNPRICED.iter().copied());
+    if let Some((code, city)) = all
+        .clone()
+        .find(|(_, city)| squash(city).contains(&want) || want.contains(&squash(city)))
     {
         return Some((code, city));
     }
-    REGIONS
-        .iter()
-        .map(|(code, _, city)| (distance(&want, &squash(code)), *code, *city))
+    all.map(|(code, city)| (distance(&want, &squash(code)), code, city))
         .filter(|(d, _, _)| *d <= 3)
         .min_by_key(|(d, _, _)| *d)
         .map(|(_, code, city)| (code, city))
@@ -102,17 +113,20 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// A `--region` value: a known code, or a code-shaped one; anything else is refused with the
-/// region it probably means.
+/// A `--region` value: a region AWS lists; anything else is refused at once, with the region it
+/// probably means.
 pub fn parse_arg(s: &str) -> Result<String, String> {
-    if prefix(s).is_some() || is_code_shaped(s) {
+    if is_known(s) {
         return Ok(s.to_string());
     }
     Err(match suggest(s) {
-        Some((code, city)) => format!("not a region code: did you mean {code} ({city})?"),
+        Some((code, city)) => format!("not an AWS region: did you mean {code} ({city})?"),
         None => format!(
-            "not a region code (e.g. ap-northeast-2); known: {}",
-            codes().collect::<Vec<_>>().join(", ")
+            "not an AWS region (e.g. ap-northeast-2); known: {}",
+            codes()
+                .chain(UNPRICED.iter().map(|(code, _)| *code))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     })
 }
@@ -125,7 +139,7 @@ mod tests {
     fn city_names_and_typos_suggest_the_region() {
         assert_eq!(
             parse_arg("seoul").unwrap_err(),
-            "not a region code: did you mean ap-northeast-2 (Seoul)?"
+            "not an AWS region: did you mean ap-northeast-2 (Seoul)?"
         );
         assert_eq!(suggest("Tokyo"), Some(("ap-northeast-1", "Tokyo")));
         assert_eq!(suggest("frankfurt"), Some(("eu-central-1", "Frankfurt")));
@@ -136,9 +150,20 @@ mod tests {
     }
 
     #[test]
-    fn codes_pass_even_when_not_listed() {
+    fn regions_aws_lists_pass_and_no_other() {
         assert_eq!(parse_arg("ap-northeast-2").unwrap(), "ap-northeast-2");
         assert_eq!(parse_arg("mx-central-1").unwrap(), "mx-central-1");
+        assert_eq!(parse_arg("ca-west-1").unwrap(), "ca-west-1");
+        assert_eq!(
+            prefix("ca-west-1"),
+            None,
+            "priced live: the API names its prefix"
+        );
+        assert_eq!(
+            parse_arg("ap-northeast-9").unwrap_err(),
+            "not an AWS region: did you mean ap-northeast-1 (Tokyo)?"
+        );
+        assert_eq!(suggest("calgary"), Some(("ca-west-1", "Calgary")));
         assert!(parse_arg("ap-northeast").is_err());
         assert!(parse_arg("AP-NORTHEAST-2").is_err());
         assert_eq!(prefix("eu-west-1"), Some("EU"));

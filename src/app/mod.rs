@@ -247,9 +247,6 @@ fn prices(args: PricesCommand) -> Result<ExitCode> {
         }
         Vec::new()
     } else {
-        for r in &args.regions {
-            crate::price::Item::NatHours.usage_type(r)?;
-        }
         args.regions.clone()
     };
     let loaded = pipeline::load_prices(

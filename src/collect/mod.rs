@@ -294,7 +294,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
     if !unpriced.is_empty() {
         let list: Vec<&str> = unpriced.into_iter().collect();
         crate::messages::warn(format_args!(
-            "NAT gateways in {}: no billing prefix known for these regions; pricing them will fail",
+            "NAT gateways in {}: natcost bundles no prices for these regions; they are priced from the Pricing API only (live prices, with AWS credentials)",
             list.join(", ")
         ));
     }

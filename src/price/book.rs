@@ -76,13 +76,23 @@ impl Item {
 
     /// The AWS usage type of this item in a region, e.g. `APN2-NatGateway-Hours`.
     pub fn usage_type(self, region: &str) -> Result<String> {
-        let prefix = region_prefix(region)
-            .with_context(|| format!("unknown AWS region {region:?}: no billing prefix known"))?;
-        Ok(if prefix.is_empty() {
+        let prefix = region_prefix(region).with_context(|| {
+            if crate::regions::is_known(region) {
+                format!("no billing prefix bundled for {region}: price it live (--prices live, with AWS credentials), as the Pricing API names it")
+            } else {
+                format!("unknown AWS region {region:?}: no billing prefix known")
+            }
+        })?;
+        Ok(self.with_prefix(prefix))
+    }
+
+    /// The usage type after a billing prefix ("" for us-east-1).
+    fn with_prefix(self, prefix: &str) -> String {
+        if prefix.is_empty() {
             self.suffix().to_string()
         } else {
             format!("{prefix}-{}", self.suffix())
-        })
+        }
     }
 }
 
@@ -252,8 +262,30 @@ impl PriceBook {
         origins.into_iter().collect::<Vec<_>>().join("; ")
     }
 
+    /// The billing prefix of a region's usage types: bundled, or as the Pricing API named it
+    /// in this book's NAT gateway hour price (a region natcost does not bundle).
+    pub fn prefix(&self, region: &str) -> Option<String> {
+        if let Some(p) = region_prefix(region) {
+            return Some(p.to_string());
+        }
+        self.prices
+            .range((region.to_string(), String::new())..)
+            .take_while(|((r, _), _)| r == region)
+            .find_map(|((_, usage), _)| {
+                let p = usage.strip_suffix("NatGateway-Hours")?;
+                match p.strip_suffix('-') {
+                    Some(p) if !p.ends_with("Regional") => Some(p.to_string()),
+                    None if p.is_empty() => Some(String::new()),
+                    _ => None,
+                }
+            })
+    }
+
     pub fn get(&self, region: &str, item: Item) -> Result<&Price> {
-        let usage_type = item.usage_type(region)?;
+        let usage_type = match self.prefix(region) {
+            Some(p) => item.with_prefix(&p),
+            None => item.usage_type(region)?,
+        };
         self.prices
             .get(&(region.to_string(), usage_type.clone()))
             .with_context(|| {

@@ -221,10 +221,19 @@ fn fall_back_live(
             None => to_bundle.push(region.clone()),
         }
     }
+    let bundled = PriceBook::bundled();
+    let (unbundled, to_bundle): (Vec<String>, Vec<String>) = to_bundle
+        .into_iter()
+        .partition(|r| crate::regions::prefix(r).is_none());
     if !to_bundle.is_empty() {
-        let bundled = PriceBook::bundled();
         used.push(format!("{}: {}", to_bundle.join(", "), bundled.label()));
         book.extend(bundled.for_regions(&to_bundle));
+    }
+    if !unbundled.is_empty() {
+        used.push(format!(
+            "{}: nothing, as natcost bundles no prices for them",
+            unbundled.join(", ")
+        ));
     }
     format!(
         "Pricing API unavailable ({cause}); using {}",
