@@ -45,6 +45,45 @@ pub enum Value {
 /// Rows decoded at once per column.
 pub const BATCH: usize = 65_536;
 
+/// The longest value natcost reads: ids, addresses, usage types and dates are short; a longer
+/// value is not a flow-log or bill field.
+pub const MAX_VALUE: usize = 1 << 20;
+
+/// The most bytes a row group may hold, uncompressed, in the columns natcost reads
+/// ($NATCOST_PARQUET_GROUP_MB, default 128): a row group's columns are held at once, so memory
+/// stays under (files read at once) × this.
+pub fn max_group_bytes() -> u64 {
+    static MAX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| {
+        std::env::var("NATCOST_PARQUET_GROUP_MB")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(128)
+            << 20
+    })
+}
+
+/// Refuses a row group whose columns `leaves` hold more than `max` bytes uncompressed, before
+/// any of it is read.
+pub fn check_group(
+    group: &dyn RowGroupReader,
+    leaves: impl Iterator<Item = usize>,
+    max: u64,
+) -> Result<()> {
+    let md = group.metadata();
+    let total: u64 = leaves
+        .map(|l| u64::try_from(md.column(l).uncompressed_size()).unwrap_or(u64::MAX))
+        .fold(0, u64::saturating_add);
+    if total > max {
+        bail!(
+            "its columns hold {} MiB uncompressed, more than the {} MiB natcost holds at once (NATCOST_PARQUET_GROUP_MB raises it)",
+            total >> 20,
+            max >> 20
+        );
+    }
+    Ok(())
+}
+
 /// One column of a row group being read: its reader, and how its values read.
 pub struct Reader {
     reader: ColumnReader,
@@ -169,9 +208,24 @@ impl Reader {
     /// The next `n` rows' values.
     pub fn next(&mut self, n: usize) -> Result<Column> {
         let d = self.max_def;
+        let too_long = |len: usize| {
+            anyhow::anyhow!("a value of {len} bytes, more than the 1 MiB any field may hold")
+        };
         let values = match &mut self.reader {
-            ColumnReader::ByteArrayColumnReader(r) => Values::Bytes(chunk(r, n, d)?),
-            ColumnReader::FixedLenByteArrayColumnReader(r) => Values::Fixed(chunk(r, n, d)?),
+            ColumnReader::ByteArrayColumnReader(r) => {
+                let v = chunk(r, n, d)?;
+                if let Some(b) = v.iter().flatten().find(|b| b.len() > MAX_VALUE) {
+                    return Err(too_long(b.len()));
+                }
+                Values::Bytes(v)
+            }
+            ColumnReader::FixedLenByteArrayColumnReader(r) => {
+                let v = chunk(r, n, d)?;
+                if let Some(b) = v.iter().flatten().find(|b| b.len() > MAX_VALUE) {
+                    return Err(too_long(b.len()));
+                }
+                Values::Fixed(v)
+            }
             ColumnReader::DoubleColumnReader(r) => Values::Double(chunk(r, n, d)?),
             ColumnReader::FloatColumnReader(r) => Values::Float(chunk(r, n, d)?),
             ColumnReader::Int32ColumnReader(r) => Values::Int32(chunk(r, n, d)?),

@@ -1261,6 +1261,51 @@ fn parquet_flow_logs_give_the_same_attribution() {
     assert!(stderr.contains("1 file(s) could not be read"), "{stderr}");
     std::fs::remove_file(first.with_file_name("broken.parquet")).unwrap();
 
+    // Four 2 MiB interface ids, packed small: a value longer than any field (1 MiB) is refused,
+    // and with a 1 MiB room per row group the row group is refused before any of it is read.
+    let hostile = tmp.path().join("hostile");
+    std::fs::create_dir_all(&hostile).unwrap();
+    let file = hostile.join("big.parquet");
+    let made = Command::new(python())
+        .args(["-c", &format!(
+            "import duckdb; duckdb.connect().execute(\"COPY (SELECT repeat('e', 2097152) || i::VARCHAR AS interface_id, '10.0.0.1' AS srcaddr, '52.95.1.1' AS dstaddr, 100::BIGINT AS bytes FROM range(4) t(i)) TO '{}' (FORMAT parquet, COMPRESSION gzip)\")",
+            file.display()
+        )])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert!(std::fs::metadata(&file).unwrap().len() < 1 << 20);
+    let (v, stderr) = attributed_exit(&hostile, 3);
+    let failed = v["stats"]["failed_files"].to_string();
+    assert!(
+        failed.contains("more than the 1 MiB any field may hold"),
+        "{failed} {stderr}"
+    );
+    let out = natcost_env(
+        &[
+            "flows",
+            "--sample",
+            "--flow-logs",
+            hostile.to_str().unwrap(),
+            "--ip-ranges",
+            ip_ranges_path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &[("NATCOST_PARQUET_GROUP_MB", "1")],
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failed = v["stats"]["failed_files"].to_string();
+    assert!(
+        failed.contains("more than the 1 MiB natcost holds at once"),
+        "{failed}"
+    );
+
     let moto = Moto::start();
     upload(&moto, "acme-flow-logs", &tree);
     let out = natcost_env(

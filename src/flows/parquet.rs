@@ -56,6 +56,9 @@ pub fn for_each<R: ChunkReader + 'static>(reader: R, mut each: impl FnMut(Row)) 
             .with_context(|| format!("row group {g}"))?;
         let n_rows = usize::try_from(group.metadata().num_rows())
             .with_context(|| format!("row group {g} has a negative row count"))?;
+        let max = parquet_columns::max_group_bytes();
+        parquet_columns::check_group(&*group, leaves.iter().flatten().copied(), max)
+            .with_context(|| format!("row group {g}"))?;
         let mut readers: Vec<Option<Reader>> = Vec::with_capacity(FIELDS.len());
         for (field, leaf) in FIELDS.iter().zip(&leaves) {
             readers.push(match leaf {

@@ -80,6 +80,10 @@ pub(super) fn read<R: ChunkReader + 'static>(
                 descr.column(leaf).name()
             )
         };
+        // One report file is read at a time: four times a flow-log file's room.
+        let max = 4 * parquet_columns::max_group_bytes();
+        parquet_columns::check_group(&*group, leaves.iter().flatten().copied(), max)
+            .map_err(|e| anyhow!("{name}: row group {g}: {e}"))?;
         let mut readers: Vec<(usize, usize, Reader)> = Vec::new();
         for (i, l) in leaves.iter().enumerate() {
             if let Some(l) = l.filter(|l| *l != usage_leaf) {

@@ -1,6 +1,8 @@
 //! gzip CSV and CSV files, of CUR 2.0 or the legacy CUR.
 
+use std::cell::Cell as Counter;
 use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use anyhow::{anyhow, bail, Context, Result};
 
@@ -21,11 +23,17 @@ pub(super) fn read<R: Read>(reader: R, f: &Found, totals: &mut Totals) -> Result
     } else {
         Box::new(buffered)
     };
+    let since = Rc::new(Counter::new(0));
+    let reader = Capped {
+        inner: reader,
+        since: since.clone(),
+    };
     let mut csv = csv::ReaderBuilder::new().from_reader(reader);
     let headers = csv
         .headers()
         .map_err(|e| anyhow!("{name}: not a readable CSV file ({e})"))?
         .clone();
+    since.set(0);
     let names: Vec<&str> = headers.iter().collect();
     let Some(index) = resolve(f, &names)? else {
         return Ok(None);
@@ -38,6 +46,7 @@ pub(super) fn read<R: Read>(reader: R, f: &Found, totals: &mut Totals) -> Result
             Ok(false) => break,
             Err(e) => bail!("{name}: row {}: {e}", row + 1),
         }
+        since.set(0);
         row += 1;
         totals.rows += 1;
         // Most rows are other usage types: skipped before any cell is made.
@@ -60,6 +69,32 @@ pub(super) fn read<R: Read>(reader: R, f: &Found, totals: &mut Totals) -> Result
         generation(&names),
         if gzip { "gzip CSV" } else { "CSV" }
     )))
+}
+
+/// The longest row (or header) a report file may have: rows are a few KB; a longer one is
+/// refused before it is held, as a flow-log line is.
+const MAX_ROW: u64 = 1 << 20;
+
+/// The file's bytes, refused once more than [`MAX_ROW`] (and the CSV reader's read-ahead) have
+/// come since the last whole row: one huge quoted field cannot fill memory.
+struct Capped<R> {
+    inner: R,
+    /// Bytes given since the last row ended; the caller resets it.
+    since: Rc<Counter<u64>>,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.since.get() > MAX_ROW + (64 << 10) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a row longer than 1 MiB: not a Cost and Usage Report row",
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.since.set(self.since.get() + n as u64);
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -134,5 +169,31 @@ mod tests {
                 "{err:#}"
             );
         }
+    }
+
+    #[test]
+    fn one_huge_field_is_refused_before_it_is_held() {
+        let head = "identity/LineItemId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount,lineItem/UnblendedCost,product/region\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, head.as_bytes()).unwrap();
+        std::io::Write::write_all(&mut gz, b"a,\"").unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..64 {
+            std::io::Write::write_all(&mut gz, &chunk).unwrap();
+        }
+        let packed = gz.finish().unwrap();
+        assert!(packed.len() < 1 << 20, "64 MiB packed small");
+        let f = Found {
+            name: "cur.csv.gz".into(),
+            key: "cur.csv.gz".into(),
+            modified: 0,
+            object: None,
+            named: false,
+        };
+        let err = read(&packed[..], &f, &mut Totals::default()).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("a row longer than 1 MiB"),
+            "{err:#}"
+        );
     }
 }
