@@ -1425,3 +1425,40 @@ mod tests {
             .contains("not inside the snapshot's window"));
     }
 }
+
+/// Arbitrary and mutated snapshots never panic the loader: each is refused or loaded.
+#[cfg(test)]
+mod fuzz {
+    use super::Snapshot;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn mutated_samples_load_or_are_refused(
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut bytes = crate::SAMPLE_SNAPSHOT.as_bytes().to_vec();
+            for (at, b) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            if truncate {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            if let Ok(s) = Snapshot::from_json(&text) {
+                // Whatever loads keeps the loader's promises.
+                prop_assert!(s.window.end > s.window.start);
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_is_refused(text in any::<String>()) {
+            prop_assert!(Snapshot::from_json(&text).is_err());
+        }
+    }
+}

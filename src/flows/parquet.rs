@@ -40,7 +40,11 @@ const ACTION: usize = 7;
 const STATUS: usize = 8;
 
 /// Calls `each` for every row of the file; returns how many there were.
-pub fn for_each<R: ChunkReader + 'static>(reader: R, mut each: impl FnMut(Row)) -> Result<u64> {
+pub fn for_each<R: ChunkReader + 'static>(reader: R, each: impl FnMut(Row)) -> Result<u64> {
+    parquet_columns::guarded(|| read_rows(reader, each))
+}
+
+fn read_rows<R: ChunkReader + 'static>(reader: R, mut each: impl FnMut(Row)) -> Result<u64> {
     let file = parquet_columns::open(reader).context("not a readable Parquet file")?;
     let leaves: Vec<Option<usize>> = FIELDS
         .iter()
@@ -124,5 +128,94 @@ fn row(columns: &[Option<Column>], r: usize) -> Row<'_> {
             start: number(START),
         }),
         _ => Row::Skip,
+    }
+}
+
+/// Mutated Parquet files never panic the reader: each is read or refused.
+#[cfg(test)]
+mod fuzz {
+    use std::sync::Arc;
+
+    use ::parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+    use ::parquet::file::properties::WriterProperties;
+    use ::parquet::file::writer::SerializedFileWriter;
+    use ::parquet::schema::parser::parse_message_type;
+    use proptest::prelude::*;
+
+    /// A small flow-log Parquet file: `rows` records of 100 bytes each, Gzip inside.
+    fn sample(rows: usize) -> Vec<u8> {
+        let schema = Arc::new(
+            parse_message_type(
+                "message flows { required binary interface_id (UTF8); required binary srcaddr (UTF8); \
+                 required binary dstaddr (UTF8); required int64 bytes; required int64 start; }",
+            )
+            .unwrap(),
+        );
+        let props = Arc::new(
+            WriterProperties::builder()
+                .set_compression(::parquet::basic::Compression::GZIP(Default::default()))
+                .build(),
+        );
+        let mut out = Vec::new();
+        let mut w = SerializedFileWriter::new(&mut out, schema, props).unwrap();
+        let mut group = w.next_row_group().unwrap();
+        let text = |s: &str| vec![ByteArray::from(s); rows];
+        for values in [text("eni-0a1"), text("10.0.1.5"), text("52.92.1.2")] {
+            let mut c = group.next_column().unwrap().unwrap();
+            c.typed::<ByteArrayType>()
+                .write_batch(&values, None, None)
+                .unwrap();
+            c.close().unwrap();
+        }
+        for values in [vec![100i64; rows], vec![1_761_955_200i64; rows]] {
+            let mut c = group.next_column().unwrap().unwrap();
+            c.typed::<Int64Type>()
+                .write_batch(&values, None, None)
+                .unwrap();
+            c.close().unwrap();
+        }
+        group.close().unwrap();
+        w.close().unwrap();
+        out
+    }
+
+    #[test]
+    fn the_sample_reads_whole() {
+        let mut total = 0;
+        let rows = super::for_each(bytes::Bytes::from(sample(50)), |row| {
+            if let super::Row::Record(r) = row {
+                total += r.bytes;
+            }
+        })
+        .unwrap();
+        assert_eq!((rows, total), (50, 5000));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn mutated_files_are_read_or_refused(
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut file = sample(50);
+            for (at, b) in flips {
+                let i = at.index(file.len());
+                file[i] = b;
+            }
+            if truncate {
+                file.truncate(cut.index(file.len()));
+            }
+            let mut total = 0u64;
+            if let Ok(rows) = super::for_each(bytes::Bytes::from(file), |row| {
+                if let super::Row::Record(r) = row {
+                    total = total.saturating_add(r.bytes);
+                }
+            }) {
+                prop_assert!(rows <= 1 << 20);
+            }
+        }
     }
 }

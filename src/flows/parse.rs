@@ -411,3 +411,45 @@ mod tests {
         assert_eq!(parse_ip(b"1.2.3.4.5"), None);
     }
 }
+
+/// Arbitrary lines never panic the parser; a record's byte count is the one written, or the
+/// line is corrupt when no NAT gateway could carry it.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_line_parses_or_is_corrupt(line in prop::collection::vec(any::<u8>(), 0..300)) {
+            let f = Format::default_v2();
+            let mut spans = Vec::new();
+            let _ = f.parse(&line, &mut spans);
+            let _ = Format::detect(&line);
+        }
+
+        #[test]
+        fn byte_counts_are_read_exactly(bytes in any::<u64>(), start in 0u64..4_000_000_000, len in 0u64..100_000) {
+            let f = Format::default_v2();
+            let line = format!(
+                "2 123456789012 eni-0a1 10.0.1.5 52.92.1.2 443 49152 6 10 {bytes} {start} {} ACCEPT OK",
+                start + len
+            );
+            let mut spans = Vec::new();
+            // The reference: 12.5 GB/s for the record's interval, at least 10 minutes.
+            let most = 12_500_000_000u128 * u128::from(len.max(600));
+            match f.parse(line.as_bytes(), &mut spans) {
+                Line::Record(r) => {
+                    prop_assert_eq!(r.bytes, bytes);
+                    prop_assert!(u128::from(bytes) <= most);
+                }
+                Line::Corrupt(why) => {
+                    prop_assert!(u128::from(bytes) > most || bytes.to_string().len() > 19, "{}", why);
+                }
+                Line::Skip => prop_assert!(false, "an ACCEPT record is never skipped"),
+            }
+        }
+    }
+}

@@ -448,3 +448,44 @@ mod tests {
         );
     }
 }
+
+/// Arbitrary and mutated price files never panic the loader, and whatever loads is in range.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn mutated_tables_load_in_range_or_are_refused(
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+        ) {
+            let mut bytes = BUNDLED.as_bytes().to_vec();
+            for (at, b) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            if let Ok(file) = PriceFile::parse(&String::from_utf8_lossy(&bytes)) {
+                for p in &file.prices {
+                    prop_assert!(p.usd >= Decimal::ZERO && p.usd <= MAX_USD_PER_UNIT);
+                }
+            }
+        }
+
+        #[test]
+        fn a_price_loads_exactly_when_in_range(mantissa in any::<i64>(), scale in 0u32..28) {
+            let usd = Decimal::new(mantissa, scale);
+            let text = format!(
+                r#"{{"source":"t","as_of":"2026-11-01","currency":"USD","prices":[{{"region":"us-east-1","usage_type":"NatGateway-Hours","unit":"Hrs","usd":"{usd}"}}]}}"#
+            );
+            let loaded = PriceFile::parse(&text);
+            let in_range = usd >= Decimal::ZERO && usd <= MAX_USD_PER_UNIT;
+            prop_assert_eq!(loaded.is_ok(), in_range, "{}", usd);
+            if let Ok(f) = loaded {
+                prop_assert_eq!(f.prices[0].usd, usd);
+            }
+        }
+    }
+}

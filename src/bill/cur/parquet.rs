@@ -18,6 +18,21 @@ pub(super) fn read<R: ChunkReader + 'static>(
     f: &Found,
     totals: &mut Totals,
 ) -> Result<Option<String>> {
+    // The reader's own errors name the file; a panic caught by the guard does not.
+    parquet_columns::guarded(|| read_report(reader, f, totals)).map_err(|e| {
+        if e.to_string().starts_with(&f.name) {
+            e
+        } else {
+            anyhow!("{}: {e:#}", f.name)
+        }
+    })
+}
+
+fn read_report<R: ChunkReader + 'static>(
+    reader: R,
+    f: &Found,
+    totals: &mut Totals,
+) -> Result<Option<String>> {
     let name = f.name.as_str();
     let file = parquet_columns::open(reader)
         .map_err(|e| anyhow!("{name}: not a readable Parquet file ({e})"))?;

@@ -197,3 +197,68 @@ mod tests {
         );
     }
 }
+
+/// Arbitrary and mutated report files never panic the reader; the rows it reads sum to a
+/// reference sum, to the digit.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    const HEAD: &str = "identity/LineItemId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount,lineItem/UnblendedCost,product/region\n";
+
+    fn found() -> Found {
+        Found {
+            name: "cur.csv".into(),
+            key: "cur.csv".into(),
+            modified: 0,
+            object: None,
+            named: false,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_bytes_are_read_or_refused(body in prop::collection::vec(any::<u8>(), 0..2000)) {
+            let mut file = HEAD.as_bytes().to_vec();
+            file.extend(body);
+            let _ = read(&file[..], &found(), &mut Totals::default());
+        }
+
+        #[test]
+        fn rows_sum_to_the_reference(
+            rows in prop::collection::vec(
+                (0usize..2, 0usize..2, -1_000_000_000i64..1_000_000_000, 0u32..7, -1_000_000_000i64..1_000_000_000, 0u32..7),
+                1..40,
+            ),
+        ) {
+            let usages = ["APN2-NatGateway-Hours", "APN2-NatGateway-Bytes"];
+            let resources = ["arn:aws:ec2:ap-northeast-2:123456789012:natgateway/nat-1", "arn:aws:ec2:ap-northeast-2:123456789012:natgateway/nat-2"];
+            let mut csv = HEAD.to_string();
+            let mut want: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
+            for (i, (u, r, q, qs, c, cs)) in rows.iter().enumerate() {
+                let (quantity, cost) = (Decimal::new(*q, *qs), Decimal::new(*c, *cs));
+                csv.push_str(&format!(
+                    "{i},2026-10-01T00:00:00Z,123456789012,Usage,{},{},{quantity},{cost},ap-northeast-2\n",
+                    usages[*u], resources[*r]
+                ));
+                let e = want.entry((usages[*u].to_string(), resources[*r].to_string())).or_default();
+                e.0 += quantity;
+                e.1 += cost;
+            }
+            let mut totals = Totals::default();
+            read(csv.as_bytes(), &found(), &mut totals).unwrap();
+            let got: BTreeMap<(String, String), (Decimal, Decimal)> = totals
+                .usage
+                .iter()
+                .map(|((_, _, _, usage, resource), v)| ((usage.clone(), resource.clone()), *v))
+                .collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+}
