@@ -1,10 +1,13 @@
 //! Maintainers: regenerates `data/prices.json` from the AWS Pricing API for every commercial
-//! region natcost knows, with today's date. Needs AWS credentials (any account: the Pricing API
-//! is free and read-only; pricing:GetProducts).
+//! region natcost knows (those in `src/regions.rs`'s UNPRICED list too), with today's date.
+//! Needs AWS credentials (any account: the Pricing API is free and read-only;
+//! pricing:GetProducts).
 //!
 //!     cargo run --example refresh_prices [-- OUTPUT]
 //!
-//! Regions the API has no NAT gateway price for are left out and listed on stderr.
+//! Regions the API has no NAT gateway price for are left out and listed on stderr. For a region
+//! of the UNPRICED list it prints the billing prefix the API names, to move the region into
+//! REGIONS (then it is priced offline too).
 
 use anyhow::{Context, Result};
 use aws_config::{BehaviorVersion, Region};
@@ -24,11 +27,18 @@ async fn main() -> Result<()> {
     let today = chrono::Utc::now().date_naive().to_string();
     let origin = format!("Pricing API of {today}");
     let mut book = PriceBook::default();
-    for region in natcost::region_codes() {
+    for region in natcost::all_region_codes() {
         match live::fetch_region(&client, &natcost::Calls::default(), region, &origin).await {
             Ok(prices) => {
                 eprintln!("{region}: {} prices", prices.len());
-                book.extend(PriceBook::from_prices(prices));
+                let fetched = PriceBook::from_prices(prices);
+                if natcost::region_prefix(region).is_none() {
+                    eprintln!(
+                        "{region}: move it into REGIONS in src/regions.rs with prefix {:?}",
+                        fetched.prefix(region).unwrap_or_default()
+                    );
+                }
+                book.extend(fetched);
             }
             Err(e) => eprintln!("{region}: left out: {e:#}"),
         }

@@ -38,7 +38,7 @@ pub use flows::ipranges::IpRanges;
 pub use flows::synth;
 pub use flows::Destination;
 pub use price::{live as live_prices, Item, PriceBook};
-pub use regions::codes as region_codes;
+pub use regions::{all_codes as all_region_codes, codes as region_codes, prefix as region_prefix};
 pub use render::chart::{svg_name, CHARTS};
 pub use shown::{money, printable};
 

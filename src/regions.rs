@@ -65,6 +65,11 @@ pub fn codes() -> impl Iterator<Item = &'static str> {
     REGIONS.iter().map(|(code, _, _)| *code)
 }
 
+/// Every region natcost knows: bundled, then listed by AWS without bundled prices.
+pub fn all_codes() -> impl Iterator<Item = &'static str> {
+    codes().chain(UNPRICED.iter().map(|(code, _)| *code))
+}
+
 /// The known region a mistyped one most likely means: a city name, or the closest code.
 pub fn suggest(s: &str) -> Option<(&'static str, &'static str)> {
     let want: String = s
