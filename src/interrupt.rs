@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 static FILLING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-fn filling() -> MutexGuard<'static, Vec<PathBuf>> {
+fn list() -> MutexGuard<'static, Vec<PathBuf>> {
     FILLING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -15,23 +15,50 @@ fn filling() -> MutexGuard<'static, Vec<PathBuf>> {
 pub struct Filling(PathBuf);
 
 impl Filling {
-    pub fn new(dir: &Path) -> Filling {
+    /// The folder `make` creates, registered before a signal can come between: `make` returns
+    /// it and whatever else it made.
+    pub fn create<T, E>(make: impl FnOnce() -> Result<(PathBuf, T), E>) -> Result<(Filling, T), E> {
         watch();
-        filling().push(dir.to_path_buf());
-        Filling(dir.to_path_buf())
+        let mut list = list();
+        let (dir, made) = make()?;
+        list.push(dir.clone());
+        Ok((Filling(dir), made))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.0
     }
 }
 
 impl Drop for Filling {
     fn drop(&mut self) {
-        filling().retain(|p| p != &self.0);
+        list().retain(|p| p != &self.0);
     }
 }
 
 /// Holds an interruption back while renames that belong together run: an interrupted run
 /// exits before them or after them, never between.
 pub fn hold() -> MutexGuard<'static, Vec<PathBuf>> {
-    filling()
+    list()
+}
+
+/// Removes a folder another thread may still be writing into: renamed away first, so that no
+/// new file can land in it, then removed.
+fn remove(dir: &Path) {
+    let mut away = dir.as_os_str().to_owned();
+    away.push(".removing");
+    let away = PathBuf::from(away);
+    let target = if std::fs::rename(dir, &away).is_ok() {
+        away
+    } else {
+        dir.to_path_buf()
+    };
+    for _ in 0..5 {
+        match std::fs::remove_dir_all(&target) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => continue,
+            _ => return,
+        }
+    }
 }
 
 /// Starts, once, the thread that waits for the signals, and returns once they are watched (a
@@ -51,9 +78,9 @@ pub fn watch() {
                     return;
                 };
                 if let Some(code) = rt.block_on(signalled(ready)) {
-                    let filling = filling();
+                    let filling = list();
                     for dir in filling.iter() {
-                        let _ = std::fs::remove_dir_all(dir);
+                        remove(dir);
                     }
                     if !filling.is_empty() {
                         eprintln!("natcost: interrupted: the partial report files were removed");

@@ -40,7 +40,7 @@ pub use flows::Destination;
 pub use price::{live as live_prices, Item, PriceBook};
 pub use regions::{all_codes as all_region_codes, codes as region_codes, prefix as region_prefix};
 pub use render::chart::{svg_name, CHARTS};
-pub use shown::{money, printable};
+pub use shown::{money, one_line};
 
 /// The bundled sample snapshot: a Seoul account, used by `natcost report --sample`.
 pub const SAMPLE_SNAPSHOT: &str = include_str!("../data/samples/seoul.json");

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
             let _ = writeln!(
                 std::io::stderr(),
                 "natcost: error: {}",
-                natcost::printable(&format!("{e:#}"))
+                natcost::one_line(&format!("{e:#}"))
             );
         }
         exit::of_error(&e)

@@ -13,15 +13,47 @@ use crate::exit::Outcome;
 pub fn warn(message: impl Display) {
     eprintln!(
         "natcost: warning: {}",
-        crate::shown::printable(&message.to_string())
+        crate::shown::one_line(&message.to_string())
     );
+}
+
+/// Runs `f`, turning a panic into `Err(its first line)` with nothing printed: for decoders of
+/// untrusted files (the parquet crate panics on some corrupt ones). Panics elsewhere, and on
+/// other threads meanwhile, are reported as usual.
+pub fn caught<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    thread_local! {
+        static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CATCHING.with(|c| c.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = CATCHING.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(was));
+    result.map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("a panic")
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    })
 }
 
 /// `natcost: note: …`: worth knowing, nothing wrong.
 pub fn note(message: impl Display) {
     eprintln!(
         "natcost: note: {}",
-        crate::shown::printable(&message.to_string())
+        crate::shown::one_line(&message.to_string())
     );
 }
 

@@ -301,10 +301,10 @@ pub fn write_dir(
     crate::interrupt::watch();
     remove_stale(&home, &prefix);
     remove_stale(&t.parent, &format!(".{}.old-", t.name));
-    let (dir, lock) = new_locked_dir(&home, &prefix)?;
+    let (filling, lock) = crate::interrupt::Filling::create(|| new_locked_dir(&home, &prefix))?;
     let stage = Staging {
-        _filling: crate::interrupt::Filling::new(&dir),
-        dir,
+        dir: filling.dir().to_path_buf(),
+        _filling: filling,
         _lock: lock,
     };
     let staged = fill(&stage)
@@ -399,8 +399,9 @@ fn swap(target: &Path, t: &Target, stage: &Path, staged: &[String]) -> Result<()
         }
     }
     // An empty folder of a name no one else has, which the rename replaces.
-    let old = match new_locked_dir(&t.parent, &format!(".{}.old-", t.name)) {
-        Ok((old, _)) => old,
+    // Locked until removed: another run's stale cleanup leaves it alone meanwhile.
+    let (old, _old_lock) = match new_locked_dir(&t.parent, &format!(".{}.old-", t.name)) {
+        Ok(made) => made,
         Err(e) => {
             undo(true);
             return Err(e);
@@ -497,8 +498,13 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.tmp-"))
+    let prefix = format!(".{name}.tmp-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // As fs::write would create it (0666 less the umask), not tempfile's owner-only 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder
         .tempfile_in(parent)
         .with_context(|| format!("cannot write {}", path.display()))?;
     std::io::Write::write_all(&mut tmp, bytes)
@@ -543,9 +549,17 @@ fn remove_stale(dir: &Path, prefix: &str) {
             continue;
         }
         let path = e.path();
-        let free = fs::File::open(&path).is_ok_and(|f| f.try_lock().is_ok());
+        // A folder made this minute may be another run's, between its creation and its lock.
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() >= 60);
+        // Held while removing: no run can take it meanwhile.
+        let lock = fs::File::open(&path).ok().filter(|f| f.try_lock().is_ok());
         let ours = foreign_entries(&path).is_ok_and(|(foreign, _)| foreign.is_empty());
-        if free && ours {
+        if let (true, Some(_lock), true) = (old, lock, ours) {
             if let Err(e) = remove_own(&path) {
                 crate::messages::warn(format_args!("{e:#}"));
             }
@@ -771,6 +785,13 @@ mod tests {
         let stale_old = dir.path().join(".out.old-d4e5f6");
         fs::create_dir(&stale_old).unwrap();
         fs::write(stale_old.join("report.md"), "old").unwrap();
+        // Left an hour ago: one made this minute may be another run's, not yet locked.
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for d in [&stale, &stale_old] {
+            fs::File::open(d).unwrap().set_modified(hour_ago).unwrap();
+        }
+        let young = dir.path().join(".out.tmp-g7h8i9");
+        fs::create_dir(&young).unwrap();
         // In use by a run still writing (it holds the lock).
         let (busy, _lock) = new_locked_dir(dir.path(), ".out.tmp-").unwrap();
         fs::write(busy.join("costs.csv"), "being written").unwrap();
@@ -793,6 +814,7 @@ mod tests {
             "out".to_string(),
             theirs.file_name().unwrap().to_string_lossy().into_owned(),
             busy_name,
+            ".out.tmp-g7h8i9".to_string(),
         ];
         want.sort();
         assert_eq!(names, want);

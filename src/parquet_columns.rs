@@ -19,31 +19,9 @@ pub const MAGIC: &[u8; 4] = b"PAR1";
 /// (a fuzzed footer makes it overflow a capacity) is an error naming it, not a crash, and says
 /// nothing on stderr itself.
 pub fn guarded<T>(read: impl FnOnce() -> Result<T>) -> Result<T> {
-    thread_local! {
-        static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
-    QUIET_HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !GUARDED.with(|g| g.get()) {
-                previous(info);
-            }
-        }));
-    });
-    let was = GUARDED.with(|g| g.replace(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
-    GUARDED.with(|g| g.set(was));
-    match result {
+    match crate::messages::caught(read) {
         Ok(r) => r,
-        Err(panic) => {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            bail!("not a readable Parquet file (the parquet reader failed: {why})")
-        }
+        Err(why) => bail!("not a readable Parquet file (the parquet reader failed: {why})"),
     }
 }
 

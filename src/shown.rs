@@ -43,6 +43,11 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// `s` on one line of stderr: what `printable` keeps, line breaks as spaces.
+pub fn one_line(s: &str) -> String {
+    printable(s).replace(['\n', '\t'], " ")
+}
+
 /// A label at most `max` characters long, on one line: a longer one ends in an ellipsis (the
 /// CSVs keep it whole).
 pub fn clipped(s: &str, max: usize) -> String {

@@ -67,11 +67,22 @@ fn walk(
             let path = e
                 .with_context(|| format!("cannot read {}", d.display()))?
                 .path();
-            // Follows symlinks; a dangling one is left out, as is anything not a file or folder.
-            let Ok(meta) = std::fs::metadata(&path) else {
-                out.skipped
-                    .push(format!("{}: a dangling link", path.display()));
-                continue;
+            // Follows symlinks; one that leads nowhere is left out, as is anything not a file or
+            // folder: said only when its name is one natcost would read.
+            let meta = match std::fs::metadata(&path) {
+                Ok(meta) => meta,
+                Err(e) => {
+                    if wanted(&path) {
+                        let link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink());
+                        let why = if link && e.kind() == std::io::ErrorKind::NotFound {
+                            "a link to nothing".to_string()
+                        } else {
+                            format!("cannot read it ({e})")
+                        };
+                        out.skipped.push(format!("{}: {why}", path.display()));
+                    }
+                    continue;
+                }
             };
             if meta.is_dir() {
                 stack.push(path);
@@ -108,14 +119,17 @@ mod tests {
         std::os::unix::fs::symlink("a.log", d.join("again.log")).unwrap();
         std::os::unix::fs::symlink("/dev/zero", d.join("zero.log")).unwrap();
         std::os::unix::fs::symlink("nowhere", d.join("gone.log")).unwrap();
+        // Not a name natcost reads: not said either.
+        std::os::unix::fs::symlink("nowhere", d.join("notes.txt")).unwrap();
         let fifo = d.join("pipe.log");
         assert!(std::process::Command::new("mkfifo")
             .arg(&fifo)
             .status()
             .unwrap()
             .success());
+        let logs = |p: &Path| p.extension().is_some_and(|e| e == "log");
         let found =
-            regular_files(&[d.clone(), d.clone(), d.join("sub")], "flow logs", any).unwrap();
+            regular_files(&[d.clone(), d.clone(), d.join("sub")], "flow logs", logs).unwrap();
         let names: Vec<String> = found
             .files
             .iter()

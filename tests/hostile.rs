@@ -351,10 +351,16 @@ fn collect_never_overwrites_a_file_that_is_not_a_snapshot() {
 
 /// natcost with test credentials only (never the machine's own), from `cwd`.
 fn natcost_offline(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_natcost"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_natcost"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(args)
         .current_dir(cwd)
-        .env_remove("AWS_PROFILE")
+        // Its own price cache: one of the machine's would answer instead of the endpoint.
+        .env("NATCOST_CACHE_DIR", cwd.join("cache"))
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")

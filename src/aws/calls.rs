@@ -118,15 +118,31 @@ pub fn host(service: &str, region: &str) -> String {
         "ce" => "COST_EXPLORER".to_string(),
         s => s.to_ascii_uppercase(),
     };
+    let from_env = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .map_or(true, |v| !v.eq_ignore_ascii_case("true"));
     let overridden = ENDPOINT
         .get()
         .cloned()
-        .or_else(|| std::env::var(format!("AWS_ENDPOINT_URL_{env_name}")).ok())
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .or_else(|| {
+            from_env
+                .then(|| std::env::var(format!("AWS_ENDPOINT_URL_{env_name}")).ok())
+                .flatten()
+        })
+        .or_else(|| {
+            from_env
+                .then(|| std::env::var("AWS_ENDPOINT_URL").ok())
+                .flatten()
+        })
         .filter(|u| !u.is_empty());
     if let Some(url) = overridden {
         let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-        return rest.split('/').next().unwrap_or(rest).to_string();
+        let authority = rest.split('/').next().unwrap_or(rest);
+        // Never a user name or password written into the URL.
+        return authority
+            .rsplit('@')
+            .next()
+            .unwrap_or(authority)
+            .to_string();
     }
     let name = match service {
         "cloudwatch" => "monitoring",

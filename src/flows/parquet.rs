@@ -15,10 +15,12 @@ use crate::parquet_columns::{self, Column, Reader, Value, BATCH};
 pub enum Row<'a> {
     Record(Record<'a>),
     Skip,
+    /// Not a record any NAT gateway could make (more bytes than it carries in the interval).
+    Corrupt(&'static str),
 }
 
 /// The fields read, named as the text format's (AWS's Parquet names use `_`; `-` is accepted).
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 10] = [
     "interface_id",
     "srcaddr",
     "dstaddr",
@@ -28,6 +30,7 @@ const FIELDS: [&str; 9] = [
     "start",
     "action",
     "log_status",
+    "end",
 ];
 const ENI: usize = 0;
 const SRC: usize = 1;
@@ -38,6 +41,7 @@ const BYTES: usize = 5;
 const START: usize = 6;
 const ACTION: usize = 7;
 const STATUS: usize = 8;
+const END: usize = 9;
 
 /// Calls `each` for every row of the file; returns how many there were.
 pub fn for_each<R: ChunkReader + 'static>(reader: R, each: impl FnMut(Row)) -> Result<u64> {
@@ -118,15 +122,24 @@ fn row(columns: &[Option<Column>], r: usize) -> Row<'_> {
         address(DST),
         number(BYTES),
     ) {
-        (true, Some(eni), Some(src), Some(dst), Some(bytes)) => Row::Record(Record {
-            interface_id: eni.as_bytes(),
-            src,
-            dst,
-            pkt_src: address(PKT_SRC),
-            pkt_dst: address(PKT_DST),
-            bytes: bytes.max(0) as u64,
-            start: number(START),
-        }),
+        (true, Some(eni), Some(src), Some(dst), Some(bytes)) => {
+            let bytes = bytes.max(0) as u64;
+            let time = |i| number(i).and_then(|t| u64::try_from(t).ok());
+            if bytes > super::parse::most_bytes(time(START), time(END)) {
+                return Row::Corrupt(
+                    "more bytes than a NAT gateway carries in the record's interval",
+                );
+            }
+            Row::Record(Record {
+                interface_id: eni.as_bytes(),
+                src,
+                dst,
+                pkt_src: address(PKT_SRC),
+                pkt_dst: address(PKT_DST),
+                bytes,
+                start: number(START),
+            })
+        }
         _ => Row::Skip,
     }
 }

@@ -266,13 +266,13 @@ impl Format {
     }
 }
 
-/// The most bytes one record can hold: a NAT gateway carries at most 100 Gbps (12.5 GB/s), and
-/// a record covers its start to end, at most 10 minutes (the longest aggregation interval)
-/// unless its own times say longer.
-fn most_bytes(start: Option<u64>, end: Option<u64>) -> u64 {
+/// The most bytes one record can hold: a NAT gateway carries at most 100 Gbps (12.5 GB/s), over
+/// the record's start to end: 10 minutes (the longest aggregation interval) unless its own
+/// times say longer, and an hour at most (a record spans one capture window, never more).
+pub(super) fn most_bytes(start: Option<u64>, end: Option<u64>) -> u64 {
     const BYTES_PER_SECOND: u64 = 12_500_000_000;
     let seconds = match (start, end) {
-        (Some(s), Some(e)) => e.saturating_sub(s).max(600),
+        (Some(s), Some(e)) => e.saturating_sub(s).clamp(600, 3600),
         _ => 600,
     };
     BYTES_PER_SECOND.saturating_mul(seconds)
@@ -439,7 +439,7 @@ mod fuzz {
             );
             let mut spans = Vec::new();
             // The reference: 12.5 GB/s for the record's interval, at least 10 minutes.
-            let most = 12_500_000_000u128 * u128::from(len.max(600));
+            let most = 12_500_000_000u128 * u128::from(len.clamp(600, 3600));
             match f.parse(line.as_bytes(), &mut spans) {
                 Line::Record(r) => {
                     prop_assert_eq!(r.bytes, bytes);

@@ -274,6 +274,15 @@ impl Reader<'_> {
             match row {
                 parquet::Row::Record(rec) => self.scan.count(&rec, 1, None, part),
                 parquet::Row::Skip => part.stats.skipped += 1,
+                parquet::Row::Corrupt(why) => {
+                    part.stats.corrupt_lines += 1;
+                    if part.stats.corrupt_examples.len() < 5 {
+                        let row = part.stats.lines;
+                        part.stats
+                            .corrupt_examples
+                            .push(format!("Parquet row {row}: {why}"));
+                    }
+                }
             }
         })?;
         Ok(())

@@ -78,7 +78,7 @@ impl Item {
     pub fn usage_type(self, region: &str) -> Result<String> {
         let prefix = region_prefix(region).with_context(|| {
             if crate::regions::is_known(region) {
-                format!("no billing prefix bundled for {region}: price it live (--prices live, with AWS credentials), as the Pricing API names it")
+                format!("no billing prefix bundled for {region}, and no live price names it: price it with the Pricing API (--prices live, with AWS credentials)")
             } else {
                 format!("unknown AWS region {region:?}: no billing prefix known")
             }
@@ -148,8 +148,8 @@ pub const MAX_USD_PER_UNIT: Decimal = dec!(1000);
 const MAX_TIER_UNITS: Decimal = dec!(1_000_000_000_000_000);
 
 impl Price {
-    /// A price natcost can compute with: from 0 to `MAX_USD_PER_UNIT`, its tiers too, and tier
-    /// bounds from 0 to `MAX_TIER_UNITS` in order.
+    /// A price natcost can compute with: from 0 to `MAX_USD_PER_UNIT`, its tiers too, and each
+    /// tier's bounds from 0 to `MAX_TIER_UNITS`, its end not before its begin.
     pub fn check(&self) -> Result<()> {
         let what = || format!("{} in {}", self.usage_type, self.region);
         let in_range = |usd: Decimal| usd >= Decimal::ZERO && usd <= MAX_USD_PER_UNIT;

@@ -157,8 +157,11 @@ fn load_live(opts: &Options) -> Result<Loaded> {
     let mut book = PriceBook::default();
     let mut stale: Vec<(String, PriceBook)> = Vec::new();
     let mut need = Vec::new();
+    // Prices from another endpoint (an emulator, a replay) are that endpoint's: neither read
+    // from nor written to the cache of AWS's own.
+    let cache = opts.endpoint_url.is_none();
     for r in &opts.regions {
-        match cached(&opts.cache_dir, r) {
+        match cached(&opts.cache_dir, r).filter(|_| cache) {
             Some((b, age)) if age <= opts.max_age_days => book.extend(b),
             Some((b, _)) => {
                 stale.push((r.clone(), b));
@@ -181,7 +184,12 @@ fn load_live(opts: &Options) -> Result<Loaded> {
     for (region, result) in need.iter().zip(results) {
         match result {
             Ok(fetched) => {
-                if let Err(e) = write_cache(&opts.cache_dir, region, &fetched) {
+                let written = if cache {
+                    write_cache(&opts.cache_dir, region, &fetched)
+                } else {
+                    Ok(())
+                };
+                if let Err(e) = written {
                     crate::messages::warn(format_args!("prices for {region} not cached: {e:#}"));
                 }
                 book.extend(fetched);

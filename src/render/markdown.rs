@@ -138,10 +138,10 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
             cell(n.name.as_deref().unwrap_or("")),
             named(report, &n.vpc_id),
             n.availability_zone,
-            match &n.found_by {
+            cell(&match &n.found_by {
                 Some(how) => format!("{} (found through {how})", n.state),
                 None => n.state.clone(),
-            },
+            }),
             n.lambdas.len(),
             n.billed_hours,
             n.processed_gb
@@ -219,9 +219,9 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 l.period_start.format("%Y-%m"),
                 named(report, &n.nat_gateway_id),
-                c.usage_type,
+                cell(&c.usage_type),
                 c.quantity.map(|q| fixed(q, 3)).unwrap_or_default(),
-                c.unit,
+                cell(&c.unit),
                 exact(c.unit_price),
                 c.cost.map(money).unwrap_or_default()
             );
@@ -247,7 +247,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
                 "| {} | {} | {} | {} | {} |",
                 named(report, &e.nat_gateway_id),
                 fixed(e.monthly_gb_upper_bound, 2),
-                e.usage_type,
+                cell(&e.usage_type),
                 exact(e.unit_price),
                 money(e.monthly_cost_upper_bound)
             );
@@ -280,7 +280,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         let _ = writeln!(
             o,
             "- Bundled prices not yet confirmed against the AWS Price List: {}.",
-            report.prices.unconfirmed.join(", ")
+            cell(&report.prices.unconfirmed.join(", "))
         );
     }
     o
@@ -321,7 +321,7 @@ fn idle_addresses(report: &Report) -> String {
                 .as_deref()
                 .map(|n| named(report, n))
                 .unwrap_or_default(),
-            c.usage_type,
+            cell(&c.usage_type),
             c.quantity.map(exact).unwrap_or_default(),
             exact(c.unit_price),
             money(a.monthly())
@@ -613,7 +613,7 @@ fn plan(report: &Report) -> String {
         let headline = match (s.tier, &s.sensitivity, s.saving_up_to) {
             (Tier::MeasureFirst, Some(x), _) => format!(
                 "measure first: {} is worth {} USD/month",
-                x.per,
+                cell(&x.per),
                 money(x.monthly_usd)
             ),
             (_, _, Some(most)) => format!(

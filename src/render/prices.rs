@@ -41,11 +41,12 @@ pub fn table(book: &PriceBook, mut out: impl Write) -> Result<()> {
         writeln!(
             out,
             "{:<16} {:<36} {:<6} {:>10}  {}",
-            p.region,
-            p.usage_type,
-            p.unit,
+            // A price file's text is shown, never obeyed by the terminal.
+            crate::shown::clipped(&p.region, 40),
+            crate::shown::clipped(&p.usage_type, 80),
+            crate::shown::clipped(&p.unit, 20),
             p.usd.normalize().to_string(),
-            p.origin
+            crate::shown::clipped(&p.origin, 120)
         )?;
     }
     Ok(())

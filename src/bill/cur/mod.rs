@@ -147,8 +147,6 @@ fn read_files(files: &[Found], store: Option<&s3::Store>) -> std::result::Result
         .clamp(1, 8)
         .min(files.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let quiet = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
     let done: Vec<(Totals, Option<(usize, Failure)>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -159,21 +157,13 @@ fn read_files(files: &[Found], store: Option<&s3::Store>) -> std::result::Result
                         let Some(f) = files.get(i) else {
                             return (totals, None);
                         };
-                        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            read_file(f, store, &mut totals)
-                        }))
-                        .unwrap_or_else(|panic| {
-                            let why = panic
-                                .downcast_ref::<String>()
-                                .map(String::as_str)
-                                .or_else(|| panic.downcast_ref::<&str>().copied())
-                                .unwrap_or("the decoder failed");
-                            Err(Failure::Bad(anyhow!(
-                                "{}: not a readable report ({})",
-                                f.name,
-                                why.lines().next().unwrap_or_default()
-                            )))
-                        });
+                        let read = crate::messages::caught(|| read_file(f, store, &mut totals))
+                            .unwrap_or_else(|why| {
+                                Err(Failure::Bad(anyhow!(
+                                    "{}: not a readable report ({why})",
+                                    f.name
+                                )))
+                            });
                         match read {
                             Ok(Some(format)) => {
                                 totals.formats.insert(format);
@@ -195,7 +185,6 @@ fn read_files(files: &[Found], store: Option<&s3::Store>) -> std::result::Result
             })
             .collect()
     });
-    std::panic::set_hook(quiet);
     let mut all = Totals::default();
     let mut first: Option<(usize, Failure)> = None;
     for (totals, failed) in done {

@@ -95,8 +95,9 @@ fn read_report<R: ChunkReader + 'static>(
                 descr.column(leaf).name()
             )
         };
-        // One report file is read at a time: four times a flow-log file's room.
-        let max = 4 * parquet_columns::max_group_bytes();
+        // Twice a flow-log file's room (report rows are wider); up to eight files are read at
+        // once (one per core), so memory stays under cores × this.
+        let max = 2 * parquet_columns::max_group_bytes();
         parquet_columns::check_group(&*group, leaves.iter().flatten().copied(), max)
             .map_err(|e| anyhow!("{name}: row group {g}: {e}"))?;
         let mut readers: Vec<(usize, usize, Reader)> = Vec::new();
