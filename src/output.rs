@@ -792,6 +792,12 @@ mod tests {
         }
         let young = dir.path().join(".out.tmp-g7h8i9");
         fs::create_dir(&young).unwrap();
+        // Stamped by this process's clock, as the ages above (the file system's may differ
+        // when the clock is moved).
+        fs::File::open(&young)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now())
+            .unwrap();
         // In use by a run still writing (it holds the lock).
         let (busy, _lock) = new_locked_dir(dir.path(), ".out.tmp-").unwrap();
         fs::write(busy.join("costs.csv"), "being written").unwrap();
