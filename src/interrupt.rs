@@ -63,7 +63,7 @@ fn remove(dir: &Path) {
 
 /// Starts, once, the thread that waits for the signals, and returns once they are watched (a
 /// signal from then on cleans up).
-pub fn watch() {
+fn watch() {
     static WATCHING: OnceLock<()> = OnceLock::new();
     WATCHING.get_or_init(|| {
         let (ready, watched) = std::sync::mpsc::channel();

@@ -298,7 +298,6 @@ pub fn write_dir(
             (t.parent.clone(), format!(".{}.tmp-", t.name))
         }
     };
-    crate::interrupt::watch();
     remove_stale(&home, &prefix);
     remove_stale(&t.parent, &format!(".{}.old-", t.name));
     let (filling, lock) = crate::interrupt::Filling::create(|| new_locked_dir(&home, &prefix))?;

@@ -1166,8 +1166,6 @@ impl Snapshot {
             for f in &r.lambda_functions {
                 once("Lambda function", "", (acct, &f.function_arn))?;
             }
-        }
-        for r in &self.regions {
             let mut series = BTreeSet::new();
             for m in &r.metrics {
                 if !series.insert((&m.nat_gateway_id, &m.metric_name, &m.statistic)) {

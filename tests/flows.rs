@@ -52,31 +52,23 @@ fn attributed(dir: &Path) -> (Value, String) {
     attributed_exit(dir, 0)
 }
 
+/// `natcost flows --format json` on `inputs`, with `env`: (exit code, json, stderr).
+fn flows_on(inputs: &[&Path], cwd: &Path, env: &[(&str, &str)]) -> (Option<i32>, Value, String) {
+    let mut args = vec!["flows", "--sample", "--format", "json", "--flow-logs"];
+    args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+    let ranges = ip_ranges_path();
+    args.extend(["--ip-ranges", ranges.to_str().unwrap()]);
+    let out = natcost_env(&args, cwd, env);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (out.status.code(), v, stderr)
+}
+
 /// As `attributed`, exiting with `code` (3: a partial result).
 fn attributed_exit(dir: &Path, code: i32) -> (Value, String) {
-    let out = natcost(
-        &[
-            "flows",
-            "--sample",
-            "--flow-logs",
-            dir.to_str().unwrap(),
-            "--ip-ranges",
-            ip_ranges_path().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        dir,
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        serde_json::from_slice(&out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let (got, v, stderr) = flows_on(&[dir], dir, &[]);
+    assert_eq!(got, Some(code), "{stderr}");
+    (v, stderr)
 }
 
 fn assert_matches(v: &Value, truth: &Truth) {
@@ -166,18 +158,6 @@ fn gzip_and_custom_format_give_the_same_truth() {
     assert!(!nat["pairs"].as_array().unwrap().is_empty());
 }
 
-/// `natcost flows --format json` on `inputs`: (exit code, json, stderr).
-fn flows_on(inputs: &[&Path], cwd: &Path) -> (Option<i32>, Value, String) {
-    let mut args = vec!["flows", "--sample", "--format", "json", "--flow-logs"];
-    args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
-    let ranges = ip_ranges_path();
-    args.extend(["--ip-ranges", ranges.to_str().unwrap()]);
-    let out = natcost(&args, cwd);
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    (out.status.code(), v, stderr)
-}
-
 #[cfg(unix)]
 #[test]
 fn each_file_is_read_once_and_nothing_but_files_is_read() {
@@ -186,7 +166,7 @@ fn each_file_is_read_once_and_nothing_but_files_is_read() {
     let sub = d.join("sub");
     std::fs::create_dir_all(&sub).unwrap();
     let truth = generate(&sub, false, true, 0);
-    let (code, plain, _) = flows_on(&[&d], tmp.path());
+    let (code, plain, _) = flows_on(&[&d], tmp.path(), &[]);
     assert_eq!(code, Some(0));
     assert_matches(&plain, &truth);
     // The same folder twice, a folder and its subfolder, links back up (a loop), a second name
@@ -194,7 +174,7 @@ fn each_file_is_read_once_and_nothing_but_files_is_read() {
     std::os::unix::fs::symlink(".", d.join("self")).unwrap();
     std::os::unix::fs::symlink("..", sub.join("up")).unwrap();
     std::os::unix::fs::symlink(&truth.files[0], d.join("again.log.gz")).unwrap();
-    let (code, twice, stderr) = flows_on(&[&d, &d, &sub], tmp.path());
+    let (code, twice, stderr) = flows_on(&[&d, &d, &sub], tmp.path(), &[]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(twice["nats"], plain["nats"]);
     assert_eq!(twice["stats"]["files"], 3);
@@ -206,7 +186,7 @@ fn each_file_is_read_once_and_nothing_but_files_is_read() {
         .unwrap()
         .success());
     std::os::unix::fs::symlink("/dev/zero", d.join("zero.log")).unwrap();
-    let (code, with_fifo, stderr) = flows_on(&[&d], tmp.path());
+    let (code, with_fifo, stderr) = flows_on(&[&d], tmp.path(), &[]);
     assert_eq!(code, Some(3), "{stderr}");
     assert_eq!(with_fifo["nats"], plain["nats"]);
     assert!(stderr.contains("pipe.log: not a regular file"), "{stderr}");
@@ -1285,21 +1265,11 @@ fn parquet_flow_logs_give_the_same_attribution() {
         failed.contains("more than the 1 MiB any field may hold"),
         "{failed} {stderr}"
     );
-    let out = natcost_env(
-        &[
-            "flows",
-            "--sample",
-            "--flow-logs",
-            hostile.to_str().unwrap(),
-            "--ip-ranges",
-            ip_ranges_path().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
+    let (_, v, _) = flows_on(
+        &[&hostile],
         tmp.path(),
         &[("NATCOST_PARQUET_GROUP_MB", "1")],
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let failed = v["stats"]["failed_files"].to_string();
     assert!(
         failed.contains("more than the 1 MiB natcost holds at once"),

@@ -1,50 +1,34 @@
 //! Hostile and faulty input: nothing counted twice, nothing out of range let through, one clear
 //! line for what is refused (issue 25). Flow-log and CUR folders are covered in their own tests.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+use std::process::Command;
+
+use common::{free_port, natcost, natcost_env, sample_json, write_snapshot};
 use serde_json::{json, Value};
 
-fn natcost(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_natcost"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("natcost runs")
-}
-
-fn sample_json() -> Value {
-    serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap()
-}
-
-fn write_snapshot(dir: &Path, name: &str, v: &Value) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_string(v).unwrap()).unwrap();
-    p
-}
-
-/// `report --snapshot` on `v` fails with exit 1 and one line that says `expect`.
-fn refused(dir: &Path, v: &Value, expect: &str) {
-    let p = write_snapshot(dir, "bad.json", v);
-    let out = natcost(
-        &[
-            "report",
-            "--snapshot",
-            p.to_str().unwrap(),
-            "--prices",
-            "bundled",
-            "--out",
-            "rep",
-        ],
-        dir,
-    );
+/// `report ARGS --out rep` in `dir` fails with exit 1 and one line that says `expect`, and
+/// writes nothing.
+fn fails(dir: &Path, args: &[&str], expect: &str) {
+    let mut all = vec!["report"];
+    all.extend(args);
+    all.extend(["--out", "rep"]);
+    let out = natcost(&all, dir);
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(err.starts_with("natcost: error: "), "{err}");
     assert!(err.contains(expect), "{err:?} does not say {expect:?}");
     assert!(!dir.join("rep").exists(), "nothing written");
+}
+
+/// `report --snapshot` on `v` fails with exit 1 and one line that says `expect`.
+fn refused(dir: &Path, v: &Value, expect: &str) {
+    let p = write_snapshot(dir, "bad.json", v);
+    let args = ["--snapshot", p.to_str().unwrap(), "--prices", "bundled"];
+    fails(dir, &args, expect);
 }
 
 fn region(v: &mut Value) -> &mut Value {
@@ -149,22 +133,7 @@ fn bundled_prices() -> Value {
 fn prices_refused(dir: &Path, prices: &Value, expect: &str) {
     let p = dir.join("prices.json");
     std::fs::write(&p, serde_json::to_string(prices).unwrap()).unwrap();
-    let out = natcost(
-        &[
-            "report",
-            "--sample",
-            "--prices",
-            p.to_str().unwrap(),
-            "--out",
-            "rep",
-        ],
-        dir,
-    );
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(err.contains(expect), "{err:?} does not say {expect:?}");
-    assert!(!dir.join("rep").exists(), "nothing written");
+    fails(dir, &["--sample", "--prices", p.to_str().unwrap()], expect);
 }
 
 #[test]
@@ -349,43 +318,21 @@ fn collect_never_overwrites_a_file_that_is_not_a_snapshot() {
     );
 }
 
-/// natcost with test credentials only (never the machine's own), from `cwd`.
-fn natcost_offline(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_natcost"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.args(args)
-        .current_dir(cwd)
-        // Its own price cache: one of the machine's would answer instead of the endpoint.
-        .env("NATCOST_CACHE_DIR", cwd.join("cache"))
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", cwd.join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", cwd.join("no-credentials"))
-        .envs(env.iter().copied())
-        .output()
-        .expect("natcost runs")
-}
-
-/// An address where nothing listens.
-fn closed_endpoint() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://127.0.0.1:{port}")
+/// natcost with test credentials and a price cache of its own (one of the machine's would
+/// answer instead of the endpoint), from `cwd`.
+fn natcost_offline(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> std::process::Output {
+    let cache = cwd.join("cache");
+    let mut all = vec![("NATCOST_CACHE_DIR", cache.to_str().unwrap())];
+    all.extend(env);
+    natcost_env(args, cwd, &all)
 }
 
 #[test]
 fn messages_name_what_was_really_asked() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let url = closed_endpoint();
+    // An address where nothing listens.
+    let url = format!("http://127.0.0.1:{}", free_port());
     let host = url.trim_start_matches("http://");
     // Every client goes to --endpoint-url, the Pricing API too, and errors name it.
     let out = natcost_offline(

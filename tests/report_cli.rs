@@ -1,11 +1,14 @@
 //! `natcost report` as a user runs it: real files, read back with a CSV reader, a PNG
 //! decoder and a JSON parser.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::str::FromStr;
 
+use common::{sample_json, write_snapshot};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -15,16 +18,6 @@ fn natcost(args: &[&str], cwd: &Path) -> Output {
         .current_dir(cwd)
         .output()
         .expect("natcost runs")
-}
-
-fn sample_json() -> Value {
-    serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap()
-}
-
-fn write_snapshot(dir: &Path, name: &str, v: &Value) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_string(v).unwrap()).unwrap();
-    p
 }
 
 fn read_csv(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {

@@ -169,6 +169,18 @@ impl Proxy {
     }
 }
 
+/// The bundled sample snapshot, to change before writing it out.
+pub fn sample_json() -> Value {
+    serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap()
+}
+
+/// `v` written to `dir/name`.
+pub fn write_snapshot(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_string(v).unwrap()).unwrap();
+    p
+}
+
 /// natcost with test credentials and nothing from the developer's own AWS setup.
 pub fn natcost(args: &[&str], cwd: &Path) -> Output {
     natcost_env(args, cwd, &[])

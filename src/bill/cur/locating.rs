@@ -68,6 +68,20 @@ pub(super) struct Listing<'a> {
     pub(super) skipped: Vec<String>,
 }
 
+#[cfg(test)]
+impl Found {
+    /// A local file found in a folder, as the readers' tests name one.
+    pub(super) fn local(name: &str) -> Found {
+        Found {
+            name: name.into(),
+            key: name.into(),
+            modified: 0,
+            object: None,
+            named: false,
+        }
+    }
+}
+
 /// Every report file at `location`.
 pub(super) fn find<'a>(
     location: &Location,
@@ -259,11 +273,8 @@ mod tests {
 
     fn found(key: &str, modified: i64) -> Found {
         Found {
-            name: key.into(),
-            key: key.into(),
             modified,
-            object: None,
-            named: false,
+            ..Found::local(key)
         }
     }
 

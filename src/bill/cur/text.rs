@@ -114,13 +114,7 @@ mod tests {
         let mut totals = Totals::default();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, csv.as_bytes()).unwrap();
-        let f = Found {
-            name: "cur.csv.gz".into(),
-            key: "cur.csv.gz".into(),
-            modified: 0,
-            object: None,
-            named: false,
-        };
+        let f = Found::local("cur.csv.gz");
         let format = read(&gz.finish().unwrap()[..], &f, &mut totals).unwrap();
         assert_eq!(format.as_deref(), Some("legacy CUR, gzip CSV"));
         assert_eq!(totals.rows, 4);
@@ -151,13 +145,7 @@ mod tests {
     #[test]
     fn amounts_no_bill_holds_are_refused_not_summed() {
         let head = "identity/LineItemId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount,lineItem/UnblendedCost,product/region\n";
-        let f = Found {
-            name: "cur.csv".into(),
-            key: "cur.csv".into(),
-            modified: 0,
-            object: None,
-            named: false,
-        };
+        let f = Found::local("cur.csv");
         for cost in ["79228162514264337593543950335", "1e25", "1000000000000001"] {
             let csv = format!(
                 "{head}a,2026-10-01T00:00:00Z,123456789012,Usage,APN2-NatGateway-Hours,arn:x,1,{cost},ap-northeast-2\n\
@@ -183,13 +171,7 @@ mod tests {
         }
         let packed = gz.finish().unwrap();
         assert!(packed.len() < 1 << 20, "64 MiB packed small");
-        let f = Found {
-            name: "cur.csv.gz".into(),
-            key: "cur.csv.gz".into(),
-            modified: 0,
-            object: None,
-            named: false,
-        };
+        let f = Found::local("cur.csv.gz");
         let err = read(&packed[..], &f, &mut Totals::default()).unwrap_err();
         assert!(
             format!("{err:#}").contains("a row longer than 1 MiB"),
@@ -210,16 +192,6 @@ mod fuzz {
 
     const HEAD: &str = "identity/LineItemId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageType,lineItem/ResourceId,lineItem/UsageAmount,lineItem/UnblendedCost,product/region\n";
 
-    fn found() -> Found {
-        Found {
-            name: "cur.csv".into(),
-            key: "cur.csv".into(),
-            modified: 0,
-            object: None,
-            named: false,
-        }
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -227,7 +199,7 @@ mod fuzz {
         fn any_bytes_are_read_or_refused(body in prop::collection::vec(any::<u8>(), 0..2000)) {
             let mut file = HEAD.as_bytes().to_vec();
             file.extend(body);
-            let _ = read(&file[..], &found(), &mut Totals::default());
+            let _ = read(&file[..], &Found::local("cur.csv"), &mut Totals::default());
         }
 
         #[test]
@@ -252,7 +224,7 @@ mod fuzz {
                 e.1 += cost;
             }
             let mut totals = Totals::default();
-            read(csv.as_bytes(), &found(), &mut totals).unwrap();
+            read(csv.as_bytes(), &Found::local("cur.csv"), &mut totals).unwrap();
             let got: BTreeMap<(String, String), (Decimal, Decimal)> = totals
                 .usage
                 .iter()
