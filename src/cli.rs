@@ -41,7 +41,8 @@ pub enum Command {
   natcost report --region ap-northeast-2 --flow-logs auto --months 3 --bill ce
   natcost report --snapshot snap.json --bill cur:s3://acme-billing/cur/nat-export/
 
-Files written to the output folder: costs.csv, recommendations.csv, lambdas.csv, report.md,
+Files written to the output folder: costs.csv, allocation.csv (each NAT gateway's cost per month
+split between the functions and interfaces behind it), recommendations.csv, lambdas.csv, report.md,
 report.json, reconcile.csv (with --bill), monthly_cost, daily_gb, alternatives and topology
 charts (each .png and .svg),
 prices.json (the prices used), and snapshot.json when collected live: `natcost report --snapshot DIR/snapshot.json
@@ -457,6 +458,11 @@ pub struct ReportArgs {
     /// reconcile.csv/.png and a "Matches the bill?" section.
     #[arg(long, value_name = "ce|cur:PATH", value_parser = crate::bill::Source::parse)]
     pub bill: Option<crate::bill::Source>,
+    /// Where each NAT gateway's fixed cost (its hours and public IPv4) goes in allocation.csv:
+    /// `proportional` splits it between the sources by their bytes; `separate` keeps it on one
+    /// `shared` row per NAT gateway and month, so each source carries only what its bytes cost.
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = FixedCosts::Proportional)]
+    pub fixed_costs: FixedCosts,
     /// Print only; write no files.
     #[arg(long)]
     pub no_files: bool,
@@ -510,6 +516,23 @@ fn parse_month_arg(s: &str) -> Result<chrono::NaiveDate, String> {
         Ok(m) if (2006..=2999).contains(&m.year()) => Ok(m),
         Ok(_) => Err("not a month AWS has billed: use YYYY-MM from 2006 on".into()),
         Err(_) => Err("not a month: use YYYY-MM, e.g. 2026-10".into()),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixedCosts {
+    /// Split between the sources in proportion to their bytes.
+    Proportional,
+    /// Kept on one `shared` row per NAT gateway and month.
+    Separate,
+}
+
+impl From<FixedCosts> for crate::allocation::FixedCosts {
+    fn from(f: FixedCosts) -> Self {
+        match f {
+            FixedCosts::Proportional => crate::allocation::FixedCosts::Proportional,
+            FixedCosts::Separate => crate::allocation::FixedCosts::Separate,
+        }
     }
 }
 

@@ -5,12 +5,15 @@
 //! offline from a snapshot. docs/ARCHITECTURE.md maps the modules.
 
 pub(crate) mod advise;
+pub(crate) mod allocation;
 pub mod app;
 pub(crate) mod aws;
 pub(crate) mod bill;
 pub mod cli;
 pub(crate) mod collect;
 pub mod exit;
+#[cfg(test)]
+mod fixture;
 pub(crate) mod flows;
 pub(crate) mod fx;
 pub(crate) mod ids;

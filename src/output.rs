@@ -18,8 +18,9 @@ pub const MARKER: &str = ".natcost-report";
 /// Every file natcost writes into a report folder, and the only ones it stages: the writer
 /// refuses any other name (an internal error), so a new file (an `.svg` chart, ...) must be
 /// added here. A marked folder holding only these names is natcost's to replace.
-pub const REPORT_FILES: [&str; 19] = [
+pub const REPORT_FILES: [&str; 20] = [
     "costs.csv",
+    "allocation.csv",
     "reconcile.csv",
     "reconcile.png",
     "reconcile.svg",

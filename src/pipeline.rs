@@ -47,6 +47,8 @@ pub struct Request {
     pub flows: FlowInputs,
     pub bill: Option<crate::bill::Source>,
     pub fx: Option<crate::fx::Fx>,
+    /// Where allocation.csv puts each NAT gateway's fixed cost.
+    pub fixed_costs: crate::allocation::FixedCosts,
     /// Said before the run, for the report too (a live window cut to what CloudWatch keeps).
     pub window_note: Option<String>,
 }
@@ -124,7 +126,13 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
     for unread in &flows.unread {
         diag.not_collected(unread);
     }
-    let mut report = Report::build(&snapshot, &prices.book, &name, flows.attribution)?;
+    let mut report = Report::build_with(
+        &snapshot,
+        &prices.book,
+        &name,
+        flows.attribution,
+        req.fixed_costs,
+    )?;
     for (action, n) in prices.api_calls.iter().chain(&flows.calls) {
         *report.api_calls.entry(action.clone()).or_default() += n;
     }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::advise::plan::{self, Baseline};
 use crate::advise::{self, Context, Plan, Scenario, Tier};
+use crate::allocation::{self, Allocation, FixedCosts};
 use crate::fx::Fx;
 use crate::price::model::{self, Component, Connectivity, CostModel, NatCost};
 use crate::price::{Item, PriceBook};
@@ -53,6 +54,8 @@ pub struct Report {
     /// Scenarios that were evaluated and do not save money.
     pub not_worth_it: Vec<Scenario>,
     pub lambdas: Vec<LambdaRow>,
+    /// Every NAT-related dollar split between the sources behind each NAT gateway.
+    pub allocation: Allocation,
     pub links: Vec<Link>,
     pub egress: Vec<Egress>,
     pub assumptions: Vec<String>,
@@ -173,6 +176,24 @@ pub struct LambdaRow {
     pub availability_zones: Vec<String>,
     pub nat_gateway_ids: Vec<String>,
     pub cross_az: bool,
+    /// The function's part of its NAT gateways' monthly run-rate (allocation), None when no NAT
+    /// gateway serves it.
+    pub monthly_gb: Option<Decimal>,
+    pub monthly_cost: Option<Decimal>,
+    /// The least certain basis of its NAT gateways' splits.
+    pub basis: Option<allocation::Basis>,
+}
+
+/// A source's monthly run-rate over every NAT gateway it uses.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopSource {
+    pub account_id: String,
+    pub region: String,
+    pub source: crate::traffic::SourceRef,
+    pub nat_gateway_ids: Vec<String>,
+    pub monthly_gb: Decimal,
+    pub monthly_cost: Decimal,
+    pub basis: allocation::Basis,
 }
 
 /// Estimated traffic from a function (or the other network interfaces) to a NAT gateway.
@@ -249,6 +270,17 @@ impl Report {
         source: &str,
         flows: Option<Attribution>,
     ) -> Result<Report> {
+        Report::build_with(snapshot, book, source, flows, FixedCosts::default())
+    }
+
+    /// The report, with the NAT gateways' fixed costs allocated as `fixed` says.
+    pub fn build_with(
+        snapshot: &Snapshot,
+        book: &PriceBook,
+        source: &str,
+        flows: Option<Attribution>,
+        fixed: FixedCosts,
+    ) -> Result<Report> {
         let model = model::price_with_flows(snapshot, book, flows.as_ref())?;
         let Advice {
             plan,
@@ -259,7 +291,8 @@ impl Report {
         let mut warnings = model.warnings.clone();
         warnings.extend(needs_data);
         let flow_scale = flow_scale(&model, flows.as_ref());
-        let lambdas = lambda_rows(snapshot);
+        let allocation = allocation::allocate(snapshot, &model, flows.as_ref(), fixed);
+        let lambdas = lambda_rows(snapshot, &allocation);
         let links = links(snapshot, &model, flows.as_ref());
         let egress = egress(snapshot.window, book, &model)?;
         let accounts = account_summaries(snapshot, &model, &plan, &recommendations);
@@ -295,6 +328,7 @@ impl Report {
             recommendations,
             not_worth_it,
             lambdas,
+            allocation,
             links,
             egress,
             // What could not be read is the run's to say: the pipeline fills it in.
@@ -307,6 +341,46 @@ impl Report {
             reconcile: None,
             flow_log_configs: flow_log_configs(snapshot),
         })
+    }
+
+    /// The `n` costliest sources by monthly run-rate, over every NAT gateway each uses (idle
+    /// NAT gateways and fixed costs kept apart are not sources).
+    pub fn top_sources(&self, n: usize) -> Vec<TopSource> {
+        let mut index: HashMap<(&str, &str, &crate::traffic::SourceRef), usize> = HashMap::new();
+        let mut out: Vec<TopSource> = Vec::new();
+        for r in self.allocation.run_rate.iter().filter(|r| {
+            !matches!(
+                r.source.kind,
+                crate::traffic::SourceKind::Idle | crate::traffic::SourceKind::Shared
+            )
+        }) {
+            let i = *index
+                .entry((&r.account_id, &r.region, &r.source))
+                .or_insert_with(|| {
+                    out.push(TopSource {
+                        account_id: r.account_id.clone(),
+                        region: r.region.clone(),
+                        source: r.source.clone(),
+                        nat_gateway_ids: Vec::new(),
+                        monthly_gb: Decimal::ZERO,
+                        monthly_cost: Decimal::ZERO,
+                        basis: r.basis,
+                    });
+                    out.len() - 1
+                });
+            let t = &mut out[i];
+            t.nat_gateway_ids.push(r.nat_gateway_id.clone());
+            t.monthly_gb += r.gb.unwrap_or_default();
+            t.monthly_cost += r.cost_usd();
+            t.basis = t.basis.max(r.basis);
+        }
+        out.sort_by(|a, b| {
+            b.monthly_cost
+                .cmp(&a.monthly_cost)
+                .then_with(|| a.source.cmp(&b.source))
+        });
+        out.truncate(n);
+        out
     }
 
     /// A resource's Name tag, or its id; lists joined with `;` are named one by one.
@@ -451,8 +525,23 @@ fn names(snapshot: &Snapshot) -> BTreeMap<String, String> {
     names
 }
 
-/// Every Lambda function, with its subnets' AZs and the NAT gateways it routes to.
-fn lambda_rows(snapshot: &Snapshot) -> Vec<LambdaRow> {
+/// Every Lambda function, with its subnets' AZs, the NAT gateways it routes to and its part of
+/// their run-rate.
+fn lambda_rows(snapshot: &Snapshot, allocation: &Allocation) -> Vec<LambdaRow> {
+    let mut run_rate: HashMap<(&str, &str, &str), (Decimal, Decimal, allocation::Basis)> =
+        HashMap::new();
+    for r in allocation
+        .run_rate
+        .iter()
+        .filter(|r| r.source.kind == crate::traffic::SourceKind::Lambda)
+    {
+        let e = run_rate
+            .entry((&r.account_id, &r.region, &r.source.id))
+            .or_insert((Decimal::ZERO, Decimal::ZERO, r.basis));
+        e.0 += r.gb.unwrap_or_default();
+        e.1 += r.cost_usd();
+        e.2 = e.2.max(r.basis);
+    }
     let mut lambdas = Vec::new();
     for region in &snapshot.regions {
         let topo = Topology::new(region);
@@ -464,6 +553,11 @@ fn lambda_rows(snapshot: &Snapshot) -> Vec<LambdaRow> {
                 .collect();
             azs.sort();
             azs.dedup();
+            let allocated = run_rate.get(&(
+                region.account_id.as_str(),
+                region.region.as_str(),
+                f.function_arn.as_str(),
+            ));
             lambdas.push(LambdaRow {
                 account_id: region.account_id.clone(),
                 region: region.region.clone(),
@@ -477,6 +571,9 @@ fn lambda_rows(snapshot: &Snapshot) -> Vec<LambdaRow> {
                     .map(str::to_string)
                     .collect(),
                 cross_az: topo.lambda_cross_az(f),
+                monthly_gb: allocated.map(|a| a.0),
+                monthly_cost: allocated.map(|a| a.1),
+                basis: allocated.map(|a| a.2),
             });
         }
     }
@@ -693,6 +790,7 @@ fn assumptions(model: &CostModel) -> Vec<String> {
         "Inter-AZ transfer (estimated): traffic between clients and the NAT (BytesInFromSource + BytesOutToSource) from subnets routed to a NAT gateway in another AZ, billed 0.01 USD/GB on each side of the AZ boundary (so quantity = 2 × GB). Without flow logs a subnet's share of the NAT's traffic is estimated from who lives there: each Lambda function counts 1, split over its subnets, and each other network interface 1. With flow logs it is each client subnet's share of the bytes the logs saw (basis measured when they cover 7 days or 25% of the window's bytes).".into(),
         "Internet egress is paid whatever carries it (NAT gateway, NAT instance, IPv6), so it is the same under every alternative and is shown apart; BytesOutToDestination is its upper bound (it also counts traffic to AWS services, and the monthly free tier is not deducted).".into(),
         "Scenarios marked needs-data (tier measure-first) depend on data natcost does not have (traffic by destination, which needs VPC flow logs, or a missing metric); they are stated as what they would be worth (per 10% of the NAT's traffic), never as a saving.".into(),
+        "Cost allocation (allocation.csv, Top sources): each NAT gateway's data processing is split between its sources by their bytes, its inter-AZ transfer between the sources in subnets of another AZ, and its fixed cost (hours, public IPv4) by bytes too (--fixed-costs proportional) or on a `shared` row (--fixed-costs separate). The bytes are measured when flow logs cover the NAT gateway's traffic (7 days or 25% of its bytes; each month is split by the sources' shares over the whole span the logs cover), else estimated from who sits in each subnet (estimated-headcount: each function 1 over its subnets, each other interface 1). A NAT gateway with no traffic in a month is one `idle` row.".into(),
         "The plan: low-risk (do-now) scenarios with no conflict between them, chosen to save the most; its saving is priced on the state after all its steps, so overlapping savings count once. Riskier (consider) scenarios show their saving on top of the plan.".into(),
     ];
     a.extend(advise::assumptions(model));

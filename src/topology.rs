@@ -24,7 +24,7 @@ pub struct Topology<'a> {
     /// subnet → summed weight of its functions (each function 1, split over its subnets).
     lambda_weight: HashMap<&'a str, f64>,
     /// subnet → interfaces other than Lambda's, endpoints' and NAT gateways'.
-    other_enis: HashMap<&'a str, usize>,
+    other_enis: HashMap<&'a str, Vec<&'a NetworkInterface>>,
     /// VPC → its functions (by their subnets), in snapshot order.
     vpc_lambdas: HashMap<&'a str, Vec<&'a LambdaFunction>>,
     /// subnet → the functions in it, in snapshot order.
@@ -84,11 +84,11 @@ impl<'a> Topology<'a> {
                 }
             }
         }
-        let mut other_enis: HashMap<&str, usize> = HashMap::new();
+        let mut other_enis: HashMap<&str, Vec<&NetworkInterface>> = HashMap::new();
         let mut vpc_interfaces: HashMap<&str, Vec<&NetworkInterface>> = HashMap::new();
         for e in &region.network_interfaces {
             if is_other_client(e) {
-                *other_enis.entry(e.subnet_id.as_str()).or_default() += 1;
+                other_enis.entry(e.subnet_id.as_str()).or_default().push(e);
             }
             vpc_interfaces.entry(e.vpc_id.as_str()).or_default().push(e);
         }
@@ -213,7 +213,12 @@ impl<'a> Topology<'a> {
 
     /// Interfaces in this subnet that may send through a NAT and are not Lambda's.
     pub fn other_clients_in(&self, subnet_id: &str) -> usize {
-        self.other_enis.get(subnet_id).copied().unwrap_or(0)
+        self.other_clients(subnet_id).len()
+    }
+
+    /// The interfaces in this subnet that may send through a NAT and are not Lambda's.
+    pub fn other_clients(&self, subnet_id: &str) -> &[&'a NetworkInterface] {
+        self.other_enis.get(subnet_id).map_or(&[], Vec::as_slice)
     }
 
     /// The functions in a VPC (by their subnets), in snapshot order.
@@ -295,12 +300,7 @@ impl<'a> Topology<'a> {
     pub fn other_enis_behind(&self, nat_id: &str) -> usize {
         self.subnets_routed_to(nat_id)
             .iter()
-            .map(|s| {
-                self.other_enis
-                    .get(s.subnet_id.as_str())
-                    .copied()
-                    .unwrap_or(0)
-            })
+            .map(|s| self.other_clients_in(&s.subnet_id))
             .sum()
     }
 
@@ -314,7 +314,7 @@ impl<'a> Topology<'a> {
             .map(|s| {
                 let id = s.subnet_id.as_str();
                 let functions = self.lambda_weight.get(id).copied().unwrap_or(0.0);
-                let others = self.other_enis.get(id).copied().unwrap_or(0) as f64;
+                let others = self.other_clients_in(id) as f64;
                 (id, functions + others)
             })
             .collect();

@@ -76,6 +76,94 @@ pub struct NatTraffic {
     pub source_subnets: BTreeMap<String, u64>,
     /// Shared Lambda ENIs whose bytes `sources` splits between their functions, with the inputs.
     pub shared_splits: Vec<SharedSplit>,
+    /// Inside-leg bytes by source and client subnet, each source named by its kind and id (what
+    /// cost allocation splits the NAT's cost by), largest first.
+    pub by_source: Vec<SourceBytes>,
+}
+
+/// What sends bytes through a NAT gateway, as cost allocation names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// A Lambda function.
+    Lambda,
+    /// Another network interface (ECS task, EC2 instance, a shared Lambda ENI not split…).
+    Eni,
+    /// Bytes from a subnet with no known interface behind them.
+    Subnet,
+    /// Bytes the NAT processed that no source explains.
+    Unattributed,
+    /// Fixed cost of a NAT gateway with no traffic at all.
+    Idle,
+    /// Fixed cost kept apart (`--fixed-costs separate`).
+    Shared,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Lambda => "lambda",
+            SourceKind::Eni => "eni",
+            SourceKind::Subnet => "subnet",
+            SourceKind::Unattributed => "unattributed",
+            SourceKind::Idle => "idle",
+            SourceKind::Shared => "shared",
+        }
+    }
+}
+
+/// A source by kind and id (a function's ARN, an ENI id, a subnet id), with a name to show.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct SourceRef {
+    pub kind: SourceKind,
+    pub id: String,
+    pub name: String,
+}
+
+impl SourceRef {
+    pub fn lambda(f: &crate::snapshot::LambdaFunction) -> SourceRef {
+        SourceRef {
+            kind: SourceKind::Lambda,
+            id: f.function_arn.clone(),
+            name: f.function_name.clone(),
+        }
+    }
+
+    /// An interface named by its description ("ELB app/web/…", "arn:aws:ecs:…"), else its type.
+    pub fn eni(e: &crate::snapshot::NetworkInterface) -> SourceRef {
+        SourceRef {
+            kind: SourceKind::Eni,
+            id: e.network_interface_id.clone(),
+            name: match e.description.as_deref().filter(|d| !d.is_empty()) {
+                Some(d) => d.to_string(),
+                None => format!("{} interface", e.interface_type),
+            },
+        }
+    }
+
+    pub fn subnet(subnet_id: &str) -> SourceRef {
+        SourceRef {
+            kind: SourceKind::Subnet,
+            id: subnet_id.to_string(),
+            name: "no known interface".into(),
+        }
+    }
+
+    pub fn unattributed(why: &str) -> SourceRef {
+        SourceRef {
+            kind: SourceKind::Unattributed,
+            id: "unattributed".into(),
+            name: why.to_string(),
+        }
+    }
+}
+
+/// Bytes a source sent or received through a NAT gateway from one subnet (None: not placed).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceBytes {
+    pub source: SourceRef,
+    pub subnet: Option<String>,
+    pub bytes: u64,
 }
 
 /// A shared Lambda ENI's bytes split between its functions (an estimate).

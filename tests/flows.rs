@@ -322,6 +322,32 @@ fn report_uses_measured_shares_for_endpoints() {
             assert!((l["share"].as_f64().unwrap() - want).abs() < 1e-12);
         }
     }
+    // allocation.csv splits each month's bytes by the measured shares, adding up to costs.csv.
+    let allocation = common::allocation_adds_up(&tmp.path().join("rep"));
+    let gb = |r: &std::collections::BTreeMap<String, String>| r["gb"].parse::<f64>().unwrap();
+    let mut checked = 0;
+    for (nat, sources) in &truth.sources {
+        for month in ["2026-09", "2026-10"] {
+            let mine: Vec<_> = allocation
+                .iter()
+                .filter(|r| r["nat_gateway_id"] == nat.as_str() && r["month"] == month)
+                .collect();
+            assert!(mine.iter().all(|r| r["basis"] == "measured"), "{mine:?}");
+            let total: f64 = mine.iter().map(|r| gb(r)).sum();
+            let all = sources.values().sum::<u64>() as f64;
+            for (label, bytes) in sources.iter().filter(|(l, _)| !l.contains(' ')) {
+                // A function's label is its name.
+                let r = mine
+                    .iter()
+                    .find(|r| r["source_kind"] == "lambda" && r["source_name"] == label.as_str())
+                    .unwrap_or_else(|| panic!("{nat} {month}: no row for {label}"));
+                let want = total * *bytes as f64 / all;
+                assert!((gb(r) - want).abs() < 1e-6, "{label}: {} vs {want}", gb(r));
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10, "{checked} functions checked");
 }
 
 /// Serves one file over HTTP on loopback, once per connection; returns its URL.

@@ -291,12 +291,49 @@ fn sample_report_writes_every_file_consistently() {
     assert!(actions.len() > rows.len());
     assert_actions_run(&actions);
 
-    // lambdas.csv: every function, lists joined with ';', the cross-AZ ones flagged.
+    // lambdas.csv: every function, lists joined with ';', the cross-AZ ones flagged, with its
+    // part of the run-rate as report.json's allocation has it.
     let (header, rows) = read_csv(&dir.join("lambdas.csv"));
     assert_eq!(
         header.join(","),
-        "region,function_name,vpc_id,subnet_ids,availability_zones,nat_gateway_ids,cross_az,account_id"
+        "region,function_name,vpc_id,subnet_ids,availability_zones,nat_gateway_ids,cross_az,account_id,monthly_gb,monthly_cost_usd,basis"
     );
+    for r in &rows {
+        let arn = format!(
+            "arn:aws:lambda:ap-northeast-2:123456789012:function:{}",
+            &r[1]
+        );
+        let mine: Vec<&Value> = report["allocation"]["run_rate"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["source"]["id"] == arn.as_str())
+            .collect();
+        let cost: Decimal = mine
+            .iter()
+            .map(|x| {
+                dec(x["data_processing_usd"].as_str().unwrap())
+                    + dec(x["fixed_share_usd"].as_str().unwrap())
+                    + dec(x["inter_az_usd"].as_str().unwrap())
+            })
+            .sum();
+        if mine.is_empty() {
+            assert_eq!((&r[8], &r[9], &r[10]), ("", "", ""), "{r:?}");
+        } else {
+            assert_eq!(dec(&r[9]), cost, "{r:?}");
+            assert_eq!(&r[10], "estimated-headcount");
+        }
+    }
+    // allocation.csv: every NAT gateway's cost per month split between its sources, adding up
+    // to costs.csv; with no flow logs, by head count; the idle NAT gateway on a row of its own.
+    let allocation = common::allocation_adds_up(&dir);
+    assert!(allocation.iter().any(|r| r["source_kind"] == "idle"));
+    let etl: Vec<_> = allocation
+        .iter()
+        .filter(|r| r["source_name"] == "nightly-etl")
+        .collect();
+    assert_eq!(etl.len(), 2, "September and October");
+    assert!(etl.iter().all(|r| r["basis"] == "estimated-headcount"));
     assert!(rows.iter().all(|r| &r[7] == "123456789012"));
     assert_eq!(rows.len(), 27);
     let etl = rows.iter().find(|r| &r[1] == "nightly-etl").unwrap();
@@ -1355,4 +1392,45 @@ fn the_committed_sample_report_is_what_natcost_renders() {
             );
         }
     }
+}
+
+#[test]
+fn fixed_costs_can_be_kept_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost(
+        &[
+            "report",
+            "--sample",
+            "--fixed-costs",
+            "separate",
+            "--out",
+            "rep",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = common::allocation_adds_up(&tmp.path().join("rep"));
+    // One shared row per NAT gateway and month holds its hours and public IPv4; the sources
+    // carry only what their bytes cost.
+    let shared: Vec<_> = rows
+        .iter()
+        .filter(|r| r["source_kind"] == "shared")
+        .collect();
+    let months: BTreeSet<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r["source_kind"] != "idle")
+        .map(|r| (r["month"].as_str(), r["nat_gateway_id"].as_str()))
+        .collect();
+    assert_eq!(shared.len(), months.len());
+    assert!(rows
+        .iter()
+        .filter(|r| matches!(r["source_kind"].as_str(), "lambda" | "eni" | "subnet"))
+        .all(|r| r["fixed_share_usd"] == "0"));
+    let bad = natcost(&["report", "--sample", "--fixed-costs", "even"], tmp.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("proportional, separate"));
 }

@@ -144,14 +144,17 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         name,
         outcome,
     } = pipeline::run(
-        &request::request(
-            &args.source,
-            &args.collect,
-            &args.price,
-            &args.flow,
-            args.bill.clone(),
-            fx(&args),
-        )?,
+        &pipeline::Request {
+            fixed_costs: args.fixed_costs.into(),
+            ..request::request(
+                &args.source,
+                &args.collect,
+                &args.price,
+                &args.flow,
+                args.bill.clone(),
+                fx(&args),
+            )?
+        },
         verbose,
     )?;
     // A part of a snapshot gets a folder of its own: the whole one is named for its end date.

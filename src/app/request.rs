@@ -97,6 +97,7 @@ pub(super) fn request(
         flows,
         bill,
         fx,
+        fixed_costs: crate::allocation::FixedCosts::default(),
         window_note,
     })
 }

@@ -16,6 +16,7 @@ use super::read::{self, RANGE_BYTES};
 use super::scan::{cidr, NatSide, Partial, Row, Scan};
 use super::{s3, Attribution, Destination, NatTraffic, SharedSplit, SplitShare};
 use crate::snapshot::Snapshot;
+use crate::traffic::{SourceBytes, SourceRef};
 
 /// Reads local files and S3 objects (through `store`), adds rows aggregated by Logs Insights,
 /// and attributes the NAT gateways' bytes.
@@ -156,6 +157,7 @@ fn finish(
             last_seen: None,
             source_subnets: BTreeMap::new(),
             shared_splits: Vec::new(),
+            by_source: Vec::new(),
         })
         .collect();
     for (n, (a, b)) in &part.span {
@@ -181,17 +183,25 @@ fn finish(
         *nats[n].destinations.entry(d).or_default() += bytes;
     }
     let mut sources: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); nats.len()];
+    type BySource = BTreeMap<(SourceRef, Option<String>), u64>;
+    let mut by_source: Vec<BySource> = vec![BTreeMap::new(); nats.len()];
     // Only the shared ENIs that actually sent traffic are worth a note.
     let mut ambiguous: Vec<String> = Vec::new();
     for ((n, ip), bytes) in part.src {
         nats[n].source_bytes += bytes;
-        if let Some(subnet) = sides[n].subnet_of(ip) {
+        let subnet = sides[n].subnet_of(ip);
+        if let Some(subnet) = subnet {
             *nats[n]
                 .source_subnets
                 .entry(subnet.to_string())
                 .or_default() += bytes;
         }
         let owner = &owners[sides[n].region];
+        let mut tally = |source: SourceRef, b: u64| {
+            *by_source[n]
+                .entry((source, subnet.map(str::to_string)))
+                .or_default() += b;
+        };
         ambiguous.extend(owner.ambiguous.get(&ip).cloned());
         match owner.shared.get(&ip) {
             Some((eni, fns)) => {
@@ -200,6 +210,9 @@ fn finish(
                 let parts = split(bytes, &weights);
                 let mut shares = Vec::new();
                 for ((name, ms), b) in fns.iter().zip(parts) {
+                    if let Some(f) = owner.functions.get(name) {
+                        tally(f.clone(), b);
+                    }
                     *sources[n]
                         .entry(format!("{name} (est., shared ENI)"))
                         .or_default() += b;
@@ -217,7 +230,10 @@ fn finish(
                     functions: shares,
                 });
             }
-            None => *sources[n].entry(owner.name(ip)).or_default() += bytes,
+            None => {
+                tally(owner.source(ip, subnet), bytes);
+                *sources[n].entry(owner.name(ip)).or_default() += bytes
+            }
         }
     }
     let mut pairs: Vec<BTreeMap<(String, Destination), u64>> = vec![BTreeMap::new(); nats.len()];
@@ -235,6 +251,16 @@ fn finish(
             .collect();
         p.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
         nat.pairs = p;
+        let mut b: Vec<SourceBytes> = std::mem::take(&mut by_source[i])
+            .into_iter()
+            .map(|((source, subnet), bytes)| SourceBytes {
+                source,
+                subnet,
+                bytes,
+            })
+            .collect();
+        b.sort_by(|x, y| y.bytes.cmp(&x.bytes).then_with(|| x.source.cmp(&y.source)));
+        nat.by_source = b;
     }
     nats.retain(|n| n.destination_bytes > 0 || n.source_bytes > 0);
     ambiguous.sort();

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::snapshot::{LambdaFunction, RegionSnapshot};
+use crate::traffic::{SourceKind, SourceRef};
 
 /// Names the owner of a client address: the Lambda functions behind its ENI, or the ENI.
 pub(super) struct Owners {
@@ -14,6 +15,10 @@ pub(super) struct Owners {
     pub(super) ambiguous: HashMap<IpAddr, String>,
     /// Shared Lambda ENIs whose functions' Durations are known: ENI id, (function, ms).
     pub(super) shared: HashMap<IpAddr, (String, Vec<(String, f64)>)>,
+    /// The source behind each address, by kind and id (a shared ENI's functions: `functions`).
+    refs: HashMap<IpAddr, SourceRef>,
+    /// Each function by name, as a source.
+    pub(super) functions: HashMap<String, SourceRef>,
 }
 
 impl Owners {
@@ -21,6 +26,7 @@ impl Owners {
         let mut by_ip = HashMap::new();
         let mut ambiguous = HashMap::new();
         let mut shared = HashMap::new();
+        let mut refs = HashMap::new();
         for e in &r.network_interfaces {
             let Some(ip) = e
                 .private_ip_address
@@ -28,6 +34,11 @@ impl Owners {
                 .and_then(|i| i.parse::<IpAddr>().ok())
             else {
                 continue;
+            };
+            let eni_ref = |name: String| SourceRef {
+                kind: SourceKind::Eni,
+                id: e.network_interface_id.clone(),
+                name,
             };
             let label = if e.interface_type.eq_ignore_ascii_case("lambda") {
                 // Lambda shares an ENI between every function with the same subnet and
@@ -49,21 +60,36 @@ impl Owners {
                 match fns.len() {
                     0 => {
                         let desc = e.description.as_deref().unwrap_or_default();
-                        r.lambda_functions
+                        let found = r
+                            .lambda_functions
                             .iter()
                             .filter(|f| {
                                 let p = format!("AWS Lambda VPC ENI-{}", f.function_name);
                                 desc == p || desc.starts_with(&format!("{p}-"))
                             })
-                            .max_by_key(|f| f.function_name.len())
+                            .max_by_key(|f| f.function_name.len());
+                        refs.insert(
+                            ip,
+                            found.map(SourceRef::lambda).unwrap_or_else(|| {
+                                eni_ref("Lambda ENI of no function in the snapshot".into())
+                            }),
+                        );
+                        found
                             .map(|f| f.function_name.clone())
                             .unwrap_or_else(|| format!("Lambda ENI {}", e.network_interface_id))
                     }
-                    1 => fns[0].function_name.clone(),
+                    1 => {
+                        refs.insert(ip, SourceRef::lambda(fns[0]));
+                        fns[0].function_name.clone()
+                    }
                     _ => {
                         let names: Vec<&str> =
                             fns.iter().map(|f| f.function_name.as_str()).collect();
                         let label = format!("{} (shared ENI)", names.join(" + "));
+                        refs.insert(
+                            ip,
+                            eni_ref(format!("{} (shared Lambda ENI)", names.join(" + "))),
+                        );
                         let durations: Option<Vec<f64>> =
                             fns.iter().map(|f| f.duration_ms).collect();
                         match durations.filter(|d| d.iter().sum::<f64>() > 0.0) {
@@ -97,6 +123,7 @@ impl Owners {
                     .find(|s| s.subnet_id == e.subnet_id)
                     .and_then(|s| s.tags.get("Name"))
                     .unwrap_or(&e.subnet_id);
+                refs.insert(ip, SourceRef::eni(e));
                 format!("other ENIs in {subnet}")
             };
             by_ip.insert(ip, label);
@@ -105,6 +132,23 @@ impl Owners {
             by_ip,
             ambiguous,
             shared,
+            refs,
+            functions: r
+                .lambda_functions
+                .iter()
+                .map(|f| (f.function_name.clone(), SourceRef::lambda(f)))
+                .collect(),
+        }
+    }
+
+    /// The source behind an address: its interface's, else its subnet's, else unattributed.
+    pub(super) fn source(&self, ip: IpAddr, subnet: Option<&str>) -> SourceRef {
+        if let Some(r) = self.refs.get(&ip) {
+            return r.clone();
+        }
+        match subnet {
+            Some(s) => SourceRef::subnet(s),
+            None => SourceRef::unattributed("an address in none of the VPC's subnets"),
         }
     }
 

@@ -51,7 +51,7 @@ pub const RECOMMENDATIONS_HEADER: [&str; 19] = [
     "monthly_saving_on_top_of_plan_usd",
 ];
 
-pub const LAMBDAS_HEADER: [&str; 8] = [
+pub const LAMBDAS_HEADER: [&str; 11] = [
     "region",
     "function_name",
     "vpc_id",
@@ -60,6 +60,29 @@ pub const LAMBDAS_HEADER: [&str; 8] = [
     "nat_gateway_ids",
     "cross_az",
     "account_id",
+    "monthly_gb",
+    "monthly_cost_usd",
+    "basis",
+];
+
+/// The columns of allocation.csv, as the issue spells them.
+pub const ALLOCATION_HEADER: [&str; 16] = [
+    "month",
+    "account_id",
+    "region",
+    "vpc_id",
+    "nat_gateway_id",
+    "nat_name",
+    "source_kind",
+    "source",
+    "source_name",
+    "team",
+    "gb",
+    "data_processing_usd",
+    "fixed_share_usd",
+    "inter_az_usd",
+    "cost_usd",
+    "basis",
 ];
 
 /// Text a spreadsheet would run as a formula gets a leading apostrophe.
@@ -220,6 +243,40 @@ pub fn lambdas<W: Write>(report: &Report, out: W) -> Result<()> {
             safe(&l.nat_gateway_ids.join(";")),
             l.cross_az.to_string(),
             safe(&l.account_id),
+            l.monthly_gb.map(exact).unwrap_or_default(),
+            l.monthly_cost.map(exact).unwrap_or_default(),
+            l.basis.map(|b| b.as_str()).unwrap_or_default().to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Every NAT-related dollar per month × NAT gateway × source: the rows of one NAT gateway and
+/// month add up to its lines in costs.csv. Unknown amounts (no byte metrics) are empty.
+pub fn allocation<W: Write>(report: &Report, out: W) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(ALLOCATION_HEADER)?;
+    for r in &report.allocation.rows {
+        w.write_record([
+            r.month
+                .map(|m| m.format("%Y-%m").to_string())
+                .unwrap_or_default(),
+            safe(&r.account_id),
+            safe(&r.region),
+            safe(&r.vpc_id),
+            safe(&r.nat_gateway_id),
+            safe(&r.nat_name),
+            r.source.kind.as_str().to_string(),
+            safe(&r.source.id),
+            safe(&r.source.name),
+            safe(&r.team),
+            r.gb.map(exact).unwrap_or_default(),
+            r.data_processing_usd.map(exact).unwrap_or_default(),
+            exact(r.fixed_share_usd),
+            r.inter_az_usd.map(exact).unwrap_or_default(),
+            exact(r.cost_usd()),
+            r.basis.as_str().to_string(),
         ])?;
     }
     w.flush()?;

@@ -54,6 +54,9 @@ fn fill_report(
     let mut lambdas = Vec::new();
     csv::lambdas(report, &mut lambdas)?;
     stage.write("lambdas.csv", lambdas)?;
+    let mut allocation = Vec::new();
+    csv::allocation(report, &mut allocation)?;
+    stage.write("allocation.csv", allocation)?;
     stage.write("report.json", json::render(report))?;
     stage.write("report.md", markdown::render(report, &chart::CHARTS))?;
     chart::render_all(report, stage)?;

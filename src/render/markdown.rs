@@ -255,18 +255,25 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         let _ = writeln!(o);
     }
 
+    o.push_str(&top_sources(report));
     let _ = writeln!(o, "## Lambda functions\n");
-    let _ = writeln!(o, "| Function | VPC | AZs | NAT gateways | Cross-AZ |");
-    let _ = writeln!(o, "|---|---|---|---|---|");
+    let _ = writeln!(
+        o,
+        "| Function | VPC | AZs | NAT gateways | Cross-AZ | GB/month | USD/month | Basis |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---:|---:|---|");
     for l in &report.lambdas {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&l.function_name),
             l.vpc_id.as_deref().unwrap_or("(no VPC)"),
             l.availability_zones.join(", "),
             named(report, &l.nat_gateway_ids.join(";")),
-            if l.cross_az { "yes" } else { "" }
+            if l.cross_az { "yes" } else { "" },
+            l.monthly_gb.map(|g| fixed(g, 2)).unwrap_or_default(),
+            l.monthly_cost.map(money).unwrap_or_default(),
+            l.basis.map(|b| b.as_str()).unwrap_or_default()
         );
     }
     let _ = writeln!(o);
@@ -288,6 +295,51 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
 
 /// "Matches the bill?": the model set against the bill, line by line.
 /// Elastic IPs associated with nothing: each line quantity × unit price = cost a month.
+/// The costliest sources by monthly run-rate; allocation.csv has every month and source.
+fn top_sources(report: &Report) -> String {
+    let mut o = String::new();
+    let top = report.top_sources(super::TOP_SOURCES);
+    if top.is_empty() {
+        return o;
+    }
+    let _ = writeln!(o, "## Top sources\n");
+    let _ = writeln!(
+        o,
+        "Each source's part of its NAT gateways' monthly run-rate: its data processing, its inter-AZ transfer and {} (allocation.csv has every month and every source; estimated-headcount splits a NAT gateway's bytes by who sits in each subnet).\n",
+        match report.allocation.fixed_costs {
+            crate::allocation::FixedCosts::Proportional =>
+                "a share of the fixed cost (hours, public IPv4) in proportion to its bytes",
+            crate::allocation::FixedCosts::Separate =>
+                "no fixed cost (kept apart on `shared` rows, --fixed-costs separate)",
+        }
+    );
+    let _ = writeln!(
+        o,
+        "| # | Source | Kind | NAT gateways | GB/month | USD/month | Basis |"
+    );
+    let _ = writeln!(o, "|---:|---|---|---|---:|---:|---|");
+    for (i, t) in top.iter().enumerate() {
+        let source = match t.source.kind {
+            crate::traffic::SourceKind::Lambda => t.source.name.clone(),
+            _ => format!("{} {}", t.source.id, t.source.name),
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {}{} | {} |",
+            i + 1,
+            cell(&source),
+            t.source.kind.as_str(),
+            cell(&report.name_of(&t.nat_gateway_ids.join(";"))),
+            fixed(t.monthly_gb, 2),
+            money(t.monthly_cost),
+            report.also(t.monthly_cost),
+            t.basis.as_str()
+        );
+    }
+    let _ = writeln!(o);
+    o
+}
+
 fn idle_addresses(report: &Report) -> String {
     let mut o = String::new();
     if report.idle_addresses.is_empty() {

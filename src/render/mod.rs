@@ -73,6 +73,21 @@ pub fn net_rate_line(report: &crate::report::Report) -> Option<String> {
     ))
 }
 
+/// How many sources "Top sources" lists.
+pub const TOP_SOURCES: usize = 10;
+
+/// A source as the terminal names it: "orders-api (lambda)", "EMR core node (eni-0ab…)",
+/// "subnet-0c1… (no known interface)".
+pub fn source_label(s: &crate::traffic::SourceRef) -> String {
+    use crate::traffic::SourceKind;
+    match s.kind {
+        SourceKind::Lambda => format!("{} (lambda)", s.name),
+        SourceKind::Eni => format!("{} ({})", s.name, s.id),
+        SourceKind::Subnet => format!("{} ({})", s.id, s.name),
+        _ => format!("{} ({})", s.name, s.kind.as_str()),
+    }
+}
+
 /// An exact decimal without trailing zeros, as written to CSV.
 pub fn exact(d: Decimal) -> String {
     d.normalize().to_string()

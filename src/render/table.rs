@@ -258,7 +258,36 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         }
     }
     let _ = writeln!(o);
+    o.push_str(&top_sources(report));
+    let _ = writeln!(o);
     o.push_str(&plan(report, wide));
+    o
+}
+
+/// The costliest sources by monthly run-rate (allocation.csv has every month and source).
+fn top_sources(report: &Report) -> String {
+    let mut o = String::new();
+    let top = report.top_sources(super::TOP_SOURCES);
+    if top.is_empty() {
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "Top sources (monthly run-rate; every month and source in allocation.csv):"
+    );
+    for (i, t) in top.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "  {:>2}. {} via {}: {} GB = {} USD/month{}, {}",
+            i + 1,
+            super::source_label(&t.source),
+            report.name_of(&t.nat_gateway_ids.join(";")),
+            fixed(t.monthly_gb, 2),
+            money(t.monthly_cost),
+            report.also(t.monthly_cost),
+            t.basis.as_str()
+        );
+    }
     o
 }
 

@@ -276,3 +276,56 @@ fn reply_type(status: u16, body: &str) -> String {
         .map(|t| format!("x-amzn-ErrorType: {t}\r\n"))
         .unwrap_or_default()
 }
+
+/// allocation.csv of a report folder, checked against its costs.csv: the columns as issue 24
+/// spells them, and the rows of each NAT gateway and month adding up to its lines there, exactly.
+/// Returns the rows, by column name.
+pub fn allocation_adds_up(dir: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    use rust_decimal::Decimal;
+    use std::collections::BTreeMap;
+    use std::str::FromStr;
+    let dec = |s: &str| -> Decimal {
+        if s.is_empty() {
+            Decimal::ZERO
+        } else {
+            Decimal::from_str(s).unwrap_or_else(|_| panic!("not a decimal: {s:?}"))
+        }
+    };
+    let read = |name: &str| -> Vec<BTreeMap<String, String>> {
+        let mut r = csv::Reader::from_path(dir.join(name)).unwrap();
+        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        if name == "allocation.csv" {
+            assert_eq!(
+                header.join(","),
+                "month,account_id,region,vpc_id,nat_gateway_id,nat_name,source_kind,source,source_name,team,gb,data_processing_usd,fixed_share_usd,inter_az_usd,cost_usd,basis"
+            );
+        }
+        r.records()
+            .map(|x| {
+                header
+                    .iter()
+                    .cloned()
+                    .zip(x.unwrap().iter().map(String::from))
+                    .collect()
+            })
+            .collect()
+    };
+    let mut costs: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    for r in read("costs.csv") {
+        *costs
+            .entry((r["month"].clone(), r["resource_id"].clone()))
+            .or_default() += dec(&r["cost_usd"]);
+    }
+    let rows = read("allocation.csv");
+    let mut allocated: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    for r in &rows {
+        let parts =
+            dec(&r["data_processing_usd"]) + dec(&r["fixed_share_usd"]) + dec(&r["inter_az_usd"]);
+        assert_eq!(parts, dec(&r["cost_usd"]), "{r:?}");
+        *allocated
+            .entry((r["month"].clone(), r["nat_gateway_id"].clone()))
+            .or_default() += dec(&r["cost_usd"]);
+    }
+    assert_eq!(allocated, costs);
+    rows
+}

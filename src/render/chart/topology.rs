@@ -233,7 +233,7 @@ pub(super) fn topology(report: &Report, svg: &mut String) -> Result<()> {
     let mut foot = Vec::new();
     if nats_hidden > 0 {
         foot.push(format!(
-            "{nats_hidden} more NAT gateways, and their links, are in report.md and lambdas.csv"
+            "{nats_hidden} more NAT gateways, and their links, are in report.md and allocation.csv"
         ));
     }
     if hidden > 0 {
@@ -241,7 +241,7 @@ pub(super) fn topology(report: &Report, svg: &mut String) -> Result<()> {
     }
     if labelled < links.len() {
         foot.push(format!(
-            "{} of {} links labelled (the others' numbers are in the boxes and lambdas.csv)",
+            "{} of {} links labelled (the others' numbers are in the boxes and allocation.csv)",
             labelled,
             links.len()
         ));

@@ -1,0 +1,547 @@
+//! Cost allocation: every NAT-related dollar of costs.csv split between the sources behind each
+//! NAT gateway (functions, other interfaces, subnets), month by month, and the monthly run-rate
+//! the same way. The rows of one NAT gateway and month add up to its costs.csv lines exactly.
+
+mod sources;
+mod split;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::price::model::{Charge, Component, CostModel, NatCost};
+use crate::snapshot::Snapshot;
+use crate::topology::Topology;
+use crate::traffic::{Attribution, NatTraffic, SourceKind, SourceRef};
+use sources::{Sources, Weighted};
+use split::split;
+
+/// Where a NAT gateway's fixed cost (hours, public IPv4) goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixedCosts {
+    /// Split between the sources in proportion to their bytes.
+    #[default]
+    Proportional,
+    /// Kept on one `shared` row per NAT gateway and month.
+    Separate,
+}
+
+/// How a row's split is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Basis {
+    /// Flow logs that meet the coverage rule.
+    Measured,
+    /// Who sits in each subnet routed to the NAT gateway.
+    EstimatedHeadcount,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Measured => "measured",
+            Basis::EstimatedHeadcount => "estimated-headcount",
+        }
+    }
+}
+
+/// One source's part of one NAT gateway's cost in one month (or a month of run-rate).
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// `YYYY-MM` (UTC), as costs.csv; the run-rate's rows have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<DateTime<Utc>>,
+    pub account_id: String,
+    pub region: String,
+    pub vpc_id: String,
+    pub nat_gateway_id: String,
+    pub nat_name: String,
+    pub source: SourceRef,
+    /// The team from the source's tags (`--allocate-by`); empty when not asked.
+    pub team: String,
+    /// None: the NAT gateway's byte metrics are missing, so its data processing is unknown.
+    pub gb: Option<Decimal>,
+    pub data_processing_usd: Option<Decimal>,
+    pub fixed_share_usd: Decimal,
+    pub inter_az_usd: Option<Decimal>,
+    pub basis: Basis,
+}
+
+impl Row {
+    /// What is known of this row's cost.
+    pub fn cost_usd(&self) -> Decimal {
+        self.data_processing_usd.unwrap_or_default()
+            + self.fixed_share_usd
+            + self.inter_az_usd.unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Allocation {
+    pub fixed_costs: FixedCosts,
+    /// Per calendar month (UTC) × NAT gateway × source, in costs.csv's order of NAT gateways.
+    pub rows: Vec<Row>,
+    /// A month at the run-rate (730 hours, bytes at the window's average), per NAT × source.
+    pub run_rate: Vec<Row>,
+}
+
+/// A NAT gateway's charges of one month (or its run-rate), by component.
+struct Charges {
+    fixed: Decimal,
+    gb: Option<Decimal>,
+    data: Option<Decimal>,
+    inter_az: Option<Decimal>,
+}
+
+impl Charges {
+    fn of<'a>(charges: impl Iterator<Item = &'a Charge>) -> Charges {
+        // No line of a component is none of it; a line whose usage is unknown makes it unknown.
+        let mut c = Charges {
+            fixed: Decimal::ZERO,
+            gb: Some(Decimal::ZERO),
+            data: Some(Decimal::ZERO),
+            inter_az: Some(Decimal::ZERO),
+        };
+        let add = |a: &mut Option<Decimal>, b: Option<Decimal>| {
+            *a = a.zip(b).map(|(a, b)| a + b);
+        };
+        for charge in charges {
+            match charge.component {
+                Component::NatHours | Component::PublicIpv4 => {
+                    c.fixed += charge.cost.unwrap_or_default()
+                }
+                Component::NatBytes => {
+                    add(&mut c.gb, charge.quantity);
+                    add(&mut c.data, charge.cost);
+                }
+                Component::InterAz => add(&mut c.inter_az, charge.cost),
+            }
+        }
+        c
+    }
+
+    fn idle(&self) -> bool {
+        self.gb.is_some_and(|g| g.is_zero()) && self.inter_az.unwrap_or_default().is_zero()
+    }
+}
+
+/// Every NAT gateway's cost, split between its sources.
+pub fn allocate(
+    snapshot: &Snapshot,
+    model: &CostModel,
+    flows: Option<&Attribution>,
+    fixed: FixedCosts,
+) -> Allocation {
+    let traffic: HashMap<&str, &NatTraffic> = flows
+        .iter()
+        .flat_map(|f| &f.nats)
+        .map(|t| (t.nat_gateway_id.as_str(), t))
+        .collect();
+    let mut out = Allocation {
+        fixed_costs: fixed,
+        ..Allocation::default()
+    };
+    for region in &snapshot.regions {
+        let topo = Topology::new(region);
+        for nat in model.nats.iter().filter(|n| n.is_in(region)) {
+            let sources = sources::of(
+                &topo,
+                nat,
+                traffic.get(nat.nat_gateway_id.as_str()).copied(),
+            );
+            for (month, _) in crate::price::model::months(model.window) {
+                let mut lines = nat
+                    .lines
+                    .iter()
+                    .filter(|l| l.period_start == month)
+                    .peekable();
+                // Not there this month (created later, deleted earlier): nothing to allocate.
+                if lines.peek().is_none() {
+                    continue;
+                }
+                let charges = Charges::of(lines.map(|l| &l.charge));
+                out.rows
+                    .extend(rows(nat, &sources, &charges, fixed, Some(month)));
+            }
+            if !nat.run_rate.is_empty() {
+                let charges = Charges::of(nat.run_rate.iter());
+                out.run_rate
+                    .extend(rows(nat, &sources, &charges, fixed, None));
+            }
+        }
+    }
+    out
+}
+
+/// One NAT gateway's rows for one month: its charges split between its sources.
+fn rows(
+    nat: &NatCost,
+    sources: &Sources,
+    c: &Charges,
+    fixed: FixedCosts,
+    month: Option<DateTime<Utc>>,
+) -> Vec<Row> {
+    let row = |source: SourceRef, basis: Basis| Row {
+        month,
+        account_id: nat.account_id.clone(),
+        region: nat.region.clone(),
+        vpc_id: nat.vpc_id.clone(),
+        nat_gateway_id: nat.nat_gateway_id.clone(),
+        nat_name: nat.name.clone().unwrap_or_default(),
+        source,
+        team: String::new(),
+        gb: Some(Decimal::ZERO),
+        data_processing_usd: Some(Decimal::ZERO),
+        fixed_share_usd: Decimal::ZERO,
+        inter_az_usd: Some(Decimal::ZERO),
+        basis,
+    };
+    if c.idle() {
+        let mut idle = row(
+            SourceRef {
+                kind: SourceKind::Idle,
+                id: "idle".into(),
+                name: "no traffic: the NAT gateway's fixed cost".into(),
+            },
+            Basis::Measured,
+        );
+        idle.fixed_share_usd = c.fixed;
+        idle.inter_az_usd = c.inter_az;
+        return vec![idle];
+    }
+    let unattributed = [Weighted {
+        source: SourceRef::unattributed("no known source behind the NAT gateway"),
+        weight: 1.0,
+        cross_az: 0.0,
+    }];
+    let list: &[Weighted] = if sources.list.is_empty() {
+        &unattributed
+    } else {
+        &sources.list
+    };
+    let weights: Vec<f64> = list.iter().map(|w| w.weight).collect();
+    let cross: Vec<f64> = list.iter().map(|w| w.cross_az).collect();
+    let cross = if cross.iter().sum::<f64>() > 0.0 {
+        cross
+    } else {
+        weights.clone()
+    };
+    let parts = |total: Option<Decimal>, by: &[f64]| match total {
+        Some(t) => split(t, by).into_iter().map(Some).collect(),
+        None => vec![None; by.len()],
+    };
+    let gb = parts(c.gb, &weights);
+    let data = parts(c.data, &weights);
+    let inter_az = parts(c.inter_az, &cross);
+    let fixed_parts = match fixed {
+        FixedCosts::Proportional => split(c.fixed, &weights),
+        FixedCosts::Separate => vec![Decimal::ZERO; weights.len()],
+    };
+    let mut out: Vec<Row> = list
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let mut r = row(w.source.clone(), sources.basis);
+            r.gb = gb[i];
+            r.data_processing_usd = data[i];
+            r.fixed_share_usd = fixed_parts[i];
+            r.inter_az_usd = inter_az[i];
+            r
+        })
+        .collect();
+    if fixed == FixedCosts::Separate && !c.fixed.is_zero() {
+        let mut shared = row(
+            SourceRef {
+                kind: SourceKind::Shared,
+                id: "shared".into(),
+                name: "NAT hours and public IPv4, kept apart".into(),
+            },
+            sources.basis,
+        );
+        shared.fixed_share_usd = c.fixed;
+        out.push(shared);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::fixture::{start, Fixture};
+    use crate::price::{model, PriceBook};
+    use crate::traffic::SourceBytes;
+
+    /// (source name, gb, data processing, fixed share, inter-AZ, cost, basis) per row.
+    type Expect<'a> = (
+        &'a str,
+        Decimal,
+        Decimal,
+        Decimal,
+        Decimal,
+        Decimal,
+        &'a str,
+    );
+
+    fn rows_of(f: &Fixture, flows: Option<&Attribution>, fixed: FixedCosts) -> Vec<Row> {
+        let snap = f.snapshot();
+        let m = model::price_with_flows(&snap, &PriceBook::bundled(), flows).unwrap();
+        let out = allocate(&snap, &m, flows, fixed);
+        // The rows of each NAT gateway add up to its cost lines exactly.
+        for nat in &m.nats {
+            let allocated: Decimal = out
+                .rows
+                .iter()
+                .filter(|r| r.nat_gateway_id == nat.nat_gateway_id)
+                .map(Row::cost_usd)
+                .sum();
+            assert_eq!(allocated, nat.window_cost(), "{}", nat.nat_gateway_id);
+        }
+        out.rows
+    }
+
+    fn check(rows: &[Row], want: &[Expect]) {
+        let got: Vec<Expect> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.source.name.as_str(),
+                    r.gb.unwrap(),
+                    r.data_processing_usd.unwrap(),
+                    r.fixed_share_usd,
+                    r.inter_az_usd.unwrap(),
+                    r.cost_usd(),
+                    r.basis.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    /// nat-a in 2a, fn-a in 2a and fn-c in 2c: 240 h at 1 GiB/h. Hours 240 × 0.059 = 14.16,
+    /// public IPv4 240 × 0.005 = 1.20, bytes 240 GB × 0.059 = 14.16, inter-AZ (half the
+    /// clients cross, both directions counted) 240 GB × 0.01 = 2.40: 31.92 in all.
+    fn two_functions() -> Fixture {
+        let mut f = Fixture::new();
+        f.vpc("vpc-1")
+            .subnet("s-a", "vpc-1", "ap-northeast-2a")
+            .subnet("s-c", "vpc-1", "ap-northeast-2c")
+            .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
+            .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
+            .route("rtb-c", "vpc-1", &["s-c"], "nat-a")
+            .lambda("fn-a", &["s-a"])
+            .lambda("fn-c", &["s-c"]);
+        f
+    }
+
+    #[test]
+    fn head_count_splits_bytes_and_fixed_cost_and_inter_az_goes_to_who_crosses() {
+        let rows = rows_of(&two_functions(), None, FixedCosts::Proportional);
+        let h = "estimated-headcount";
+        check(
+            &rows,
+            &[
+                (
+                    "fn-a",
+                    dec!(120),
+                    dec!(7.08),
+                    dec!(7.68),
+                    dec!(0),
+                    dec!(14.76),
+                    h,
+                ),
+                (
+                    "fn-c",
+                    dec!(120),
+                    dec!(7.08),
+                    dec!(7.68),
+                    dec!(2.40),
+                    dec!(17.16),
+                    h,
+                ),
+            ],
+        );
+        assert_eq!(rows[0].month, Some(start()));
+        assert_eq!(rows[0].source.kind, SourceKind::Lambda);
+        assert_eq!(
+            rows[0].source.id,
+            "arn:aws:lambda:ap-northeast-2:123456789012:function:fn-a"
+        );
+        let rows = rows_of(&two_functions(), None, FixedCosts::Separate);
+        check(
+            &rows,
+            &[
+                (
+                    "fn-a",
+                    dec!(120),
+                    dec!(7.08),
+                    dec!(0),
+                    dec!(0),
+                    dec!(7.08),
+                    h,
+                ),
+                (
+                    "fn-c",
+                    dec!(120),
+                    dec!(7.08),
+                    dec!(0),
+                    dec!(2.40),
+                    dec!(9.48),
+                    h,
+                ),
+                (
+                    "NAT hours and public IPv4, kept apart",
+                    dec!(0),
+                    dec!(0),
+                    dec!(15.36),
+                    dec!(0),
+                    dec!(15.36),
+                    h,
+                ),
+            ],
+        );
+        assert_eq!(rows[2].source.kind, SourceKind::Shared);
+    }
+
+    #[test]
+    fn flow_logs_measure_each_source() {
+        // 8 days of logs: fn-a 60% and an ECS task 30% from 2a, fn-c 10% from 2c. Inter-AZ is
+        // measured: 240 GiB × 0.1 × 2 = 48 GB × 0.01 = 0.48, all fn-c's.
+        let mut f = two_functions();
+        f.eni("s-a", "vpc-1");
+        let fn_a = SourceRef::lambda(&f.r.lambda_functions[0]);
+        let fn_c = SourceRef::lambda(&f.r.lambda_functions[1]);
+        let task = SourceRef::eni(&f.r.network_interfaces[0]);
+        let by = |s: &SourceRef, subnet: &str, bytes| SourceBytes {
+            source: s.clone(),
+            subnet: Some(subnet.into()),
+            bytes,
+        };
+        let flows = Attribution {
+            nats: vec![NatTraffic {
+                region: "ap-northeast-2".into(),
+                nat_gateway_id: "nat-a".into(),
+                destination_bytes: 1000,
+                destinations: Default::default(),
+                source_bytes: 1000,
+                sources: vec![],
+                pairs: vec![],
+                first_seen: Some(start()),
+                last_seen: Some(start() + chrono::Duration::days(8)),
+                source_subnets: [("s-a".to_string(), 900), ("s-c".to_string(), 100)]
+                    .into_iter()
+                    .collect(),
+                shared_splits: vec![],
+                by_source: vec![
+                    by(&fn_a, "s-a", 600),
+                    by(&task, "s-a", 300),
+                    by(&fn_c, "s-c", 100),
+                ],
+            }],
+            stats: Default::default(),
+            ambiguous: vec![],
+            ip_ranges: "test".into(),
+            read_from: Vec::new(),
+            api_calls: Default::default(),
+        };
+        let rows = rows_of(&f, Some(&flows), FixedCosts::Proportional);
+        let m = "measured";
+        check(
+            &rows,
+            &[
+                (
+                    "fn-a",
+                    dec!(144),
+                    dec!(8.496),
+                    dec!(9.216),
+                    dec!(0),
+                    dec!(17.712),
+                    m,
+                ),
+                (
+                    "interface interface",
+                    dec!(72),
+                    dec!(4.248),
+                    dec!(4.608),
+                    dec!(0),
+                    dec!(8.856),
+                    m,
+                ),
+                (
+                    "fn-c",
+                    dec!(24),
+                    dec!(1.416),
+                    dec!(1.536),
+                    dec!(0.48),
+                    dec!(3.432),
+                    m,
+                ),
+            ],
+        );
+        assert_eq!(rows[1].source.kind, SourceKind::Eni);
+        assert_eq!(rows[1].source.id, "eni-s-a");
+    }
+
+    #[test]
+    fn idle_and_unexplained_traffic_have_rows_of_their_own() {
+        let mut f = Fixture::new();
+        f.vpc("vpc-1")
+            .subnet("s-a", "vpc-1", "ap-northeast-2a")
+            .nat("nat-idle", "vpc-1", "ap-northeast-2a", 0.0)
+            .nat("nat-orphan", "vpc-1", "ap-northeast-2a", 1.0);
+        let rows = rows_of(&f, None, FixedCosts::Separate);
+        let kinds: Vec<(&str, SourceKind)> = rows
+            .iter()
+            .map(|r| (r.nat_gateway_id.as_str(), r.source.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("nat-idle", SourceKind::Idle),
+                ("nat-orphan", SourceKind::Unattributed),
+                ("nat-orphan", SourceKind::Shared),
+            ]
+        );
+        assert_eq!(rows[0].fixed_share_usd, dec!(15.36));
+        assert_eq!(rows[0].basis, Basis::Measured);
+        assert_eq!(rows[1].data_processing_usd, Some(dec!(14.16)));
+    }
+
+    #[test]
+    fn unknown_bytes_stay_unknown_and_the_known_cost_is_still_split() {
+        let mut f = two_functions();
+        f.r.metrics.retain(|m| {
+            !m.metric_name.starts_with("BytesIn") && m.metric_name != "BytesOutToSource"
+        });
+        let rows = rows_of(&f, None, FixedCosts::Proportional);
+        assert_eq!(rows.len(), 2);
+        for r in &rows {
+            assert_eq!(
+                (r.gb, r.data_processing_usd, r.inter_az_usd),
+                (None, None, None)
+            );
+            assert_eq!(r.fixed_share_usd, dec!(7.68));
+        }
+    }
+
+    #[test]
+    fn the_run_rate_is_split_the_same_way() {
+        let snap = two_functions().snapshot();
+        let report =
+            crate::report::Report::build(&snap, &PriceBook::bundled(), "test", None).unwrap();
+        // fn-c: half of 730 GB × 0.059 = 21.535, half of 46.72 = 23.36, all of 7.30 inter-AZ.
+        let fn_c = &report.lambdas[1];
+        assert_eq!(fn_c.function_name, "fn-c");
+        assert_eq!(fn_c.monthly_gb, Some(dec!(365)));
+        assert_eq!(fn_c.monthly_cost, Some(dec!(52.195)));
+        assert_eq!(fn_c.basis, Some(Basis::EstimatedHeadcount));
+        let top = report.top_sources(10);
+        let names: Vec<&str> = top.iter().map(|t| t.source.name.as_str()).collect();
+        assert_eq!(names, ["fn-c", "fn-a"]);
+        assert_eq!(top[1].monthly_cost, dec!(21.535) + dec!(23.36));
+    }
+}

@@ -1,0 +1,109 @@
+//! Who is behind one NAT gateway, with weights: the sources flow logs measured when they cover
+//! its traffic, else an estimate from who sits in each subnet routed to it.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::prelude::ToPrimitive;
+
+use super::Basis;
+use crate::price::model::{NatCost, Placement};
+use crate::topology::Topology;
+use crate::traffic::{NatTraffic, SourceRef};
+
+/// A source's weight in a NAT gateway's bytes, and the part of it from subnets in another AZ
+/// (what inter-AZ transfer is split by).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Weighted {
+    pub source: SourceRef,
+    pub weight: f64,
+    pub cross_az: f64,
+}
+
+pub(super) struct Sources {
+    pub basis: Basis,
+    /// One entry per source, largest first; empty when nobody is known behind the NAT gateway.
+    pub list: Vec<Weighted>,
+}
+
+/// The sources behind `nat`: measured by flow logs that cover its traffic (the rule the cost
+/// model's inter-AZ line uses), else by head count.
+pub(super) fn of(topo: &Topology, nat: &NatCost, traffic: Option<&NatTraffic>) -> Sources {
+    let gb = nat.processed_gb.and_then(|g| g.to_f64());
+    match traffic.filter(|t| t.source_bytes > 0 && t.covers(gb)) {
+        Some(t) => measured(topo, nat, t),
+        None => headcount(topo, nat),
+    }
+}
+
+fn crosses(topo: &Topology, nat: &NatCost, subnet: Option<&str>) -> bool {
+    nat.availability_mode == Placement::Zonal
+        && subnet
+            .and_then(|s| topo.az_of(s))
+            .is_some_and(|az| az != nat.availability_zone)
+}
+
+fn measured(topo: &Topology, nat: &NatCost, t: &NatTraffic) -> Sources {
+    let mut by: BTreeMap<SourceRef, (f64, f64)> = BTreeMap::new();
+    for b in &t.by_source {
+        let e = by.entry(b.source.clone()).or_default();
+        e.0 += b.bytes as f64;
+        if crosses(topo, nat, b.subnet.as_deref()) {
+            e.1 += b.bytes as f64;
+        }
+    }
+    Sources {
+        basis: Basis::Measured,
+        list: ranked(by),
+    }
+}
+
+/// Each subnet's estimated share (Topology::subnet_shares), split between who sits there:
+/// each function 1 over its subnets, each other interface 1; a subnet with nobody known keeps
+/// its share as a `subnet` source.
+fn headcount(topo: &Topology, nat: &NatCost) -> Sources {
+    let mut by: BTreeMap<SourceRef, (f64, f64)> = BTreeMap::new();
+    for (subnet, share) in topo.subnet_shares(&nat.nat_gateway_id) {
+        let id = subnet.subnet_id.as_str();
+        let cross = crosses(topo, nat, Some(id));
+        let functions = topo.lambdas_in_subnet(id);
+        let others = topo.other_clients(id);
+        let members: Vec<(SourceRef, f64)> = functions
+            .iter()
+            .map(|f| (SourceRef::lambda(f), 1.0 / f.subnet_ids().len() as f64))
+            .chain(others.iter().map(|e| (SourceRef::eni(e), 1.0)))
+            .collect();
+        let total: f64 = members.iter().map(|(_, w)| w).sum();
+        let members = if total > 0.0 {
+            members
+                .into_iter()
+                .map(|(s, w)| (s, share * w / total))
+                .collect()
+        } else {
+            vec![(SourceRef::subnet(id), share)]
+        };
+        for (source, w) in members {
+            let e = by.entry(source).or_default();
+            e.0 += w;
+            if cross {
+                e.1 += w;
+            }
+        }
+    }
+    Sources {
+        basis: Basis::EstimatedHeadcount,
+        list: ranked(by),
+    }
+}
+
+fn ranked(by: BTreeMap<SourceRef, (f64, f64)>) -> Vec<Weighted> {
+    let mut list: Vec<Weighted> = by
+        .into_iter()
+        .map(|(source, (weight, cross_az))| Weighted {
+            source,
+            weight,
+            cross_az,
+        })
+        .collect();
+    list.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+    list
+}
