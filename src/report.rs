@@ -191,8 +191,11 @@ pub struct TopSource {
     pub region: String,
     pub source: crate::traffic::SourceRef,
     pub nat_gateway_ids: Vec<String>,
+    /// What is known: with `complete` false, a NAT gateway's bytes are unknown and these are
+    /// the least the source costs.
     pub monthly_gb: Decimal,
     pub monthly_cost: Decimal,
+    pub complete: bool,
     pub basis: allocation::Basis,
 }
 
@@ -344,9 +347,11 @@ impl Report {
     }
 
     /// The `n` costliest sources by monthly run-rate, over every NAT gateway each uses (idle
-    /// NAT gateways and fixed costs kept apart are not sources).
+    /// NAT gateways and fixed costs kept apart are not sources; what no source explains is
+    /// one per NAT gateway).
     pub fn top_sources(&self, n: usize) -> Vec<TopSource> {
-        let mut index: HashMap<(&str, &str, &crate::traffic::SourceRef), usize> = HashMap::new();
+        type Key<'a> = (&'a str, &'a str, &'a crate::traffic::SourceRef, &'a str);
+        let mut index: HashMap<Key, usize> = HashMap::new();
         let mut out: Vec<TopSource> = Vec::new();
         for r in self.allocation.run_rate.iter().filter(|r| {
             !matches!(
@@ -354,8 +359,12 @@ impl Report {
                 crate::traffic::SourceKind::Idle | crate::traffic::SourceKind::Shared
             )
         }) {
+            let nat = match r.source.kind {
+                crate::traffic::SourceKind::Unattributed => r.nat_gateway_id.as_str(),
+                _ => "",
+            };
             let i = *index
-                .entry((&r.account_id, &r.region, &r.source))
+                .entry((&r.account_id, &r.region, &r.source, nat))
                 .or_insert_with(|| {
                     out.push(TopSource {
                         account_id: r.account_id.clone(),
@@ -364,6 +373,7 @@ impl Report {
                         nat_gateway_ids: Vec::new(),
                         monthly_gb: Decimal::ZERO,
                         monthly_cost: Decimal::ZERO,
+                        complete: true,
                         basis: r.basis,
                     });
                     out.len() - 1
@@ -371,7 +381,8 @@ impl Report {
             let t = &mut out[i];
             t.nat_gateway_ids.push(r.nat_gateway_id.clone());
             t.monthly_gb += r.gb.unwrap_or_default();
-            t.monthly_cost += r.cost_usd();
+            t.monthly_cost += r.known_cost();
+            t.complete &= r.cost_usd().is_some();
             t.basis = t.basis.max(r.basis);
         }
         out.sort_by(|a, b| {
@@ -528,8 +539,8 @@ fn names(snapshot: &Snapshot) -> BTreeMap<String, String> {
 /// Every Lambda function, with its subnets' AZs, the NAT gateways it routes to and its part of
 /// their run-rate.
 fn lambda_rows(snapshot: &Snapshot, allocation: &Allocation) -> Vec<LambdaRow> {
-    let mut run_rate: HashMap<(&str, &str, &str), (Decimal, Decimal, allocation::Basis)> =
-        HashMap::new();
+    type Part = (Option<Decimal>, Option<Decimal>, allocation::Basis);
+    let mut run_rate: HashMap<(&str, &str, &str), Part> = HashMap::new();
     for r in allocation
         .run_rate
         .iter()
@@ -537,9 +548,10 @@ fn lambda_rows(snapshot: &Snapshot, allocation: &Allocation) -> Vec<LambdaRow> {
     {
         let e = run_rate
             .entry((&r.account_id, &r.region, &r.source.id))
-            .or_insert((Decimal::ZERO, Decimal::ZERO, r.basis));
-        e.0 += r.gb.unwrap_or_default();
-        e.1 += r.cost_usd();
+            .or_insert((Some(Decimal::ZERO), Some(Decimal::ZERO), r.basis));
+        // Unknown bytes make the function's figures unknown, not smaller.
+        e.0 = e.0.zip(r.gb).map(|(a, b)| a + b);
+        e.1 = e.1.zip(r.cost_usd()).map(|(a, b)| a + b);
         e.2 = e.2.max(r.basis);
     }
     let mut lambdas = Vec::new();
@@ -571,8 +583,8 @@ fn lambda_rows(snapshot: &Snapshot, allocation: &Allocation) -> Vec<LambdaRow> {
                     .map(str::to_string)
                     .collect(),
                 cross_az: topo.lambda_cross_az(f),
-                monthly_gb: allocated.map(|a| a.0),
-                monthly_cost: allocated.map(|a| a.1),
+                monthly_gb: allocated.and_then(|a| a.0),
+                monthly_cost: allocated.and_then(|a| a.1),
                 basis: allocated.map(|a| a.2),
             });
         }

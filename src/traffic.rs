@@ -136,7 +136,8 @@ impl SourceRef {
             id: e.network_interface_id.clone(),
             name: match e.description.as_deref().filter(|d| !d.is_empty()) {
                 Some(d) => d.to_string(),
-                None => format!("{} interface", e.interface_type),
+                None if e.interface_type == "interface" => "network interface".into(),
+                None => format!("{} network interface", e.interface_type),
             },
         }
     }

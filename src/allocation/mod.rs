@@ -60,7 +60,7 @@ pub struct Row {
     pub nat_gateway_id: String,
     pub nat_name: String,
     pub source: SourceRef,
-    /// The team from the source's tags (`--allocate-by`); empty when not asked.
+    /// The team from the source's tags; empty until teams are read (issue 24 §3).
     pub team: String,
     /// None: the NAT gateway's byte metrics are missing, so its data processing is unknown.
     pub gb: Option<Decimal>,
@@ -71,18 +71,25 @@ pub struct Row {
 }
 
 impl Row {
-    /// What is known of this row's cost.
-    pub fn cost_usd(&self) -> Decimal {
+    /// What is known of this row's cost (what costs.csv's totals count).
+    pub fn known_cost(&self) -> Decimal {
         self.data_processing_usd.unwrap_or_default()
             + self.fixed_share_usd
             + self.inter_az_usd.unwrap_or_default()
+    }
+
+    /// The row's cost; None when a part is unknown (no byte metrics).
+    pub fn cost_usd(&self) -> Option<Decimal> {
+        Some(self.data_processing_usd? + self.fixed_share_usd + self.inter_az_usd?)
     }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Allocation {
     pub fixed_costs: FixedCosts,
-    /// Per calendar month (UTC) × NAT gateway × source, in costs.csv's order of NAT gateways.
+    /// Per calendar month (UTC) × NAT gateway × source, in costs.csv's order of NAT gateways:
+    /// allocation.csv (not in report.json, where thousands of NAT gateways would swell it).
+    #[serde(skip)]
     pub rows: Vec<Row>,
     /// A month at the run-rate (730 hours, bytes at the window's average), per NAT × source.
     pub run_rate: Vec<Row>,
@@ -297,7 +304,7 @@ mod tests {
                 .rows
                 .iter()
                 .filter(|r| r.nat_gateway_id == nat.nat_gateway_id)
-                .map(Row::cost_usd)
+                .map(Row::known_cost)
                 .sum();
             assert_eq!(allocated, nat.window_cost(), "{}", nat.nat_gateway_id);
         }
@@ -314,7 +321,7 @@ mod tests {
                     r.data_processing_usd.unwrap(),
                     r.fixed_share_usd,
                     r.inter_az_usd.unwrap(),
-                    r.cost_usd(),
+                    r.cost_usd().unwrap(),
                     r.basis.as_str(),
                 )
             })
@@ -463,7 +470,7 @@ mod tests {
                     m,
                 ),
                 (
-                    "interface interface",
+                    "network interface",
                     dec!(72),
                     dec!(4.248),
                     dec!(4.608),
@@ -525,7 +532,15 @@ mod tests {
                 (None, None, None)
             );
             assert_eq!(r.fixed_share_usd, dec!(7.68));
+            assert_eq!(r.cost_usd(), None);
         }
+        // Unknown is not zero in lambdas.csv either.
+        let report =
+            crate::report::Report::build(&f.snapshot(), &PriceBook::bundled(), "test", None)
+                .unwrap();
+        assert_eq!(report.lambdas[0].monthly_gb, None);
+        assert_eq!(report.lambdas[0].monthly_cost, None);
+        assert!(!report.top_sources(1)[0].complete);
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub(super) struct Sources {
 /// model's inter-AZ line uses), else by head count.
 pub(super) fn of(topo: &Topology, nat: &NatCost, traffic: Option<&NatTraffic>) -> Sources {
     let gb = nat.processed_gb.and_then(|g| g.to_f64());
-    match traffic.filter(|t| t.source_bytes > 0 && t.covers(gb)) {
+    // The cost model's inter-AZ line is measured on the same condition (price/model/cross_az.rs).
+    match traffic.filter(|t| t.source_bytes > 0 && t.subnet_shares().is_some() && t.covers(gb)) {
         Some(t) => measured(topo, nat, t),
         None => headcount(topo, nat),
     }

@@ -1,13 +1,14 @@
 //! Splitting an exact amount by weights so that the parts add up to it exactly.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 /// Decimals kept in each part (as quantities in the cost model): far below a cent, so parts
 /// rounded to cents still add up within a cent per part, and their exact sum is the whole.
 const PART_DP: u32 = 9;
 
-/// `total` split in proportion to `weights`, each part rounded to 9 decimals, the rounding
-/// remainder on the largest weight (the first of equals): the parts add up to `total` exactly.
+/// `total` split in proportion to `weights`, each part cut to 9 decimals (toward zero, so no
+/// part can go negative), the remainder on the largest weight (the first of equals): the parts
+/// add up to `total` exactly.
 /// All weights zero (or none positive) splits evenly.
 pub fn split(total: Decimal, weights: &[f64]) -> Vec<Decimal> {
     if weights.is_empty() {
@@ -27,7 +28,7 @@ pub fn split(total: Decimal, weights: &[f64]) -> Vec<Decimal> {
                 .ok()
                 .and_then(|s| total.checked_mul(s))
                 .unwrap_or_default()
-                .round_dp(PART_DP)
+                .round_dp_with_strategy(PART_DP, RoundingStrategy::ToZero)
         })
         .collect();
     let rest = total - parts.iter().sum::<Decimal>();
@@ -58,6 +59,14 @@ mod tests {
         let parts = split(total, &[2.0, 1.0]);
         assert_eq!(parts.iter().sum::<Decimal>(), total);
         assert_eq!(parts[1], dec!(0.041152263));
+    }
+
+    #[test]
+    fn many_small_parts_never_go_negative() {
+        let total = dec!(0.000002);
+        let parts = split(total, &[1.0; 300]);
+        assert!(parts.iter().all(|p| *p >= Decimal::ZERO), "{parts:?}");
+        assert_eq!(parts.iter().sum::<Decimal>(), total);
     }
 
     #[test]

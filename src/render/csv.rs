@@ -275,7 +275,7 @@ pub fn allocation<W: Write>(report: &Report, out: W) -> Result<()> {
             r.data_processing_usd.map(exact).unwrap_or_default(),
             exact(r.fixed_share_usd),
             r.inter_az_usd.map(exact).unwrap_or_default(),
-            exact(r.cost_usd()),
+            r.cost_usd().map(exact).unwrap_or_default(),
             r.basis.as_str().to_string(),
         ])?;
     }

@@ -293,8 +293,6 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
     o
 }
 
-/// "Matches the bill?": the model set against the bill, line by line.
-/// Elastic IPs associated with nothing: each line quantity × unit price = cost a month.
 /// The costliest sources by monthly run-rate; allocation.csv has every month and source.
 fn top_sources(report: &Report) -> String {
     let mut o = String::new();
@@ -325,12 +323,14 @@ fn top_sources(report: &Report) -> String {
         };
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {}{} | {} |",
+            "| {} | {} | {} | {} | {}{} | {}{}{} | {} |",
             i + 1,
             cell(&source),
             t.source.kind.as_str(),
             cell(&report.name_of(&t.nat_gateway_ids.join(";"))),
+            super::at_least(t),
             fixed(t.monthly_gb, 2),
+            super::at_least(t),
             money(t.monthly_cost),
             report.also(t.monthly_cost),
             t.basis.as_str()
@@ -340,6 +340,7 @@ fn top_sources(report: &Report) -> String {
     o
 }
 
+/// Elastic IPs associated with nothing: each line quantity × unit price = cost a month.
 fn idle_addresses(report: &Report) -> String {
     let mut o = String::new();
     if report.idle_addresses.is_empty() {
@@ -383,6 +384,7 @@ fn idle_addresses(report: &Report) -> String {
     o
 }
 
+/// "Matches the bill?": the model set against the bill, line by line.
 fn bill(report: &Report) -> String {
     let mut o = String::new();
     let Some(r) = &report.reconcile else {

@@ -80,11 +80,21 @@ pub const TOP_SOURCES: usize = 10;
 /// "subnet-0c1… (no known interface)".
 pub fn source_label(s: &crate::traffic::SourceRef) -> String {
     use crate::traffic::SourceKind;
-    match s.kind {
+    let label = match s.kind {
         SourceKind::Lambda => format!("{} (lambda)", s.name),
         SourceKind::Eni => format!("{} ({})", s.name, s.id),
         SourceKind::Subnet => format!("{} ({})", s.id, s.name),
         _ => format!("{} ({})", s.name, s.kind.as_str()),
+    };
+    crate::shown::clipped(&label, 80)
+}
+
+/// "at least " before a source's figures when some of its NAT gateways' bytes are unknown.
+pub fn at_least(t: &crate::report::TopSource) -> &'static str {
+    if t.complete {
+        ""
+    } else {
+        "at least "
     }
 }
 

@@ -258,8 +258,11 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         }
     }
     let _ = writeln!(o);
-    o.push_str(&top_sources(report));
-    let _ = writeln!(o);
+    let top = top_sources(report);
+    if !top.is_empty() {
+        o.push_str(&top);
+        let _ = writeln!(o);
+    }
     o.push_str(&plan(report, wide));
     o
 }
@@ -278,10 +281,11 @@ fn top_sources(report: &Report) -> String {
     for (i, t) in top.iter().enumerate() {
         let _ = writeln!(
             o,
-            "  {:>2}. {} via {}: {} GB = {} USD/month{}, {}",
+            "  {:>2}. {} via {}: {}{} GB = {} USD/month{}, {}",
             i + 1,
             super::source_label(&t.source),
-            report.name_of(&t.nat_gateway_ids.join(";")),
+            crate::shown::clipped(&report.name_of(&t.nat_gateway_ids.join(";")), 80),
+            super::at_least(t),
             fixed(t.monthly_gb, 2),
             money(t.monthly_cost),
             report.also(t.monthly_cost),
