@@ -101,6 +101,27 @@ discounts, refunds and tax are shown apart. `natcost report --bill …` writes t
 reconcile.csv, with reconcile.png. Cost Explorer costs 0.01 USD per request (counted and
 printed); Cost and Usage Report files cost nothing to read but S3 requests.")]
     Reconcile(Box<ReconcileArgs>),
+    /// What changed between two saved reports (e.g. last month's run and this month's): the
+    /// total change explained by NAT gateway, by cost component and, when flow logs measured
+    /// the sources in both, by source; each list adds up to the total change.
+    #[command(after_help = "Examples:
+  natcost report --snapshot snap.json --month 2026-10 --out reports/october
+  natcost report --snapshot snap.json --month 2026-11 --out reports/november
+  natcost diff reports/october reports/november
+  natcost diff reports/october/report.json reports/november/report.json --format markdown > changes.md
+
+Each argument is a report.json written by `natcost report`, or the folder holding it. The two
+reports' whole windows are compared (their cost lines and allocation), whatever their length:
+compare reports of the same length, e.g. one calendar month each.")]
+    Diff {
+        /// The earlier report (report.json, or its folder).
+        old: PathBuf,
+        /// The later report (report.json, or its folder).
+        new: PathBuf,
+        /// What to print: a summary, Markdown, or JSON.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+        format: DiffFormat,
+    },
     /// Print the least-privilege IAM policy natcost needs (read-only calls only).
     #[command(after_help = "Examples:
   natcost iam-policy                       one account: everything `report --region` calls
@@ -517,6 +538,13 @@ fn parse_month_arg(s: &str) -> Result<chrono::NaiveDate, String> {
         Ok(_) => Err("not a month AWS has billed: use YYYY-MM from 2006 on".into()),
         Err(_) => Err("not a month: use YYYY-MM, e.g. 2026-10".into()),
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -163,4 +163,132 @@ impl Fixture {
             not_collected: vec![],
         }
     }
+
+    /// 8 days of flow logs on nat-a (measured): fn-a 60% and eni-s-a 30% from s-a, fn-c 10%
+    /// from s-c (the fixture needs those three).
+    pub(crate) fn measured_flows(&self) -> crate::traffic::Attribution {
+        use crate::traffic::{SourceBytes, SourceRef};
+        let function = |name: &str| {
+            SourceRef::lambda(
+                self.r
+                    .lambda_functions
+                    .iter()
+                    .find(|f| f.function_name == name)
+                    .expect("the function"),
+            )
+        };
+        let eni = SourceRef::eni(
+            self.r
+                .network_interfaces
+                .iter()
+                .find(|e| e.network_interface_id == "eni-s-a")
+                .expect("eni-s-a"),
+        );
+        let by = |source: SourceRef, subnet: &str, bytes| SourceBytes {
+            source,
+            subnet: Some(subnet.into()),
+            bytes,
+        };
+        nat_a_flows(
+            8,
+            vec![
+                by(function("fn-a"), "s-a", 600),
+                by(eni, "s-a", 300),
+                by(function("fn-c"), "s-c", 100),
+            ],
+        )
+    }
+
+    /// `hours` from 2026-10-01: nat-a in 2a at 1 GiB/h, fn-a in 2a and fn-c in 2c, each subnet
+    /// routed to nat-a (so fn-c's traffic crosses AZs).
+    pub(crate) fn two_functions(hours: usize) -> Fixture {
+        let mut f = Fixture::new();
+        f.hours = hours;
+        f.vpc("vpc-1")
+            .subnet("s-a", "vpc-1", "ap-northeast-2a")
+            .subnet("s-c", "vpc-1", "ap-northeast-2c")
+            .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
+            .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
+            .route("rtb-c", "vpc-1", &["s-c"], "nat-a")
+            .lambda("fn-a", &["s-a"])
+            .lambda("fn-c", &["s-c"]);
+        f
+    }
+
+    /// October and November 2026 (1464 h): two_functions, 1 GiB/h in October and 2 GiB/h in
+    /// November.
+    pub(crate) fn two_months() -> Fixture {
+        let mut f = Fixture::two_functions((31 + 30) * 24);
+        for m in
+            f.r.metrics
+                .iter_mut()
+                .filter(|m| m.metric_name.starts_with("Bytes"))
+        {
+            let doubled: Vec<Option<f64>> = (0..f.hours)
+                .map(|h| m.values.get(h).map(|v| if h >= 744 { 2.0 * v } else { v }))
+                .collect();
+            m.values = doubled.into();
+        }
+        f
+    }
+
+    /// 20 days; busy-nat at 1 GiB/h (24 GB a day) with day 16 at 10 GiB/h (240 GB: 10× the
+    /// median) and day 18 at 3 GiB/h (72 GB: 3×, not more); quiet-nat at 0.01 GiB/h with a
+    /// day at 10× that (2.4 GB: under the 10 GB floor).
+    pub(crate) fn spiky() -> Fixture {
+        let mut f = Fixture::new();
+        f.hours = 20 * 24;
+        f.vpc("vpc-1")
+            .nat("busy-nat", "vpc-1", "ap-northeast-2a", 1.0)
+            .nat("quiet-nat", "vpc-1", "ap-northeast-2a", 0.01);
+        for m in
+            f.r.metrics
+                .iter_mut()
+                .filter(|m| m.metric_name.starts_with("BytesIn"))
+        {
+            let factor = |h: usize| match (m.nat_gateway_id.as_str(), h / 24) {
+                ("busy-nat", 15) => 10.0,
+                ("busy-nat", 17) => 3.0,
+                ("quiet-nat", 16) => 10.0,
+                _ => 1.0,
+            };
+            let v: Vec<Option<f64>> = (0..20 * 24)
+                .map(|h| m.values.get(h).map(|v| v * factor(h)))
+                .collect();
+            m.values = v.into();
+        }
+        f
+    }
+}
+
+/// Flow logs on nat-a over `days` (measured from 7): 1000 bytes each way, 90% from s-a and 10%
+/// from s-c, by the sources given.
+pub(crate) fn nat_a_flows(
+    days: i64,
+    by_source: Vec<crate::traffic::SourceBytes>,
+) -> crate::traffic::Attribution {
+    use crate::traffic::{Attribution, NatTraffic};
+    Attribution {
+        nats: vec![NatTraffic {
+            region: "ap-northeast-2".into(),
+            nat_gateway_id: "nat-a".into(),
+            destination_bytes: 1000,
+            destinations: Default::default(),
+            source_bytes: 1000,
+            sources: vec![],
+            pairs: vec![],
+            first_seen: Some(start()),
+            last_seen: Some(start() + chrono::Duration::days(days)),
+            source_subnets: [("s-a".to_string(), 900), ("s-c".to_string(), 100)]
+                .into_iter()
+                .collect(),
+            shared_splits: vec![],
+            by_source,
+        }],
+        stats: Default::default(),
+        ambiguous: vec![],
+        ip_ranges: "test".into(),
+        read_from: Vec::new(),
+        api_calls: Default::default(),
+    }
 }

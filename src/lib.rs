@@ -9,6 +9,7 @@ pub(crate) mod allocation;
 pub mod app;
 pub(crate) mod aws;
 pub(crate) mod bill;
+pub(crate) mod changes;
 pub mod cli;
 pub(crate) mod collect;
 pub mod exit;

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Result;
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -56,6 +56,10 @@ pub struct Report {
     pub lambdas: Vec<LambdaRow>,
     /// Every NAT-related dollar split between the sources behind each NAT gateway.
     pub allocation: Allocation,
+    /// The change between the last two whole months, explained; None with fewer than two.
+    pub changes: Option<crate::changes::Changes>,
+    /// Days whose bytes jump above the NAT gateway's trailing median.
+    pub anomalies: Vec<crate::changes::Anomaly>,
     pub links: Vec<Link>,
     pub egress: Vec<Egress>,
     pub assumptions: Vec<String>,
@@ -295,6 +299,8 @@ impl Report {
         warnings.extend(needs_data);
         let flow_scale = flow_scale(&model, flows.as_ref());
         let allocation = allocation::allocate(snapshot, &model, flows.as_ref(), fixed);
+        let changes = crate::changes::last_two_months(&model, &allocation);
+        let anomalies = crate::changes::anomalies(&model.nats);
         let lambdas = lambda_rows(snapshot, &allocation);
         let links = links(snapshot, &model, flows.as_ref());
         let egress = egress(snapshot.window, book, &model)?;
@@ -332,6 +338,8 @@ impl Report {
             not_worth_it,
             lambdas,
             allocation,
+            changes,
+            anomalies,
             links,
             egress,
             // What could not be read is the run's to say: the pipeline fills it in.
@@ -769,7 +777,7 @@ fn month_totals(model: &CostModel) -> Vec<MonthTotal> {
             period_end: pe,
             cost: cost[i],
             processed_gb: bytes_known.then_some(gb[i]),
-            partial: ps.day() != 1 || ps.hour() != 0 || pe.day() != 1 || pe.hour() != 0,
+            partial: !model::is_whole_month(ps, pe),
         })
         .collect()
 }

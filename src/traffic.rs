@@ -82,7 +82,9 @@ pub struct NatTraffic {
 }
 
 /// What sends bytes through a NAT gateway, as cost allocation names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     /// A Lambda function.

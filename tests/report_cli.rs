@@ -1434,3 +1434,90 @@ fn fixed_costs_can_be_kept_apart() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("proportional, separate"));
 }
+
+#[test]
+fn diff_explains_the_change_between_two_saved_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, out) in [(&["--month", "2026-10"][..], "october"), (&[][..], "whole")] {
+        let mut a = vec!["report", "--sample", "--out", out];
+        a.extend_from_slice(args);
+        let run = natcost(&a, tmp.path());
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let total = |dir: &str| {
+        let v: Value = serde_json::from_str(
+            &std::fs::read_to_string(tmp.path().join(dir).join("report.json")).unwrap(),
+        )
+        .unwrap();
+        dec(v["total_window_cost"].as_str().unwrap())
+    };
+    let out = natcost(
+        &["diff", "october/report.json", "whole", "--format", "json"],
+        tmp.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let change = dec(c["change"].as_str().unwrap());
+    assert_eq!(change, total("whole") - total("october"));
+    // Each explanation adds up to the total change, exactly.
+    for list in ["by_nat", "by_component"] {
+        let sum: Decimal = c[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| dec(x["change"].as_str().unwrap()))
+            .sum();
+        assert_eq!(sum, change, "{list}");
+    }
+    assert_eq!(c["by_nat"][0]["label"], "prod-nat-a");
+    assert_eq!(c["by_source"].as_array().unwrap().len(), 0, "no flow logs");
+    // As a table and as Markdown, the shown columns add up to the shown totals.
+    let table = natcost(&["diff", "october", "whole"], tmp.path());
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("738.86 → 850.68 USD (+111.82)"), "{text}");
+    assert!(text.contains("prod-nat-a +34.16 USD: +413.10 GB"), "{text}");
+    let md = natcost(
+        &["diff", "october", "whole", "--format", "markdown"],
+        tmp.path(),
+    );
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.starts_with("# What changed\n"), "{md}");
+    for table in md.split("**By ").skip(1) {
+        let mut shown = [Decimal::ZERO; 3];
+        let mut totals = None;
+        for row in table
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| What"))
+        {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            let nums: Vec<Decimal> = cells[2..5]
+                .iter()
+                .map(|c| dec(c.trim_start_matches('+')))
+                .collect();
+            if cells[1] == "**Total**" {
+                totals = Some(nums);
+            } else {
+                for i in 0..3 {
+                    shown[i] += nums[i];
+                }
+            }
+        }
+        assert_eq!(totals.unwrap(), shown.to_vec(), "{table}");
+    }
+    // Anything else is refused in one line.
+    std::fs::write(tmp.path().join("x.json"), "{}").unwrap();
+    let bad = natcost(&["diff", "x.json", "whole"], tmp.path());
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8(bad.stderr).unwrap();
+    assert!(err.contains("x.json is not a natcost report.json"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -81,15 +81,7 @@ fn silent_nat_used_by_lambdas_is_not_idle() {
 
 /// Two subnets share NAT a's traffic equally (one function each); the 2c one crosses AZs.
 fn cross_az_fixture(with_local_nat: bool) -> Fixture {
-    let mut f = Fixture::new();
-    f.vpc("vpc-1")
-        .subnet("s-a", "vpc-1", "ap-northeast-2a")
-        .subnet("s-c", "vpc-1", "ap-northeast-2c")
-        .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
-        .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
-        .route("rtb-c", "vpc-1", &["s-c"], "nat-a")
-        .lambda("fn-a", &["s-a"])
-        .lambda("fn-c", &["s-c"]);
+    let mut f = Fixture::two_functions(HOURS);
     if with_local_nat {
         f.subnet("s-c2", "vpc-1", "ap-northeast-2c")
             .nat("nat-c", "vpc-1", "ap-northeast-2c", 1.0)
@@ -1308,35 +1300,13 @@ fn interface_endpoints_from_flow_logs_skip_amazon_and_flag_execute_api() {
 
 #[test]
 fn flow_logs_measure_who_crosses_azs() {
-    use crate::traffic::{Attribution, NatTraffic};
+    use crate::traffic::Attribution;
     // Who sits there says half of nat-a's clients are in 2c (one function each side); the
     // logs say 10%: inter-AZ is 240 GiB × 0.1 × 2 directions = 48 GB in the window, measured.
     let f = cross_az_fixture(false);
     let snap = f.snapshot();
     let book = PriceBook::bundled();
-    let traffic = |days: i64| Attribution {
-        nats: vec![NatTraffic {
-            region: "ap-northeast-2".into(),
-            nat_gateway_id: "nat-a".into(),
-            destination_bytes: 1000,
-            destinations: Default::default(),
-            source_bytes: 1000,
-            sources: vec![],
-            pairs: vec![],
-            first_seen: Some(start()),
-            last_seen: Some(start() + chrono::Duration::days(days)),
-            source_subnets: [("s-a".to_string(), 900), ("s-c".to_string(), 100)]
-                .into_iter()
-                .collect(),
-            shared_splits: vec![],
-            by_source: vec![],
-        }],
-        stats: Default::default(),
-        ambiguous: vec![],
-        ip_ranges: "test".into(),
-        read_from: Vec::new(),
-        api_calls: Default::default(),
-    };
+    let traffic = |days: i64| nat_a_flows(days, vec![]);
     let inter_az = |flows: Option<&Attribution>| {
         let m = model::price_with_flows(&snap, &book, flows).unwrap();
         m.nats[0]

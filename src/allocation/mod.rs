@@ -30,7 +30,7 @@ pub enum FixedCosts {
 }
 
 /// How a row's split is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Basis {
     /// Flow logs that meet the coverage rule.
@@ -91,6 +91,8 @@ pub struct Allocation {
     /// allocation.csv (not in report.json, where thousands of NAT gateways would swell it).
     #[serde(skip)]
     pub rows: Vec<Row>,
+    /// The whole window, per NAT × source: the months' rows summed (what `natcost diff` reads).
+    pub window: Vec<Row>,
     /// A month at the run-rate (730 hours, bytes at the window's average), per NAT × source.
     pub run_rate: Vec<Row>,
 }
@@ -159,6 +161,7 @@ pub fn allocate(
                 nat,
                 traffic.get(nat.nat_gateway_id.as_str()).copied(),
             );
+            let first = out.rows.len();
             for (month, _) in crate::price::model::months(model.window) {
                 let mut lines = nat
                     .lines
@@ -173,12 +176,39 @@ pub fn allocate(
                 out.rows
                     .extend(rows(nat, &sources, &charges, fixed, Some(month)));
             }
+            out.window.extend(summed(&out.rows[first..]));
             if !nat.run_rate.is_empty() {
                 let charges = Charges::of(nat.run_rate.iter());
                 out.run_rate
                     .extend(rows(nat, &sources, &charges, fixed, None));
             }
         }
+    }
+    out
+}
+
+/// One NAT gateway's rows of several months, summed per source (unknown stays unknown).
+fn summed(rows: &[Row]) -> Vec<Row> {
+    let mut out: Vec<Row> = Vec::new();
+    let mut index: HashMap<(&SourceRef, Basis), usize> = HashMap::new();
+    for r in rows {
+        let i = *index.entry((&r.source, r.basis)).or_insert_with(|| {
+            out.push(Row {
+                month: None,
+                gb: Some(Decimal::ZERO),
+                data_processing_usd: Some(Decimal::ZERO),
+                fixed_share_usd: Decimal::ZERO,
+                inter_az_usd: Some(Decimal::ZERO),
+                ..r.clone()
+            });
+            out.len() - 1
+        });
+        let s = &mut out[i];
+        let add = |a: Option<Decimal>, b: Option<Decimal>| a.zip(b).map(|(a, b)| a + b);
+        s.gb = add(s.gb, r.gb);
+        s.data_processing_usd = add(s.data_processing_usd, r.data_processing_usd);
+        s.fixed_share_usd += r.fixed_share_usd;
+        s.inter_az_usd = add(s.inter_az_usd, r.inter_az_usd);
     }
     out
 }
@@ -281,7 +311,6 @@ mod tests {
     use super::*;
     use crate::fixture::{start, Fixture};
     use crate::price::{model, PriceBook};
-    use crate::traffic::SourceBytes;
 
     /// (source name, gb, data processing, fixed share, inter-AZ, cost, basis) per row.
     type Expect<'a> = (
@@ -329,20 +358,11 @@ mod tests {
         assert_eq!(got, want);
     }
 
-    /// nat-a in 2a, fn-a in 2a and fn-c in 2c: 240 h at 1 GiB/h. Hours 240 × 0.059 = 14.16,
-    /// public IPv4 240 × 0.005 = 1.20, bytes 240 GB × 0.059 = 14.16, inter-AZ (half the
-    /// clients cross, both directions counted) 240 GB × 0.01 = 2.40: 31.92 in all.
+    /// Fixture::two_functions over 240 h: hours 240 × 0.059 = 14.16, public IPv4 240 × 0.005
+    /// = 1.20, bytes 240 GB × 0.059 = 14.16, inter-AZ (half the clients cross, both directions
+    /// counted) 240 GB × 0.01 = 2.40: 31.92 in all.
     fn two_functions() -> Fixture {
-        let mut f = Fixture::new();
-        f.vpc("vpc-1")
-            .subnet("s-a", "vpc-1", "ap-northeast-2a")
-            .subnet("s-c", "vpc-1", "ap-northeast-2c")
-            .nat("nat-a", "vpc-1", "ap-northeast-2a", 1.0)
-            .route("rtb-a", "vpc-1", &["s-a"], "nat-a")
-            .route("rtb-c", "vpc-1", &["s-c"], "nat-a")
-            .lambda("fn-a", &["s-a"])
-            .lambda("fn-c", &["s-c"]);
-        f
+        Fixture::two_functions(crate::fixture::HOURS)
     }
 
     #[test]
@@ -420,41 +440,7 @@ mod tests {
         // measured: 240 GiB × 0.1 × 2 = 48 GB × 0.01 = 0.48, all fn-c's.
         let mut f = two_functions();
         f.eni("s-a", "vpc-1");
-        let fn_a = SourceRef::lambda(&f.r.lambda_functions[0]);
-        let fn_c = SourceRef::lambda(&f.r.lambda_functions[1]);
-        let task = SourceRef::eni(&f.r.network_interfaces[0]);
-        let by = |s: &SourceRef, subnet: &str, bytes| SourceBytes {
-            source: s.clone(),
-            subnet: Some(subnet.into()),
-            bytes,
-        };
-        let flows = Attribution {
-            nats: vec![NatTraffic {
-                region: "ap-northeast-2".into(),
-                nat_gateway_id: "nat-a".into(),
-                destination_bytes: 1000,
-                destinations: Default::default(),
-                source_bytes: 1000,
-                sources: vec![],
-                pairs: vec![],
-                first_seen: Some(start()),
-                last_seen: Some(start() + chrono::Duration::days(8)),
-                source_subnets: [("s-a".to_string(), 900), ("s-c".to_string(), 100)]
-                    .into_iter()
-                    .collect(),
-                shared_splits: vec![],
-                by_source: vec![
-                    by(&fn_a, "s-a", 600),
-                    by(&task, "s-a", 300),
-                    by(&fn_c, "s-c", 100),
-                ],
-            }],
-            stats: Default::default(),
-            ambiguous: vec![],
-            ip_ranges: "test".into(),
-            read_from: Vec::new(),
-            api_calls: Default::default(),
-        };
+        let flows = f.measured_flows();
         let rows = rows_of(&f, Some(&flows), FixedCosts::Proportional);
         let m = "measured";
         check(

@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Prices(args) => prices(args),
         Command::Flows(args) => flows(args, cli.verbose),
         Command::Reconcile(args) => reconcile_command(*args, cli.verbose),
+        Command::Diff { old, new, format } => diff(&old, &new, format),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "natcost", &mut out);
@@ -190,6 +191,38 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
     }
     stdout.flush()?;
     Ok(outcome.into())
+}
+
+/// `natcost diff`: the change between two saved reports, explained.
+fn diff(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    format: crate::cli::DiffFormat,
+) -> Result<ExitCode> {
+    let file = |p: &std::path::Path| {
+        if p.is_dir() {
+            p.join("report.json")
+        } else {
+            p.to_path_buf()
+        }
+    };
+    let version = crate::report::REPORT_VERSION;
+    let before = crate::changes::saved::read(&file(old), version)?;
+    let after = crate::changes::saved::read(&file(new), version)?;
+    let changes = crate::changes::explain(&before, &after);
+    let text = match format {
+        crate::cli::DiffFormat::Table => {
+            shown::printable(&render::changes::table(&changes)).into_owned()
+        }
+        crate::cli::DiffFormat::Markdown => {
+            render::changes::markdown_section(&changes, "# What changed")
+        }
+        crate::cli::DiffFormat::Json => serde_json::to_string_pretty(&changes)? + "\n",
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `natcost reconcile`: the report's model set against the bill, printed.

@@ -22,13 +22,15 @@ use lifetime::{Lifetime, Month};
 use series::Series;
 
 pub use crate::traffic::BYTES_PER_GB;
-pub use lifetime::months;
+pub use lifetime::{is_whole_month, months};
 /// AWS's convention for a month of hours in price comparisons.
 pub const HOURS_PER_MONTH: i64 = 730;
 /// Decimals kept in quantities, so that quantity × unit price is exact in the cost.
 const QUANTITY_DP: u32 = 9;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Component {
     NatHours,

@@ -154,6 +154,7 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
     let _ = writeln!(o);
     o.push_str(&idle_addresses(report));
     o.push_str(&trend(report));
+    o.push_str(&changes(report));
     o.push_str(&bill(report));
     for (file, title) in charts {
         let _ = writeln!(
@@ -337,6 +338,38 @@ fn top_sources(report: &Report) -> String {
         );
     }
     let _ = writeln!(o);
+    o
+}
+
+/// What changed between the last two whole months, and the days whose bytes jumped.
+fn changes(report: &Report) -> String {
+    let mut o = String::new();
+    if let Some(c) = &report.changes {
+        o.push_str(&super::changes::markdown_section(
+            c,
+            "## What changed since last month",
+        ));
+    }
+    if !report.anomalies.is_empty() {
+        let _ = writeln!(
+            o,
+            "## Days whose bytes jumped
+"
+        );
+        let _ = writeln!(
+            o,
+            "Each is {} (marked on daily_gb.png).\n",
+            super::changes::anomaly_rule()
+        );
+        for a in &report.anomalies {
+            let _ = writeln!(
+                o,
+                "- {}",
+                crate::shown::markdown(&super::changes::anomaly_line(a))
+            );
+        }
+        let _ = writeln!(o);
+    }
     o
 }
 

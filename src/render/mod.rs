@@ -1,5 +1,6 @@
 //! Renderers: each reads only the [`Report`](crate::report::Report) (`prices`: the price book).
 
+pub mod changes;
 pub mod chart;
 pub mod csv;
 pub mod folder;

@@ -196,6 +196,30 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         .map(|m| format!("{} {} USD", m.period_start.format("%Y-%m"), money(m.cost)))
         .collect();
     let _ = writeln!(o, "By month: {}", months.join(", "));
+    if let Some(c) = &report.changes {
+        o.push_str(&super::changes::table(c));
+    }
+    if !report.anomalies.is_empty() {
+        let _ = writeln!(
+            o,
+            "Days whose bytes jumped ({}):",
+            super::changes::anomaly_rule()
+        );
+        for a in report
+            .anomalies
+            .iter()
+            .take(super::changes::ANOMALIES_SHOWN)
+        {
+            let _ = writeln!(o, "  {}", super::changes::anomaly_line(a));
+        }
+        let more = report
+            .anomalies
+            .len()
+            .saturating_sub(super::changes::ANOMALIES_SHOWN);
+        if more > 0 {
+            let _ = writeln!(o, "  and {more} more in report.md");
+        }
+    }
     if let Some(fx) = &report.fx {
         let _ = writeln!(
             o,

@@ -135,3 +135,8 @@ pub fn months(window: Window) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
 fn hour_index(window: Window, t: DateTime<Utc>) -> usize {
     ((t - window.start).num_hours().max(0) as usize).min(window.hours() as usize)
 }
+
+/// Whether a period `[start, end)` is a whole calendar month (UTC).
+pub fn is_whole_month(start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    start.day() == 1 && start.hour() == 0 && end.day() == 1 && end.hour() == 0 && end > start
+}

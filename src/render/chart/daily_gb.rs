@@ -13,7 +13,7 @@ use crate::report::Report;
 const DAILY_LINES: usize = 10;
 
 /// One line per NAT gateway: GB processed per UTC day; the legend in a column of its own.
-pub(super) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
+pub(crate) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
     let title = CHARTS[1].1;
     // One line per NAT gateway among the busiest few; the rest summed day by day as "others".
     let mut with_bytes: Vec<&NatCost> = report
@@ -50,6 +50,15 @@ pub(super) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
             sum.into_iter().collect(),
         ));
     }
+    // Which line each NAT gateway is on: its own, or "others".
+    let mut line_of: std::collections::HashMap<&str, usize> = with_bytes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.nat_gateway_id.as_str(), i))
+        .collect();
+    for n in &rest {
+        line_of.insert(n.nat_gateway_id.as_str(), with_bytes.len());
+    }
     let labels: Vec<String> = series.iter().map(|(l, _)| l.clone()).collect();
     let legend_w = labels
         .iter()
@@ -57,7 +66,7 @@ pub(super) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
         .max()
         .unwrap_or(200)
         .max(200) as u32;
-    let legend_h = 40 + 24 * labels.len() as u32;
+    let legend_h = 40 + 24 * (labels.len() as u32 + 1);
     let width = 1100 + legend_w;
     let height = (720u32).max(HEADER + legend_h + 40);
     let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
@@ -114,6 +123,38 @@ pub(super) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
             .map_err(err(title))?;
         legend
             .draw(&Text::new(labels[i].clone(), (46, y), font(15)))
+            .map_err(err(title))?;
+    }
+    // Days whose bytes jumped (report.md lists them): a ring on the line that carries them.
+    let mut marked = 0;
+    for a in &report.anomalies {
+        let Some(&i) = line_of.get(a.nat_gateway_id.as_str()) else {
+            continue;
+        };
+        let Some(&(_, v)) = series[i].1.iter().find(|(d, _)| *d == a.date) else {
+            continue;
+        };
+        let x = (a.date - start).num_days() as f64;
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (x, v),
+                9,
+                BLACK.stroke_width(3),
+            )))
+            .map_err(err(title))?;
+        marked += 1;
+    }
+    if marked > 0 {
+        let y = 40 + 24 * labels.len() as i32;
+        legend
+            .draw(&Circle::new((24, y + 8), 7, BLACK.stroke_width(2)))
+            .map_err(err(title))?;
+        legend
+            .draw(&Text::new(
+                "a day whose bytes jumped".to_string(),
+                (46, y),
+                font(15),
+            ))
             .map_err(err(title))?;
     }
     legend

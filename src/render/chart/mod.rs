@@ -19,6 +19,8 @@ use crate::output::Staging;
 use crate::report::Report;
 use alternatives::alternatives;
 use daily_gb::daily_gb;
+#[cfg(test)]
+pub(crate) use daily_gb::daily_gb as daily_gb_svg;
 use frame::{register_font, FONT_FILE};
 use monthly_cost::monthly_cost;
 use reconcile::reconcile;
