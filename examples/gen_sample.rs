@@ -369,6 +369,7 @@ impl Builder {
             vpc_config,
             duration_ms: None,
             invocations: None,
+            insights_bytes: None,
         });
         // One shared ENI per subnet and security-group set; one per function keeps the sample simple.
         for s in subnets {

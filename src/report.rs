@@ -17,7 +17,7 @@ use crate::snapshot::{Snapshot, Window};
 use crate::topology::Topology;
 use crate::traffic::Attribution;
 
-pub const REPORT_VERSION: u32 = 2;
+pub const REPORT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -299,8 +299,12 @@ impl Report {
         warnings.extend(needs_data);
         let flow_scale = flow_scale(&model, flows.as_ref());
         let allocation = allocation::allocate(snapshot, &model, flows.as_ref(), fixed);
-        let changes = crate::changes::last_two_months(&model, &allocation);
-        let anomalies = crate::changes::anomalies(&model.nats);
+        let flows_measured = allocation
+            .rows
+            .iter()
+            .any(|r| r.basis == allocation::Basis::Measured);
+        let changes = crate::changes::last_two_months(&model, flows_measured);
+        let anomalies = crate::changes::anomalies(snapshot, &model.nats);
         let lambdas = lambda_rows(snapshot, &allocation);
         let links = links(snapshot, &model, flows.as_ref());
         let egress = egress(snapshot.window, book, &model)?;
@@ -810,7 +814,7 @@ fn assumptions(model: &CostModel) -> Vec<String> {
         "Inter-AZ transfer (estimated): traffic between clients and the NAT (BytesInFromSource + BytesOutToSource) from subnets routed to a NAT gateway in another AZ, billed 0.01 USD/GB on each side of the AZ boundary (so quantity = 2 × GB). Without flow logs a subnet's share of the NAT's traffic is estimated from who lives there: each Lambda function counts 1, split over its subnets, and each other network interface 1. With flow logs it is each client subnet's share of the bytes the logs saw (basis measured when they cover 7 days or 25% of the window's bytes).".into(),
         "Internet egress is paid whatever carries it (NAT gateway, NAT instance, IPv6), so it is the same under every alternative and is shown apart; BytesOutToDestination is its upper bound (it also counts traffic to AWS services, and the monthly free tier is not deducted).".into(),
         "Scenarios marked needs-data (tier measure-first) depend on data natcost does not have (traffic by destination, which needs VPC flow logs, or a missing metric); they are stated as what they would be worth (per 10% of the NAT's traffic), never as a saving.".into(),
-        "Cost allocation (allocation.csv, Top sources): each NAT gateway's data processing is split between its sources by their bytes, its inter-AZ transfer between the sources in subnets of another AZ, and its fixed cost (hours, public IPv4) by bytes too (--fixed-costs proportional) or on a `shared` row (--fixed-costs separate). The bytes are measured when flow logs cover the NAT gateway's traffic (7 days or 25% of its bytes; each month is split by the sources' shares over the whole span the logs cover), else estimated from who sits in each subnet (estimated-headcount: each function 1 over its subnets, each other interface 1). A NAT gateway with no traffic in a month is one `idle` row.".into(),
+        "Cost allocation (allocation.csv, Top sources): each NAT gateway's data processing is split between its sources by their bytes, its inter-AZ transfer between the sources in subnets of another AZ, and its fixed cost (hours, public IPv4) by bytes too (--fixed-costs proportional) or on a `shared` row (--fixed-costs separate). The bytes are measured when flow logs cover the NAT gateway's traffic (7 days or 25% of its bytes; each month is split by the sources' shares over the whole span the logs cover); else, where Lambda Insights is on, each such function's rx_bytes + tx_bytes over the window (split over its subnets) is its share of the NAT gateway's processed bytes, scaled down when they add up to more (Insights counts every byte, through a NAT gateway or not), and the rest goes by head count (estimated-insights); else estimated from who sits in each subnet (estimated-headcount: each function 1 over its subnets, each other interface 1). A NAT gateway with no traffic in a month is one `idle` row.".into(),
         "The plan: low-risk (do-now) scenarios with no conflict between them, chosen to save the most; its saving is priced on the state after all its steps, so overlapping savings count once. Riskier (consider) scenarios show their saving on top of the plan.".into(),
     ];
     a.extend(advise::assumptions(model));

@@ -538,6 +538,10 @@ pub struct LambdaFunction {
     pub duration_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocations: Option<f64>,
+    /// Lambda Insights' rx_bytes + tx_bytes summed over the window (every byte the function
+    /// moved, through a NAT gateway or not); absent when Insights is not on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insights_bytes: Option<f64>,
 }
 
 impl LambdaFunction {

@@ -1424,3 +1424,59 @@ fn resolver_query_logs_name_the_service_behind_amazon_addresses() {
         .sum();
     assert_eq!(amazon, moved);
 }
+
+#[test]
+fn diff_explains_a_change_by_the_sources_each_report_measured() {
+    let tmp = tempfile::tempdir().unwrap();
+    generate(tmp.path(), false, false, 0);
+    let logs = tmp.path().join("AWSLogs");
+    let ranges = ip_ranges_path();
+    for (extra, out) in [(&["--month", "2026-10"][..], "october"), (&[][..], "whole")] {
+        let mut args = vec![
+            "report",
+            "--sample",
+            "--flow-logs",
+            logs.to_str().unwrap(),
+            "--ip-ranges",
+            ranges.to_str().unwrap(),
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        let run = natcost(&args, tmp.path());
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let out = natcost(
+        &["diff", "october", "whole", "--format", "json"],
+        tmp.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    let sources = c["by_source"].as_array().unwrap();
+    assert!(!sources.is_empty(), "{c}");
+    // The sources each report measured explain the whole change, exactly.
+    let sum: rust_decimal::Decimal = sources.iter().map(|s| d(&s["change"])).sum();
+    assert_eq!(sum, d(&c["change"]));
+    assert!(sources
+        .iter()
+        .any(|s| s["via"].as_array().is_some_and(|v| !v.is_empty())));
+    // And the comparison says what weakens it: October is inside the whole window.
+    let notes = c["notes"].to_string();
+    assert!(notes.contains("overlap"), "{notes}");
+    assert!(notes.contains("differ in length"), "{notes}");
+}

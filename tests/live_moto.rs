@@ -109,6 +109,48 @@ fn live_report_matches_hand_computed_costs() {
         get("nat-a", "APN2-DataTransfer-Regional-Bytes"),
         (h * dec!(0.5), h * dec!(0.005))
     );
+    // Lambda Insights is on for fn-a: its 0.05 GiB/h is its share of nat-a's 1 GiB/h, and the
+    // rest is fn-ac's by head count; the rows add up to costs.csv.
+    let allocation = common::allocation_adds_up(&tmp.path().join("rep"));
+    let nat_a: Vec<_> = allocation
+        .iter()
+        .filter(|r| r["nat_name"] == "nat-a")
+        .collect();
+    assert!(
+        nat_a.iter().all(|r| r["basis"] == "estimated-insights"),
+        "{nat_a:?}"
+    );
+    let gb_of = |name: &str| -> Decimal {
+        nat_a
+            .iter()
+            .filter(|r| r["source_name"] == name)
+            .map(|r| d(&r["gb"]))
+            .sum()
+    };
+    // (Each part is cut to 9 decimals: within a few nano-GB of the exact share.)
+    let near = |a: Decimal, b: Decimal| (a - b).abs() < dec!(0.000001);
+    assert!(near(gb_of("fn-a"), h * dec!(0.05)), "{}", gb_of("fn-a"));
+    assert!(near(gb_of("fn-ac"), h * dec!(0.95)), "{}", gb_of("fn-ac"));
+    let snap: Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("rep/snapshot.json")).unwrap(),
+    )
+    .unwrap();
+    let fn_a = snap["accounts"][0]["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["lambda_functions"].as_array().unwrap())
+        .find(|f| f["function_name"] == "fn-a")
+        .unwrap();
+    let insights = fn_a["insights_bytes"].as_f64().unwrap();
+    assert!(
+        (insights - 48.0 * 0.05 * 1073741824.0).abs() < 1.0,
+        "{insights}"
+    );
+    assert!(
+        stdout.contains("split by Lambda Insights bytes for fn-a"),
+        "{stdout}"
+    );
     // nat-p: private, so no public IPv4; 0.5 GiB/h.
     assert_eq!(
         get("nat-p", "APN2-NatGateway-Bytes"),

@@ -49,7 +49,7 @@ fn sample_report_writes_every_file_consistently() {
     let dir = tmp.path().join("rep");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["report_version"], 2);
+    assert_eq!(report["report_version"], 3);
     // Every byte metric is there: the totals are exact, and the estimated part is said.
     assert_eq!(report["total_is_lower_bound"], false);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();

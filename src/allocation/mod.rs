@@ -35,6 +35,8 @@ pub enum FixedCosts {
 pub enum Basis {
     /// Flow logs that meet the coverage rule.
     Measured,
+    /// Lambda Insights' per-function bytes (rx + tx), the rest by head count.
+    EstimatedInsights,
     /// Who sits in each subnet routed to the NAT gateway.
     EstimatedHeadcount,
 }
@@ -43,6 +45,7 @@ impl Basis {
     pub fn as_str(self) -> &'static str {
         match self {
             Basis::Measured => "measured",
+            Basis::EstimatedInsights => "estimated-insights",
             Basis::EstimatedHeadcount => "estimated-headcount",
         }
     }
@@ -95,6 +98,8 @@ pub struct Allocation {
     pub window: Vec<Row>,
     /// A month at the run-rate (730 hours, bytes at the window's average), per NAT × source.
     pub run_rate: Vec<Row>,
+    /// The functions behind a NAT gateway whose Lambda Insights bytes the split uses.
+    pub insights: Vec<String>,
 }
 
 /// A NAT gateway's charges of one month (or its run-rate), by component.
@@ -103,6 +108,9 @@ struct Charges {
     gb: Option<Decimal>,
     data: Option<Decimal>,
     inter_az: Option<Decimal>,
+    /// The per-GB price when every data processing line has the same one: each row's data
+    /// processing is then its GB × that price, which a reader can check by multiplication.
+    per_gb: Option<Decimal>,
 }
 
 impl Charges {
@@ -113,7 +121,9 @@ impl Charges {
             gb: Some(Decimal::ZERO),
             data: Some(Decimal::ZERO),
             inter_az: Some(Decimal::ZERO),
+            per_gb: None,
         };
+        let mut prices: Vec<Decimal> = Vec::new();
         let add = |a: &mut Option<Decimal>, b: Option<Decimal>| {
             *a = a.zip(b).map(|(a, b)| a + b);
         };
@@ -125,9 +135,14 @@ impl Charges {
                 Component::NatBytes => {
                     add(&mut c.gb, charge.quantity);
                     add(&mut c.data, charge.cost);
+                    prices.push(charge.unit_price);
                 }
                 Component::InterAz => add(&mut c.inter_az, charge.cost),
             }
+        }
+        prices.dedup();
+        if let [price] = prices.as_slice() {
+            c.per_gb = Some(*price);
         }
         c
     }
@@ -155,6 +170,13 @@ pub fn allocate(
     };
     for region in &snapshot.regions {
         let topo = Topology::new(region);
+        out.insights.extend(
+            region
+                .lambda_functions
+                .iter()
+                .filter(|f| f.insights_bytes.is_some() && !topo.lambda_nats(f).is_empty())
+                .map(|f| f.function_name.clone()),
+        );
         for nat in model.nats.iter().filter(|n| n.is_in(region)) {
             let sources = sources::of(
                 &topo,
@@ -271,7 +293,11 @@ fn rows(
         None => vec![None; by.len()],
     };
     let gb = parts(c.gb, &weights);
-    let data = parts(c.data, &weights);
+    // Σ(GB part × price) = GB × price = the line's cost exactly, as the GB parts add up exactly.
+    let data: Vec<Option<Decimal>> = match c.per_gb {
+        Some(price) => gb.iter().map(|g| g.map(|g| g * price)).collect(),
+        None => parts(c.data, &weights),
+    };
     let inter_az = parts(c.inter_az, &cross);
     let fixed_parts = match fixed {
         FixedCosts::Proportional => split(c.fixed, &weights),
@@ -309,7 +335,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
-    use crate::fixture::{start, Fixture};
+    use crate::fixture::{start, Fixture, GIB};
     use crate::price::{model, PriceBook};
 
     /// (source name, gb, data processing, fixed share, inter-AZ, cost, basis) per row.
@@ -336,6 +362,12 @@ mod tests {
                 .map(Row::known_cost)
                 .sum();
             assert_eq!(allocated, nat.window_cost(), "{}", nat.nat_gateway_id);
+        }
+        // Each row's data processing is its GB × the per-GB price (0.059 in Seoul).
+        for r in &out.rows {
+            if let (Some(gb), Some(usd)) = (r.gb, r.data_processing_usd) {
+                assert_eq!(gb * dec!(0.059), usd, "{r:?}");
+            }
         }
         out.rows
     }
@@ -477,6 +509,51 @@ mod tests {
         );
         assert_eq!(rows[1].source.kind, SourceKind::Eni);
         assert_eq!(rows[1].source.id, "eni-s-a");
+    }
+
+    #[test]
+    fn lambda_insights_bytes_split_the_nat_and_head_count_splits_the_rest() {
+        // fn-a moved 72 GiB (30% of nat-a's 240): the other 70% is fn-c's, the only one left;
+        // fn-c sits in 2c, so the inter-AZ line is all its.
+        let mut f = two_functions();
+        f.r.lambda_functions[0].insights_bytes = Some(72.0 * GIB);
+        let rows = rows_of(&f, None, FixedCosts::Proportional);
+        let i = "estimated-insights";
+        check(
+            &rows,
+            &[
+                (
+                    "fn-c",
+                    dec!(168),
+                    dec!(9.912),
+                    dec!(10.752),
+                    dec!(2.40),
+                    dec!(23.064),
+                    i,
+                ),
+                (
+                    "fn-a",
+                    dec!(72),
+                    dec!(4.248),
+                    dec!(4.608),
+                    dec!(0),
+                    dec!(8.856),
+                    i,
+                ),
+            ],
+        );
+        // More than the NAT gateway processed (Insights counts every byte): fn-a's share is
+        // the whole, and nobody is left for the head count.
+        f.r.lambda_functions[0].insights_bytes = Some(480.0 * GIB);
+        let rows = rows_of(&f, None, FixedCosts::Proportional);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].gb, Some(dec!(240)));
+        let snap = f.snapshot();
+        let m = model::price(&snap, &PriceBook::bundled()).unwrap();
+        assert_eq!(
+            allocate(&snap, &m, None, FixedCosts::Proportional).insights,
+            ["fn-a"]
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Who is behind one NAT gateway, with weights: the sources flow logs measured when they cover
-//! its traffic, else an estimate from who sits in each subnet routed to it.
+//! its traffic; else Lambda Insights' bytes for the functions that have it, the rest by head
+//! count; else an estimate from who sits in each subnet routed to it.
 
 use std::collections::BTreeMap;
 
@@ -32,8 +33,78 @@ pub(super) fn of(topo: &Topology, nat: &NatCost, traffic: Option<&NatTraffic>) -
     // The cost model's inter-AZ line is measured on the same condition (price/model/cross_az.rs).
     match traffic.filter(|t| t.source_bytes > 0 && t.subnet_shares().is_some() && t.covers(gb)) {
         Some(t) => measured(topo, nat, t),
-        None => headcount(topo, nat),
+        None => insights(topo, nat).unwrap_or_else(|| headcount(topo, nat)),
     }
+}
+
+/// With Lambda Insights on some functions behind `nat`: each of them weighs its bytes (rx +
+/// tx over the window, split evenly over its subnets, counting those routed here) as a share
+/// of the NAT gateway's processed bytes, scaled down when together they moved more than the NAT
+/// gateway processed (Insights counts every byte, through a NAT gateway or not); the rest of
+/// the NAT gateway's bytes go to the other sources by head count, or to `unattributed`.
+fn insights(topo: &Topology, nat: &NatCost) -> Option<Sources> {
+    let processed =
+        nat.processed_gb.and_then(|g| g.to_f64())? * crate::traffic::BYTES_PER_GB as f64;
+    if processed <= 0.0 {
+        return None;
+    }
+    let mut by: BTreeMap<SourceRef, (f64, f64)> = BTreeMap::new();
+    for f in topo.lambdas_behind(&nat.nat_gateway_id) {
+        let Some(bytes) = f.insights_bytes else {
+            continue;
+        };
+        let subnets = f.subnet_ids();
+        let per_subnet = bytes / subnets.len() as f64;
+        let e = by.entry(SourceRef::lambda(f)).or_default();
+        for s in subnets
+            .iter()
+            .filter(|s| topo.nat_for_subnet(s) == Some(nat.nat_gateway_id.as_str()))
+        {
+            e.0 += per_subnet;
+            if crosses(topo, nat, Some(s)) {
+                e.1 += per_subnet;
+            }
+        }
+    }
+    if by.is_empty() {
+        return None;
+    }
+    let known: f64 = by.values().map(|(w, _)| w).sum();
+    let scale = if known > processed {
+        processed / known
+    } else {
+        1.0
+    };
+    for (w, c) in by.values_mut() {
+        *w *= scale / processed;
+        *c *= scale / processed;
+    }
+    let rest = 1.0 - (known * scale / processed);
+    let others: Vec<Weighted> = headcount(topo, nat)
+        .list
+        .into_iter()
+        .filter(|w| !by.contains_key(&w.source))
+        .collect();
+    let total: f64 = others.iter().map(|w| w.weight).sum();
+    if rest > 0.0 {
+        if total > 0.0 {
+            for w in others {
+                let e = by.entry(w.source).or_default();
+                e.0 += rest * w.weight / total;
+                e.1 += rest * w.cross_az / total;
+            }
+        } else {
+            by.entry(SourceRef::unattributed(
+                "bytes the functions with Lambda Insights do not explain",
+            ))
+            .or_default()
+            .0 += rest;
+        }
+    }
+    Some(Sources {
+        basis: Basis::EstimatedInsights,
+        list: ranked(by),
+    })
 }
 
 fn crosses(topo: &Topology, nat: &NatCost, subnet: Option<&str>) -> bool {

@@ -1,15 +1,18 @@
 //! Days whose NAT bytes jump: above a stated factor of the NAT gateway's trailing median and
 //! an absolute floor, so a quiet NAT gateway's small swings are not news.
 
-use chrono::NaiveDate;
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::price::model::{Component, NatCost};
+use crate::snapshot::Snapshot;
 
 /// A day is an anomaly when its GB exceed this many times the trailing median...
 pub const ANOMALY_FACTOR: f64 = 3.0;
-/// ...and the median by at least this many GB.
+/// ...and the median by more than this many GB.
 pub const ANOMALY_FLOOR_GB: f64 = 10.0;
 /// The days before it that the median is taken over (all of them needed).
 pub const TRAILING_DAYS: usize = 14;
@@ -40,10 +43,43 @@ fn gb(v: f64) -> Decimal {
     Decimal::try_from(v).unwrap_or_default().round_dp(3)
 }
 
-/// Every NAT gateway's anomalous days, in date order.
-pub fn anomalies(nats: &[NatCost]) -> Vec<Anomaly> {
+/// Every NAT gateway's anomalous days, in date order. Only whole days of its life count, the
+/// day and the days of its median: a NAT gateway created mid-window is not "new traffic" every
+/// day, nor a window starting at noon a quiet first day.
+pub fn anomalies(snapshot: &Snapshot, nats: &[NatCost]) -> Vec<Anomaly> {
+    type Life = (DateTime<Utc>, Option<DateTime<Utc>>);
+    let lives: HashMap<(&str, &str, &str), Life> = snapshot
+        .regions
+        .iter()
+        .flat_map(|r| {
+            r.nat_gateways.iter().map(move |n| {
+                (
+                    (
+                        r.account_id.as_str(),
+                        r.region.as_str(),
+                        n.nat_gateway_id.as_str(),
+                    ),
+                    (n.create_time, n.delete_time),
+                )
+            })
+        })
+        .collect();
+    let w = snapshot.window;
     let mut out = Vec::new();
     for nat in nats {
+        let key = (
+            nat.account_id.as_str(),
+            nat.region.as_str(),
+            nat.nat_gateway_id.as_str(),
+        );
+        let (from, to) = match lives.get(&key) {
+            Some((c, d)) => ((*c).max(w.start), d.map_or(w.end, |d| d.min(w.end))),
+            None => (w.start, w.end),
+        };
+        let whole = |d: NaiveDate| {
+            let start = d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+            start >= from && start + chrono::Duration::days(1) <= to
+        };
         let price = nat
             .lines
             .iter()
@@ -52,10 +88,14 @@ pub fn anomalies(nats: &[NatCost]) -> Vec<Anomaly> {
             .unwrap_or_default();
         let days = &nat.daily_gb;
         for i in TRAILING_DAYS..days.len() {
-            let trailing: Vec<f64> = days[i - TRAILING_DAYS..i].iter().map(|(_, v)| *v).collect();
+            let span = &days[i - TRAILING_DAYS..=i];
+            if !span.iter().all(|(d, _)| whole(*d)) {
+                continue;
+            }
+            let trailing: Vec<f64> = span[..TRAILING_DAYS].iter().map(|(_, v)| *v).collect();
             let m = median(&trailing);
             let (date, v) = days[i];
-            if v > ANOMALY_FACTOR * m && v - m >= ANOMALY_FLOOR_GB {
+            if v > ANOMALY_FACTOR * m && v - m > ANOMALY_FLOOR_GB {
                 let day_gb = gb(v);
                 out.push(Anomaly {
                     nat_gateway_id: nat.nat_gateway_id.clone(),
@@ -97,8 +137,25 @@ mod day_tests {
 
     #[test]
     fn a_day_far_above_the_trailing_median_and_the_floor_is_an_anomaly() {
-        let m = model::price(&Fixture::spiky().snapshot(), &PriceBook::bundled()).unwrap();
-        let found = anomalies(&m.nats);
+        // And new-nat, created on day 8 at noon and busy from then on: its first busy days
+        // are not news (days before it existed are no median).
+        let mut f = Fixture::spiky();
+        f.nat("new-nat", "vpc-1", "ap-northeast-2a", 1.0);
+        let born = crate::fixture::start() + chrono::Duration::hours(7 * 24 + 12);
+        f.r.nat_gateways.last_mut().unwrap().create_time = born;
+        for m in
+            f.r.metrics
+                .iter_mut()
+                .filter(|m| m.nat_gateway_id == "new-nat")
+        {
+            let v: Vec<Option<f64>> = (0..f.hours)
+                .map(|h| m.values.get(h).filter(|_| h >= 7 * 24 + 12))
+                .collect();
+            m.values = v.into();
+        }
+        let snap = f.snapshot();
+        let m = model::price(&snap, &PriceBook::bundled()).unwrap();
+        let found = anomalies(&snap, &m.nats);
         assert_eq!(found.len(), 1, "{found:?}");
         let a = &found[0];
         assert_eq!(a.nat_gateway_id, "busy-nat");

@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::allocation::{Allocation, Row};
 use crate::price::model::{Component, CostModel};
 use crate::traffic::SourceKind;
 pub use anomalies::{anomalies, Anomaly, ANOMALY_FACTOR, ANOMALY_FLOOR_GB, TRAILING_DAYS};
@@ -25,18 +24,27 @@ pub struct Part {
     pub label: String,
     /// The NAT gateways it went through (sources).
     pub via: Vec<String>,
+    /// What is known of its cost.
     pub cost: Decimal,
     pub gb: Decimal,
+    /// Some of its cost is unknown (byte metrics missing).
+    pub unknown: bool,
 }
 
 /// A period's cost, by NAT gateway, component and source (what a change is explained by).
 #[derive(Debug, Clone, Default)]
 pub struct Period {
     pub label: String,
+    /// The span it covers, when known (a saved report's window).
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// How its allocation placed fixed costs (`proportional`, `separate`), when known.
+    pub fixed_costs: Option<String>,
     pub nats: BTreeMap<String, Part>,
     pub components: BTreeMap<Component, Part>,
-    /// Empty when the sources are not measured (no flow logs cover them).
+    /// Measured sources, and one line per NAT gateway whose sources are not measured.
     pub sources: BTreeMap<String, Part>,
+    /// Whether any NAT gateway's sources are measured (by flow logs).
+    pub measured_sources: bool,
 }
 
 impl Period {
@@ -44,62 +52,83 @@ impl Period {
         self.nats.values().map(|p| p.cost).sum()
     }
 
+    fn complete(&self) -> bool {
+        !self.nats.values().any(|p| p.unknown)
+    }
+
     fn add_line(
         &mut self,
-        id: &str,
-        label: &str,
+        (id, label): (&str, &str),
         component: Component,
         gb: Option<Decimal>,
         cost: Option<Decimal>,
     ) {
-        let cost = cost.unwrap_or_default();
-        let gb = if component == Component::NatBytes {
-            gb.unwrap_or_default()
-        } else {
-            Decimal::ZERO
+        let gb = match component {
+            Component::NatBytes => gb.unwrap_or_default(),
+            _ => Decimal::ZERO,
         };
-        let n = self.nats.entry(id.to_string()).or_insert_with(|| Part {
-            label: label.to_string(),
-            ..Part::default()
-        });
-        n.cost += cost;
-        n.gb += gb;
-        let c = self.components.entry(component).or_insert_with(|| Part {
-            label: component.label().to_string(),
-            ..Part::default()
-        });
-        c.cost += cost;
-        c.gb += gb;
+        for part in [
+            self.nats.entry(id.to_string()).or_insert_with(|| Part {
+                label: label.to_string(),
+                ..Part::default()
+            }),
+            self.components.entry(component).or_insert_with(|| Part {
+                label: component.label().to_string(),
+                ..Part::default()
+            }),
+        ] {
+            part.cost += cost.unwrap_or_default();
+            part.gb += gb;
+            part.unknown |= cost.is_none();
+        }
     }
 
-    /// Adds an allocation row's cost and GB to its source (a source per NAT gateway for what
-    /// is not one), named as a change names it.
-    fn add_allocated(
-        &mut self,
-        (account, region): (&str, &str),
-        (kind, id, name): (SourceKind, &str, &str),
-        (nat_id, nat_name): (&str, &str),
-        cost: Decimal,
-        gb: Decimal,
-    ) {
-        let nat = if nat_name.is_empty() {
-            nat_id
+    /// Adds an allocation row: to its source when flow logs measured it, else to one line for
+    /// its NAT gateway (so the sources still add up to the total).
+    fn add_allocated(&mut self, r: &Allocated) {
+        let nat = if r.nat_name.is_empty() {
+            r.nat_id
         } else {
-            nat_name
+            r.nat_name
         };
-        let s = self
-            .sources
-            .entry(source_key(account, region, kind, id, nat_id))
-            .or_insert_with(|| Part {
-                label: source_label(kind, id, name, nat),
-                ..Part::default()
-            });
+        let (key, label) = if r.measured {
+            // An idle NAT gateway's row is "measured" too (no traffic), but no source is.
+            self.measured_sources |= !matches!(r.kind, SourceKind::Idle | SourceKind::Shared);
+            (
+                source_key(r.account, r.region, r.kind, r.id, r.nat_id),
+                source_label(r.kind, r.id, r.name, nat),
+            )
+        } else {
+            (
+                format!("unmeasured@{}", r.nat_id),
+                format!("{nat}: sources not measured"),
+            )
+        };
+        let s = self.sources.entry(key).or_insert_with(|| Part {
+            label,
+            ..Part::default()
+        });
         if !s.via.iter().any(|v| v == nat) {
             s.via.push(nat.to_string());
         }
-        s.cost += cost;
-        s.gb += gb;
+        s.cost += r.cost.unwrap_or_default();
+        s.gb += r.gb.unwrap_or_default();
+        s.unknown |= r.cost.is_none();
     }
+}
+
+/// An allocation row as a period reads it (from the report, or from a saved report.json).
+struct Allocated<'a> {
+    account: &'a str,
+    region: &'a str,
+    kind: SourceKind,
+    id: &'a str,
+    name: &'a str,
+    nat_id: &'a str,
+    nat_name: &'a str,
+    measured: bool,
+    cost: Option<Decimal>,
+    gb: Option<Decimal>,
 }
 
 /// A source's key across NAT gateways: a function or interface once; what is no source (idle,
@@ -133,6 +162,8 @@ pub struct Change {
     pub after: Decimal,
     pub change: Decimal,
     pub gb_change: Decimal,
+    /// Part of its cost is unknown in either period: its change is not shown as a number.
+    pub unknown: bool,
 }
 
 /// The change from one period to the next, explained three ways.
@@ -143,10 +174,15 @@ pub struct Changes {
     pub total_before: Decimal,
     pub total_after: Decimal,
     pub change: Decimal,
+    /// No cost is unknown in either period (else the totals are what is known).
+    pub complete: bool,
     pub by_nat: Vec<Change>,
     pub by_component: Vec<Change>,
-    /// Empty when the sources are not measured in both periods.
+    /// Empty when no source is measured in both periods (`sources_note` says why).
     pub by_source: Vec<Change>,
+    pub sources_note: Option<String>,
+    /// What makes the comparison weaker: unknown costs, windows that overlap or differ.
+    pub notes: Vec<String>,
 }
 
 /// Movers largest first (by the size of the change), the rest summed on one "others" line.
@@ -177,10 +213,13 @@ fn movers<K: Ord>(
             after: after_cost,
             change: after_cost - before_cost,
             gb_change: a.map_or(zero, |p| p.gb) - b.map_or(zero, |p| p.gb),
+            unknown: b.is_some_and(|p| p.unknown) || a.is_some_and(|p| p.unknown),
         });
     }
     // Unchanged lines stay (last), so that each column adds up to its total.
-    out.retain(|c| !(c.before.is_zero() && c.after.is_zero() && c.gb_change.is_zero()));
+    out.retain(|c| {
+        !(c.before.is_zero() && c.after.is_zero() && c.gb_change.is_zero() && !c.unknown)
+    });
     out.sort_by(|x, y| {
         y.change
             .abs()
@@ -197,17 +236,57 @@ fn movers<K: Ord>(
             after: sum(|c| c.after),
             change: sum(|c| c.change),
             gb_change: sum(|c| c.gb_change),
+            unknown: rest.iter().any(|c| c.unknown),
         });
     }
     out
 }
 
+/// What makes two saved reports' windows a weak comparison, if anything.
+fn window_notes(before: &Period, after: &Period) -> Vec<String> {
+    let (Some((b0, b1)), Some((a0, a1))) = (before.window, after.window) else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    if a0 < b0 {
+        notes.push(
+            "the NEW report's window starts before the OLD one's: give the earlier report first"
+                .to_string(),
+        );
+    }
+    if a0 < b1 && b0 < a1 {
+        notes.push(
+            "the two windows overlap: the change counts their shared hours on both sides"
+                .to_string(),
+        );
+    }
+    let (hb, ha) = ((b1 - b0).num_hours(), (a1 - a0).num_hours());
+    if (hb - ha).abs() > 24 {
+        notes.push(format!(
+            "the windows differ in length ({hb} h and {ha} h): part of the change is the length; compare reports of the same length, e.g. one calendar month each"
+        ));
+    }
+    notes
+}
+
 /// The change from `before` to `after`; each list adds up to the total change.
 pub fn explain(before: &Period, after: &Period) -> Changes {
-    let by_source = if before.sources.is_empty() || after.sources.is_empty() {
-        Vec::new()
+    let mut notes = window_notes(before, after);
+    let complete = before.complete() && after.complete();
+    if !complete {
+        notes.push(
+            "some costs are unknown (byte metrics missing): the totals count what is known, and lines marked unknown are what it leaves out".into(),
+        );
+    }
+    let sources_note = if !(before.measured_sources && after.measured_sources) {
+        Some(
+            "by source: needs flow logs measuring the sources in both periods (--flow-logs)"
+                .to_string(),
+        )
+    } else if before.fixed_costs != after.fixed_costs {
+        Some("by source: the two reports place fixed costs differently (--fixed-costs), so their sources do not compare".to_string())
     } else {
-        movers(&before.sources, &after.sources, "other sources")
+        None
     };
     Changes {
         before: before.label.clone(),
@@ -215,53 +294,42 @@ pub fn explain(before: &Period, after: &Period) -> Changes {
         total_before: before.total(),
         total_after: after.total(),
         change: after.total() - before.total(),
+        complete,
         by_nat: movers(&before.nats, &after.nats, "other NAT gateways"),
         by_component: movers(&before.components, &after.components, "other components"),
-        by_source,
+        by_source: match sources_note {
+            None => movers(&before.sources, &after.sources, "other sources"),
+            Some(_) => Vec::new(),
+        },
+        sources_note,
+        notes,
     }
 }
 
-/// One month of a report: its cost lines, and its allocation rows when every one is measured.
-fn month(model: &CostModel, allocation: &Allocation, start: DateTime<Utc>) -> Period {
+/// One month of a report: its cost lines (its sources are not split by month).
+fn month(model: &CostModel, start: DateTime<Utc>) -> Period {
     let mut p = Period {
         label: start.format("%Y-%m").to_string(),
         ..Period::default()
     };
     for nat in &model.nats {
         for l in nat.lines.iter().filter(|l| l.period_start == start) {
+            let c = &l.charge;
             p.add_line(
-                &nat.nat_gateway_id,
-                nat.label(),
-                l.charge.component,
-                l.charge.quantity,
-                l.charge.cost,
-            );
-        }
-    }
-    let rows: Vec<&Row> = allocation
-        .rows
-        .iter()
-        .filter(|r| r.month == Some(start))
-        .collect();
-    if rows
-        .iter()
-        .all(|r| r.basis == crate::allocation::Basis::Measured)
-    {
-        for r in rows {
-            p.add_allocated(
-                (&r.account_id, &r.region),
-                (r.source.kind, &r.source.id, &r.source.name),
-                (&r.nat_gateway_id, &r.nat_name),
-                r.known_cost(),
-                r.gb.unwrap_or_default(),
+                (&nat.nat_gateway_id, nat.label()),
+                c.component,
+                c.quantity,
+                c.cost,
             );
         }
     }
     p
 }
 
-/// The change between the report's last two whole months; None with fewer than two.
-pub fn last_two_months(model: &CostModel, allocation: &Allocation) -> Option<Changes> {
+/// The change between the report's last two whole months; None with fewer than two. Flow logs
+/// are tallied over the whole window, not month by month, so sources are not an explanation
+/// here: `natcost diff` compares two reports, each with its own month of flow logs.
+pub fn last_two_months(model: &CostModel, flows_measured: bool) -> Option<Changes> {
     let whole: Vec<DateTime<Utc>> = crate::price::model::months(model.window)
         .into_iter()
         .filter(|(s, e)| crate::price::model::is_whole_month(*s, *e))
@@ -270,10 +338,13 @@ pub fn last_two_months(model: &CostModel, allocation: &Allocation) -> Option<Cha
     let [.., before, after] = whole.as_slice() else {
         return None;
     };
-    Some(explain(
-        &month(model, allocation, *before),
-        &month(model, allocation, *after),
-    ))
+    let mut c = explain(&month(model, *before), &month(model, *after));
+    c.sources_note = Some(if flows_measured {
+        "by source: flow logs are tallied over the whole window, not month by month; make one report per month with --flow-logs and compare them with `natcost diff`".into()
+    } else {
+        "by source: needs flow logs (--flow-logs), one report per month, compared with `natcost diff`".into()
+    });
+    Some(c)
 }
 
 #[cfg(test)]
@@ -288,8 +359,7 @@ mod tests {
     fn the_last_two_whole_months_are_explained_and_each_list_adds_up() {
         let snap = Fixture::two_months().snapshot();
         let m = model::price(&snap, &PriceBook::bundled()).unwrap();
-        let a = crate::allocation::allocate(&snap, &m, None, Default::default());
-        let c = last_two_months(&m, &a).expect("two whole months");
+        let c = last_two_months(&m, false).expect("two whole months");
         assert_eq!(
             (c.before.as_str(), c.after.as_str()),
             ("2026-10", "2026-11")
@@ -320,42 +390,117 @@ mod tests {
         assert!(c.by_source.is_empty());
     }
 
-    #[test]
-    fn measured_sources_explain_the_change_too() {
-        let mut f = Fixture::two_months();
-        f.eni("s-a", "vpc-1");
-        let snap = f.snapshot();
-        let book = PriceBook::bundled();
-        let flows = f.measured_flows();
-        let m = model::price_with_flows(&snap, &book, Some(&flows)).unwrap();
-        let a = crate::allocation::allocate(&snap, &m, Some(&flows), Default::default());
-        let c = last_two_months(&m, &a).unwrap();
-        let names: Vec<&str> = c.by_source.iter().map(|s| s.label.as_str()).collect();
-        assert_eq!(names, ["fn-a", "network interface (eni-s-a)", "fn-c"]);
-        assert_eq!(
-            c.by_source.iter().map(|s| s.change).sum::<Decimal>(),
-            c.change
+    fn allocated<'a>(id: &'a str, nat: &'a str, measured: bool, cost: i64) -> Allocated<'a> {
+        Allocated {
+            account: "1",
+            region: "r",
+            kind: SourceKind::Lambda,
+            id,
+            name: id,
+            nat_id: nat,
+            nat_name: "",
+            measured,
+            cost: Some(Decimal::from(cost)),
+            gb: Some(Decimal::ZERO),
+        }
+    }
+
+    /// Two periods: nat-1's sources measured (f1, f2), nat-2's not.
+    fn period(f1: i64, f2: i64, other: i64) -> Period {
+        let mut p = Period::default();
+        p.add_line(
+            ("nat-1", "nat-1"),
+            Component::NatBytes,
+            Some(Decimal::ZERO),
+            Some(Decimal::from(f1 + f2)),
         );
-        assert_eq!(c.by_source[0].via, ["nat-a"]);
-        // fn-a: 60% of the bytes' growth, 696 GB.
-        assert_eq!(c.by_source[0].gb_change, dec!(417.6));
+        p.add_line(
+            ("nat-2", "nat-2"),
+            Component::NatBytes,
+            Some(Decimal::ZERO),
+            Some(Decimal::from(other)),
+        );
+        p.add_allocated(&allocated("f1", "nat-1", true, f1));
+        p.add_allocated(&allocated("f2", "nat-1", true, f2));
+        p.add_allocated(&allocated("x", "nat-2", false, other));
+        p
+    }
+
+    #[test]
+    fn measured_sources_explain_the_change_and_the_rest_is_per_nat_gateway() {
+        let c = explain(&period(10, 5, 7), &period(30, 4, 8));
+        let by: Vec<(&str, Decimal)> = c
+            .by_source
+            .iter()
+            .map(|s| (s.label.as_str(), s.change))
+            .collect();
+        assert_eq!(
+            by,
+            [
+                ("f1", dec!(20)),
+                ("f2", dec!(-1)),
+                ("nat-2: sources not measured", dec!(1)),
+            ]
+        );
+        assert_eq!(c.change, dec!(20));
+        assert!(c.sources_note.is_none());
+        // Fixed costs placed differently: sources do not compare.
+        let mut before = period(10, 5, 7);
+        before.fixed_costs = Some("separate".into());
+        let c = explain(&before, &period(30, 4, 8));
+        assert!(c.by_source.is_empty());
+        assert!(c.sources_note.unwrap().contains("--fixed-costs"));
+        // No source measured in one of them.
+        let mut after = Period::default();
+        after.add_line(("nat-1", "nat-1"), Component::NatHours, None, Some(dec!(1)));
+        let c = explain(&period(10, 5, 7), &after);
+        assert!(c.by_source.is_empty());
+        assert!(c.sources_note.unwrap().contains("needs flow logs"));
+    }
+
+    #[test]
+    fn unknown_costs_and_odd_windows_are_said() {
+        let at = |d: u32| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 10, d, 0, 0, 0).unwrap();
+        let mut before = Period {
+            window: Some((at(1), at(15))),
+            ..Period::default()
+        };
+        before.add_line(("nat-1", "nat-1"), Component::NatBytes, None, None);
+        let mut after = Period {
+            window: Some((at(10), at(31))),
+            ..Period::default()
+        };
+        after.add_line(
+            ("nat-1", "nat-1"),
+            Component::NatBytes,
+            Some(dec!(1)),
+            Some(dec!(0.059)),
+        );
+        let c = explain(&before, &after);
+        assert!(!c.complete);
+        assert!(c.by_nat[0].unknown);
+        let notes = c.notes.join("\n");
+        assert!(notes.contains("overlap"), "{notes}");
+        assert!(
+            notes.contains("differ in length (336 h and 504 h)"),
+            "{notes}"
+        );
+        assert!(notes.contains("some costs are unknown"), "{notes}");
     }
 
     #[test]
     fn one_whole_month_has_nothing_to_compare() {
         let snap = crate::snapshot::Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
         let m = model::price(&snap, &PriceBook::bundled()).unwrap();
-        let a = crate::allocation::allocate(&snap, &m, None, Default::default());
-        assert!(last_two_months(&m, &a).is_none());
+        assert!(last_two_months(&m, false).is_none());
     }
 
     #[test]
     fn a_long_tail_of_movers_is_one_line_and_still_adds_up() {
         let part = |cost: i64| Part {
             label: format!("n{cost}"),
-            via: vec![],
             cost: Decimal::from(cost),
-            gb: Decimal::ZERO,
+            ..Part::default()
         };
         let before: BTreeMap<i64, Part> = (1..=15).map(|i| (i, part(i))).collect();
         let after: BTreeMap<i64, Part> = (1..=15).map(|i| (i, part(2 * i))).collect();

@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::Period;
+use super::{Allocated, Period};
 use crate::price::model::Component;
 use crate::traffic::SourceKind;
 
@@ -14,7 +14,6 @@ struct Saved {
     report_version: u32,
     window: SavedWindow,
     nats: Vec<SavedNat>,
-    #[serde(default)]
     allocation: Option<SavedAllocation>,
 }
 
@@ -45,7 +44,7 @@ struct SavedCharge {
 
 #[derive(Deserialize)]
 struct SavedAllocation {
-    #[serde(default)]
+    fixed_costs: String,
     window: Vec<SavedRow>,
 }
 
@@ -88,35 +87,46 @@ pub fn read(path: &std::path::Path, version: u32) -> Result<Period> {
             saved.report_version,
         );
     }
+    let w = &saved.window;
     let mut p = Period {
         label: format!(
             "{} to {}",
-            saved.window.start.format("%Y-%m-%d %H:%M"),
-            saved.window.end.format("%Y-%m-%d %H:%M UTC")
+            w.start.format("%Y-%m-%d %H:%M"),
+            w.end.format("%Y-%m-%d %H:%M UTC")
         ),
+        window: Some((w.start, w.end)),
+        fixed_costs: saved.allocation.as_ref().map(|a| a.fixed_costs.clone()),
         ..Period::default()
     };
     for nat in &saved.nats {
         let label = nat.name.as_deref().unwrap_or(&nat.nat_gateway_id);
         for l in &nat.lines {
             let c = &l.charge;
-            p.add_line(&nat.nat_gateway_id, label, c.component, c.quantity, c.cost);
-        }
-    }
-    let rows = saved.allocation.map(|a| a.window).unwrap_or_default();
-    if !rows.is_empty() && rows.iter().all(|r| r.basis == "measured") {
-        for r in rows {
-            let cost = r.data_processing_usd.unwrap_or_default()
-                + r.fixed_share_usd
-                + r.inter_az_usd.unwrap_or_default();
-            p.add_allocated(
-                (&r.account_id, &r.region),
-                (r.source.kind, &r.source.id, &r.source.name),
-                (&r.nat_gateway_id, &r.nat_name),
-                cost,
-                r.gb.unwrap_or_default(),
+            p.add_line(
+                (&nat.nat_gateway_id, label),
+                c.component,
+                c.quantity,
+                c.cost,
             );
         }
+    }
+    for r in saved.allocation.iter().flat_map(|a| &a.window) {
+        let cost = r
+            .data_processing_usd
+            .zip(r.inter_az_usd)
+            .map(|(d, i)| d + r.fixed_share_usd + i);
+        p.add_allocated(&Allocated {
+            account: &r.account_id,
+            region: &r.region,
+            kind: r.source.kind,
+            id: &r.source.id,
+            name: &r.source.name,
+            nat_id: &r.nat_gateway_id,
+            nat_name: &r.nat_name,
+            measured: r.basis == "measured",
+            cost,
+            gb: r.gb,
+        });
     }
     Ok(p)
 }

@@ -28,8 +28,9 @@ pub fn queries_per_call(points: usize) -> usize {
     (MAX_DATAPOINTS / points.max(1)).clamp(1, MAX_QUERIES)
 }
 
-/// One wanted series: resource (NAT gateway or function), metric, statistic.
-type Wanted<'a> = (String, &'a str, &'a str);
+/// One wanted series: where (namespace and dimension), resource (NAT gateway or function),
+/// metric, statistic. Queries of several namespaces go in the same GetMetricData batches.
+type Wanted<'a> = (Source, String, &'a str, &'a str);
 
 /// Metrics every NAT gateway publishes while it exists (ActiveConnectionCount even with no
 /// traffic): listing these two finds every NAT gateway with recent data in one or two pages
@@ -159,21 +160,11 @@ pub async fn collect(
     let mut wanted: Vec<Wanted> = Vec::new();
     for nat in &r.nat_gateways {
         for (metric, stat) in NAT_METRICS {
-            wanted.push((nat.nat_gateway_id.clone(), metric, stat));
+            wanted.push((NAT, nat.nat_gateway_id.clone(), metric, stat));
         }
     }
-    let series = fetch(
-        client,
-        calls,
-        r,
-        NAT,
-        &wanted,
-        window.start,
-        window.end,
-        HOUR,
-    )
-    .await?;
-    for ((nat, metric, stat), values) in wanted.into_iter().zip(series) {
+    let series = fetch(client, calls, r, &wanted, window.start, window.end, HOUR).await?;
+    for ((_, nat, metric, stat), values) in wanted.into_iter().zip(series) {
         if let Some(values) = values {
             r.metrics.push(MetricSeries {
                 nat_gateway_id: nat,
@@ -223,10 +214,10 @@ async fn busiest_minutes(
     let wanted: Vec<Wanted> = dense
         .iter()
         .flat_map(|id| {
-            ["BytesInFromSource", "BytesInFromDestination"].map(|m| (id.clone(), m, "Sum"))
+            ["BytesInFromSource", "BytesInFromDestination"].map(|m| (NAT, id.clone(), m, "Sum"))
         })
         .collect();
-    let minutes = fetch(client, calls, r, NAT, &wanted, start, window.end, MINUTE).await?;
+    let minutes = fetch(client, calls, r, &wanted, start, window.end, MINUTE).await?;
     let hours = window.hours() as usize;
     let first_hour = (start - window.start).num_hours() as usize;
     for (id, pair) in dense.into_iter().zip(minutes.chunks(2)) {
@@ -273,9 +264,12 @@ fn busiest_minute_of_each_hour(
 type Source = (&'static str, &'static str);
 const NAT: Source = ("AWS/NATGateway", "NatGatewayId");
 const LAMBDA: Source = ("AWS/Lambda", "FunctionName");
+/// Lambda Insights (when enabled on a function) publishes its network bytes here.
+const INSIGHTS: Source = ("LambdaInsights", "function_name");
 
-/// Each VPC function's Duration and Invocations summed over the window, in the same batched
-/// GetMetricData: what a shared Lambda ENI's bytes are split by.
+/// Each VPC function's Duration and Invocations summed over the window (what a shared Lambda
+/// ENI's bytes are split by) and, where Lambda Insights is on, its rx_bytes + tx_bytes (what
+/// cost allocation splits a NAT gateway's bytes by), in the same batched GetMetricData.
 pub async fn lambda_totals(
     client: &Client,
     calls: &Calls,
@@ -295,31 +289,29 @@ pub async fn lambda_totals(
         .iter()
         .flat_map(|n| {
             [
-                (n.clone(), "Duration", "Sum"),
-                (n.clone(), "Invocations", "Sum"),
+                (LAMBDA, n.clone(), "Duration", "Sum"),
+                (LAMBDA, n.clone(), "Invocations", "Sum"),
+                (INSIGHTS, n.clone(), "rx_bytes", "Sum"),
+                (INSIGHTS, n.clone(), "tx_bytes", "Sum"),
             ]
         })
         .collect();
-    let series = fetch(
-        client,
-        calls,
-        r,
-        LAMBDA,
-        &wanted,
-        window.start,
-        window.end,
-        HOUR,
-    )
-    .await?;
+    let series = fetch(client, calls, r, &wanted, window.start, window.end, HOUR).await?;
     let total = |v: &Option<Vec<Option<f64>>>| v.as_ref().map(|v| v.iter().flatten().sum::<f64>());
+    // Insights is on only where it published a datapoint: an empty answer is "not enabled".
+    let published =
+        |v: &Option<Vec<Option<f64>>>| v.as_ref().is_some_and(|v| v.iter().any(Option::is_some));
     for (i, name) in names.iter().enumerate() {
         if let Some(f) = r
             .lambda_functions
             .iter_mut()
             .find(|f| &f.function_name == name)
         {
-            f.duration_ms = total(&series[2 * i]);
-            f.invocations = total(&series[2 * i + 1]);
+            f.duration_ms = total(&series[4 * i]);
+            f.invocations = total(&series[4 * i + 1]);
+            let (rx, tx) = (&series[4 * i + 2], &series[4 * i + 3]);
+            f.insights_bytes = (published(rx) || published(tx))
+                .then(|| total(rx).unwrap_or(0.0) + total(tx).unwrap_or(0.0));
         }
     }
     Ok(())
@@ -328,12 +320,10 @@ pub async fn lambda_totals(
 /// Runs the queries over `[start, end)` at `period` seconds, batched to the API's limits.
 /// Each query's datapoints come back dense on the period grid; None: CloudWatch returned no
 /// result for that query at all.
-#[allow(clippy::too_many_arguments)]
 async fn fetch(
     client: &Client,
     calls: &Calls,
     r: &mut RegionSnapshot,
-    source: Source,
     wanted: &[Wanted<'_>],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -343,7 +333,7 @@ async fn fetch(
     let queries: Vec<MetricDataQuery> = wanted
         .iter()
         .enumerate()
-        .map(|(i, (resource, metric, stat))| {
+        .map(|(i, (source, resource, metric, stat))| {
             let m = Metric::builder()
                 .namespace(source.0)
                 .metric_name(*metric)

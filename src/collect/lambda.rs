@@ -41,6 +41,7 @@ pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> 
                 // Filled from CloudWatch with the metrics.
                 duration_ms: None,
                 invocations: None,
+                insights_bytes: None,
             });
         }
     }

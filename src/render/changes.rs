@@ -1,20 +1,31 @@
 //! What changed: a change explained by NAT gateway, component and source, as terminal text or
-//! Markdown (report.md, `natcost diff`). Amounts are rounded to cents once; a change shown is
-//! the after shown minus the before shown, and when a column's lines do not add up to its total
-//! a rounding line says by how much, so every column adds up as shown.
+//! Markdown (report.md, `natcost diff`). Amounts are rounded to cents once, as everywhere
+//! (`shown::round_shown`); a change shown is the after shown minus the before shown, and when a
+//! column's lines do not add up to its total a rounding line says by how much, so every column
+//! adds up as shown.
 
 use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
+use super::markdown::cell;
 use super::{fixed, money};
 use crate::changes::{Anomaly, Change, Changes, ANOMALY_FACTOR, ANOMALY_FLOOR_GB, TRAILING_DAYS};
-use crate::shown::{clipped, markdown};
+use crate::shown::{clipped, round_shown};
+
+/// How many anomalous days the terminal lists (report.md lists more, report.json all).
+pub const ANOMALIES_SHOWN: usize = 5;
+/// How many anomalous days report.md lists.
+pub const ANOMALIES_LISTED: usize = 50;
+
+fn cents(d: Decimal) -> Decimal {
+    round_shown(d, 2)
+}
 
 /// "+41.20" / "-3.05" / "0.00".
 fn signed(d: Decimal) -> String {
     let shown = money(d);
-    if d.round_dp(2) > Decimal::ZERO {
+    if cents(d) > Decimal::ZERO {
         format!("+{shown}")
     } else {
         shown
@@ -23,7 +34,7 @@ fn signed(d: Decimal) -> String {
 
 fn signed_gb(d: Decimal) -> String {
     let shown = fixed(d, 2);
-    if d.round_dp(2) > Decimal::ZERO {
+    if round_shown(d, 2) > Decimal::ZERO {
         format!("+{shown}")
     } else {
         shown
@@ -32,7 +43,15 @@ fn signed_gb(d: Decimal) -> String {
 
 /// A change as shown: the after shown minus the before shown.
 fn shown_change(before: Decimal, after: Decimal) -> Decimal {
-    after.round_dp(2) - before.round_dp(2)
+    cents(after) - cents(before)
+}
+
+fn change_cell(c: &Change) -> String {
+    if c.unknown {
+        "unknown".into()
+    } else {
+        signed(shown_change(c.before, c.after))
+    }
 }
 
 /// "orders-api +41.20 USD: +698.00 GB through prod-nat-a" (no GB for a change in hours).
@@ -47,19 +66,22 @@ pub fn sentence(c: &Change) -> String {
     } else {
         format!(": {} GB", signed_gb(c.gb_change))
     };
-    format!(
-        "{} {} USD{gb}{through}",
-        c.label,
-        signed(shown_change(c.before, c.after))
-    )
+    let usd = if c.unknown {
+        "unknown (byte metrics missing)".to_string()
+    } else {
+        format!("{} USD", change_cell(c))
+    };
+    format!("{} {usd}{gb}{through}", c.label)
 }
 
-/// What the lines shown leave of the totals shown (before, after, change), if anything.
+/// What the lines shown leave of the totals shown (before, after, change), if anything. With
+/// unknown costs the lines cannot add up, and a note says so instead.
 fn rounding(lines: &[Change], c: &Changes) -> Option<[Decimal; 3]> {
-    let before =
-        c.total_before.round_dp(2) - lines.iter().map(|l| l.before.round_dp(2)).sum::<Decimal>();
-    let after =
-        c.total_after.round_dp(2) - lines.iter().map(|l| l.after.round_dp(2)).sum::<Decimal>();
+    if !c.complete {
+        return None;
+    }
+    let before = cents(c.total_before) - lines.iter().map(|l| cents(l.before)).sum::<Decimal>();
+    let after = cents(c.total_after) - lines.iter().map(|l| cents(l.after)).sum::<Decimal>();
     let r = [before, after, after - before];
     r.iter().any(|d| !d.is_zero()).then_some(r)
 }
@@ -78,32 +100,39 @@ fn lists(c: &Changes) -> Vec<(&'static str, &[Change])> {
 /// The headline: "2026-10 → 2026-11: 850.68 → 891.88 USD (+41.20)".
 pub fn headline(c: &Changes) -> String {
     format!(
-        "{} → {}: {} → {} USD ({})",
+        "{} → {}: {} → {} USD ({}){}",
         c.before,
         c.after,
         money(c.total_before),
         money(c.total_after),
-        signed(shown_change(c.total_before, c.total_after))
+        signed(shown_change(c.total_before, c.total_after)),
+        if c.complete {
+            ""
+        } else {
+            ", at least: some costs are unknown"
+        }
     )
+}
+
+/// What weakens the comparison, and why sources are not given.
+fn notes(c: &Changes) -> impl Iterator<Item = &String> {
+    c.notes.iter().chain(c.sources_note.iter())
 }
 
 pub fn table(c: &Changes) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "What changed, {}", headline(c));
+    let _ = writeln!(o, "What changed, {}", clipped(&headline(c), 200));
     for (title, lines) in lists(c) {
         let _ = writeln!(o, "  {title}:");
         for l in lines {
             let _ = writeln!(o, "    {}", clipped(&sentence(l), 160));
         }
-        if let Some(r) = rounding(lines, c) {
+        if let Some(r) = rounding(lines, c).filter(|r| !r[2].is_zero()) {
             let _ = writeln!(o, "    (rounding of the lines above: {} USD)", signed(r[2]));
         }
     }
-    if c.by_source.is_empty() {
-        let _ = writeln!(
-            o,
-            "  By source: needs flow logs covering both periods (--flow-logs)"
-        );
+    for n in notes(c) {
+        let _ = writeln!(o, "  note: {n}");
     }
     o
 }
@@ -111,7 +140,13 @@ pub fn table(c: &Changes) -> String {
 pub fn markdown_section(c: &Changes, heading: &str) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{heading}\n");
-    let _ = writeln!(o, "{}\n", markdown(&headline(c)));
+    let _ = writeln!(o, "{}\n", crate::shown::markdown(&headline(c)));
+    for n in notes(c) {
+        let _ = writeln!(o, "- {}", crate::shown::markdown(n));
+    }
+    if notes(c).next().is_some() {
+        let _ = writeln!(o);
+    }
     for (title, lines) in lists(c) {
         let _ = writeln!(o, "**{title}**, largest movers first:\n");
         let _ = writeln!(
@@ -123,16 +158,16 @@ pub fn markdown_section(c: &Changes, heading: &str) -> String {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {} |",
-                markdown(&l.label),
+                cell(&l.label),
                 money(l.before),
                 money(l.after),
-                signed(shown_change(l.before, l.after)),
+                change_cell(l),
                 if l.gb_change.is_zero() {
                     String::new()
                 } else {
                     signed_gb(l.gb_change)
                 },
-                markdown(&l.via.join(", "))
+                cell(&l.via.join(", "))
             );
         }
         if let Some(r) = rounding(lines, c) {
@@ -152,22 +187,13 @@ pub fn markdown_section(c: &Changes, heading: &str) -> String {
             signed(shown_change(c.total_before, c.total_after))
         );
     }
-    if c.by_source.is_empty() {
-        let _ = writeln!(
-            o,
-            "By source: needs flow logs that cover the NAT gateways in both periods (`--flow-logs`); the head-count estimate would only repeat each NAT gateway's change.\n"
-        );
-    }
     o
 }
-
-/// How many anomalous days the terminal lists (report.md has all).
-pub const ANOMALIES_SHOWN: usize = 5;
 
 /// The rule anomalies are found by.
 pub fn anomaly_rule() -> String {
     format!(
-        "a day whose GB exceed {ANOMALY_FACTOR}× the NAT gateway's median over the {TRAILING_DAYS} days before it, and that median by at least {ANOMALY_FLOOR_GB} GB"
+        "a whole day of the NAT gateway's life whose GB exceed {ANOMALY_FACTOR}× its median over the {TRAILING_DAYS} whole days before it, and that median by more than {ANOMALY_FLOOR_GB} GB"
     )
 }
 
@@ -227,6 +253,50 @@ mod tests {
             svg.matches("<circle").count(),
             2,
             "one ring on the line, one in the legend"
+        );
+    }
+
+    #[test]
+    fn half_cents_round_one_way_and_every_column_adds_up_as_shown() {
+        use crate::changes::{Change, Changes};
+        use rust_decimal_macros::dec;
+        // 25 h × 0.005 = 0.125 before (shown 0.13, away from zero), nothing after.
+        let line = |label: &str, before, after| Change {
+            label: label.into(),
+            via: vec![],
+            before,
+            after,
+            change: after - before,
+            gb_change: dec!(0),
+            unknown: false,
+        };
+        let lines = vec![
+            line("a", dec!(0.125), dec!(0)),
+            line("b", dec!(0.125), dec!(1)),
+        ];
+        let c = Changes {
+            before: "A".into(),
+            after: "B".into(),
+            total_before: dec!(0.25),
+            total_after: dec!(1),
+            change: dec!(0.75),
+            complete: true,
+            by_nat: lines,
+            by_component: vec![],
+            by_source: vec![],
+            sources_note: None,
+            notes: vec![],
+        };
+        let md = super::markdown_section(&c, "# t");
+        assert!(md.contains("| a | 0.13 | 0.00 | -0.13 |"), "{md}");
+        // 0.13 + 0.13 = 0.26 shown against a total of 0.25: the rounding line says so.
+        assert!(
+            md.contains("| (rounding of the lines above) | -0.01 | 0.00 | +0.01 | | |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| **Total** | 0.25 | 1.00 | +0.75 | | |"),
+            "{md}"
         );
     }
 }

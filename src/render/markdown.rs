@@ -27,7 +27,7 @@ fn named_in(report: &Report, s: &crate::advise::Scenario) -> String {
 
 /// Text from AWS, files or the advice in a table cell or a line of prose: never markup
 /// (`crate::shown::markdown`), and no `|` to end a cell.
-fn cell(s: &str) -> String {
+pub(super) fn cell(s: &str) -> String {
     crate::shown::markdown(s).replace('|', "\\|")
 }
 
@@ -304,12 +304,17 @@ fn top_sources(report: &Report) -> String {
     let _ = writeln!(o, "## Top sources\n");
     let _ = writeln!(
         o,
-        "Each source's part of its NAT gateways' monthly run-rate: its data processing, its inter-AZ transfer and {} (allocation.csv has every month and every source; estimated-headcount splits a NAT gateway's bytes by who sits in each subnet).\n",
+        "Each source's part of its NAT gateways' monthly run-rate: its data processing, its inter-AZ transfer and {} (allocation.csv has every month and every source; estimated-headcount splits a NAT gateway's bytes by who sits in each subnet; estimated-insights by the Lambda Insights bytes of {}, the rest by head count).\n",
         match report.allocation.fixed_costs {
             crate::allocation::FixedCosts::Proportional =>
                 "a share of the fixed cost (hours, public IPv4) in proportion to its bytes",
             crate::allocation::FixedCosts::Separate =>
                 "no fixed cost (kept apart on `shared` rows, --fixed-costs separate)",
+        },
+        if report.allocation.insights.is_empty() {
+            "the functions that have it (none here: Lambda Insights is not on)".to_string()
+        } else {
+            cell(&report.allocation.insights.join(", "))
         }
     );
     let _ = writeln!(
@@ -351,21 +356,25 @@ fn changes(report: &Report) -> String {
         ));
     }
     if !report.anomalies.is_empty() {
-        let _ = writeln!(
-            o,
-            "## Days whose bytes jumped
-"
-        );
+        let _ = writeln!(o, "## Days whose bytes jumped\n");
         let _ = writeln!(
             o,
             "Each is {} (marked on daily_gb.png).\n",
             super::changes::anomaly_rule()
         );
-        for a in &report.anomalies {
+        let listed = super::changes::ANOMALIES_LISTED;
+        for a in report.anomalies.iter().take(listed) {
             let _ = writeln!(
                 o,
                 "- {}",
                 crate::shown::markdown(&super::changes::anomaly_line(a))
+            );
+        }
+        if report.anomalies.len() > listed {
+            let _ = writeln!(
+                o,
+                "- and {} more days (report.json lists every one)",
+                report.anomalies.len() - listed
             );
         }
         let _ = writeln!(o);

@@ -210,7 +210,11 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             .iter()
             .take(super::changes::ANOMALIES_SHOWN)
         {
-            let _ = writeln!(o, "  {}", super::changes::anomaly_line(a));
+            let _ = writeln!(
+                o,
+                "  {}",
+                crate::shown::clipped(&super::changes::anomaly_line(a), 160)
+            );
         }
         let more = report
             .anomalies
@@ -302,6 +306,13 @@ fn top_sources(report: &Report) -> String {
         o,
         "Top sources (monthly run-rate; every month and source in allocation.csv):"
     );
+    if !report.allocation.insights.is_empty() {
+        let _ = writeln!(
+            o,
+            "  split by Lambda Insights bytes for {} (the rest by head count)",
+            crate::shown::clipped(&report.allocation.insights.join(", "), 200)
+        );
+    }
     for (i, t) in top.iter().enumerate() {
         let _ = writeln!(
             o,

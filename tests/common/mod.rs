@@ -311,10 +311,13 @@ pub fn allocation_adds_up(dir: &Path) -> Vec<std::collections::BTreeMap<String, 
             .collect()
     };
     let mut costs: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    let mut per_gb: BTreeMap<(String, String), Decimal> = BTreeMap::new();
     for r in read("costs.csv") {
-        *costs
-            .entry((r["month"].clone(), r["resource_id"].clone()))
-            .or_default() += dec(&r["cost_usd"]);
+        let key = (r["month"].clone(), r["resource_id"].clone());
+        if r["usage_type"].ends_with("NatGateway-Bytes") {
+            per_gb.insert(key.clone(), dec(&r["unit_price_usd"]));
+        }
+        *costs.entry(key).or_default() += dec(&r["cost_usd"]);
     }
     let rows = read("allocation.csv");
     let mut allocated: BTreeMap<(String, String), Decimal> = BTreeMap::new();
@@ -322,6 +325,14 @@ pub fn allocation_adds_up(dir: &Path) -> Vec<std::collections::BTreeMap<String, 
         let parts =
             dec(&r["data_processing_usd"]) + dec(&r["fixed_share_usd"]) + dec(&r["inter_az_usd"]);
         assert_eq!(parts, dec(&r["cost_usd"]), "{r:?}");
+        // A row's data processing is its GB × the NAT gateway's per-GB price, checkable by hand.
+        if let Some(price) = per_gb.get(&(r["month"].clone(), r["nat_gateway_id"].clone())) {
+            assert_eq!(
+                dec(&r["gb"]) * price,
+                dec(&r["data_processing_usd"]),
+                "{r:?}"
+            );
+        }
         *allocated
             .entry((r["month"].clone(), r["nat_gateway_id"].clone()))
             .or_default() += dec(&r["cost_usd"]);

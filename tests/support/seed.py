@@ -12,7 +12,8 @@ Seoul (ap-northeast-2), VPC "app" 10.0.0.0/16:
   nat-c   public, in 2c; no route points at it; no datapoints (idle)
   nat-p   private connectivity, in 2a; private-a routes to it; 0.05 + 0.45 GiB/h
   S3 gateway endpoint on app-a's route table; an SQS interface endpoint in pub-a
-  fn-a in app-a (1,500 ms of Duration an hour); fn-ac in app-a and app-c; fn-out outside any VPC
+  fn-a in app-a (1,500 ms of Duration an hour; Lambda Insights: 0.05 GiB an hour in and out);
+  fn-ac in app-a and app-c; fn-out outside any VPC
   VPC "empty" with nothing in it
 us-east-1, VPC "east": EAST_NATS (default 36) public NAT gateways in one subnet, so that the
   GetMetricData queries (14 per NAT) need two calls; east-app routes to the first; it moves
@@ -162,6 +163,21 @@ cw.put_metric_data(
             "Value": 1500,
             "Unit": "Milliseconds",
         }
+        for h in range(hours)
+    ],
+)
+# Lambda Insights is on for fn-a: 0.03 GiB received and 0.02 GiB sent an hour.
+cw.put_metric_data(
+    Namespace="LambdaInsights",
+    MetricData=[
+        {
+            "MetricName": metric,
+            "Dimensions": [{"Name": "function_name", "Value": "fn-a"}],
+            "Timestamp": start + timedelta(hours=h),
+            "Value": gib * GIB,
+            "Unit": "Bytes",
+        }
+        for metric, gib in (("rx_bytes", 0.03), ("tx_bytes", 0.02))
         for h in range(hours)
     ],
 )

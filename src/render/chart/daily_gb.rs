@@ -11,6 +11,8 @@ use crate::report::Report;
 
 /// Lines daily_gb.png draws one by one (its colours stay apart up to about this many).
 const DAILY_LINES: usize = 10;
+/// Anomalous days ringed at most (report.json lists every one).
+const MARKED: usize = 100;
 
 /// One line per NAT gateway: GB processed per UTC day; the legend in a column of its own.
 pub(crate) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
@@ -127,7 +129,7 @@ pub(crate) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
     }
     // Days whose bytes jumped (report.md lists them): a ring on the line that carries them.
     let mut marked = 0;
-    for a in &report.anomalies {
+    for a in report.anomalies.iter().take(MARKED) {
         let Some(&i) = line_of.get(a.nat_gateway_id.as_str()) else {
             continue;
         };
