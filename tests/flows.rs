@@ -1431,25 +1431,15 @@ fn diff_explains_a_change_by_the_sources_each_report_measured() {
     generate(tmp.path(), false, false, 0);
     let logs = tmp.path().join("AWSLogs");
     let ranges = ip_ranges_path();
-    for (extra, out) in [(&["--month", "2026-10"][..], "october"), (&[][..], "whole")] {
-        let mut args = vec![
-            "report",
-            "--sample",
+    common::october_and_whole(
+        tmp.path(),
+        &[
             "--flow-logs",
             logs.to_str().unwrap(),
             "--ip-ranges",
             ranges.to_str().unwrap(),
-            "--out",
-            out,
-        ];
-        args.extend_from_slice(extra);
-        let run = natcost(&args, tmp.path());
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-    }
+        ],
+    );
     let out = natcost(
         &["diff", "october", "whole", "--format", "json"],
         tmp.path(),

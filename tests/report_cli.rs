@@ -1438,16 +1438,7 @@ fn fixed_costs_can_be_kept_apart() {
 #[test]
 fn diff_explains_the_change_between_two_saved_reports() {
     let tmp = tempfile::tempdir().unwrap();
-    for (args, out) in [(&["--month", "2026-10"][..], "october"), (&[][..], "whole")] {
-        let mut a = vec!["report", "--sample", "--out", out];
-        a.extend_from_slice(args);
-        let run = natcost(&a, tmp.path());
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-    }
+    common::october_and_whole(tmp.path(), &[]);
     let total = |dir: &str| {
         let v: Value = serde_json::from_str(
             &std::fs::read_to_string(tmp.path().join(dir).join("report.json")).unwrap(),

@@ -8,8 +8,7 @@ use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
-use super::markdown::cell;
-use super::{fixed, money};
+use super::{cell, fixed, money};
 use crate::changes::{Anomaly, Change, Changes, ANOMALY_FACTOR, ANOMALY_FLOOR_GB, TRAILING_DAYS};
 use crate::shown::{clipped, round_shown};
 

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
-use super::{exact, fixed, money};
+use super::{cell, exact, fixed, money};
 use crate::advise::Tier;
 use crate::report::Report;
 
@@ -23,12 +23,6 @@ fn named(report: &Report, ids: &str) -> String {
 /// [`named`] for a scenario's resources, with its account when there are several.
 fn named_in(report: &Report, s: &crate::advise::Scenario) -> String {
     named(report, &s.resource_id) + &report.in_account(s)
-}
-
-/// Text from AWS, files or the advice in a table cell or a line of prose: never markup
-/// (`crate::shown::markdown`), and no `|` to end a cell.
-pub(super) fn cell(s: &str) -> String {
-    crate::shown::markdown(s).replace('|', "\\|")
 }
 
 pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {

@@ -99,6 +99,12 @@ pub fn at_least(t: &crate::report::TopSource) -> &'static str {
     }
 }
 
+/// Text from AWS, files or the advice in a table cell or a line of prose: never markup
+/// (`crate::shown::markdown`), and no `|` to end a cell.
+pub fn cell(s: &str) -> String {
+    crate::shown::markdown(s).replace('|', "\\|")
+}
+
 /// An exact decimal without trailing zeros, as written to CSV.
 pub fn exact(d: Decimal) -> String {
     d.normalize().to_string()

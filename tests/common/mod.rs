@@ -340,3 +340,19 @@ pub fn allocation_adds_up(dir: &Path) -> Vec<std::collections::BTreeMap<String, 
     assert_eq!(allocated, costs);
     rows
 }
+
+/// Two sample reports in `dir` for `natcost diff`: October (`october/`) and the whole window
+/// (`whole/`), each made with `args` too.
+pub fn october_and_whole(dir: &Path, args: &[&str]) {
+    for (window, out) in [(&["--month", "2026-10"][..], "october"), (&[][..], "whole")] {
+        let mut a = vec!["report", "--sample", "--out", out];
+        a.extend_from_slice(window);
+        a.extend_from_slice(args);
+        let run = natcost(&a, dir);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}
