@@ -202,8 +202,9 @@ fn finish(
                 .entry((source, subnet.map(str::to_string)))
                 .or_default() += b;
         };
-        ambiguous.extend(owner.ambiguous.get(&ip).cloned());
-        match owner.shared.get(&ip) {
+        let at = (sides[n].vpc_id.as_str(), ip);
+        ambiguous.extend(owner.ambiguous.get(&at).cloned());
+        match owner.shared.get(&at) {
             Some((eni, fns)) => {
                 let weights: Vec<f64> = fns.iter().map(|(_, d)| *d).collect();
                 let total: f64 = weights.iter().sum();
@@ -231,14 +232,15 @@ fn finish(
                 });
             }
             None => {
-                tally(owner.source(ip, subnet), bytes);
-                *sources[n].entry(owner.name(ip)).or_default() += bytes
+                tally(owner.source(at, subnet), bytes);
+                *sources[n].entry(owner.name(at)).or_default() += bytes
             }
         }
     }
     let mut pairs: Vec<BTreeMap<(String, Destination), u64>> = vec![BTreeMap::new(); nats.len()];
     for ((n, client, remote), bytes) in part.pairs {
-        let key = (owners[sides[n].region].name(client), classify(n, remote));
+        let at = (sides[n].vpc_id.as_str(), client);
+        let key = (owners[sides[n].region].name(at), classify(n, remote));
         *pairs[n].entry(key).or_default() += bytes;
     }
     for (i, nat) in nats.iter_mut().enumerate() {
@@ -286,6 +288,70 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two VPCs reuse 10.0.0.0/16: the same client address is fn-a's in vpc-1 and an ECS
+    /// task's in vpc-2. Bytes through vpc-2's NAT gateway are the task's.
+    #[test]
+    fn a_client_address_is_looked_up_in_its_nat_gateways_vpc() {
+        use crate::fixture::Fixture;
+        use crate::snapshot::NetworkInterface;
+        use crate::traffic::SourceKind;
+        let mut f = Fixture::new();
+        f.vpc("vpc-1")
+            .vpc("vpc-2")
+            .subnet("s-1", "vpc-1", "ap-northeast-2a")
+            .subnet("s-2", "vpc-2", "ap-northeast-2a")
+            .nat("nat-1", "vpc-1", "ap-northeast-2a", 1.0)
+            .nat("nat-2", "vpc-2", "ap-northeast-2a", 1.0)
+            .lambda("fn-a", &["s-1"]);
+        for s in &mut f.r.subnets {
+            s.cidr_block = Some("10.0.1.0/24".into());
+        }
+        for (i, n) in f.r.nat_gateways.iter_mut().enumerate() {
+            n.addresses[0].private_ip = Some(format!("10.0.0.{}", i + 10));
+            n.addresses[0].network_interface_id = Some(format!("eni-nat-{}", i + 1));
+        }
+        let client = |id: &str, kind: &str, subnet: &str, vpc: &str, desc: &str| NetworkInterface {
+            network_interface_id: id.into(),
+            interface_type: kind.into(),
+            description: Some(desc.into()),
+            subnet_id: subnet.into(),
+            vpc_id: vpc.into(),
+            private_ip_address: Some("10.0.1.5".into()),
+            ..Default::default()
+        };
+        // vpc-1's interface comes last: keyed by address alone, it would win.
+        f.r.network_interfaces.extend([
+            client("eni-task", "interface", "s-2", "vpc-2", "ecs task"),
+            client(
+                "eni-fn",
+                "lambda",
+                "s-1",
+                "vpc-1",
+                "AWS Lambda VPC ENI-fn-a",
+            ),
+        ]);
+        let snapshot = f.snapshot();
+        let row = Row {
+            interface_id: "eni-nat-2".into(),
+            src: "10.0.1.5".parse().unwrap(),
+            dst: "10.0.0.11".parse().unwrap(),
+            pkt_src: None,
+            pkt_dst: None,
+            bytes: 1000,
+            records: 1,
+            first: None,
+            last: None,
+        };
+        let ranges =
+            IpRanges::parse(r#"{"syncToken":"1","createDate":"x","prefixes":[]}"#).unwrap();
+        let a = attribute_sources(&snapshot, &[], None, &[row], &ranges, false).unwrap();
+        let t = a.nat("nat-2").expect("nat-2's bytes");
+        assert_eq!(t.by_source.len(), 1);
+        assert_eq!(t.by_source[0].source.kind, SourceKind::Eni);
+        assert_eq!(t.by_source[0].source.id, "eni-task");
+        assert_eq!(t.sources[0].0, "other ENIs in s-2");
+    }
 
     #[test]
     fn a_split_adds_up_to_the_byte() {

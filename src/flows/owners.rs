@@ -8,21 +8,25 @@ use std::net::IpAddr;
 use crate::snapshot::{LambdaFunction, RegionSnapshot};
 use crate::traffic::{SourceKind, SourceRef};
 
+/// A client address in its VPC: VPCs may reuse the same ranges (10.0.0.0/16 in each), so an
+/// address alone names no interface.
+pub(super) type At<'a> = (&'a str, IpAddr);
+
 /// Names the owner of a client address: the Lambda functions behind its ENI, or the ENI.
-pub(super) struct Owners {
-    by_ip: HashMap<IpAddr, String>,
+pub(super) struct Owners<'a> {
+    by_ip: HashMap<At<'a>, String>,
     /// Why an address's label names several functions (shared Lambda ENIs not split).
-    pub(super) ambiguous: HashMap<IpAddr, String>,
+    pub(super) ambiguous: HashMap<At<'a>, String>,
     /// Shared Lambda ENIs whose functions' Durations are known: ENI id, (function, ms).
-    pub(super) shared: HashMap<IpAddr, (String, Vec<(String, f64)>)>,
+    pub(super) shared: HashMap<At<'a>, (String, Vec<(String, f64)>)>,
     /// The source behind each address, by kind and id (a shared ENI's functions: `functions`).
-    refs: HashMap<IpAddr, SourceRef>,
+    refs: HashMap<At<'a>, SourceRef>,
     /// Each function by name, as a source.
     pub(super) functions: HashMap<String, SourceRef>,
 }
 
-impl Owners {
-    pub(super) fn new(r: &RegionSnapshot) -> Owners {
+impl<'a> Owners<'a> {
+    pub(super) fn new(r: &'a RegionSnapshot) -> Owners<'a> {
         let mut by_ip = HashMap::new();
         let mut ambiguous = HashMap::new();
         let mut shared = HashMap::new();
@@ -35,6 +39,7 @@ impl Owners {
             else {
                 continue;
             };
+            let at = (e.vpc_id.as_str(), ip);
             let eni_ref = |name: String| SourceRef {
                 kind: SourceKind::Eni,
                 id: e.network_interface_id.clone(),
@@ -69,7 +74,7 @@ impl Owners {
                             })
                             .max_by_key(|f| f.function_name.len());
                         refs.insert(
-                            ip,
+                            at,
                             found.map(SourceRef::lambda).unwrap_or_else(|| {
                                 eni_ref("Lambda ENI of no function in the snapshot".into())
                             }),
@@ -79,7 +84,7 @@ impl Owners {
                             .unwrap_or_else(|| format!("Lambda ENI {}", e.network_interface_id))
                     }
                     1 => {
-                        refs.insert(ip, SourceRef::lambda(fns[0]));
+                        refs.insert(at, SourceRef::lambda(fns[0]));
                         fns[0].function_name.clone()
                     }
                     _ => {
@@ -87,7 +92,7 @@ impl Owners {
                             fns.iter().map(|f| f.function_name.as_str()).collect();
                         let label = format!("{} (shared ENI)", names.join(" + "));
                         refs.insert(
-                            ip,
+                            at,
                             eni_ref(format!("{} (shared Lambda ENI)", names.join(" + "))),
                         );
                         let durations: Option<Vec<f64>> =
@@ -95,7 +100,7 @@ impl Owners {
                         match durations.filter(|d| d.iter().sum::<f64>() > 0.0) {
                             Some(d) => {
                                 shared.insert(
-                                    ip,
+                                    at,
                                     (
                                         e.network_interface_id.clone(),
                                         names.iter().map(|n| n.to_string()).zip(d).collect(),
@@ -103,8 +108,7 @@ impl Owners {
                                 );
                             }
                             None => {
-                                ambiguous.insert(
-                                    ip,
+                                ambiguous.insert(at,
                                     format!(
                                         "{} is shared by {}: without their Lambda Duration its bytes cannot be split between them",
                                         e.network_interface_id,
@@ -123,10 +127,10 @@ impl Owners {
                     .find(|s| s.subnet_id == e.subnet_id)
                     .and_then(|s| s.tags.get("Name"))
                     .unwrap_or(&e.subnet_id);
-                refs.insert(ip, SourceRef::eni(e));
+                refs.insert(at, SourceRef::eni(e));
                 format!("other ENIs in {subnet}")
             };
-            by_ip.insert(ip, label);
+            by_ip.insert(at, label);
         }
         Owners {
             by_ip,
@@ -142,8 +146,8 @@ impl Owners {
     }
 
     /// The source behind an address: its interface's, else its subnet's, else unattributed.
-    pub(super) fn source(&self, ip: IpAddr, subnet: Option<&str>) -> SourceRef {
-        if let Some(r) = self.refs.get(&ip) {
+    pub(super) fn source(&self, at: At, subnet: Option<&str>) -> SourceRef {
+        if let Some(r) = self.refs.get(&at) {
             return r.clone();
         }
         match subnet {
@@ -152,10 +156,10 @@ impl Owners {
         }
     }
 
-    pub(super) fn name(&self, ip: IpAddr) -> String {
+    pub(super) fn name(&self, at: At) -> String {
         self.by_ip
-            .get(&ip)
+            .get(&at)
             .cloned()
-            .unwrap_or_else(|| format!("{ip} (unknown interface)"))
+            .unwrap_or_else(|| format!("{} (unknown interface)", at.1))
     }
 }

@@ -22,6 +22,8 @@ pub(super) fn cidr(s: &str) -> Option<(u32, u32)> {
 pub(super) struct NatSide {
     pub(super) region: usize,
     pub(super) nat_gateway_id: String,
+    /// Client addresses are looked up in this VPC (VPCs may reuse ranges).
+    pub(super) vpc_id: String,
     ips: Vec<IpAddr>,
     vpc_cidrs: Vec<(u32, u32)>,
     /// The VPC's subnets: (network, mask, subnet id), to place a client.
@@ -176,6 +178,7 @@ impl Scan {
                 sides.push(NatSide {
                     region: ri,
                     nat_gateway_id: nat.nat_gateway_id.clone(),
+                    vpc_id: nat.vpc_id.clone(),
                     ips,
                     vpc_cidrs,
                     subnets,
