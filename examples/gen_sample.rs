@@ -217,6 +217,7 @@ impl Builder {
             private_ip_address: Some(ip.clone()),
             security_group_ids: vec![],
             requester_id: None,
+            instance_id: None,
         });
         (id, ip)
     }

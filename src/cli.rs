@@ -484,6 +484,12 @@ pub struct ReportArgs {
     /// `shared` row per NAT gateway and month, so each source carries only what its bytes cost.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = FixedCosts::Proportional)]
     pub fixed_costs: FixedCosts,
+    /// Fill allocation.csv's `team` from this tag (repeatable, in order: a source's team is the
+    /// value of the first tag it has): a function's tags; an interface's, else its instance's;
+    /// idle and unexplained cost, the NAT gateway's. Writes allocation_by_team.csv and
+    /// allocation.png. E.g. `--allocate-by tag:team --allocate-by tag:cost-center`.
+    #[arg(long, value_name = "tag:KEY", value_parser = parse_tag_key)]
+    pub allocate_by: Vec<String>,
     /// Print only; write no files.
     #[arg(long)]
     pub no_files: bool,
@@ -523,6 +529,14 @@ pub enum ReconcileFormat {
     /// reconcile.csv's columns.
     Csv,
     Json,
+}
+
+/// `--allocate-by tag:KEY`: the key.
+fn parse_tag_key(s: &str) -> Result<String, String> {
+    match s.strip_prefix("tag:") {
+        Some(k) if !k.is_empty() && k.len() <= 128 => Ok(k.to_string()),
+        _ => Err("use tag:KEY, e.g. tag:team (a tag key of 1 to 128 characters)".into()),
+    }
 }
 
 /// `--prices`: a keyword (in any case) or a price file.

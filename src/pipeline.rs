@@ -47,8 +47,8 @@ pub struct Request {
     pub flows: FlowInputs,
     pub bill: Option<crate::bill::Source>,
     pub fx: Option<crate::fx::Fx>,
-    /// Where allocation.csv puts each NAT gateway's fixed cost.
-    pub fixed_costs: crate::allocation::FixedCosts,
+    /// Where allocation.csv puts each NAT gateway's fixed cost, and which tags name teams.
+    pub allocation: crate::allocation::Options,
     /// Said before the run, for the report too (a live window cut to what CloudWatch keeps).
     pub window_note: Option<String>,
 }
@@ -131,7 +131,7 @@ pub fn run(req: &Request, verbose: u8) -> Result<Built> {
         &prices.book,
         &name,
         flows.attribution,
-        req.fixed_costs,
+        &req.allocation,
     )?;
     for (action, n) in prices.api_calls.iter().chain(&flows.calls) {
         *report.api_calls.entry(action.clone()).or_default() += n;

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::advise::plan::{self, Baseline};
 use crate::advise::{self, Context, Plan, Scenario, Tier};
-use crate::allocation::{self, Allocation, FixedCosts};
+use crate::allocation::{self, Allocation};
 use crate::fx::Fx;
 use crate::price::model::{self, Component, Connectivity, CostModel, NatCost};
 use crate::price::{Item, PriceBook};
@@ -277,16 +277,22 @@ impl Report {
         source: &str,
         flows: Option<Attribution>,
     ) -> Result<Report> {
-        Report::build_with(snapshot, book, source, flows, FixedCosts::default())
+        Report::build_with(
+            snapshot,
+            book,
+            source,
+            flows,
+            &allocation::Options::default(),
+        )
     }
 
-    /// The report, with the NAT gateways' fixed costs allocated as `fixed` says.
+    /// The report, with the NAT gateways' costs allocated as `options` says.
     pub fn build_with(
         snapshot: &Snapshot,
         book: &PriceBook,
         source: &str,
         flows: Option<Attribution>,
-        fixed: FixedCosts,
+        options: &allocation::Options,
     ) -> Result<Report> {
         let model = model::price_with_flows(snapshot, book, flows.as_ref())?;
         let Advice {
@@ -298,7 +304,7 @@ impl Report {
         let mut warnings = model.warnings.clone();
         warnings.extend(needs_data);
         let flow_scale = flow_scale(&model, flows.as_ref());
-        let allocation = allocation::allocate(snapshot, &model, flows.as_ref(), fixed);
+        let allocation = allocation::allocate(snapshot, &model, flows.as_ref(), options);
         let flows_measured = allocation
             .rows
             .iter()
@@ -404,6 +410,36 @@ impl Report {
         });
         out.truncate(n);
         out
+    }
+
+    /// Each team's monthly run-rate (`--allocate-by`), costliest first; empty without teams.
+    pub fn team_totals(&self) -> Vec<allocation::TeamRow> {
+        if self.allocation.team_tags.is_empty() {
+            return Vec::new();
+        }
+        let mut teams = allocation::by_team(&self.allocation.run_rate);
+        // One line per team over all accounts.
+        let mut merged: Vec<allocation::TeamRow> = Vec::new();
+        for t in teams.drain(..) {
+            match merged.iter_mut().find(|m| m.team == t.team) {
+                Some(m) => {
+                    m.gb = m.gb.zip(t.gb).map(|(a, b)| a + b);
+                    m.cost_usd = m.cost_usd.zip(t.cost_usd).map(|(a, b)| a + b);
+                    m.basis = m.basis.max(t.basis);
+                }
+                None => merged.push(allocation::TeamRow {
+                    account_id: String::new(),
+                    ..t
+                }),
+            }
+        }
+        merged.sort_by(|a, b| {
+            b.cost_usd
+                .unwrap_or_default()
+                .cmp(&a.cost_usd.unwrap_or_default())
+                .then_with(|| a.team.cmp(&b.team))
+        });
+        merged
     }
 
     /// A resource's Name tag, or its id; lists joined with `;` are named one by one.

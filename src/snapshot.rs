@@ -239,6 +239,10 @@ pub struct RegionSnapshot {
     pub lambda_functions: Vec<LambdaFunction>,
     #[serde(default)]
     pub network_interfaces: Vec<NetworkInterface>,
+    /// Tags of the region's functions, interfaces and instances, by ARN
+    /// (tag:GetResources), for cost allocation by team.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource_tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `vpc`: every interface of each VPC with NAT gateways or Lambda functions. Absent in
     /// older snapshots, which kept only those in subnets routed to a NAT gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -574,6 +578,9 @@ pub struct NetworkInterface {
     #[serde(default)]
     pub security_group_ids: Vec<String>,
     pub requester_id: Option<String>,
+    /// The EC2 instance it is attached to, if any (whose tags name its team).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
 }
 
 /// `network_interfaces_scope` of a snapshot that holds every interface of its VPCs.

@@ -83,6 +83,8 @@ fn live_report_matches_hand_computed_costs() {
             "--prices",
             "bundled",
             "--quiet",
+            "--allocate-by",
+            "tag:team",
         ],
         tmp.path(),
     );
@@ -151,6 +153,46 @@ fn live_report_matches_hand_computed_costs() {
         stdout.contains("split by Lambda Insights bytes for fn-a"),
         "{stdout}"
     );
+    // Teams from tag:GetResources: fn-a is payments'; the rest untagged (nat-a has no team
+    // tag). allocation_by_team.csv adds up to allocation.csv; allocation.png is a picture.
+    assert!(
+        allocation
+            .iter()
+            .filter(|r| r["source_name"] == "fn-a")
+            .all(|r| r["team"] == "payments"),
+        "{allocation:?}"
+    );
+    let mut teams = csv::Reader::from_path(tmp.path().join("rep/allocation_by_team.csv")).unwrap();
+    assert_eq!(
+        teams
+            .headers()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>()
+            .join(","),
+        "month,account_id,team,gb,cost_usd,basis"
+    );
+    let mut by_team: BTreeMap<String, Decimal> = BTreeMap::new();
+    for r in teams.records() {
+        let r = r.unwrap();
+        *by_team.entry(r[2].to_string()).or_default() += d(&r[4]);
+    }
+    let team_of = |team: &str| -> Decimal {
+        allocation
+            .iter()
+            .filter(|r| r["team"] == team)
+            .map(|r| d(&r["cost_usd"]))
+            .sum()
+    };
+    assert_eq!(
+        by_team.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["(untagged)", "payments"]
+    );
+    for (team, cost) in &by_team {
+        assert_eq!(*cost, team_of(team), "{team}");
+    }
+    common::assert_png(&tmp.path().join("rep/allocation.png"));
+    assert!(stdout.contains("by team: "), "{stdout}");
     // nat-p: private, so no public IPv4; 0.5 GiB/h.
     assert_eq!(
         get("nat-p", "APN2-NatGateway-Bytes"),

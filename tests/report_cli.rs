@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::str::FromStr;
 
-use common::{sample_json, write_snapshot};
+use common::{assert_png, sample_json, write_snapshot};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -375,39 +375,6 @@ fn sample_report_writes_every_file_consistently() {
     // The sample's flow log configuration tells where to find logs.
     assert!(md.contains("## Flow logs to measure traffic with"));
     assert!(md.contains("→ s3 arn:aws:s3:::acme-flow-logs/prod"));
-}
-
-/// Decodes a PNG and checks it is a real picture: a sensible size and many colours.
-fn assert_png(path: &Path) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().expect("a sane PNG size")];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert!(
-        info.width >= 800 && info.height >= 400,
-        "{}: {}x{}",
-        path.display(),
-        info.width,
-        info.height
-    );
-    let px = info.color_type.samples();
-    let pixels = &buf[..info.buffer_size()];
-    let colours: BTreeSet<&[u8]> = pixels.chunks(px).collect();
-    assert!(
-        colours.len() > 20,
-        "{} has {} colours: blank?",
-        path.display(),
-        colours.len()
-    );
-    let non_white = pixels
-        .chunks(px)
-        .filter(|p| p.iter().take(3).any(|c| *c < 200))
-        .count();
-    assert!(
-        non_white * 50 > pixels.len() / px,
-        "{}: only {non_white} non-white pixels",
-        path.display()
-    );
 }
 
 #[test]
@@ -1433,6 +1400,31 @@ fn fixed_costs_can_be_kept_apart() {
     let bad = natcost(&["report", "--sample", "--fixed-costs", "even"], tmp.path());
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("proportional, separate"));
+    let bad = natcost(&["report", "--sample", "--allocate-by", "team"], tmp.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use tag:KEY, e.g. tag:team"));
+    // The sample has no team tags: every source is untagged, and the team files are written.
+    let out = natcost(
+        &[
+            "report",
+            "--sample",
+            "--allocate-by",
+            "tag:team",
+            "--out",
+            "teams",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = common::allocation_adds_up(&tmp.path().join("teams"));
+    assert!(rows
+        .iter()
+        .all(|r| r["team"] == "(untagged)" || r["source_kind"] == "idle"));
+    assert_png(&tmp.path().join("teams/allocation.png"));
 }
 
 #[test]

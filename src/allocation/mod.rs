@@ -4,6 +4,7 @@
 
 mod sources;
 mod split;
+mod teams;
 
 use std::collections::HashMap;
 
@@ -17,6 +18,7 @@ use crate::topology::Topology;
 use crate::traffic::{Attribution, NatTraffic, SourceKind, SourceRef};
 use sources::{Sources, Weighted};
 use split::split;
+pub use teams::UNTAGGED;
 
 /// Where a NAT gateway's fixed cost (hours, public IPv4) goes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -27,6 +29,14 @@ pub enum FixedCosts {
     Proportional,
     /// Kept on one `shared` row per NAT gateway and month.
     Separate,
+}
+
+/// How allocation splits: where fixed costs go, and which tags name a source's team.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub fixed_costs: FixedCosts,
+    /// Tag keys, in order: a source's team is the value of the first one it has.
+    pub team_tags: Vec<String>,
 }
 
 /// How a row's split is known.
@@ -90,6 +100,8 @@ impl Row {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Allocation {
     pub fixed_costs: FixedCosts,
+    /// The tag keys teams come from (`--allocate-by tag:KEY`); empty: no teams.
+    pub team_tags: Vec<String>,
     /// Per calendar month (UTC) × NAT gateway × source, in costs.csv's order of NAT gateways:
     /// allocation.csv (not in report.json, where thousands of NAT gateways would swell it).
     #[serde(skip)]
@@ -100,6 +112,45 @@ pub struct Allocation {
     pub run_rate: Vec<Row>,
     /// The functions behind a NAT gateway whose Lambda Insights bytes the split uses.
     pub insights: Vec<String>,
+}
+
+/// One team's cost in one month (or a month of run-rate) in one account.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamRow {
+    pub month: Option<DateTime<Utc>>,
+    pub account_id: String,
+    pub team: String,
+    /// None when a NAT gateway's bytes are unknown.
+    pub gb: Option<Decimal>,
+    pub cost_usd: Option<Decimal>,
+    /// The least certain basis of its rows.
+    pub basis: Basis,
+}
+
+/// `rows` summed per month × account × team, in first-seen order.
+pub fn by_team(rows: &[Row]) -> Vec<TeamRow> {
+    let mut out: Vec<TeamRow> = Vec::new();
+    let mut index: HashMap<(Option<DateTime<Utc>>, &str, &str), usize> = HashMap::new();
+    for r in rows {
+        let i = *index
+            .entry((r.month, &r.account_id, &r.team))
+            .or_insert_with(|| {
+                out.push(TeamRow {
+                    month: r.month,
+                    account_id: r.account_id.clone(),
+                    team: r.team.clone(),
+                    gb: Some(Decimal::ZERO),
+                    cost_usd: Some(Decimal::ZERO),
+                    basis: r.basis,
+                });
+                out.len() - 1
+            });
+        let t = &mut out[i];
+        t.gb = t.gb.zip(r.gb).map(|(a, b)| a + b);
+        t.cost_usd = t.cost_usd.zip(r.cost_usd()).map(|(a, b)| a + b);
+        t.basis = t.basis.max(r.basis);
+    }
+    out
 }
 
 /// A NAT gateway's charges of one month (or its run-rate), by component.
@@ -157,8 +208,9 @@ pub fn allocate(
     snapshot: &Snapshot,
     model: &CostModel,
     flows: Option<&Attribution>,
-    fixed: FixedCosts,
+    options: &Options,
 ) -> Allocation {
+    let fixed = options.fixed_costs;
     let traffic: HashMap<&str, &NatTraffic> = flows
         .iter()
         .flat_map(|f| &f.nats)
@@ -166,10 +218,12 @@ pub fn allocate(
         .collect();
     let mut out = Allocation {
         fixed_costs: fixed,
+        team_tags: options.team_tags.clone(),
         ..Allocation::default()
     };
     for region in &snapshot.regions {
         let topo = Topology::new(region);
+        let teams = teams::Teams::new(region, &options.team_tags);
         out.insights.extend(
             region
                 .lambda_functions
@@ -198,11 +252,18 @@ pub fn allocate(
                 out.rows
                     .extend(rows(nat, &sources, &charges, fixed, Some(month)));
             }
+            for r in &mut out.rows[first..] {
+                r.team = teams.of(&r.source, &r.nat_gateway_id);
+            }
             out.window.extend(summed(&out.rows[first..]));
             if !nat.run_rate.is_empty() {
                 let charges = Charges::of(nat.run_rate.iter());
+                let first = out.run_rate.len();
                 out.run_rate
                     .extend(rows(nat, &sources, &charges, fixed, None));
+                for r in &mut out.run_rate[first..] {
+                    r.team = teams.of(&r.source, &r.nat_gateway_id);
+                }
             }
         }
     }
@@ -352,7 +413,15 @@ mod tests {
     fn rows_of(f: &Fixture, flows: Option<&Attribution>, fixed: FixedCosts) -> Vec<Row> {
         let snap = f.snapshot();
         let m = model::price_with_flows(&snap, &PriceBook::bundled(), flows).unwrap();
-        let out = allocate(&snap, &m, flows, fixed);
+        let out = allocate(
+            &snap,
+            &m,
+            flows,
+            &Options {
+                fixed_costs: fixed,
+                ..Options::default()
+            },
+        );
         // The rows of each NAT gateway add up to its cost lines exactly.
         for nat in &m.nats {
             let allocated: Decimal = out
@@ -551,9 +620,71 @@ mod tests {
         let snap = f.snapshot();
         let m = model::price(&snap, &PriceBook::bundled()).unwrap();
         assert_eq!(
-            allocate(&snap, &m, None, FixedCosts::Proportional).insights,
+            allocate(&snap, &m, None, &Options::default()).insights,
             ["fn-a"]
         );
+    }
+
+    #[test]
+    fn teams_come_from_the_first_tag_a_source_has() {
+        // fn-a: team=payments; fn-c: only cost-center=cc-7; the ECS task's interface has no
+        // tag but its instance has team=data; nat-idle (no traffic): team=platform.
+        let mut f = two_functions();
+        f.eni("s-a", "vpc-1")
+            .nat("nat-idle", "vpc-1", "ap-northeast-2a", 0.0);
+        f.r.network_interfaces[0].instance_id = Some("i-1".into());
+        f.r.nat_gateways[1]
+            .tags
+            .insert("team".into(), "platform".into());
+        let tag = |k: &str, v: &str| [(k.to_string(), v.to_string())].into_iter().collect();
+        f.r.resource_tags = [
+            (
+                f.r.lambda_functions[0].function_arn.clone(),
+                tag("team", "payments"),
+            ),
+            (
+                f.r.lambda_functions[1].function_arn.clone(),
+                tag("cost-center", "cc-7"),
+            ),
+            (
+                "arn:aws:ec2:ap-northeast-2:123456789012:instance/i-1".to_string(),
+                tag("team", "data"),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let snap = f.snapshot();
+        let m = model::price(&snap, &PriceBook::bundled()).unwrap();
+        let options = Options {
+            team_tags: vec!["team".into(), "cost-center".into()],
+            ..Options::default()
+        };
+        let a = allocate(&snap, &m, None, &options);
+        let teams: Vec<(&str, &str)> = a
+            .rows
+            .iter()
+            .map(|r| (r.source.name.as_str(), r.team.as_str()))
+            .collect();
+        assert_eq!(
+            teams,
+            [
+                ("fn-a", "payments"),
+                ("fn-c", "cc-7"),
+                ("network interface", "data"),
+                ("no traffic: the NAT gateway's fixed cost", "platform"),
+            ]
+        );
+        // Per team, the rows add up; without a tag key no team is named.
+        let by = by_team(&a.rows);
+        assert_eq!(by.len(), 4);
+        let all: Decimal = by.iter().map(|t| t.cost_usd.unwrap()).sum();
+        assert_eq!(all, m.total_window_cost());
+        let plain = allocate(&snap, &m, None, &Options::default());
+        assert!(plain.rows.iter().all(|r| r.team.is_empty()));
+        f.r.resource_tags.clear();
+        let snap = f.snapshot();
+        let a = allocate(&snap, &m, None, &options);
+        assert_eq!(a.rows[0].team, UNTAGGED);
     }
 
     #[test]

@@ -146,7 +146,10 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         outcome,
     } = pipeline::run(
         &pipeline::Request {
-            fixed_costs: args.fixed_costs.into(),
+            allocation: crate::allocation::Options {
+                fixed_costs: args.fixed_costs.into(),
+                team_tags: args.allocate_by.clone(),
+            },
             ..request::request(
                 &args.source,
                 &args.collect,

@@ -97,7 +97,7 @@ pub(super) fn request(
         flows,
         bill,
         fx,
-        fixed_costs: crate::allocation::FixedCosts::default(),
+        allocation: crate::allocation::Options::default(),
         window_note,
     })
 }

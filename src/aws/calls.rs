@@ -28,6 +28,7 @@ pub const READ_ACTIONS: &[&str] = &[
     "ec2:DescribeVpcs",
     "ec2:GetManagedPrefixListEntries",
     "lambda:ListFunctions",
+    "tag:GetResources",
 ];
 
 /// What every run calls with the caller's own credentials: who it is, and the Pricing API

@@ -5,6 +5,7 @@ mod accounts;
 mod cloudwatch;
 mod ec2;
 mod lambda;
+mod tags;
 pub mod window;
 
 use std::collections::BTreeSet;
@@ -417,6 +418,13 @@ async fn collect_region(
             .build(),
     );
     lambda::collect(&lambda_client, calls, &mut r).await?;
+    bar.set_message("Tags of functions and interfaces…");
+    let tagging = aws_sdk_resourcegroupstagging::Client::from_conf(
+        aws_sdk_resourcegroupstagging::config::Builder::from(config)
+            .retry_partition(session::retry_partition("tagging", account, region))
+            .build(),
+    );
+    tags::collect(&tagging, calls, &mut r).await?;
     bar.set_message(format!(
         "CloudWatch metrics for {} NAT gateway(s)…",
         r.nat_gateways.len()

@@ -65,6 +65,9 @@ pub const LAMBDAS_HEADER: [&str; 11] = [
     "basis",
 ];
 
+/// The columns of allocation_by_team.csv, as the issue spells them.
+pub const TEAMS_HEADER: [&str; 6] = ["month", "account_id", "team", "gb", "cost_usd", "basis"];
+
 /// The columns of allocation.csv, as the issue spells them.
 pub const ALLOCATION_HEADER: [&str; 16] = [
     "month",
@@ -277,6 +280,26 @@ pub fn allocation<W: Write>(report: &Report, out: W) -> Result<()> {
             r.inter_az_usd.map(exact).unwrap_or_default(),
             r.cost_usd().map(exact).unwrap_or_default(),
             r.basis.as_str().to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// allocation.csv summed per month × account × team (`--allocate-by`).
+pub fn teams<W: Write>(report: &Report, out: W) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(TEAMS_HEADER)?;
+    for t in crate::allocation::by_team(&report.allocation.rows) {
+        w.write_record([
+            t.month
+                .map(|m| m.format("%Y-%m").to_string())
+                .unwrap_or_default(),
+            safe(&t.account_id),
+            safe(&t.team),
+            t.gb.map(exact).unwrap_or_default(),
+            t.cost_usd.map(exact).unwrap_or_default(),
+            t.basis.as_str().to_string(),
         ])?;
     }
     w.flush()?;

@@ -57,6 +57,11 @@ fn fill_report(
     let mut allocation = Vec::new();
     csv::allocation(report, &mut allocation)?;
     stage.write("allocation.csv", allocation)?;
+    if !report.allocation.team_tags.is_empty() {
+        let mut teams = Vec::new();
+        csv::teams(report, &mut teams)?;
+        stage.write("allocation_by_team.csv", teams)?;
+    }
     stage.write("report.json", json::render(report))?;
     stage.write("report.md", markdown::render(report, &chart::CHARTS))?;
     chart::render_all(report, stage)?;
@@ -73,7 +78,11 @@ mod tests {
     fn write_report_writes_exactly_the_listed_files() {
         let snapshot = Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
         let book = PriceBook::bundled();
-        let mut report = Report::build(&snapshot, &book, "sample", None).unwrap();
+        let options = crate::allocation::Options {
+            team_tags: vec!["team".into()],
+            ..Default::default()
+        };
+        let mut report = Report::build_with(&snapshot, &book, "sample", None, &options).unwrap();
         // With a bill, as `--bill` adds reconcile.csv.
         report.reconcile = Some(crate::bill::Reconciliation {
             source: "test".into(),
@@ -108,5 +117,13 @@ mod tests {
             offline.remove(f);
         }
         assert_eq!(names(&no_bill), offline);
+        // Without --allocate-by, no team files.
+        report.allocation.team_tags.clear();
+        let no_teams = tmp.path().join("no-teams");
+        write_report(&report, &book, None, &no_teams, &guard).unwrap();
+        for f in ["allocation_by_team.csv", "allocation.png", "allocation.svg"] {
+            offline.remove(f);
+        }
+        assert_eq!(names(&no_teams), offline);
     }
 }

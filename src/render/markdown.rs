@@ -337,6 +337,39 @@ fn top_sources(report: &Report) -> String {
         );
     }
     let _ = writeln!(o);
+    let teams = report.team_totals();
+    if !teams.is_empty() {
+        let _ = writeln!(
+            o,
+            "**By team** (tag{} {}; the first a source has), monthly run-rate:\n",
+            if report.allocation.team_tags.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            cell(&report.allocation.team_tags.join(", "))
+        );
+        let _ = writeln!(o, "| Team | GB/month | USD/month | Basis |");
+        let _ = writeln!(o, "|---|---:|---:|---|");
+        for t in &teams {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                cell(&t.team),
+                t.gb.map(|g| fixed(g, 2))
+                    .unwrap_or_else(|| "unknown".into()),
+                t.cost_usd.map(money).unwrap_or_else(|| "unknown".into()),
+                t.basis.as_str()
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\n![{title}]({png})\n\n(vector for slides: [{svg}]({svg}); every month and team in allocation_by_team.csv)\n",
+            title = crate::render::chart::ALLOCATION_CHART.1,
+            png = crate::render::chart::ALLOCATION_CHART.0,
+            svg = crate::render::chart::svg_name(crate::render::chart::ALLOCATION_CHART.0)
+        );
+    }
     o
 }
 

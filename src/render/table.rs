@@ -327,6 +327,33 @@ fn top_sources(report: &Report) -> String {
             t.basis.as_str()
         );
     }
+    let teams = report.team_totals();
+    if !teams.is_empty() {
+        let shown: Vec<String> = teams
+            .iter()
+            .take(super::TOP_SOURCES)
+            .map(|t| {
+                format!(
+                    "{} {}",
+                    crate::shown::clipped(&t.team, 40),
+                    t.cost_usd
+                        .map(|c| format!("{} USD/month", money(c)))
+                        .unwrap_or_else(|| "unknown".into())
+                )
+            })
+            .collect();
+        let more = teams.len().saturating_sub(super::TOP_SOURCES);
+        let _ = writeln!(
+            o,
+            "  by team: {}{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(", and {more} more (allocation_by_team.csv)")
+            } else {
+                String::new()
+            }
+        );
+    }
     o
 }
 

@@ -356,3 +356,36 @@ pub fn october_and_whole(dir: &Path, args: &[&str]) {
         );
     }
 }
+
+/// Decodes a PNG and checks it is a real picture: a sensible size and many colours.
+pub fn assert_png(path: &Path) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().expect("a sane PNG size")];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert!(
+        info.width >= 800 && info.height >= 400,
+        "{}: {}x{}",
+        path.display(),
+        info.width,
+        info.height
+    );
+    let px = info.color_type.samples();
+    let pixels = &buf[..info.buffer_size()];
+    let colours: std::collections::BTreeSet<&[u8]> = pixels.chunks(px).collect();
+    assert!(
+        colours.len() > 20,
+        "{} has {} colours: blank?",
+        path.display(),
+        colours.len()
+    );
+    let non_white = pixels
+        .chunks(px)
+        .filter(|p| p.iter().take(3).any(|c| *c < 200))
+        .count();
+    assert!(
+        non_white * 50 > pixels.len() / px,
+        "{}: only {non_white} non-white pixels",
+        path.display()
+    );
+}

@@ -7,7 +7,7 @@ responses AWS really sends (per service protocol), to test natcost's fault handl
 --fail-every N   every Nth request gets a throttling or server error (alternately); never a
                  retry of an operation already failed once (by its amz-sdk-invocation-id), so
                  that however requests interleave, one retry always succeeds
---deny S:R       every request to service S (SigV4 name: ec2, lambda, monitoring, sts, s3) in
+--deny S:R       every request to service S (SigV4 name: ec2, lambda, monitoring, tagging, sts, s3) in
                  region R is refused as AWS refuses an unauthorised caller
 --deny-assume A  sts:AssumeRole into a role of account A is refused, as AWS refuses a role
                  that does not exist or does not trust the caller
@@ -69,7 +69,7 @@ external_ids = []
 ce_requests = []
 failed_operations = set()
 # SigV4 signing name -> IAM service prefix, where they differ.
-IAM_PREFIX = {"monitoring": "cloudwatch"}
+IAM_PREFIX = {"monitoring": "cloudwatch", "tagging": "tag"}
 
 
 def action_of(service, method, path, headers, body):
@@ -116,11 +116,13 @@ def error(service, kind):
             "deny": (403, "UnauthorizedOperation", "You are not authorized to perform this operation."),
         }[kind]
         return status, {"Content-Type": "text/xml"}, EC2_ERROR.format(code=code, msg=msg)
-    if service in ("ce", "logs", "athena"):
-        # awsJson1.1 services: the error type in the body and a header.
+    if service in ("ce", "logs", "athena", "tagging"):
+        # awsJson1.1 services: the error type in the body and a header (the Resource Groups
+        # Tagging API names its own throttling and server errors).
+        tagging = service == "tagging"
         status, code, msg = {
-            "throttle": (400, "ThrottlingException", "Rate exceeded"),
-            "server": (500, "InternalServerException", "An internal error occurred"),
+            "throttle": (400, "ThrottledException" if tagging else "ThrottlingException", "Rate exceeded"),
+            "server": (500, "InternalServiceException" if tagging else "InternalServerException", "An internal error occurred"),
             "deny": (400, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/natcost is not authorized to perform this action"),
         }[kind]
         body = json.dumps({"__type": code, "message": msg})

@@ -13,7 +13,7 @@ Seoul (ap-northeast-2), VPC "app" 10.0.0.0/16:
   nat-p   private connectivity, in 2a; private-a routes to it; 0.05 + 0.45 GiB/h
   S3 gateway endpoint on app-a's route table; an SQS interface endpoint in pub-a
   fn-a in app-a (1,500 ms of Duration an hour; Lambda Insights: 0.05 GiB an hour in and out);
-  fn-ac in app-a and app-c; fn-out outside any VPC
+  tagged team=payments; fn-ac in app-a and app-c; fn-out outside any VPC
   VPC "empty" with nothing in it
 us-east-1, VPC "east": EAST_NATS (default 36) public NAT gateways in one subnet, so that the
   GetMetricData queries (14 per NAT) need two calls; east-app routes to the first; it moves
@@ -94,8 +94,10 @@ def code():
     return {"ZipFile": buf.getvalue()}
 
 
-def function(lam, arn, fn, subnets):
+def function(lam, arn, fn, subnets, tags=None):
     args = dict(FunctionName=fn, Runtime="python3.12", Role=arn, Handler="index.handler", Code=code(), MemorySize=256)
+    if tags:
+        args["Tags"] = tags
     if subnets:
         args["VpcConfig"] = {"SubnetIds": subnets, "SecurityGroupIds": []}
     lam.create_function(**args)
@@ -148,7 +150,7 @@ route_table(ec2, vpc, "app-c", [app_c], NatGatewayId=ids["nat_a"])
 route_table(ec2, vpc, "private-a", [private_a], NatGatewayId=ids["nat_p"])
 ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{r}.s3", VpcEndpointType="Gateway", RouteTableIds=[rtb_a])
 ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{r}.sqs", VpcEndpointType="Interface", SubnetIds=[pub_a])
-function(lam, arn, "fn-a", [app_a])
+function(lam, arn, "fn-a", [app_a], tags={"team": "payments"})
 function(lam, arn, "fn-ac", [app_a, app_c])
 function(lam, arn, "fn-out", [])
 put_hourly(cw, ids["nat_a"], traffic(0.1 * GIB, 0.9 * GIB))

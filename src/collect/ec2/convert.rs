@@ -279,6 +279,10 @@ pub(super) fn interface(
             .filter_map(|g| g.group_id().map(str::to_string))
             .collect(),
         requester_id: e.requester_id().map(str::to_string),
+        instance_id: e
+            .attachment()
+            .and_then(|a| a.instance_id())
+            .map(str::to_string),
     }
 }
 

@@ -4,6 +4,7 @@
 //!
 //! Each chart is drawn in a file of its own, on what `frame` shares.
 
+mod allocation;
 mod alternatives;
 mod daily_gb;
 mod frame;
@@ -17,6 +18,7 @@ use anyhow::{Context, Result};
 
 use crate::output::Staging;
 use crate::report::Report;
+use allocation::allocation;
 use alternatives::alternatives;
 use daily_gb::daily_gb;
 #[cfg(test)]
@@ -46,6 +48,9 @@ pub const RECONCILE_CHART: (&str, &str) = (
     "Billed vs. modelled, per month and usage type",
 );
 
+/// The chart of `--allocate-by`: cost per team and month.
+pub const ALLOCATION_CHART: (&str, &str) = ("allocation.png", "Cost per team and month");
+
 /// `monthly_cost.svg` for `monthly_cost.png`.
 pub fn svg_name(png: &str) -> String {
     format!("{}.svg", png.trim_end_matches(".png"))
@@ -62,6 +67,9 @@ pub fn render_all(report: &Report, stage: &Staging) -> Result<()> {
     }
     if report.reconcile.is_some() {
         write_chart(report, stage, RECONCILE_CHART, reconcile)?;
+    }
+    if !report.allocation.team_tags.is_empty() {
+        write_chart(report, stage, ALLOCATION_CHART, allocation)?;
     }
     Ok(())
 }

@@ -1,0 +1,44 @@
+//! tag:GetResources: the tags of the region's Lambda functions, network interfaces and EC2
+//! instances, in one paginated call (not one per resource), for cost allocation by team.
+
+use anyhow::Result;
+use aws_sdk_resourcegroupstagging::Client;
+
+use super::Tolerate;
+use crate::aws::calls::{all_pages, Calls};
+use crate::snapshot::RegionSnapshot;
+
+/// The resource types whose tags name a source's team.
+pub const TAGGED_TYPES: [&str; 3] = ["lambda:function", "ec2:network-interface", "ec2:instance"];
+
+pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> Result<()> {
+    if r.lambda_functions.is_empty() && r.network_interfaces.is_empty() {
+        return Ok(());
+    }
+    let pages = all_pages(
+        calls,
+        &r.region,
+        "tag:GetResources",
+        client
+            .get_resources()
+            .set_resource_type_filters(Some(TAGGED_TYPES.map(String::from).to_vec()))
+            .into_paginator()
+            .send(),
+    )
+    .await
+    .tolerate("tag:GetResources", &mut r.not_collected)?;
+    for page in pages {
+        for m in page.resource_tag_mapping_list() {
+            let Some(arn) = m.resource_arn() else {
+                continue;
+            };
+            let tags = m
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            r.resource_tags.insert(arn.to_string(), tags);
+        }
+    }
+    Ok(())
+}
