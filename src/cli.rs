@@ -132,6 +132,7 @@ compare reports of the same length, e.g. one calendar month each.")]
                                            and read the flow logs delivered there
   natcost iam-policy --athena primary      and query a flow-log table with Athena (writes results)
   natcost iam-policy --bill                and read the bill from Cost Explorer
+  natcost iam-policy --tags                and read tags for --allocate-by
   natcost iam-policy --bill cur:s3://acme-billing/cur/
                                            and read Cost and Usage Report files there")]
     IamPolicy {
@@ -160,6 +161,10 @@ compare reports of the same length, e.g. one calendar month each.")]
         #[arg(long, value_name = "ce|cur:s3://BUCKET/PREFIX/", num_args = 0..=1,
               default_missing_value = "ce", value_parser = crate::bill::Source::parse)]
         bill: Vec<crate::bill::Source>,
+        /// Add tag:GetResources, which `report --allocate-by tag:KEY` and `collect --tags`
+        /// call to read the tags teams come from.
+        #[arg(long)]
+        tags: bool,
     },
     /// Print the price book in use: usage type, unit, USD, source and date.
     #[command(after_help = "Examples:
@@ -419,6 +424,11 @@ pub struct CollectArgs {
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Also read the tags of Lambda functions, network interfaces and EC2 instances
+    /// (tag:GetResources, one paginated call per region) into the snapshot, for
+    /// `report --allocate-by tag:KEY` later; `report --allocate-by` reads them itself.
+    #[arg(long)]
+    pub tags: bool,
 }
 
 impl CollectArgs {
@@ -534,7 +544,7 @@ pub enum ReconcileFormat {
 /// `--allocate-by tag:KEY`: the key.
 fn parse_tag_key(s: &str) -> Result<String, String> {
     match s.strip_prefix("tag:") {
-        Some(k) if !k.is_empty() && k.len() <= 128 => Ok(k.to_string()),
+        Some(k) if !k.is_empty() && k.chars().count() <= 128 => Ok(k.to_string()),
         _ => Err("use tag:KEY, e.g. tag:team (a tag key of 1 to 128 characters)".into()),
     }
 }

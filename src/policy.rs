@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::calls::{CALLER_ACTIONS, READ_ACTIONS};
+use crate::aws::calls::{CALLER_ACTIONS, READ_ACTIONS, TAG_ACTIONS};
 use crate::aws::s3::Location;
 use crate::bill::cur::Location as BillLocation;
 use crate::bill::Source as BillSource;
@@ -43,13 +43,14 @@ pub const ATHENA_ON_BEHALF: &[&str] = &[
 
 /// The least-privilege IAM policy for natcost, for one side of a run; `flow_logs` are the S3
 /// locations and log groups of `--flow-logs` (read with the caller's credentials); `athena`
-/// adds `--athena-table`'s query, in that workgroup.
+/// adds `--athena-table`'s query, in that workgroup; `tags` what `--allocate-by` reads.
 pub fn iam_policy(
     side: PolicyFor,
     role_name: &str,
     flow_logs: &[Input],
     athena: Option<&str>,
     bill: &[BillSource],
+    tags: bool,
 ) -> serde_json::Value {
     fn sorted(groups: &[&[&'static str]]) -> Vec<&'static str> {
         let mut v: Vec<&str> = groups.iter().flat_map(|g| g.iter().copied()).collect();
@@ -85,6 +86,15 @@ pub fn iam_policy(
         ],
     };
     let mut statements = statements;
+    // Tags are read where the collector reads: in the account, or through the member role.
+    if tags && side != PolicyFor::Caller {
+        statements.push(serde_json::json!({
+            "Sid": "NatcostReadTags",
+            "Effect": "Allow",
+            "Action": TAG_ACTIONS,
+            "Resource": "*"
+        }));
+    }
     let groups: Vec<String> = flow_logs
         .iter()
         .filter_map(|i| match i {

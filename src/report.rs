@@ -302,6 +302,13 @@ impl Report {
             needs_data,
         } = advice(snapshot, book, &model, flows.as_ref())?;
         let mut warnings = model.warnings.clone();
+        if !options.team_tags.is_empty()
+            && snapshot.regions.iter().all(|r| r.resource_tags.is_empty())
+        {
+            warnings.push(
+                "--allocate-by: the snapshot holds no tags of functions, interfaces or instances (collected without --tags or --allocate-by, or tag:GetResources denied): every source is (untagged) but a NAT gateway's own".into(),
+            );
+        }
         warnings.extend(needs_data);
         let flow_scale = flow_scale(&model, flows.as_ref());
         let allocation = allocation::allocate(snapshot, &model, flows.as_ref(), options);
@@ -417,20 +424,24 @@ impl Report {
         if self.allocation.team_tags.is_empty() {
             return Vec::new();
         }
-        let mut teams = allocation::by_team(&self.allocation.run_rate);
         // One line per team over all accounts.
         let mut merged: Vec<allocation::TeamRow> = Vec::new();
-        for t in teams.drain(..) {
-            match merged.iter_mut().find(|m| m.team == t.team) {
-                Some(m) => {
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for t in allocation::by_team(&self.allocation.run_rate) {
+            match index.get(&t.team) {
+                Some(&i) => {
+                    let m = &mut merged[i];
                     m.gb = m.gb.zip(t.gb).map(|(a, b)| a + b);
                     m.cost_usd = m.cost_usd.zip(t.cost_usd).map(|(a, b)| a + b);
                     m.basis = m.basis.max(t.basis);
                 }
-                None => merged.push(allocation::TeamRow {
-                    account_id: String::new(),
-                    ..t
-                }),
+                None => {
+                    index.insert(t.team.clone(), merged.len());
+                    merged.push(allocation::TeamRow {
+                        account_id: String::new(),
+                        ..t
+                    });
+                }
             }
         }
         merged.sort_by(|a, b| {

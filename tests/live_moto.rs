@@ -112,16 +112,21 @@ fn live_report_matches_hand_computed_costs() {
         (h * dec!(0.5), h * dec!(0.005))
     );
     // Lambda Insights is on for fn-a: its 0.05 GiB/h is its share of nat-a's 1 GiB/h, and the
-    // rest is fn-ac's by head count; the rows add up to costs.csv.
+    // rest is fn-ac's by head count (its rows say so); the rows add up to costs.csv.
     let allocation = common::allocation_adds_up(&tmp.path().join("rep"));
     let nat_a: Vec<_> = allocation
         .iter()
         .filter(|r| r["nat_name"] == "nat-a")
         .collect();
-    assert!(
-        nat_a.iter().all(|r| r["basis"] == "estimated-insights"),
-        "{nat_a:?}"
-    );
+    let basis_of = |name: &str| {
+        nat_a
+            .iter()
+            .filter(|r| r["source_name"] == name)
+            .map(|r| r["basis"].as_str())
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(basis_of("fn-a"), ["estimated-insights"].into());
+    assert_eq!(basis_of("fn-ac"), ["estimated-headcount"].into());
     let gb_of = |name: &str| -> Decimal {
         nat_a
             .iter()
@@ -192,6 +197,22 @@ fn live_report_matches_hand_computed_costs() {
         assert_eq!(*cost, team_of(team), "{team}");
     }
     common::assert_png(&tmp.path().join("rep/allocation.png"));
+    // tag:GetResources is called for --allocate-by only, and `iam-policy --tags` allows it.
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("rep/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        report["api_calls"]["tag:GetResources"], 2,
+        "one page per region"
+    );
+    let with_tags = policy_actions(&["--tags"], tmp.path());
+    let made = keys(&report["api_calls"]);
+    assert!(
+        made.is_subset(&with_tags),
+        "{:?}",
+        made.difference(&with_tags)
+    );
+    assert!(!policy_actions(&[], tmp.path()).contains("tag:GetResources"));
     assert!(stdout.contains("by team: "), "{stdout}");
     // nat-p: private, so no public IPv4; 0.5 GiB/h.
     assert_eq!(

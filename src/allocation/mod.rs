@@ -224,19 +224,20 @@ pub fn allocate(
     for region in &snapshot.regions {
         let topo = Topology::new(region);
         let teams = teams::Teams::new(region, &options.team_tags);
-        out.insights.extend(
-            region
-                .lambda_functions
-                .iter()
-                .filter(|f| f.insights_bytes.is_some() && !topo.lambda_nats(f).is_empty())
-                .map(|f| f.function_name.clone()),
-        );
+
         for nat in model.nats.iter().filter(|n| n.is_in(region)) {
             let sources = sources::of(
                 &topo,
                 nat,
                 traffic.get(nat.nat_gateway_id.as_str()).copied(),
             );
+            for w in sources.list.iter().filter(|w| {
+                w.basis == Basis::EstimatedInsights && w.source.kind == SourceKind::Lambda
+            }) {
+                if !out.insights.contains(&w.source.name) {
+                    out.insights.push(w.source.name.clone());
+                }
+            }
             let first = out.rows.len();
             for (month, _) in crate::price::model::months(model.window) {
                 let mut lines = nat
@@ -336,6 +337,7 @@ fn rows(
         source: SourceRef::unattributed("no known source behind the NAT gateway"),
         weight: 1.0,
         cross_az: 0.0,
+        basis: sources.basis,
     }];
     let list: &[Weighted] = if sources.list.is_empty() {
         &unattributed
@@ -368,7 +370,7 @@ fn rows(
         .iter()
         .enumerate()
         .map(|(i, w)| {
-            let mut r = row(w.source.clone(), sources.basis);
+            let mut r = row(w.source.clone(), w.basis);
             r.gb = gb[i];
             r.data_processing_usd = data[i];
             r.fixed_share_usd = fixed_parts[i];
@@ -582,8 +584,8 @@ mod tests {
 
     #[test]
     fn lambda_insights_bytes_split_the_nat_and_head_count_splits_the_rest() {
-        // fn-a moved 72 GiB (30% of nat-a's 240): the other 70% is fn-c's, the only one left;
-        // fn-c sits in 2c, so the inter-AZ line is all its.
+        // fn-a moved 72 GiB (30% of nat-a's 240): the other 70% is fn-c's by head count, the
+        // only one left (and its row says so); fn-c sits in 2c, so the inter-AZ line is all its.
         let mut f = two_functions();
         f.r.lambda_functions[0].insights_bytes = Some(72.0 * GIB);
         let rows = rows_of(&f, None, FixedCosts::Proportional);
@@ -598,7 +600,7 @@ mod tests {
                     dec!(10.752),
                     dec!(2.40),
                     dec!(23.064),
-                    i,
+                    "estimated-headcount",
                 ),
                 (
                     "fn-a",

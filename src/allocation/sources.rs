@@ -18,6 +18,9 @@ pub(super) struct Weighted {
     pub source: SourceRef,
     pub weight: f64,
     pub cross_az: f64,
+    /// How this source's weight is known (within one NAT gateway, Insights for some functions
+    /// and head count for the rest).
+    pub basis: Basis,
 }
 
 pub(super) struct Sources {
@@ -69,6 +72,7 @@ fn insights(topo: &Topology, nat: &NatCost) -> Option<Sources> {
     if by.is_empty() {
         return None;
     }
+    let with_insights: std::collections::BTreeSet<SourceRef> = by.keys().cloned().collect();
     let known: f64 = by.values().map(|(w, _)| w).sum();
     let scale = if known > processed {
         processed / known
@@ -79,14 +83,19 @@ fn insights(topo: &Topology, nat: &NatCost) -> Option<Sources> {
         *w *= scale / processed;
         *c *= scale / processed;
     }
-    let rest = 1.0 - (known * scale / processed);
+    // Scaled down, the functions explain every byte; else what is left (rounding aside).
+    let rest = if scale < 1.0 {
+        0.0
+    } else {
+        1.0 - known / processed
+    };
     let others: Vec<Weighted> = headcount(topo, nat)
         .list
         .into_iter()
         .filter(|w| !by.contains_key(&w.source))
         .collect();
     let total: f64 = others.iter().map(|w| w.weight).sum();
-    if rest > 0.0 {
+    if rest > 1e-9 {
         if total > 0.0 {
             for w in others {
                 let e = by.entry(w.source).or_default();
@@ -103,7 +112,13 @@ fn insights(topo: &Topology, nat: &NatCost) -> Option<Sources> {
     }
     Some(Sources {
         basis: Basis::EstimatedInsights,
-        list: ranked(by),
+        list: ranked(by, |s| {
+            if with_insights.contains(s) || s.kind == crate::traffic::SourceKind::Unattributed {
+                Basis::EstimatedInsights
+            } else {
+                Basis::EstimatedHeadcount
+            }
+        }),
     })
 }
 
@@ -125,7 +140,7 @@ fn measured(topo: &Topology, nat: &NatCost, t: &NatTraffic) -> Sources {
     }
     Sources {
         basis: Basis::Measured,
-        list: ranked(by),
+        list: ranked(by, |_| Basis::Measured),
     }
 }
 
@@ -163,14 +178,18 @@ fn headcount(topo: &Topology, nat: &NatCost) -> Sources {
     }
     Sources {
         basis: Basis::EstimatedHeadcount,
-        list: ranked(by),
+        list: ranked(by, |_| Basis::EstimatedHeadcount),
     }
 }
 
-fn ranked(by: BTreeMap<SourceRef, (f64, f64)>) -> Vec<Weighted> {
+fn ranked(
+    by: BTreeMap<SourceRef, (f64, f64)>,
+    basis: impl Fn(&SourceRef) -> Basis,
+) -> Vec<Weighted> {
     let mut list: Vec<Weighted> = by
         .into_iter()
         .map(|(source, (weight, cross_az))| Weighted {
+            basis: basis(&source),
             source,
             weight,
             cross_az,

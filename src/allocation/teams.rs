@@ -50,7 +50,11 @@ impl<'a> Teams<'a> {
     /// The value of the first key a set of tags has.
     fn value(&self, tags: Option<&Tags>) -> Option<String> {
         let tags = tags?;
-        self.keys.iter().find_map(|k| tags.get(k)).cloned()
+        // An empty value names no team: the next key is asked.
+        self.keys
+            .iter()
+            .find_map(|k| tags.get(k).filter(|v| !v.trim().is_empty()))
+            .cloned()
     }
 
     /// The team of `source` behind `nat`; empty when no key was asked for.

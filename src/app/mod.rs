@@ -76,6 +76,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             flow_logs,
             athena,
             bill,
+            tags,
         } => {
             if side == crate::policy::PolicyFor::Member
                 && (!flow_logs.is_empty() || athena.is_some() || !bill.is_empty())
@@ -91,6 +92,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 &flow_logs,
                 athena.as_deref(),
                 &bill,
+                tags,
             ))?;
             writeln!(std::io::stdout(), "{policy}")?;
             Ok(ExitCode::SUCCESS)
@@ -145,19 +147,24 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         name,
         outcome,
     } = pipeline::run(
-        &pipeline::Request {
-            allocation: crate::allocation::Options {
-                fixed_costs: args.fixed_costs.into(),
-                team_tags: args.allocate_by.clone(),
-            },
-            ..request::request(
+        &{
+            let mut req = request::request(
                 &args.source,
                 &args.collect,
                 &args.price,
                 &args.flow,
                 args.bill.clone(),
                 fx(&args),
-            )?
+            )?;
+            req.allocation = crate::allocation::Options {
+                fixed_costs: args.fixed_costs.into(),
+                team_tags: args.allocate_by.clone(),
+            };
+            // Teams come from tags: read them when collecting for this report.
+            if let pipeline::Facts::Live(o) = &mut req.facts {
+                o.tags |= !args.allocate_by.is_empty();
+            }
+            req
         },
         verbose,
     )?;

@@ -124,6 +124,7 @@ pub(super) fn collect_options(args: &CollectArgs) -> Result<(collect::Options, O
         progress: !args.quiet,
         accounts: accounts(args)?,
         concurrency: args.concurrency as usize,
+        tags: args.tags,
     };
     Ok((options, note))
 }

@@ -28,8 +28,10 @@ pub const READ_ACTIONS: &[&str] = &[
     "ec2:DescribeVpcs",
     "ec2:GetManagedPrefixListEntries",
     "lambda:ListFunctions",
-    "tag:GetResources",
 ];
+
+/// What the collector calls too when teams are asked for (`--allocate-by`, `collect --tags`).
+pub const TAG_ACTIONS: &[&str] = &["tag:GetResources"];
 
 /// What every run calls with the caller's own credentials: who it is, and the Pricing API
 /// (the default price source of `report`).
@@ -46,9 +48,14 @@ pub struct Calls(Mutex<BTreeMap<String, u64>>);
 impl Calls {
     pub fn add(&self, action: &str) {
         debug_assert!(
-            [READ_ACTIONS, CALLER_ACTIONS, ORGANIZATION_ACTIONS]
-                .iter()
-                .any(|g| g.contains(&action)),
+            [
+                READ_ACTIONS,
+                TAG_ACTIONS,
+                CALLER_ACTIONS,
+                ORGANIZATION_ACTIONS
+            ]
+            .iter()
+            .any(|g| g.contains(&action)),
             "{action} is not in the IAM policy"
         );
         *self

@@ -301,18 +301,17 @@ pub async fn lambda_totals(
     // Insights is on only where it published a datapoint: an empty answer is "not enabled".
     let published =
         |v: &Option<Vec<Option<f64>>>| v.as_ref().is_some_and(|v| v.iter().any(Option::is_some));
-    for (i, name) in names.iter().enumerate() {
-        if let Some(f) = r
-            .lambda_functions
-            .iter_mut()
-            .find(|f| &f.function_name == name)
-        {
-            f.duration_ms = total(&series[4 * i]);
-            f.invocations = total(&series[4 * i + 1]);
-            let (rx, tx) = (&series[4 * i + 2], &series[4 * i + 3]);
-            f.insights_bytes = (published(rx) || published(tx))
-                .then(|| total(rx).unwrap_or(0.0) + total(tx).unwrap_or(0.0));
-        }
+    // `names` are the VPC functions in order: the i-th of them asked queries 4i to 4i + 3.
+    let vpc_functions = r
+        .lambda_functions
+        .iter_mut()
+        .filter(|f| f.vpc_config.is_some());
+    for (i, f) in vpc_functions.enumerate() {
+        f.duration_ms = total(&series[4 * i]);
+        f.invocations = total(&series[4 * i + 1]);
+        let (rx, tx) = (&series[4 * i + 2], &series[4 * i + 3]);
+        f.insights_bytes = (published(rx) || published(tx))
+            .then(|| total(rx).unwrap_or(0.0) + total(tx).unwrap_or(0.0));
     }
     Ok(())
 }

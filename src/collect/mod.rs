@@ -37,6 +37,9 @@ pub struct Options {
     pub accounts: Accounts,
     /// How many account × region collections run at once.
     pub concurrency: usize,
+    /// Also read the tags of functions, interfaces and instances (tag:GetResources), which
+    /// teams come from (`--allocate-by`).
+    pub tags: bool,
 }
 
 /// Which accounts to read.
@@ -225,7 +228,7 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
             let overall = overall.clone();
             let (opts, session) = (shared.clone(), t.session.clone());
             let (base, calls) = (base.clone(), calls.clone());
-            let window = opts.window;
+            let (window, tags) = (opts.window, opts.tags);
             let region = region.clone();
             let account_id = t.account.account_id.clone();
             let permits = permits.clone();
@@ -238,7 +241,8 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
                 let result = match credentials_of(&session).await {
                     Ok(creds) => {
                         let config = session::config_for(&base, &region, creds.as_ref());
-                        collect_region(&config, &calls, &account_id, &region, window, &bar).await
+                        let what = (window, tags);
+                        collect_region(&config, &calls, &account_id, &region, what, &bar).await
                     }
                     Err(e) => Err(e),
                 };
@@ -380,7 +384,7 @@ async fn collect_region(
     calls: &Calls,
     account: &str,
     region: &str,
-    window: Window,
+    (window, read_tags): (Window, bool),
     bar: &ProgressBar,
 ) -> Result<RegionSnapshot> {
     let mut r = RegionSnapshot {
@@ -418,13 +422,15 @@ async fn collect_region(
             .build(),
     );
     lambda::collect(&lambda_client, calls, &mut r).await?;
-    bar.set_message("Tags of functions and interfaces…");
-    let tagging = aws_sdk_resourcegroupstagging::Client::from_conf(
-        aws_sdk_resourcegroupstagging::config::Builder::from(config)
-            .retry_partition(session::retry_partition("tagging", account, region))
-            .build(),
-    );
-    tags::collect(&tagging, calls, &mut r).await?;
+    if read_tags {
+        bar.set_message("Tags of functions and interfaces…");
+        let tagging = aws_sdk_resourcegroupstagging::Client::from_conf(
+            aws_sdk_resourcegroupstagging::config::Builder::from(config)
+                .retry_partition(session::retry_partition("tagging", account, region))
+                .build(),
+        );
+        tags::collect(&tagging, calls, &mut r).await?;
+    }
     bar.set_message(format!(
         "CloudWatch metrics for {} NAT gateway(s)…",
         r.nat_gateways.len()

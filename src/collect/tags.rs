@@ -27,18 +27,35 @@ pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> 
     )
     .await
     .tolerate("tag:GetResources", &mut r.not_collected)?;
-    for page in pages {
+    // Only what a source can be: the region's functions, its interfaces and their instances
+    // (a large fleet's other instances would swell the snapshot for nothing).
+    let mut wanted: std::collections::HashSet<&str> = r
+        .lambda_functions
+        .iter()
+        .map(|f| f.function_arn.as_str())
+        .collect();
+    for e in &r.network_interfaces {
+        wanted.insert(&e.network_interface_id);
+        wanted.extend(e.instance_id.as_deref());
+    }
+    let mut kept = Vec::new();
+    for page in &pages {
         for m in page.resource_tag_mapping_list() {
             let Some(arn) = m.resource_arn() else {
                 continue;
             };
+            let id = arn.rsplit_once('/').map_or(arn, |(_, id)| id);
+            if !wanted.contains(arn) && !wanted.contains(id) {
+                continue;
+            }
             let tags = m
                 .tags()
                 .iter()
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
-            r.resource_tags.insert(arn.to_string(), tags);
+            kept.push((arn.to_string(), tags));
         }
     }
+    r.resource_tags.extend(kept);
     Ok(())
 }

@@ -292,7 +292,8 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
 fn top_sources(report: &Report) -> String {
     let mut o = String::new();
     let top = report.top_sources(super::TOP_SOURCES);
-    if top.is_empty() {
+    // Teams are shown even when no NAT gateway has a source (every one idle).
+    if top.is_empty() && report.allocation.team_tags.is_empty() {
         return o;
     }
     let _ = writeln!(o, "## Top sources\n");

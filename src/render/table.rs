@@ -299,7 +299,8 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
 fn top_sources(report: &Report) -> String {
     let mut o = String::new();
     let top = report.top_sources(super::TOP_SOURCES);
-    if top.is_empty() {
+    // Teams are shown even when no NAT gateway has a source (every one idle).
+    if top.is_empty() && report.allocation.team_tags.is_empty() {
         return o;
     }
     let _ = writeln!(

@@ -34,19 +34,30 @@ pub(super) fn allocation(report: &Report, svg: &mut String) -> Result<()> {
     let rows = crate::allocation::by_team(&report.allocation.rows);
     let mut months: BTreeMap<String, BTreeMap<&str, Decimal>> = BTreeMap::new();
     let mut totals: BTreeMap<&str, Decimal> = BTreeMap::new();
+    let mut unknown: Vec<String> = Vec::new();
     for t in &rows {
         let month = t
             .month
             .map(|m| m.format("%Y-%m").to_string())
             .unwrap_or_default();
+        if t.cost_usd.is_none() {
+            unknown.push(format!("{month} {}", t.team));
+        }
+        // What is known of it: the footnote names what is not.
         let cost = t.cost_usd.unwrap_or_default();
         *months.entry(month).or_default().entry(&t.team).or_default() += cost;
         *totals.entry(&t.team).or_default() += cost;
     }
     let mut ranked: Vec<(&str, Decimal)> = totals.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    let shown: Vec<&str> = ranked.iter().take(TEAMS).map(|(t, _)| *t).collect();
-    let others = ranked.len().saturating_sub(TEAMS);
+    // One team past the limit is drawn itself rather than as "1 others".
+    let limit = if ranked.len() == TEAMS + 1 {
+        TEAMS + 1
+    } else {
+        TEAMS
+    };
+    let shown: Vec<&str> = ranked.iter().take(limit).map(|(t, _)| *t).collect();
+    let others = ranked.len().saturating_sub(limit);
     // Per month: each shown team's cost, then the others'.
     let bars: Vec<(String, Vec<Decimal>)> = months
         .iter()
@@ -72,7 +83,14 @@ pub(super) fn allocation(report: &Report, svg: &mut String) -> Result<()> {
     )];
     if others > 0 {
         notes.push(format!(
-            "The {TEAMS} costliest teams have a colour each; \"others\" (grey, on top) adds up the other {others}."
+            "The {limit} costliest teams have a colour each; \"others\" (grey, on top) adds up the other {others}."
+        ));
+    }
+    if !unknown.is_empty() {
+        unknown.truncate(5);
+        notes.push(format!(
+            "Some cost is unknown (byte metrics missing) and left out of the bars: {}.",
+            crate::shown::clipped(&unknown.join(", "), 200)
         ));
     }
     let mut labels: Vec<(String, RGBColor)> = shown
@@ -83,6 +101,8 @@ pub(super) fn allocation(report: &Report, svg: &mut String) -> Result<()> {
     if others > 0 {
         labels.push((format!("{others} others"), OTHERS));
     }
+    // Listed top down as stacked: the last part drawn (on top) first.
+    labels.reverse();
     let legend_w = labels
         .iter()
         .map(|(l, _)| text_width(l, 15) + 60)
