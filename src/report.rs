@@ -188,21 +188,6 @@ pub struct LambdaRow {
     pub basis: Option<allocation::Basis>,
 }
 
-/// A source's monthly run-rate over every NAT gateway it uses.
-#[derive(Debug, Clone, Serialize)]
-pub struct TopSource {
-    pub account_id: String,
-    pub region: String,
-    pub source: crate::traffic::SourceRef,
-    pub nat_gateway_ids: Vec<String>,
-    /// What is known: with `complete` false, a NAT gateway's bytes are unknown and these are
-    /// the least the source costs.
-    pub monthly_gb: Decimal,
-    pub monthly_cost: Decimal,
-    pub complete: bool,
-    pub basis: allocation::Basis,
-}
-
 /// Estimated traffic from a function (or the other network interfaces) to a NAT gateway.
 #[derive(Debug, Clone, Serialize)]
 pub struct Link {
@@ -374,42 +359,14 @@ impl Report {
     /// The `n` costliest sources by monthly run-rate, over every NAT gateway each uses (idle
     /// NAT gateways and fixed costs kept apart are not sources; what no source explains is
     /// one per NAT gateway).
-    pub fn top_sources(&self, n: usize) -> Vec<TopSource> {
-        type Key<'a> = (&'a str, &'a str, &'a crate::traffic::SourceRef, &'a str);
-        let mut index: HashMap<Key, usize> = HashMap::new();
-        let mut out: Vec<TopSource> = Vec::new();
-        for r in self.allocation.run_rate.iter().filter(|r| {
+    pub fn top_sources(&self, n: usize) -> Vec<allocation::SourceTotal> {
+        let mut out = self.allocation.run_rate_by_source();
+        out.retain(|t| {
             !matches!(
-                r.source.kind,
+                t.source.kind,
                 crate::traffic::SourceKind::Idle | crate::traffic::SourceKind::Shared
             )
-        }) {
-            let nat = match r.source.kind {
-                crate::traffic::SourceKind::Unattributed => r.nat_gateway_id.as_str(),
-                _ => "",
-            };
-            let i = *index
-                .entry((&r.account_id, &r.region, &r.source, nat))
-                .or_insert_with(|| {
-                    out.push(TopSource {
-                        account_id: r.account_id.clone(),
-                        region: r.region.clone(),
-                        source: r.source.clone(),
-                        nat_gateway_ids: Vec::new(),
-                        monthly_gb: Decimal::ZERO,
-                        monthly_cost: Decimal::ZERO,
-                        complete: true,
-                        basis: r.basis,
-                    });
-                    out.len() - 1
-                });
-            let t = &mut out[i];
-            t.nat_gateway_ids.push(r.nat_gateway_id.clone());
-            t.monthly_gb += r.gb.unwrap_or_default();
-            t.monthly_cost += r.known_cost();
-            t.complete &= r.cost_usd().is_some();
-            t.basis = t.basis.max(r.basis);
-        }
+        });
         out.sort_by(|a, b| {
             b.monthly_cost
                 .cmp(&a.monthly_cost)
@@ -424,26 +381,7 @@ impl Report {
         if self.allocation.team_tags.is_empty() {
             return Vec::new();
         }
-        // One line per team over all accounts.
-        let mut merged: Vec<allocation::TeamRow> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        for t in allocation::by_team(&self.allocation.run_rate) {
-            match index.get(&t.team) {
-                Some(&i) => {
-                    let m = &mut merged[i];
-                    m.gb = m.gb.zip(t.gb).map(|(a, b)| a + b);
-                    m.cost_usd = m.cost_usd.zip(t.cost_usd).map(|(a, b)| a + b);
-                    m.basis = m.basis.max(t.basis);
-                }
-                None => {
-                    index.insert(t.team.clone(), merged.len());
-                    merged.push(allocation::TeamRow {
-                        account_id: String::new(),
-                        ..t
-                    });
-                }
-            }
-        }
+        let mut merged = allocation::by_team(&self.allocation.run_rate, false);
         merged.sort_by(|a, b| {
             b.cost_usd
                 .unwrap_or_default()
@@ -598,21 +536,22 @@ fn names(snapshot: &Snapshot) -> BTreeMap<String, String> {
 /// Every Lambda function, with its subnets' AZs, the NAT gateways it routes to and its part of
 /// their run-rate.
 fn lambda_rows(snapshot: &Snapshot, allocation: &Allocation) -> Vec<LambdaRow> {
-    type Part = (Option<Decimal>, Option<Decimal>, allocation::Basis);
-    let mut run_rate: HashMap<(&str, &str, &str), Part> = HashMap::new();
-    for r in allocation
-        .run_rate
+    // Unknown bytes make the function's figures unknown, not smaller.
+    let totals = allocation.run_rate_by_source();
+    let run_rate: HashMap<(&str, &str, &str), &allocation::SourceTotal> = totals
         .iter()
-        .filter(|r| r.source.kind == crate::traffic::SourceKind::Lambda)
-    {
-        let e = run_rate
-            .entry((&r.account_id, &r.region, &r.source.id))
-            .or_insert((Some(Decimal::ZERO), Some(Decimal::ZERO), r.basis));
-        // Unknown bytes make the function's figures unknown, not smaller.
-        e.0 = e.0.zip(r.gb).map(|(a, b)| a + b);
-        e.1 = e.1.zip(r.cost_usd()).map(|(a, b)| a + b);
-        e.2 = e.2.max(r.basis);
-    }
+        .filter(|t| t.source.kind == crate::traffic::SourceKind::Lambda)
+        .map(|t| {
+            (
+                (
+                    t.account_id.as_str(),
+                    t.region.as_str(),
+                    t.source.id.as_str(),
+                ),
+                t,
+            )
+        })
+        .collect();
     let mut lambdas = Vec::new();
     for region in &snapshot.regions {
         let topo = Topology::new(region);
@@ -642,9 +581,9 @@ fn lambda_rows(snapshot: &Snapshot, allocation: &Allocation) -> Vec<LambdaRow> {
                     .map(str::to_string)
                     .collect(),
                 cross_az: topo.lambda_cross_az(f),
-                monthly_gb: allocated.and_then(|a| a.0),
-                monthly_cost: allocated.and_then(|a| a.1),
-                basis: allocated.map(|a| a.2),
+                monthly_gb: allocated.and_then(|a| a.gb_known.then_some(a.monthly_gb)),
+                monthly_cost: allocated.and_then(|a| a.complete.then_some(a.monthly_cost)),
+                basis: allocated.map(|a| a.basis),
             });
         }
     }

@@ -102,6 +102,15 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    /// What is no source (idle, shared, unattributed): one of it per NAT gateway, never the
+    /// same thing across NAT gateways.
+    pub fn is_per_nat(self) -> bool {
+        matches!(
+            self,
+            SourceKind::Idle | SourceKind::Shared | SourceKind::Unattributed
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Lambda => "lambda",
@@ -115,7 +124,7 @@ impl SourceKind {
 }
 
 /// A source by kind and id (a function's ARN, an ENI id, a subnet id), with a name to show.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 pub struct SourceRef {
     pub kind: SourceKind,
     pub id: String,

@@ -1440,17 +1440,7 @@ fn diff_explains_a_change_by_the_sources_each_report_measured() {
             ranges.to_str().unwrap(),
         ],
     );
-    let out = natcost(
-        &["diff", "october", "whole", "--format", "json"],
-        tmp.path(),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = common::diff_json(tmp.path(), "october", "whole");
     let d = |v: &Value| {
         v.as_str()
             .unwrap()

@@ -1438,17 +1438,7 @@ fn diff_explains_the_change_between_two_saved_reports() {
         .unwrap();
         dec(v["total_window_cost"].as_str().unwrap())
     };
-    let out = natcost(
-        &["diff", "october/report.json", "whole", "--format", "json"],
-        tmp.path(),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = common::diff_json(tmp.path(), "october/report.json", "whole");
     let change = dec(c["change"].as_str().unwrap());
     assert_eq!(change, total("whole") - total("october"));
     // Each explanation adds up to the total change, exactly.

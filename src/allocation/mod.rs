@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::price::model::{Charge, Component, CostModel, NatCost};
 use crate::snapshot::Snapshot;
@@ -21,7 +21,7 @@ use split::split;
 pub use teams::UNTAGGED;
 
 /// Where a NAT gateway's fixed cost (hours, public IPv4) goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FixedCosts {
     /// Split between the sources in proportion to their bytes.
@@ -40,7 +40,7 @@ pub struct Options {
 }
 
 /// How a row's split is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Basis {
     /// Flow logs that meet the coverage rule.
@@ -61,11 +61,12 @@ impl Basis {
     }
 }
 
-/// One source's part of one NAT gateway's cost in one month (or a month of run-rate).
-#[derive(Debug, Clone, Serialize)]
+/// One source's part of one NAT gateway's cost in one month (or a month of run-rate); read
+/// back from a saved report.json by `natcost diff`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     /// `YYYY-MM` (UTC), as costs.csv; the run-rate's rows have none.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub month: Option<DateTime<Utc>>,
     pub account_id: String,
     pub region: String,
@@ -114,6 +115,64 @@ pub struct Allocation {
     pub insights: Vec<String>,
 }
 
+/// A source's monthly run-rate over every NAT gateway it uses.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceTotal {
+    pub account_id: String,
+    pub region: String,
+    pub source: SourceRef,
+    pub nat_gateway_ids: Vec<String>,
+    /// What is known: with `gb_known` or `complete` false, a NAT gateway's bytes are unknown
+    /// and these are the least the source moves and costs.
+    pub monthly_gb: Decimal,
+    pub monthly_cost: Decimal,
+    pub gb_known: bool,
+    pub complete: bool,
+    /// The least certain basis of its rows.
+    pub basis: Basis,
+}
+
+impl Allocation {
+    /// The run-rate per source, in first-seen order: a function or interface once over its
+    /// NAT gateways, what is no source once per NAT gateway.
+    pub fn run_rate_by_source(&self) -> Vec<SourceTotal> {
+        type Key<'a> = (&'a str, &'a str, &'a SourceRef, &'a str);
+        let mut index: HashMap<Key, usize> = HashMap::new();
+        let mut out: Vec<SourceTotal> = Vec::new();
+        for r in &self.run_rate {
+            let nat = if r.source.kind.is_per_nat() {
+                r.nat_gateway_id.as_str()
+            } else {
+                ""
+            };
+            let i = *index
+                .entry((&r.account_id, &r.region, &r.source, nat))
+                .or_insert_with(|| {
+                    out.push(SourceTotal {
+                        account_id: r.account_id.clone(),
+                        region: r.region.clone(),
+                        source: r.source.clone(),
+                        nat_gateway_ids: Vec::new(),
+                        monthly_gb: Decimal::ZERO,
+                        monthly_cost: Decimal::ZERO,
+                        gb_known: true,
+                        complete: true,
+                        basis: r.basis,
+                    });
+                    out.len() - 1
+                });
+            let t = &mut out[i];
+            t.nat_gateway_ids.push(r.nat_gateway_id.clone());
+            t.monthly_gb += r.gb.unwrap_or_default();
+            t.monthly_cost += r.known_cost();
+            t.gb_known &= r.gb.is_some();
+            t.complete &= r.cost_usd().is_some();
+            t.basis = t.basis.max(r.basis);
+        }
+        out
+    }
+}
+
 /// One team's cost in one month (or a month of run-rate) in one account.
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamRow {
@@ -127,24 +186,28 @@ pub struct TeamRow {
     pub basis: Basis,
 }
 
-/// `rows` summed per month × account × team, in first-seen order.
-pub fn by_team(rows: &[Row]) -> Vec<TeamRow> {
+/// `rows` summed per month × account × team (with `per_account` false, per month × team, the
+/// account left empty), in first-seen order.
+pub fn by_team(rows: &[Row], per_account: bool) -> Vec<TeamRow> {
     let mut out: Vec<TeamRow> = Vec::new();
     let mut index: HashMap<(Option<DateTime<Utc>>, &str, &str), usize> = HashMap::new();
     for r in rows {
-        let i = *index
-            .entry((r.month, &r.account_id, &r.team))
-            .or_insert_with(|| {
-                out.push(TeamRow {
-                    month: r.month,
-                    account_id: r.account_id.clone(),
-                    team: r.team.clone(),
-                    gb: Some(Decimal::ZERO),
-                    cost_usd: Some(Decimal::ZERO),
-                    basis: r.basis,
-                });
-                out.len() - 1
+        let account = if per_account {
+            r.account_id.as_str()
+        } else {
+            ""
+        };
+        let i = *index.entry((r.month, account, &r.team)).or_insert_with(|| {
+            out.push(TeamRow {
+                month: r.month,
+                account_id: account.to_string(),
+                team: r.team.clone(),
+                gb: Some(Decimal::ZERO),
+                cost_usd: Some(Decimal::ZERO),
+                basis: r.basis,
             });
+            out.len() - 1
+        });
         let t = &mut out[i];
         t.gb = t.gb.zip(r.gb).map(|(a, b)| a + b);
         t.cost_usd = t.cost_usd.zip(r.cost_usd()).map(|(a, b)| a + b);
@@ -677,7 +740,7 @@ mod tests {
             ]
         );
         // Per team, the rows add up; without a tag key no team is named.
-        let by = by_team(&a.rows);
+        let by = by_team(&a.rows, true);
         assert_eq!(by.len(), 4);
         let all: Decimal = by.iter().map(|t| t.cost_usd.unwrap()).sum();
         assert_eq!(all, m.total_window_cost());

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::allocation::{Basis, FixedCosts, Row};
 use crate::price::model::{Component, CostModel};
 use crate::traffic::SourceKind;
 pub use anomalies::{anomalies, Anomaly, ANOMALY_FACTOR, ANOMALY_FLOOR_GB, TRAILING_DAYS};
@@ -37,8 +38,8 @@ pub struct Period {
     pub label: String,
     /// The span it covers, when known (a saved report's window).
     pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    /// How its allocation placed fixed costs (`proportional`, `separate`), when known.
-    pub fixed_costs: Option<String>,
+    /// How its allocation placed fixed costs, when known.
+    pub fixed_costs: Option<FixedCosts>,
     pub nats: BTreeMap<String, Part>,
     pub components: BTreeMap<Component, Part>,
     /// Measured sources, and one line per NAT gateway whose sources are not measured.
@@ -85,60 +86,46 @@ impl Period {
 
     /// Adds an allocation row: to its source when flow logs measured it, else to one line for
     /// its NAT gateway (so the sources still add up to the total).
-    fn add_allocated(&mut self, r: &Allocated) {
+    fn add_allocated(&mut self, r: &Row) {
         let nat = if r.nat_name.is_empty() {
-            r.nat_id
+            r.nat_gateway_id.as_str()
         } else {
-            r.nat_name
+            r.nat_name.as_str()
         };
-        let (key, label) = if r.measured {
+        let s = &r.source;
+        let (key, label) = if r.basis == Basis::Measured {
             // An idle NAT gateway's row is "measured" too (no traffic), but no source is.
-            self.measured_sources |= !matches!(r.kind, SourceKind::Idle | SourceKind::Shared);
+            self.measured_sources |= !matches!(s.kind, SourceKind::Idle | SourceKind::Shared);
             (
-                source_key(r.account, r.region, r.kind, r.id, r.nat_id),
-                source_label(r.kind, r.id, r.name, nat),
+                source_key(&r.account_id, &r.region, s.kind, &s.id, &r.nat_gateway_id),
+                source_label(s.kind, &s.id, &s.name, nat),
             )
         } else {
             (
-                format!("unmeasured@{}", r.nat_id),
+                format!("unmeasured@{}", r.nat_gateway_id),
                 format!("{nat}: sources not measured"),
             )
         };
-        let s = self.sources.entry(key).or_insert_with(|| Part {
+        let part = self.sources.entry(key).or_insert_with(|| Part {
             label,
             ..Part::default()
         });
-        if !s.via.iter().any(|v| v == nat) {
-            s.via.push(nat.to_string());
+        if !part.via.iter().any(|v| v == nat) {
+            part.via.push(nat.to_string());
         }
-        s.cost += r.cost.unwrap_or_default();
-        s.gb += r.gb.unwrap_or_default();
-        s.unknown |= r.cost.is_none();
+        part.cost += r.known_cost();
+        part.gb += r.gb.unwrap_or_default();
+        part.unknown |= r.cost_usd().is_none();
     }
-}
-
-/// An allocation row as a period reads it (from the report, or from a saved report.json).
-struct Allocated<'a> {
-    account: &'a str,
-    region: &'a str,
-    kind: SourceKind,
-    id: &'a str,
-    name: &'a str,
-    nat_id: &'a str,
-    nat_name: &'a str,
-    measured: bool,
-    cost: Option<Decimal>,
-    gb: Option<Decimal>,
 }
 
 /// A source's key across NAT gateways: a function or interface once; what is no source (idle,
 /// shared, unattributed) once per NAT gateway.
 fn source_key(account: &str, region: &str, kind: SourceKind, id: &str, nat: &str) -> String {
-    match kind {
-        SourceKind::Idle | SourceKind::Shared | SourceKind::Unattributed => {
-            format!("{account}/{region}/{}:{id}@{nat}", kind.as_str())
-        }
-        _ => format!("{account}/{region}/{}:{id}", kind.as_str()),
+    if kind.is_per_nat() {
+        format!("{account}/{region}/{}:{id}@{nat}", kind.as_str())
+    } else {
+        format!("{account}/{region}/{}:{id}", kind.as_str())
     }
 }
 
@@ -390,18 +377,29 @@ mod tests {
         assert!(c.by_source.is_empty());
     }
 
-    fn allocated<'a>(id: &'a str, nat: &'a str, measured: bool, cost: i64) -> Allocated<'a> {
-        Allocated {
-            account: "1",
-            region: "r",
-            kind: SourceKind::Lambda,
-            id,
-            name: id,
-            nat_id: nat,
-            nat_name: "",
-            measured,
-            cost: Some(Decimal::from(cost)),
+    fn allocated(id: &str, nat: &str, measured: bool, cost: i64) -> Row {
+        Row {
+            month: None,
+            account_id: "1".into(),
+            region: "r".into(),
+            vpc_id: "vpc-1".into(),
+            nat_gateway_id: nat.into(),
+            nat_name: String::new(),
+            source: crate::traffic::SourceRef {
+                kind: SourceKind::Lambda,
+                id: id.into(),
+                name: id.into(),
+            },
+            team: String::new(),
             gb: Some(Decimal::ZERO),
+            data_processing_usd: Some(Decimal::from(cost)),
+            fixed_share_usd: Decimal::ZERO,
+            inter_az_usd: Some(Decimal::ZERO),
+            basis: if measured {
+                Basis::Measured
+            } else {
+                Basis::EstimatedHeadcount
+            },
         }
     }
 
@@ -446,7 +444,7 @@ mod tests {
         assert!(c.sources_note.is_none());
         // Fixed costs placed differently: sources do not compare.
         let mut before = period(10, 5, 7);
-        before.fixed_costs = Some("separate".into());
+        before.fixed_costs = Some(FixedCosts::Separate);
         let c = explain(&before, &period(30, 4, 8));
         assert!(c.by_source.is_empty());
         assert!(c.sources_note.unwrap().contains("--fixed-costs"));

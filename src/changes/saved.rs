@@ -5,9 +5,9 @@ use anyhow::{bail, Context, Result};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::{Allocated, Period};
+use super::Period;
+use crate::allocation::{FixedCosts, Row};
 use crate::price::model::Component;
-use crate::traffic::SourceKind;
 
 #[derive(Deserialize)]
 struct Saved {
@@ -44,29 +44,8 @@ struct SavedCharge {
 
 #[derive(Deserialize)]
 struct SavedAllocation {
-    fixed_costs: String,
-    window: Vec<SavedRow>,
-}
-
-#[derive(Deserialize)]
-struct SavedRow {
-    account_id: String,
-    region: String,
-    nat_gateway_id: String,
-    nat_name: String,
-    source: SavedSource,
-    gb: Option<Decimal>,
-    data_processing_usd: Option<Decimal>,
-    fixed_share_usd: Decimal,
-    inter_az_usd: Option<Decimal>,
-    basis: String,
-}
-
-#[derive(Deserialize)]
-struct SavedSource {
-    kind: SourceKind,
-    id: String,
-    name: String,
+    fixed_costs: FixedCosts,
+    window: Vec<Row>,
 }
 
 /// `path`'s report (of `version`, the report_version this natcost writes) as a period labelled
@@ -95,7 +74,7 @@ pub fn read(path: &std::path::Path, version: u32) -> Result<Period> {
             w.end.format("%Y-%m-%d %H:%M UTC")
         ),
         window: Some((w.start, w.end)),
-        fixed_costs: saved.allocation.as_ref().map(|a| a.fixed_costs.clone()),
+        fixed_costs: saved.allocation.as_ref().map(|a| a.fixed_costs),
         ..Period::default()
     };
     for nat in &saved.nats {
@@ -111,22 +90,7 @@ pub fn read(path: &std::path::Path, version: u32) -> Result<Period> {
         }
     }
     for r in saved.allocation.iter().flat_map(|a| &a.window) {
-        let cost = r
-            .data_processing_usd
-            .zip(r.inter_az_usd)
-            .map(|(d, i)| d + r.fixed_share_usd + i);
-        p.add_allocated(&Allocated {
-            account: &r.account_id,
-            region: &r.region,
-            kind: r.source.kind,
-            id: &r.source.id,
-            name: &r.source.name,
-            nat_id: &r.nat_gateway_id,
-            nat_name: &r.nat_name,
-            measured: r.basis == "measured",
-            cost,
-            gb: r.gb,
-        });
+        p.add_allocated(r);
     }
     Ok(p)
 }

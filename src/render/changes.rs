@@ -21,19 +21,10 @@ fn cents(d: Decimal) -> Decimal {
     round_shown(d, 2)
 }
 
-/// "+41.20" / "-3.05" / "0.00".
+/// "+41.20" / "-3.05" / "0.00": USD, and GB, both shown to 2 decimals.
 fn signed(d: Decimal) -> String {
     let shown = money(d);
     if cents(d) > Decimal::ZERO {
-        format!("+{shown}")
-    } else {
-        shown
-    }
-}
-
-fn signed_gb(d: Decimal) -> String {
-    let shown = fixed(d, 2);
-    if round_shown(d, 2) > Decimal::ZERO {
         format!("+{shown}")
     } else {
         shown
@@ -63,7 +54,7 @@ pub fn sentence(c: &Change) -> String {
     let gb = if c.gb_change.is_zero() {
         String::new()
     } else {
-        format!(": {} GB", signed_gb(c.gb_change))
+        format!(": {} GB", signed(c.gb_change))
     };
     let usd = if c.unknown {
         "unknown (byte metrics missing)".to_string()
@@ -164,7 +155,7 @@ pub fn markdown_section(c: &Changes, heading: &str) -> String {
                 if l.gb_change.is_zero() {
                     String::new()
                 } else {
-                    signed_gb(l.gb_change)
+                    signed(l.gb_change)
                 },
                 cell(&l.via.join(", "))
             );

@@ -290,7 +290,7 @@ pub fn allocation<W: Write>(report: &Report, out: W) -> Result<()> {
 pub fn teams<W: Write>(report: &Report, out: W) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(TEAMS_HEADER)?;
-    for t in crate::allocation::by_team(&report.allocation.rows) {
+    for t in crate::allocation::by_team(&report.allocation.rows, true) {
         w.write_record([
             t.month
                 .map(|m| m.format("%Y-%m").to_string())

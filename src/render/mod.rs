@@ -91,7 +91,7 @@ pub fn source_label(s: &crate::traffic::SourceRef) -> String {
 }
 
 /// "at least " before a source's figures when some of its NAT gateways' bytes are unknown.
-pub fn at_least(t: &crate::report::TopSource) -> &'static str {
+pub fn at_least(t: &crate::allocation::SourceTotal) -> &'static str {
     if t.complete {
         ""
     } else {

@@ -389,3 +389,15 @@ pub fn assert_png(path: &Path) {
         path.display()
     );
 }
+
+/// `natcost diff OLD NEW --format json` in `dir`: exit 0, its JSON.
+pub fn diff_json(dir: &Path, old: &str, new: &str) -> Value {
+    let out = natcost(&["diff", old, new, "--format", "json"], dir);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

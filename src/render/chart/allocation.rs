@@ -31,7 +31,7 @@ fn color(i: usize) -> RGBColor {
 /// and the rest as "others", in grey, on top.
 pub(super) fn allocation(report: &Report, svg: &mut String) -> Result<()> {
     let title = ALLOCATION_CHART.1;
-    let rows = crate::allocation::by_team(&report.allocation.rows);
+    let rows = crate::allocation::by_team(&report.allocation.rows, true);
     let mut months: BTreeMap<String, BTreeMap<&str, Decimal>> = BTreeMap::new();
     let mut totals: BTreeMap<&str, Decimal> = BTreeMap::new();
     let mut unknown: Vec<String> = Vec::new();
