@@ -284,6 +284,7 @@ pub fn allocate(
         team_tags: options.team_tags.clone(),
         ..Allocation::default()
     };
+    let months = crate::price::model::months(model.window);
     for region in &snapshot.regions {
         let topo = Topology::new(region);
         let teams = teams::Teams::new(region, &options.team_tags);
@@ -302,7 +303,7 @@ pub fn allocate(
                 }
             }
             let first = out.rows.len();
-            for (month, _) in crate::price::model::months(model.window) {
+            for &(month, _) in &months {
                 let mut lines = nat
                     .lines
                     .iter()
@@ -313,21 +314,15 @@ pub fn allocate(
                     continue;
                 }
                 let charges = Charges::of(lines.map(|l| &l.charge));
+                let month = Some(month);
                 out.rows
-                    .extend(rows(nat, &sources, &charges, fixed, Some(month)));
-            }
-            for r in &mut out.rows[first..] {
-                r.team = teams.of(&r.source, &r.nat_gateway_id);
+                    .extend(rows(nat, (&sources, &teams), &charges, fixed, month));
             }
             out.window.extend(summed(&out.rows[first..]));
             if !nat.run_rate.is_empty() {
                 let charges = Charges::of(nat.run_rate.iter());
-                let first = out.run_rate.len();
                 out.run_rate
-                    .extend(rows(nat, &sources, &charges, fixed, None));
-                for r in &mut out.run_rate[first..] {
-                    r.team = teams.of(&r.source, &r.nat_gateway_id);
-                }
+                    .extend(rows(nat, (&sources, &teams), &charges, fixed, None));
             }
         }
     }
@@ -360,10 +355,11 @@ fn summed(rows: &[Row]) -> Vec<Row> {
     out
 }
 
-/// One NAT gateway's rows for one month: its charges split between its sources.
+/// One NAT gateway's rows for one month: its charges split between its sources, each with
+/// its team.
 fn rows(
     nat: &NatCost,
-    sources: &Sources,
+    (sources, teams): (&Sources, &teams::Teams),
     c: &Charges,
     fixed: FixedCosts,
     month: Option<DateTime<Utc>>,
@@ -375,8 +371,8 @@ fn rows(
         vpc_id: nat.vpc_id.clone(),
         nat_gateway_id: nat.nat_gateway_id.clone(),
         nat_name: nat.name.clone().unwrap_or_default(),
+        team: teams.of(&source, &nat.nat_gateway_id),
         source,
-        team: String::new(),
         gb: Some(Decimal::ZERO),
         data_processing_usd: Some(Decimal::ZERO),
         fixed_share_usd: Decimal::ZERO,
