@@ -27,6 +27,17 @@ pub fn money(d: Decimal) -> String {
     fixed(d, 2)
 }
 
+/// What the lines as shown leave of their total as shown: the exact total rounded once, minus
+/// the sum of the lines each rounded once. A table shows a non-zero rounding on a line of its
+/// own ("(rounding of the lines above)"), so every column adds up as shown.
+pub fn rounding(lines: impl IntoIterator<Item = Decimal>, total: Decimal, dp: u32) -> Decimal {
+    round_shown(total, dp)
+        - lines
+            .into_iter()
+            .map(|l| round_shown(l, dp))
+            .sum::<Decimal>()
+}
+
 /// Characters that would act instead of show: controls (an ESC sequence in a tag drives the
 /// terminal; SVG refuses them) and the bidirectional overrides that reorder what is read.
 fn acts(c: char) -> bool {
@@ -118,6 +129,17 @@ mod tests {
         assert_eq!(fixed(dec!(12), 3), "12.000");
         assert_eq!(round_shown(dec!(90.795789), 2), dec!(90.80));
         assert_eq!(money(dec!(-0.004)), "0.00");
+    }
+
+    #[test]
+    fn rounding_is_what_the_shown_lines_leave_of_the_shown_total() {
+        // 3 × 0.333 shows 0.33 each (0.99) against a total of 1.00 (0.999 rounded).
+        let lines = [dec!(0.333); 3];
+        assert_eq!(rounding(lines, lines.iter().sum(), 2), dec!(0.01));
+        // 0.125 + 0.125 shows 0.13 + 0.13 = 0.26 against 0.25: rounding -0.01.
+        assert_eq!(rounding([dec!(0.125); 2], dec!(0.25), 2), dec!(-0.01));
+        assert_eq!(rounding([dec!(1.10), dec!(2.20)], dec!(3.30), 2), dec!(0));
+        assert_eq!(rounding([], dec!(0), 2), dec!(0));
     }
 
     #[test]

@@ -323,6 +323,7 @@ fn cost_and_usage_reports_are_reconciled_per_nat_gateway() {
             "{notes:?}"
         );
         let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(common::markdown_totals_add_up(&md) >= 6, "{md}");
         assert!(md.contains("| Credit | -10 |"), "{md}");
         // monthly_cost marks each month's billed total, rounded as every figure shown is.
         for month in [&m1, &m2] {

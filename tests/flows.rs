@@ -304,6 +304,7 @@ fn report_uses_measured_shares_for_endpoints() {
     );
     assert!(expected > 50.0, "half the traffic is S3: {expected}");
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
+    assert!(common::markdown_totals_add_up(&md) >= 8, "{md}");
     assert!(md.contains("## Who sends the bytes (VPC Flow Logs)"));
     assert!(!md.contains("## Flow logs to measure traffic with"));
     // The topology's links are the measured sources, each NAT's shares adding up to 1.

@@ -299,6 +299,9 @@ fn live_report_matches_hand_computed_costs() {
     // own priced line, and its release offered in its own region.
     let eip = ids["idle_eip"].as_str().unwrap();
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
+    // With teams (tag:team): their table adds up too.
+    assert!(common::markdown_totals_add_up(&md) >= 7, "{md}");
+    assert!(common::terminal_totals_add_up(&stdout) >= 3, "{stdout}");
     assert!(
         md.contains(&format!("| 123456789012 | ap-northeast-2 | {eip} | "))
             && md.contains("| left-behind |  | APN2-PublicIPv4:IdleAddress | 730 | 0.005 | 3.65 |"),
@@ -699,6 +702,7 @@ fn an_organisation_is_read_account_by_account() {
 
     // report.md: the accounts first, then the NAT gateways with their account.
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
+    assert!(common::markdown_totals_add_up(&md) >= 8, "{md}");
     let accounts_at = md.find("## Accounts").expect("an accounts section");
     assert!(accounts_at < md.find("## NAT gateways").unwrap());
     let row = md

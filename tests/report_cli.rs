@@ -1494,3 +1494,85 @@ fn diff_explains_the_change_between_two_saved_reports() {
     assert!(err.contains("x.json is not a natcost report.json"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// Issue 26 §1: every total shown, in report.md and the terminal, is the sum of the lines shown
+/// above it (a rounding line where the cents of the lines do not make the total's), on the
+/// sample, with teams, and with two accounts.
+#[test]
+fn displayed_totals_add_up_to_the_cent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], out: &str| -> (String, String) {
+        let mut all = args.to_vec();
+        all.extend(["--out", out]);
+        let o = natcost(&all, tmp.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let md = std::fs::read_to_string(tmp.path().join(out).join("report.md")).unwrap();
+        (String::from_utf8(o.stdout).unwrap(), md)
+    };
+
+    let (terminal, md) = run(&["report", "--sample", "--allocate-by", "tag:team"], "s");
+    // The NAT gateways (GB, window, monthly), month over month (cost, GB), the plan, the two
+    // months' cost lines, internet egress (GB, USD) and the teams (GB, USD).
+    assert_eq!(common::markdown_totals_add_up(&md), 12, "{md}");
+    // The sample's cost lines round away from their month's total: the rounding line shows it.
+    assert!(md.contains("| (rounding of the lines above) |  |  |  |  |  | -0.04 |"));
+    assert!(md.contains("| **Total** 2026-10 |  |  |  |  |  | **738.86** |"));
+    assert!(md.contains("is not the sum of the rows' most"), "{md}");
+    assert_eq!(common::terminal_totals_add_up(&terminal), 4, "{terminal}");
+    assert!(
+        terminal
+            .contains("By month: 2026-09 111.81 + 2026-10 738.86 + rounding +0.01 = 850.68 USD"),
+        "{terminal}"
+    );
+    let (wide, _) = run(&["report", "--sample", "--wide"], "w");
+    assert_eq!(common::terminal_totals_add_up(&wide), 4, "{wide}");
+
+    // A second account: a copy of the sample's under other ids.
+    let mut snap = sample_json();
+    let text = serde_json::to_string(&snap["accounts"][0]).unwrap();
+    let mut other = text.replace("123456789012", "210987654321");
+    for prefix in [
+        "nat-",
+        "vpc-",
+        "subnet-",
+        "eni-",
+        "rtb-",
+        "eipalloc-",
+        "vpce-",
+        "fl-",
+        "pl-",
+    ] {
+        other = other.replace(&format!("\"{prefix}0"), &format!("\"{prefix}1"));
+        other = other.replace(&format!(" {prefix}0"), &format!(" {prefix}1"));
+        other = other.replace(&format!("/{prefix}0"), &format!("/{prefix}1"));
+    }
+    let other: Value = serde_json::from_str(&other).unwrap();
+    snap["accounts"].as_array_mut().unwrap().push(other);
+    let path = write_snapshot(tmp.path(), "two.json", &snap);
+    let (terminal, md) = run(
+        &[
+            "report",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--prices",
+            "bundled",
+        ],
+        "two",
+    );
+    assert!(md.contains("## Accounts"), "{md}");
+    // The accounts (window, monthly, plan) on top of the tables above, without the teams.
+    assert_eq!(common::markdown_totals_add_up(&md), 13, "{md}");
+    assert_eq!(common::terminal_totals_add_up(&terminal), 6, "{terminal}");
+    let (wide, _) = run(
+        &[
+            "report",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--prices",
+            "bundled",
+            "--wide",
+        ],
+        "two-wide",
+    );
+    assert_eq!(common::terminal_totals_add_up(&wide), 7, "{wide}");
+}

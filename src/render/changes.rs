@@ -8,9 +8,9 @@ use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
-use super::{cell, fixed, money};
+use super::{cell, fixed, money, signed};
 use crate::changes::{Anomaly, Change, Changes, ANOMALY_FACTOR, ANOMALY_FLOOR_GB, TRAILING_DAYS};
-use crate::shown::{clipped, round_shown};
+use crate::shown::{clipped, round_shown, rounding as rounding_of};
 
 /// How many anomalous days the terminal lists (report.md lists more, report.json all).
 pub const ANOMALIES_SHOWN: usize = 5;
@@ -19,16 +19,6 @@ pub const ANOMALIES_LISTED: usize = 50;
 
 fn cents(d: Decimal) -> Decimal {
     round_shown(d, 2)
-}
-
-/// "+41.20" / "-3.05" / "0.00": USD, and GB, both shown to 2 decimals.
-fn signed(d: Decimal) -> String {
-    let shown = money(d);
-    if cents(d) > Decimal::ZERO {
-        format!("+{shown}")
-    } else {
-        shown
-    }
 }
 
 /// A change as shown: the after shown minus the before shown.
@@ -70,8 +60,8 @@ fn rounding(lines: &[Change], c: &Changes) -> Option<[Decimal; 3]> {
     if !c.complete {
         return None;
     }
-    let before = cents(c.total_before) - lines.iter().map(|l| cents(l.before)).sum::<Decimal>();
-    let after = cents(c.total_after) - lines.iter().map(|l| cents(l.after)).sum::<Decimal>();
+    let before = rounding_of(lines.iter().map(|l| l.before), c.total_before, 2);
+    let after = rounding_of(lines.iter().map(|l| l.after), c.total_after, 2);
     let r = [before, after, after - before];
     r.iter().any(|d| !d.is_zero()).then_some(r)
 }

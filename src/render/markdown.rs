@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
-use super::{cell, exact, fixed, money};
+use super::{cell, exact, fixed, money, Totaled};
 use crate::advise::Tier;
 use crate::report::Report;
 
@@ -114,6 +114,28 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
                 a.not_collected
             );
         }
+        let saving: Vec<Decimal> = report.accounts.iter().map(|a| a.plan_saving).collect();
+        let plan_total = saving.iter().sum();
+        o.push_str(&super::total_rows(
+            8,
+            0,
+            "**Total**",
+            &[
+                Totaled::new(
+                    4,
+                    report.accounts.iter().map(|a| a.window_cost).collect(),
+                    report.total_window_cost,
+                )
+                .at_least(report.total_is_lower_bound),
+                Totaled::new(
+                    5,
+                    report.accounts.iter().map(|a| a.monthly_run_rate).collect(),
+                    report.total_monthly_run_rate,
+                )
+                .at_least(report.total_is_lower_bound),
+                Totaled::new(6, saving, plan_total),
+            ],
+        ));
         let _ = writeln!(o);
     }
 
@@ -145,6 +167,35 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
             money(n.monthly())
         );
     }
+    let mut monthly: Vec<Decimal> = report.nats.iter().map(|n| n.monthly()).collect();
+    if !report.idle_addresses.is_empty() {
+        let idle: Decimal = report.idle_addresses.iter().map(|a| a.monthly()).sum();
+        monthly.push(idle);
+        let _ = writeln!(
+            o,
+            "| | Elastic IPs associated with nothing (below) | | | | | | | | | {} |",
+            money(idle)
+        );
+    }
+    let gb: Vec<Decimal> = report.nats.iter().filter_map(|n| n.processed_gb).collect();
+    let gb_unknown = gb.len() < report.nats.len();
+    let gb_total = gb.iter().sum();
+    o.push_str(&super::total_rows(
+        11,
+        0,
+        "**Total**",
+        &[
+            Totaled::new(8, gb, gb_total).at_least(gb_unknown),
+            Totaled::new(
+                9,
+                report.nats.iter().map(|n| n.window_cost()).collect(),
+                report.total_window_cost,
+            )
+            .at_least(report.total_is_lower_bound),
+            Totaled::new(10, monthly, report.total_monthly_run_rate)
+                .at_least(report.total_is_lower_bound),
+        ],
+    ));
     let _ = writeln!(o);
     o.push_str(&idle_addresses(report));
     o.push_str(&trend(report));
@@ -206,29 +257,35 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
         "| Month | NAT gateway | Usage type | Quantity | Unit | Unit price USD | Cost USD |"
     );
     let _ = writeln!(o, "|---|---|---|---:|---|---:|---:|");
-    for n in &report.nats {
-        for l in &n.lines {
-            let c = &l.charge;
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                l.period_start.format("%Y-%m"),
-                named(report, &n.nat_gateway_id),
-                cell(&c.usage_type),
-                c.quantity.map(|q| fixed(q, 3)).unwrap_or_default(),
-                cell(&c.unit),
-                exact(c.unit_price),
-                c.cost.map(money).unwrap_or_default()
-            );
-        }
-    }
+    // Month by month, each closed by its total, so the lines above a total are the ones it adds.
     for m in &report.monthly_totals {
-        let _ = writeln!(
-            o,
-            "| {} | **total** | | | | | **{}** |",
-            m.period_start.format("%Y-%m"),
-            money(m.cost)
-        );
+        let mut costs = Vec::new();
+        let mut unknown = false;
+        for n in &report.nats {
+            for l in n.lines.iter().filter(|l| l.period_start == m.period_start) {
+                let c = &l.charge;
+                costs.extend(c.cost);
+                unknown |= c.cost.is_none();
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    l.period_start.format("%Y-%m"),
+                    named(report, &n.nat_gateway_id),
+                    cell(&c.usage_type),
+                    c.quantity.map(|q| fixed(q, 3)).unwrap_or_default(),
+                    cell(&c.unit),
+                    exact(c.unit_price),
+                    c.cost.map(money).unwrap_or_default()
+                );
+            }
+        }
+        let label = format!("**Total** {}", m.period_start.format("%Y-%m"));
+        o.push_str(&super::total_rows(
+            7,
+            0,
+            &label,
+            &[Totaled::new(6, costs, m.cost).at_least(unknown)],
+        ));
     }
     let _ = writeln!(o);
 
@@ -247,6 +304,26 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
                 money(e.monthly_cost_upper_bound)
             );
         }
+        let gb: Vec<Decimal> = report
+            .egress
+            .iter()
+            .map(|e| e.monthly_gb_upper_bound)
+            .collect();
+        let usd: Vec<Decimal> = report
+            .egress
+            .iter()
+            .map(|e| e.monthly_cost_upper_bound)
+            .collect();
+        let (gb_total, usd_total) = (gb.iter().sum(), usd.iter().sum());
+        o.push_str(&super::total_rows(
+            5,
+            0,
+            "**Total**",
+            &[
+                Totaled::new(1, gb, gb_total),
+                Totaled::new(4, usd, usd_total),
+            ],
+        ));
         let _ = writeln!(o);
     }
 
@@ -363,6 +440,19 @@ fn top_sources(report: &Report) -> String {
                 t.basis.as_str()
             );
         }
+        let gb: Vec<Decimal> = teams.iter().filter_map(|t| t.gb).collect();
+        let usd: Vec<Decimal> = teams.iter().filter_map(|t| t.cost_usd).collect();
+        let (gb_unknown, usd_unknown) = (gb.len() < teams.len(), usd.len() < teams.len());
+        let (gb_total, usd_total) = (gb.iter().sum(), usd.iter().sum());
+        o.push_str(&super::total_rows(
+            4,
+            0,
+            "**Total**",
+            &[
+                Totaled::new(1, gb, gb_total).at_least(gb_unknown),
+                Totaled::new(2, usd, usd_total).at_least(usd_unknown),
+            ],
+        ));
         let _ = writeln!(
             o,
             "\n![{title}]({png})\n\n(vector for slides: [{svg}]({svg}); every month and team in allocation_by_team.csv)\n",
@@ -560,6 +650,36 @@ fn bill(report: &Report) -> String {
     o
 }
 
+/// The plan table's last rows: the steps' savings add up to the plan's least (each step is
+/// priced after the steps before); their most cannot add, and a note says why.
+fn plan_total(report: &Report) -> String {
+    let p = &report.plan;
+    let steps = p.numbered_steps(&report.recommendations);
+    let least: Vec<Decimal> = steps.iter().map(|(_, _, saving)| *saving).collect();
+    let mut o = super::total_rows(
+        6,
+        2,
+        "**Total**",
+        &[Totaled::new(4, least, p.monthly_saving).up_to(p.monthly_saving_up_to)],
+    );
+    let Some(most) = p.monthly_saving_up_to else {
+        return o;
+    };
+    let rows_most: Decimal = steps
+        .iter()
+        .map(|(_, s, saving)| s.saving_up_to.unwrap_or(*saving))
+        .sum();
+    if crate::shown::round_shown(rows_most, 2) != crate::shown::round_shown(most, 2) {
+        let _ = writeln!(
+            o,
+            "\nThe plan's most ({}) is not the sum of the rows' most ({}): each gateway endpoint's most assumes all of its NAT gateways' data processing is its own service's traffic, which cannot hold for two services at once, so the plan counts those bytes once.",
+            money(most),
+            money(rows_most)
+        );
+    }
+    o
+}
+
 /// Month over month: cost and GB processed, and their change from the month before. A month
 /// the window covers only in part is marked, and no change is computed against it or from it.
 fn trend(report: &Report) -> String {
@@ -605,6 +725,22 @@ fn trend(report: &Report) -> String {
         );
         prev = Some(m);
     }
+    let months = &report.monthly_totals;
+    let mut columns = vec![Totaled::new(
+        1,
+        months.iter().map(|m| m.cost).collect(),
+        report.total_window_cost,
+    )
+    .at_least(report.total_is_lower_bound)];
+    if let Some(gb) = months
+        .iter()
+        .map(|m| m.processed_gb)
+        .collect::<Option<Vec<_>>>()
+    {
+        let total = gb.iter().sum();
+        columns.push(Totaled::new(3, gb, total));
+    }
+    o.push_str(&super::total_rows(5, 0, "**Total** (the window)", &columns));
     let _ = writeln!(
         o,
         "\nChanges compare whole months only; a partial month's cost covers only its hours.\n"
@@ -650,6 +786,7 @@ fn plan(report: &Report) -> String {
                 s.confidence.as_str()
             );
         }
+        o.push_str(&plan_total(report));
         let _ = writeln!(o);
     }
     let tier = |t: Tier| report.recommendations.iter().filter(move |s| s.tier == t);

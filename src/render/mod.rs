@@ -13,6 +13,81 @@ use rust_decimal::Decimal;
 
 pub use crate::shown::{fixed, money};
 
+/// "+41.20" / "-3.05" / "0.00": a change or a rounding, two decimals.
+pub fn signed(d: Decimal) -> String {
+    let shown = money(d);
+    if crate::shown::round_shown(d, 2) > Decimal::ZERO {
+        format!("+{shown}")
+    } else {
+        shown
+    }
+}
+
+/// A column a table totals: its lines (exact; each is shown to 2 decimals, USD or GB) and
+/// its exact total, "at least" when some lines are unknown.
+pub struct Totaled {
+    pub column: usize,
+    pub lines: Vec<Decimal>,
+    pub total: Decimal,
+    pub at_least: bool,
+    /// For a total that is a range: its most, shown after the total ("59.95 to 447.68").
+    pub up_to: Option<Decimal>,
+}
+
+impl Totaled {
+    pub fn new(column: usize, lines: Vec<Decimal>, total: Decimal) -> Self {
+        Totaled {
+            column,
+            lines,
+            total,
+            at_least: false,
+            up_to: None,
+        }
+    }
+    pub fn at_least(mut self, yes: bool) -> Self {
+        self.at_least = yes;
+        self
+    }
+    pub fn up_to(mut self, most: Option<Decimal>) -> Self {
+        self.up_to = most;
+        self
+    }
+    fn rounding(&self) -> Decimal {
+        crate::shown::rounding(self.lines.iter().copied(), self.total, 2)
+    }
+}
+
+/// The rows that close a Markdown table of `width` columns: "(rounding of the lines above)"
+/// when a column's lines as shown do not add up to its total as shown, then the total, both
+/// labelled in column `label` (`label` is "**Total**", or says what the total is of).
+pub fn total_rows(width: usize, label_column: usize, label: &str, columns: &[Totaled]) -> String {
+    let row = |label: &str, cell: &dyn Fn(&Totaled) -> String| {
+        let mut cells = vec![String::new(); width];
+        cells[label_column] = label.to_string();
+        for c in columns {
+            cells[c.column] = cell(c);
+        }
+        format!("| {} |\n", cells.join(" | "))
+    };
+    let mut o = String::new();
+    if columns.iter().any(|c| !c.rounding().is_zero()) {
+        o.push_str(&row("(rounding of the lines above)", &|c| {
+            signed(c.rounding())
+        }));
+    }
+    o.push_str(&row(label, &|c| {
+        format!(
+            "**{}{}{}**",
+            if c.at_least { "at least " } else { "" },
+            money(c.total),
+            c.up_to
+                .map(|m| format!(" to {}", money(m)))
+                .unwrap_or_default()
+        )
+    }));
+    o
+}
+
 /// What a plan step saves: "59.95", or "0.00 to 280.28" (its own range) for a step whose
 /// saving is a range until measured.
 pub fn step_saving(s: &crate::advise::Scenario, saving: Decimal) -> String {

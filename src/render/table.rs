@@ -117,10 +117,12 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             ]
         })
         .collect();
+    let mut monthly: Vec<Decimal> = report.nats.iter().map(|n| n.monthly()).collect();
     if !report.idle_addresses.is_empty() {
         let n = report.idle_addresses.len();
         let label = format!("{n} idle Elastic IP{}", if n == 1 { "" } else { "s" });
-        let monthly: Decimal = report.idle_addresses.iter().map(|a| a.monthly()).sum();
+        let idle: Decimal = report.idle_addresses.iter().map(|a| a.monthly()).sum();
+        monthly.push(idle);
         rows.push([
             String::new(),
             label,
@@ -130,7 +132,37 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             String::new(),
             String::new(),
             String::new(),
-            money(monthly),
+            money(idle),
+        ]);
+    }
+    let gb: Vec<Decimal> = report.nats.iter().filter_map(|n| n.processed_gb).collect();
+    let gb_total: Decimal = gb.iter().sum();
+    let window: Vec<Decimal> = report.nats.iter().map(|n| n.window_cost()).collect();
+    let rounding = [
+        crate::shown::rounding(gb.iter().copied(), gb_total, 2),
+        crate::shown::rounding(window, report.total_window_cost, 2),
+        crate::shown::rounding(monthly, report.total_monthly_run_rate, 2),
+    ];
+    // The label goes under the account column, or the NAT gateway's when that one is hidden.
+    let label = |text: &str| -> [String; 2] {
+        if several {
+            [text.into(), String::new()]
+        } else {
+            [String::new(), text.into()]
+        }
+    };
+    if rounding.iter().any(|r| !r.is_zero()) {
+        let [a, b] = label("(rounding of the lines above)");
+        rows.push([
+            a,
+            b,
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            super::signed(rounding[0]),
+            super::signed(rounding[1]),
+            super::signed(rounding[2]),
         ]);
     }
     let total = if report.total_is_lower_bound {
@@ -138,15 +170,23 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
     } else {
         "Total"
     };
-    // The label goes under the account column, or the NAT gateway's when that one is hidden.
+    let [a, b] = label(total);
     rows.push([
-        if several { total } else { "" }.into(),
-        if several { "" } else { total }.into(),
+        a,
+        b,
         String::new(),
         String::new(),
         String::new(),
         String::new(),
-        String::new(),
+        format!(
+            "{}{}",
+            if gb.len() < report.nats.len() {
+                "at least "
+            } else {
+                ""
+            },
+            fixed(gb_total, 2)
+        ),
         money(report.total_window_cost),
         money(report.total_monthly_run_rate),
     ]);
@@ -190,12 +230,7 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
     }
 
     let _ = writeln!(o);
-    let months: Vec<String> = report
-        .monthly_totals
-        .iter()
-        .map(|m| format!("{} {} USD", m.period_start.format("%Y-%m"), money(m.cost)))
-        .collect();
-    let _ = writeln!(o, "By month: {}", months.join(", "));
+    let _ = writeln!(o, "{}", by_month(report));
     if let Some(c) = &report.changes {
         o.push_str(&super::changes::table(c));
     }
@@ -296,6 +331,30 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
 }
 
 /// The costliest sources by monthly run-rate (allocation.csv has every month and source).
+/// "By month: 2026-09 111.81 + 2026-10 738.86 + rounding 0.01 = 850.68 USD": the months as
+/// shown add up to the window's cost as shown.
+fn by_month(report: &Report) -> String {
+    let months = &report.monthly_totals;
+    let mut parts: Vec<String> = months
+        .iter()
+        .map(|m| format!("{} {}", m.period_start.format("%Y-%m"), money(m.cost)))
+        .collect();
+    let r = crate::shown::rounding(months.iter().map(|m| m.cost), report.total_window_cost, 2);
+    if !r.is_zero() {
+        parts.push(format!("rounding {}", super::signed(r)));
+    }
+    format!(
+        "By month: {} = {}{} USD",
+        parts.join(" + "),
+        if report.total_is_lower_bound {
+            "at least "
+        } else {
+            ""
+        },
+        money(report.total_window_cost)
+    )
+}
+
 fn top_sources(report: &Report) -> String {
     let mut o = String::new();
     let top = report.top_sources(super::TOP_SOURCES);
@@ -389,6 +448,43 @@ fn accounts(report: &Report) -> String {
             money(a.plan_saving)
         );
     }
+    let window: Vec<Decimal> = report.accounts.iter().map(|a| a.window_cost).collect();
+    let monthly: Vec<Decimal> = report.accounts.iter().map(|a| a.monthly_run_rate).collect();
+    let saving: Vec<Decimal> = report.accounts.iter().map(|a| a.plan_saving).collect();
+    let saving_total: Decimal = saving.iter().sum();
+    let rounding = [
+        crate::shown::rounding(window, report.total_window_cost, 2),
+        crate::shown::rounding(monthly, report.total_monthly_run_rate, 2),
+        crate::shown::rounding(saving, saving_total, 2),
+    ];
+    if rounding.iter().any(|r| !r.is_zero()) {
+        let _ = writeln!(
+            o,
+            "{:<14} {:<24} {:>7} {:>5} {:>14} {:>14} {:>14}",
+            "(rounding)",
+            "",
+            "",
+            "",
+            super::signed(rounding[0]),
+            super::signed(rounding[1]),
+            super::signed(rounding[2])
+        );
+    }
+    let _ = writeln!(
+        o,
+        "{:<14} {:<24} {:>7} {:>5} {:>14} {:>14} {:>14}",
+        if report.total_is_lower_bound {
+            "Total (at least)"
+        } else {
+            "Total"
+        },
+        "",
+        "",
+        "",
+        money(report.total_window_cost),
+        money(report.total_monthly_run_rate),
+        money(saving_total)
+    );
     o
 }
 

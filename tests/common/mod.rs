@@ -401,3 +401,174 @@ pub fn diff_json(dir: &Path, old: &str, new: &str) -> Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// A figure as a table shows it: "850.68", "+0.01", "at least 12.00", "0.00 to 280.28" (a
+/// range: least and most); `None` for an empty or "unknown" cell.
+fn shown_figure(cell: &str) -> Option<(rust_decimal::Decimal, rust_decimal::Decimal)> {
+    use std::str::FromStr;
+    let c = cell.replace("**", "");
+    let c = c
+        .trim()
+        .trim_start_matches("at least ")
+        .trim_start_matches('+');
+    if c.is_empty() || c == "unknown" {
+        return None;
+    }
+    let num = |s: &str| {
+        rust_decimal::Decimal::from_str(s.trim().trim_start_matches('+'))
+            .unwrap_or_else(|_| panic!("a figure in a totalled column is not a number: {cell:?}"))
+    };
+    Some(match c.split_once(" to ") {
+        Some((a, b)) => (num(a), num(b)),
+        None => (num(c), num(c)),
+    })
+}
+
+/// Every table of a report.md with a **Total** row: each figure of the total is the sum of the
+/// figures shown above it (since the table's start or its previous total), to the cent. A
+/// "(rounding of the lines above)" row is part of that sum and is never more than half a cent
+/// per line. A range's most may differ only where report.md says why. Returns how many totals
+/// were checked.
+pub fn markdown_totals_add_up(md: &str) -> usize {
+    use rust_decimal::Decimal;
+    let most_explained = md.contains("is not the sum of the rows' most");
+    let mut checked = 0;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut in_table = false;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            in_table = false;
+            rows.clear();
+            continue;
+        }
+        let cells: Vec<String> = line
+            .replace("\\|", "\u{0}")
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().replace('\u{0}', "|"))
+            .collect();
+        if !in_table {
+            in_table = true; // the header
+            continue;
+        }
+        if cells
+            .iter()
+            .all(|c| c.starts_with("---") || c.starts_with(":--"))
+        {
+            continue;
+        }
+        if !cells.iter().any(|c| c.starts_with("**Total**")) {
+            rows.push(cells);
+            continue;
+        }
+        for (j, total) in cells.iter().enumerate() {
+            if cells[j].starts_with("**Total**") {
+                continue;
+            }
+            let Some((least, most)) = shown_figure(total) else {
+                continue;
+            };
+            let mut sum = (Decimal::ZERO, Decimal::ZERO);
+            let mut lines = 0;
+            for r in &rows {
+                let Some((a, b)) = r.get(j).and_then(|c| shown_figure(c)) else {
+                    continue;
+                };
+                if r.iter().any(|c| c == "(rounding of the lines above)") {
+                    assert!(
+                        a.abs() * Decimal::from(200) <= Decimal::from(lines.max(1)),
+                        "a rounding of {a} for {lines} lines is not rounding: {line}"
+                    );
+                } else {
+                    lines += 1;
+                }
+                sum = (sum.0 + a, sum.1 + b);
+            }
+            assert_eq!(sum.0, least, "the lines above do not add up to {line}");
+            if sum.1 != most {
+                assert!(most_explained, "the lines' most ({}) is not {line}", sum.1);
+            }
+            checked += 1;
+        }
+        rows.clear();
+    }
+    checked
+}
+
+/// A terminal table whose header holds `columns` (numbers, right-aligned under their header):
+/// the rows between the header and the line starting `total` add up to it, column by column,
+/// a "(rounding…" row included. Returns how many figures were checked.
+pub fn terminal_table_adds_up(text: &str, columns: &[&str], total: &str) -> usize {
+    use rust_decimal::Decimal;
+    let lines: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
+    let header = lines
+        .iter()
+        .position(|l| {
+            let s: String = l.iter().collect();
+            columns.iter().all(|c| s.contains(c))
+        })
+        .unwrap_or_else(|| panic!("no table with {columns:?} in\n{text}"));
+    let head: String = lines[header].iter().collect();
+    let end = header
+        + lines[header..]
+            .iter()
+            .position(|l| l.iter().collect::<String>().trim_start().starts_with(total))
+            .unwrap_or_else(|| panic!("no {total:?} row under {head}"));
+    // The figure ending at char `at`, if the row has one there.
+    let figure = |l: &[char], at: usize| -> Option<Decimal> {
+        if l.len() < at || l[at - 1] == ' ' {
+            return None;
+        }
+        let before: String = l[..at].iter().collect();
+        let word = before.rsplit(' ').next().unwrap();
+        shown_figure(word).map(|f| f.0)
+    };
+    let mut checked = 0;
+    for c in columns {
+        let at = head[..head.find(c).unwrap()].chars().count() + c.chars().count();
+        let sum: Decimal = lines[header + 1..end]
+            .iter()
+            .filter_map(|l| figure(l, at))
+            .sum();
+        let shown = figure(&lines[end], at).unwrap_or_else(|| panic!("no {c} total"));
+        assert_eq!(sum, shown, "{c} does not add up under {head}\n{text}");
+        checked += 1;
+    }
+    checked
+}
+
+/// The terminal summary: the NAT gateway table and "By month" add up as shown.
+pub fn terminal_totals_add_up(text: &str) -> usize {
+    use rust_decimal::Decimal;
+    // A narrow terminal drops the window's column: check those shown.
+    let head = text
+        .lines()
+        .find(|l| l.contains("NAT gateway") && l.contains("GB processed"))
+        .expect("the NAT gateway table");
+    let shown: Vec<&str> = ["GB processed", "Window USD", "Monthly USD"]
+        .into_iter()
+        .filter(|c| head.contains(c))
+        .collect();
+    let mut checked = terminal_table_adds_up(text, &shown, "Total");
+    if text.contains("Plan saves/mo") {
+        checked += terminal_table_adds_up(
+            text,
+            &["Window USD", "Monthly USD", "Plan saves/mo"],
+            "Total",
+        );
+    }
+    let by_month = text
+        .lines()
+        .find_map(|l| l.strip_prefix("By month: "))
+        .expect("a By month line");
+    let (parts, total) = by_month.split_once(" = ").expect("By month … = total");
+    let sum: Decimal = parts
+        .split(" + ")
+        .map(|p| shown_figure(p.rsplit(' ').next().unwrap()).unwrap().0)
+        .sum();
+    let total = shown_figure(total.trim_end_matches(" USD")).unwrap().0;
+    assert_eq!(sum, total, "By month: {by_month}");
+    checked += 1;
+    checked
+}
