@@ -500,6 +500,12 @@ pub struct ReportArgs {
     /// allocation.png. E.g. `--allocate-by tag:team --allocate-by tag:cost-center`.
     #[arg(long, value_name = "tag:KEY", value_parser = parse_tag_key)]
     pub allocate_by: Vec<String>,
+    /// Start each CSV file with a UTF-8 byte order mark, so that Excel, opening one with a
+    /// double-click, reads names in any script (e.g. Korean Name tags) as written. Off by
+    /// default: most tools that read CSV expect no mark. natcost's own text in the CSVs is
+    /// ASCII either way.
+    #[arg(long)]
+    pub csv_bom: bool,
     /// Print only; write no files.
     #[arg(long)]
     pub no_files: bool,

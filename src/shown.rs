@@ -38,6 +38,39 @@ pub fn rounding(lines: impl IntoIterator<Item = Decimal>, total: Decimal, dp: u3
             .sum::<Decimal>()
 }
 
+/// natcost's own prose in ASCII punctuation, for CSV files a spreadsheet may open as another
+/// code page: "730 h × 0.059" → "730 h x 0.059", "≤" → "<=", "→" → "->".
+pub fn ascii_punctuation(s: &str) -> Cow<'_, str> {
+    let swap = |c: char| -> Option<&'static str> {
+        Some(match c {
+            '×' => "x",
+            '≤' => "<=",
+            '≥' => ">=",
+            '→' => "->",
+            '←' => "<-",
+            '−' | '–' | '—' => "-",
+            '…' => "...",
+            '‘' | '’' => "'",
+            '“' | '”' => "\"",
+            '·' | '•' => "-",
+            '≈' => "~",
+            '\u{a0}' => " ",
+            _ => return None,
+        })
+    };
+    if !s.chars().any(|c| swap(c).is_some()) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match swap(c) {
+            Some(a) => out.push_str(a),
+            None => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Characters that would act instead of show: controls (an ESC sequence in a tag drives the
 /// terminal; SVG refuses them) and the bidirectional overrides that reorder what is read.
 fn acts(c: char) -> bool {
@@ -140,6 +173,17 @@ mod tests {
         assert_eq!(rounding([dec!(0.125); 2], dec!(0.25), 2), dec!(-0.01));
         assert_eq!(rounding([dec!(1.10), dec!(2.20)], dec!(3.30), 2), dec!(0));
         assert_eq!(rounding([], dec!(0), 2), dec!(0));
+    }
+
+    #[test]
+    fn csv_prose_is_ascii() {
+        assert_eq!(
+            ascii_punctuation("2 × 730 h × 0.059 → 86.14 (SampleCount ≤ 60; 0.059 − 0.01) …"),
+            "2 x 730 h x 0.059 -> 86.14 (SampleCount <= 60; 0.059 - 0.01) ..."
+        );
+        assert!(matches!(ascii_punctuation("plain"), Cow::Borrowed("plain")));
+        // Letters are data: only punctuation changes.
+        assert_eq!(ascii_punctuation("서울 café"), "서울 café");
     }
 
     #[test]

@@ -1576,3 +1576,95 @@ fn displayed_totals_add_up_to_the_cent() {
     );
     assert_eq!(common::terminal_totals_add_up(&wide), 7, "{wide}");
 }
+
+/// Issue 26 §4: the CSVs open in a spreadsheet as written. natcost's own text is ASCII;
+/// `--csv-bom` adds the byte order mark Excel needs for names in other scripts; LibreOffice
+/// (when installed) reads every money and GB column as numbers, equal to the CSV's decimals.
+#[test]
+fn csvs_open_in_a_spreadsheet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut snap = sample_json();
+    snap["accounts"][0]["regions"][0]["nat_gateways"][0]["tags"]["Name"] = "서울-prod-nat-a".into();
+    let path = write_snapshot(tmp.path(), "seoul.json", &snap);
+    let run = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "report",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--prices",
+            "bundled",
+            "--allocate-by",
+            "tag:team",
+            "--out",
+            out,
+        ];
+        args.extend(extra);
+        let o = natcost(&args, tmp.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        tmp.path().join(out)
+    };
+    let plain = run(&[], "plain");
+    let bom = run(&["--csv-bom"], "bom");
+    let csvs: Vec<String> = std::fs::read_dir(&plain)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".csv"))
+        .collect();
+    assert_eq!(csvs.len(), 5, "{csvs:?}");
+    for name in &csvs {
+        let text = std::fs::read_to_string(plain.join(name)).unwrap();
+        // Only the name from AWS is not ASCII: no ×, ≤ or → in natcost's own text.
+        let foreign: BTreeSet<char> = text.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(
+            foreign.iter().all(|c| "서울".contains(*c)),
+            "{name}: {foreign:?}"
+        );
+        // The same bytes after the mark.
+        let with = std::fs::read(bom.join(name)).unwrap();
+        assert_eq!(&with[..3], b"\xEF\xBB\xBF", "{name}");
+        assert_eq!(&with[3..], text.as_bytes(), "{name}");
+    }
+    let recs = std::fs::read_to_string(plain.join("recommendations.csv")).unwrap();
+    assert!(recs.contains(" x 0.059"), "{recs}");
+
+    let Some(soffice) = common::soffice() else {
+        return;
+    };
+    let files: Vec<PathBuf> = csvs.iter().map(|n| bom.join(n)).collect();
+    let sheets = tmp.path().join("sheets");
+    let books = common::csv_to_xlsx(&soffice, &files, &sheets);
+    let figure = |h: &str| {
+        h.ends_with("_usd") || matches!(h, "quantity" | "gb" | "monthly_gb" | "difference_pct")
+    };
+    let mut checked = 0;
+    for (csv_path, book) in files.iter().zip(&books) {
+        let (header, rows) = read_csv(&plain.join(csv_path.file_name().unwrap()));
+        let cells = common::xlsx_cells(book);
+        let sheet = cells.as_object().unwrap().values().next().unwrap();
+        let sheet = sheet.as_array().unwrap();
+        // The mark is read as the encoding, not as part of the first column's name.
+        let first = &sheet[0][0];
+        assert_eq!(first["v"], header[0].as_str(), "{}", book.display());
+        assert_eq!(sheet.len(), rows.len() + 1, "{}", book.display());
+        for (r, row) in rows.iter().enumerate() {
+            for (c, h) in header.iter().enumerate() {
+                let (text, cell) = (&row[c], &sheet[r + 1][c]);
+                if figure(h) && !text.is_empty() {
+                    assert_eq!(cell["t"], "n", "{h} {text:?} is not a number: {cell}");
+                    let want = f64::from_str(text).unwrap();
+                    let got = cell["v"].as_f64().unwrap();
+                    assert!(
+                        (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                        "{h}: {got} vs {text}"
+                    );
+                    checked += 1;
+                } else if h.ends_with("_name") && !text.is_empty() {
+                    assert_eq!(cell["v"].as_str(), Some(text), "{h}");
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "{checked} figures");
+    let costs = std::fs::read_to_string(plain.join("costs.csv")).unwrap();
+    assert!(costs.contains("서울-prod-nat-a"));
+}

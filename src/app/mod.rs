@@ -183,7 +183,16 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
         PathBuf::from("reports").join(folder)
     });
     if !args.no_files {
-        write_report(&report, &book, live.then_some(&snapshot), &out_dir, &guard)?;
+        write_report(
+            &report,
+            &book,
+            live.then_some(&snapshot),
+            &out_dir,
+            &guard,
+            render::folder::Options {
+                csv_bom: args.csv_bom,
+            },
+        )?;
     }
     let text = match args.format {
         // Names from AWS never act on the terminal (an ESC sequence in a tag).

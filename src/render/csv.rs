@@ -88,6 +88,12 @@ pub const ALLOCATION_HEADER: [&str; 16] = [
     "basis",
 ];
 
+/// natcost's own prose (risk, action, evidence, notes, explanations): ASCII punctuation, so a
+/// spreadsheet that opens the file in another code page shows it as written, and safe.
+fn prose(text: &str) -> String {
+    safe(&crate::shown::ascii_punctuation(text))
+}
+
 /// Text a spreadsheet would run as a formula gets a leading apostrophe.
 pub fn safe(cell: &str) -> String {
     match cell.chars().next() {
@@ -157,7 +163,7 @@ pub fn reconcile<W: Write>(rows: &[crate::bill::Row], out: W) -> Result<()> {
             num(r.modelled_quantity),
             num(r.modelled_cost_usd),
             num(r.difference_pct),
-            safe(&r.explanation),
+            prose(&r.explanation),
         ])?;
     }
     w.flush()?;
@@ -217,15 +223,15 @@ pub fn recommendations<W: Write>(report: &Report, out: W) -> Result<()> {
             after,
             saving,
             s.confidence.as_str().to_string(),
-            safe(&s.risk_text()),
-            safe(&s.action),
-            safe(&evidence.join("; ")),
+            prose(&s.risk_text()),
+            prose(&s.action),
+            prose(&evidence.join("; ")),
             s.tier.as_str().to_string(),
             if s.in_plan { "yes" } else { "no" }.to_string(),
             safe(&s.conflicts_with.join(";")),
             safe(&s.account_id),
             safe(&report.names_only(&s.resource_id)),
-            safe(&s.notes.join("; ")),
+            prose(&s.notes.join("; ")),
             on_top,
         ])?;
     }

@@ -11,6 +11,13 @@ use crate::price::PriceBook;
 use crate::report::Report;
 use crate::snapshot::Snapshot;
 
+/// How the files are written (`report`'s flags).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Each CSV file starts with a UTF-8 byte order mark (`--csv-bom`), for Excel.
+    pub csv_bom: bool,
+}
+
 /// Every report file (each named in `output::REPORT_FILES`), written together or not at all;
 /// with the snapshot it was made from when that was collected live, so the report can be
 /// reproduced. `guard` says what must never be written over (see `output`).
@@ -20,19 +27,33 @@ pub fn write_report(
     snapshot: Option<&Snapshot>,
     dir: &Path,
     guard: &output::Guard,
+    options: Options,
 ) -> Result<()> {
     output::write_dir(dir, guard, |stage| {
-        fill_report(report, book, snapshot, stage)
+        fill_report(report, book, snapshot, stage, options)
             .with_context(|| format!("writing the report to {}", dir.display()))
     })
 }
+
+/// The UTF-8 byte order mark Excel needs to read a CSV file as UTF-8 when double-clicked.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 fn fill_report(
     report: &Report,
     book: &PriceBook,
     snapshot: Option<&Snapshot>,
     stage: &output::Staging,
+    options: Options,
 ) -> Result<()> {
+    let csv_file = |name: &str, write: &dyn Fn(&mut Vec<u8>) -> Result<()>| -> Result<()> {
+        let mut bytes = if options.csv_bom {
+            BOM.to_vec()
+        } else {
+            Vec::new()
+        };
+        write(&mut bytes)?;
+        stage.write(name, bytes)
+    };
     let used = book
         .for_regions(&report.regions)
         .to_dated_file(&book.label());
@@ -40,27 +61,15 @@ fn fill_report(
     if let Some(s) = snapshot {
         stage.write("snapshot.json", s.to_json())?;
     }
-    let mut costs = Vec::new();
-    csv::costs(report, &mut costs)?;
-    stage.write("costs.csv", costs)?;
+    csv_file("costs.csv", &|w| csv::costs(report, w))?;
     if let Some(r) = &report.reconcile {
-        let mut rows = Vec::new();
-        csv::reconcile(&r.rows, &mut rows)?;
-        stage.write("reconcile.csv", rows)?;
+        csv_file("reconcile.csv", &|w| csv::reconcile(&r.rows, w))?;
     }
-    let mut recs = Vec::new();
-    csv::recommendations(report, &mut recs)?;
-    stage.write("recommendations.csv", recs)?;
-    let mut lambdas = Vec::new();
-    csv::lambdas(report, &mut lambdas)?;
-    stage.write("lambdas.csv", lambdas)?;
-    let mut allocation = Vec::new();
-    csv::allocation(report, &mut allocation)?;
-    stage.write("allocation.csv", allocation)?;
+    csv_file("recommendations.csv", &|w| csv::recommendations(report, w))?;
+    csv_file("lambdas.csv", &|w| csv::lambdas(report, w))?;
+    csv_file("allocation.csv", &|w| csv::allocation(report, w))?;
     if !report.allocation.team_tags.is_empty() {
-        let mut teams = Vec::new();
-        csv::teams(report, &mut teams)?;
-        stage.write("allocation_by_team.csv", teams)?;
+        csv_file("allocation_by_team.csv", &|w| csv::teams(report, w))?;
     }
     stage.write("report.json", json::render(report))?;
     stage.write("report.md", markdown::render(report, &chart::CHARTS))?;
@@ -103,16 +112,24 @@ mod tests {
                 .collect()
         };
         let with = tmp.path().join("live");
-        write_report(&report, &book, Some(&snapshot), &with, &guard).unwrap();
+        write_report(
+            &report,
+            &book,
+            Some(&snapshot),
+            &with,
+            &guard,
+            Options::default(),
+        )
+        .unwrap();
         assert_eq!(names(&with), listed);
         let without = tmp.path().join("offline");
-        write_report(&report, &book, None, &without, &guard).unwrap();
+        write_report(&report, &book, None, &without, &guard, Options::default()).unwrap();
         let mut offline = listed.clone();
         offline.remove("snapshot.json");
         assert_eq!(names(&without), offline);
         report.reconcile = None;
         let no_bill = tmp.path().join("no-bill");
-        write_report(&report, &book, None, &no_bill, &guard).unwrap();
+        write_report(&report, &book, None, &no_bill, &guard, Options::default()).unwrap();
         for f in ["reconcile.csv", "reconcile.png", "reconcile.svg"] {
             offline.remove(f);
         }
@@ -120,7 +137,7 @@ mod tests {
         // Without --allocate-by, no team files.
         report.allocation.team_tags.clear();
         let no_teams = tmp.path().join("no-teams");
-        write_report(&report, &book, None, &no_teams, &guard).unwrap();
+        write_report(&report, &book, None, &no_teams, &guard, Options::default()).unwrap();
         for f in ["allocation_by_team.csv", "allocation.png", "allocation.svg"] {
             offline.remove(f);
         }

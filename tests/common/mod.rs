@@ -572,3 +572,71 @@ pub fn terminal_totals_add_up(text: &str) -> usize {
     checked += 1;
     checked
 }
+
+/// Every cell of an .xlsx workbook, as tests/support/xlsx_cells.py (openpyxl) reads it:
+/// sheet name → rows → cells ({"t": "n"|"s"|"f"|"b", "v": …} or null).
+pub fn xlsx_cells(path: &Path) -> Value {
+    let out = Command::new(python())
+        .arg(manifest().join("tests/support/xlsx_cells.py"))
+        .arg(path)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "reading {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// LibreOffice's `soffice`, when installed (Debian's libreoffice-calc-nogui; scripts/test.sh
+/// installs it where it can). With NATCOST_REQUIRE_SOFFICE=1 (as .ci/run sets) its absence
+/// fails the test instead of skipping the part that needs it.
+pub fn soffice() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("soffice"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("NATCOST_REQUIRE_SOFFICE").is_none(),
+            "soffice not found, and NATCOST_REQUIRE_SOFFICE is set: apt-get install libreoffice-calc-nogui"
+        );
+        eprintln!("soffice not found: the LibreOffice part of this test is skipped");
+    }
+    found
+}
+
+/// The CSV files `files` opened by LibreOffice as UTF-8 comma-separated text and saved as
+/// .xlsx into `out` (as a spreadsheet user opens them); returns the workbooks' paths.
+pub fn csv_to_xlsx(soffice: &Path, files: &[PathBuf], out: &Path) -> Vec<PathBuf> {
+    let profile = out.join("lo-profile");
+    let status = Command::new(soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args([
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--infilter=CSV:44,34,76,1",
+        ])
+        .arg("--outdir")
+        .arg(out)
+        .args(files)
+        .stdout(Stdio::null())
+        .status()
+        .expect("soffice runs");
+    assert!(status.success(), "soffice failed: {status}");
+    files
+        .iter()
+        .map(|f| {
+            let x = out.join(f.with_extension("xlsx").file_name().unwrap());
+            assert!(x.is_file(), "soffice wrote no {}", x.display());
+            x
+        })
+        .collect()
+}
