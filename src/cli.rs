@@ -506,6 +506,10 @@ pub struct ReportArgs {
     /// ASCII either way.
     #[arg(long)]
     pub csv_bom: bool,
+    /// Do not write natcost.xlsx (the workbook of the same tables, with formulas and the
+    /// charts, for Excel).
+    #[arg(long)]
+    pub no_xlsx: bool,
     /// Print only; write no files.
     #[arg(long)]
     pub no_files: bool,

@@ -18,8 +18,9 @@ pub const MARKER: &str = ".natcost-report";
 /// Every file natcost writes into a report folder, and the only ones it stages: the writer
 /// refuses any other name (an internal error), so a new file (an `.svg` chart, ...) must be
 /// added here. A marked folder holding only these names is natcost's to replace.
-pub const REPORT_FILES: [&str; 23] = [
+pub const REPORT_FILES: [&str; 24] = [
     "costs.csv",
+    "natcost.xlsx",
     "allocation.csv",
     "allocation_by_team.csv",
     "allocation.png",

@@ -324,6 +324,26 @@ fn cost_and_usage_reports_are_reconciled_per_nat_gateway() {
         );
         let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
         assert!(common::markdown_totals_add_up(&md) >= 6, "{md}");
+        // natcost.xlsx's Reconcile sheet: the billed and modelled totals are reconcile.csv's.
+        let wb = common::xlsx_cells(&dir.join("natcost.xlsx"));
+        let sheet = wb["sheets"]["Reconcile"]["cells"].as_array().unwrap();
+        let total = sheet.last().unwrap().as_array().unwrap();
+        assert_eq!(total[0]["v"], "Total");
+        let mut reader = csv::Reader::from_path(dir.join("reconcile.csv")).unwrap();
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(sheet.len(), records.len() + 2);
+        for col in [6, 8] {
+            let sum: Decimal = records
+                .iter()
+                .filter(|r| !r[col].is_empty())
+                .map(|r| d(&r[col]))
+                .sum();
+            let stored = total[col]["r"].as_f64().unwrap();
+            assert!(
+                (stored - sum.to_string().parse::<f64>().unwrap()).abs() < 1e-6,
+                "{format} column {col}: {stored} vs {sum}"
+            );
+        }
         assert!(md.contains("| Credit | -10 |"), "{md}");
         // monthly_cost marks each month's billed total, rounded as every figure shown is.
         for month in [&m1, &m2] {

@@ -1341,6 +1341,14 @@ fn the_committed_sample_report_is_what_natcost_renders() {
             assert_eq!(size(&want), size(&got), "{name}: size");
             continue;
         }
+        if name.ends_with(".xlsx") {
+            // The same sheets, cells, formulas and stored results (the pictures inside are
+            // PNGs, compared above).
+            let (want, got) = (common::xlsx_cells(&want), common::xlsx_cells(&got));
+            assert_eq!(want["order"], got["order"], "{name}");
+            assert_eq!(want["sheets"], got["sheets"], "{name}");
+            continue;
+        }
         let (want, got) = (
             std::fs::read_to_string(&want).unwrap(),
             std::fs::read_to_string(&got).unwrap(),
@@ -1640,8 +1648,13 @@ fn csvs_open_in_a_spreadsheet() {
     for (csv_path, book) in files.iter().zip(&books) {
         let (header, rows) = read_csv(&plain.join(csv_path.file_name().unwrap()));
         let cells = common::xlsx_cells(book);
-        let sheet = cells.as_object().unwrap().values().next().unwrap();
-        let sheet = sheet.as_array().unwrap();
+        let sheet = cells["sheets"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap();
+        let sheet = sheet["cells"].as_array().unwrap();
         // The mark is read as the encoding, not as part of the first column's name.
         let first = &sheet[0][0];
         assert_eq!(first["v"], header[0].as_str(), "{}", book.display());
@@ -1667,4 +1680,282 @@ fn csvs_open_in_a_spreadsheet() {
     assert!(checked > 500, "{checked} figures");
     let costs = std::fs::read_to_string(plain.join("costs.csv")).unwrap();
     assert!(costs.contains("서울-prod-nat-a"));
+}
+
+/// Issue 26 §3: natcost.xlsx holds the CSVs' tables as numbers with formats under frozen,
+/// filtered headers; its totals are formulas whose stored results add up to the CSVs;
+/// LibreOffice (when installed) calculates every formula to the stored result, and a line
+/// changed by a reviewer moves the totals that hold it.
+#[test]
+fn the_workbook_holds_the_csvs_and_its_totals_move() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "report",
+        "--sample",
+        "--allocate-by",
+        "tag:team",
+        "--out",
+        "rep",
+    ];
+    let out = natcost(&args, tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = tmp.path().join("rep");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let book = dir.join("natcost.xlsx");
+    let wb = common::xlsx_cells(&book);
+    let sheets = wb["sheets"].as_object().unwrap();
+    let names: Vec<&str> = wb["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Summary",
+            "Plan",
+            "Costs",
+            "Recommendations",
+            "Allocation",
+            "Teams",
+            "Lambdas"
+        ]
+    );
+    let parts: Vec<&str> = wb["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        parts
+            .iter()
+            .any(|p| p.starts_with("xl/media/") && p.ends_with(".png")),
+        "{parts:?}"
+    );
+    assert!(
+        parts.iter().any(|p| p.starts_with("xl/charts/chart")),
+        "{parts:?}"
+    );
+
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let num = |v: &Value| -> f64 {
+        match v["t"].as_str() {
+            Some("f") => v["r"]
+                .as_f64()
+                .unwrap_or_else(|| panic!("no stored result: {v}")),
+            _ => v["v"]
+                .as_f64()
+                .unwrap_or_else(|| panic!("not a number: {v}")),
+        }
+    };
+    let prose = ["risk", "action", "evidence", "notes", "explanation"];
+    for (sheet, file) in [
+        ("Costs", "costs.csv"),
+        ("Recommendations", "recommendations.csv"),
+        ("Allocation", "allocation.csv"),
+        ("Teams", "allocation_by_team.csv"),
+        ("Lambdas", "lambdas.csv"),
+    ] {
+        let (header, rows) = read_csv(&dir.join(file));
+        let s = &sheets[sheet];
+        let cells = s["cells"].as_array().unwrap();
+        assert_eq!(s["freeze"], "A2", "{sheet}");
+        assert!(s["filter"].as_str().unwrap().starts_with("A1:"), "{sheet}");
+        let head: Vec<&str> = cells[0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["v"].as_str().unwrap())
+            .collect();
+        assert_eq!(head, header, "{sheet}");
+        let mut sums = vec![Decimal::ZERO; header.len()];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, h) in header.iter().enumerate() {
+                let (text, x) = (&row[c], &cells[r + 1][c]);
+                if text.is_empty() {
+                    assert!(x.is_null(), "{sheet} {h}: {x}");
+                    continue;
+                }
+                match x["t"].as_str().unwrap() {
+                    "n" | "f" => {
+                        assert!(
+                            close(num(x), f64::from_str(text).unwrap()),
+                            "{sheet} {h}: {x} vs {text}"
+                        );
+                        sums[c] += dec(text);
+                        let want = if h.ends_with("_usd") {
+                            "#,##0.00"
+                        } else if h == "gb" || h.ends_with("_gb") || h.ends_with("quantity") {
+                            "#,##0.000"
+                        } else {
+                            "0"
+                        };
+                        if h != "unit_price_usd" {
+                            assert_eq!(x["fmt"], want, "{sheet} {h}");
+                        }
+                    }
+                    _ if prose.contains(&h.as_str()) => {}
+                    _ => assert_eq!(x["v"].as_str(), Some(text), "{sheet} {h}"),
+                }
+            }
+        }
+        // The total row: a SUBTOTAL under each USD and GB column, its stored result the CSV's sum.
+        let totals = cells.get(rows.len() + 1).and_then(Value::as_array);
+        if sheet == "Recommendations" {
+            assert!(totals.is_none(), "alternatives have no total");
+            continue;
+        }
+        let totals = totals.unwrap();
+        assert_eq!(totals[0]["v"], "Total", "{sheet}");
+        let mut n = 0;
+        for (c, h) in header.iter().enumerate() {
+            if !(h.ends_with("_usd") || h == "gb" || h.ends_with("_gb")) || h == "unit_price_usd" {
+                continue;
+            }
+            let t = &totals[c];
+            assert!(
+                t["v"].as_str().unwrap().starts_with("=SUBTOTAL(9,"),
+                "{sheet} {h}: {t}"
+            );
+            assert!(
+                close(num(t), sums[c].to_string().parse().unwrap()),
+                "{sheet} {h}: {t} vs {}",
+                sums[c]
+            );
+            n += 1;
+        }
+        assert!(n >= 1, "{sheet}");
+    }
+
+    // Summary and Plan: the report's figures, as formulas over the other sheets.
+    let find = |sheet: &str, label: &str| -> Vec<Value> {
+        sheets[sheet]["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0]["v"].as_str().is_some_and(|v| v.starts_with(label)))
+            .unwrap_or_else(|| panic!("no {label:?} in {sheet}"))
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let total_window: f64 = report["total_window_cost"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let in_window = find("Summary", "Cost in the window");
+    assert_eq!(in_window[1]["t"], "f");
+    assert!(close(num(&in_window[1]), total_window));
+    let plan_saving: f64 = report["plan"]["monthly_saving"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let plan_total = find("Plan", "Total");
+    assert!(plan_total[4]["v"]
+        .as_str()
+        .unwrap()
+        .starts_with("=SUM(E2:E"));
+    assert!(close(num(&plan_total[4]), plan_saving));
+    assert!(close(
+        num(&find("Summary", "Plan saves, USD/month (at least)")[1]),
+        plan_saving
+    ));
+    let months: Vec<f64> = report["monthly_totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["cost"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let month_rows: Vec<Vec<Value>> = ["2026-09", "2026-10"]
+        .iter()
+        .map(|m| find("Summary", m))
+        .collect();
+    for (row, want) in month_rows.iter().zip(&months) {
+        assert!(row[1]["v"].as_str().unwrap().starts_with("=SUMIFS(Costs!"));
+        assert!(close(num(&row[1]), *want));
+    }
+
+    // --no-xlsx: none.
+    let out = natcost(
+        &["report", "--sample", "--no-xlsx", "--out", "plain"],
+        tmp.path(),
+    );
+    assert!(out.status.success());
+    assert!(!tmp.path().join("plain/natcost.xlsx").exists());
+    assert!(tmp.path().join("plain/costs.csv").exists());
+
+    let Some(soffice) = common::soffice() else {
+        return;
+    };
+    // Every formula, calculated by LibreOffice, gives the result natcost stored.
+    let fresh = tmp.path().join("fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    common::xlsx_edit(&book, &fresh.join("same.xlsx"), &[]);
+    let same = common::recalculated(&soffice, &[fresh.join("same.xlsx")], &tmp.path().join("lo"));
+    let calc = common::xlsx_cells(&same[0]);
+    let mut formulas = 0;
+    for (name, s) in sheets {
+        for (r, row) in s["cells"].as_array().unwrap().iter().enumerate() {
+            for (c, x) in row.as_array().unwrap().iter().enumerate() {
+                if x["t"] == "f" {
+                    let got = &calc["sheets"][name]["cells"][r][c];
+                    assert!(
+                        close(num(got), num(x)),
+                        "{name} row {} col {c}: {x} vs LibreOffice's {got}",
+                        r + 1
+                    );
+                    formulas += 1;
+                }
+            }
+        }
+    }
+    assert!(formulas > 100, "{formulas} formulas");
+    // A reviewer adds 1000 hours to the first cost line (Costs!K2): its cost, the Costs total,
+    // its month and NAT gateway on Summary and the window's cost all move by 1000 × its price.
+    let costs = sheets["Costs"]["cells"].as_array().unwrap();
+    let (quantity, price) = (num(&costs[1][10]), num(&costs[1][12]));
+    common::xlsx_edit(
+        &book,
+        &fresh.join("edited.xlsx"),
+        &[format!("Costs!K2={}", quantity + 1000.0)],
+    );
+    let edited = common::recalculated(
+        &soffice,
+        &[fresh.join("edited.xlsx")],
+        &tmp.path().join("lo2"),
+    );
+    let after = common::xlsx_cells(&edited[0]);
+    let delta = 1000.0 * price;
+    let moved = |sheet: &str, r: usize, c: usize| {
+        let (before, now) = (
+            num(&sheets[sheet]["cells"][r][c]),
+            num(&after["sheets"][sheet]["cells"][r][c]),
+        );
+        assert!(
+            close(now - before, delta),
+            "{sheet} row {} col {c}: {before} → {now}, not +{delta}",
+            r + 1
+        );
+    };
+    moved("Costs", 1, 13);
+    moved("Costs", costs.len() - 1, 13);
+    let summary = sheets["Summary"]["cells"].as_array().unwrap();
+    let row_of = |label: &str| {
+        summary
+            .iter()
+            .position(|r| r[0]["v"].as_str().is_some_and(|v| v.starts_with(label)))
+            .unwrap()
+    };
+    moved("Summary", row_of("Cost in the window"), 1);
+    moved("Summary", row_of(costs[1][15]["v"].as_str().unwrap()), 1);
+    moved("Summary", row_of(costs[1][6]["v"].as_str().unwrap()), 3);
 }

@@ -191,6 +191,7 @@ fn report(args: ReportArgs, verbose: u8) -> Result<ExitCode> {
             &guard,
             render::folder::Options {
                 csv_bom: args.csv_bom,
+                xlsx: !args.no_xlsx,
             },
         )?;
     }
@@ -261,7 +262,9 @@ fn reconcile_command(args: crate::cli::ReconcileArgs, verbose: u8) -> Result<Exi
     };
     let mut stdout = std::io::stdout().lock();
     match args.format {
-        crate::cli::ReconcileFormat::Csv => render::csv::reconcile(&r.rows, &mut stdout)?,
+        crate::cli::ReconcileFormat::Csv => {
+            render::csv::write(&render::tables::reconcile(&r.rows), &mut stdout)?
+        }
         crate::cli::ReconcileFormat::Json => {
             writeln!(stdout, "{}", serde_json::to_string_pretty(r)?)?
         }

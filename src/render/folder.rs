@@ -5,17 +5,28 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::{chart, csv, json, markdown};
+use super::{chart, csv, json, markdown, tables, xlsx};
 use crate::output;
 use crate::price::PriceBook;
 use crate::report::Report;
 use crate::snapshot::Snapshot;
 
 /// How the files are written (`report`'s flags).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// Each CSV file starts with a UTF-8 byte order mark (`--csv-bom`), for Excel.
     pub csv_bom: bool,
+    /// natcost.xlsx is written (not with `--no-xlsx`).
+    pub xlsx: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            csv_bom: false,
+            xlsx: true,
+        }
+    }
 }
 
 /// Every report file (each named in `output::REPORT_FILES`), written together or not at all;
@@ -35,6 +46,9 @@ pub fn write_report(
     })
 }
 
+/// The workbook's name.
+pub const XLSX: &str = "natcost.xlsx";
+
 /// The UTF-8 byte order mark Excel needs to read a CSV file as UTF-8 when double-clicked.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -45,13 +59,13 @@ fn fill_report(
     stage: &output::Staging,
     options: Options,
 ) -> Result<()> {
-    let csv_file = |name: &str, write: &dyn Fn(&mut Vec<u8>) -> Result<()>| -> Result<()> {
+    let csv_file = |name: &str, table: &tables::Table| -> Result<()> {
         let mut bytes = if options.csv_bom {
             BOM.to_vec()
         } else {
             Vec::new()
         };
-        write(&mut bytes)?;
+        csv::write(table, &mut bytes)?;
         stage.write(name, bytes)
     };
     let used = book
@@ -61,19 +75,28 @@ fn fill_report(
     if let Some(s) = snapshot {
         stage.write("snapshot.json", s.to_json())?;
     }
-    csv_file("costs.csv", &|w| csv::costs(report, w))?;
+    csv_file("costs.csv", &tables::costs(report))?;
     if let Some(r) = &report.reconcile {
-        csv_file("reconcile.csv", &|w| csv::reconcile(&r.rows, w))?;
+        csv_file("reconcile.csv", &tables::reconcile(&r.rows))?;
     }
-    csv_file("recommendations.csv", &|w| csv::recommendations(report, w))?;
-    csv_file("lambdas.csv", &|w| csv::lambdas(report, w))?;
-    csv_file("allocation.csv", &|w| csv::allocation(report, w))?;
+    csv_file("recommendations.csv", &tables::recommendations(report))?;
+    csv_file("lambdas.csv", &tables::lambdas(report))?;
+    csv_file("allocation.csv", &tables::allocation(report))?;
     if !report.allocation.team_tags.is_empty() {
-        csv_file("allocation_by_team.csv", &|w| csv::teams(report, w))?;
+        csv_file("allocation_by_team.csv", &tables::teams(report))?;
     }
     stage.write("report.json", json::render(report))?;
     stage.write("report.md", markdown::render(report, &chart::CHARTS))?;
     chart::render_all(report, stage)?;
+    if options.xlsx {
+        // The pictures the Summary sheet shows, as drawn for the folder.
+        let mut images = Vec::new();
+        for name in chart::XLSX_IMAGES {
+            images.push((name, std::fs::read(stage.path(name)?)?));
+        }
+        let book = xlsx::workbook(report, &images).context("making natcost.xlsx")?;
+        stage.write(XLSX, book)?;
+    }
     Ok(())
 }
 

@@ -8,6 +8,8 @@ pub mod json;
 pub mod markdown;
 pub mod prices;
 pub mod table;
+pub mod tables;
+pub mod xlsx;
 
 use rust_decimal::Decimal;
 

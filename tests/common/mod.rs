@@ -573,8 +573,9 @@ pub fn terminal_totals_add_up(text: &str) -> usize {
     checked
 }
 
-/// Every cell of an .xlsx workbook, as tests/support/xlsx_cells.py (openpyxl) reads it:
-/// sheet name → rows → cells ({"t": "n"|"s"|"f"|"b", "v": …} or null).
+/// An .xlsx workbook as tests/support/xlsx_cells.py (openpyxl) reads it: `sheets` (name →
+/// `cells`, rows of {"t": "n"|"s"|"f"|"b", "v", "fmt", and a formula's stored result "r"} or
+/// null; `freeze`; `filter`) and `parts` (the zip's media and chart parts).
 pub fn xlsx_cells(path: &Path) -> Value {
     let out = Command::new(python())
         .arg(manifest().join("tests/support/xlsx_cells.py"))
@@ -588,6 +589,23 @@ pub fn xlsx_cells(path: &Path) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A copy of a workbook with cells changed (`Sheet!A1=number`), saved by openpyxl without the
+/// formulas' stored results, so the spreadsheet that opens it calculates them all.
+pub fn xlsx_edit(from: &Path, to: &Path, edits: &[String]) {
+    let out = Command::new(python())
+        .arg(manifest().join("tests/support/xlsx_edit.py"))
+        .arg(from)
+        .arg(to)
+        .args(edits)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// LibreOffice's `soffice`, when installed (Debian's libreoffice-calc-nogui; scripts/test.sh
@@ -612,22 +630,34 @@ pub fn soffice() -> Option<PathBuf> {
 /// The CSV files `files` opened by LibreOffice as UTF-8 comma-separated text and saved as
 /// .xlsx into `out` (as a spreadsheet user opens them); returns the workbooks' paths.
 pub fn csv_to_xlsx(soffice: &Path, files: &[PathBuf], out: &Path) -> Vec<PathBuf> {
+    libreoffice_saves(soffice, files, out, Some("--infilter=CSV:44,34,76,1"))
+}
+
+/// Workbooks opened by LibreOffice (which calculates the formulas that hold no result) and
+/// saved again as .xlsx into `out`, with the results it calculated.
+pub fn recalculated(soffice: &Path, files: &[PathBuf], out: &Path) -> Vec<PathBuf> {
+    libreoffice_saves(soffice, files, out, None)
+}
+
+fn libreoffice_saves(
+    soffice: &Path,
+    files: &[PathBuf],
+    out: &Path,
+    infilter: Option<&str>,
+) -> Vec<PathBuf> {
     let profile = out.join("lo-profile");
     let status = Command::new(soffice)
         .arg(format!(
             "-env:UserInstallation=file://{}",
             profile.display()
         ))
-        .args([
-            "--headless",
-            "--convert-to",
-            "xlsx",
-            "--infilter=CSV:44,34,76,1",
-        ])
+        .args(["--headless", "--convert-to", "xlsx"])
+        .args(infilter)
         .arg("--outdir")
         .arg(out)
         .args(files)
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()
         .expect("soffice runs");
     assert!(status.success(), "soffice failed: {status}");

@@ -43,6 +43,9 @@ pub const CHARTS: [(&str, &str); 4] = [
 ];
 
 /// The chart of `--bill`: billed against modelled per month and usage type.
+/// The charts natcost.xlsx's Summary sheet shows, in order.
+pub const XLSX_IMAGES: [&str; 1] = ["monthly_cost.png"];
+
 pub const RECONCILE_CHART: (&str, &str) = (
     "reconcile.png",
     "Billed vs. modelled, per month and usage type",
