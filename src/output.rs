@@ -18,7 +18,11 @@ pub const MARKER: &str = ".natcost-report";
 /// Every file natcost writes into a report folder, and the only ones it stages: the writer
 /// refuses any other name (an internal error), so a new file (an `.svg` chart, ...) must be
 /// added here. A marked folder holding only these names is natcost's to replace.
-pub const REPORT_FILES: [&str; 24] = [
+pub const REPORT_FILES: [&str; 28] = [
+    "summary.png",
+    "summary.svg",
+    "monthly_components.png",
+    "monthly_components.svg",
     "costs.csv",
     "natcost.xlsx",
     "allocation.csv",

@@ -31,11 +31,8 @@ pub fn money(d: Decimal) -> String {
 /// the sum of the lines each rounded once. A table shows a non-zero rounding on a line of its
 /// own ("(rounding of the lines above)"), so every column adds up as shown.
 pub fn rounding(lines: impl IntoIterator<Item = Decimal>, total: Decimal, dp: u32) -> Decimal {
-    round_shown(total, dp)
-        - lines
-            .into_iter()
-            .map(|l| round_shown(l, dp))
-            .sum::<Decimal>()
+    let shown: Decimal = lines.into_iter().map(|l| round_shown(l, dp)).sum();
+    round_shown(total, dp) - shown
 }
 
 /// natcost's own prose in ASCII punctuation, for CSV files a spreadsheet may open as another

@@ -352,7 +352,7 @@ fn cost_and_usage_reports_are_reconciled_per_nat_gateway() {
                 .filter(|(k, _)| &k.0 == month)
                 .map(|(_, r)| d(&r[6]))
                 .sum();
-            let marker = format!("billed {} · modelled", natcost::money(billed));
+            let marker = format!("billed {}\n", natcost::money(billed));
             let svg = std::fs::read_to_string(dir.join("monthly_cost.svg")).unwrap();
             assert!(
                 svg.contains(&marker),
@@ -360,7 +360,7 @@ fn cost_and_usage_reports_are_reconciled_per_nat_gateway() {
             );
             // The same figure read back from the SVG: within half a cent of the bill.
             let at = svg.find(&marker).unwrap() + "billed ".len();
-            let shown = d(svg[at..].split(' ').next().unwrap());
+            let shown = d(svg[at..].split_whitespace().next().unwrap());
             assert!((shown - billed).abs() <= dec!(0.005), "{shown} vs {billed}");
         }
         png::Decoder::new(std::io::BufReader::new(

@@ -1276,11 +1276,11 @@ fn charts_stay_readable_with_many_nat_gateways() {
     assert_ok(&out);
     let dir = tmp.path().join("many");
     let monthly = std::fs::read_to_string(dir.join("monthly_cost.svg")).unwrap();
-    // Two months: 11 NAT gateways with bars of their own each month, the other 24 summed.
-    assert!(monthly.contains("24 others"), "others summed");
-    assert!(monthly.contains("adds up the other 24"));
+    // The 8 costliest NAT gateways in colour, the other 27 one grey stack a month.
+    assert!(monthly.contains("27 others"), "others summed");
+    assert!(monthly.contains("grey adds up the other 27"));
     let daily = std::fs::read_to_string(dir.join("daily_gb.svg")).unwrap();
-    assert!(daily.contains(" others, summed"));
+    assert!(daily.contains("26 others, summed"));
     let topology = std::fs::read_to_string(dir.join("topology.svg")).unwrap();
     assert!(topology.contains("15 more NAT gateways"));
     for (file, _) in natcost::CHARTS {
@@ -1958,4 +1958,103 @@ fn the_workbook_holds_the_csvs_and_its_totals_move() {
     moved("Summary", row_of("Cost in the window"), 1);
     moved("Summary", row_of(costs[1][15]["v"].as_str().unwrap()), 1);
     moved("Summary", row_of(costs[1][6]["v"].as_str().unwrap()), 3);
+}
+
+/// The sample with `n` NAT gateways (its seven, copied or cut), each named with 255 characters
+/// when `long_names`.
+fn sample_with_nats(n: usize, long_names: bool) -> Value {
+    let mut snap = sample_json();
+    let region = &mut snap["accounts"][0]["regions"][0];
+    let nats = region["nat_gateways"].as_array().unwrap().clone();
+    let metrics = region["metrics"].as_array().unwrap().clone();
+    let mut all = Vec::new();
+    let mut all_metrics = Vec::new();
+    for copy in 0..n.div_ceil(nats.len()) {
+        for nat in &nats {
+            let mut nat = nat.clone();
+            let id = nat["nat_gateway_id"].as_str().unwrap().to_string();
+            let new_id = if copy == 0 {
+                id.clone()
+            } else {
+                format!("{id}{copy}")
+            };
+            nat["nat_gateway_id"] = Value::from(new_id.clone());
+            let name = format!("copy{copy}-{}", nat["tags"]["Name"].as_str().unwrap());
+            nat["tags"]["Name"] = Value::from(if long_names {
+                format!("{name}-{}", "x".repeat(255 - name.len() - 1))
+            } else {
+                name
+            });
+            all.push(nat);
+            for m in metrics
+                .iter()
+                .filter(|m| m["nat_gateway_id"] == id.as_str())
+            {
+                let mut m = m.clone();
+                m["nat_gateway_id"] = Value::from(new_id.clone());
+                all_metrics.push(m);
+            }
+            if all.len() == n {
+                break;
+            }
+        }
+    }
+    let kept: BTreeSet<String> = all
+        .iter()
+        .map(|n| n["nat_gateway_id"].as_str().unwrap().to_string())
+        .collect();
+    all_metrics.retain(|m| kept.contains(m["nat_gateway_id"].as_str().unwrap()));
+    region["nat_gateways"] = Value::from(all);
+    region["metrics"] = Value::from(all_metrics);
+    snap
+}
+
+/// Issue 26 §2: the slide charts (summary, monthly cost, components, daily GB) are 1920×1080
+/// with no text under 20 px, inside the canvas and never on another text, with 1, 7 and 40 NAT
+/// gateways and with names of 255 characters.
+#[test]
+fn slide_charts_fit_a_slide_with_1_7_and_40_nat_gateways() {
+    let tmp = tempfile::tempdir().unwrap();
+    for n in [1, 7, 40] {
+        for long in [false, true] {
+            let snap = sample_with_nats(n, long);
+            let name = format!("n{n}-{long}");
+            let path = write_snapshot(tmp.path(), &format!("{name}.json"), &snap);
+            let out = natcost(
+                &[
+                    "report",
+                    "--snapshot",
+                    path.to_str().unwrap(),
+                    "--prices",
+                    "bundled",
+                    "--out",
+                    &name,
+                ],
+                tmp.path(),
+            );
+            assert_ok(&out);
+            let dir = tmp.path().join(&name);
+            for chart in ["summary", "monthly_cost", "monthly_components", "daily_gb"] {
+                let texts = common::assert_slide(&dir.join(format!("{chart}.svg")), 20.0);
+                assert!(texts.len() >= 8, "{name} {chart}: {} texts", texts.len());
+                let png = dir.join(format!("{chart}.png"));
+                assert_png(&png);
+                let d =
+                    png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+                let info = d.read_info().unwrap().info().clone();
+                assert_eq!((info.width, info.height), (1920, 1080), "{name} {chart}");
+            }
+            let monthly = std::fs::read_to_string(dir.join("monthly_cost.svg")).unwrap();
+            // Eight NAT gateways in colour, the rest one grey "others" (drawn last, on top).
+            let others = n.saturating_sub(8);
+            assert_eq!(
+                monthly.contains(&format!("{others} others")),
+                others > 0,
+                "{name}"
+            );
+            assert_eq!(monthly.contains("fill=\"#A0A0A0\""), others > 0, "{name}");
+            let daily = std::fs::read_to_string(dir.join("daily_gb.svg")).unwrap();
+            assert_eq!(daily.contains("others, summed"), n > 9, "{name}");
+        }
+    }
 }

@@ -25,6 +25,15 @@ pub fn signed(d: Decimal) -> String {
     }
 }
 
+/// A rounding as a table shows it: "+0.01", "-0.04", or nothing when there is none.
+pub fn rounding_cell(r: Decimal) -> String {
+    if r.is_zero() {
+        String::new()
+    } else {
+        signed(r)
+    }
+}
+
 /// A column a table totals: its lines (exact; each is shown to 2 decimals, USD or GB) and
 /// its exact total, "at least" when some lines are unknown.
 pub struct Totaled {
@@ -74,7 +83,7 @@ pub fn total_rows(width: usize, label_column: usize, label: &str, columns: &[Tot
     let mut o = String::new();
     if columns.iter().any(|c| !c.rounding().is_zero()) {
         o.push_str(&row("(rounding of the lines above)", &|c| {
-            signed(c.rounding())
+            rounding_cell(c.rounding())
         }));
     }
     o.push_str(&row(label, &|c| {

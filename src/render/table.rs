@@ -152,7 +152,7 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         }
     };
     if rounding.iter().any(|r| !r.is_zero()) {
-        let [a, b] = label("(rounding of the lines above)");
+        let [a, b] = label("(rounding)");
         rows.push([
             a,
             b,
@@ -160,9 +160,9 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             String::new(),
             String::new(),
             String::new(),
-            super::signed(rounding[0]),
-            super::signed(rounding[1]),
-            super::signed(rounding[2]),
+            super::rounding_cell(rounding[0]),
+            super::rounding_cell(rounding[1]),
+            super::rounding_cell(rounding[2]),
         ]);
     }
     let total = if report.total_is_lower_bound {
@@ -330,7 +330,6 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
     o
 }
 
-/// The costliest sources by monthly run-rate (allocation.csv has every month and source).
 /// "By month: 2026-09 111.81 + 2026-10 738.86 + rounding 0.01 = 850.68 USD": the months as
 /// shown add up to the window's cost as shown.
 fn by_month(report: &Report) -> String {
@@ -355,6 +354,7 @@ fn by_month(report: &Report) -> String {
     )
 }
 
+/// The costliest sources by monthly run-rate (allocation.csv has every month and source).
 fn top_sources(report: &Report) -> String {
     let mut o = String::new();
     let top = report.top_sources(super::TOP_SOURCES);
@@ -465,20 +465,20 @@ fn accounts(report: &Report) -> String {
             "",
             "",
             "",
-            super::signed(rounding[0]),
-            super::signed(rounding[1]),
-            super::signed(rounding[2])
+            super::rounding_cell(rounding[0]),
+            super::rounding_cell(rounding[1]),
+            super::rounding_cell(rounding[2])
         );
     }
     let _ = writeln!(
         o,
         "{:<14} {:<24} {:>7} {:>5} {:>14} {:>14} {:>14}",
+        "Total",
         if report.total_is_lower_bound {
-            "Total (at least)"
+            "(at least)"
         } else {
-            "Total"
+            ""
         },
-        "",
         "",
         "",
         money(report.total_window_cost),

@@ -98,6 +98,21 @@ fn figure(text: &str) -> Option<Decimal> {
     text.parse().ok()
 }
 
+/// The data rows a sheet holds under its header, with its total and a note below them.
+const SHEET_ROWS: usize = 1_048_576 - 4;
+
+/// The most characters Excel holds in a cell.
+const CELL_CHARS: usize = 32_767;
+
+/// Text as a cell can hold it: a longer one is cut, ending in an ellipsis (the CSV has it whole).
+fn fit_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= CELL_CHARS {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(crate::shown::clipped(text, CELL_CHARS))
+    }
+}
+
 /// Which columns of a table get a total row.
 fn totalled(table: &Table) -> Vec<ColNum> {
     table
@@ -139,7 +154,9 @@ fn data_sheet(name: &str, table: &Table, totals: bool, f: &Formats) -> Result<Wo
     for (c, h) in table.header().enumerate() {
         ws.write_string_with_format(0, c as ColNum, h, &f.header)?;
     }
-    for (r, row) in table.rows.iter().enumerate() {
+    // A sheet holds 1,048,576 rows: beyond, the last row says where the rest is.
+    let rows = &table.rows[..table.rows.len().min(SHEET_ROWS)];
+    for (r, row) in rows.iter().enumerate() {
         let at = r as RowNum + 1;
         for (c, text) in row.iter().enumerate() {
             let (col, kind) = (c as ColNum, table.columns[c].kind);
@@ -153,21 +170,27 @@ fn data_sheet(name: &str, table: &Table, totals: bool, f: &Formats) -> Result<Wo
                     }
                     None => ws.write_number_with_format(at, col, number(d), f.of(kind))?,
                 },
-                _ => ws.write_string(at, col, text)?,
+                _ => ws.write_string(at, col, fit_cell(text))?,
             };
         }
     }
-    let last = table.rows.len() as RowNum;
+    let last = rows.len() as RowNum;
     let width = table.columns.len() as ColNum;
-    if totals && !table.rows.is_empty() {
+    if rows.len() < table.rows.len() {
+        ws.write_string(
+            last + 2,
+            0,
+            format!(
+                "{} more rows are in the CSV file: a sheet holds no more",
+                table.rows.len() - rows.len()
+            ),
+        )?;
+    }
+    if totals && !rows.is_empty() {
         let below = last + 1;
         ws.write_string_with_format(below, 0, "Total", &f.bold)?;
         for col in totalled(table) {
-            let sum: Decimal = table
-                .rows
-                .iter()
-                .filter_map(|r| figure(&r[col as usize]))
-                .sum();
+            let sum: Decimal = rows.iter().filter_map(|r| figure(&r[col as usize])).sum();
             let letter = column_number_to_name(col);
             ws.write_formula_with_format(
                 below,
@@ -210,7 +233,10 @@ fn summary(
             report.prices.label
         ),
     )?;
-    let col_of = |name: &str| column_number_to_name(costs.position(name).unwrap_or(0) as ColNum);
+    let col_of = |name: &str| {
+        let at = costs.position(name).expect("a column of costs.csv");
+        column_number_to_name(at as ColNum)
+    };
     let (cost, month, nat) = (col_of("cost_usd"), col_of("month"), col_of("resource_id"));
     let at_least = if report.total_is_lower_bound {
         " (at least: some usage is unknown)"
@@ -265,7 +291,11 @@ fn summary(
             ),
         ),
         (
-            "Plan saves, USD/month (at least)",
+            if report.plan.monthly_saving_up_to.is_some() {
+                "Plan saves, USD/month (at least)"
+            } else {
+                "Plan saves, USD/month"
+            },
             formula(format!("=Plan!{plan_total}"), report.plan.monthly_saving),
         ),
     ];
@@ -400,26 +430,32 @@ fn plan(report: &Report, f: &Formats) -> Result<(Worksheet, String)> {
     }
     let total = steps.len() as RowNum + 1;
     ws.write_string_with_format(total, 0, "Total", &f.bold)?;
+    let sum = if steps.is_empty() {
+        "=0".to_string()
+    } else {
+        format!("=SUM(E2:E{total})")
+    };
     ws.write_formula_with_format(
         total,
         4,
-        formula(format!("=SUM(E2:E{total})"), report.plan.monthly_saving),
+        formula(sum, report.plan.monthly_saving),
         &f.total_usd,
     )?;
+    ws.set_freeze_panes(1, 0)?;
+    ws.set_autofit_max_width(420);
+    ws.autofit();
+    // After the widths are fitted: the note is long and would widen its column.
     if let Some(most) = report.plan.monthly_saving_up_to {
         ws.write_number_with_format(total, 5, number(most), &f.total_usd)?;
         ws.write_string(
-            total + 1,
-            5,
+            total + 2,
+            0,
             format!(
                 "The plan's most ({} USD/month) is not the sum of the rows' most: each gateway endpoint's most assumes all of its NAT gateways' data processing is its own service's traffic, which cannot hold for two services at once.",
                 money(most)
             ),
         )?;
     }
-    ws.set_freeze_panes(1, 0)?;
-    ws.set_autofit_max_width(420);
-    ws.autofit();
     Ok((ws, cell(total, 4)))
 }
 

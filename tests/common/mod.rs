@@ -527,10 +527,18 @@ pub fn terminal_table_adds_up(text: &str, columns: &[&str], total: &str) -> usiz
     let mut checked = 0;
     for c in columns {
         let at = head[..head.find(c).unwrap()].chars().count() + c.chars().count();
-        let sum: Decimal = lines[header + 1..end]
-            .iter()
-            .filter_map(|l| figure(l, at))
-            .sum();
+        let rows = &lines[header + 1..end];
+        let sum: Decimal = rows.iter().filter_map(|l| figure(l, at)).sum();
+        // A rounding line is never more than half a cent per line.
+        for l in rows {
+            let text: String = l.iter().collect();
+            if let (true, Some(r)) = (text.trim_start().starts_with("(rounding"), figure(l, at)) {
+                assert!(
+                    r.abs() * Decimal::from(200) <= Decimal::from(rows.len()),
+                    "{c}: a rounding of {r} is not rounding\n{text}"
+                );
+            }
+        }
         let shown = figure(&lines[end], at).unwrap_or_else(|| panic!("no {c} total"));
         assert_eq!(sum, shown, "{c} does not add up under {head}\n{text}");
         checked += 1;
@@ -569,6 +577,14 @@ pub fn terminal_totals_add_up(text: &str) -> usize {
         .sum();
     let total = shown_figure(total.trim_end_matches(" USD")).unwrap().0;
     assert_eq!(sum, total, "By month: {by_month}");
+    if let Some(r) = parts.split(" + ").find_map(|p| p.strip_prefix("rounding ")) {
+        let r = shown_figure(r).unwrap().0;
+        let months = parts.split(" + ").count() - 1;
+        assert!(
+            r.abs() * Decimal::from(200) <= Decimal::from(months),
+            "By month: {by_month}"
+        );
+    }
     checked += 1;
     checked
 }
@@ -669,4 +685,106 @@ fn libreoffice_saves(
             x
         })
         .collect()
+}
+
+/// A text of an SVG chart as drawn: its content and its box in pixels (x0, y0, x1, y1),
+/// estimated from its anchor, font size and length in the embedded DejaVu Sans (0.58 em a
+/// character on average, digits included).
+#[derive(Debug, Clone)]
+pub struct SvgText {
+    pub text: String,
+    pub size: f64,
+    pub rotated: bool,
+    pub bbox: (f64, f64, f64, f64),
+}
+
+/// The size of an SVG (its width and height attributes) and its texts.
+pub fn svg_texts(svg: &str) -> ((f64, f64), Vec<SvgText>) {
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    let root = &svg[svg.find("<svg").expect("an <svg>")..];
+    let root = &root[..root.find('>').unwrap()];
+    let num = |s: Option<String>| s.and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    let size = (num(attr(root, "width")), num(attr(root, "height")));
+    let mut texts = Vec::new();
+    let mut rest = svg;
+    while let Some(start) = rest.find("<text") {
+        let open_end = start + rest[start..].find('>').unwrap();
+        let tag = &rest[start..open_end];
+        let close = open_end + rest[open_end..].find("</text>").unwrap();
+        let content = rest[open_end + 1..close]
+            .trim()
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&");
+        rest = &rest[close..];
+        let (x, y, size) = (
+            num(attr(tag, "x")),
+            num(attr(tag, "y")),
+            num(attr(tag, "font-size")),
+        );
+        let w = content.chars().count() as f64 * size * 0.58;
+        let x0 = match attr(tag, "text-anchor").as_deref() {
+            Some("middle") => x - w / 2.0,
+            Some("end") => x - w,
+            _ => x,
+        };
+        // Glyphs from cap height to descender, a little inside the line.
+        let (top, bottom) = match attr(tag, "dy").as_deref() {
+            Some("0.76em") => (y + 0.05 * size, y + 0.95 * size),
+            Some("0.5ex") => (y - 0.45 * size, y + 0.45 * size),
+            _ => (y - 0.72 * size, y + 0.2 * size),
+        };
+        texts.push(SvgText {
+            text: content,
+            size,
+            rotated: attr(tag, "transform").is_some(),
+            bbox: (x0, top, x0 + w, bottom),
+        });
+    }
+    (size, texts)
+}
+
+/// A chart made for a 16:9 slide: 1920×1080, no text under `min_px` pixels, every text inside
+/// the canvas and no two overlapping. Returns its texts.
+pub fn assert_slide(path: &Path, min_px: f64) -> Vec<SvgText> {
+    let svg = std::fs::read_to_string(path).unwrap();
+    let (size, texts) = svg_texts(&svg);
+    let name = path.display();
+    assert_eq!(size, (1920.0, 1080.0), "{name}");
+    for t in &texts {
+        assert!(
+            t.size >= min_px - 0.01,
+            "{name}: {:?} is {} px",
+            t.text,
+            t.size
+        );
+        if t.rotated {
+            continue;
+        }
+        let (x0, y0, x1, y1) = t.bbox;
+        assert!(
+            x0 >= -1.0 && y0 >= -1.0 && x1 <= size.0 + 1.0 && y1 <= size.1 + 1.0,
+            "{name}: {:?} leaves the canvas: {:?}",
+            t.text,
+            t.bbox
+        );
+    }
+    let flat: Vec<&SvgText> = texts.iter().filter(|t| !t.rotated).collect();
+    for (i, a) in flat.iter().enumerate() {
+        for b in &flat[i + 1..] {
+            let (a0, b0) = (a.bbox, b.bbox);
+            let apart = a0.2 <= b0.0 || b0.2 <= a0.0 || a0.3 <= b0.1 || b0.3 <= a0.1;
+            assert!(
+                apart,
+                "{name}: {:?} {:?} overlaps {:?} {:?}",
+                a.text, a.bbox, b.text, b.bbox
+            );
+        }
+    }
+    texts
 }

@@ -4,7 +4,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rust_decimal::Decimal;
 
 use super::frame::{err, f, font, footnotes, page, subtitle, text_width, HEADER};
-use super::CHARTS;
+use super::ALTERNATIVES_CHART;
 use crate::advise::Tier;
 use crate::render::money;
 use crate::report::Report;
@@ -37,7 +37,7 @@ struct Bar {
 /// Horizontal bars, the plan first: today's monthly cost (grey) against the plan, then each
 /// `consider` scenario on top of the plan, then `measure-first` sensitivities in outline.
 pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
-    let title = CHARTS[2].1;
+    let title = ALTERNATIVES_CHART.1;
     let green = RGBColor(44, 160, 44);
     let orange = RGBColor(230, 130, 20);
     let blue = RGBColor(60, 110, 200);

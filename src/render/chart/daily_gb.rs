@@ -3,20 +3,21 @@ use chrono::Duration;
 use plotters::prelude::*;
 
 use super::frame::{
-    empty_chart, err, font, nat_label, page, subtitle, text_width, HEADER, SERIES_COLORS,
+    err, legend_column, nat_label, slide_page, subtitle, text, OTHERS, PALETTE, SLIDE,
 };
-use super::CHARTS;
+use super::DAILY_CHART;
 use crate::price::model::NatCost;
 use crate::report::Report;
 
-/// Lines daily_gb.png draws one by one (its colours stay apart up to about this many).
-const DAILY_LINES: usize = 10;
+/// Lines daily_gb.png draws one by one, each in a colour of the palette; the rest are one grey
+/// "others" line.
+const DAILY_LINES: usize = 9;
 /// Anomalous days ringed at most (report.json lists every one).
 const MARKED: usize = 100;
 
 /// One line per NAT gateway: GB processed per UTC day; the legend in a column of its own.
 pub(crate) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
-    let title = CHARTS[1].1;
+    let title = DAILY_CHART.1;
     // One line per NAT gateway among the busiest few; the rest summed day by day as "others".
     let mut with_bytes: Vec<&NatCost> = report
         .nats
@@ -62,22 +63,26 @@ pub(crate) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
         line_of.insert(n.nat_gateway_id.as_str(), with_bytes.len());
     }
     let labels: Vec<String> = series.iter().map(|(l, _)| l.clone()).collect();
-    let legend_w = labels
-        .iter()
-        .map(|l| text_width(l, 15) + 60)
-        .max()
-        .unwrap_or(200)
-        .max(200) as u32;
-    let legend_h = 40 + 24 * (labels.len() as u32 + 1);
-    let width = 1100 + legend_w;
-    let height = (720u32).max(HEADER + legend_h + 40);
-    let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
-    let body = page(&root, title, &subtitle(report))?;
+    let color_of = |i: usize| {
+        if i < with_bytes.len() {
+            PALETTE[i % PALETTE.len()]
+        } else {
+            OTHERS
+        }
+    };
+    let root = SVGBackend::with_string(svg, SLIDE).into_drawing_area();
+    let body = slide_page(&root, title, &subtitle(report))?;
     if series.is_empty() {
-        empty_chart(&body, title, "No CloudWatch byte metrics in this snapshot.")?;
+        body.draw(&Text::new(
+            "No CloudWatch byte metrics in this snapshot.".to_string(),
+            (48, 60),
+            text(28),
+        ))
+        .map_err(err(title))?;
         return root.present().map_err(err(title));
     }
-    let (plot, legend) = body.split_horizontally(width - legend_w);
+    let width = body.dim_in_pixel().0;
+    let (plot, legend) = body.split_horizontally(width - 560);
     let start = report.window.start.date_naive();
     let days = series.iter().map(|(_, d)| d.len()).max().unwrap_or(1) as f64;
     let max = series
@@ -86,9 +91,9 @@ pub(crate) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
         .fold(0.0, f64::max)
         * 1.1;
     let mut chart = ChartBuilder::on(&plot)
-        .margin(20)
-        .x_label_area_size(50)
-        .y_label_area_size(90)
+        .margin(24)
+        .x_label_area_size(90)
+        .y_label_area_size(130)
         .build_cartesian_2d(0f64..(days - 1.0).max(1.0), 0f64..max.max(0.01))
         .map_err(err(title))?;
     let date_label = |v: &f64| {
@@ -98,35 +103,31 @@ pub(crate) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
     };
     chart
         .configure_mesh()
-        .x_labels(12)
+        .x_labels(10)
+        .y_labels(8)
         .x_label_formatter(&date_label)
         .x_desc("Day (UTC)")
         .y_desc("GB processed per day")
         .y_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(font(15))
-        .axis_desc_style(font(17))
+        .label_style(text(22))
+        .axis_desc_style(text(24))
         .draw()
         .map_err(err(title))?;
     for (i, (_, daily)) in series.iter().enumerate() {
-        let color = SERIES_COLORS[i % SERIES_COLORS.len()];
+        let color = color_of(i);
         let points: Vec<(f64, f64)> = daily
             .iter()
             .map(|(d, v)| ((*d - start).num_days() as f64, *v))
             .collect();
         chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(err(title))?;
-        let y = 40 + 24 * i as i32;
-        legend
-            .draw(&PathElement::new(
-                vec![(10, y + 8), (38, y + 8)],
-                color.stroke_width(3),
-            ))
-            .map_err(err(title))?;
-        legend
-            .draw(&Text::new(labels[i].clone(), (46, y), font(15)))
+            .draw_series(LineSeries::new(points, color.stroke_width(4)))
             .map_err(err(title))?;
     }
+    let mut items: Vec<(String, ShapeStyle)> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.clone(), color_of(i).filled()))
+        .collect();
     // Days whose bytes jumped (report.md lists them): a ring on the line that carries them.
     let mut marked = 0;
     for a in report.anomalies.iter().take(MARKED) {
@@ -147,24 +148,11 @@ pub(crate) fn daily_gb(report: &Report, svg: &mut String) -> Result<()> {
         marked += 1;
     }
     if marked > 0 {
-        let y = 40 + 24 * labels.len() as i32;
-        legend
-            .draw(&Circle::new((24, y + 8), 7, BLACK.stroke_width(2)))
-            .map_err(err(title))?;
-        legend
-            .draw(&Text::new(
-                "a day whose bytes jumped".to_string(),
-                (46, y),
-                font(15),
-            ))
-            .map_err(err(title))?;
+        items.push((
+            "a day whose bytes jumped (ringed)".into(),
+            BLACK.stroke_width(3),
+        ));
     }
-    legend
-        .draw(&Text::new(
-            "NAT gateway (AZ)".to_string(),
-            (10, 12),
-            font(15).color(&RGBColor(70, 70, 70)),
-        ))
-        .map_err(err(title))?;
+    legend_column(&legend, title, "NAT gateway (AZ)", &items)?;
     root.present().map_err(err(title))
 }

@@ -10,6 +10,7 @@ mod daily_gb;
 mod frame;
 mod monthly_cost;
 mod reconcile;
+mod summary;
 mod topology;
 
 use std::sync::Arc;
@@ -24,28 +25,37 @@ use daily_gb::daily_gb;
 #[cfg(test)]
 pub(crate) use daily_gb::daily_gb as daily_gb_svg;
 use frame::{register_font, FONT_FILE};
-use monthly_cost::monthly_cost;
+use monthly_cost::{monthly_components, monthly_cost};
 use reconcile::reconcile;
+use summary::summary;
 use topology::topology;
 
+/// summary.png: one picture for a review's first slide.
+pub const SUMMARY_CHART: (&str, &str) = ("summary.png", "NAT gateway cost at a glance");
+pub const MONTHLY_CHART: (&str, &str) = ("monthly_cost.png", "Cost per month, by NAT gateway");
+pub const COMPONENTS_CHART: (&str, &str) =
+    ("monthly_components.png", "Cost per month, by component");
+pub const DAILY_CHART: (&str, &str) = ("daily_gb.png", "Data processed per NAT gateway per day");
+pub const ALTERNATIVES_CHART: (&str, &str) = (
+    "alternatives.png",
+    "Monthly cost today vs. the plan and each alternative",
+);
+pub const TOPOLOGY_CHART: (&str, &str) = ("topology.png", "Lambda functions → NAT gateways");
+
 /// The charts a report has: PNG file name and title. Each also ships as `<name>.svg`.
-pub const CHARTS: [(&str, &str); 4] = [
-    (
-        "monthly_cost.png",
-        "Cost per NAT gateway and month, by component",
-    ),
-    ("daily_gb.png", "Data processed per NAT gateway per day"),
-    (
-        "alternatives.png",
-        "Monthly cost today vs. the plan and each alternative",
-    ),
-    ("topology.png", "Lambda functions → NAT gateways"),
+pub const CHARTS: [(&str, &str); 6] = [
+    SUMMARY_CHART,
+    MONTHLY_CHART,
+    COMPONENTS_CHART,
+    DAILY_CHART,
+    ALTERNATIVES_CHART,
+    TOPOLOGY_CHART,
 ];
 
-/// The chart of `--bill`: billed against modelled per month and usage type.
 /// The charts natcost.xlsx's Summary sheet shows, in order.
-pub const XLSX_IMAGES: [&str; 1] = ["monthly_cost.png"];
+pub const XLSX_IMAGES: [&str; 2] = ["summary.png", "monthly_cost.png"];
 
+/// The chart of `--bill`: billed against modelled per month and usage type.
 pub const RECONCILE_CHART: (&str, &str) = (
     "reconcile.png",
     "Billed vs. modelled, per month and usage type",
@@ -63,8 +73,14 @@ pub fn svg_name(png: &str) -> String {
 pub fn render_all(report: &Report, stage: &Staging) -> Result<()> {
     register_font()?;
     let report = &short_labels(report);
-    let charts: [fn(&Report, &mut String) -> Result<()>; 4] =
-        [monthly_cost, daily_gb, alternatives, topology];
+    let charts: [fn(&Report, &mut String) -> Result<()>; 6] = [
+        summary,
+        monthly_cost,
+        monthly_components,
+        daily_gb,
+        alternatives,
+        topology,
+    ];
     for (&chart, draw) in CHARTS.iter().zip(charts) {
         write_chart(report, stage, chart, draw)?;
     }

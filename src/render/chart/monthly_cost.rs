@@ -4,192 +4,224 @@ use plotters::prelude::*;
 use rust_decimal::Decimal;
 
 use super::frame::{
-    bar_labels, empty_chart, err, f, font, footnotes, legend, page, subtitle, text_width, usd_bars,
-    HEADER, TOP_NATS,
+    err, f, legend_column, month_bars, month_labels, slide_notes, slide_page, subtitle, text,
+    OTHERS, PALETTE, SLIDE,
 };
-use super::CHARTS;
 use crate::price::model::{Component, NatCost};
 use crate::render::money;
 use crate::report::Report;
 
-const COMPONENT_COLORS: [RGBColor; 4] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-];
+/// NAT gateways monthly_cost.png draws one by one; the rest are one grey "others" on top.
+const TOP: usize = 8;
 
-/// Bars monthly_cost.png aims at, all months together.
-const MONTHLY_BARS: usize = 24;
+/// A stack of a month bar: its name in the legend, its colour, and its USD per month.
+struct Stack {
+    label: String,
+    color: RGBColor,
+    by_month: Vec<Decimal>,
+}
 
-/// The `k` NAT gateways that cost the most in the window.
-fn top_nats(report: &Report, k: usize) -> std::collections::HashSet<&str> {
-    let mut by_cost: Vec<&NatCost> = report.nats.iter().collect();
-    by_cost.sort_by_key(|n| std::cmp::Reverse(n.window_cost()));
-    by_cost
-        .into_iter()
-        .take(k)
-        .map(|n| n.nat_gateway_id.as_str())
+/// The month as a bar's label: "2026-10", or "2026-09*" for a month the window covers in part
+/// (with the footnote that says which part).
+pub(super) fn month_label(report: &Report, notes: &mut Vec<String>) -> Vec<String> {
+    report
+        .monthly_totals
+        .iter()
+        .map(|m| {
+            let first = m.period_start.date_naive();
+            if m.partial {
+                notes.push(format!(
+                    "* {}: only {} to {} UTC is in the window",
+                    first.format("%Y-%m"),
+                    m.period_start.format("%m-%d %H:%M"),
+                    m.period_end.format("%m-%d %H:%M")
+                ));
+                format!("{}*", first.format("%Y-%m"))
+            } else {
+                first.format("%Y-%m").to_string()
+            }
+        })
         .collect()
 }
 
-/// Stacked bars: one per NAT gateway and month, stacked by cost component.
+/// Cost per month, one stacked bar a month by NAT gateway: the eight costliest in the window,
+/// then "others" in grey on top; with a bill, the month's billed total marked on its bar.
 pub(super) fn monthly_cost(report: &Report, svg: &mut String) -> Result<()> {
-    let title = CHARTS[0].1;
-    // The costliest NAT gateways get a bar each; the rest one "others" bar a month (the CSVs
-    // and report.md have every one).
-    // About two dozen bars in all, however many months the window spans.
-    let per_month = (MONTHLY_BARS / report.monthly_totals.len().max(1)).saturating_sub(1);
-    let top = top_nats(report, per_month.clamp(3, TOP_NATS));
-    let others = report.nats.len() - top.len();
-    // (label lines, [cost per component]): exact, so labels round as every table does.
-    let mut bars: Vec<(Vec<String>, [Decimal; 4])> = Vec::new();
-    let mut notes = Vec::new();
-    let parts_of = |n: &NatCost, start| {
-        let mut parts = [Decimal::ZERO; 4];
-        for l in n.lines.iter().filter(|l| l.period_start == start) {
-            if let Some(i) = Component::ALL.iter().position(|c| *c == l.charge.component) {
-                parts[i] += l.charge.cost.unwrap_or_default();
-            }
-        }
-        parts
+    let title = super::MONTHLY_CHART.1;
+    let mut by_cost: Vec<&NatCost> = report
+        .nats
+        .iter()
+        .filter(|n| n.window_cost() > Decimal::ZERO)
+        .collect();
+    by_cost.sort_by_key(|n| std::cmp::Reverse(n.window_cost()));
+    let rest = by_cost.split_off(by_cost.len().min(TOP));
+    let month_cost = |n: &NatCost| -> Vec<Decimal> {
+        report
+            .monthly_totals
+            .iter()
+            .map(|m| {
+                n.lines
+                    .iter()
+                    .filter(|l| l.period_start == m.period_start)
+                    .filter_map(|l| l.charge.cost)
+                    .sum()
+            })
+            .collect()
     };
-    // Each month's bars, first and last index: where its billed total is marked.
-    let mut groups: Vec<(String, usize, usize)> = Vec::new();
-    for m in &report.monthly_totals {
-        let first = m.period_start.date_naive();
-        let from = bars.len();
-        let whole = first.day() == 1
-            && m.period_end.date_naive() == first + chrono::Months::new(1)
-            && m.period_end.time() == chrono::NaiveTime::MIN;
-        let month = if whole {
-            first.format("%Y-%m").to_string()
-        } else {
-            notes.push(format!(
-                "* {}: only {} to {} UTC is in the window",
-                first.format("%Y-%m"),
-                m.period_start.format("%m-%d %H:%M"),
-                m.period_end.format("%m-%d %H:%M")
-            ));
-            format!("{}*", first.format("%Y-%m"))
-        };
-        let mut rest = [Decimal::ZERO; 4];
-        for n in &report.nats {
-            let parts = parts_of(n, m.period_start);
-            if !top.contains(n.nat_gateway_id.as_str()) {
-                for (r, p) in rest.iter_mut().zip(parts) {
-                    *r += p;
-                }
-            } else if parts.iter().any(|v| *v > Decimal::ZERO) {
-                let mut lines = vec![n.label().to_string(), month.clone()];
-                if !n.active_at_end {
-                    lines.push("(deleted)".into());
-                }
-                bars.push((lines, parts));
+    let mut stacks: Vec<Stack> = by_cost
+        .iter()
+        .zip(PALETTE)
+        .map(|(n, color)| Stack {
+            label: super::frame::nat_label(n),
+            color,
+            by_month: month_cost(n),
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if !rest.is_empty() {
+        let mut sum = vec![Decimal::ZERO; report.monthly_totals.len()];
+        for n in &rest {
+            for (s, c) in sum.iter_mut().zip(month_cost(n)) {
+                *s += c;
             }
         }
-        if rest.iter().any(|v| *v > Decimal::ZERO) {
-            bars.push((vec![format!("{others} others"), month.clone()], rest));
-        }
-        if bars.len() > from {
-            groups.push((first.format("%Y-%m").to_string(), from, bars.len()));
-        }
-    }
-    let billed = billed_by_month(report);
-    if !billed.is_empty() {
-        notes.push(
-            "Black line: the month's billed total for all its NAT gateways (the NAT-related lines of the accounts and regions collected).".into(),
-        );
-        notes.push(
-            "Inter-AZ and PublicIPv4 lines also bill other traffic and addresses: reconcile.png splits the bill by usage type.".into(),
-        );
-    }
-    if others > 0 {
+        stacks.push(Stack {
+            label: format!("{} others", rest.len()),
+            color: OTHERS,
+            by_month: sum,
+        });
         notes.push(format!(
-            "The {} costliest NAT gateways have a bar each; \"others\" adds up the other {others} (every one is in costs.csv and report.md).",
-            top.len()
+            "The {} costliest NAT gateways in the window have a colour each; grey adds up the other {} (every one is in costs.csv and report.md).",
+            by_cost.len(),
+            rest.len()
         ));
     }
-    // Each bar is as wide as its longest label line, so no name is cut.
-    let slot = bars
+    draw_months(report, svg, title, "NAT gateway", stacks, notes, true)
+}
+
+/// Cost per month by component (hours, data processing, public IPv4, inter-AZ), all NAT
+/// gateways together.
+pub(super) fn monthly_components(report: &Report, svg: &mut String) -> Result<()> {
+    let title = super::COMPONENTS_CHART.1;
+    let stacks = Component::ALL
         .iter()
-        .flat_map(|(lines, _)| lines.iter().map(|l| text_width(l, 13) + 16))
-        .max()
-        .unwrap_or(110)
-        .max(90);
-    let width = (160 + slot as u32 * bars.len() as u32).max(1000);
-    let foot = 30 + 20 * notes.len() as u32;
-    let height = 720 + foot;
-    let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
-    let body = page(&root, title, &subtitle(report))?;
-    if bars.is_empty() {
-        empty_chart(&body, title, "No NAT gateway cost in this window.")?;
-        return root.present().map_err(err(title));
+        .zip([PALETTE[0], PALETTE[1], PALETTE[6], PALETTE[4]])
+        .map(|(c, color)| Stack {
+            label: c.label().to_string(),
+            color,
+            by_month: report
+                .monthly_totals
+                .iter()
+                .map(|m| {
+                    report
+                        .nats
+                        .iter()
+                        .flat_map(|n| &n.lines)
+                        .filter(|l| l.period_start == m.period_start && l.charge.component == *c)
+                        .filter_map(|l| l.charge.cost)
+                        .sum()
+                })
+                .collect(),
+        })
+        .collect();
+    draw_months(report, svg, title, "Component", stacks, Vec::new(), false)
+}
+
+/// One bar a month, stacked in the order given (the first at the bottom), its total above it
+/// and the month under it; with `billed` and a bill, the month's billed total marked on it.
+fn draw_months(
+    report: &Report,
+    svg: &mut String,
+    title: &str,
+    legend_heading: &str,
+    stacks: Vec<Stack>,
+    mut notes: Vec<String>,
+    billed: bool,
+) -> Result<()> {
+    let months = month_label(report, &mut notes);
+    let bill = if billed {
+        billed_by_month(report)
+    } else {
+        Default::default()
+    };
+    let billed_of = |i: usize| {
+        let m = report.monthly_totals[i].period_start.date_naive();
+        bill.get(&format!("{}-{:02}", m.year(), m.month())).copied()
+    };
+    if !bill.is_empty() {
+        notes.push("Black line: the month's billed total for the NAT-related lines of the accounts and regions collected (reconcile.png splits it by usage type).".into());
     }
-    let (plot, below) = body.split_vertically(height - HEADER - foot);
-    let (plot, legend_area) = plot.split_vertically(height - HEADER - foot - 40);
-    let max = bars
-        .iter()
-        .map(|(_, p)| f(p.iter().sum()))
-        .chain(billed.values().map(|b| f(*b)))
-        .fold(0.0, f64::max)
-        * 1.12;
-    let mut chart = usd_bars(
-        &plot,
-        title,
-        bars.len(),
-        max,
-        "Cost in the month (USD; bar labels: total)",
-    )?;
-    for (ci, _) in Component::ALL.iter().enumerate() {
-        let color = COMPONENT_COLORS[ci];
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, parts))| {
-                let lo = f(parts[..ci].iter().sum());
-                let x = i as f64;
-                Rectangle::new(
-                    [(x + 0.15, lo), (x + 0.85, lo + f(parts[ci]))],
-                    color.filled(),
-                )
-            }))
-            .map_err(err(title))?;
-    }
-    for (i, (lines, parts)) in bars.iter().enumerate() {
-        let total: Decimal = parts.iter().sum();
-        bar_labels(&root, &chart, title, i, f(total), money(total), lines)?;
-    }
-    // Drawn over the bars: each month's billed total, beside what the model has for it.
-    for (month, from, to) in &groups {
-        let Some(total) = billed.get(month) else {
-            continue;
-        };
-        let modelled: Decimal = bars[*from..*to].iter().flat_map(|(_, p)| p.iter()).sum();
-        let (from, to) = (*from as f64 + 0.05, *to as f64 - 0.05);
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(from, f(*total)), (to, f(*total))],
-                BLACK.stroke_width(3),
-            )))
-            .map_err(err(title))?;
-        let (x, y) = chart.backend_coord(&(from, f(*total)));
-        root.draw(&Text::new(
-            format!("billed {} · modelled {}", money(*total), money(modelled)),
-            (x + 4, y - 18),
-            font(13),
+    let root = SVGBackend::with_string(svg, SLIDE).into_drawing_area();
+    let body = slide_page(&root, title, &subtitle(report))?;
+    let totals: Vec<Decimal> = (0..months.len())
+        .map(|i| stacks.iter().map(|s| s.by_month[i]).sum())
+        .collect();
+    if totals.iter().all(|t| t.is_zero()) {
+        body.draw(&Text::new(
+            "No NAT gateway cost in this window.".to_string(),
+            (48, 60),
+            text(28),
         ))
         .map_err(err(title))?;
+        return root.present().map_err(err(title));
     }
-    // The legend sits under the plot, never on the bars.
-    let mut items: Vec<(&str, RGBColor)> = Component::ALL
+    let (w, h) = body.dim_in_pixel();
+    let foot = 20 + 30 * notes.len() as u32;
+    let (upper, below) = body.split_vertically(h - foot);
+    let (plot, legend) = upper.split_horizontally(w - 560);
+    let max = totals
         .iter()
-        .zip(COMPONENT_COLORS)
-        .map(|(c, color)| (c.label(), color))
-        .collect();
-    if !billed.is_empty() {
-        items.push(("Billed", BLACK));
+        .map(|t| f(*t))
+        .chain((0..months.len()).filter_map(billed_of).map(f))
+        .fold(0.0, f64::max)
+        * 1.12;
+    let mut chart = month_bars(&plot, title, months.len(), max)?;
+    for (i, _) in months.iter().enumerate() {
+        let mut lo = 0.0;
+        for s in &stacks {
+            let v = f(s.by_month[i]);
+            if v > 0.0 {
+                let x = i as f64;
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x + 0.2, lo), (x + 0.8, lo + v)],
+                        s.color.filled(),
+                    )))
+                    .map_err(err(title))?;
+            }
+            lo += v;
+        }
+        let mut under = vec![months[i].clone()];
+        if let Some(b) = billed_of(i) {
+            let x = i as f64;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x + 0.12, f(b)), (x + 0.88, f(b))],
+                    BLACK.stroke_width(5),
+                )))
+                .map_err(err(title))?;
+            under.push(format!("billed {}", money(b)));
+        }
+        month_labels(
+            &root,
+            &chart,
+            title,
+            (i, f(totals[i])),
+            &money(totals[i]),
+            &under,
+        )?;
     }
-    legend(&legend_area, title, &items)?;
-    footnotes(&below, title, &notes)?;
+    let mut items: Vec<(String, ShapeStyle)> = stacks
+        .iter()
+        .map(|s| (s.label.clone(), s.color.filled()))
+        .collect();
+    // Top of the stack first, as the bars read.
+    items.reverse();
+    if !bill.is_empty() {
+        items.push(("Billed total".into(), BLACK.filled()));
+    }
+    legend_column(&legend, title, legend_heading, &items)?;
+    slide_notes(&below, title, &notes)?;
     root.present().map_err(err(title))
 }
 

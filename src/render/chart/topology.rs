@@ -6,7 +6,7 @@ use super::frame::{
     empty_chart, err, f, font, nat_label, page, subtitle, text_width, HEADER, SERIES_COLORS,
     TOP_NATS,
 };
-use super::CHARTS;
+use super::TOPOLOGY_CHART;
 use crate::price::model::NatCost;
 use crate::render::money;
 use crate::report::Report;
@@ -30,7 +30,7 @@ impl Placed {
 /// the biggest links first, then the costliest), links labelled with GB and data processing
 /// cost per month where a label fits.
 pub(super) fn topology(report: &Report, svg: &mut String) -> Result<()> {
-    let title = CHARTS[3].1;
+    let title = TOPOLOGY_CHART.1;
     let mut links: Vec<_> = report.links.iter().filter(|l| l.share > 0.0).collect();
     links.sort_by_key(|l| std::cmp::Reverse(l.monthly_gb));
     let mut shown: Vec<&str> = Vec::new();
