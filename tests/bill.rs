@@ -368,6 +368,10 @@ fn cost_and_usage_reports_are_reconciled_per_nat_gateway() {
         ))
         .read_info()
         .unwrap();
+        // The bill's charts fit a slide as every chart does (issue 26 §2).
+        for chart in ["reconcile.svg", "monthly_cost.svg"] {
+            common::assert_slide(&dir.join(chart), 20.0);
+        }
         seen.push(rows);
     }
     assert!(

@@ -370,7 +370,9 @@ fn sample_report_writes_every_file_consistently() {
     assert!(monthly.contains("* 2026-09: only 09-26 00:00 to 10-01 00:00 UTC is in the window"));
     // The idle NAT gateway is on the topology chart.
     let topology = std::fs::read_to_string(dir.join("topology.svg")).unwrap();
-    assert!(topology.contains("data-nat-b-old (ap-northeast-2b, no traffic)"));
+    assert!(
+        topology.contains("data-nat-b-old") && topology.contains("ap-northeast-2b, no traffic")
+    );
     assert!(md.contains("## Assumptions"));
     // The sample's flow log configuration tells where to find logs.
     assert!(md.contains("## Flow logs to measure traffic with"));
@@ -1282,7 +1284,7 @@ fn charts_stay_readable_with_many_nat_gateways() {
     let daily = std::fs::read_to_string(dir.join("daily_gb.svg")).unwrap();
     assert!(daily.contains("26 others, summed"));
     let topology = std::fs::read_to_string(dir.join("topology.svg")).unwrap();
-    assert!(topology.contains("15 more NAT gateways"));
+    assert!(topology.contains("27 other NAT gateways"));
     for (file, _) in natcost::CHARTS {
         assert_png(&dir.join(file));
         let decoder = png::Decoder::new(std::io::BufReader::new(
@@ -2009,7 +2011,8 @@ fn sample_with_nats(n: usize, long_names: bool) -> Value {
     snap
 }
 
-/// Issue 26 §2: the slide charts (summary, monthly cost, components, daily GB) are 1920×1080
+/// Issue 26 §2: every chart (summary, monthly cost, components, daily GB, alternatives, topology,
+/// teams; the bill's in tests/bill.rs) is 1920×1080
 /// with no text under 20 px, inside the canvas and never on another text, with 1, 7 and 40 NAT
 /// gateways and with names of 255 characters.
 #[test]
@@ -2027,6 +2030,8 @@ fn slide_charts_fit_a_slide_with_1_7_and_40_nat_gateways() {
                     path.to_str().unwrap(),
                     "--prices",
                     "bundled",
+                    "--allocate-by",
+                    "tag:team",
                     "--out",
                     &name,
                 ],
@@ -2034,7 +2039,15 @@ fn slide_charts_fit_a_slide_with_1_7_and_40_nat_gateways() {
             );
             assert_ok(&out);
             let dir = tmp.path().join(&name);
-            for chart in ["summary", "monthly_cost", "monthly_components", "daily_gb"] {
+            for chart in [
+                "summary",
+                "monthly_cost",
+                "monthly_components",
+                "daily_gb",
+                "alternatives",
+                "topology",
+                "allocation",
+            ] {
                 let texts = common::assert_slide(&dir.join(format!("{chart}.svg")), 20.0);
                 assert!(texts.len() >= 8, "{name} {chart}: {} texts", texts.len());
                 let png = dir.join(format!("{chart}.png"));
@@ -2055,6 +2068,11 @@ fn slide_charts_fit_a_slide_with_1_7_and_40_nat_gateways() {
             assert_eq!(monthly.contains("fill=\"#A0A0A0\""), others > 0, "{name}");
             let daily = std::fs::read_to_string(dir.join("daily_gb.svg")).unwrap();
             assert_eq!(daily.contains("others, summed"), n > 9, "{name}");
+            // Sources past 16 summed (one NAT gateway has fewer); NAT gateways past 8 summed.
+            let topology = std::fs::read_to_string(dir.join("topology.svg")).unwrap();
+            assert_eq!(topology.contains("other sources"), n > 1, "{name}");
+            assert_eq!(topology.contains("other NAT gateways"), n > 8, "{name}");
+            assert!(topology.contains("Largest links"), "{name}");
         }
     }
 }

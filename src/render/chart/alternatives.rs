@@ -3,7 +3,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rust_decimal::Decimal;
 
-use super::frame::{err, f, font, footnotes, page, subtitle, text_width, HEADER};
+use super::frame::{
+    err, f, fit_chars, slide_notes, slide_page, subtitle, text, text_width, MIN_TEXT, SLIDE,
+};
 use super::ALTERNATIVES_CHART;
 use crate::advise::Tier;
 use crate::render::money;
@@ -139,31 +141,18 @@ pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
             hypothetical: true,
         });
     }
-    let label_w = bars
-        .iter()
-        .map(|b| text_width(&b.label, 15))
-        .max()
-        .unwrap_or(300)
-        + 30;
-    let note_w = bars
-        .iter()
-        .map(|b| text_width(&b.note, 14))
-        .max()
-        .unwrap_or(300)
-        + 30;
-    let plot_w = 700;
-    let width = (label_w + plot_w + note_w + 40) as u32;
-    let foot = 50 + 20 * measures.len() as u32;
-    let height = HEADER + 80 + 56 * bars.len() as u32 + foot;
-    let root = SVGBackend::with_string(svg, (width.max(1200), height)).into_drawing_area();
-    let body = page(&root, title, &subtitle(report))?;
-    let (plot, below) = body.split_vertically(height - HEADER - foot);
+    let (label_w, note_w) = (600, 560);
+    let foot = 70 + 30 * measures.len() as u32;
+    let root = SVGBackend::with_string(svg, SLIDE).into_drawing_area();
+    let body = slide_page(&root, title, &subtitle(report))?;
+    let height = body.dim_in_pixel().1;
+    let (plot, below) = body.split_vertically(height - foot);
     let max = bars.iter().map(|b| b.before).fold(0.0, f64::max) * 1.05;
     let n = bars.len() as f64;
     let mut chart = ChartBuilder::on(&plot)
         .margin_top(10)
         .margin_right(note_w)
-        .x_label_area_size(50)
+        .x_label_area_size(90)
         .y_label_area_size(label_w)
         .build_cartesian_2d(0f64..max.max(0.01), 0f64..n)
         .map_err(err(title))?;
@@ -172,9 +161,10 @@ pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
         .disable_y_mesh()
         .y_labels(0)
         .x_desc("USD per month")
+        .x_labels(8)
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(font(15))
-        .axis_desc_style(font(17))
+        .label_style(text(22))
+        .axis_desc_style(text(24))
         .draw()
         .map_err(err(title))?;
     let row = |i: usize| n - 1.0 - i as f64;
@@ -186,8 +176,9 @@ pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
             )
         }))
         .map_err(err(title))?;
-    let right = |size| font(size).pos(Pos::new(HPos::Right, VPos::Center));
-    let left = |size| font(size).pos(Pos::new(HPos::Left, VPos::Center));
+    let right = |px| text(px).pos(Pos::new(HPos::Right, VPos::Center));
+    let left = |px| text(px).pos(Pos::new(HPos::Left, VPos::Center));
+    let label_chars = fit_chars(label_w as u32 - 36, MIN_TEXT);
     for (i, b) in bars.iter().enumerate() {
         let style = if b.hypothetical {
             b.color.stroke_width(3)
@@ -201,10 +192,13 @@ pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
             )))
             .map_err(err(title))?;
         let (x, y) = chart.backend_coord(&(0.0, row(i) + 0.5));
-        root.draw(&Text::new(b.label.clone(), (x - 12, y), right(15)))
+        let label = crate::shown::clipped(&b.label, label_chars);
+        root.draw(&Text::new(label, (x - 12, y), right(MIN_TEXT)))
             .map_err(err(title))?;
         let (bx, _) = chart.backend_coord(&(b.before, 0.0));
-        root.draw(&Text::new(b.note.clone(), (bx + 8, y), left(14)))
+        let room = (SLIDE.0 as i32 - 24 - bx - 8).max(0) as u32;
+        let note = crate::shown::clipped(&b.note, fit_chars(room, MIN_TEXT));
+        root.draw(&Text::new(note, (bx + 8, y), left(MIN_TEXT)))
             .map_err(err(title))?;
     }
     // The legend goes under the plot, never over a bar.
@@ -214,22 +208,22 @@ pub(super) fn alternatives(report: &Report, svg: &mut String) -> Result<()> {
         (orange, false, "consider: after the plan and this step"),
         (blue, true, "measure first: hypothetical, not a saving"),
     ];
-    let mut x = 24;
-    for (color, outline, text) in legend {
+    let mut x = 48;
+    for (color, outline, label) in legend {
         let style = if outline {
-            color.stroke_width(2)
+            color.stroke_width(3)
         } else {
             color.filled()
         };
         below
-            .draw(&Rectangle::new([(x, 10), (x + 14, 24)], style))
+            .draw(&Rectangle::new([(x, 12), (x + 22, 34)], style))
             .map_err(err(title))?;
         below
-            .draw(&Text::new(text.to_string(), (x + 20, 9), font(15)))
+            .draw(&Text::new(label.to_string(), (x + 32, 12), text(MIN_TEXT)))
             .map_err(err(title))?;
-        x += 44 + text_width(text, 15);
+        x += 80 + text_width(label, MIN_TEXT);
     }
-    let (_, notes) = below.split_vertically(40);
-    footnotes(&notes, title, &measures)?;
+    let (_, notes) = below.split_vertically(54);
+    slide_notes(&notes, title, &measures)?;
     root.present().map_err(err(title))
 }

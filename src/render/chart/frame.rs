@@ -1,5 +1,5 @@
-//! What every chart shares: the embedded font, colours, the page (title and subtitle), notes,
-//! legends and the bar plot with its labels.
+//! What every chart shares: the embedded font, the colours, a 16:9 slide (title and subtitle),
+//! notes, legends and the month bars with their labels.
 
 use std::sync::Once;
 
@@ -19,18 +19,6 @@ const FONT: &str = "sans-serif";
 pub(super) const FONT_FILE: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
 
-pub(super) const SERIES_COLORS: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(23, 190, 207),
-];
-/// Height of the title and subtitle band on top of every chart.
-pub(super) const HEADER: u32 = 84;
 /// Average advance of a character at 1 px of font size, for laying out labels (DejaVu Sans).
 const CHAR_WIDTH: f64 = 0.62;
 
@@ -45,10 +33,6 @@ pub(super) fn register_font() -> Result<()> {
 
 pub(super) fn err<E: std::fmt::Debug>(what: &str) -> impl FnOnce(E) -> anyhow::Error + '_ {
     move |e| anyhow!("drawing {what}: {e:?}")
-}
-
-pub(super) fn font(size: u32) -> TextStyle<'static> {
-    (FONT, size).into_font().color(&BLACK)
 }
 
 /// Text width in pixels, as laid out in the embedded font (close enough to place labels).
@@ -80,109 +64,7 @@ pub(super) fn subtitle(report: &Report) -> String {
     )
 }
 
-/// White background, title and subtitle on top; returns the area below them.
-pub(super) fn page<'a>(root: &Area<'a>, title: &str, sub: &str) -> Result<Area<'a>> {
-    root.fill(&WHITE).map_err(err(title))?;
-    let (head, body) = root.split_vertically(HEADER);
-    head.draw(&Text::new(title.to_string(), (24, 14), font(26)))
-        .map_err(err(title))?;
-    head.draw(&Text::new(
-        sub.to_string(),
-        (24, 52),
-        font(15).color(&RGBColor(80, 80, 80)),
-    ))
-    .map_err(err(title))?;
-    Ok(body)
-}
-
-pub(super) fn empty_chart(body: &Area, title: &str, note: &str) -> Result<()> {
-    body.draw(&Text::new(note.to_string(), (60, 60), font(18)))
-        .map_err(err(title))?;
-    Ok(())
-}
-
-/// Notes under a chart, one line each.
-pub(super) fn footnotes(area: &Area, title: &str, lines: &[String]) -> Result<()> {
-    for (i, line) in lines.iter().enumerate() {
-        area.draw(&Text::new(
-            line.clone(),
-            (24, 6 + 20 * i as i32),
-            font(14).color(&RGBColor(70, 70, 70)),
-        ))
-        .map_err(err(title))?;
-    }
-    Ok(())
-}
-
-/// A bar chart's plot: `n` bar slots across, USD up to `max` up; no x labels (each bar's are
-/// drawn under it by [`bar_labels`]).
-pub(super) fn usd_bars<'a, 'b>(
-    plot: &'a Area<'b>,
-    title: &str,
-    n: usize,
-    max: f64,
-    y_desc: &str,
-) -> Result<Bars<'a, 'b>> {
-    let mut chart = ChartBuilder::on(plot)
-        .margin_left(20)
-        .margin_right(20)
-        .x_label_area_size(60)
-        .y_label_area_size(90)
-        .build_cartesian_2d(0f64..n as f64, 0f64..max.max(0.01))
-        .map_err(err(title))?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_desc(y_desc)
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(font(15))
-        .axis_desc_style(font(17))
-        .draw()
-        .map_err(err(title))?;
-    Ok(chart)
-}
-
 type Bars<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-
-/// `above` over bar `i` (whose top is at `top`) and `lines` under it, in backend (whole-picture)
-/// coordinates, so drawn on the root.
-pub(super) fn bar_labels(
-    root: &Area,
-    chart: &Bars,
-    title: &str,
-    i: usize,
-    top: f64,
-    above: String,
-    lines: &[String],
-) -> Result<()> {
-    let centred = |size| font(size).pos(Pos::new(HPos::Center, VPos::Top));
-    let (x, y) = chart.backend_coord(&(i as f64 + 0.5, top));
-    root.draw(&Text::new(above, (x, y - 18), centred(13)))
-        .map_err(err(title))?;
-    let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-    for (k, line) in lines.iter().cloned().enumerate() {
-        root.draw(&Text::new(line, (x, y + 6 + 16 * k as i32), centred(13)))
-            .map_err(err(title))?;
-    }
-    Ok(())
-}
-
-/// A colour square and its label per item, left to right.
-pub(super) fn legend(area: &Area, title: &str, items: &[(&str, RGBColor)]) -> Result<()> {
-    let mut x = 110;
-    for (label, color) in items {
-        area.draw(&Rectangle::new([(x, 14), (x + 14, 28)], color.filled()))
-            .map_err(err(title))?;
-        area.draw(&Text::new(label.to_string(), (x + 20, 13), font(15)))
-            .map_err(err(title))?;
-        x += 40 + text_width(label, 15);
-    }
-    Ok(())
-}
-
-/// How many NAT gateways a chart draws one by one; the rest are summed as "others".
-pub(super) const TOP_NATS: usize = 20;
 
 /// A NAT gateway's name with its state: deleted ones and NATs that moved nothing are marked.
 pub(super) fn nat_label(n: &NatCost) -> String {
@@ -192,8 +74,6 @@ pub(super) fn nat_label(n: &NatCost) -> String {
         n.label().to_string()
     }
 }
-
-// The slide frame: charts made for a 16:9 slide (monthly cost, components, daily GB, summary).
 
 /// Every slide chart's canvas: a 16:9 slide at 1920×1080 (the SVG has the same size).
 pub(super) const SLIDE: (u32, u32) = (1920, 1080);

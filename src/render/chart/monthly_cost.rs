@@ -14,11 +14,12 @@ use crate::report::Report;
 /// NAT gateways monthly_cost.png draws one by one; the rest are one grey "others" on top.
 const TOP: usize = 8;
 
-/// A stack of a month bar: its name in the legend, its colour, and its USD per month.
-struct Stack {
-    label: String,
-    color: RGBColor,
-    by_month: Vec<Decimal>,
+/// A stack of a month bar: its name in the legend, its colour, and its USD in each month of
+/// the window (`report.monthly_totals`).
+pub(super) struct Stack {
+    pub label: String,
+    pub color: RGBColor,
+    pub by_month: Vec<Decimal>,
 }
 
 /// The month as a bar's label: "2026-10", or "2026-09*" for a month the window covers in part
@@ -129,7 +130,7 @@ pub(super) fn monthly_components(report: &Report, svg: &mut String) -> Result<()
 
 /// One bar a month, stacked in the order given (the first at the bottom), its total above it
 /// and the month under it; with `billed` and a bill, the month's billed total marked on it.
-fn draw_months(
+pub(super) fn draw_months(
     report: &Report,
     svg: &mut String,
     title: &str,

@@ -2,8 +2,8 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::frame::{
-    bar_labels, empty_chart, err, f, footnotes, legend, page, subtitle, text_width, usd_bars,
-    HEADER, SERIES_COLORS,
+    err, f, month_bars, month_labels, slide_notes, slide_page, subtitle, text, text_width,
+    MIN_TEXT, PALETTE, SLIDE,
 };
 use super::RECONCILE_CHART;
 use crate::report::Report;
@@ -27,7 +27,7 @@ pub(super) fn reconcile(report: &Report, svg: &mut String) -> Result<()> {
         e.2 |= row.flagged;
     }
     let mut bars: Vec<Pair> = pairs.into_iter().collect();
-    let kept = 12;
+    let kept = 8;
     let mut notes = vec![format!(
         "{} line(s) in reconcile.csv, {} flagged (a difference nothing explains: marked *).",
         r.rows.len(),
@@ -55,31 +55,28 @@ pub(super) fn reconcile(report: &Report, svg: &mut String) -> Result<()> {
         bars.truncate(kept);
         bars.sort_by(|a, b| a.0.cmp(&b.0));
     }
-    let slot = bars
-        .iter()
-        .map(|((_, u), _)| text_width(u, 13) + 24)
-        .max()
-        .unwrap_or(120)
-        .max(120);
-    let width = (160 + slot as u32 * bars.len() as u32).max(1000);
-    let foot = 30 + 20 * notes.len() as u32;
-    let height = 680 + foot;
-    let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
-    let body = page(&root, title, &subtitle(report))?;
+    let root = SVGBackend::with_string(svg, SLIDE).into_drawing_area();
+    let body = slide_page(&root, title, &subtitle(report))?;
     if bars.is_empty() {
-        empty_chart(&body, title, "Nothing billed or modelled in these months.")?;
+        body.draw(&Text::new(
+            "Nothing billed or modelled in these months.".to_string(),
+            (48, 60),
+            text(28),
+        ))
+        .map_err(err(title))?;
         return root.present().map_err(err(title));
     }
-    let (plot, below) = body.split_vertically(height - HEADER - foot);
-    let (plot, legend_area) = plot.split_vertically(height - HEADER - foot - 40);
+    let height = body.dim_in_pixel().1;
+    let foot = 70 + 30 * notes.len() as u32;
+    let (plot, below) = body.split_vertically(height - foot);
     let max = bars
         .iter()
         .map(|(_, (b, m, _))| b.max(*m))
         .fold(0.0, f64::max)
         * 1.15;
-    let mut chart = usd_bars(&plot, title, bars.len(), max, "Cost in the month (USD)")?;
+    let mut chart = month_bars(&plot, title, bars.len(), max)?;
     let billed = RGBColor(120, 120, 120);
-    let modelled = SERIES_COLORS[0];
+    let modelled = PALETTE[0];
     chart
         .draw_series(bars.iter().enumerate().map(|(i, (_, (b, _, _)))| {
             let x = i as f64;
@@ -94,24 +91,29 @@ pub(super) fn reconcile(report: &Report, svg: &mut String) -> Result<()> {
         .map_err(err(title))?;
     for (i, ((month, usage), (b, m, flagged))) in bars.iter().enumerate() {
         let label = format!("{:.0} / {:.0}{}", b, m, if *flagged { " *" } else { "" });
-        bar_labels(
+        month_labels(
             &root,
             &chart,
             title,
-            i,
-            b.max(*m),
-            label,
+            (i, b.max(*m)),
+            &label,
             &[usage.clone(), month.clone()],
         )?;
     }
-    legend(
-        &legend_area,
-        title,
-        &[
-            ("billed (bar label: billed / modelled USD)", billed),
-            ("modelled", modelled),
-        ],
-    )?;
-    footnotes(&below, title, &notes)?;
+    let mut x = 48;
+    for (label, color) in [
+        ("billed (label above a pair: billed / modelled USD)", billed),
+        ("modelled", modelled),
+    ] {
+        below
+            .draw(&Rectangle::new([(x, 12), (x + 22, 34)], color.filled()))
+            .map_err(err(title))?;
+        below
+            .draw(&Text::new(label.to_string(), (x + 32, 12), text(MIN_TEXT)))
+            .map_err(err(title))?;
+        x += 80 + text_width(label, MIN_TEXT);
+    }
+    let (_, notes_area) = below.split_vertically(54);
+    slide_notes(&notes_area, title, &notes)?;
     root.present().map_err(err(title))
 }

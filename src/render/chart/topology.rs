@@ -1,291 +1,342 @@
+//! topology.png: who reaches the internet through which NAT gateway. Sources (functions, other
+//! interfaces) on the left, NAT gateways on the right, a link between them as thick as its
+//! bytes; beside the graph, a table of the largest links with their GB and USD a month, so no
+//! label sits on a line. The costliest sources and NAT gateways are drawn one by one, the rest
+//! summed as "others" (allocation.csv has every one).
+
+use std::collections::HashMap;
+
 use anyhow::Result;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rust_decimal::Decimal;
 
 use super::frame::{
-    empty_chart, err, f, font, nat_label, page, subtitle, text_width, HEADER, SERIES_COLORS,
-    TOP_NATS,
+    err, f, fit_chars, nat_label, slide_notes, slide_page, subtitle, text, MIN_TEXT, OTHERS,
+    PALETTE, SLIDE,
 };
 use super::TOPOLOGY_CHART;
 use crate::price::model::NatCost;
 use crate::render::money;
 use crate::report::Report;
 
-/// A label's box, to keep labels from overlapping.
-#[derive(Clone, Copy)]
-struct Placed {
-    x: i32,
-    y: i32,
-    w: i32,
-    h: i32,
+/// Sources drawn one by one; the rest are one "others" box.
+const SOURCES: usize = 16;
+/// NAT gateways drawn one by one (a colour of the palette each); the rest are one grey box.
+const NATS: usize = 8;
+/// Rows of the table of links.
+const TABLE_ROWS: usize = 18;
+
+/// A box of the graph: its label, a line under it (a NAT gateway's AZ and traffic), and USD a
+/// month.
+struct Node {
+    label: String,
+    detail: String,
+    usd: Decimal,
 }
 
-impl Placed {
-    fn overlaps(&self, o: &Placed) -> bool {
-        self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
-    }
+/// "ap-northeast-2b, no traffic": where a NAT gateway is, and whether it moved anything.
+fn about(n: &NatCost) -> String {
+    let traffic = match n.processed_gb {
+        Some(gb) if gb.is_zero() => Some("no traffic"),
+        None => Some("no byte metrics"),
+        _ => None,
+    };
+    // A NAT gateway known only by its metrics has no AZ.
+    [Some(n.availability_zone.as_str()), traffic]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// Functions on the left, NAT gateways on the right (idle ones too, up to TOP_NATS: those of
-/// the biggest links first, then the costliest), links labelled with GB and data processing
-/// cost per month where a label fits.
 pub(super) fn topology(report: &Report, svg: &mut String) -> Result<()> {
     let title = TOPOLOGY_CHART.1;
-    let mut links: Vec<_> = report.links.iter().filter(|l| l.share > 0.0).collect();
-    links.sort_by_key(|l| std::cmp::Reverse(l.monthly_gb));
-    let mut shown: Vec<&str> = Vec::new();
-    for l in &links {
-        if shown.len() < TOP_NATS && !shown.contains(&l.nat_gateway_id.as_str()) {
-            shown.push(&l.nat_gateway_id);
-        }
-    }
-    let mut by_cost: Vec<&NatCost> = report.nats.iter().collect();
-    by_cost.sort_by_key(|n| std::cmp::Reverse(n.window_cost()));
-    for n in by_cost {
-        if shown.len() < TOP_NATS && !shown.contains(&n.nat_gateway_id.as_str()) {
-            shown.push(&n.nat_gateway_id);
-        }
-    }
-    let nats_hidden = report.nats.len() - shown.len();
-    links.retain(|l| shown.contains(&l.nat_gateway_id.as_str()));
-    let hidden = links.len().saturating_sub(80);
-    links.truncate(80);
-    let nats: Vec<&NatCost> = report
-        .nats
-        .iter()
-        .filter(|n| shown.contains(&n.nat_gateway_id.as_str()))
-        .collect();
-    let nat_index = |id: &str| {
-        nats.iter()
-            .position(|n| n.nat_gateway_id == id)
-            .unwrap_or(0)
-    };
-    // Each source sits level with its main NAT gateway, so that links cross as little as possible.
-    let mut sources: Vec<(&str, usize, Decimal, Decimal)> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    for l in &links {
-        match seen.get(l.from.as_str()) {
-            Some(&i) => {
-                let s: &mut (&str, usize, Decimal, Decimal) = &mut sources[i];
-                s.2 += l.monthly_gb;
-                s.3 += l.monthly_cost;
-            }
-            None => {
-                seen.insert(l.from.as_str(), sources.len());
-                sources.push((
-                    &l.from,
-                    nat_index(&l.nat_gateway_id),
-                    l.monthly_gb,
-                    l.monthly_cost,
-                ));
-            }
-        }
-    }
-    sources.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)));
-    let source_text: Vec<String> = sources
-        .iter()
-        .map(|s| format!("{} {:.0} GB · {} USD", s.0, f(s.2), money(s.3)))
-        .collect();
-    let nat_text: Vec<String> = nats
-        .iter()
-        .map(|n| {
-            let traffic = match n.processed_gb {
-                Some(gb) if gb.is_zero() => Some("no traffic"),
-                None => Some("no byte metrics"),
-                _ => None,
-            };
-            // A NAT gateway known only by its metrics has no AZ.
-            let about: Vec<&str> = [Some(n.availability_zone.as_str()), traffic]
-                .into_iter()
-                .flatten()
-                .filter(|s| !s.is_empty())
-                .collect();
-            let about = if about.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", about.join(", "))
-            };
-            format!("{}{about} {} USD/mo", nat_label(n), money(n.monthly()))
-        })
-        .collect();
-    let box_w = source_text
-        .iter()
-        .map(|t| text_width(t, 14) + 16)
-        .max()
-        .unwrap_or(300)
-        .max(300);
-    let nat_w = nat_text
-        .iter()
-        .map(|t| text_width(t, 14) + 16)
-        .max()
-        .unwrap_or(300)
-        .max(300);
-    let gap = 640;
-    let width = (40 + box_w + gap + nat_w) as u32;
-    let rows = sources.len().max(nats.len()).max(1) as i32;
-    let height = (HEADER as i32 + 110 + 34 * rows) as u32;
-    let root = SVGBackend::with_string(svg, (width.max(1200), height.max(480))).into_drawing_area();
-    let body = page(&root, title, &subtitle(report))?;
-    if nats.is_empty() {
-        empty_chart(&body, title, "No NAT gateway in this snapshot.")?;
+    let root = SVGBackend::with_string(svg, SLIDE).into_drawing_area();
+    let body = slide_page(&root, title, &subtitle(report))?;
+    if report.nats.is_empty() {
+        body.draw(&Text::new(
+            "No NAT gateway in this snapshot.".to_string(),
+            (48, 60),
+            text(28),
+        ))
+        .map_err(err(title))?;
         return root.present().map_err(err(title));
     }
-    body.draw(&Text::new(
-        if report.flows.is_some() {
-            "GB/month and NAT data processing USD/month per source, measured with VPC flow logs; labels where they fit".to_string()
-        } else {
-            "Estimated GB/month and NAT data processing USD/month per function, split by who sits in each subnet until flow logs measure it; labels where they fit".to_string()
-        },
-        (24, 0),
-        font(14),
-    ))
-    .map_err(err(title))?;
-    let top = 30;
-    let (left_x, right_x) = (20, 20 + box_w + gap);
-    let src_y = |i: usize| top + 34 * i as i32 * rows / sources.len().max(1) as i32;
-    let nat_y = |i: usize| top + 34 * i as i32 * rows / nats.len() as i32;
-    let max_gb = links
+    let links: Vec<_> = report.links.iter().filter(|l| l.share > 0.0).collect();
+
+    // NAT gateways: those with the most linked bytes, then the costliest (idle ones too).
+    let mut linked: HashMap<&str, Decimal> = HashMap::new();
+    for l in &links {
+        *linked.entry(l.nat_gateway_id.as_str()).or_default() += l.monthly_gb;
+    }
+    let mut nats: Vec<&NatCost> = report.nats.iter().collect();
+    nats.sort_by_key(|n| {
+        (
+            std::cmp::Reverse(
+                linked
+                    .get(n.nat_gateway_id.as_str())
+                    .copied()
+                    .unwrap_or_default(),
+            ),
+            std::cmp::Reverse(n.monthly()),
+        )
+    });
+    let nat_rest = nats.split_off(nats.len().min(NATS));
+    let nat_of: HashMap<&str, usize> = nats
         .iter()
-        .map(|l| f(l.monthly_gb))
+        .enumerate()
+        .map(|(i, n)| (n.nat_gateway_id.as_str(), i))
+        .chain(nat_rest.iter().map(|n| (n.nat_gateway_id.as_str(), NATS)))
+        .collect();
+    let mut nat_nodes: Vec<Node> = nats
+        .iter()
+        .map(|n| Node {
+            label: nat_label(n),
+            detail: about(n),
+            usd: n.monthly(),
+        })
+        .collect();
+    if !nat_rest.is_empty() {
+        nat_nodes.push(Node {
+            label: format!("{} other NAT gateways", nat_rest.len()),
+            detail: String::new(),
+            usd: nat_rest.iter().map(|n| n.monthly()).sum(),
+        });
+    }
+
+    // Sources: the costliest by their links' USD a month.
+    let mut by_source: Vec<(&str, Decimal, Decimal)> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for l in &links {
+        let i = *at.entry(l.from.as_str()).or_insert_with(|| {
+            by_source.push((l.from.as_str(), Decimal::ZERO, Decimal::ZERO));
+            by_source.len() - 1
+        });
+        by_source[i].1 += l.monthly_gb;
+        by_source[i].2 += l.monthly_cost;
+    }
+    by_source.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(b.0)));
+    let source_rest = by_source.split_off(by_source.len().min(SOURCES));
+    let source_of: HashMap<&str, usize> = by_source
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.0, i))
+        .chain(source_rest.iter().map(|s| (s.0, SOURCES)))
+        .collect();
+    let mut source_nodes: Vec<Node> = by_source
+        .iter()
+        .map(|s| Node {
+            label: s.0.to_string(),
+            detail: String::new(),
+            usd: s.2,
+        })
+        .collect();
+    if !source_rest.is_empty() {
+        source_nodes.push(Node {
+            label: format!("{} other sources", source_rest.len()),
+            detail: String::new(),
+            usd: source_rest.iter().map(|s| s.2).sum(),
+        });
+    }
+    // Links between the boxes drawn: those of "others" summed.
+    let mut edges: HashMap<(usize, usize), (Decimal, Decimal)> = HashMap::new();
+    for l in &links {
+        let (Some(&s), Some(&n)) = (
+            source_of.get(l.from.as_str()),
+            nat_of.get(l.nat_gateway_id.as_str()),
+        ) else {
+            continue;
+        };
+        let e = edges.entry((s, n.min(nat_nodes.len() - 1))).or_default();
+        e.0 += l.monthly_gb;
+        e.1 += l.monthly_cost;
+    }
+
+    let (w, h) = body.dim_in_pixel();
+    let mut notes = vec![if report.flows.is_some() {
+        "Each source's part of its NAT gateways' monthly cost, measured with VPC flow logs; allocation.csv has every one.".to_string()
+    } else {
+        "Each source's part of its NAT gateways' monthly cost, estimated by who sits in each subnet (flow logs measure it); allocation.csv has every one.".to_string()
+    }];
+    let mut edge_list: Vec<((usize, usize), (Decimal, Decimal))> = edges.into_iter().collect();
+    edge_list.sort_by(|a, b| {
+        b.1 .1
+            .cmp(&a.1 .1)
+            .then(b.1 .0.cmp(&a.1 .0))
+            .then(a.0.cmp(&b.0))
+    });
+    if edge_list.len() > TABLE_ROWS {
+        notes.push(format!(
+            "The table lists the {TABLE_ROWS} largest of {} links.",
+            edge_list.len()
+        ));
+    }
+    let (upper, below) = body.split_vertically(h - 20 - 30 * notes.len() as u32);
+    let (graph, table) = upper.split_horizontally(w - 660);
+    let (gw, gh) = graph.dim_in_pixel();
+
+    // The graph: boxes in two columns, links between them.
+    let (box_w, nat_w) = (540, 400);
+    let (left_x, right_x) = (24, gw as i32 - nat_w - 24);
+    let (row_h, nat_h) = (44, 72);
+    let top = 50;
+    let head = text(22).color(&RGBColor(70, 70, 70));
+    for (label, x) in [
+        ("Source, USD/month", left_x),
+        ("NAT gateway, USD/month", right_x),
+    ] {
+        graph
+            .draw(&Text::new(label.to_string(), (x, 10), head.clone()))
+            .map_err(err(title))?;
+    }
+    let slots = |n: usize| (gh as i32 - top - 10) / n.max(1) as i32;
+    let src_y = |i: usize| top + i as i32 * slots(source_nodes.len()).min(row_h + 8);
+    let nat_y = |i: usize| top + i as i32 * slots(nat_nodes.len()).min(nat_h + 24);
+    let color_of = |n: usize| {
+        if n < NATS {
+            PALETTE[n % PALETTE.len()]
+        } else {
+            OTHERS
+        }
+    };
+    let max_gb = edge_list
+        .iter()
+        .map(|(_, (gb, _))| f(*gb))
         .fold(0.0, f64::max)
         .max(1e-9);
-    // Boxes first in the placement list, so link labels never cover a name.
-    let mut placed: Vec<Placed> = (0..sources.len())
-        .map(|i| Placed {
-            x: left_x,
-            y: src_y(i),
-            w: box_w,
-            h: 26,
-        })
-        .chain((0..nats.len()).map(|i| Placed {
-            x: right_x,
-            y: nat_y(i),
-            w: nat_w,
-            h: 26,
-        }))
-        .collect();
-    let mut per_source = vec![0usize; sources.len()];
-    let mut labelled = 0;
-    for l in &links {
-        let Some(si) = sources.iter().position(|s| s.0 == l.from) else {
-            continue;
-        };
-        let ni = nat_index(&l.nat_gateway_id);
-        let color = SERIES_COLORS[ni % SERIES_COLORS.len()];
-        let from = (left_x + box_w, src_y(si) + 13);
-        let to = (right_x, nat_y(ni) + 13);
-        let width = 1 + (7.0 * f(l.monthly_gb) / max_gb).round() as u32;
-        body.draw(&PathElement::new(
-            vec![from, to],
-            color.mix(0.6).stroke_width(width),
-        ))
-        .map_err(err(title))?;
-        // Along the link, a little further for each further link of the same source; a label
-        // that would cover another label or a box is left out (the numbers are in the boxes).
-        let text = format!("{:.1} GB · {} USD", f(l.monthly_gb), money(l.monthly_cost));
-        let k = per_source[si];
-        per_source[si] += 1;
-        let t = 0.12 + 0.18 * (k % 4) as f64;
-        let at = (
-            from.0 + ((to.0 - from.0) as f64 * t) as i32,
-            from.1 + ((to.1 - from.1) as f64 * t) as i32 - 16,
-        );
-        let label = Placed {
-            x: at.0 - 2,
-            y: at.1 - 1,
-            w: text_width(&text, 12) + 4,
-            h: 16,
-        };
-        if placed.iter().any(|p| p.overlaps(&label)) {
-            continue;
-        }
-        placed.push(label);
-        labelled += 1;
-        body.draw(&Rectangle::new(
-            [(label.x, label.y), (label.x + label.w, label.y + label.h)],
-            WHITE.mix(0.85).filled(),
-        ))
-        .map_err(err(title))?;
-        body.draw(&Text::new(text, at, font(12).color(&color)))
+    for ((s, n), (gb, _)) in &edge_list {
+        let from = (left_x + box_w, src_y(*s) + row_h / 2);
+        let to = (right_x, nat_y(*n) + row_h / 2);
+        let stroke = 2 + (10.0 * f(*gb) / max_gb).round() as u32;
+        graph
+            .draw(&PathElement::new(
+                vec![from, to],
+                color_of(*n).mix(0.55).stroke_width(stroke),
+            ))
             .map_err(err(title))?;
     }
-    for (i, text) in source_text.iter().enumerate() {
+    for (i, node) in source_nodes.iter().enumerate() {
         let y = src_y(i);
-        body.draw(&Rectangle::new(
-            [(left_x, y), (left_x + box_w, y + 26)],
-            RGBColor(230, 238, 248).filled(),
-        ))
-        .map_err(err(title))?;
-        body.draw(&Text::new(text.clone(), (left_x + 8, y + 5), font(14)))
+        graph
+            .draw(&Rectangle::new(
+                [(left_x, y), (left_x + box_w, y + row_h)],
+                RGBColor(230, 238, 248).filled(),
+            ))
+            .map_err(err(title))?;
+        let line = money(node.usd);
+        let chars = fit_chars(box_w as u32 - 30, MIN_TEXT);
+        graph
+            .draw(&Text::new(
+                crate::shown::clipped(&node.label, chars.saturating_sub(line.len() + 1)),
+                (left_x + 10, y + 11),
+                text(MIN_TEXT),
+            ))
+            .map_err(err(title))?;
+        graph
+            .draw(&Text::new(
+                line,
+                (left_x + box_w - 10, y + 11),
+                text(MIN_TEXT).pos(Pos::new(HPos::Right, VPos::Top)),
+            ))
             .map_err(err(title))?;
     }
-    for (i, text) in nat_text.iter().enumerate() {
+    for (i, node) in nat_nodes.iter().enumerate() {
         let y = nat_y(i);
-        let color = SERIES_COLORS[i % SERIES_COLORS.len()];
-        body.draw(&Rectangle::new(
-            [(right_x, y), (right_x + nat_w, y + 26)],
-            color.mix(0.25).filled(),
+        let h = if node.detail.is_empty() { row_h } else { nat_h };
+        graph
+            .draw(&Rectangle::new(
+                [(right_x, y), (right_x + nat_w, y + h)],
+                color_of(i).mix(0.3).filled(),
+            ))
+            .map_err(err(title))?;
+        let line = money(node.usd);
+        let chars = fit_chars(nat_w as u32 - 30, MIN_TEXT);
+        graph
+            .draw(&Text::new(
+                crate::shown::clipped(&node.label, chars.saturating_sub(line.len() + 1)),
+                (right_x + 10, y + 11),
+                text(MIN_TEXT),
+            ))
+            .map_err(err(title))?;
+        graph
+            .draw(&Text::new(
+                line,
+                (right_x + nat_w - 10, y + 11),
+                text(MIN_TEXT).pos(Pos::new(HPos::Right, VPos::Top)),
+            ))
+            .map_err(err(title))?;
+        if !node.detail.is_empty() {
+            graph
+                .draw(&Text::new(
+                    crate::shown::clipped(&node.detail, chars),
+                    (right_x + 10, y + 40),
+                    text(MIN_TEXT).color(&RGBColor(70, 70, 70)),
+                ))
+                .map_err(err(title))?;
+        }
+    }
+
+    // The table: the largest links, source → NAT gateway, GB and USD a month.
+    let (tw, _) = table.dim_in_pixel();
+    table
+        .draw(&Text::new(
+            "Largest links".to_string(),
+            (10, top),
+            head.clone(),
         ))
         .map_err(err(title))?;
-        body.draw(&Text::new(text.clone(), (right_x + 8, y + 5), font(14)))
+    table
+        .draw(&Text::new(
+            "GB/mo".to_string(),
+            (tw as i32 - 150, top),
+            head.clone().pos(Pos::new(HPos::Right, VPos::Top)),
+        ))
+        .map_err(err(title))?;
+    table
+        .draw(&Text::new(
+            "USD/mo".to_string(),
+            (tw as i32 - 20, top),
+            head.pos(Pos::new(HPos::Right, VPos::Top)),
+        ))
+        .map_err(err(title))?;
+    let link_chars = fit_chars(tw - 10 - 300, MIN_TEXT);
+    for (k, ((s, n), (gb, usd))) in edge_list.iter().take(TABLE_ROWS).enumerate() {
+        let y = top + 40 + 38 * k as i32;
+        table
+            .draw(&Rectangle::new(
+                [(10, y + 2), (26, y + 18)],
+                color_of(*n).filled(),
+            ))
+            .map_err(err(title))?;
+        let label = format!("{} → {}", source_nodes[*s].label, nat_nodes[*n].label);
+        table
+            .draw(&Text::new(
+                crate::shown::clipped(&label, link_chars),
+                (34, y),
+                text(MIN_TEXT),
+            ))
+            .map_err(err(title))?;
+        for (value, x) in [(format!("{:.1}", f(*gb)), 150), (money(*usd), 20)] {
+            table
+                .draw(&Text::new(
+                    value,
+                    (tw as i32 - x, y),
+                    text(MIN_TEXT).pos(Pos::new(HPos::Right, VPos::Top)),
+                ))
+                .map_err(err(title))?;
+        }
+    }
+    if edge_list.is_empty() {
+        table
+            .draw(&Text::new(
+                "no source seen".to_string(),
+                (10, top + 40),
+                text(MIN_TEXT),
+            ))
             .map_err(err(title))?;
     }
-    let mut foot = Vec::new();
-    if nats_hidden > 0 {
-        foot.push(format!(
-            "{nats_hidden} more NAT gateways, and their links, are in report.md and allocation.csv"
-        ));
-    }
-    if hidden > 0 {
-        foot.push(format!("{hidden} smaller links not shown"));
-    }
-    if labelled < links.len() {
-        foot.push(format!(
-            "{} of {} links labelled (the others' numbers are in the boxes and allocation.csv)",
-            labelled,
-            links.len()
-        ));
-    }
-    for (i, line) in foot.iter().enumerate() {
-        body.draw(&Text::new(
-            line.clone(),
-            (24, height as i32 - HEADER as i32 - 24 - 20 * i as i32),
-            font(14).color(&RGBColor(70, 70, 70)),
-        ))
-        .map_err(err(title))?;
-    }
+    slide_notes(&below, title, &notes)?;
     root.present().map_err(err(title))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn label_boxes_overlap_only_when_they_share_area() {
-        let a = Placed {
-            x: 0,
-            y: 0,
-            w: 10,
-            h: 10,
-        };
-        assert!(a.overlaps(&Placed {
-            x: 9,
-            y: 9,
-            w: 5,
-            h: 5
-        }));
-        assert!(!a.overlaps(&Placed {
-            x: 10,
-            y: 0,
-            w: 5,
-            h: 5
-        }));
-        assert!(!a.overlaps(&Placed {
-            x: 0,
-            y: 10,
-            w: 5,
-            h: 5
-        }));
-    }
 }
