@@ -344,7 +344,7 @@ fn cost_and_usage_reports_are_reconciled_per_nat_gateway() {
                 "{format} column {col}: {stored} vs {sum}"
             );
         }
-        assert!(md.contains("| Credit | -10 |"), "{md}");
+        assert!(md.contains("| Credit | -10.00 |"), "{md}");
         // monthly_cost marks each month's billed total, rounded as every figure shown is.
         for month in [&m1, &m2] {
             let billed: Decimal = rows

@@ -636,7 +636,7 @@ fn bill(report: &Report) -> String {
                 cell(&a.region),
                 cell(&a.usage_type),
                 cell(&a.line_item_type),
-                a.cost
+                money(a.cost)
             );
         }
     }

@@ -300,7 +300,7 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             let _ = writeln!(
                 o,
                 "  Credits, discounts, refunds and tax apart: {} USD (report.md lists them)",
-                credits
+                money(credits)
             );
         }
         if let Some(line) = super::net_rate_line(report) {
@@ -785,7 +785,12 @@ pub fn reconcile(r: &crate::bill::Reconciliation) -> String {
             let _ = writeln!(
                 o,
                 "  {} {} {} {} {}: {} USD",
-                a.month, a.account_id, a.region, a.usage_type, a.line_item_type, a.cost
+                a.month,
+                a.account_id,
+                a.region,
+                a.usage_type,
+                a.line_item_type,
+                money(a.cost)
             );
         }
     }
