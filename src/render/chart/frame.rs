@@ -168,12 +168,13 @@ pub(super) fn month_bars<'a, 'b>(
     title: &str,
     n: usize,
     max: f64,
+    x_desc: &str,
 ) -> Result<Bars<'a, 'b>> {
     let mut chart = ChartBuilder::on(plot)
         .margin_left(24)
         .margin_right(24)
         .margin_top(40)
-        .x_label_area_size(90)
+        .x_label_area_size(120)
         .y_label_area_size(130)
         .build_cartesian_2d(0f64..n as f64, 0f64..max.max(0.01))
         .map_err(err(title))?;
@@ -182,6 +183,7 @@ pub(super) fn month_bars<'a, 'b>(
         .disable_x_mesh()
         .x_labels(0)
         .y_labels(8)
+        .x_desc(x_desc)
         .y_desc("USD per month")
         .y_label_formatter(&|v| format!("{v:.0}"))
         .label_style(text(22))

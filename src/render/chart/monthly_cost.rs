@@ -176,7 +176,7 @@ pub(super) fn draw_months(
         .chain((0..months.len()).filter_map(billed_of).map(f))
         .fold(0.0, f64::max)
         * 1.12;
-    let mut chart = month_bars(&plot, title, months.len(), max)?;
+    let mut chart = month_bars(&plot, title, months.len(), max, "Month (UTC)")?;
     for (i, _) in months.iter().enumerate() {
         let mut lo = 0.0;
         for s in &stacks {

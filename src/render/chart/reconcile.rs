@@ -74,7 +74,7 @@ pub(super) fn reconcile(report: &Report, svg: &mut String) -> Result<()> {
         .map(|(_, (b, m, _))| b.max(*m))
         .fold(0.0, f64::max)
         * 1.15;
-    let mut chart = month_bars(&plot, title, bars.len(), max)?;
+    let mut chart = month_bars(&plot, title, bars.len(), max, "Usage type and month (UTC)")?;
     let billed = RGBColor(120, 120, 120);
     let modelled = PALETTE[0];
     chart

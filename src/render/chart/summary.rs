@@ -40,7 +40,7 @@ pub(super) fn summary(report: &Report, svg: &mut String) -> Result<()> {
     ))
     .map_err(err(title))?;
     if !months.is_empty() {
-        let mut chart = month_bars(&plot, title, months.len(), max)?;
+        let mut chart = month_bars(&plot, title, months.len(), max, "Month (UTC)")?;
         for (i, t) in totals.iter().enumerate() {
             let x = i as f64;
             chart
