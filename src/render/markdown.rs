@@ -114,27 +114,11 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
                 a.not_collected
             );
         }
-        let saving: Vec<Decimal> = report.accounts.iter().map(|a| a.plan_saving).collect();
-        let plan_total = saving.iter().sum();
         o.push_str(&super::total_rows(
             8,
             0,
             "**Total**",
-            &[
-                Totaled::new(
-                    4,
-                    report.accounts.iter().map(|a| a.window_cost).collect(),
-                    report.total_window_cost,
-                )
-                .at_least(report.total_is_lower_bound),
-                Totaled::new(
-                    5,
-                    report.accounts.iter().map(|a| a.monthly_run_rate).collect(),
-                    report.total_monthly_run_rate,
-                )
-                .at_least(report.total_is_lower_bound),
-                Totaled::new(6, saving, plan_total),
-            ],
+            &super::account_totals(report, [4, 5, 6]),
         ));
         let _ = writeln!(o);
     }
@@ -167,34 +151,18 @@ pub fn render(report: &Report, charts: &[(&str, &str)]) -> String {
             money(n.monthly())
         );
     }
-    let mut monthly: Vec<Decimal> = report.nats.iter().map(|n| n.monthly()).collect();
-    if !report.idle_addresses.is_empty() {
-        let idle: Decimal = report.idle_addresses.iter().map(|a| a.monthly()).sum();
-        monthly.push(idle);
+    if let Some(idle) = super::idle_monthly(report) {
         let _ = writeln!(
             o,
             "| | Elastic IPs associated with nothing (below) | | | | | | | | | {} |",
             money(idle)
         );
     }
-    let gb: Vec<Decimal> = report.nats.iter().filter_map(|n| n.processed_gb).collect();
-    let gb_unknown = gb.len() < report.nats.len();
-    let gb_total = gb.iter().sum();
     o.push_str(&super::total_rows(
         11,
         0,
         "**Total**",
-        &[
-            Totaled::new(8, gb, gb_total).at_least(gb_unknown),
-            Totaled::new(
-                9,
-                report.nats.iter().map(|n| n.window_cost()).collect(),
-                report.total_window_cost,
-            )
-            .at_least(report.total_is_lower_bound),
-            Totaled::new(10, monthly, report.total_monthly_run_rate)
-                .at_least(report.total_is_lower_bound),
-        ],
+        &super::nat_totals(report, [8, 9, 10]),
     ));
     let _ = writeln!(o);
     o.push_str(&idle_addresses(report));

@@ -63,9 +63,60 @@ impl Totaled {
         self.up_to = most;
         self
     }
-    fn rounding(&self) -> Decimal {
+    /// What the lines as shown leave of the total as shown (`shown::rounding`).
+    pub fn rounding(&self) -> Decimal {
         crate::shown::rounding(self.lines.iter().copied(), self.total, 2)
     }
+}
+
+/// The idle Elastic IPs' monthly run-rate, when there are any: a line of the NAT gateway
+/// tables' monthly column.
+pub fn idle_monthly(report: &crate::report::Report) -> Option<Decimal> {
+    (!report.idle_addresses.is_empty())
+        .then(|| report.idle_addresses.iter().map(|a| a.monthly()).sum())
+}
+
+/// The NAT gateway table's totalled columns, at the positions `at`: GB processed (at least,
+/// when some are unknown), window USD and monthly USD (the idle addresses' line last).
+pub fn nat_totals(report: &crate::report::Report, at: [usize; 3]) -> [Totaled; 3] {
+    let gb: Vec<Decimal> = report.nats.iter().filter_map(|n| n.processed_gb).collect();
+    let gb_unknown = gb.len() < report.nats.len();
+    let gb_total = gb.iter().sum();
+    let mut monthly: Vec<Decimal> = report.nats.iter().map(|n| n.monthly()).collect();
+    monthly.extend(idle_monthly(report));
+    [
+        Totaled::new(at[0], gb, gb_total).at_least(gb_unknown),
+        Totaled::new(
+            at[1],
+            report.nats.iter().map(|n| n.window_cost()).collect(),
+            report.total_window_cost,
+        )
+        .at_least(report.total_is_lower_bound),
+        Totaled::new(at[2], monthly, report.total_monthly_run_rate)
+            .at_least(report.total_is_lower_bound),
+    ]
+}
+
+/// The accounts table's totalled columns, at the positions `at`: window USD, monthly USD and
+/// what the plan saves.
+pub fn account_totals(report: &crate::report::Report, at: [usize; 3]) -> [Totaled; 3] {
+    let saving: Vec<Decimal> = report.accounts.iter().map(|a| a.plan_saving).collect();
+    let plan_total = saving.iter().sum();
+    [
+        Totaled::new(
+            at[0],
+            report.accounts.iter().map(|a| a.window_cost).collect(),
+            report.total_window_cost,
+        )
+        .at_least(report.total_is_lower_bound),
+        Totaled::new(
+            at[1],
+            report.accounts.iter().map(|a| a.monthly_run_rate).collect(),
+            report.total_monthly_run_rate,
+        )
+        .at_least(report.total_is_lower_bound),
+        Totaled::new(at[2], saving, plan_total),
+    ]
 }
 
 /// The rows that close a Markdown table of `width` columns: "(rounding of the lines above)"

@@ -117,12 +117,9 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             ]
         })
         .collect();
-    let mut monthly: Vec<Decimal> = report.nats.iter().map(|n| n.monthly()).collect();
-    if !report.idle_addresses.is_empty() {
+    if let Some(idle) = super::idle_monthly(report) {
         let n = report.idle_addresses.len();
         let label = format!("{n} idle Elastic IP{}", if n == 1 { "" } else { "s" });
-        let idle: Decimal = report.idle_addresses.iter().map(|a| a.monthly()).sum();
-        monthly.push(idle);
         rows.push([
             String::new(),
             label,
@@ -135,14 +132,7 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             money(idle),
         ]);
     }
-    let gb: Vec<Decimal> = report.nats.iter().filter_map(|n| n.processed_gb).collect();
-    let gb_total: Decimal = gb.iter().sum();
-    let window: Vec<Decimal> = report.nats.iter().map(|n| n.window_cost()).collect();
-    let rounding = [
-        crate::shown::rounding(gb.iter().copied(), gb_total, 2),
-        crate::shown::rounding(window, report.total_window_cost, 2),
-        crate::shown::rounding(monthly, report.total_monthly_run_rate, 2),
-    ];
+    let [gb, window, monthly] = super::nat_totals(report, [6, 7, 8]);
     // The label goes under the account column, or the NAT gateway's when that one is hidden.
     let label = |text: &str| -> [String; 2] {
         if several {
@@ -151,7 +141,10 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             [String::new(), text.into()]
         }
     };
-    if rounding.iter().any(|r| !r.is_zero()) {
+    if [&gb, &window, &monthly]
+        .iter()
+        .any(|t| !t.rounding().is_zero())
+    {
         let [a, b] = label("(rounding)");
         rows.push([
             a,
@@ -160,9 +153,9 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
             String::new(),
             String::new(),
             String::new(),
-            super::rounding_cell(rounding[0]),
-            super::rounding_cell(rounding[1]),
-            super::rounding_cell(rounding[2]),
+            super::rounding_cell(gb.rounding()),
+            super::rounding_cell(window.rounding()),
+            super::rounding_cell(monthly.rounding()),
         ]);
     }
     let total = if report.total_is_lower_bound {
@@ -180,15 +173,11 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
         String::new(),
         format!(
             "{}{}",
-            if gb.len() < report.nats.len() {
-                "at least "
-            } else {
-                ""
-            },
-            fixed(gb_total, 2)
+            if gb.at_least { "at least " } else { "" },
+            fixed(gb.total, 2)
         ),
-        money(report.total_window_cost),
-        money(report.total_monthly_run_rate),
+        money(window.total),
+        money(monthly.total),
     ]);
     let mut width: Vec<usize> = header.map(str::len).to_vec();
     for r in &rows {
@@ -448,16 +437,8 @@ fn accounts(report: &Report) -> String {
             money(a.plan_saving)
         );
     }
-    let window: Vec<Decimal> = report.accounts.iter().map(|a| a.window_cost).collect();
-    let monthly: Vec<Decimal> = report.accounts.iter().map(|a| a.monthly_run_rate).collect();
-    let saving: Vec<Decimal> = report.accounts.iter().map(|a| a.plan_saving).collect();
-    let saving_total: Decimal = saving.iter().sum();
-    let rounding = [
-        crate::shown::rounding(window, report.total_window_cost, 2),
-        crate::shown::rounding(monthly, report.total_monthly_run_rate, 2),
-        crate::shown::rounding(saving, saving_total, 2),
-    ];
-    if rounding.iter().any(|r| !r.is_zero()) {
+    let totals = super::account_totals(report, [4, 5, 6]);
+    if totals.iter().any(|t| !t.rounding().is_zero()) {
         let _ = writeln!(
             o,
             "{:<14} {:<24} {:>7} {:>5} {:>14} {:>14} {:>14}",
@@ -465,9 +446,9 @@ fn accounts(report: &Report) -> String {
             "",
             "",
             "",
-            super::rounding_cell(rounding[0]),
-            super::rounding_cell(rounding[1]),
-            super::rounding_cell(rounding[2])
+            super::rounding_cell(totals[0].rounding()),
+            super::rounding_cell(totals[1].rounding()),
+            super::rounding_cell(totals[2].rounding())
         );
     }
     let _ = writeln!(
@@ -481,9 +462,9 @@ fn accounts(report: &Report) -> String {
         },
         "",
         "",
-        money(report.total_window_cost),
-        money(report.total_monthly_run_rate),
-        money(saving_total)
+        money(totals[0].total),
+        money(totals[1].total),
+        money(totals[2].total)
     );
     o
 }

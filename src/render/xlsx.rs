@@ -348,8 +348,7 @@ fn summary(
         ws.write_number_with_format(r, 4, number(n.monthly()), &f.usd)?;
         r += 1;
     }
-    let idle: Decimal = report.idle_addresses.iter().map(|a| a.monthly()).sum();
-    if !report.idle_addresses.is_empty() {
+    if let Some(idle) = super::idle_monthly(report) {
         ws.write_string(r, 1, "Elastic IPs associated with nothing")?;
         ws.write_number_with_format(r, 4, number(idle), &f.usd)?;
         r += 1;

@@ -51,6 +51,40 @@ fn about(n: &NatCost) -> String {
         .join(", ")
 }
 
+/// A box of the graph at `(x, y)`, `w` × `h`: its label on the left, its USD a month on the
+/// right, and its detail line under them.
+fn draw_node(
+    area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    title: &str,
+    node: &Node,
+    (x, y): (i32, i32),
+    (w, h): (i32, i32),
+    fill: ShapeStyle,
+) -> Result<()> {
+    area.draw(&Rectangle::new([(x, y), (x + w, y + h)], fill))
+        .map_err(err(title))?;
+    let line = money(node.usd);
+    let chars = fit_chars(w as u32 - 30, MIN_TEXT);
+    let label = crate::shown::clipped(&node.label, chars.saturating_sub(line.len() + 1));
+    area.draw(&Text::new(label, (x + 10, y + 11), text(MIN_TEXT)))
+        .map_err(err(title))?;
+    area.draw(&Text::new(
+        line,
+        (x + w - 10, y + 11),
+        text(MIN_TEXT).pos(Pos::new(HPos::Right, VPos::Top)),
+    ))
+    .map_err(err(title))?;
+    if !node.detail.is_empty() {
+        area.draw(&Text::new(
+            crate::shown::clipped(&node.detail, chars),
+            (x + 10, y + 40),
+            text(MIN_TEXT).color(&RGBColor(70, 70, 70)),
+        ))
+        .map_err(err(title))?;
+    }
+    Ok(())
+}
+
 pub(super) fn topology(report: &Report, svg: &mut String) -> Result<()> {
     let title = TOPOLOGY_CHART.1;
     let root = SVGBackend::with_string(svg, SLIDE).into_drawing_area();
@@ -218,64 +252,20 @@ pub(super) fn topology(report: &Report, svg: &mut String) -> Result<()> {
             .map_err(err(title))?;
     }
     for (i, node) in source_nodes.iter().enumerate() {
-        let y = src_y(i);
-        graph
-            .draw(&Rectangle::new(
-                [(left_x, y), (left_x + box_w, y + row_h)],
-                RGBColor(230, 238, 248).filled(),
-            ))
-            .map_err(err(title))?;
-        let line = money(node.usd);
-        let chars = fit_chars(box_w as u32 - 30, MIN_TEXT);
-        graph
-            .draw(&Text::new(
-                crate::shown::clipped(&node.label, chars.saturating_sub(line.len() + 1)),
-                (left_x + 10, y + 11),
-                text(MIN_TEXT),
-            ))
-            .map_err(err(title))?;
-        graph
-            .draw(&Text::new(
-                line,
-                (left_x + box_w - 10, y + 11),
-                text(MIN_TEXT).pos(Pos::new(HPos::Right, VPos::Top)),
-            ))
-            .map_err(err(title))?;
+        let fill = RGBColor(230, 238, 248).filled();
+        draw_node(
+            &graph,
+            title,
+            node,
+            (left_x, src_y(i)),
+            (box_w, row_h),
+            fill,
+        )?;
     }
     for (i, node) in nat_nodes.iter().enumerate() {
-        let y = nat_y(i);
         let h = if node.detail.is_empty() { row_h } else { nat_h };
-        graph
-            .draw(&Rectangle::new(
-                [(right_x, y), (right_x + nat_w, y + h)],
-                color_of(i).mix(0.3).filled(),
-            ))
-            .map_err(err(title))?;
-        let line = money(node.usd);
-        let chars = fit_chars(nat_w as u32 - 30, MIN_TEXT);
-        graph
-            .draw(&Text::new(
-                crate::shown::clipped(&node.label, chars.saturating_sub(line.len() + 1)),
-                (right_x + 10, y + 11),
-                text(MIN_TEXT),
-            ))
-            .map_err(err(title))?;
-        graph
-            .draw(&Text::new(
-                line,
-                (right_x + nat_w - 10, y + 11),
-                text(MIN_TEXT).pos(Pos::new(HPos::Right, VPos::Top)),
-            ))
-            .map_err(err(title))?;
-        if !node.detail.is_empty() {
-            graph
-                .draw(&Text::new(
-                    crate::shown::clipped(&node.detail, chars),
-                    (right_x + 10, y + 40),
-                    text(MIN_TEXT).color(&RGBColor(70, 70, 70)),
-                ))
-                .map_err(err(title))?;
-        }
+        let fill = color_of(i).mix(0.3).filled();
+        draw_node(&graph, title, node, (right_x, nat_y(i)), (nat_w, h), fill)?;
     }
 
     // The table: the largest links, source → NAT gateway, GB and USD a month.
