@@ -35,11 +35,7 @@ fn dec(s: &str) -> Decimal {
 fn sample_report_writes_every_file_consistently() {
     let tmp = tempfile::tempdir().unwrap();
     let out = natcost(&["report", "--sample", "--out", "rep"], tmp.path());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout.contains("prices: bundled table of 2026-11-01"),
@@ -417,11 +413,7 @@ fn default_output_folder_is_named_for_the_snapshot_and_window() {
         ],
         tmp.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(tmp
         .path()
         .join("reports/acme-2026-11-01/costs.csv")
@@ -1239,28 +1231,7 @@ fn a_second_currency_beside_usd() {
 #[test]
 fn charts_stay_readable_with_many_nat_gateways() {
     // The sample's seven NAT gateways five times over: 35.
-    let mut snap = sample_json();
-    let region = &mut snap["accounts"][0]["regions"][0];
-    let nats = region["nat_gateways"].as_array().unwrap().clone();
-    let metrics = region["metrics"].as_array().unwrap().clone();
-    for copy in 1..5 {
-        for n in &nats {
-            let mut n = n.clone();
-            let id = format!("{}{copy}", n["nat_gateway_id"].as_str().unwrap());
-            n["nat_gateway_id"] = Value::from(id.clone());
-            n["tags"]["Name"] = Value::from(format!(
-                "copy{copy}-{}",
-                n["tags"]["Name"].as_str().unwrap()
-            ));
-            region["nat_gateways"].as_array_mut().unwrap().push(n);
-        }
-        for m in &metrics {
-            let mut m = m.clone();
-            let id = format!("{}{copy}", m["nat_gateway_id"].as_str().unwrap());
-            m["nat_gateway_id"] = Value::from(id);
-            region["metrics"].as_array_mut().unwrap().push(m);
-        }
-    }
+    let snap = sample_with_nats(35, false);
     let tmp = tempfile::tempdir().unwrap();
     let path = write_snapshot(tmp.path(), "many.json", &snap);
     let out = natcost(
@@ -1319,11 +1290,7 @@ fn the_committed_sample_report_is_what_natcost_renders() {
         ],
         tmp.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/sample");
     let files = |dir: &Path| -> BTreeSet<String> {
         std::fs::read_dir(dir)
@@ -1385,11 +1352,7 @@ fn fixed_costs_can_be_kept_apart() {
         ],
         tmp.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let rows = common::allocation_adds_up(&tmp.path().join("rep"));
     // One shared row per NAT gateway and month holds its hours and public IPv4; the sources
     // carry only what their bytes cost.
@@ -1425,11 +1388,7 @@ fn fixed_costs_can_be_kept_apart() {
         ],
         tmp.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let rows = common::allocation_adds_up(&tmp.path().join("teams"));
     assert!(rows
         .iter()
@@ -1515,7 +1474,7 @@ fn displayed_totals_add_up_to_the_cent() {
         let mut all = args.to_vec();
         all.extend(["--out", out]);
         let o = natcost(&all, tmp.path());
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_ok(&o);
         let md = std::fs::read_to_string(tmp.path().join(out).join("report.md")).unwrap();
         (String::from_utf8(o.stdout).unwrap(), md)
     };
@@ -1610,7 +1569,7 @@ fn csvs_open_in_a_spreadsheet() {
         ];
         args.extend(extra);
         let o = natcost(&args, tmp.path());
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_ok(&o);
         tmp.path().join(out)
     };
     let plain = run(&[], "plain");
@@ -1700,11 +1659,7 @@ fn the_workbook_holds_the_csvs_and_its_totals_move() {
         "rep",
     ];
     let out = natcost(&args, tmp.path());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let dir = tmp.path().join("rep");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
