@@ -59,7 +59,9 @@ DZ_S=$(printf "%.2f" "$(echo "$(date +%s.%N) - $START" | bc)")
 import json, sys
 snap = json.load(open(sys.argv[1]))
 out = {}
-for r in snap["regions"]:
+# Snapshots keep their regions under each account (older ones at the top).
+regions = snap.get("regions") or [r for a in snap["accounts"] for r in a["regions"]]
+for r in regions:
     cidrs = {v["vpc_id"]: v["cidr_blocks"] for v in r["vpcs"]}
     for n in r["nat_gateways"]:
         for a in n["addresses"]:
