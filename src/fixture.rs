@@ -284,6 +284,7 @@ pub(crate) fn nat_a_flows(
                 .collect(),
             shared_splits: vec![],
             by_source,
+            daily_sources: Default::default(),
         }],
         stats: Default::default(),
         ambiguous: vec![],

@@ -297,12 +297,8 @@ impl Report {
         warnings.extend(needs_data);
         let flow_scale = flow_scale(&model, flows.as_ref());
         let allocation = allocation::allocate(snapshot, &model, flows.as_ref(), options);
-        let flows_measured = allocation
-            .rows
-            .iter()
-            .any(|r| r.basis == allocation::Basis::Measured);
-        let changes = crate::changes::last_two_months(&model, flows_measured);
-        let anomalies = crate::changes::anomalies(snapshot, &model.nats);
+        let changes = crate::changes::last_two_months(&model, &allocation);
+        let anomalies = crate::changes::anomalies(snapshot, &model.nats, flows.as_ref());
         let lambdas = lambda_rows(snapshot, &allocation);
         let links = links(snapshot, &model, flows.as_ref());
         let egress = egress(snapshot.window, book, &model)?;

@@ -583,6 +583,22 @@ pub struct NetworkInterface {
     pub instance_id: Option<String>,
 }
 
+impl NetworkInterface {
+    /// The load balancer an Elastic Load Balancing interface belongs to, as the resource part of
+    /// its ARN (`loadbalancer/app/NAME/ID`, `loadbalancer/net/…`, a Classic one's
+    /// `loadbalancer/NAME`), from the description AWS gives it (`ELB app/NAME/ID`).
+    pub fn load_balancer(&self) -> Option<String> {
+        let name = self.description.as_deref()?.strip_prefix("ELB ")?.trim();
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '/');
+        (!name.is_empty() && name.chars().all(plain)).then(|| format!("loadbalancer/{name}"))
+    }
+}
+
+/// The resource part of an ARN (after `arn:PARTITION:SERVICE:REGION:ACCOUNT:`).
+pub fn arn_resource(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:")?.splitn(5, ':').nth(4)
+}
+
 /// `network_interfaces_scope` of a snapshot that holds every interface of its VPCs.
 pub const WHOLE_VPC: &str = "vpc";
 
@@ -1274,6 +1290,31 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_load_balancers_interface_names_its_load_balancer() {
+        let eni = |d: &str| NetworkInterface {
+            description: Some(d.into()),
+            ..Default::default()
+        };
+        let lb = |d: &str| eni(d).load_balancer();
+        assert_eq!(
+            lb("ELB app/web/50dc6c495c0c9188").as_deref(),
+            Some("loadbalancer/app/web/50dc6c495c0c9188")
+        );
+        assert_eq!(
+            lb("ELB classic-1").as_deref(),
+            Some("loadbalancer/classic-1")
+        );
+        assert_eq!(lb("ELB "), None);
+        assert_eq!(lb("ELB app/x y"), None);
+        assert_eq!(lb("arn:aws:ecs:ap-northeast-2:1:attachment/x"), None);
+        assert_eq!(
+            arn_resource("arn:aws:elasticloadbalancing:r:1:loadbalancer/app/web/5"),
+            Some("loadbalancer/app/web/5")
+        );
+        assert_eq!(arn_resource("not an arn"), None);
+    }
 
     #[test]
     fn a_nat_gateway_without_availability_mode_is_zonal() {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// AWS bills data in GB of 2^30 bytes.
@@ -79,6 +79,10 @@ pub struct NatTraffic {
     /// Inside-leg bytes by source and client subnet, each source named by its kind and id (what
     /// cost allocation splits the NAT's cost by), largest first.
     pub by_source: Vec<SourceBytes>,
+    /// `by_source` by UTC day, of the records whose day is known (a row aggregated in AWS over
+    /// several days has none): what one day or month is explained by.
+    #[serde(skip)]
+    pub daily_sources: BTreeMap<NaiveDate, Vec<SourceBytes>>,
 }
 
 /// What sends bytes through a NAT gateway, as cost allocation names it.
@@ -178,6 +182,29 @@ pub struct SourceBytes {
     pub bytes: u64,
 }
 
+/// A period's sources, from the records dated in it.
+#[derive(Debug, Clone, Default)]
+pub struct Dated {
+    pub sources: Vec<SourceBytes>,
+    /// The days with any.
+    pub days: usize,
+}
+
+impl Dated {
+    pub fn bytes(&self) -> u64 {
+        self.sources.iter().map(|b| b.bytes).sum()
+    }
+
+    /// Whether they measure the period by the rule the window's shares are measured by: enough
+    /// days of it, or enough of the `gb` CloudWatch counted in it.
+    pub fn covers(&self, gb: Option<f64>) -> bool {
+        self.days as f64 >= MEASURED_MIN_DAYS
+            || gb.filter(|gb| *gb > 0.0).is_some_and(|gb| {
+                self.bytes() as f64 / (gb * BYTES_PER_GB as f64) >= MEASURED_MIN_SHARE
+            })
+    }
+}
+
 /// A shared Lambda ENI's bytes split between its functions (an estimate).
 #[derive(Debug, Clone, Serialize)]
 pub struct SharedSplit {
@@ -249,6 +276,34 @@ impl NatTraffic {
         match (self.first_seen, self.last_seen) {
             (Some(a), Some(b)) => (b - a).num_seconds() as f64 / 86_400.0 + LAST_INTERVAL_DAYS,
             _ => 0.0,
+        }
+    }
+
+    /// The sources of the records dated within `from..to` (the UTC days touching it), summed.
+    pub fn sources_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Dated {
+        let mut sum: BTreeMap<(&SourceRef, Option<&String>), u64> = BTreeMap::new();
+        let mut days = 0;
+        let before_end = |d: &NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() < to;
+        for (_, list) in self
+            .daily_sources
+            .range(from.date_naive()..)
+            .take_while(|(d, _)| before_end(d))
+        {
+            days += 1;
+            for b in list {
+                *sum.entry((&b.source, b.subnet.as_ref())).or_default() += b.bytes;
+            }
+        }
+        Dated {
+            sources: sum
+                .into_iter()
+                .map(|((source, subnet), bytes)| SourceBytes {
+                    source: source.clone(),
+                    subnet: subnet.cloned(),
+                    bytes,
+                })
+                .collect(),
+            days,
         }
     }
 

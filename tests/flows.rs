@@ -323,12 +323,31 @@ fn report_uses_measured_shares_for_endpoints() {
             assert!((l["share"].as_f64().unwrap() - want).abs() < 1e-12);
         }
     }
-    // allocation.csv splits each month's bytes by the measured shares, adding up to costs.csv.
+    // allocation.csv splits each month's bytes by that month's measured shares when its records
+    // fall on 7 days of it at least (October), else by the window's (the sample's 4 days of
+    // September), adding up to costs.csv.
     let allocation = common::allocation_adds_up(&tmp.path().join("rep"));
     let gb = |r: &std::collections::BTreeMap<String, String>| r["gb"].parse::<f64>().unwrap();
     let mut checked = 0;
-    for (nat, sources) in &truth.sources {
+    let mut by_month = 0;
+    for (nat, window) in &truth.sources {
         for month in ["2026-09", "2026-10"] {
+            let days: Vec<&BTreeMap<String, u64>> = truth
+                .daily_sources
+                .iter()
+                .filter(|((n, d), _)| n == nat && d.format("%Y-%m").to_string() == month)
+                .map(|(_, s)| s)
+                .collect();
+            let mut own: BTreeMap<String, u64> = BTreeMap::new();
+            for (label, bytes) in days.iter().flat_map(|s| s.iter()) {
+                *own.entry(label.clone()).or_default() += bytes;
+            }
+            let sources = if days.len() >= 7 {
+                by_month += 1;
+                &own
+            } else {
+                window
+            };
             let mine: Vec<_> = allocation
                 .iter()
                 .filter(|r| r["nat_gateway_id"] == nat.as_str() && r["month"] == month)
@@ -349,6 +368,7 @@ fn report_uses_measured_shares_for_endpoints() {
         }
     }
     assert!(checked > 10, "{checked} functions checked");
+    assert!(by_month > 0, "no month split by its own records");
 }
 
 /// Serves one file over HTTP on loopback, once per connection; returns its URL.

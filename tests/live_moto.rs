@@ -158,8 +158,9 @@ fn live_report_matches_hand_computed_costs() {
         stdout.contains("split by Lambda Insights bytes for fn-a"),
         "{stdout}"
     );
-    // Teams from tag:GetResources: fn-a is payments'; the rest untagged (nat-a has no team
-    // tag). allocation_by_team.csv adds up to allocation.csv; allocation.png is a picture.
+    // Teams from tag:GetResources: fn-a is payments'; nat-p's only source, web-alb's
+    // interface, is the ALB's team (web); the rest untagged (nat-a has no team tag).
+    // allocation_by_team.csv adds up to allocation.csv; allocation.png is a picture.
     assert!(
         allocation
             .iter()
@@ -167,6 +168,19 @@ fn live_report_matches_hand_computed_costs() {
             .all(|r| r["team"] == "payments"),
         "{allocation:?}"
     );
+    let nat_p: Vec<_> = allocation
+        .iter()
+        .filter(|r| r["nat_name"] == "nat-p")
+        .collect();
+    assert!(!nat_p.is_empty());
+    for r in &nat_p {
+        assert_eq!(
+            (r["source_kind"].as_str(), r["team"].as_str()),
+            ("eni", "web"),
+            "{r:?}"
+        );
+        assert!(r["source_name"].starts_with("ELB app/web-alb/"), "{r:?}");
+    }
     let mut teams = csv::Reader::from_path(tmp.path().join("rep/allocation_by_team.csv")).unwrap();
     assert_eq!(
         teams
@@ -191,7 +205,7 @@ fn live_report_matches_hand_computed_costs() {
     };
     assert_eq!(
         by_team.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["(untagged)", "payments"]
+        ["(untagged)", "payments", "web"]
     );
     for (team, cost) in &by_team {
         assert_eq!(*cost, team_of(team), "{team}");

@@ -1491,6 +1491,7 @@ fn a_week_of_flows(
             source_subnets: Default::default(),
             shared_splits: vec![],
             by_source: vec![],
+            daily_sources: Default::default(),
         }],
         stats: Default::default(),
         ambiguous: vec![],

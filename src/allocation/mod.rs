@@ -6,9 +6,10 @@ mod sources;
 mod split;
 mod teams;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -113,6 +114,10 @@ pub struct Allocation {
     pub run_rate: Vec<Row>,
     /// The functions behind a NAT gateway whose Lambda Insights bytes the split uses.
     pub insights: Vec<String>,
+    /// The (NAT gateway, month) whose rows are split by that month's own flow logs (they cover
+    /// it); a measured NAT gateway's other months are split by the window's.
+    #[serde(skip)]
+    pub months_measured: HashSet<(String, DateTime<Utc>)>,
 }
 
 /// A source's monthly run-rate over every NAT gateway it uses.
@@ -303,7 +308,10 @@ pub fn allocate(
                 }
             }
             let first = out.rows.len();
-            for &(month, _) in &months {
+            let measured = (sources.basis == Basis::Measured)
+                .then(|| traffic.get(nat.nat_gateway_id.as_str()).copied())
+                .flatten();
+            for &(month, end) in &months {
                 let mut lines = nat
                     .lines
                     .iter()
@@ -314,9 +322,18 @@ pub fn allocate(
                     continue;
                 }
                 let charges = Charges::of(lines.map(|l| &l.charge));
-                let month = Some(month);
+                // The month's own flow logs, when they cover it: its sources, not the window's.
+                let own = measured
+                    .map(|t| t.sources_between(month, end))
+                    .filter(|d| d.bytes() > 0 && d.covers(charges.gb.and_then(|g| g.to_f64())))
+                    .map(|d| sources::measured_by(&topo, nat, &d.sources));
+                if own.is_some() {
+                    out.months_measured
+                        .insert((nat.nat_gateway_id.clone(), month));
+                }
+                let split_by = own.as_ref().unwrap_or(&sources);
                 out.rows
-                    .extend(rows(nat, (&sources, &teams), &charges, fixed, month));
+                    .extend(rows(nat, (split_by, &teams), &charges, fixed, Some(month)));
             }
             out.window.extend(summed(&out.rows[first..]));
             if !nat.run_rate.is_empty() {
@@ -689,11 +706,14 @@ mod tests {
     #[test]
     fn teams_come_from_the_first_tag_a_source_has() {
         // fn-a: team=payments; fn-c: only cost-center=cc-7; the ECS task's interface has no
-        // tag but its instance has team=data; nat-idle (no traffic): team=platform.
+        // tag but its instance has team=data; a load balancer's interface has none, its ALB
+        // has team=web; nat-idle (no traffic): team=platform.
         let mut f = two_functions();
         f.eni("s-a", "vpc-1")
+            .eni("s-c", "vpc-1")
             .nat("nat-idle", "vpc-1", "ap-northeast-2a", 0.0);
         f.r.network_interfaces[0].instance_id = Some("i-1".into());
+        f.r.network_interfaces[1].description = Some("ELB app/web/50dc6c495c0c9188".into());
         f.r.nat_gateways[1]
             .tags
             .insert("team".into(), "platform".into());
@@ -710,6 +730,10 @@ mod tests {
             (
                 "arn:aws:ec2:ap-northeast-2:123456789012:instance/i-1".to_string(),
                 tag("team", "data"),
+            ),
+            (
+                "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:loadbalancer/app/web/50dc6c495c0c9188".to_string(),
+                tag("team", "web"),
             ),
         ]
         .into_iter()
@@ -732,12 +756,13 @@ mod tests {
                 ("fn-a", "payments"),
                 ("fn-c", "cc-7"),
                 ("network interface", "data"),
+                ("ELB app/web/50dc6c495c0c9188", "web"),
                 ("no traffic: the NAT gateway's fixed cost", "platform"),
             ]
         );
         // Per team, the rows add up; without a tag key no team is named.
         let by = by_team(&a.rows, true);
-        assert_eq!(by.len(), 4);
+        assert_eq!(by.len(), 5);
         let all: Decimal = by.iter().map(|t| t.cost_usd.unwrap()).sum();
         assert_eq!(all, m.total_window_cost());
         let plain = allocate(&snap, &m, None, &Options::default());

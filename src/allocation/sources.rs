@@ -9,7 +9,7 @@ use rust_decimal::prelude::ToPrimitive;
 use super::Basis;
 use crate::price::model::{NatCost, Placement};
 use crate::topology::Topology;
-use crate::traffic::{NatTraffic, SourceRef};
+use crate::traffic::{NatTraffic, SourceBytes, SourceRef};
 
 /// A source's weight in a NAT gateway's bytes, and the part of it from subnets in another AZ
 /// (what inter-AZ transfer is split by).
@@ -130,8 +130,13 @@ fn crosses(topo: &Topology, nat: &NatCost, subnet: Option<&str>) -> bool {
 }
 
 fn measured(topo: &Topology, nat: &NatCost, t: &NatTraffic) -> Sources {
+    measured_by(topo, nat, &t.by_source)
+}
+
+/// The sources of `bytes` (flow logs' tallies, of the window or of a month), weighted by them.
+pub(super) fn measured_by(topo: &Topology, nat: &NatCost, bytes: &[SourceBytes]) -> Sources {
     let mut by: BTreeMap<SourceRef, (f64, f64)> = BTreeMap::new();
-    for b in &t.by_source {
+    for b in bytes {
         let e = by.entry(b.source.clone()).or_default();
         e.0 += b.bytes as f64;
         if crosses(topo, nat, b.subnet.as_deref()) {

@@ -1,6 +1,7 @@
 //! Which team a source belongs to, from tags (`--allocate-by tag:KEY`): a function's own tags;
-//! an interface's, else those of the instance it is attached to; what is no source (idle,
-//! shared, unattributed, a subnet) belongs to the NAT gateway's team.
+//! an interface's, else those of the instance it is attached to or of the load balancer it
+//! belongs to; what is no source (idle, shared, unattributed, a subnet) belongs to the NAT
+//! gateway's team.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,7 +15,8 @@ type Tags = BTreeMap<String, String>;
 
 pub(super) struct Teams<'a> {
     keys: &'a [String],
-    /// By ARN, and by the id at the end of an EC2 ARN (`eni-…`, `i-…`).
+    /// By ARN, by the id at the end of an EC2 ARN (`eni-…`, `i-…`), and by a load balancer's
+    /// resource (`loadbalancer/app/NAME/ID`).
     tags: HashMap<&'a str, &'a Tags>,
     enis: HashMap<&'a str, &'a NetworkInterface>,
     nats: HashMap<&'a str, &'a Tags>,
@@ -28,6 +30,11 @@ impl<'a> Teams<'a> {
             if arn.starts_with("arn:aws") && arn.contains(":ec2:") {
                 if let Some((_, id)) = arn.rsplit_once('/') {
                     tags.insert(id, t);
+                }
+            }
+            if arn.contains(":elasticloadbalancing:") {
+                if let Some(resource) = crate::snapshot::arn_resource(arn) {
+                    tags.insert(resource, t);
                 }
             }
         }
@@ -66,8 +73,9 @@ impl<'a> Teams<'a> {
         let found = match source.kind {
             SourceKind::Lambda => self.value(own(&source.id)),
             SourceKind::Eni => self.value(own(&source.id)).or_else(|| {
-                let instance = self.enis.get(source.id.as_str())?.instance_id.as_deref()?;
-                self.value(own(instance))
+                let eni = self.enis.get(source.id.as_str())?;
+                let instance = eni.instance_id.as_deref().and_then(|i| self.value(own(i)));
+                instance.or_else(|| self.value(own(&eni.load_balancer()?)))
             }),
             _ => self.value(self.nats.get(nat).copied()),
         };

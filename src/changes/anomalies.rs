@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::price::model::{Component, NatCost};
 use crate::snapshot::Snapshot;
+use crate::traffic::{Attribution, NatTraffic, SourceRef, BYTES_PER_GB};
 
 /// A day is an anomaly when its GB exceed this many times the trailing median...
 pub const ANOMALY_FACTOR: f64 = 3.0;
@@ -26,6 +27,50 @@ pub struct Anomaly {
     pub median_gb: Decimal,
     /// The day's data processing: gb × the NAT gateway's per-GB price.
     pub usd: Decimal,
+    /// What the flow logs dated to that day saw from sources, in GB; None: no record of it.
+    pub logged_gb: Option<Decimal>,
+    /// The day's largest sources in those logs, largest first.
+    pub top_sources: Vec<DaySource>,
+}
+
+/// How many sources an anomalous day names.
+pub const DAY_SOURCES: usize = 3;
+
+/// One source's bytes on an anomalous day, as flow logs saw them.
+#[derive(Debug, Clone, Serialize)]
+pub struct DaySource {
+    pub source: SourceRef,
+    pub label: String,
+    pub gb: Decimal,
+    /// Its share of the day's logged bytes.
+    pub share: f64,
+}
+
+/// The day's sources behind `nat`, largest first, and their GB in all.
+fn day_sources(t: &NatTraffic, date: NaiveDate, nat: &str) -> Option<(Decimal, Vec<DaySource>)> {
+    let list = t.daily_sources.get(&date)?;
+    let mut by: HashMap<&SourceRef, u64> = HashMap::new();
+    for b in list {
+        *by.entry(&b.source).or_default() += b.bytes;
+    }
+    let total: u64 = by.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let mut ranked: Vec<(&SourceRef, u64)> = by.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let gb = |bytes: u64| (Decimal::from(bytes) / Decimal::from(BYTES_PER_GB)).round_dp(3);
+    let top = ranked
+        .into_iter()
+        .take(DAY_SOURCES)
+        .map(|(s, bytes)| DaySource {
+            label: super::source_label(s.kind, &s.id, &s.name, nat),
+            source: s.clone(),
+            gb: gb(bytes),
+            share: bytes as f64 / total as f64,
+        })
+        .collect();
+    Some((gb(total), top))
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -46,7 +91,16 @@ fn gb(v: f64) -> Decimal {
 /// Every NAT gateway's anomalous days, in date order. Only whole days of its life count, the
 /// day and the days of its median: a NAT gateway created mid-window is not "new traffic" every
 /// day, nor a window starting at noon a quiet first day.
-pub fn anomalies(snapshot: &Snapshot, nats: &[NatCost]) -> Vec<Anomaly> {
+pub fn anomalies(
+    snapshot: &Snapshot,
+    nats: &[NatCost],
+    flows: Option<&Attribution>,
+) -> Vec<Anomaly> {
+    let traffic: HashMap<&str, &NatTraffic> = flows
+        .iter()
+        .flat_map(|f| &f.nats)
+        .map(|t| (t.nat_gateway_id.as_str(), t))
+        .collect();
     type Life = (DateTime<Utc>, Option<DateTime<Utc>>);
     let lives: HashMap<(&str, &str, &str), Life> = snapshot
         .regions
@@ -97,6 +151,13 @@ pub fn anomalies(snapshot: &Snapshot, nats: &[NatCost]) -> Vec<Anomaly> {
             let (date, v) = days[i];
             if v > ANOMALY_FACTOR * m && v - m > ANOMALY_FLOOR_GB {
                 let day_gb = gb(v);
+                let seen = traffic
+                    .get(nat.nat_gateway_id.as_str())
+                    .and_then(|t| day_sources(t, date, nat.label()));
+                let (logged_gb, top_sources) = match seen {
+                    Some((g, top)) => (Some(g), top),
+                    None => (None, Vec::new()),
+                };
                 out.push(Anomaly {
                     nat_gateway_id: nat.nat_gateway_id.clone(),
                     nat_label: nat.label().to_string(),
@@ -104,6 +165,8 @@ pub fn anomalies(snapshot: &Snapshot, nats: &[NatCost]) -> Vec<Anomaly> {
                     gb: day_gb,
                     median_gb: gb(m),
                     usd: day_gb * price,
+                    logged_gb,
+                    top_sources,
                 });
             }
         }
@@ -155,7 +218,7 @@ mod day_tests {
         }
         let snap = f.snapshot();
         let m = model::price(&snap, &PriceBook::bundled()).unwrap();
-        let found = anomalies(&snap, &m.nats);
+        let found = anomalies(&snap, &m.nats, None);
         assert_eq!(found.len(), 1, "{found:?}");
         let a = &found[0];
         assert_eq!(a.nat_gateway_id, "busy-nat");

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::allocation::{Basis, FixedCosts, Row};
+use crate::allocation::{Allocation, Basis, FixedCosts, Row};
 use crate::price::model::{Component, CostModel};
-use crate::traffic::SourceKind;
+use crate::traffic::{SourceKind, MEASURED_MIN_DAYS, MEASURED_MIN_SHARE};
 pub use anomalies::{anomalies, Anomaly, ANOMALY_FACTOR, ANOMALY_FLOOR_GB, TRAILING_DAYS};
 
 /// How many movers each list names; the rest are one "others" line, so the list still adds up.
@@ -87,13 +87,18 @@ impl Period {
     /// Adds an allocation row: to its source when flow logs measured it, else to one line for
     /// its NAT gateway (so the sources still add up to the total).
     fn add_allocated(&mut self, r: &Row) {
+        self.add_allocated_as(r, r.basis == Basis::Measured);
+    }
+
+    /// The same, `measured` saying whether the row's split is measured in this period.
+    fn add_allocated_as(&mut self, r: &Row, measured: bool) {
         let nat = if r.nat_name.is_empty() {
             r.nat_gateway_id.as_str()
         } else {
             r.nat_name.as_str()
         };
         let s = &r.source;
-        let (key, label) = if r.basis == Basis::Measured {
+        let (key, label) = if measured {
             // An idle NAT gateway's row is "measured" too (no traffic), but no source is.
             self.measured_sources |= !matches!(s.kind, SourceKind::Idle | SourceKind::Shared);
             (
@@ -293,10 +298,12 @@ pub fn explain(before: &Period, after: &Period) -> Changes {
     }
 }
 
-/// One month of a report: its cost lines (its sources are not split by month).
-fn month(model: &CostModel, start: DateTime<Utc>) -> Period {
+/// One month of a report: its cost lines, and its allocation rows by source (measured where
+/// the month's own flow logs split the NAT gateway's cost).
+fn month(model: &CostModel, allocation: &Allocation, start: DateTime<Utc>) -> Period {
     let mut p = Period {
         label: start.format("%Y-%m").to_string(),
+        fixed_costs: Some(allocation.fixed_costs),
         ..Period::default()
     };
     for nat in &model.nats {
@@ -310,13 +317,21 @@ fn month(model: &CostModel, start: DateTime<Utc>) -> Period {
             );
         }
     }
+    for r in allocation.rows.iter().filter(|r| r.month == Some(start)) {
+        // A month split by the window's shares (its own logs too few) explains nothing of it;
+        // what is no source (idle, fixed costs kept apart) does not depend on the split.
+        let own = matches!(r.source.kind, SourceKind::Idle | SourceKind::Shared)
+            || allocation
+                .months_measured
+                .contains(&(r.nat_gateway_id.clone(), start));
+        p.add_allocated_as(r, r.basis == Basis::Measured && own);
+    }
     p
 }
 
-/// The change between the report's last two whole months; None with fewer than two. Flow logs
-/// are tallied over the whole window, not month by month, so sources are not an explanation
-/// here: `natcost diff` compares two reports, each with its own month of flow logs.
-pub fn last_two_months(model: &CostModel, flows_measured: bool) -> Option<Changes> {
+/// The change between the report's last two whole months; None with fewer than two. By source
+/// where each month's own flow logs measure its sources (else one line per NAT gateway).
+pub fn last_two_months(model: &CostModel, allocation: &Allocation) -> Option<Changes> {
     let whole: Vec<DateTime<Utc>> = crate::price::model::months(model.window)
         .into_iter()
         .filter(|(s, e)| crate::price::model::is_whole_month(*s, *e))
@@ -325,12 +340,18 @@ pub fn last_two_months(model: &CostModel, flows_measured: bool) -> Option<Change
     let [.., before, after] = whole.as_slice() else {
         return None;
     };
-    let mut c = explain(&month(model, *before), &month(model, *after));
-    c.sources_note = Some(if flows_measured {
-        "by source: flow logs are tallied over the whole window, not month by month; make one report per month with --flow-logs and compare them with `natcost diff`".into()
-    } else {
-        "by source: needs flow logs (--flow-logs), one report per month, compared with `natcost diff`".into()
-    });
+    let mut c = explain(
+        &month(model, allocation, *before),
+        &month(model, allocation, *after),
+    );
+    if c.by_source.is_empty() {
+        let flows = allocation.rows.iter().any(|r| r.basis == Basis::Measured);
+        c.sources_note = Some(if flows {
+            format!("by source: the flow logs do not measure both months on their own (a NAT gateway's month needs records on {MEASURED_MIN_DAYS} of its days, or {}% of its bytes); make one report per month with --flow-logs and compare them with `natcost diff`", MEASURED_MIN_SHARE * 100.0)
+        } else {
+            "by source: needs flow logs (--flow-logs) covering both months, or one report per month compared with `natcost diff`".into()
+        });
+    }
     Some(c)
 }
 
@@ -346,7 +367,8 @@ mod tests {
     fn the_last_two_whole_months_are_explained_and_each_list_adds_up() {
         let snap = Fixture::two_months().snapshot();
         let m = model::price(&snap, &PriceBook::bundled()).unwrap();
-        let c = last_two_months(&m, false).expect("two whole months");
+        let a = crate::allocation::allocate(&snap, &m, None, &Default::default());
+        let c = last_two_months(&m, &a).expect("two whole months");
         assert_eq!(
             (c.before.as_str(), c.after.as_str()),
             ("2026-10", "2026-11")
@@ -375,6 +397,103 @@ mod tests {
         assert_eq!(c.by_nat[0].change, c.change);
         // Sources are estimated without flow logs: not an explanation.
         assert!(c.by_source.is_empty());
+    }
+
+    /// two_months with flow logs on nat-a, by day: October 270 bytes a day from fn-a (s-a) and
+    /// 180 from fn-c (s-c), November 31 and 124: 60/40 then 20/80, half from each subnet over
+    /// the window (as the head-count estimate, so the inter-AZ lines stay 7.44 and 14.40).
+    fn two_months_flows(f: &Fixture) -> crate::traffic::Attribution {
+        use crate::traffic::{SourceBytes, SourceRef};
+        let function = |name: &str| {
+            SourceRef::lambda(
+                f.r.lambda_functions
+                    .iter()
+                    .find(|x| x.function_name == name)
+                    .unwrap(),
+            )
+        };
+        let by = |name: &str, subnet: &str, bytes| SourceBytes {
+            source: function(name),
+            subnet: Some(subnet.into()),
+            bytes,
+        };
+        let mut a =
+            crate::fixture::nat_a_flows(60, vec![by("fn-a", "s-a", 9300), by("fn-c", "s-c", 9300)]);
+        let t = &mut a.nats[0];
+        t.source_subnets = [("s-a".to_string(), 9300), ("s-c".to_string(), 9300)]
+            .into_iter()
+            .collect();
+        for day in 0..61 {
+            let date = (crate::fixture::start() + chrono::Duration::days(day)).date_naive();
+            let (fa, fc) = if day < 31 { (270, 180) } else { (31, 124) };
+            t.daily_sources
+                .insert(date, vec![by("fn-a", "s-a", fa), by("fn-c", "s-c", fc)]);
+        }
+        a
+    }
+
+    #[test]
+    fn each_months_own_flow_logs_split_it_and_explain_the_change_by_source() {
+        let f = Fixture::two_months();
+        let snap = f.snapshot();
+        let flows = two_months_flows(&f);
+        let m = model::price_with_flows(&snap, &PriceBook::bundled(), Some(&flows)).unwrap();
+        let a = crate::allocation::allocate(&snap, &m, Some(&flows), &Default::default());
+        let gb = |month: u32, name: &str| {
+            a.rows
+                .iter()
+                .find(|r| {
+                    r.source.name == name
+                        && r.month
+                            .is_some_and(|m| chrono::Datelike::month(&m) == month)
+                })
+                .and_then(|r| r.gb)
+                .unwrap()
+                .round_dp(6)
+        };
+        // October's 744 GB 60/40, November's 1440 GB 20/80.
+        assert_eq!(
+            [
+                gb(10, "fn-a"),
+                gb(10, "fn-c"),
+                gb(11, "fn-a"),
+                gb(11, "fn-c")
+            ],
+            [dec!(446.4), dec!(297.6), dec!(288), dec!(1152)]
+        );
+        assert_eq!(a.months_measured.len(), 2);
+        let c = last_two_months(&m, &a).unwrap();
+        assert!(c.sources_note.is_none(), "{:?}", c.sources_note);
+        let by: Vec<(&str, Decimal, Decimal)> = c
+            .by_source
+            .iter()
+            .map(|x| (x.label.as_str(), x.before.round_dp(6), x.after.round_dp(6)))
+            .collect();
+        // fn-c: October 0.4 × (43.896 + 3.72) fixed + 297.6 GB × 0.059 + all 7.44 inter-AZ
+        // = 44.0448; November 0.8 × (42.48 + 3.60) + 1152 × 0.059 + 14.40 = 119.232.
+        // fn-a: 0.6 × 47.616 + 446.4 × 0.059 = 54.9072; 0.2 × 46.08 + 288 × 0.059 = 26.208.
+        assert_eq!(
+            by,
+            [
+                ("fn-c", dec!(44.0448), dec!(119.232)),
+                ("fn-a", dec!(54.9072), dec!(26.208)),
+            ]
+        );
+        assert_eq!(c.change, dec!(46.488));
+        assert_eq!(
+            c.by_source.iter().map(|x| x.change).sum::<Decimal>(),
+            c.change
+        );
+
+        // Without records dated in the months, the window's split is no explanation of them.
+        let mut undated = flows.clone();
+        undated.nats[0].daily_sources.clear();
+        let a = crate::allocation::allocate(&snap, &m, Some(&undated), &Default::default());
+        assert!(a.months_measured.is_empty());
+        let c = last_two_months(&m, &a).unwrap();
+        assert!(c.by_source.is_empty());
+        let note = c.sources_note.unwrap();
+        assert!(note.contains("do not measure both months"), "{note}");
     }
 
     fn allocated(id: &str, nat: &str, measured: bool, cost: i64) -> Row {
@@ -490,7 +609,8 @@ mod tests {
     fn one_whole_month_has_nothing_to_compare() {
         let snap = crate::snapshot::Snapshot::from_json(crate::SAMPLE_SNAPSHOT).unwrap();
         let m = model::price(&snap, &PriceBook::bundled()).unwrap();
-        assert!(last_two_months(&m, false).is_none());
+        let a = crate::allocation::allocate(&snap, &m, None, &Default::default());
+        assert!(last_two_months(&m, &a).is_none());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! tag:GetResources: the tags of the region's Lambda functions, network interfaces and EC2
-//! instances, in one paginated call (not one per resource), for cost allocation by team.
+//! tag:GetResources: the tags of the region's Lambda functions, network interfaces, EC2
+//! instances and load balancers, in one paginated call (not one per resource), for cost
+//! allocation by team.
 
 use anyhow::Result;
 use aws_sdk_resourcegroupstagging::Client;
@@ -9,7 +10,12 @@ use crate::aws::calls::{all_pages, Calls};
 use crate::snapshot::RegionSnapshot;
 
 /// The resource types whose tags name a source's team.
-pub const TAGGED_TYPES: [&str; 3] = ["lambda:function", "ec2:network-interface", "ec2:instance"];
+pub const TAGGED_TYPES: [&str; 4] = [
+    "lambda:function",
+    "ec2:network-interface",
+    "ec2:instance",
+    "elasticloadbalancing:loadbalancer",
+];
 
 pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> Result<()> {
     if r.lambda_functions.is_empty() && r.network_interfaces.is_empty() {
@@ -27,16 +33,17 @@ pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> 
     )
     .await
     .tolerate("tag:GetResources", &mut r.not_collected)?;
-    // Only what a source can be: the region's functions, its interfaces and their instances
-    // (a large fleet's other instances would swell the snapshot for nothing).
-    let mut wanted: std::collections::HashSet<&str> = r
+    // Only what a source can be: the region's functions, its interfaces, their instances and
+    // load balancers (a large fleet's other instances would swell the snapshot for nothing).
+    let mut wanted: std::collections::HashSet<String> = r
         .lambda_functions
         .iter()
-        .map(|f| f.function_arn.as_str())
+        .map(|f| f.function_arn.clone())
         .collect();
     for e in &r.network_interfaces {
-        wanted.insert(&e.network_interface_id);
-        wanted.extend(e.instance_id.as_deref());
+        wanted.insert(e.network_interface_id.clone());
+        wanted.extend(e.instance_id.clone());
+        wanted.extend(e.load_balancer());
     }
     let mut kept = Vec::new();
     for page in &pages {
@@ -45,7 +52,8 @@ pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> 
                 continue;
             };
             let id = arn.rsplit_once('/').map_or(arn, |(_, id)| id);
-            if !wanted.contains(arn) && !wanted.contains(id) {
+            let resource = crate::snapshot::arn_resource(arn).unwrap_or(arn);
+            if ![arn, id, resource].iter().any(|k| wanted.contains(*k)) {
                 continue;
             }
             let tags = m

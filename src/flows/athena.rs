@@ -166,8 +166,9 @@ pub fn sql(snapshot: &Snapshot, table: &Table) -> Result<String> {
     } else {
         "\"interface_id\", \"srcaddr\", \"dstaddr\""
     };
+    // By UTC day too, so that each row's bytes have a day (a day's or a month's sources).
     Ok(format!(
-        "SELECT {by}, SUM(\"bytes\") AS \"bytes\", COUNT(*) AS \"records\", MIN(\"start\") AS \"first\", MAX(\"start\") AS \"last\"\nFROM {}\nWHERE {}\nGROUP BY {by}",
+        "SELECT {by}, SUM(\"bytes\") AS \"bytes\", COUNT(*) AS \"records\", MIN(\"start\") AS \"first\", MAX(\"start\") AS \"last\"\nFROM {}\nWHERE {}\nGROUP BY {by}, floor(\"start\" / 86400)",
         quoted(&table.name)?,
         filters.join("\n  AND ")
     ))

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use anyhow::{bail, Result};
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDate};
 
 use super::files::Source;
 use super::ipranges::IpRanges;
@@ -101,6 +101,26 @@ fn split(bytes: u64, weights: &[f64]) -> Vec<u64> {
     out
 }
 
+/// The sources a client address's bytes belong to: its owner, or the functions sharing its
+/// Lambda ENI, split by their Duration.
+fn owned(
+    owner: &Owners,
+    at: (&str, IpAddr),
+    subnet: Option<&str>,
+    bytes: u64,
+) -> Vec<(SourceRef, u64)> {
+    match owner.shared.get(&at) {
+        Some((_, fns)) => {
+            let weights: Vec<f64> = fns.iter().map(|(_, d)| *d).collect();
+            fns.iter()
+                .zip(split(bytes, &weights))
+                .filter_map(|((name, _), b)| Some((owner.functions.get(name)?.clone(), b)))
+                .collect()
+        }
+        None => vec![(owner.source(at, subnet), bytes)],
+    }
+}
+
 /// Per region, the S3 and DynamoDB prefix lists the snapshot holds, as (network, mask,
 /// destination): what a gateway endpoint would take, so they win over ip-ranges.json.
 fn prefix_list_nets(snapshot: &Snapshot) -> Vec<Vec<(u32, u32, Destination)>> {
@@ -158,6 +178,7 @@ fn finish(
             source_subnets: BTreeMap::new(),
             shared_splits: Vec::new(),
             by_source: Vec::new(),
+            daily_sources: BTreeMap::new(),
         })
         .collect();
     for (n, (a, b)) in &part.span {
@@ -197,12 +218,12 @@ fn finish(
                 .or_default() += bytes;
         }
         let owner = &owners[sides[n].region];
-        let mut tally = |source: SourceRef, b: u64| {
+        let at = (sides[n].vpc_id.as_str(), ip);
+        for (source, b) in owned(owner, at, subnet, bytes) {
             *by_source[n]
                 .entry((source, subnet.map(str::to_string)))
                 .or_default() += b;
-        };
-        let at = (sides[n].vpc_id.as_str(), ip);
+        }
         ambiguous.extend(owner.ambiguous.get(&at).cloned());
         match owner.shared.get(&at) {
             Some((eni, fns)) => {
@@ -211,9 +232,6 @@ fn finish(
                 let parts = split(bytes, &weights);
                 let mut shares = Vec::new();
                 for ((name, ms), b) in fns.iter().zip(parts) {
-                    if let Some(f) = owner.functions.get(name) {
-                        tally(f.clone(), b);
-                    }
                     *sources[n]
                         .entry(format!("{name} (est., shared ENI)"))
                         .or_default() += b;
@@ -231,10 +249,21 @@ fn finish(
                     functions: shares,
                 });
             }
-            None => {
-                tally(owner.source(at, subnet), bytes);
-                *sources[n].entry(owner.name(at)).or_default() += bytes
-            }
+            None => *sources[n].entry(owner.name(at)).or_default() += bytes,
+        }
+    }
+    type Daily = BTreeMap<(NaiveDate, SourceRef, Option<String>), u64>;
+    let mut daily: Vec<Daily> = vec![BTreeMap::new(); nats.len()];
+    for ((n, ip, day), bytes) in part.src_days {
+        let Some(date) = DateTime::from_timestamp(day * 86_400, 0).map(|t| t.date_naive()) else {
+            continue;
+        };
+        let subnet = sides[n].subnet_of(ip);
+        let at = (sides[n].vpc_id.as_str(), ip);
+        for (source, b) in owned(&owners[sides[n].region], at, subnet, bytes) {
+            *daily[n]
+                .entry((date, source, subnet.map(str::to_string)))
+                .or_default() += b;
         }
     }
     let mut pairs: Vec<BTreeMap<(String, Destination), u64>> = vec![BTreeMap::new(); nats.len()];
@@ -263,6 +292,16 @@ fn finish(
             .collect();
         b.sort_by(|x, y| y.bytes.cmp(&x.bytes).then_with(|| x.source.cmp(&y.source)));
         nat.by_source = b;
+        for ((date, source, subnet), bytes) in std::mem::take(&mut daily[i]) {
+            nat.daily_sources
+                .entry(date)
+                .or_default()
+                .push(SourceBytes {
+                    source,
+                    subnet,
+                    bytes,
+                });
+        }
     }
     nats.retain(|n| n.destination_bytes > 0 || n.source_bytes > 0);
     ambiguous.sort();
@@ -345,12 +384,35 @@ mod tests {
         };
         let ranges =
             IpRanges::parse(r#"{"syncToken":"1","createDate":"x","prefixes":[]}"#).unwrap();
-        let a = attribute_sources(&snapshot, &[], None, &[row], &ranges, false).unwrap();
+        // Dated rows: records all starting on 2026-10-02, and some spanning two days (undated).
+        let day2 = crate::fixture::start().timestamp() + 86_400;
+        let dated = |bytes, first: i64, last: i64| Row {
+            bytes,
+            first: Some(first),
+            last: Some(last),
+            ..row.clone()
+        };
+        let rows = [
+            row.clone(),
+            dated(200, day2 + 60, day2 + 86_399),
+            dated(30, day2 - 60, day2 + 60),
+        ];
+        let a = attribute_sources(&snapshot, &[], None, &rows, &ranges, false).unwrap();
         let t = a.nat("nat-2").expect("nat-2's bytes");
         assert_eq!(t.by_source.len(), 1);
         assert_eq!(t.by_source[0].source.kind, SourceKind::Eni);
         assert_eq!(t.by_source[0].source.id, "eni-task");
+        assert_eq!(t.by_source[0].bytes, 1230);
         assert_eq!(t.sources[0].0, "other ENIs in s-2");
+        let days: Vec<(String, &str, u64)> = t
+            .daily_sources
+            .iter()
+            .flat_map(|(d, l)| {
+                l.iter()
+                    .map(move |b| (d.to_string(), b.source.id.as_str(), b.bytes))
+            })
+            .collect();
+        assert_eq!(days, [("2026-10-02".to_string(), "eni-task", 200)]);
     }
 
     #[test]

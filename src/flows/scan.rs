@@ -18,6 +18,8 @@ pub(super) fn cidr(s: &str) -> Option<(u32, u32)> {
     Some((u32::from(a) & mask, mask))
 }
 
+const DAY: i64 = 86_400;
+
 /// A NAT gateway's ENI as flow logs see it.
 pub(super) struct NatSide {
     pub(super) region: usize,
@@ -56,6 +58,9 @@ pub(super) struct Partial {
     pub(super) dest: FxHashMap<(usize, IpAddr), u64>,
     pub(super) src: FxHashMap<(usize, IpAddr), u64>,
     pub(super) pairs: FxHashMap<(usize, IpAddr, IpAddr), u64>,
+    /// Inside-leg bytes by client and UTC day (days since 1970-01-01) of the records that have
+    /// one: a record's own start, or a row whose records all start on one day.
+    pub(super) src_days: FxHashMap<(usize, IpAddr, i64), u64>,
     /// Per NAT side: the first and last record start (epoch seconds).
     pub(super) span: FxHashMap<usize, (i64, i64)>,
     pub(super) stats: FlowStats,
@@ -70,6 +75,7 @@ impl Default for Partial {
             dest: FxHashMap::default(),
             src: FxHashMap::default(),
             pairs: FxHashMap::default(),
+            src_days: FxHashMap::default(),
             span: FxHashMap::default(),
             stats: FlowStats::default(),
             counted: Some(0),
@@ -96,6 +102,10 @@ impl Partial {
         }
         for (k, v) in o.pairs {
             let e = self.pairs.entry(k).or_default();
+            *e = e.saturating_add(v);
+        }
+        for (k, v) in o.src_days {
+            let e = self.src_days.entry(k).or_default();
             *e = e.saturating_add(v);
         }
         for (n, (a, b)) in o.span {
@@ -247,9 +257,20 @@ impl Scan {
         let src_is_nat = side.ips.contains(&rec.src);
         let dst_is_nat = side.ips.contains(&rec.dst);
         part.stats.records += records;
-        if let Some((a, b)) = span.or(rec.start.map(|t| (t, t))) {
+        let span = span.or(rec.start.map(|t| (t, t)));
+        if let Some((a, b)) = span {
             widen(&mut part.span, n, a, b);
         }
+        let day = span
+            .map(|(a, b)| (a.div_euclid(DAY), b.div_euclid(DAY)))
+            .filter(|(a, b)| a == b)
+            .map(|(a, _)| a);
+        let mut inside = |client: IpAddr| {
+            *part.src.entry((n, client)).or_default() += rec.bytes;
+            if let Some(day) = day {
+                *part.src_days.entry((n, client, day)).or_default() += rec.bytes;
+            }
+        };
         match (src_is_nat, dst_is_nat) {
             // Outside leg: the remote end is outside the VPC.
             (true, false) if !side.in_vpc(rec.dst) => {
@@ -262,15 +283,15 @@ impl Scan {
             }
             // Inside leg: the client is in the VPC.
             (false, true) => {
+                inside(rec.src);
                 part.counted = Some(counted);
-                *part.src.entry((n, rec.src)).or_default() += rec.bytes;
                 if let Some(remote) = rec.pkt_dst.filter(|d| !side.ips.contains(d)) {
                     *part.pairs.entry((n, rec.src, remote)).or_default() += rec.bytes;
                 }
             }
             (true, false) => {
+                inside(rec.dst);
                 part.counted = Some(counted);
-                *part.src.entry((n, rec.dst)).or_default() += rec.bytes;
                 if let Some(remote) = rec.pkt_src.filter(|d| !side.ips.contains(d)) {
                     *part.pairs.entry((n, rec.dst, remote)).or_default() += rec.bytes;
                 }

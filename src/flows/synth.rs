@@ -34,6 +34,8 @@ pub struct Truth {
     pub destinations: BTreeMap<String, BTreeMap<Destination, u64>>,
     /// NAT gateway → source label → bytes (inside leg, both directions).
     pub sources: BTreeMap<String, BTreeMap<String, u64>>,
+    /// `sources` by the UTC day of the records' start: (NAT gateway, day) → source label → bytes.
+    pub daily_sources: BTreeMap<(String, chrono::NaiveDate), BTreeMap<String, u64>>,
     pub corrupt_lines: u64,
     pub text_bytes: u64,
     pub files: Vec<PathBuf>,
@@ -279,6 +281,15 @@ pub fn generate(
             *truth
                 .sources
                 .entry(nat_id.clone())
+                .or_default()
+                .entry(c.label.clone())
+                .or_default() += req + resp;
+            let day = chrono::DateTime::from_timestamp(start as i64, 0)
+                .expect("a start in the window")
+                .date_naive();
+            *truth
+                .daily_sources
+                .entry((nat_id.clone(), day))
                 .or_default()
                 .entry(c.label.clone())
                 .or_default() += req + resp;

@@ -188,6 +188,32 @@ pub fn anomaly_line(a: &Anomaly) -> String {
     )
 }
 
+/// Who sent the day's bytes, as flow logs dated to it saw them; None without flow logs.
+pub fn anomaly_sources(a: &Anomaly, flows: bool) -> Option<String> {
+    let logged = match a.logged_gb {
+        Some(gb) => gb,
+        None if flows => return Some("no flow-log record of the day".into()),
+        None => return None,
+    };
+    let top: Vec<String> = a
+        .top_sources
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} GB ({:.0}%)",
+                s.label,
+                fixed(s.gb, 2),
+                100.0 * s.share
+            )
+        })
+        .collect();
+    Some(format!(
+        "flow logs of the day ({} GB from sources): {}",
+        fixed(logged, 2),
+        top.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::fixture::Fixture;
@@ -230,6 +256,66 @@ mod tests {
         crate::render::chart::daily_gb_svg(&report, &mut svg).unwrap();
         assert!(svg.contains("a day whose bytes jumped"), "no legend");
         assert_eq!(svg.matches("<circle").count(), 1, "one ring on the line");
+    }
+
+    #[test]
+    fn a_jumping_day_names_its_top_sources_from_the_flow_logs_of_that_day() {
+        use crate::traffic::{SourceBytes, SourceRef};
+        let gib = 1u64 << 30;
+        let eni = |id: &str, name: &str, gib_n: u64| SourceBytes {
+            source: SourceRef {
+                kind: crate::traffic::SourceKind::Eni,
+                id: id.into(),
+                name: name.into(),
+            },
+            subnet: None,
+            bytes: gib_n * gib,
+        };
+        let mut flows = crate::fixture::nat_a_flows(20, vec![]);
+        flows.nats[0].nat_gateway_id = "busy-nat".into();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 16).unwrap();
+        flows.nats[0].daily_sources.insert(
+            day,
+            vec![
+                eni("eni-d", "d", 2),
+                eni("eni-a", "batch", 150),
+                eni("eni-c", "c", 4),
+                eni("eni-b", "web", 44),
+            ],
+        );
+        let snap = Fixture::spiky().snapshot();
+        let report = Report::build(&snap, &PriceBook::bundled(), "t", Some(flows.clone())).unwrap();
+        let a = &report.anomalies[0];
+        assert_eq!(a.logged_gb, Some(rust_decimal_macros::dec!(200)));
+        let top: Vec<(&str, f64)> = a
+            .top_sources
+            .iter()
+            .map(|s| (s.label.as_str(), s.share))
+            .collect();
+        assert_eq!(
+            top,
+            [
+                ("batch (eni-a)", 0.75),
+                ("web (eni-b)", 0.22),
+                ("c (eni-c)", 0.02)
+            ]
+        );
+        let md = crate::render::markdown::render(&report, &[]);
+        assert!(
+            md.contains("  - flow logs of the day (200.00 GB from sources): batch (eni-a) 150.00 GB (75%), web (eni-b) 44.00 GB (22%), c (eni-c) 4.00 GB (2%)\n"),
+            "{md}"
+        );
+        let text = crate::render::table::render(&report, None);
+        assert!(
+            text.contains("\n    flow logs of the day (200.00 GB from sources): batch (eni-a) 150.00 GB (75%)"),
+            "{text}"
+        );
+        // Flow logs with nothing dated that day say so.
+        flows.nats[0].daily_sources.clear();
+        let report = Report::build(&snap, &PriceBook::bundled(), "t", Some(flows)).unwrap();
+        assert!(report.anomalies[0].top_sources.is_empty());
+        let md = crate::render::markdown::render(&report, &[]);
+        assert!(md.contains("  - no flow-log record of the day\n"), "{md}");
     }
 
     #[test]

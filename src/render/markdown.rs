@@ -455,6 +455,9 @@ fn changes(report: &Report) -> String {
                 "- {}",
                 crate::shown::markdown(&super::changes::anomaly_line(a))
             );
+            if let Some(who) = super::changes::anomaly_sources(a, report.flows.is_some()) {
+                let _ = writeln!(o, "  - {}", crate::shown::markdown(&who));
+            }
         }
         if report.anomalies.len() > listed {
             let _ = writeln!(

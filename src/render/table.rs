@@ -239,6 +239,9 @@ fn summary(report: &Report, fit: Option<usize>) -> String {
                 "  {}",
                 crate::shown::clipped(&super::changes::anomaly_line(a), 160)
             );
+            if let Some(who) = super::changes::anomaly_sources(a, report.flows.is_some()) {
+                let _ = writeln!(o, "    {}", crate::shown::clipped(&who, 158));
+            }
         }
         let more = report
             .anomalies

@@ -13,7 +13,8 @@ Seoul (ap-northeast-2), VPC "app" 10.0.0.0/16:
   nat-p   private connectivity, in 2a; private-a routes to it; 0.05 + 0.45 GiB/h
   S3 gateway endpoint on app-a's route table; an SQS interface endpoint in pub-a
   fn-a in app-a (1,500 ms of Duration an hour; Lambda Insights: 0.05 GiB an hour in and out);
-  tagged team=payments; fn-ac in app-a and app-c; fn-out outside any VPC
+  tagged team=payments; fn-ac in app-a and app-c; fn-out outside any VPC; an internal ALB
+  "web-alb" tagged team=web, whose interface is in private-a
   VPC "empty" with nothing in it
 us-east-1, VPC "east": EAST_NATS (default 36) public NAT gateways in one subnet, so that the
   GetMetricData queries (14 per NAT) need two calls; east-app routes to the first; it moves
@@ -184,6 +185,14 @@ cw.put_metric_data(
     ],
 )
 put_hourly(cw, ids["nat_p"], traffic(0.05 * GIB, 0.45 * GIB))
+# An internal ALB tagged team=web with an interface in private-a (AWS names it "ELB app/NAME/ID";
+# moto makes none, so it is made by hand): its team is the ALB's, read with tag:GetResources.
+alb = client("elbv2", r).create_load_balancer(
+    Name="web-alb", Subnets=[pub_a, pub_c], Scheme="internal", Tags=[{"Key": "team", "Value": "web"}]
+)["LoadBalancers"][0]["LoadBalancerArn"]
+ec2.create_network_interface(
+    SubnetId=private_a, Description="ELB " + alb.split(":loadbalancer/", 1)[1]
+)
 # An Elastic IP associated with nothing (as a deleted NAT gateway leaves its address).
 ids["idle_eip"] = ec2.allocate_address(Domain="vpc", TagSpecifications=tagged("elastic-ip", "left-behind"))["AllocationId"]
 ids.update(vpc_app=vpc, app_a=app_a, app_c=app_c)
