@@ -5,7 +5,7 @@
 mod anomalies;
 pub mod saved;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -298,9 +298,14 @@ pub fn explain(before: &Period, after: &Period) -> Changes {
     }
 }
 
-/// One month of a report: its cost lines, and its allocation rows by source (measured where
-/// the month's own flow logs split the NAT gateway's cost).
-fn month(model: &CostModel, allocation: &Allocation, start: DateTime<Utc>) -> Period {
+/// One month of a report: its cost lines, and its allocation rows by source, measured for the
+/// NAT gateways in `measured` (those whose two months are each split by their own flow logs).
+fn month(
+    model: &CostModel,
+    allocation: &Allocation,
+    measured: &HashSet<&str>,
+    start: DateTime<Utc>,
+) -> Period {
     let mut p = Period {
         label: start.format("%Y-%m").to_string(),
         fixed_costs: Some(allocation.fixed_costs),
@@ -318,19 +323,19 @@ fn month(model: &CostModel, allocation: &Allocation, start: DateTime<Utc>) -> Pe
         }
     }
     for r in allocation.rows.iter().filter(|r| r.month == Some(start)) {
-        // A month split by the window's shares (its own logs too few) explains nothing of it;
-        // what is no source (idle, fixed costs kept apart) does not depend on the split.
+        // A month split by the window's shares (its own logs too few) explains nothing of it,
+        // nor one month measured against the other not; what is no source (idle, fixed costs
+        // kept apart) does not depend on the split.
         let own = matches!(r.source.kind, SourceKind::Idle | SourceKind::Shared)
-            || allocation
-                .months_measured
-                .contains(&(r.nat_gateway_id.clone(), start));
+            || measured.contains(r.nat_gateway_id.as_str());
         p.add_allocated_as(r, r.basis == Basis::Measured && own);
     }
     p
 }
 
 /// The change between the report's last two whole months; None with fewer than two. By source
-/// where each month's own flow logs measure its sources (else one line per NAT gateway).
+/// for the NAT gateways whose two months are each split by their own flow logs (else one line
+/// per NAT gateway).
 pub fn last_two_months(model: &CostModel, allocation: &Allocation) -> Option<Changes> {
     let whole: Vec<DateTime<Utc>> = crate::price::model::months(model.window)
         .into_iter()
@@ -340,12 +345,27 @@ pub fn last_two_months(model: &CostModel, allocation: &Allocation) -> Option<Cha
     let [.., before, after] = whole.as_slice() else {
         return None;
     };
+    let in_month = |m: &DateTime<Utc>| -> HashSet<&str> {
+        allocation
+            .months_measured
+            .iter()
+            .filter(|(_, month)| month == m)
+            .map(|(nat, _)| nat.as_str())
+            .collect()
+    };
+    let measured: HashSet<&str> = in_month(before)
+        .intersection(&in_month(after))
+        .copied()
+        .collect();
     let mut c = explain(
-        &month(model, allocation, *before),
-        &month(model, allocation, *after),
+        &month(model, allocation, &measured, *before),
+        &month(model, allocation, &measured, *after),
     );
     if c.by_source.is_empty() {
-        let flows = allocation.rows.iter().any(|r| r.basis == Basis::Measured);
+        let flows = allocation
+            .rows
+            .iter()
+            .any(|r| r.basis == Basis::Measured && !r.source.kind.is_per_nat());
         c.sources_note = Some(if flows {
             format!("by source: the flow logs do not measure both months on their own (a NAT gateway's month needs records on {MEASURED_MIN_DAYS} of its days, or {}% of its bytes); make one report per month with --flow-logs and compare them with `natcost diff`", MEASURED_MIN_SHARE * 100.0)
         } else {
@@ -494,6 +514,55 @@ mod tests {
         assert!(c.by_source.is_empty());
         let note = c.sources_note.unwrap();
         assert!(note.contains("do not measure both months"), "{note}");
+    }
+
+    #[test]
+    fn a_nat_gateway_measured_in_one_month_only_is_one_unmeasured_line() {
+        // nat-a as above (both months measured); nat-b's logs (fn-b) cover October only.
+        let mut f = Fixture::two_months();
+        f.subnet("s-b", "vpc-1", "ap-northeast-2a")
+            .nat("nat-b", "vpc-1", "ap-northeast-2a", 1.0)
+            .route("rtb-b", "vpc-1", &["s-b"], "nat-b")
+            .lambda("fn-b", &["s-b"]);
+        let snap = f.snapshot();
+        let mut flows = two_months_flows(&f);
+        let fn_b = crate::traffic::SourceBytes {
+            source: crate::traffic::SourceRef::lambda(f.r.lambda_functions.last().unwrap()),
+            subnet: Some("s-b".into()),
+            bytes: 100,
+        };
+        let mut b = flows.nats[0].clone();
+        b.nat_gateway_id = "nat-b".into();
+        b.by_source = vec![fn_b.clone()];
+        b.source_subnets = [("s-b".to_string(), 100)].into_iter().collect();
+        b.daily_sources = (0..31)
+            .map(|d| {
+                let date = (crate::fixture::start() + chrono::Duration::days(d)).date_naive();
+                (date, vec![fn_b.clone()])
+            })
+            .collect();
+        flows.nats.push(b);
+        let m = model::price_with_flows(&snap, &PriceBook::bundled(), Some(&flows)).unwrap();
+        let a = crate::allocation::allocate(&snap, &m, Some(&flows), &Default::default());
+        assert_eq!(a.months_measured.len(), 3, "nat-a twice, nat-b in October");
+        let c = last_two_months(&m, &a).unwrap();
+        let labels: Vec<&str> = c.by_source.iter().map(|x| x.label.as_str()).collect();
+        assert_eq!(labels, ["fn-c", "fn-a", "nat-b: sources not measured"]);
+        let nat_b = m.nats.iter().find(|n| n.nat_gateway_id == "nat-b").unwrap();
+        let month_cost = |month: u32| -> Decimal {
+            nat_b
+                .lines
+                .iter()
+                .filter(|l| chrono::Datelike::month(&l.period_start) == month)
+                .filter_map(|l| l.charge.cost)
+                .sum()
+        };
+        let line = &c.by_source[2];
+        assert_eq!((line.before, line.after), (month_cost(10), month_cost(11)));
+        assert_eq!(
+            c.by_source.iter().map(|x| x.change).sum::<Decimal>(),
+            c.change
+        );
     }
 
     fn allocated(id: &str, nat: &str, measured: bool, cost: i64) -> Row {

@@ -395,7 +395,7 @@ mod tests {
         }
         let q = sql(&pkt, &table(Partitions::Day)).unwrap();
         assert!(
-            q.contains("GROUP BY \"interface_id\", \"srcaddr\", \"dstaddr\", \"pkt_srcaddr\", \"pkt_dstaddr\""),
+            q.contains("GROUP BY \"interface_id\", \"srcaddr\", \"dstaddr\", \"pkt_srcaddr\", \"pkt_dstaddr\", floor(\"start\" / 86400)"),
             "{q}"
         );
         assert!(q.starts_with("SELECT \"interface_id\", \"srcaddr\", \"dstaddr\", \"pkt_srcaddr\", \"pkt_dstaddr\", SUM"));

@@ -192,7 +192,7 @@ pub fn anomaly_line(a: &Anomaly) -> String {
 pub fn anomaly_sources(a: &Anomaly, flows: bool) -> Option<String> {
     let logged = match a.logged_gb {
         Some(gb) => gb,
-        None if flows => return Some("no flow-log record of the day".into()),
+        None if flows => return Some("no flow-log record dated to the day".into()),
         None => return None,
     };
     let top: Vec<String> = a
@@ -315,7 +315,10 @@ mod tests {
         let report = Report::build(&snap, &PriceBook::bundled(), "t", Some(flows)).unwrap();
         assert!(report.anomalies[0].top_sources.is_empty());
         let md = crate::render::markdown::render(&report, &[]);
-        assert!(md.contains("  - no flow-log record of the day\n"), "{md}");
+        assert!(
+            md.contains("  - no flow-log record dated to the day\n"),
+            "{md}"
+        );
     }
 
     #[test]

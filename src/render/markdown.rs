@@ -942,6 +942,24 @@ pub fn flows(report: &Report) -> String {
             crate::traffic::MEASURED_MIN_DAYS,
             100.0 * crate::traffic::MEASURED_MIN_SHARE
         );
+        let mut own: Vec<String> = report
+            .allocation
+            .months_measured
+            .iter()
+            .filter(|(nat, _)| *nat == t.nat_gateway_id)
+            .map(|(_, month)| month.format("%Y-%m").to_string())
+            .collect();
+        own.sort();
+        let _ = writeln!(
+            o,
+            "Clients' bytes are dated to {} day(s) (a Logs Insights row summed over several days has no day). allocation.csv splits {} by that month's own records (the same rule, within the month), any other month by the window's shares.\n",
+            t.daily_sources.len(),
+            if own.is_empty() {
+                "no month".to_string()
+            } else {
+                own.join(", ")
+            }
+        );
         let _ = writeln!(
             o,
             "| Destination | GB seen | Share | NAT data processing USD/month |"
