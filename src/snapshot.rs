@@ -603,6 +603,24 @@ pub fn arn_resource(arn: &str) -> Option<&str> {
 pub const WHOLE_VPC: &str = "vpc";
 
 impl RegionSnapshot {
+    /// The functions a Lambda interface serves: Lambda shares one between every function with
+    /// its subnet and the same security groups (its description names only the one that made
+    /// it).
+    pub fn lambda_functions_on(&self, e: &NetworkInterface) -> Vec<&LambdaFunction> {
+        let mut sgs = e.security_group_ids.clone();
+        sgs.sort();
+        self.lambda_functions
+            .iter()
+            .filter(|f| {
+                f.vpc_config.as_ref().is_some_and(|c| {
+                    let mut s = c.security_group_ids.clone();
+                    s.sort();
+                    c.subnet_ids.contains(&e.subnet_id) && s == sgs
+                })
+            })
+            .collect()
+    }
+
     /// Whether the snapshot holds every network interface of its VPCs (not only those in
     /// subnets routed to a NAT gateway), so "nothing else lives in this VPC" can be said.
     pub fn has_every_interface(&self) -> bool {

@@ -1,6 +1,7 @@
 //! Which team a source belongs to, from tags (`--allocate-by tag:KEY`): a function's own tags;
-//! an interface's, else those of the instance it is attached to or of the load balancer it
-//! belongs to; what is no source (idle, shared, unattributed, a subnet) belongs to the NAT
+//! an interface's, else those of the instance it is attached to, of the load balancer it
+//! belongs to, or the one team of the functions a shared Lambda interface serves; what is no
+//! source (idle, shared, unattributed, a subnet) belongs to the NAT
 //! gateway's team.
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,6 +15,7 @@ pub const UNTAGGED: &str = "(untagged)";
 type Tags = BTreeMap<String, String>;
 
 pub(super) struct Teams<'a> {
+    region: &'a RegionSnapshot,
     keys: &'a [String],
     /// By ARN, by the id at the end of an EC2 ARN (`eni-…`, `i-…`), and by a load balancer's
     /// resource (`loadbalancer/app/NAME/ID`).
@@ -39,6 +41,7 @@ impl<'a> Teams<'a> {
             }
         }
         Teams {
+            region: r,
             keys,
             tags,
             enis: r
@@ -64,6 +67,27 @@ impl<'a> Teams<'a> {
             .cloned()
     }
 
+    /// A Lambda interface's team when every function it serves has the same one (a shared
+    /// interface whose bytes are not split between its functions).
+    fn shared_lambda(&self, eni: &NetworkInterface) -> Option<String> {
+        if !eni.interface_type.eq_ignore_ascii_case("lambda") {
+            return None;
+        }
+        let teams: Option<Vec<String>> = self
+            .region
+            .lambda_functions_on(eni)
+            .iter()
+            .map(|f| self.value(self.tags.get(f.function_arn.as_str()).copied()))
+            .collect();
+        let mut teams = teams?;
+        teams.sort();
+        teams.dedup();
+        match teams.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        }
+    }
+
     /// The team of `source` behind `nat`; empty when no key was asked for.
     pub(super) fn of(&self, source: &SourceRef, nat: &str) -> String {
         if self.keys.is_empty() {
@@ -75,10 +99,41 @@ impl<'a> Teams<'a> {
             SourceKind::Eni => self.value(own(&source.id)).or_else(|| {
                 let eni = self.enis.get(source.id.as_str())?;
                 let instance = eni.instance_id.as_deref().and_then(|i| self.value(own(i)));
-                instance.or_else(|| self.value(own(&eni.load_balancer()?)))
+                instance
+                    .or_else(|| self.value(own(&eni.load_balancer()?)))
+                    .or_else(|| self.shared_lambda(eni))
             }),
             _ => self.value(self.nats.get(nat).copied()),
         };
         found.unwrap_or_else(|| UNTAGGED.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::Fixture;
+
+    #[test]
+    fn a_shared_lambda_interface_has_the_team_its_functions_agree_on() {
+        // fn-a and fn-b share eni-s-a (same subnet, no security groups): both payments.
+        let mut f = Fixture::new();
+        f.vpc("vpc-1")
+            .subnet("s-a", "vpc-1", "ap-northeast-2a")
+            .lambda("fn-a", &["s-a"])
+            .lambda("fn-b", &["s-a"])
+            .eni("s-a", "vpc-1");
+        f.r.network_interfaces[0].interface_type = "lambda".into();
+        let tag = |team: &str| -> Tags { [("team".to_string(), team.to_string())].into() };
+        let arn = |i: usize| f.r.lambda_functions[i].function_arn.clone();
+        f.r.resource_tags = [(arn(0), tag("payments")), (arn(1), tag("payments"))].into();
+        let keys = vec!["team".to_string()];
+        let shared = SourceRef::eni(&f.r.network_interfaces[0]);
+        assert_eq!(Teams::new(&f.r, &keys).of(&shared, "nat-a"), "payments");
+        // They disagree, or one has no team: the interface is nobody's.
+        f.r.resource_tags.insert(arn(1), tag("search"));
+        assert_eq!(Teams::new(&f.r, &keys).of(&shared, "nat-a"), UNTAGGED);
+        f.r.resource_tags.remove(&arn(1));
+        assert_eq!(Teams::new(&f.r, &keys).of(&shared, "nat-a"), UNTAGGED);
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::snapshot::{LambdaFunction, RegionSnapshot};
+use crate::snapshot::RegionSnapshot;
 use crate::traffic::{SourceKind, SourceRef};
 
 /// A client address in its VPC: VPCs may reuse the same ranges (10.0.0.0/16 in each), so an
@@ -46,22 +46,8 @@ impl<'a> Owners<'a> {
                 name,
             };
             let label = if e.interface_type.eq_ignore_ascii_case("lambda") {
-                // Lambda shares an ENI between every function with the same subnet and
-                // security groups, and its description names only the one that made it: the
-                // grouping decides, the description only when the grouping finds nobody.
-                let mut sgs = e.security_group_ids.clone();
-                sgs.sort();
-                let fns: Vec<&LambdaFunction> = r
-                    .lambda_functions
-                    .iter()
-                    .filter(|f| {
-                        f.vpc_config.as_ref().is_some_and(|c| {
-                            let mut s = c.security_group_ids.clone();
-                            s.sort();
-                            c.subnet_ids.contains(&e.subnet_id) && s == sgs
-                        })
-                    })
-                    .collect();
+                // The grouping decides, the description only when the grouping finds nobody.
+                let fns = r.lambda_functions_on(e);
                 match fns.len() {
                     0 => {
                         let desc = e.description.as_deref().unwrap_or_default();
