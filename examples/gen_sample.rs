@@ -218,6 +218,8 @@ impl Builder {
             security_group_ids: vec![],
             requester_id: None,
             instance_id: None,
+            ecs_task_arn: None,
+            ecs_group: None,
         });
         (id, ip)
     }

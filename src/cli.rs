@@ -161,8 +161,8 @@ compare reports of the same length, e.g. one calendar month each.")]
         #[arg(long, value_name = "ce|cur:s3://BUCKET/PREFIX/", num_args = 0..=1,
               default_missing_value = "ce", value_parser = crate::bill::Source::parse)]
         bill: Vec<crate::bill::Source>,
-        /// Add tag:GetResources, which `report --allocate-by tag:KEY` and `collect --tags`
-        /// call to read the tags teams come from.
+        /// Add tag:GetResources and ecs:ListClusters/ListTasks/DescribeTasks, which `report
+        /// --allocate-by tag:KEY` and `collect --tags` call to read the tags teams come from.
         #[arg(long)]
         tags: bool,
     },
@@ -424,8 +424,9 @@ pub struct CollectArgs {
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Also read the tags of Lambda functions, network interfaces and EC2 instances
-    /// (tag:GetResources, one paginated call per region) into the snapshot, for
+    /// Also read the tags of Lambda functions, network interfaces, EC2 instances, load
+    /// balancers (tag:GetResources, one paginated call per region) and of the ECS tasks behind
+    /// interfaces (ecs:ListClusters, ListTasks, DescribeTasks) into the snapshot, for
     /// `report --allocate-by tag:KEY` later; `report --allocate-by` reads them itself.
     #[arg(long)]
     pub tags: bool,

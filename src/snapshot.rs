@@ -581,6 +581,12 @@ pub struct NetworkInterface {
     /// The EC2 instance it is attached to, if any (whose tags name its team).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
+    /// The ECS task it is the awsvpc interface of (ecs:DescribeTasks), whose tags name its team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecs_task_arn: Option<String>,
+    /// That task's group: `service:NAME` or `family:NAME`, which outlives the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecs_group: Option<String>,
 }
 
 impl NetworkInterface {

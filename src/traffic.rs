@@ -144,15 +144,20 @@ impl SourceRef {
         }
     }
 
-    /// An interface named by its description ("ELB app/web/…", "arn:aws:ecs:…"), else its type.
+    /// An interface named by its ECS task's group ("ECS service:orders"), else by its
+    /// description ("ELB app/web/…", "arn:aws:ecs:…:attachment/…"), else its type.
     pub fn eni(e: &crate::snapshot::NetworkInterface) -> SourceRef {
         SourceRef {
             kind: SourceKind::Eni,
             id: e.network_interface_id.clone(),
-            name: match e.description.as_deref().filter(|d| !d.is_empty()) {
-                Some(d) => d.to_string(),
-                None if e.interface_type == "interface" => "network interface".into(),
-                None => format!("{} network interface", e.interface_type),
+            name: match (
+                &e.ecs_group,
+                e.description.as_deref().filter(|d| !d.is_empty()),
+            ) {
+                (Some(group), _) => format!("ECS {group}"),
+                (None, Some(d)) => d.to_string(),
+                (None, None) if e.interface_type == "interface" => "network interface".into(),
+                (None, None) => format!("{} network interface", e.interface_type),
             },
         }
     }

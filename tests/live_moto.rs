@@ -158,8 +158,9 @@ fn live_report_matches_hand_computed_costs() {
         stdout.contains("split by Lambda Insights bytes for fn-a"),
         "{stdout}"
     );
-    // Teams from tag:GetResources: fn-a is payments'; nat-p's only source, web-alb's
-    // interface, is the ALB's team (web); the rest untagged (nat-a has no team tag).
+    // Teams from tag:GetResources: fn-a is payments'; nat-p's sources are web-alb's
+    // interface, the ALB's team (web), and an ECS task's, the task's team (orders, read with
+    // ecs:DescribeTasks); the rest untagged (nat-a has no team tag).
     // allocation_by_team.csv adds up to allocation.csv; allocation.png is a picture.
     assert!(
         allocation
@@ -174,13 +175,19 @@ fn live_report_matches_hand_computed_costs() {
         .collect();
     assert!(!nat_p.is_empty());
     for r in &nat_p {
+        let team = if r["source_name"].starts_with("ELB app/web-alb/") {
+            "web"
+        } else {
+            assert_eq!(r["source_name"], "ECS family:orders", "{r:?}");
+            "orders"
+        };
         assert_eq!(
             (r["source_kind"].as_str(), r["team"].as_str()),
-            ("eni", "web"),
+            ("eni", team),
             "{r:?}"
         );
-        assert!(r["source_name"].starts_with("ELB app/web-alb/"), "{r:?}");
     }
+    assert!(nat_p.iter().any(|r| r["team"] == "orders"), "{nat_p:?}");
     let mut teams = csv::Reader::from_path(tmp.path().join("rep/allocation_by_team.csv")).unwrap();
     assert_eq!(
         teams
@@ -205,7 +212,7 @@ fn live_report_matches_hand_computed_costs() {
     };
     assert_eq!(
         by_team.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["(untagged)", "payments", "web"]
+        ["(untagged)", "orders", "payments", "web"]
     );
     for (team, cost) in &by_team {
         assert_eq!(*cost, team_of(team), "{team}");
@@ -226,7 +233,13 @@ fn live_report_matches_hand_computed_costs() {
         "{:?}",
         made.difference(&with_tags)
     );
-    assert!(!policy_actions(&[], tmp.path()).contains("tag:GetResources"));
+    assert_eq!(
+        report["api_calls"]["ecs:DescribeTasks"], 1,
+        "one cluster of one task"
+    );
+    let without_tags = policy_actions(&[], tmp.path());
+    assert!(!without_tags.contains("tag:GetResources"));
+    assert!(!without_tags.contains("ecs:DescribeTasks"));
     assert!(stdout.contains("by team: "), "{stdout}");
     // nat-p: private, so no public IPv4; 0.5 GiB/h.
     assert_eq!(
@@ -1090,6 +1103,54 @@ fn denied_calls_give_a_partial_report_that_names_them() {
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join("rep/report.json")).unwrap())
             .unwrap();
     assert_eq!(json["total_is_lower_bound"], true);
+}
+
+#[test]
+fn a_denied_ecs_call_leaves_the_task_interface_untagged_and_says_so() {
+    let moto = Moto::start();
+    moto.seed();
+    let proxy = Proxy::start(moto.port, &["--deny-action", "ecs:DescribeTasks"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "report",
+        "--region",
+        "ap-northeast-2",
+        "--days",
+        "2",
+        "--allocate-by",
+        "tag:team",
+        "--out",
+        "rep",
+        "--prices",
+        "bundled",
+    ];
+    let out = natcost_env(&args, tmp.path(), &[("AWS_ENDPOINT_URL", &proxy.url())]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "partial: {stderr}");
+    assert!(
+        stderr.contains(
+            "natcost: warning: not collected: ap-northeast-2: ecs:DescribeTasks: AccessDeniedException"
+        ),
+        "{stderr}"
+    );
+    // The task's interface is still a source, under its own description, with no team; the
+    // load balancer's keeps its team, and the rows still add up.
+    let allocation = common::allocation_adds_up(&tmp.path().join("rep"));
+    let nat_p: BTreeSet<(String, String)> = allocation
+        .iter()
+        .filter(|r| r["nat_name"] == "nat-p")
+        .map(|r| {
+            let name = r["source_name"].split('/').next().unwrap_or_default();
+            (name.to_string(), r["team"].clone())
+        })
+        .collect();
+    assert_eq!(
+        nat_p,
+        BTreeSet::from([
+            ("ELB app".to_string(), "web".to_string()),
+            ("moto ECS".to_string(), "(untagged)".to_string())
+        ])
+    );
 }
 
 #[test]

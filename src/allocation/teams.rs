@@ -1,5 +1,5 @@
 //! Which team a source belongs to, from tags (`--allocate-by tag:KEY`): a function's own tags;
-//! an interface's, else those of the instance it is attached to, of the load balancer it
+//! an interface's, else those of its ECS task, of the instance it is attached to, of the load balancer it
 //! belongs to, or the one team of the functions a shared Lambda interface serves; what is no
 //! source (idle, shared, unattributed, a subnet) belongs to the NAT
 //! gateway's team.
@@ -98,8 +98,8 @@ impl<'a> Teams<'a> {
             SourceKind::Lambda => self.value(own(&source.id)),
             SourceKind::Eni => self.value(own(&source.id)).or_else(|| {
                 let eni = self.enis.get(source.id.as_str())?;
-                let instance = eni.instance_id.as_deref().and_then(|i| self.value(own(i)));
-                instance
+                let task = eni.ecs_task_arn.as_deref().and_then(|t| self.value(own(t)));
+                task.or_else(|| self.value(own(eni.instance_id.as_deref()?)))
                     .or_else(|| self.value(own(&eni.load_balancer()?)))
                     .or_else(|| self.shared_lambda(eni))
             }),
@@ -135,5 +135,30 @@ mod tests {
         assert_eq!(Teams::new(&f.r, &keys).of(&shared, "nat-a"), UNTAGGED);
         f.r.resource_tags.remove(&arn(1));
         assert_eq!(Teams::new(&f.r, &keys).of(&shared, "nat-a"), UNTAGGED);
+    }
+
+    #[test]
+    fn an_ecs_task_interface_has_its_task_team_before_its_instance_team() {
+        // An awsvpc task on the EC2 launch type: its interface is attached to a cluster
+        // instance tagged with the platform team, the task with its own.
+        let mut f = Fixture::new();
+        f.vpc("vpc-1")
+            .subnet("s-a", "vpc-1", "ap-northeast-2a")
+            .eni("s-a", "vpc-1");
+        let task = "arn:aws:ecs:ap-northeast-2:111122223333:task/prod/0123abcd".to_string();
+        let e = &mut f.r.network_interfaces[0];
+        e.instance_id = Some("i-0abc".into());
+        e.ecs_task_arn = Some(task.clone());
+        e.ecs_group = Some("service:orders-api".into());
+        let tag = |team: &str| -> Tags { [("team".to_string(), team.to_string())].into() };
+        let instance = "arn:aws:ec2:ap-northeast-2:111122223333:instance/i-0abc".to_string();
+        f.r.resource_tags = [(task.clone(), tag("orders")), (instance, tag("platform"))].into();
+        let keys = vec!["team".to_string()];
+        let source = SourceRef::eni(&f.r.network_interfaces[0]);
+        assert_eq!(source.name, "ECS service:orders-api");
+        assert_eq!(Teams::new(&f.r, &keys).of(&source, "nat-a"), "orders");
+        // The task has no such tag: the instance's team.
+        f.r.resource_tags.remove(&task);
+        assert_eq!(Teams::new(&f.r, &keys).of(&source, "nat-a"), "platform");
     }
 }

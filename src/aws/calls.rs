@@ -31,7 +31,12 @@ pub const READ_ACTIONS: &[&str] = &[
 ];
 
 /// What the collector calls too when teams are asked for (`--allocate-by`, `collect --tags`).
-pub const TAG_ACTIONS: &[&str] = &["tag:GetResources"];
+pub const TAG_ACTIONS: &[&str] = &[
+    "ecs:DescribeTasks",
+    "ecs:ListClusters",
+    "ecs:ListTasks",
+    "tag:GetResources",
+];
 
 /// What every run calls with the caller's own credentials: who it is, and the Pricing API
 /// (the default price source of `report`).

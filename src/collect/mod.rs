@@ -4,6 +4,7 @@
 mod accounts;
 mod cloudwatch;
 mod ec2;
+mod ecs;
 mod lambda;
 mod tags;
 pub mod window;
@@ -37,8 +38,9 @@ pub struct Options {
     pub accounts: Accounts,
     /// How many account × region collections run at once.
     pub concurrency: usize,
-    /// Also read the tags of functions, interfaces and instances (tag:GetResources), which
-    /// teams come from (`--allocate-by`).
+    /// Also read the tags of functions, interfaces, instances and load balancers
+    /// (tag:GetResources) and the ECS tasks behind interfaces, which teams come from
+    /// (`--allocate-by`).
     pub tags: bool,
 }
 
@@ -430,6 +432,13 @@ async fn collect_region(
                 .build(),
         );
         tags::collect(&tagging, calls, &mut r).await?;
+        bar.set_message("ECS tasks of interfaces…");
+        let ecs_client = aws_sdk_ecs::Client::from_conf(
+            aws_sdk_ecs::config::Builder::from(config)
+                .retry_partition(session::retry_partition("ecs", account, region))
+                .build(),
+        );
+        ecs::collect(&ecs_client, calls, &mut r).await?;
     }
     bar.set_message(format!(
         "CloudWatch metrics for {} NAT gateway(s)…",

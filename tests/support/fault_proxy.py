@@ -7,7 +7,7 @@ responses AWS really sends (per service protocol), to test natcost's fault handl
 --fail-every N   every Nth request gets a throttling or server error (alternately); never a
                  retry of an operation already failed once (by its amz-sdk-invocation-id), so
                  that however requests interleave, one retry always succeeds
---deny S:R       every request to service S (SigV4 name: ec2, lambda, monitoring, tagging, sts, s3) in
+--deny S:R       every request to service S (SigV4 name: ec2, lambda, monitoring, tagging, ecs, sts, s3) in
                  region R is refused as AWS refuses an unauthorised caller
 --deny-assume A  sts:AssumeRole into a role of account A is refused, as AWS refuses a role
                  that does not exist or does not trust the caller
@@ -116,7 +116,7 @@ def error(service, kind):
             "deny": (403, "UnauthorizedOperation", "You are not authorized to perform this operation."),
         }[kind]
         return status, {"Content-Type": "text/xml"}, EC2_ERROR.format(code=code, msg=msg)
-    if service in ("ce", "logs", "athena", "tagging"):
+    if service in ("ce", "logs", "athena", "tagging", "ecs"):
         # awsJson1.1 services: the error type in the body and a header (the Resource Groups
         # Tagging API names its own throttling and server errors).
         tagging = service == "tagging"

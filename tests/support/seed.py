@@ -193,6 +193,28 @@ alb = client("elbv2", r).create_load_balancer(
 ec2.create_network_interface(
     SubnetId=private_a, Description="ELB " + alb.split(":loadbalancer/", 1)[1]
 )
+# An ECS Fargate task of the orders team in private-a (awsvpc: moto makes its interface and names
+# it in the task's attachment, as ECS does): its team is the task's, read with ecs:DescribeTasks.
+ecs = client("ecs", r)
+ecs.create_cluster(clusterName="prod")
+ecs.register_task_definition(
+    family="orders",
+    networkMode="awsvpc",
+    requiresCompatibilities=["FARGATE"],
+    cpu="256",
+    memory="512",
+    containerDefinitions=[{"name": "app", "image": "public.ecr.aws/nginx/nginx:latest", "memory": 512}],
+)
+# moto names the task's interface by its DNS name, which it gives only with DNS hostnames on.
+ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+task_sg = ec2.create_security_group(GroupName="orders-task", Description="orders", VpcId=vpc)["GroupId"]
+ecs.run_task(
+    cluster="prod",
+    taskDefinition="orders",
+    launchType="FARGATE",
+    networkConfiguration={"awsvpcConfiguration": {"subnets": [private_a], "securityGroups": [task_sg]}},
+    tags=[{"key": "team", "value": "orders"}],
+)
 # An Elastic IP associated with nothing (as a deleted NAT gateway leaves its address).
 ids["idle_eip"] = ec2.allocate_address(Domain="vpc", TagSpecifications=tagged("elastic-ip", "left-behind"))["AllocationId"]
 ids.update(vpc_app=vpc, app_a=app_a, app_c=app_c)

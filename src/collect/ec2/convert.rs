@@ -283,6 +283,8 @@ pub(super) fn interface(
             .attachment()
             .and_then(|a| a.instance_id())
             .map(str::to_string),
+        ecs_task_arn: None,
+        ecs_group: None,
     }
 }
 
