@@ -496,8 +496,9 @@ pub struct ReportArgs {
     #[arg(long, value_enum, value_name = "HOW", default_value_t = FixedCosts::Proportional)]
     pub fixed_costs: FixedCosts,
     /// Fill allocation.csv's `team` from this tag (repeatable, in order: a source's team is the
-    /// value of the first tag it has): a function's tags; an interface's, else its instance's;
-    /// idle and unexplained cost, the NAT gateway's. Writes allocation_by_team.csv and
+    /// value of the first tag it has): a function's tags; an interface's, else its ECS task's,
+    /// its instance's or its load balancer's (a shared Lambda interface: the team its functions
+    /// agree on); idle and unexplained cost, the NAT gateway's. Writes allocation_by_team.csv and
     /// allocation.png. E.g. `--allocate-by tag:team --allocate-by tag:cost-center`.
     #[arg(long, value_name = "tag:KEY", value_parser = parse_tag_key)]
     pub allocate_by: Vec<String>,

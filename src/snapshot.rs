@@ -584,7 +584,8 @@ pub struct NetworkInterface {
     /// The ECS task it is the awsvpc interface of (ecs:DescribeTasks), whose tags name its team.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecs_task_arn: Option<String>,
-    /// That task's group: `service:NAME` or `family:NAME`, which outlives the task.
+    /// That task's group (`service:NAME` for a service's task, else `family:NAME` or the group
+    /// RunTask was given), which outlives the task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecs_group: Option<String>,
 }

@@ -1127,10 +1127,13 @@ fn a_denied_ecs_call_leaves_the_task_interface_untagged_and_says_so() {
     let out = natcost_env(&args, tmp.path(), &[("AWS_ENDPOINT_URL", &proxy.url())]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "partial: {stderr}");
-    assert!(
-        stderr.contains(
-            "natcost: warning: not collected: ap-northeast-2: ecs:DescribeTasks: AccessDeniedException"
-        ),
+    assert_eq!(
+        stderr
+            .matches(
+                "natcost: warning: not collected: ap-northeast-2: ecs:DescribeTasks: AccessDeniedException"
+            )
+            .count(),
+        1,
         "{stderr}"
     );
     // The task's interface is still a source, under its own description, with no team; the
@@ -1151,6 +1154,21 @@ fn a_denied_ecs_call_leaves_the_task_interface_untagged_and_says_so() {
             ("moto ECS".to_string(), "(untagged)".to_string())
         ])
     );
+    // ECS failing outright (server errors past the SDK's retries) costs the teams, not the
+    // report: named once, as not collected, and the costs written.
+    let broken = Proxy::start(moto.port, &["--break", "ecs:ap-northeast-2"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost_env(&args, tmp.path(), &[("AWS_ENDPOINT_URL", &broken.url())]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "partial: {stderr}");
+    assert_eq!(
+        stderr
+            .matches("natcost: warning: not collected: ap-northeast-2: ecs:ListClusters: ")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    common::allocation_adds_up(&tmp.path().join("rep"));
 }
 
 #[test]

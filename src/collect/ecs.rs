@@ -1,16 +1,16 @@
 //! ECS: the task behind an awsvpc interface (its description names only an attachment), and
 //! that task's tags, for cost allocation by team. ListClusters, ListTasks per cluster, and
 //! DescribeTasks by 100 with their tags.
+//!
+//! Teams are an extra: any ECS failure is named as not collected and the costs go on.
 
 use std::collections::HashMap;
 
-use anyhow::Result;
 use aws_sdk_ecs::types::TaskField;
 use aws_sdk_ecs::Client;
 
-use super::Tolerate;
-use crate::aws::calls::{all_pages, classify, Calls};
-use crate::snapshot::{NetworkInterface, RegionSnapshot};
+use crate::aws::calls::{all_pages, classify, Calls, Failure};
+use crate::snapshot::{NetworkInterface, NotCollected, RegionSnapshot};
 
 /// DescribeTasks takes at most 100 tasks.
 const DESCRIBE_MAX: usize = 100;
@@ -21,22 +21,44 @@ fn may_be_a_task(e: &NetworkInterface) -> bool {
     e.interface_type == "interface" && e.load_balancer().is_none()
 }
 
-pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> Result<()> {
+/// What an ECS call gave; on any failure, nothing, and the failure named as not collected.
+fn or_not_collected<T>(
+    result: Result<Vec<T>, Failure>,
+    action: &str,
+    not_collected: &mut Vec<NotCollected>,
+) -> Vec<T> {
+    let reason = match result {
+        Ok(v) => return v,
+        Err(Failure::Denied(reason)) => reason,
+        Err(Failure::Fatal(e)) => format!("{e:#}"),
+    };
+    tracing::debug!("{action} failed: {reason}");
+    let missing = NotCollected {
+        what: action.to_string(),
+        reason,
+    };
+    if !not_collected.contains(&missing) {
+        not_collected.push(missing);
+    }
+    Vec::new()
+}
+
+pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) {
     if !r.network_interfaces.iter().any(may_be_a_task) {
-        return Ok(());
+        return;
     }
     let region = r.region.clone();
-    let clusters: Vec<String> = all_pages(
+    let listed = all_pages(
         calls,
         &region,
         "ecs:ListClusters",
         client.list_clusters().into_paginator().send(),
     )
-    .await
-    .tolerate("ecs:ListClusters", &mut r.not_collected)?
-    .iter()
-    .flat_map(|p| p.cluster_arns().to_vec())
-    .collect();
+    .await;
+    let clusters: Vec<String> = or_not_collected(listed, "ecs:ListClusters", &mut r.not_collected)
+        .iter()
+        .flat_map(|p| p.cluster_arns().to_vec())
+        .collect();
     let by_id: HashMap<String, usize> = r
         .network_interfaces
         .iter()
@@ -44,7 +66,7 @@ pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> 
         .map(|(i, e)| (e.network_interface_id.clone(), i))
         .collect();
     for cluster in clusters {
-        let tasks: Vec<String> = all_pages(
+        let listed = all_pages(
             calls,
             &region,
             "ecs:ListTasks",
@@ -54,11 +76,16 @@ pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> 
                 .into_paginator()
                 .send(),
         )
-        .await
-        .tolerate("ecs:ListTasks", &mut r.not_collected)?
-        .iter()
-        .flat_map(|p| p.task_arns().to_vec())
-        .collect();
+        .await;
+        // A cluster deleted since ListClusters has no task left to find.
+        if matches!(&listed, Err(Failure::Fatal(e)) if format!("{e:#}").contains("ClusterNotFoundException"))
+        {
+            continue;
+        }
+        let tasks: Vec<String> = or_not_collected(listed, "ecs:ListTasks", &mut r.not_collected)
+            .iter()
+            .flat_map(|p| p.task_arns().to_vec())
+            .collect();
         for chunk in tasks.chunks(DESCRIBE_MAX) {
             calls.add("ecs:DescribeTasks");
             let described = client
@@ -69,8 +96,18 @@ pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> 
                 .send()
                 .await
                 .map(|o| vec![o])
-                .map_err(|e| classify("ecs:DescribeTasks", &region, e))
-                .tolerate("ecs:DescribeTasks", &mut r.not_collected)?;
+                .map_err(|e| classify("ecs:DescribeTasks", &region, e));
+            let described = or_not_collected(described, "ecs:DescribeTasks", &mut r.not_collected);
+            for out in &described {
+                // MISSING: the task stopped since ListTasks (its interface is gone too).
+                for f in out.failures() {
+                    tracing::debug!(
+                        "ecs:DescribeTasks: {}: {}",
+                        f.arn().unwrap_or_default(),
+                        f.reason().unwrap_or_default()
+                    );
+                }
+            }
             for task in described.iter().flat_map(|o| o.tasks()) {
                 let Some(arn) = task.task_arn() else {
                     continue;
@@ -102,5 +139,4 @@ pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> 
             }
         }
     }
-    Ok(())
 }

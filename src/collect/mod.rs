@@ -438,7 +438,7 @@ async fn collect_region(
                 .retry_partition(session::retry_partition("ecs", account, region))
                 .build(),
         );
-        ecs::collect(&ecs_client, calls, &mut r).await?;
+        ecs::collect(&ecs_client, calls, &mut r).await;
     }
     bar.set_message(format!(
         "CloudWatch metrics for {} NAT gateway(s)…",
