@@ -203,10 +203,7 @@ impl Dated {
     /// Whether they measure the period by the rule the window's shares are measured by: enough
     /// days of it, or enough of the `gb` CloudWatch counted in it.
     pub fn covers(&self, gb: Option<f64>) -> bool {
-        self.days as f64 >= MEASURED_MIN_DAYS
-            || gb.filter(|gb| *gb > 0.0).is_some_and(|gb| {
-                self.bytes() as f64 / (gb * BYTES_PER_GB as f64) >= MEASURED_MIN_SHARE
-            })
+        measures(self.days as f64, share_of(self.bytes(), gb))
     }
 }
 
@@ -237,13 +234,21 @@ const LAST_INTERVAL_DAYS: f64 = 600.0 / 86_400.0;
 /// shares from it are estimates.
 pub const MEASURED_MIN_SHARE: f64 = 0.25;
 
+/// The coverage rule: logs over `days`, or seeing `share` of the bytes CloudWatch counted.
+fn measures(days: f64, share: Option<f64>) -> bool {
+    days >= MEASURED_MIN_DAYS || share.is_some_and(|s| s >= MEASURED_MIN_SHARE)
+}
+
+/// `bytes` as a share of the `gb` CloudWatch counted; None without them.
+fn share_of(bytes: u64, gb: Option<f64>) -> Option<f64> {
+    gb.filter(|gb| *gb > 0.0)
+        .map(|gb| bytes as f64 / (gb * BYTES_PER_GB as f64))
+}
+
 impl NatTraffic {
     /// Whether the logs cover enough of the window to call their shares measured.
     pub fn covers(&self, cloudwatch_gb: Option<f64>) -> bool {
-        self.days_covered() >= MEASURED_MIN_DAYS
-            || self
-                .seen_share(cloudwatch_gb)
-                .is_some_and(|s| s >= MEASURED_MIN_SHARE)
+        measures(self.days_covered(), self.seen_share(cloudwatch_gb))
     }
 
     /// How much the logs cover, as the coverage rule reads it: "1.4 day(s) and 0.15%" (the
@@ -260,9 +265,7 @@ impl NatTraffic {
 
     /// The share of the bytes CloudWatch counted that the logs saw; None without CloudWatch's.
     pub fn seen_share(&self, cloudwatch_gb: Option<f64>) -> Option<f64> {
-        cloudwatch_gb
-            .filter(|gb| *gb > 0.0)
-            .map(|gb| self.destination_bytes as f64 / (gb * BYTES_PER_GB as f64))
+        share_of(self.destination_bytes, cloudwatch_gb)
     }
 
     /// Each client subnet's share of the inside-leg bytes; None when none was placed.

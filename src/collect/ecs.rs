@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use aws_sdk_ecs::types::TaskField;
 use aws_sdk_ecs::Client;
 
+use super::record_not_collected;
 use crate::aws::calls::{all_pages, classify, Calls, Failure};
 use crate::snapshot::{NetworkInterface, NotCollected, RegionSnapshot};
 
@@ -33,13 +34,7 @@ fn or_not_collected<T>(
         Err(Failure::Fatal(e)) => format!("{e:#}"),
     };
     tracing::debug!("{action} failed: {reason}");
-    let missing = NotCollected {
-        what: action.to_string(),
-        reason,
-    };
-    if !not_collected.contains(&missing) {
-        not_collected.push(missing);
-    }
+    record_not_collected(not_collected, action, reason);
     Vec::new()
 }
 

@@ -74,19 +74,28 @@ impl<T> Tolerate<T> for Result<Vec<T>, Failure> {
         match self {
             Ok(v) => Ok(v),
             Err(Failure::Denied(reason)) => {
-                // Said once, as "not collected", when the snapshot is done.
                 tracing::debug!("{action} denied: {reason}");
-                let missing = NotCollected {
-                    what: action.to_string(),
-                    reason,
-                };
-                if !not_collected.contains(&missing) {
-                    not_collected.push(missing);
-                }
+                record_not_collected(not_collected, action, reason);
                 Ok(Vec::new())
             }
             Err(Failure::Fatal(e)) => Err(e),
         }
+    }
+}
+
+/// Records that `action` gave nothing, and why: said once, as "not collected", when the
+/// snapshot is done.
+pub(crate) fn record_not_collected(
+    not_collected: &mut Vec<NotCollected>,
+    action: &str,
+    reason: String,
+) {
+    let missing = NotCollected {
+        what: action.to_string(),
+        reason,
+    };
+    if !not_collected.contains(&missing) {
+        not_collected.push(missing);
     }
 }
 

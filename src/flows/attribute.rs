@@ -101,6 +101,15 @@ fn split(bytes: u64, weights: &[f64]) -> Vec<u64> {
     out
 }
 
+/// A shared Lambda ENI's bytes split between its functions by their Duration: each
+/// function's name, Duration (ms) and bytes.
+fn split_shared(fns: &[(String, f64)], bytes: u64) -> impl Iterator<Item = (&String, f64, u64)> {
+    let weights: Vec<f64> = fns.iter().map(|(_, ms)| *ms).collect();
+    fns.iter()
+        .zip(split(bytes, &weights))
+        .map(|((name, ms), b)| (name, *ms, b))
+}
+
 /// The sources a client address's bytes belong to: its owner, or the functions sharing its
 /// Lambda ENI, split by their Duration.
 fn owned(
@@ -110,13 +119,9 @@ fn owned(
     bytes: u64,
 ) -> Vec<(SourceRef, u64)> {
     match owner.shared.get(&at) {
-        Some((_, fns)) => {
-            let weights: Vec<f64> = fns.iter().map(|(_, d)| *d).collect();
-            fns.iter()
-                .zip(split(bytes, &weights))
-                .filter_map(|((name, _), b)| Some((owner.functions.get(name)?.clone(), b)))
-                .collect()
-        }
+        Some((_, fns)) => split_shared(fns, bytes)
+            .filter_map(|(name, _, b)| Some((owner.functions.get(name)?.clone(), b)))
+            .collect(),
         None => vec![(owner.source(at, subnet), bytes)],
     }
 }
@@ -227,17 +232,15 @@ fn finish(
         ambiguous.extend(owner.ambiguous.get(&at).cloned());
         match owner.shared.get(&at) {
             Some((eni, fns)) => {
-                let weights: Vec<f64> = fns.iter().map(|(_, d)| *d).collect();
-                let total: f64 = weights.iter().sum();
-                let parts = split(bytes, &weights);
+                let total: f64 = fns.iter().map(|(_, ms)| ms).sum();
                 let mut shares = Vec::new();
-                for ((name, ms), b) in fns.iter().zip(parts) {
+                for (name, ms, b) in split_shared(fns, bytes) {
                     *sources[n]
                         .entry(format!("{name} (est., shared ENI)"))
                         .or_default() += b;
                     shares.push(SplitShare {
                         function_name: name.clone(),
-                        duration_ms: *ms,
+                        duration_ms: ms,
                         share: ms / total,
                         bytes: b,
                     });
