@@ -81,8 +81,8 @@ From S3, only the day folders of the window (and the day after) of the snapshot'
 regions are listed (plain or Hive-style prefixes, hourly partitions too), and 16 objects are
 streamed at once; it needs s3:ListBucket and s3:GetObject there
 (`natcost iam-policy --flow-logs s3://BUCKET/PREFIX/`). Text, gzip and Parquet files are read.
-A log group is aggregated in AWS by one Logs Insights query per region over the window (split in
-halves while an answer reaches 10,000 rows); -v prints the query. Insights bills the bytes it
+A log group is aggregated in AWS by day with a Logs Insights query per region and month of the
+window (split in halves while an answer reaches 10,000 rows); -v prints the query. Insights bills the bytes it
 scans (shown in the report).")]
     Flows(FlowsCommand),
     /// Does the model match the bill? The report's model (live, a snapshot or the sample) set

@@ -79,8 +79,9 @@ pub struct NatTraffic {
     /// Inside-leg bytes by source and client subnet, each source named by its kind and id (what
     /// cost allocation splits the NAT's cost by), largest first.
     pub by_source: Vec<SourceBytes>,
-    /// `by_source` by UTC day, of the records whose day is known (a row aggregated in AWS over
-    /// several days has none): what one day or month is explained by.
+    /// `by_source` by UTC day, of the records whose day is known (Athena and Logs Insights sum
+    /// by day; a row whose records start on two days would have none): what one day or month
+    /// is explained by.
     #[serde(skip)]
     pub daily_sources: BTreeMap<NaiveDate, Vec<SourceBytes>>,
 }
@@ -160,6 +161,14 @@ impl SourceRef {
                 (None, None) => format!("{} network interface", e.interface_type),
             },
         }
+    }
+
+    /// The ECS task group ("service:orders") an interface source belongs to: its tasks'
+    /// interfaces come and go with each deployment, the group stays.
+    pub fn ecs_group(&self) -> Option<&str> {
+        (self.kind == SourceKind::Eni)
+            .then(|| self.name.strip_prefix("ECS "))
+            .flatten()
     }
 
     pub fn subnet(subnet_id: &str) -> SourceRef {

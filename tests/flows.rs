@@ -306,11 +306,6 @@ fn report_uses_measured_shares_for_endpoints() {
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
     assert!(common::markdown_totals_add_up(&md) >= 8, "{md}");
     assert!(md.contains("## Who sends the bytes (VPC Flow Logs)"));
-    // The sample's 4 days of September are too few; October's 31 days are split on their own.
-    assert!(
-        md.contains("allocation.csv splits 2026-10 by that month's own records"),
-        "{md}"
-    );
     assert!(!md.contains("## Flow logs to measure traffic with"));
     // The topology's links are the measured sources, each NAT's shares adding up to 1.
     let links = report["links"].as_array().unwrap();
@@ -328,10 +323,20 @@ fn report_uses_measured_shares_for_endpoints() {
             assert!((l["share"].as_f64().unwrap() - want).abs() < 1e-12);
         }
     }
-    // allocation.csv splits each month's bytes by that month's measured shares when its records
-    // fall on 7 days of it at least (October), else by the window's (the sample's 4 days of
-    // September), adding up to costs.csv.
-    let allocation = common::allocation_adds_up(&tmp.path().join("rep"));
+    months_split_by_own_records(&tmp.path().join("rep"), &truth);
+}
+
+/// allocation.csv in `rep` splits each month's bytes by that month's measured shares when its
+/// records fall on 7 days of it at least (October), else by the window's (the sample's 4 days of
+/// September), adding up to costs.csv.
+fn months_split_by_own_records(rep: &Path, truth: &Truth) {
+    // The sample's 4 days of September are too few; October's 31 days are split on their own.
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    assert!(
+        md.contains("allocation.csv splits 2026-10 by that month's own records"),
+        "{md}"
+    );
+    let allocation = common::allocation_adds_up(rep);
     let gb = |r: &std::collections::BTreeMap<String, String>| r["gb"].parse::<f64>().unwrap();
     let mut checked = 0;
     let mut by_month = 0;
@@ -888,10 +893,16 @@ fn events(files: &[PathBuf]) -> Vec<Event> {
 }
 
 /// What Logs Insights answers to natcost's query: the events of the interfaces it names, in
-/// its time range, summed by interface, source and destination. Over more than ten days it
-/// answers 10,000 rows (Insights' limit, padded with decoys), as a cut answer looks.
+/// its time range, summed by interface, source, destination and UTC day of their start. Over
+/// more than ten days it answers 10,000 rows (Insights' limit, padded with decoys), as a cut
+/// answer looks.
 fn insights_rows(events: &[Event], query: &Value) -> Vec<Value> {
     let text = query["queryString"].as_str().unwrap();
+    assert!(
+        text.contains("\n| fields floor(startTime / 86400) as start_day\n")
+            && text.ends_with(" by interfaceId, srcAddr, dstAddr, start_day"),
+        "{text}"
+    );
     // The records natcost asks for, by their own start (the time range, on when events were
     // stamped, reaches past them).
     let bound = |op: &str| -> i64 {
@@ -901,14 +912,14 @@ fn insights_rows(events: &[Event], query: &Value) -> Vec<Value> {
     let (from, to) = (bound(">="), bound("<") - 1);
     assert!(query["startTime"].as_i64().unwrap() <= from);
     assert!(query["endTime"].as_i64().unwrap() >= to);
-    // (interface, source, destination) → (bytes, records, first start, last start)
-    type Key<'a> = (&'a str, &'a str, &'a str);
+    // (interface, source, destination, day) → (bytes, records, first start, last start)
+    type Key<'a> = (&'a str, &'a str, &'a str, i64);
     let mut sums: BTreeMap<Key, (u64, u64, i64, i64)> = BTreeMap::new();
     for e in events.iter().filter(|e| {
         e.accept && e.start >= from && e.start <= to && text.contains(&format!("\"{}\"", e.eni))
     }) {
         let s = sums
-            .entry((&e.eni, &e.src, &e.dst))
+            .entry((&e.eni, &e.src, &e.dst, e.start.div_euclid(86_400)))
             .or_insert((0, 0, i64::MAX, i64::MIN));
         s.0 += e.bytes;
         s.1 += 1;
@@ -918,11 +929,12 @@ fn insights_rows(events: &[Event], query: &Value) -> Vec<Value> {
     let field = |f: &str, v: String| serde_json::json!({"field": f, "value": v});
     let mut rows: Vec<Value> = sums
         .into_iter()
-        .map(|((eni, src, dst), (bytes, n, first, last))| {
+        .map(|((eni, src, dst, day), (bytes, n, first, last))| {
             serde_json::json!([
                 field("interfaceId", eni.into()),
                 field("srcAddr", src.into()),
                 field("dstAddr", dst.into()),
+                field("start_day", day.to_string()),
                 field("bytes", bytes.to_string()),
                 field("records", n.to_string()),
                 field("first", first.to_string()),
@@ -1052,25 +1064,26 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
     assert!(stderr.contains(
         "natcost: warning: not collected: flow logs: ap-northeast-2 log group /missing: not read: ResourceNotFoundException: The specified log group does not exist."
     ), "{stderr}");
-    // The window (36 days) was asked whole, in halves, then in quarters, each answer polled
-    // twice (running, then complete).
+    // The window (36 days) was asked by month: September's 5 days whole, October in halves,
+    // then in quarters, each answer polled twice (running, then complete).
     let queries = started.lock().unwrap().clone();
     // Each query's range reaches an hour past the records it asks for (late events).
     let spans: Vec<i64> = queries
         .iter()
         .map(|q| q["endTime"].as_i64().unwrap() + 1 - 3600 - q["startTime"].as_i64().unwrap())
         .collect();
-    let day = 86_400;
+    let (day, half, quarter) = (86_400, 31 * 86_400 / 2, 31 * 86_400 / 4);
     assert_eq!(
         spans,
         [
-            36 * day,
-            18 * day,
-            9 * day,
-            9 * day,
-            18 * day,
-            9 * day,
-            9 * day
+            5 * day,
+            31 * day,
+            half,
+            quarter,
+            quarter,
+            half,
+            quarter,
+            quarter
         ]
     );
     assert_eq!(queries[0]["startTime"], 1_790_380_800, "2026-09-26T00:00Z");
@@ -1083,9 +1096,12 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
     ] {
         assert!(text.contains(&format!("\"{eni}\"")), "{text}");
     }
-    assert!(stderr.contains(text), "-v shows the query: {stderr}");
-    assert_eq!(v["api_calls"]["logs:StartQuery"], 8);
-    assert_eq!(v["api_calls"]["logs:GetQueryResults"], 14);
+    // September's query asks for its records only; -v shows the query over the window.
+    assert!(text.contains("startTime >= 1790380800 and startTime < 1790812800 "));
+    let window = text.replace("startTime < 1790812800", "startTime < 1793491200");
+    assert!(stderr.contains(&window), "-v shows the query: {stderr}");
+    assert_eq!(v["api_calls"]["logs:StartQuery"], 9);
+    assert_eq!(v["api_calls"]["logs:GetQueryResults"], 16);
     // The printed policy allows exactly the calls made, StartQuery on the group only.
     let policy = natcost_env(
         &["iam-policy", "--flow-logs", "log-group:/vpc/flow-logs"],
@@ -1114,9 +1130,33 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
     let read = v["read_from"][0].as_str().unwrap();
     assert!(
         read.starts_with("ap-northeast-2 log group /vpc/flow-logs (Logs Insights): ")
-            && read.ends_with("17.5 MB scanned, 7 query(ies)"),
+            && read.ends_with("20.0 MB scanned, 8 query(ies)"),
         "{read}"
     );
+    // Insights' rows are dated: a report splits each month by its own records, as from files.
+    let out = natcost_env(
+        &[
+            "report",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--flow-logs",
+            "auto",
+            "--endpoint-url",
+            &url,
+            "--ip-ranges",
+            ip_ranges_path().to_str().unwrap(),
+            "--out",
+            "rep",
+        ],
+        tmp.path(),
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    months_split_by_own_records(&tmp.path().join("rep"), &truth);
 }
 
 /// `--athena-table`: natcost sends one aggregating query to (moto's) Athena; the same SQL, run

@@ -101,10 +101,17 @@ impl Period {
         let (key, label) = if measured {
             // An idle NAT gateway's row is "measured" too (no traffic), but no source is.
             self.measured_sources |= !matches!(s.kind, SourceKind::Idle | SourceKind::Shared);
-            (
-                source_key(&r.account_id, &r.region, s.kind, &s.id, &r.nat_gateway_id),
-                source_label(s.kind, &s.id, &s.name, nat),
-            )
+            match s.ecs_group() {
+                // One line per ECS service or task family, not per task's interface.
+                Some(group) => (
+                    format!("{}/{}/ecs:{group}", r.account_id, r.region),
+                    s.name.clone(),
+                ),
+                None => (
+                    source_key(&r.account_id, &r.region, s.kind, &s.id, &r.nat_gateway_id),
+                    source_label(s.kind, &s.id, &s.name, nat),
+                ),
+            }
         } else {
             (
                 format!("unmeasured@{}", r.nat_gateway_id),
@@ -642,6 +649,31 @@ mod tests {
         let c = explain(&period(10, 5, 7), &after);
         assert!(c.by_source.is_empty());
         assert!(c.sources_note.unwrap().contains("needs flow logs"));
+    }
+
+    #[test]
+    fn an_ecs_services_interfaces_are_one_line_across_deployments() {
+        let task = |eni: &str, nat: &str, cost: i64| {
+            let mut r = allocated(eni, nat, true, cost);
+            r.source.kind = SourceKind::Eni;
+            r.source.name = "ECS service:orders".into();
+            r
+        };
+        let mut before = period(10, 5, 7);
+        before.add_allocated(&task("eni-old1", "nat-1", 6));
+        before.add_allocated(&task("eni-old2", "nat-1", 4));
+        // Redeployed: new tasks, new interfaces.
+        let mut after = period(10, 5, 7);
+        after.add_allocated(&task("eni-new1", "nat-1", 9));
+        after.add_allocated(&task("eni-new2", "nat-1", 3));
+        let c = explain(&before, &after);
+        let ecs: Vec<(&str, Decimal, Decimal)> = c
+            .by_source
+            .iter()
+            .filter(|s| s.label.contains("ECS"))
+            .map(|s| (s.label.as_str(), s.before, s.after))
+            .collect();
+        assert_eq!(ecs, [("ECS service:orders", dec!(10), dec!(12))]);
     }
 
     #[test]

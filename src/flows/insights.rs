@@ -1,5 +1,5 @@
-//! Flow logs in CloudWatch Logs: a Logs Insights query per log group aggregates the bytes by
-//! interface, source and destination in AWS, and natcost fetches only those rows
+//! Flow logs in CloudWatch Logs: a Logs Insights query per log group and month aggregates the
+//! bytes by interface, source, destination and day in AWS, and natcost fetches only those rows
 //! (StartQuery, GetQueryResults: read-only).
 
 use std::net::IpAddr;
@@ -13,6 +13,7 @@ use super::Row;
 use crate::aws::calls;
 use crate::aws::poll::Poll;
 use crate::aws::session::Remote;
+use crate::price::model::months;
 use crate::snapshot::Snapshot;
 
 /// Events are stamped when captured; the query's time range reaches this far past the end.
@@ -51,9 +52,9 @@ const DEFAULT_FIELDS: &str = "version account-id interface-id srcaddr dstaddr sr
 
 /// The query for a group. The default format uses the fields Insights discovers in flow logs
 /// (`interfaceId`, `srcAddr`, `dstAddr`, `bytes`, `startTime`, `action`); a custom format is
-/// parsed from `@message` with its own field list. Summed over the window, not by day: a day
-/// more in the grouping would multiply the rows past Insights' 10,000-row answers and the
-/// query cap, so only a row whose records all start on one UTC day dates its bytes.
+/// parsed from `@message` with its own field list. Summed by the UTC day the records start on
+/// (`start_day`, days since the epoch), so that each row dates its bytes: what a day's anomaly
+/// and a month's allocation and change are explained by.
 pub fn query_text(group: &Group, from: i64, to: i64) -> String {
     let (parse, names) = parse_clause(group.format.as_deref());
     // Interface ids come from the snapshot: keep only what an id can hold.
@@ -83,7 +84,7 @@ pub fn query_text(group: &Group, from: i64, to: i64) -> String {
         format!("{}, {}, {}", names.eni, names.src, names.dst)
     };
     format!(
-        "{parse}filter {filter}\n| stats sum(bytes) as bytes, count(*) as records, min({s}) as first, max({s}) as last by {by}",
+        "{parse}filter {filter}\n| fields floor({s} / 86400) as start_day\n| stats sum(bytes) as bytes, count(*) as records, min({s}) as first, max({s}) as last by {by}, start_day",
         s = names.start
     )
 }
@@ -141,8 +142,8 @@ pub struct Outcome {
     pub texts: Vec<String>,
 }
 
-/// Runs each group's query over the snapshot's window (split where an answer hits
-/// [`ROW_LIMIT`]).
+/// Runs each group's query over each month of the snapshot's window (split where an answer
+/// hits [`ROW_LIMIT`]).
 pub fn run(remote: &Remote, snapshot: &Snapshot, groups: &[Group]) -> Outcome {
     let mut out = Outcome::default();
     let window = (
@@ -161,7 +162,13 @@ pub fn run(remote: &Remote, snapshot: &Snapshot, groups: &[Group]) -> Outcome {
             query_text(g, window.0, window.1)
         ));
         let before = (out.rows.len(), out.bytes_scanned, out.start_queries);
-        let mut ranges = vec![window];
+        // A query per UTC month, so that a long window's days do not all land in one answer;
+        // popped first to last.
+        let mut ranges: Vec<(i64, i64)> = months(snapshot.window)
+            .iter()
+            .rev()
+            .map(|(from, to)| (from.timestamp(), to.timestamp()))
+            .collect();
         let mut failed = None;
         while let Some((from, to)) = ranges.pop() {
             if out.start_queries - before.2 >= MAX_QUERIES {
@@ -404,7 +411,7 @@ mod tests {
     fn default_format_queries_discovered_fields() {
         assert_eq!(
             query_text(&group(None), 100, 200),
-            "filter action = \"ACCEPT\" and startTime >= 100 and startTime < 200 and interfaceId in [\"eni-a\", \"eni-b\"]\n| stats sum(bytes) as bytes, count(*) as records, min(startTime) as first, max(startTime) as last by interfaceId, srcAddr, dstAddr"
+            "filter action = \"ACCEPT\" and startTime >= 100 and startTime < 200 and interfaceId in [\"eni-a\", \"eni-b\"]\n| fields floor(startTime / 86400) as start_day\n| stats sum(bytes) as bytes, count(*) as records, min(startTime) as first, max(startTime) as last by interfaceId, srcAddr, dstAddr, start_day"
         );
         let spelled = DEFAULT_FIELDS
             .split(' ')
@@ -424,7 +431,7 @@ mod tests {
         )), 100, 200);
         assert_eq!(
             q,
-            "parse @message \"* * * * * * *\" as interface_id, srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, bytes, start\n| filter start >= 100 and start < 200 and interface_id in [\"eni-a\", \"eni-b\"]\n| stats sum(bytes) as bytes, count(*) as records, min(start) as first, max(start) as last by interface_id, srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr"
+            "parse @message \"* * * * * * *\" as interface_id, srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, bytes, start\n| filter start >= 100 and start < 200 and interface_id in [\"eni-a\", \"eni-b\"]\n| fields floor(start / 86400) as start_day\n| stats sum(bytes) as bytes, count(*) as records, min(start) as first, max(start) as last by interface_id, srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, start_day"
         );
     }
 }

@@ -952,7 +952,7 @@ pub fn flows(report: &Report) -> String {
         own.sort();
         let _ = writeln!(
             o,
-            "Clients' bytes are dated to {} day(s) (a Logs Insights row summed over several days has no day). allocation.csv splits {} by that month's own records (the same rule, within the month), any other month by the window's shares.\n",
+            "Clients' bytes are dated to {} day(s). allocation.csv splits {} by that month's own records (the same rule, within the month), any other month by the window's shares.\n",
             t.daily_sources.len(),
             if own.is_empty() {
                 "no month".to_string()
