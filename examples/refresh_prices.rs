@@ -1,12 +1,12 @@
 //! Maintainers: regenerates `data/prices.json` from the AWS Pricing API for every commercial
-//! region natcost knows (those in `src/regions.rs`'s UNPRICED list too), with today's date.
+//! region natcost knows (those in `src/regions.rs`'s NO_PREFIX list too), with today's date.
 //! Needs AWS credentials (any account: the Pricing API is free and read-only;
 //! pricing:GetProducts).
 //!
 //!     cargo run --example refresh_prices [-- OUTPUT]
 //!
 //! Regions the API has no NAT gateway price for are left out and listed on stderr. For a region
-//! of the UNPRICED list it prints the billing prefix the API names, to move the region into
+//! of the NO_PREFIX list it prints the billing prefix the API names, to move the region into
 //! REGIONS (then it is priced offline too).
 
 use anyhow::{Context, Result};

@@ -1,13 +1,18 @@
 //! The AWS commercial regions natcost knows: code, billing prefix of its usage types, and city.
-//! The one list every region check, price lookup and suggestion reads.
+//! The one list every region check, price lookup and suggestion reads. Which regions have
+//! bundled prices is the bundled table's business (`natcost prices`), not this list's.
 
-/// (code, usage-type prefix, city). us-east-1's usage types have no prefix.
+/// (code, usage-type prefix, city). us-east-1's usage types have no prefix. The prefixes are
+/// AWS's billing codes ("AWS Region billing codes" in the AWS Regions and Availability Zones
+/// guide), the same the Pricing API's usage types start with.
 pub const REGIONS: &[(&str, &str, &str)] = &[
     ("us-east-1", "", "N. Virginia"),
     ("us-east-2", "USE2", "Ohio"),
     ("us-west-1", "USW1", "N. California"),
     ("us-west-2", "USW2", "Oregon"),
     ("ca-central-1", "CAN1", "Canada Central"),
+    ("ca-west-1", "CAN2", "Calgary"),
+    ("mx-central-1", "MXC1", "Mexico"),
     ("sa-east-1", "SAE1", "Sao Paulo"),
     ("eu-west-1", "EU", "Ireland"),
     ("eu-west-2", "EUW2", "London"),
@@ -16,6 +21,7 @@ pub const REGIONS: &[(&str, &str, &str)] = &[
     ("eu-central-2", "EUC2", "Zurich"),
     ("eu-north-1", "EUN1", "Stockholm"),
     ("eu-south-1", "EUS1", "Milan"),
+    ("eu-south-2", "EUS2", "Spain"),
     ("ap-northeast-1", "APN1", "Tokyo"),
     ("ap-northeast-2", "APN2", "Seoul"),
     ("ap-northeast-3", "APN3", "Osaka"),
@@ -24,7 +30,12 @@ pub const REGIONS: &[(&str, &str, &str)] = &[
     ("ap-southeast-1", "APS1", "Singapore"),
     ("ap-southeast-2", "APS2", "Sydney"),
     ("ap-southeast-3", "APS4", "Jakarta"),
+    ("ap-southeast-4", "APS6", "Melbourne"),
+    ("ap-southeast-5", "APS7", "Malaysia"),
+    ("ap-southeast-6", "APS8", "New Zealand"),
+    ("ap-southeast-7", "APS9", "Thailand"),
     ("ap-east-1", "APE1", "Hong Kong"),
+    ("ap-east-2", "APE2", "Taipei"),
     ("me-south-1", "MES1", "Bahrain"),
     ("me-central-1", "MEC1", "UAE"),
     ("il-central-1", "ILC1", "Tel Aviv"),
@@ -32,25 +43,17 @@ pub const REGIONS: &[(&str, &str, &str)] = &[
 ];
 
 /// Commercial regions AWS lists (its ip-ranges.json of 2026-08-22, without the China, GovCloud
-/// and European Sovereign Cloud partitions) whose billing prefix and prices natcost does not
-/// bundle: accepted, and priced from the Pricing API, which names their prefix.
-pub const UNPRICED: &[(&str, &str)] = &[
-    ("ap-east-2", "Taipei"),
-    ("ap-southeast-4", "Melbourne"),
-    ("ap-southeast-5", "Malaysia"),
-    ("ap-southeast-6", "New Zealand"),
-    ("ap-southeast-7", "Thailand"),
-    ("ca-west-1", "Calgary"),
-    ("eu-south-2", "Spain"),
+/// and European Sovereign Cloud partitions) whose billing prefix natcost does not know yet:
+/// accepted, and priced from the Pricing API, which names their prefix.
+pub const NO_PREFIX: &[(&str, &str)] = &[
     ("me-west-1", "me-west-1"),
-    ("mx-central-1", "Mexico"),
     ("sa-west-1", "sa-west-1"),
     ("us-south-1", "us-south-1"),
 ];
 
-/// Whether natcost knows `region`: bundled, or listed by AWS without bundled prices.
+/// Whether natcost knows `region`: with its billing prefix, or listed by AWS without one.
 pub fn is_known(region: &str) -> bool {
-    prefix(region).is_some() || UNPRICED.iter().any(|(code, _)| *code == region)
+    prefix(region).is_some() || NO_PREFIX.iter().any(|(code, _)| *code == region)
 }
 
 /// AWS billing prefix of a region's usage types (us-east-1 has none).
@@ -65,9 +68,9 @@ pub fn codes() -> impl Iterator<Item = &'static str> {
     REGIONS.iter().map(|(code, _, _)| *code)
 }
 
-/// Every region natcost knows: bundled, then listed by AWS without bundled prices.
+/// Every region natcost knows: with a billing prefix, then without.
 pub fn all_codes() -> impl Iterator<Item = &'static str> {
-    codes().chain(UNPRICED.iter().map(|(code, _)| *code))
+    codes().chain(NO_PREFIX.iter().map(|(code, _)| *code))
 }
 
 /// The known region a mistyped one most likely means: a city name, or the closest code.
@@ -89,7 +92,7 @@ pub fn suggest(s: &str) -> Option<(&'static str, &'static str)> {
     let all = REGIONS
         .iter()
         .map(|(code, _, city)| (*code, *city))
-        .chain(UNPRICED.iter().copied());
+        .chain(NO_PREFIX.iter().copied());
     if let Some((code, city)) = all
         .clone()
         .find(|(_, city)| squash(city).contains(&want) || want.contains(&squash(city)))
@@ -129,7 +132,7 @@ pub fn parse_arg(s: &str) -> Result<String, String> {
         None => format!(
             "not an AWS region (e.g. ap-northeast-2); known: {}",
             codes()
-                .chain(UNPRICED.iter().map(|(code, _)| *code))
+                .chain(NO_PREFIX.iter().map(|(code, _)| *code))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -159,11 +162,15 @@ mod tests {
         assert_eq!(parse_arg("ap-northeast-2").unwrap(), "ap-northeast-2");
         assert_eq!(parse_arg("mx-central-1").unwrap(), "mx-central-1");
         assert_eq!(parse_arg("ca-west-1").unwrap(), "ca-west-1");
-        assert_eq!(
-            prefix("ca-west-1"),
-            None,
-            "priced live: the API names its prefix"
-        );
+        assert_eq!(prefix("ca-west-1"), Some("CAN2"));
+        assert_eq!(prefix("ap-southeast-6"), Some("APS8"));
+        assert_eq!(parse_arg("us-south-1").unwrap(), "us-south-1");
+        assert_eq!(prefix("us-south-1"), None, "the API names its prefix");
+        // One entry per region, one region per prefix.
+        let codes: std::collections::BTreeSet<&str> = all_codes().collect();
+        let prefixes: std::collections::BTreeSet<&str> = REGIONS.iter().map(|r| r.1).collect();
+        assert_eq!(codes.len(), REGIONS.len() + NO_PREFIX.len());
+        assert_eq!(prefixes.len(), REGIONS.len());
         assert_eq!(
             parse_arg("ap-northeast-9").unwrap_err(),
             "not an AWS region: did you mean ap-northeast-1 (Tokyo)?"

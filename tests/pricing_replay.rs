@@ -187,28 +187,31 @@ fn catalog() -> Vec<Product> {
         one("0.0450000000"),
         nat,
     ));
-    // ca-west-1, which natcost bundles no prices for: Seoul's products under the prefix the API
-    // names for it, the NAT gateway's at 0.05.
-    let calgary: Vec<Product> = c
-        .iter()
-        .filter(|p| p.1["regionCode"] == "ap-northeast-2")
-        .map(|(service, attrs, tiers, unit)| {
-            let mut attrs = attrs.clone();
-            let usage = attrs["usagetype"]
-                .as_str()
-                .unwrap()
-                .replace("APN2-", "CAW1-");
-            attrs["usagetype"] = json!(usage);
-            attrs["regionCode"] = json!("ca-west-1");
-            let tiers = if usage.starts_with("CAW1-NatGateway-") {
-                vec![("0", "Inf", "0.0500000000")]
-            } else {
-                tiers.clone()
-            };
-            (*service, attrs, tiers, *unit)
-        })
-        .collect();
-    c.extend(calgary);
+    // ca-west-1, which natcost bundles no prices for, under its billing code (CAN2); and
+    // us-south-1, whose prefix natcost does not know, under the one the API names for it:
+    // Seoul's products, the NAT gateway's at 0.05.
+    for (region, prefix) in [("ca-west-1", "CAN2-"), ("us-south-1", "USS1-")] {
+        let moved: Vec<Product> = c
+            .iter()
+            .filter(|p| p.1["regionCode"] == "ap-northeast-2")
+            .map(|(service, attrs, tiers, unit)| {
+                let mut attrs = attrs.clone();
+                let usage = attrs["usagetype"]
+                    .as_str()
+                    .unwrap()
+                    .replace("APN2-", prefix);
+                attrs["regionCode"] = json!(region);
+                let tiers = if usage.starts_with(&format!("{prefix}NatGateway-")) {
+                    vec![("0", "Inf", "0.0500000000")]
+                } else {
+                    tiers.clone()
+                };
+                attrs["usagetype"] = json!(usage);
+                (*service, attrs, tiers, *unit)
+            })
+            .collect();
+        c.extend(moved);
+    }
     c
 }
 
@@ -585,42 +588,52 @@ fn bundled_prices_for_seoul() {
 #[test]
 fn a_region_natcost_bundles_no_prices_for_is_priced_live() {
     let (url, _) = serve();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut snap: Value = serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap();
-    snap["accounts"][0]["regions"][0]["region"] = json!("ca-west-1");
-    let path = tmp.path().join("calgary.json");
-    std::fs::write(&path, snap.to_string()).unwrap();
-    let args = [
-        "report",
-        "--snapshot",
-        path.to_str().unwrap(),
-        "--format",
-        "json",
-        "--no-files",
-    ];
-    let out = natcost(&args, tmp.path(), Some(&url));
-    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let mut hours = 0;
-    for nat in report["nats"].as_array().unwrap() {
-        for line in nat["lines"].as_array().unwrap() {
-            let charge = &line["charge"];
-            let usage = charge["usage_type"].as_str().unwrap();
-            assert!(usage.starts_with("CAW1-"), "{usage}");
-            if usage == "CAW1-NatGateway-Hours" {
-                assert_eq!(charge["unit_price"], "0.05", "{line}");
-                hours += 1;
+    for (region, prefix, offline) in [
+        (
+            "ca-west-1",
+            "CAN2-",
+            "no prices for ca-west-1 (natcost bundles none for it): price it with the Pricing API",
+        ),
+        (
+            "us-south-1",
+            "USS1-",
+            "no billing prefix bundled for us-south-1",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut snap: Value = serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap();
+        snap["accounts"][0]["regions"][0]["region"] = json!(region);
+        let path = tmp.path().join("snap.json");
+        std::fs::write(&path, snap.to_string()).unwrap();
+        let args = [
+            "report",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-files",
+        ];
+        let out = natcost(&args, tmp.path(), Some(&url));
+        let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let mut hours = 0;
+        for nat in report["nats"].as_array().unwrap() {
+            for line in nat["lines"].as_array().unwrap() {
+                let charge = &line["charge"];
+                let usage = charge["usage_type"].as_str().unwrap();
+                assert!(usage.starts_with(prefix), "{usage}");
+                if usage == format!("{prefix}NatGateway-Hours") {
+                    assert_eq!(charge["unit_price"], "0.05", "{line}");
+                    hours += 1;
+                }
             }
         }
+        assert!(hours > 0, "{report}");
+        // Offline and with nothing cached, the same snapshot cannot be priced: said in one line,
+        // never a zero.
+        let empty = tempfile::tempdir().unwrap();
+        let out = natcost(&args[..5], empty.path(), None);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(offline), "{err}");
     }
-    assert!(hours > 0, "{report}");
-    // Offline and with nothing cached, the same snapshot cannot be priced: said in one line,
-    // never a zero.
-    let empty = tempfile::tempdir().unwrap();
-    let out = natcost(&args[..5], empty.path(), None);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        err.contains("no billing prefix bundled for ca-west-1"),
-        "{err}"
-    );
 }

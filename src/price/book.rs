@@ -289,11 +289,21 @@ impl PriceBook {
         self.prices
             .get(&(region.to_string(), usage_type.clone()))
             .with_context(|| {
-                format!(
-                    "no price for {usage_type} in {region} in the {} (regions covered: {})",
-                    self.label(),
-                    self.regions().join(", ")
-                )
+                let covered = self.regions();
+                if covered.is_empty() {
+                    format!("no prices for {region} (natcost bundles none for it): price it with the Pricing API (--prices live, with AWS credentials)")
+                } else if !covered.iter().any(|r| r == region) {
+                    format!(
+                        "no prices for {region} in the {} ({} regions; `natcost prices` lists them): price it with the Pricing API (--prices live, with AWS credentials)",
+                        self.label(),
+                        covered.len()
+                    )
+                } else {
+                    format!(
+                        "no price for {usage_type} in {region} in the {}",
+                        self.label()
+                    )
+                }
             })
     }
 
@@ -443,7 +453,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("no price for APS5-NatGateway-Hours in ap-south-2"),
+            err.starts_with("no prices for ap-south-2 in the bundled table of ")
+                && err.ends_with(
+                    "price it with the Pricing API (--prices live, with AWS credentials)"
+                ),
+            "{err}"
+        );
+        // A region the book has, without one of its prices.
+        let seoul = book.for_regions(&["ap-northeast-2".into()]);
+        let partial = PriceBook::from_prices(
+            seoul
+                .all()
+                .filter(|p| p.usage_type != "APN2-NatGateway-Hours")
+                .cloned(),
+        );
+        let err = partial
+            .usd("ap-northeast-2", Item::NatHours)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "no price for APN2-NatGateway-Hours in ap-northeast-2 in the bundled table of "
+            ),
             "{err}"
         );
     }

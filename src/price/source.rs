@@ -230,9 +230,9 @@ fn fall_back_live(
         }
     }
     let bundled = PriceBook::bundled();
-    let (unbundled, to_bundle): (Vec<String>, Vec<String>) = to_bundle
-        .into_iter()
-        .partition(|r| crate::regions::prefix(r).is_none());
+    let in_table = bundled.regions();
+    let (to_bundle, unbundled): (Vec<String>, Vec<String>) =
+        to_bundle.into_iter().partition(|r| in_table.contains(r));
     if !to_bundle.is_empty() {
         used.push(format!("{}: {}", to_bundle.join(", "), bundled.label()));
         book.extend(bundled.for_regions(&to_bundle));
