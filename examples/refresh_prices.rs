@@ -7,7 +7,7 @@
 //!
 //! Regions the API has no NAT gateway price for are left out and listed on stderr. For a region
 //! of the NO_PREFIX list it prints the billing prefix the API names, to move the region into
-//! REGIONS (then it is priced offline too).
+//! REGIONS; for the others it checks that the API uses the prefix REGIONS holds.
 
 use anyhow::{Context, Result};
 use aws_config::{BehaviorVersion, Region};
@@ -32,11 +32,20 @@ async fn main() -> Result<()> {
             Ok(prices) => {
                 eprintln!("{region}: {} prices", prices.len());
                 let fetched = PriceBook::from_prices(prices);
-                if natcost::region_prefix(region).is_none() {
-                    eprintln!(
+                match natcost::region_prefix(region) {
+                    None => eprintln!(
                         "{region}: move it into REGIONS in src/regions.rs with prefix {:?}",
                         fetched.prefix(region).unwrap_or_default()
-                    );
+                    ),
+                    Some(p) => {
+                        let hours = match p {
+                            "" => "NatGateway-Hours".to_string(),
+                            p => format!("{p}-NatGateway-Hours"),
+                        };
+                        if !fetched.all().any(|x| x.usage_type == hours) {
+                            eprintln!("{region}: the API names no {hours}: check its prefix in REGIONS in src/regions.rs");
+                        }
+                    }
                 }
                 book.extend(fetched);
             }

@@ -82,7 +82,8 @@ regions are listed (plain or Hive-style prefixes, hourly partitions too), and 16
 streamed at once; it needs s3:ListBucket and s3:GetObject there
 (`natcost iam-policy --flow-logs s3://BUCKET/PREFIX/`). Text, gzip and Parquet files are read.
 A log group is aggregated in AWS by day with a Logs Insights query per region and month of the
-window (split in halves while an answer reaches 10,000 rows); -v prints the query. Insights bills the bytes it
+window (split while an answer reaches 10,000 rows; past 64 queries, summed over the window
+instead); -v prints the query. Insights bills the bytes it
 scans (shown in the report).")]
     Flows(FlowsCommand),
     /// Does the model match the bill? The report's model (live, a snapshot or the sample) set
@@ -194,7 +195,7 @@ pub struct FlowArgs {
     /// VPC Flow Logs (repeatable, mixable): files or folders (walked), plain or gzip;
     /// s3://BUCKET/PREFIX/, where AWS delivers them (only the window's day folders are
     /// listed, objects are streamed, nothing is written); log-group:NAME, a CloudWatch Logs
-    /// group aggregated by a Logs Insights query in each region with NAT gateways; or `auto`:
+    /// group aggregated by day by Logs Insights queries in each region with NAT gateways; or `auto`:
     /// the S3 and CloudWatch Logs destinations of the snapshot's flow-log configurations on
     /// the NAT gateways' VPCs, subnets and interfaces.
     #[arg(long = "flow-logs", value_name = "PATH|s3://…|log-group:NAME|auto", num_args = 1..,

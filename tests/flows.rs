@@ -892,17 +892,27 @@ fn events(files: &[PathBuf]) -> Vec<Event> {
     out
 }
 
+/// Whether an answer is cut, by whether the query is by day and its span in seconds.
+type Cut = fn(bool, i64) -> bool;
+
 /// What Logs Insights answers to natcost's query: the events of the interfaces it names, in
-/// its time range, summed by interface, source, destination and UTC day of their start. Over
-/// more than ten days it answers 10,000 rows (Insights' limit, padded with decoys), as a cut
-/// answer looks.
-fn insights_rows(events: &[Event], query: &Value) -> Vec<Value> {
+/// its time range, summed by interface, source, destination and (when the query says so) UTC
+/// day of their start. Where `cut` says, it answers 10,000 rows (Insights' limit, padded with
+/// decoys), as a cut answer looks.
+fn insights_rows(events: &[Event], query: &Value, cut: Cut) -> Vec<Value> {
     let text = query["queryString"].as_str().unwrap();
-    assert!(
-        text.contains("\n| fields floor(startTime / 86400) as start_day\n")
-            && text.ends_with(" by interfaceId, srcAddr, dstAddr, start_day"),
-        "{text}"
-    );
+    let dated = text.contains("\n| fields floor(startTime / 86400) as start_day\n");
+    if dated {
+        assert!(
+            text.ends_with(" by interfaceId, srcAddr, dstAddr, start_day"),
+            "{text}"
+        );
+    } else {
+        assert!(
+            text.ends_with(" by interfaceId, srcAddr, dstAddr"),
+            "{text}"
+        );
+    }
     // The records natcost asks for, by their own start (the time range, on when events were
     // stamped, reaches past them).
     let bound = |op: &str| -> i64 {
@@ -919,7 +929,12 @@ fn insights_rows(events: &[Event], query: &Value) -> Vec<Value> {
         e.accept && e.start >= from && e.start <= to && text.contains(&format!("\"{}\"", e.eni))
     }) {
         let s = sums
-            .entry((&e.eni, &e.src, &e.dst, e.start.div_euclid(86_400)))
+            .entry((
+                &e.eni,
+                &e.src,
+                &e.dst,
+                if dated { e.start.div_euclid(86_400) } else { 0 },
+            ))
             .or_insert((0, 0, i64::MAX, i64::MIN));
         s.0 += e.bytes;
         s.1 += 1;
@@ -930,16 +945,19 @@ fn insights_rows(events: &[Event], query: &Value) -> Vec<Value> {
     let mut rows: Vec<Value> = sums
         .into_iter()
         .map(|((eni, src, dst, day), (bytes, n, first, last))| {
-            serde_json::json!([
+            let mut row = vec![
                 field("interfaceId", eni.into()),
                 field("srcAddr", src.into()),
                 field("dstAddr", dst.into()),
-                field("start_day", day.to_string()),
                 field("bytes", bytes.to_string()),
                 field("records", n.to_string()),
                 field("first", first.to_string()),
                 field("last", last.to_string()),
-            ])
+            ];
+            if dated {
+                row.push(field("start_day", day.to_string()));
+            }
+            Value::Array(row)
         })
         .collect();
     // A NODATA record's row, as Insights gives it: nothing to count.
@@ -949,7 +967,7 @@ fn insights_rows(events: &[Event], query: &Value) -> Vec<Value> {
         field("dstAddr", "-".into()),
         field("records", "3".into()),
     ]));
-    if to - from > 10 * 86_400 {
+    if cut(dated, to - from) {
         while rows.len() < 10_000 {
             rows.push(serde_json::json!([
                 field("interfaceId", "eni-03f08aa400651faa3".into()),
@@ -962,15 +980,14 @@ fn insights_rows(events: &[Event], query: &Value) -> Vec<Value> {
     rows
 }
 
-/// Flow logs whose destination is a log group are aggregated in AWS by a Logs Insights query,
-/// replayed here in Insights' wire shapes: the same attribution as reading the files, with the
-/// window split where an answer reaches the row limit.
-#[test]
-fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
+/// A loopback Logs Insights answering from `events` (`/missing` does not exist), first
+/// "Running" to each poll when `running_first`; the url and the StartQuery requests made.
+fn insights_server(
+    events: Vec<Event>,
+    cut: Cut,
+    running_first: bool,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     use std::sync::{Arc, Mutex};
-    let tmp = tempfile::tempdir().unwrap();
-    let truth = generate(&tmp.path().join("logs"), false, false, 0);
-    let events = events(&truth.files);
     let started: Arc<Mutex<Vec<Value>>> = Arc::default();
     let polls: Arc<Mutex<BTreeMap<String, u32>>> = Arc::default();
     let (log, seen) = (started.clone(), polls.clone());
@@ -997,12 +1014,12 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
                 *n += 1;
                 *n
             };
-            if n == 1 {
+            if n == 1 && running_first {
                 return (200, serde_json::json!({"results": [], "status": "Running"}));
             }
             let i: usize = id[1..].parse().unwrap();
             let query = log.lock().unwrap()[i].clone();
-            let rows = insights_rows(&events, &query);
+            let rows = insights_rows(&events, &query, cut);
             (
                 200,
                 serde_json::json!({
@@ -1014,8 +1031,12 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
         }
         other => panic!("unexpected call {other}"),
     });
+    (url, started)
+}
+
+/// The sample, with each of its three VPCs' flow logs delivered to one log group, in `dir`.
+fn insights_snapshot(dir: &Path) -> PathBuf {
     let mut snap: Value = serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap();
-    // The sample, with each of its three VPCs' flow logs delivered to one log group.
     let vpcs = [
         "vpc-0dc83bf6145e8900b",
         "vpc-04d229620e2e9c623",
@@ -1034,8 +1055,21 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
             "log_format": "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}"
         }))
         .collect();
-    let path = tmp.path().join("snap.json");
+    let path = dir.join("snap.json");
     std::fs::write(&path, snap.to_string()).unwrap();
+    path
+}
+
+/// Flow logs whose destination is a log group are aggregated in AWS by a Logs Insights query,
+/// replayed here in Insights' wire shapes: the same attribution as reading the files, with the
+/// window split where an answer reaches the row limit.
+#[test]
+fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = generate(&tmp.path().join("logs"), false, false, 0);
+    let events = events(&truth.files);
+    let (url, started) = insights_server(events, |_, span| span > 10 * 86_400, true);
+    let path = insights_snapshot(tmp.path());
     let out = natcost_env(
         &[
             "-v",
@@ -1064,28 +1098,17 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
     assert!(stderr.contains(
         "natcost: warning: not collected: flow logs: ap-northeast-2 log group /missing: not read: ResourceNotFoundException: The specified log group does not exist."
     ), "{stderr}");
-    // The window (36 days) was asked by month: September's 5 days whole, October in halves,
-    // then in quarters, each answer polled twice (running, then complete).
+    // The window (36 days) was asked by month: September's 5 days whole, October whole, then
+    // split at the day nearest its middle, and again, each answer polled twice (running, then
+    // complete).
     let queries = started.lock().unwrap().clone();
     // Each query's range reaches an hour past the records it asks for (late events).
     let spans: Vec<i64> = queries
         .iter()
         .map(|q| q["endTime"].as_i64().unwrap() + 1 - 3600 - q["startTime"].as_i64().unwrap())
         .collect();
-    let (day, half, quarter) = (86_400, 31 * 86_400 / 2, 31 * 86_400 / 4);
-    assert_eq!(
-        spans,
-        [
-            5 * day,
-            31 * day,
-            half,
-            quarter,
-            quarter,
-            half,
-            quarter,
-            quarter
-        ]
-    );
+    let day = 86_400;
+    assert_eq!(spans, [5, 31, 15, 7, 8, 16, 8, 8].map(|days| days * day));
     assert_eq!(queries[0]["startTime"], 1_790_380_800, "2026-09-26T00:00Z");
     assert_eq!(queries[0]["logGroupName"], "/vpc/flow-logs");
     let text = queries[0]["queryString"].as_str().unwrap();
@@ -1157,6 +1180,63 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
         String::from_utf8_lossy(&out.stderr)
     );
     months_split_by_own_records(&tmp.path().join("rep"), &truth);
+}
+
+/// Too many rows by day for Insights' answers within the query budget: the group is asked again
+/// summed over the window, so every byte still counts, and the report says its days are unknown.
+#[test]
+fn insights_with_too_many_rows_by_day_sums_over_the_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = generate(&tmp.path().join("logs"), false, false, 0);
+    // By day, only one day fits an answer (the 36 days take more than 64 queries); the window's
+    // sums fit.
+    let (url, started) = insights_server(
+        events(&truth.files),
+        |dated, span| dated && span > 86_400,
+        false,
+    );
+    let path = insights_snapshot(tmp.path());
+    let (code, v, stderr) = {
+        let out = natcost_env(
+            &[
+                "flows",
+                "--snapshot",
+                path.to_str().unwrap(),
+                "--flow-logs",
+                "auto",
+                "--endpoint-url",
+                &url,
+                "--ip-ranges",
+                ip_ranges_path().to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            tmp.path(),
+            &[],
+        );
+        (
+            out.status.code(),
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_matches(&v, &truth);
+    let queries = started.lock().unwrap().clone();
+    let by_day = queries
+        .iter()
+        .filter(|q| q["queryString"].as_str().unwrap().contains("start_day"))
+        .count();
+    assert_eq!(
+        (by_day, queries.len()),
+        (64, 65),
+        "the budget, then the window"
+    );
+    let read = v["read_from"][0].as_str().unwrap();
+    assert!(
+        read.ends_with("65 query(ies); summed over the window, not by day (still more than 10000 rows after 64 queries): no day or month is explained by its records"),
+        "{read}"
+    );
 }
 
 /// `--athena-table`: natcost sends one aggregating query to (moto's) Athena; the same SQL, run

@@ -592,7 +592,7 @@ fn a_region_natcost_bundles_no_prices_for_is_priced_live() {
         (
             "ca-west-1",
             "CAN2-",
-            "no prices for ca-west-1 (natcost bundles none for it): price it with the Pricing API",
+            "no prices for ca-west-1: natcost bundles none for it; price it from the Pricing API",
         ),
         (
             "us-south-1",

@@ -508,7 +508,7 @@ fn bad_snapshots_fail_with_one_line_and_write_nothing() {
         ("short.json", "863 hourly values for a 864-hour window"),
         (
             "unpriced.json",
-            "no prices for ap-south-2 in the bundled table of 2026-11-01 (17 regions; `natcost prices` lists them): price it with the Pricing API (--prices live, with AWS credentials)",
+            "no prices for ap-south-2: natcost bundles none for it; price it from the Pricing API (--prices live, with AWS credentials)",
         ),
         (
             "shell.json",

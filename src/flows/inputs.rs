@@ -338,7 +338,7 @@ fn query(
     let found = insights::run(remote, snapshot, groups);
     if verbose > 0 {
         for t in &found.texts {
-            eprintln!("Logs Insights query (asked month by month), {t}");
+            eprintln!("Logs Insights query, {t}");
         }
     }
     out.read_from.extend(found.read);

@@ -52,10 +52,10 @@ const DEFAULT_FIELDS: &str = "version account-id interface-id srcaddr dstaddr sr
 
 /// The query for a group. The default format uses the fields Insights discovers in flow logs
 /// (`interfaceId`, `srcAddr`, `dstAddr`, `bytes`, `startTime`, `action`); a custom format is
-/// parsed from `@message` with its own field list. Summed by the UTC day the records start on
-/// (`start_day`, days since the epoch), so that each row dates its bytes: what a day's anomaly
-/// and a month's allocation and change are explained by.
-pub fn query_text(group: &Group, from: i64, to: i64) -> String {
+/// parsed from `@message` with its own field list. `by_day`: summed by the UTC day the records
+/// start on (`start_day`, days since the epoch), so that each row dates its bytes (what a day's
+/// anomaly and a month's allocation and change are explained by); else over the range.
+pub fn query_text(group: &Group, from: i64, to: i64, by_day: bool) -> String {
     let (parse, names) = parse_clause(group.format.as_deref());
     // Interface ids come from the snapshot: keep only what an id can hold.
     let enis: Vec<String> = group
@@ -83,8 +83,16 @@ pub fn query_text(group: &Group, from: i64, to: i64) -> String {
     } else {
         format!("{}, {}, {}", names.eni, names.src, names.dst)
     };
+    let (day, by) = if by_day {
+        (
+            format!("\n| fields floor({} / {DAY}) as start_day", names.start),
+            format!("{by}, start_day"),
+        )
+    } else {
+        (String::new(), by)
+    };
     format!(
-        "{parse}filter {filter}\n| fields floor({s} / 86400) as start_day\n| stats sum(bytes) as bytes, count(*) as records, min({s}) as first, max({s}) as last by {by}, start_day",
+        "{parse}filter {filter}{day}\n| stats sum(bytes) as bytes, count(*) as records, min({s}) as first, max({s}) as last by {by}",
         s = names.start
     )
 }
@@ -142,79 +150,126 @@ pub struct Outcome {
     pub texts: Vec<String>,
 }
 
-/// Runs each group's query over each month of the snapshot's window (split where an answer
-/// hits [`ROW_LIMIT`]).
+/// How asking one group ended.
+enum Ended {
+    Done,
+    /// Answers stayed cut at [`ROW_LIMIT`] rows within the query budget.
+    TooManyRows(String),
+    Failed(String),
+}
+
+const DAY: i64 = 86_400;
+
+/// Runs each group's query by day over each month of the snapshot's window (split where an
+/// answer hits [`ROW_LIMIT`]). A group with too many rows by day is asked again summed over the
+/// window, as one answer per range: its bytes are all counted, but not dated.
 pub fn run(remote: &Remote, snapshot: &Snapshot, groups: &[Group]) -> Outcome {
     let mut out = Outcome::default();
     let window = (
         snapshot.window.start.timestamp(),
         snapshot.window.end.timestamp(),
     );
+    // A query per UTC month, so that a long window's days do not all land in one answer.
+    let by_month: Vec<(i64, i64)> = months(snapshot.window)
+        .iter()
+        .map(|(from, to)| (from.timestamp(), to.timestamp()))
+        .collect();
     for g in groups {
         let conf = aws_sdk_cloudwatchlogs::config::Builder::from(&remote.base)
             .region(Region::new(g.region.clone()))
             .build();
         let client = Client::from_conf(conf);
         out.texts.push(format!(
-            "{} {}:\n{}",
+            "{} {} (asked month by month):\n{}",
             g.region,
             g.name,
-            query_text(g, window.0, window.1)
+            query_text(g, window.0, window.1, true)
         ));
         let before = (out.rows.len(), out.bytes_scanned, out.start_queries);
-        // A query per UTC month, so that a long window's days do not all land in one answer;
-        // popped first to last.
-        let mut ranges: Vec<(i64, i64)> = months(snapshot.window)
-            .iter()
-            .rev()
-            .map(|(from, to)| (from.timestamp(), to.timestamp()))
-            .collect();
-        let mut failed = None;
-        while let Some((from, to)) = ranges.pop() {
-            if out.start_queries - before.2 >= MAX_QUERIES {
-                failed = Some(format!(
-                    "still more than {ROW_LIMIT} rows after {MAX_QUERIES} queries: too many sources and destinations for Insights; read the logs from S3 or Athena"
+        let mut undated = None;
+        let ended = match ask(remote, &client, g, &by_month, true, &mut out) {
+            Ended::TooManyRows(why) => {
+                out.rows.truncate(before.0);
+                out.texts.push(format!(
+                    "{} {} (summed over the window instead):\n{}",
+                    g.region,
+                    g.name,
+                    query_text(g, window.0, window.1, false)
                 ));
-                break;
+                undated = Some(why);
+                ask(remote, &client, g, &[window], false, &mut out)
             }
-            let text = query_text(g, from, to);
-            match remote
-                .runtime
-                .block_on(query(&client, g, &text, from, to, &mut out))
-            {
-                Ok((raw, _)) if raw >= ROW_LIMIT && to - from > 60 => {
-                    let mid = from + (to - from) / 2;
-                    ranges.push((mid, to));
-                    ranges.push((from, mid));
-                }
-                Ok((raw, _)) if raw >= ROW_LIMIT => {
-                    failed = Some(format!(
-                        "more than {ROW_LIMIT} rows in one minute: too many sources and destinations for Insights; read the logs from S3 or Athena"
-                    ));
-                    break;
-                }
-                Ok((_, rows)) => out.rows.extend(rows),
-                Err(e) => {
-                    failed = Some(format!("{e:#}"));
-                    break;
-                }
-            }
-        }
+            ended => ended,
+        };
         let place = format!("{} log group {}", g.region, g.name);
-        match failed {
-            Some(why) => {
+        match ended {
+            Ended::TooManyRows(why) => {
+                out.rows.truncate(before.0);
+                out.unread.push(format!(
+                    "{place}: not read: {why}: too many sources and destinations for Insights; read the logs from S3 or Athena"
+                ));
+            }
+            Ended::Failed(why) => {
                 out.rows.truncate(before.0);
                 out.unread.push(format!("{place}: not read: {why}"));
             }
-            None => out.read.push(format!(
-                "{place} (Logs Insights): {} row(s), {:.1} MB scanned, {} query(ies)",
+            Ended::Done => out.read.push(format!(
+                "{place} (Logs Insights): {} row(s), {:.1} MB scanned, {} query(ies){}",
                 out.rows.len() - before.0,
                 (out.bytes_scanned - before.1) / 1e6,
-                out.start_queries - before.2
+                out.start_queries - before.2,
+                undated
+                    .map(|why| format!(
+                        "; summed over the window, not by day ({why}): no day or month is explained by its records"
+                    ))
+                    .unwrap_or_default()
             )),
         }
     }
     out
+}
+
+/// Asks `ranges` in turn (by day when `dated`), splitting a range whose answer is cut: at a day
+/// boundary while it spans days (so that no day's rows are in both halves), else in halves.
+fn ask(
+    remote: &Remote,
+    client: &Client,
+    g: &Group,
+    ranges: &[(i64, i64)],
+    dated: bool,
+    out: &mut Outcome,
+) -> Ended {
+    let first = out.start_queries;
+    let mut ranges: Vec<(i64, i64)> = ranges.iter().rev().copied().collect();
+    while let Some((from, to)) = ranges.pop() {
+        if out.start_queries - first >= MAX_QUERIES {
+            return Ended::TooManyRows(format!(
+                "still more than {ROW_LIMIT} rows after {MAX_QUERIES} queries"
+            ));
+        }
+        let text = query_text(g, from, to, dated);
+        match remote
+            .runtime
+            .block_on(query(client, g, &text, from, to, out))
+        {
+            Ok((raw, _)) if raw >= ROW_LIMIT && to - from > 60 => {
+                let day = ((from + to) / 2).div_euclid(DAY) * DAY;
+                let mid = if day > from && day < to {
+                    day
+                } else {
+                    from + (to - from) / 2
+                };
+                ranges.push((mid, to));
+                ranges.push((from, mid));
+            }
+            Ok((raw, _)) if raw >= ROW_LIMIT => {
+                return Ended::TooManyRows(format!("more than {ROW_LIMIT} rows in one minute"));
+            }
+            Ok((_, rows)) => out.rows.extend(rows),
+            Err(e) => return Ended::Failed(format!("{e:#}")),
+        }
+    }
+    Ended::Done
 }
 
 /// One query for the records starting in `from..to` (epoch seconds, end exclusive), polled
@@ -410,8 +465,12 @@ mod tests {
     #[test]
     fn default_format_queries_discovered_fields() {
         assert_eq!(
-            query_text(&group(None), 100, 200),
+            query_text(&group(None), 100, 200, true),
             "filter action = \"ACCEPT\" and startTime >= 100 and startTime < 200 and interfaceId in [\"eni-a\", \"eni-b\"]\n| fields floor(startTime / 86400) as start_day\n| stats sum(bytes) as bytes, count(*) as records, min(startTime) as first, max(startTime) as last by interfaceId, srcAddr, dstAddr, start_day"
+        );
+        assert_eq!(
+            query_text(&group(None), 100, 200, false),
+            "filter action = \"ACCEPT\" and startTime >= 100 and startTime < 200 and interfaceId in [\"eni-a\", \"eni-b\"]\n| stats sum(bytes) as bytes, count(*) as records, min(startTime) as first, max(startTime) as last by interfaceId, srcAddr, dstAddr"
         );
         let spelled = DEFAULT_FIELDS
             .split(' ')
@@ -419,8 +478,8 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" ");
         assert_eq!(
-            query_text(&group(Some(&spelled)), 1, 2),
-            query_text(&group(None), 1, 2)
+            query_text(&group(Some(&spelled)), 1, 2, true),
+            query_text(&group(None), 1, 2, true)
         );
     }
 
@@ -428,7 +487,7 @@ mod tests {
     fn custom_format_is_parsed_with_its_packet_addresses() {
         let q = query_text(&group(Some(
             "${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ${bytes} ${start}",
-        )), 100, 200);
+        )), 100, 200, true);
         assert_eq!(
             q,
             "parse @message \"* * * * * * *\" as interface_id, srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, bytes, start\n| filter start >= 100 and start < 200 and interface_id in [\"eni-a\", \"eni-b\"]\n| fields floor(start / 86400) as start_day\n| stats sum(bytes) as bytes, count(*) as records, min(start) as first, max(start) as last by interface_id, srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, start_day"

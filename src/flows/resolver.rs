@@ -129,8 +129,10 @@ pub fn service_of(name: &str) -> Option<(String, String)> {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     let rest = name.strip_suffix(".amazonaws.com")?;
     let (labels, region) = rest.rsplit_once('.')?;
-    // A region natcost knows (its billing prefix), not any label before amazonaws.com.
-    crate::regions::prefix(region)?;
+    // A region natcost knows, not any label before amazonaws.com.
+    if !crate::regions::is_known(region) {
+        return None;
+    }
     let labels: Vec<&str> = labels.split('.').collect();
     let service = match labels.as_slice() {
         [one] => one.to_string(),

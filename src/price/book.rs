@@ -289,20 +289,15 @@ impl PriceBook {
         self.prices
             .get(&(region.to_string(), usage_type.clone()))
             .with_context(|| {
-                let covered = self.regions();
-                if covered.is_empty() {
-                    format!("no prices for {region} (natcost bundles none for it): price it with the Pricing API (--prices live, with AWS credentials)")
-                } else if !covered.iter().any(|r| r == region) {
-                    format!(
-                        "no prices for {region} in the {} ({} regions; `natcost prices` lists them): price it with the Pricing API (--prices live, with AWS credentials)",
-                        self.label(),
-                        covered.len()
-                    )
-                } else {
+                if self.prices.keys().any(|(r, _)| r == region) {
                     format!(
                         "no price for {usage_type} in {region} in the {}",
                         self.label()
                     )
+                } else if PriceBook::bundled().regions().iter().any(|r| r == region) {
+                    format!("no prices for {region} in the {}", self.label())
+                } else {
+                    format!("no prices for {region}: natcost bundles none for it; price it from the Pricing API (--prices live, with AWS credentials)")
                 }
             })
     }
@@ -453,10 +448,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("no prices for ap-south-2 in the bundled table of ")
-                && err.ends_with(
-                    "price it with the Pricing API (--prices live, with AWS credentials)"
-                ),
+            err == "no prices for ap-south-2: natcost bundles none for it; price it from the Pricing API (--prices live, with AWS credentials)",
             "{err}"
         );
         // A region the book has, without one of its prices.

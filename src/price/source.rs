@@ -145,11 +145,30 @@ fn fall_back(book: &mut PriceBook, regions: &[String], why: &str) -> Option<Stri
         return None;
     }
     let bundled = PriceBook::bundled();
-    book.extend(bundled.for_regions(regions));
+    let in_table = bundled.regions();
+    let (found, none): (Vec<String>, Vec<String>) =
+        regions.iter().cloned().partition(|r| in_table.contains(r));
+    book.extend(bundled.for_regions(&found));
+    let mut said = Vec::new();
+    if none.is_empty() {
+        said.push(format!("using the {}", bundled.label()));
+    } else if !found.is_empty() {
+        said.push(format!(
+            "using the {} for {}",
+            bundled.label(),
+            found.join(", ")
+        ));
+    }
+    if !none.is_empty() {
+        said.push(format!(
+            "nothing for {}, as natcost bundles no prices for them",
+            none.join(", ")
+        ));
+    }
     Some(format!(
-        "{why} for {}: using the {}",
+        "{why} for {}: {}",
         regions.join(", "),
-        bundled.label()
+        said.join("; ")
     ))
 }
 
