@@ -427,8 +427,10 @@ mod tests {
     }
 
     /// two_months with flow logs on nat-a, by day: October 270 bytes a day from fn-a (s-a) and
-    /// 180 from fn-c (s-c), November 31 and 124: 60/40 then 20/80, half from each subnet over
-    /// the window (as the head-count estimate, so the inter-AZ lines stay 7.44 and 14.40).
+    /// 180 from fn-c (s-c, another AZ), November 31 and 124: 60/40 then 20/80, half from each
+    /// subnet over the window (as the head-count estimate). Each month's own records measure
+    /// it, so its inter-AZ line takes its own share: 744 GB × 0.4 × 2 × 0.01 = 5.952 in
+    /// October, 1440 × 0.8 × 0.02 = 23.04 in November (7.44 and 14.40 at the window's half).
     fn two_months_flows(f: &Fixture) -> crate::traffic::Attribution {
         use crate::traffic::{SourceBytes, SourceRef};
         let function = |name: &str| {
@@ -465,6 +467,13 @@ mod tests {
         let snap = f.snapshot();
         let flows = two_months_flows(&f);
         let m = model::price_with_flows(&snap, &PriceBook::bundled(), Some(&flows)).unwrap();
+        let inter_az: Vec<Option<Decimal>> = m.nats[0]
+            .lines
+            .iter()
+            .filter(|l| l.charge.component == Component::InterAz)
+            .map(|l| l.charge.cost)
+            .collect();
+        assert_eq!(inter_az, [Some(dec!(5.952)), Some(dec!(23.04))]);
         let a = crate::allocation::allocate(&snap, &m, Some(&flows), &Default::default());
         let gb = |month: u32, name: &str| {
             a.rows
@@ -496,17 +505,18 @@ mod tests {
             .iter()
             .map(|x| (x.label.as_str(), x.before.round_dp(6), x.after.round_dp(6)))
             .collect();
-        // fn-c: October 0.4 × (43.896 + 3.72) fixed + 297.6 GB × 0.059 + all 7.44 inter-AZ
-        // = 44.0448; November 0.8 × (42.48 + 3.60) + 1152 × 0.059 + 14.40 = 119.232.
+        // fn-c: October 0.4 × (43.896 + 3.72) fixed + 297.6 GB × 0.059 + all 5.952 inter-AZ
+        // = 42.5568; November 0.8 × (42.48 + 3.60) + 1152 × 0.059 + 23.04 = 127.872.
         // fn-a: 0.6 × 47.616 + 446.4 × 0.059 = 54.9072; 0.2 × 46.08 + 288 × 0.059 = 26.208.
         assert_eq!(
             by,
             [
-                ("fn-c", dec!(44.0448), dec!(119.232)),
+                ("fn-c", dec!(42.5568), dec!(127.872)),
                 ("fn-a", dec!(54.9072), dec!(26.208)),
             ]
         );
-        assert_eq!(c.change, dec!(46.488));
+        // 97.464 (43.896 + 3.72 + 43.896 + 5.952) to 154.08 (42.48 + 3.60 + 84.96 + 23.04).
+        assert_eq!(c.change, dec!(56.616));
         assert_eq!(
             c.by_source.iter().map(|x| x.change).sum::<Decimal>(),
             c.change

@@ -411,7 +411,7 @@ fn price_nat(
         unbilled_traffic(view, nat, warnings);
         return Ok(None);
     };
-    let readings = Readings::of(view, nat, warnings);
+    let readings = Readings::of(view, nat, (&life.months(window), window), warnings);
     let costs = Costs::of(window, view, nat, life, &readings, book)?;
     Ok(Some(nat_cost(window, view, nat, readings, costs)))
 }
@@ -447,10 +447,15 @@ struct Readings {
 
 impl Readings {
     /// The readings of `nat`; what is missing from them is warned.
-    fn of(view: &Region, nat: &NatGateway, warnings: &mut Vec<String>) -> Readings {
+    fn of(
+        view: &Region,
+        nat: &NatGateway,
+        months: (&[Month], Window),
+        warnings: &mut Vec<String>,
+    ) -> Readings {
         let (id, r) = (nat.nat_gateway_id.as_str(), view.snapshot.region.as_str());
         let series = Series::read(&view.metrics, id, r, warnings);
-        let cross = CrossAz::of(view, nat, &series, warnings);
+        let cross = CrossAz::of(view, nat, &series, months, warnings);
         let mut missing_metrics = series::missing_metrics(&view.metrics, id, r, warnings);
         missing_metrics.extend(series.inconsistent.iter().cloned());
         Readings {

@@ -1,27 +1,43 @@
 //! The share of a NAT gateway's traffic that crosses AZs to reach it.
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::prelude::ToPrimitive;
+
+use super::lifetime::Month;
 use super::series::Series;
-use super::{Basis, Region, BYTES_PER_GB};
-use crate::snapshot::NatGateway;
-use crate::traffic::{MEASURED_MIN_DAYS, MEASURED_MIN_SHARE};
+use super::{gb, Basis, Region, BYTES_PER_GB};
+use crate::snapshot::{NatGateway, Window};
+use crate::traffic::{NatTraffic, MEASURED_MIN_DAYS, MEASURED_MIN_SHARE};
 
 /// The share of a NAT gateway's traffic from client subnets in another AZ.
 pub(super) struct CrossAz {
     pub share: f64,
     /// `measured` when flow logs saw enough of the NAT's clients, else `estimated`.
     pub basis: Basis,
+    /// The share in each month (by its start) whose own flow-log records measure it, by the
+    /// rule cost allocation splits a month by its own records; the other months take `share`.
+    pub by_month: BTreeMap<DateTime<Utc>, f64>,
 }
 
 impl CrossAz {
-    /// The cross-AZ share of `nat`; warned when there is one but its bytes are not measured,
-    /// and when a flow-log sample too thin to measure it says otherwise.
+    /// The cross-AZ share of `nat`, over the window and in its `months`; warned when there is
+    /// one but its bytes are not measured, and when a flow-log sample too thin to measure it
+    /// says otherwise.
     pub(super) fn of(
         view: &Region,
         nat: &NatGateway,
         series: &Series,
+        (months, window): (&[Month], Window),
         warnings: &mut Vec<String>,
     ) -> CrossAz {
-        let cross = CrossAz::share(view, nat, series.processed.as_deref(), warnings);
+        let mut cross = CrossAz::share(view, nat, series.processed.as_deref(), warnings);
+        if cross.basis == Basis::Measured {
+            if let Some(t) = view.flows.get(nat.nat_gateway_id.as_str()) {
+                cross.by_month = by_month(view, nat, t, series, (months, window));
+            }
+        }
         if cross.share > 0.0 && series.crossing.is_none() {
             warnings.push(format!(
                 "{} ({}): subnets in another AZ route to it but BytesInFromSource/BytesOutToSource are missing: inter-AZ cost unknown",
@@ -45,6 +61,7 @@ impl CrossAz {
         let estimate = CrossAz {
             share: view.topo.cross_az_share(id),
             basis: Basis::Estimated,
+            by_month: BTreeMap::new(),
         };
         let Some((t, shares)) = view
             .flows
@@ -70,6 +87,7 @@ impl CrossAz {
             return CrossAz {
                 share: sampled,
                 basis: Basis::Measured,
+                by_month: BTreeMap::new(),
             };
         }
         warnings.push(format!(
@@ -82,4 +100,46 @@ impl CrossAz {
         ));
         estimate
     }
+}
+
+/// The cross-AZ share of each month whose own records measure it, as the window's is measured:
+/// the bytes of clients in subnets of another AZ than the NAT gateway's, over the bytes of all
+/// clients whose subnet is known.
+fn by_month(
+    view: &Region,
+    nat: &NatGateway,
+    t: &NatTraffic,
+    series: &Series,
+    (months, window): (&[Month], Window),
+) -> BTreeMap<DateTime<Utc>, f64> {
+    let mut out = BTreeMap::new();
+    for m in months {
+        // The month's processed GB as its data processing line counts them.
+        let month_gb = series
+            .processed
+            .as_deref()
+            .and_then(|p| gb(p[m.hours(window)].iter().sum()).to_f64());
+        let dated = t.sources_between(m.start, m.end);
+        if dated.bytes() == 0 || !dated.covers(month_gb) {
+            continue;
+        }
+        let (mut placed, mut crossing) = (0u64, 0u64);
+        for b in &dated.sources {
+            let Some(subnet) = b.subnet.as_deref() else {
+                continue;
+            };
+            placed += b.bytes;
+            if view
+                .topo
+                .az_of(subnet)
+                .is_some_and(|az| az != nat.availability_zone)
+            {
+                crossing += b.bytes;
+            }
+        }
+        if placed > 0 {
+            out.insert(m.start, crossing as f64 / placed as f64);
+        }
+    }
+    out
 }

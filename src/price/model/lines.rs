@@ -1,9 +1,10 @@
 //! A NAT gateway's cost components, each declared once, and the two figures derived from
 //! them: the cost lines of each calendar month and the monthly run-rate.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::cross_az::CrossAz;
@@ -34,6 +35,8 @@ enum Usage<'a> {
     CrossAz {
         bytes: Option<&'a [f64]>,
         share: f64,
+        /// A month's own share, where its records measure it.
+        by_month: &'a BTreeMap<DateTime<Utc>, f64>,
         basis: Basis,
     },
 }
@@ -45,7 +48,13 @@ impl Usage<'_> {
             Usage::StartedHours(units) => Some(Decimal::from(month.started_hours()) * units),
             Usage::ExactHours(units) => Some(month.exact_hours() * units),
             Usage::Processed(bytes) => bytes.map(|b| gb(b[month.hours(window)].iter().sum())),
-            Usage::CrossAz { bytes, share, .. } => bytes.map(|b| {
+            Usage::CrossAz {
+                bytes,
+                share,
+                by_month,
+                ..
+            } => bytes.map(|b| {
+                let share = by_month.get(&month.start).copied().unwrap_or(share);
                 // Billed on both sides of the AZ boundary: 0.01/GB out of one AZ and 0.01/GB into the other.
                 gb(b[month.hours(window)].iter().sum::<f64>() * share) * Decimal::TWO
             }),
@@ -85,7 +94,7 @@ pub(super) fn meters<'a>(
     active_azs: usize,
     public_ips: usize,
     series: &'a Series,
-    cross: &CrossAz,
+    cross: &'a CrossAz,
 ) -> Vec<Meter<'a>> {
     let (hours, bytes) = if nat.is_regional() {
         (Item::RegionalNatHours, Item::RegionalNatBytes)
@@ -127,6 +136,7 @@ pub(super) fn meters<'a>(
             Usage::CrossAz {
                 bytes: series.crossing.as_deref(),
                 share: cross.share,
+                by_month: &cross.by_month,
                 basis: cross.basis,
             },
         ));
