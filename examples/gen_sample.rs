@@ -370,9 +370,7 @@ impl Builder {
             memory_size: Some(memory),
             architectures: vec![if memory >= 1024 { "arm64" } else { "x86_64" }.into()],
             vpc_config,
-            duration_ms: None,
-            invocations: None,
-            insights_bytes: None,
+            ..Default::default()
         });
         // One shared ENI per subnet and security-group set; one per function keeps the sample simple.
         for s in subnets {

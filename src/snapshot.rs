@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any change a reader of an older version could misread. Schema 2 groups regions
@@ -542,6 +542,10 @@ pub struct LambdaFunction {
     pub duration_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocations: Option<f64>,
+    /// `duration_ms` by UTC day (days without invocations have none): what a shared Lambda
+    /// ENI's bytes of one day are split by. Empty when not collected (older snapshots).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub duration_ms_by_day: BTreeMap<NaiveDate, f64>,
     /// Lambda Insights' rx_bytes + tx_bytes summed over the window (every byte the function
     /// moved, through a NAT gateway or not); absent when Insights is not on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1273,6 +1277,16 @@ impl Snapshot {
         }
         let hours = w.hours() as usize;
         for r in &self.regions {
+            for f in &r.lambda_functions {
+                let mut values = f.duration_ms.iter().chain(f.duration_ms_by_day.values());
+                if let Some(bad) = values.find(|v| !v.is_finite() || **v < 0.0) {
+                    bail!(
+                        "function {} in {}: invalid Duration {bad:e} ms (must be a number from 0)",
+                        f.function_name,
+                        r.region
+                    );
+                }
+            }
             for m in &r.metrics {
                 if m.period_seconds != 3600 {
                     bail!(

@@ -79,6 +79,15 @@ fn values_beyond_any_nat_gateway_are_refused_not_clamped() {
         values[0] = json!(bad);
         refused(tmp.path(), &v, "invalid value");
     }
+    // A negative Duration would split a shared interface's bytes into negative shares.
+    for (field, bad) in [
+        ("duration_ms", json!(-1.0)),
+        ("duration_ms_by_day", json!({"2026-10-01": -5.0})),
+    ] {
+        let mut v = sample_json();
+        region(&mut v)["lambda_functions"][0][field] = bad;
+        refused(tmp.path(), &v, "invalid Duration");
+    }
 }
 
 #[test]

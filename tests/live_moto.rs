@@ -398,6 +398,23 @@ fn live_report_matches_hand_computed_costs() {
             .unwrap()
     };
     assert_eq!(duration("fn-a"), 72000.0);
+    // And by UTC day (what a shared ENI's bytes of one day are split by): 1,500 ms for each
+    // hour of the window on that day.
+    let start: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(snap["window"]["start"].clone()).unwrap();
+    let mut want: BTreeMap<String, f64> = BTreeMap::new();
+    for h in 0..48 {
+        let day = (start + chrono::Duration::hours(h))
+            .date_naive()
+            .to_string();
+        *want.entry(day).or_default() += 1500.0;
+    }
+    let by_day: BTreeMap<String, f64> = functions
+        .iter()
+        .find(|f| f["function_name"] == "fn-a")
+        .map(|f| serde_json::from_value(f["duration_ms_by_day"].clone()).unwrap())
+        .unwrap();
+    assert_eq!(by_day, want);
     assert!(
         duration("fn-out").is_null(),
         "functions outside a VPC are not asked"

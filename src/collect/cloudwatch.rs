@@ -308,12 +308,28 @@ pub async fn lambda_totals(
         .filter(|f| f.vpc_config.is_some());
     for (i, f) in vpc_functions.enumerate() {
         f.duration_ms = total(&series[4 * i]);
+        f.duration_ms_by_day = by_day(&series[4 * i], window.start);
         f.invocations = total(&series[4 * i + 1]);
         let (rx, tx) = (&series[4 * i + 2], &series[4 * i + 3]);
         f.insights_bytes = (published(rx) || published(tx))
             .then(|| total(rx).unwrap_or(0.0) + total(tx).unwrap_or(0.0));
     }
     Ok(())
+}
+
+/// An hourly series from `start` summed by UTC day, for the days with datapoints.
+fn by_day(
+    v: &Option<Vec<Option<f64>>>,
+    start: DateTime<Utc>,
+) -> std::collections::BTreeMap<chrono::NaiveDate, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    for (i, x) in v.iter().flatten().enumerate() {
+        if let Some(x) = x {
+            let day = (start + Duration::hours(i as i64)).date_naive();
+            *out.entry(day).or_default() += x;
+        }
+    }
+    out
 }
 
 /// Runs the queries over `[start, end)` at `period` seconds, batched to the API's limits.

@@ -40,6 +40,7 @@ pub async fn collect(client: &Client, calls: &Calls, r: &mut RegionSnapshot) -> 
                 vpc_config,
                 // Filled from CloudWatch with the metrics.
                 duration_ms: None,
+                duration_ms_by_day: Default::default(),
                 invocations: None,
                 insights_bytes: None,
             });

@@ -110,18 +110,23 @@ fn split_shared(fns: &[(String, f64)], bytes: u64) -> impl Iterator<Item = (&Str
         .map(|((name, ms), b)| (name, *ms, b))
 }
 
-/// The sources a client address's bytes belong to: its owner, or the functions sharing its
-/// Lambda ENI, split by their Duration.
+/// The sources a client address's bytes (of the window, or of one `day`) belong to: its
+/// owner, or the functions sharing its Lambda ENI, split by their Duration (that day's where
+/// known).
 fn owned(
     owner: &Owners,
     at: (&str, IpAddr),
     subnet: Option<&str>,
     bytes: u64,
+    day: Option<NaiveDate>,
 ) -> Vec<(SourceRef, u64)> {
     match owner.shared.get(&at) {
-        Some((_, fns)) => split_shared(fns, bytes)
-            .filter_map(|(name, _, b)| Some((owner.functions.get(name)?.clone(), b)))
-            .collect(),
+        Some((_, fns)) => {
+            let on_day = day.and_then(|d| owner.shared_on(at, d));
+            split_shared(on_day.as_deref().unwrap_or(fns), bytes)
+                .filter_map(|(name, _, b)| Some((owner.functions.get(name)?.clone(), b)))
+                .collect()
+        }
         None => vec![(owner.source(at, subnet), bytes)],
     }
 }
@@ -224,7 +229,7 @@ fn finish(
         }
         let owner = &owners[sides[n].region];
         let at = (sides[n].vpc_id.as_str(), ip);
-        for (source, b) in owned(owner, at, subnet, bytes) {
+        for (source, b) in owned(owner, at, subnet, bytes, None) {
             *by_source[n]
                 .entry((source, subnet.map(str::to_string)))
                 .or_default() += b;
@@ -263,7 +268,7 @@ fn finish(
         };
         let subnet = sides[n].subnet_of(ip);
         let at = (sides[n].vpc_id.as_str(), ip);
-        for (source, b) in owned(&owners[sides[n].region], at, subnet, bytes) {
+        for (source, b) in owned(&owners[sides[n].region], at, subnet, bytes, Some(date)) {
             *daily[n]
                 .entry((date, source, subnet.map(str::to_string)))
                 .or_default() += b;
@@ -416,6 +421,81 @@ mod tests {
             })
             .collect();
         assert_eq!(days, [("2026-10-02".to_string(), "eni-task", 200)]);
+    }
+
+    /// fn-a and fn-b share a Lambda ENI: the window's bytes split by their window Durations
+    /// (50/50), a day's by that day's (90/10 on the first day; fn-b alone on the second).
+    #[test]
+    fn a_shared_lambda_enis_day_is_split_by_that_days_duration() {
+        use crate::fixture::Fixture;
+        use crate::snapshot::NetworkInterface;
+        let mut f = Fixture::new();
+        f.vpc("vpc-1")
+            .subnet("s-1", "vpc-1", "ap-northeast-2a")
+            .nat("nat-1", "vpc-1", "ap-northeast-2a", 1.0)
+            .lambda("fn-a", &["s-1"])
+            .lambda("fn-b", &["s-1"]);
+        f.r.subnets[0].cidr_block = Some("10.0.1.0/24".into());
+        f.r.nat_gateways[0].addresses[0].private_ip = Some("10.0.0.10".into());
+        f.r.nat_gateways[0].addresses[0].network_interface_id = Some("eni-nat".into());
+        let (day1, day2) = (
+            crate::fixture::start().date_naive(),
+            crate::fixture::start().date_naive() + chrono::Duration::days(1),
+        );
+        for (fun, days) in
+            f.r.lambda_functions
+                .iter_mut()
+                .zip([vec![(day1, 90.0)], vec![(day1, 10.0), (day2, 80.0)]])
+        {
+            fun.duration_ms = Some(100.0);
+            fun.duration_ms_by_day = days.into_iter().collect();
+        }
+        f.r.network_interfaces.push(NetworkInterface {
+            network_interface_id: "eni-fn".into(),
+            interface_type: "lambda".into(),
+            subnet_id: "s-1".into(),
+            vpc_id: "vpc-1".into(),
+            private_ip_address: Some("10.0.1.5".into()),
+            ..Default::default()
+        });
+        let snapshot = f.snapshot();
+        let start = crate::fixture::start().timestamp();
+        let row = |bytes, at: i64| Row {
+            interface_id: "eni-nat".into(),
+            src: "10.0.1.5".parse().unwrap(),
+            dst: "10.0.0.10".parse().unwrap(),
+            pkt_src: None,
+            pkt_dst: None,
+            bytes,
+            records: 1,
+            first: Some(at),
+            last: Some(at),
+        };
+        let rows = [row(1000, start + 60), row(400, start + 86_400 + 60)];
+        let ranges =
+            IpRanges::parse(r#"{"syncToken":"1","createDate":"x","prefixes":[]}"#).unwrap();
+        let a = attribute_sources(&snapshot, &[], None, &rows, &ranges, false).unwrap();
+        let t = a.nat("nat-1").expect("nat-1's bytes");
+        let window: Vec<(&str, u64)> = t
+            .by_source
+            .iter()
+            .map(|b| (b.source.name.as_str(), b.bytes))
+            .collect();
+        assert_eq!(window, [("fn-a", 700), ("fn-b", 700)]);
+        let days: Vec<(NaiveDate, &str, u64)> = t
+            .daily_sources
+            .iter()
+            .flat_map(|(d, l)| l.iter().map(move |b| (*d, b.source.name.as_str(), b.bytes)))
+            .filter(|(_, _, b)| *b > 0)
+            .collect();
+        assert_eq!(
+            days,
+            [
+                (day1, "fn-a", 900),
+                (day1, "fn-b", 100),
+                (day2, "fn-b", 400)
+            ]
+        );
     }
 
     #[test]

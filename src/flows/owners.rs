@@ -2,8 +2,10 @@
 //! them all, with their Durations when known, so its bytes can be split), or the subnet of
 //! another ENI.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+
+use chrono::NaiveDate;
 
 use crate::snapshot::RegionSnapshot;
 use crate::traffic::{SourceKind, SourceRef};
@@ -19,6 +21,8 @@ pub(super) struct Owners<'a> {
     pub(super) ambiguous: HashMap<At<'a>, String>,
     /// Shared Lambda ENIs whose functions' Durations are known: ENI id, (function, ms).
     pub(super) shared: HashMap<At<'a>, (String, Vec<(String, f64)>)>,
+    /// The same functions' Durations by day, where all were collected by day.
+    shared_daily: HashMap<At<'a>, Vec<&'a BTreeMap<NaiveDate, f64>>>,
     /// The source behind each address, by kind and id (a shared ENI's functions: `functions`).
     refs: HashMap<At<'a>, SourceRef>,
     /// Each function by name, as a source.
@@ -30,6 +34,7 @@ impl<'a> Owners<'a> {
         let mut by_ip = HashMap::new();
         let mut ambiguous = HashMap::new();
         let mut shared = HashMap::new();
+        let mut shared_daily = HashMap::new();
         let mut refs = HashMap::new();
         for e in &r.network_interfaces {
             let Some(ip) = e
@@ -85,6 +90,12 @@ impl<'a> Owners<'a> {
                             fns.iter().map(|f| f.duration_ms).collect();
                         match durations.filter(|d| d.iter().sum::<f64>() > 0.0) {
                             Some(d) => {
+                                if fns.iter().all(|f| !f.duration_ms_by_day.is_empty()) {
+                                    shared_daily.insert(
+                                        at,
+                                        fns.iter().map(|f| &f.duration_ms_by_day).collect(),
+                                    );
+                                }
                                 shared.insert(
                                     at,
                                     (
@@ -122,6 +133,7 @@ impl<'a> Owners<'a> {
             by_ip,
             ambiguous,
             shared,
+            shared_daily,
             refs,
             functions: r
                 .lambda_functions
@@ -129,6 +141,19 @@ impl<'a> Owners<'a> {
                 .map(|f| (f.function_name.clone(), SourceRef::lambda(f)))
                 .collect(),
         }
+    }
+
+    /// What a shared Lambda ENI's bytes of `day` are split by: its functions' Durations that
+    /// day; None where they were not collected by day or are all 0 (the window's split then).
+    pub(super) fn shared_on(&self, at: At, day: NaiveDate) -> Option<Vec<(String, f64)>> {
+        let (_, fns) = self.shared.get(&at)?;
+        let days = self.shared_daily.get(&at)?;
+        let weights: Vec<(String, f64)> = fns
+            .iter()
+            .zip(days)
+            .map(|((name, _), d)| (name.clone(), d.get(&day).copied().unwrap_or(0.0)))
+            .collect();
+        (weights.iter().map(|(_, ms)| ms).sum::<f64>() > 0.0).then_some(weights)
     }
 
     /// The source behind an address: its interface's, else its subnet's, else unattributed.
