@@ -145,9 +145,16 @@ impl SourceRef {
         }
     }
 
-    /// An interface named by its ECS task's group ("ECS service:orders"), else by its
-    /// description ("ELB app/web/…", "arn:aws:ecs:…:attachment/…"), else its type.
+    /// An interface named by its ECS task's cluster and group ("ECS prod/service:orders"),
+    /// else by its description ("ELB app/web/…", "arn:aws:ecs:…:attachment/…"), else its type.
     pub fn eni(e: &crate::snapshot::NetworkInterface) -> SourceRef {
+        // A task ARN names its cluster: arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID.
+        let cluster = e
+            .ecs_task_arn
+            .as_deref()
+            .and_then(|arn| arn.split_once(":task/"))
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map(|(cluster, _)| cluster);
         SourceRef {
             kind: SourceKind::Eni,
             id: e.network_interface_id.clone(),
@@ -155,7 +162,10 @@ impl SourceRef {
                 &e.ecs_group,
                 e.description.as_deref().filter(|d| !d.is_empty()),
             ) {
-                (Some(group), _) => format!("ECS {group}"),
+                (Some(group), _) => match cluster {
+                    Some(c) => format!("ECS {c}/{group}"),
+                    None => format!("ECS {group}"),
+                },
                 (None, Some(d)) => d.to_string(),
                 (None, None) if e.interface_type == "interface" => "network interface".into(),
                 (None, None) => format!("{} network interface", e.interface_type),
@@ -163,8 +173,8 @@ impl SourceRef {
         }
     }
 
-    /// The ECS task group ("service:orders") an interface source belongs to: its tasks'
-    /// interfaces come and go with each deployment, the group stays.
+    /// The ECS cluster and task group ("prod/service:orders") an interface source belongs to:
+    /// its tasks' interfaces come and go with each deployment, the group stays.
     pub fn ecs_group(&self) -> Option<&str> {
         (self.kind == SourceKind::Eni)
             .then(|| self.name.strip_prefix("ECS "))

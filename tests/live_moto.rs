@@ -178,7 +178,7 @@ fn live_report_matches_hand_computed_costs() {
         let team = if r["source_name"].starts_with("ELB app/web-alb/") {
             "web"
         } else {
-            assert_eq!(r["source_name"], "ECS family:orders", "{r:?}");
+            assert_eq!(r["source_name"], "ECS prod/family:orders", "{r:?}");
             "orders"
         };
         assert_eq!(

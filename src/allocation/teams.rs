@@ -155,7 +155,7 @@ mod tests {
         f.r.resource_tags = [(task.clone(), tag("orders")), (instance, tag("platform"))].into();
         let keys = vec!["team".to_string()];
         let source = SourceRef::eni(&f.r.network_interfaces[0]);
-        assert_eq!(source.name, "ECS service:orders-api");
+        assert_eq!(source.name, "ECS prod/service:orders-api");
         assert_eq!(Teams::new(&f.r, &keys).of(&source, "nat-a"), "orders");
         // The task has no such tag: the instance's team.
         f.r.resource_tags.remove(&task);

@@ -666,7 +666,7 @@ mod tests {
         let task = |eni: &str, nat: &str, cost: i64| {
             let mut r = allocated(eni, nat, true, cost);
             r.source.kind = SourceKind::Eni;
-            r.source.name = "ECS service:orders".into();
+            r.source.name = "ECS prod/service:orders".into();
             r
         };
         let mut before = period(10, 5, 7);
@@ -683,7 +683,7 @@ mod tests {
             .filter(|s| s.label.contains("ECS"))
             .map(|s| (s.label.as_str(), s.before, s.after))
             .collect();
-        assert_eq!(ecs, [("ECS service:orders", dec!(10), dec!(12))]);
+        assert_eq!(ecs, [("ECS prod/service:orders", dec!(10), dec!(12))]);
     }
 
     #[test]
