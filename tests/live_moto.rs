@@ -1122,6 +1122,47 @@ fn denied_calls_give_a_partial_report_that_names_them() {
     assert_eq!(json["total_is_lower_bound"], true);
 }
 
+/// 101 tasks in one cluster: described in two calls (100 at most each), every task's
+/// interface found and named by its task.
+#[test]
+fn more_tasks_than_one_describe_call_takes_are_all_found() {
+    let moto = Moto::start();
+    moto.seed();
+    moto.seed_with("seed_ecs_tasks.py");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = natcost_env(
+        &[
+            "collect",
+            "--region",
+            "ap-northeast-2",
+            "--days",
+            "2",
+            "--tags",
+            "-o",
+            "snap.json",
+        ],
+        tmp.path(),
+        &[("AWS_ENDPOINT_URL", &moto.url())],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("snap.json")).unwrap())
+            .unwrap();
+    let tasks: BTreeSet<&str> = snap["accounts"][0]["regions"][0]["network_interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["ecs_task_arn"].as_str())
+        .collect();
+    assert_eq!(tasks.len(), 101);
+    assert!(tasks.iter().all(|t| t.contains(":task/prod/")), "{tasks:?}");
+    assert_eq!(snap["api_calls"]["ecs:DescribeTasks"], 2);
+}
+
 #[test]
 fn a_denied_ecs_call_leaves_the_task_interface_untagged_and_says_so() {
     let moto = Moto::start();
