@@ -621,6 +621,32 @@ fn main() {
         b.lambda(name, "nodejs20.x", 128, &[], false);
     }
 
+    // Teams (tag `team`) for `--allocate-by tag:team`: each function's owner; the NAT gateways
+    // are the platform team's (what no source explains is theirs). The EMR node is untagged.
+    let team = |f: &str| match f.trim_start_matches("stg-") {
+        "orders-api" => "orders",
+        "payments-webhook" | "fraud-scorer" => "payments",
+        "thumbnailer" | "image-resizer" => "media",
+        "catalog-sync" | "search-indexer" => "catalog",
+        "email-sender" | "push-notifier" => "messaging",
+        "auth-token-refresh" | "audit-shipper" => "identity",
+        "e2e-runner" => "qa",
+        "slack-alerts" | "cost-digest" | "edge-redirects" => "platform",
+        _ => "data",
+    };
+    let tagged: Vec<(String, &str)> =
+        b.r.lambda_functions
+            .iter()
+            .map(|f| (f.function_arn.clone(), team(&f.function_name)))
+            .collect();
+    for (arn, team) in tagged {
+        b.r.resource_tags
+            .insert(arn, [("team".to_string(), team.to_string())].into());
+    }
+    for n in &mut b.r.nat_gateways {
+        n.tags.insert("team".into(), "platform".into());
+    }
+
     b.r.flow_logs.push(FlowLog {
         flow_log_id: b.rng.id("fl"),
         resource_id: prod.clone(),

@@ -1376,7 +1376,8 @@ fn fixed_costs_can_be_kept_apart() {
     let bad = natcost(&["report", "--sample", "--allocate-by", "team"], tmp.path());
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("use tag:KEY, e.g. tag:team"));
-    // The sample has no team tags: every source is untagged, and the team files are written.
+    // The sample's functions carry a team tag and its NAT gateways the platform team's; the
+    // EMR node's interface has none.
     let out = natcost(
         &[
             "report",
@@ -1390,9 +1391,23 @@ fn fixed_costs_can_be_kept_apart() {
     );
     assert_ok(&out);
     let rows = common::allocation_adds_up(&tmp.path().join("teams"));
-    assert!(rows
-        .iter()
-        .all(|r| r["team"] == "(untagged)" || r["source_kind"] == "idle"));
+    let sample: Value = serde_json::from_str(natcost::SAMPLE_SNAPSHOT).unwrap();
+    let tags = &sample["accounts"][0]["regions"][0]["resource_tags"];
+    for r in &rows {
+        let want = match r["source_kind"].as_str() {
+            "lambda" => tags[r["source"].as_str()]["team"].as_str().unwrap(),
+            "eni" => "(untagged)",
+            _ => "platform",
+        };
+        assert_eq!(r["team"], want, "{r:?}");
+    }
+    let teams: BTreeSet<&str> = rows.iter().map(|r| r["team"].as_str()).collect();
+    assert!(teams.is_superset(&BTreeSet::from([
+        "orders",
+        "payments",
+        "platform",
+        "(untagged)"
+    ])));
     assert_png(&tmp.path().join("teams/allocation.png"));
 }
 
