@@ -224,6 +224,13 @@ impl Dated {
     pub fn covers(&self, gb: Option<f64>) -> bool {
         measures(self.days as f64, share_of(self.bytes(), gb))
     }
+
+    /// Whether the period is split by its own sources (allocation) and priced by its own
+    /// cross-AZ share (the inter-AZ line): they cover it, and some of them are placed in a
+    /// subnet, so that who crosses AZs is known too.
+    pub fn measures_period(&self, gb: Option<f64>) -> bool {
+        self.bytes() > 0 && self.covers(gb) && self.sources.iter().any(|b| b.subnet.is_some())
+    }
 }
 
 /// A shared Lambda ENI's bytes split between its functions (an estimate).

@@ -1168,6 +1168,8 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
             &url,
             "--ip-ranges",
             ip_ranges_path().to_str().unwrap(),
+            "--prices",
+            "bundled",
             "--out",
             "rep",
         ],
@@ -1236,6 +1238,57 @@ fn insights_with_too_many_rows_by_day_sums_over_the_window() {
     assert!(
         read.ends_with("65 query(ies); summed over the window, not by day (still more than 10000 rows after 64 queries): no day or month is explained by its records"),
         "{read}"
+    );
+    // Nor is any: a report splits every month by the window's shares, even where a source and
+    // destination show up on one day only (one more record, from a new client address in the
+    // VPC to a NAT gateway, makes one).
+    let mut more = events(&truth.files);
+    let e = more
+        .iter()
+        .find(|e| e.accept && e.eni == "eni-03f08aa400651faa3" && e.src.starts_with("10."))
+        .unwrap();
+    let (net, _) = e.src.rsplit_once('.').unwrap();
+    let once = Event {
+        eni: e.eni.clone(),
+        src: format!("{net}.250"),
+        dst: e.dst.clone(),
+        bytes: 1000,
+        start: e.start,
+        accept: true,
+    };
+    more.push(once);
+    let (url, _) = insights_server(more, |dated, span| dated && span > 86_400, false);
+    let out = natcost_env(
+        &[
+            "report",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--flow-logs",
+            "auto",
+            "--endpoint-url",
+            &url,
+            "--ip-ranges",
+            ip_ranges_path().to_str().unwrap(),
+            "--prices",
+            "bundled",
+            "--out",
+            "rep",
+        ],
+        tmp.path(),
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
+    let sections = md.matches("Clients' bytes are dated to ").count();
+    assert!(sections > 0, "{md}");
+    assert_eq!(
+        md.matches("Clients' bytes are dated to 0 day(s). allocation.csv splits no month by that month's own records").count(),
+        sections,
+        "{md}"
     );
 }
 

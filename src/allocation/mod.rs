@@ -325,7 +325,7 @@ pub fn allocate(
                 // The month's own flow logs, when they cover it: its sources, not the window's.
                 let own = measured
                     .map(|t| t.sources_between(month, end))
-                    .filter(|d| d.bytes() > 0 && d.covers(charges.gb.and_then(|g| g.to_f64())))
+                    .filter(|d| d.measures_period(charges.gb.and_then(|g| g.to_f64())))
                     .map(|d| sources::measured_by(&topo, nat, &d.sources));
                 if own.is_some() {
                     out.months_measured

@@ -533,6 +533,45 @@ mod tests {
         assert!(note.contains("do not measure both months"), "{note}");
     }
 
+    /// A month its own records do not measure (November: 3 days, a sliver of its bytes; then
+    /// October's clients not placed in any subnet) takes the window's inter-AZ share, as
+    /// allocation takes the window's split for it; a measured month its own.
+    #[test]
+    fn only_a_month_measured_by_its_own_placed_records_takes_its_own_inter_az_share() {
+        let f = Fixture::two_months();
+        let snap = f.snapshot();
+        let mut flows = two_months_flows(&f);
+        let t = &mut flows.nats[0];
+        let november = (crate::fixture::start() + chrono::Duration::days(31)).date_naive();
+        t.daily_sources
+            .retain(|d, _| *d < november + chrono::Duration::days(3));
+        let inter_az = |flows: &crate::traffic::Attribution| {
+            let m = model::price_with_flows(&snap, &PriceBook::bundled(), Some(flows)).unwrap();
+            let a = crate::allocation::allocate(&snap, &m, Some(flows), &Default::default());
+            let lines: Vec<Option<Decimal>> = m.nats[0]
+                .lines
+                .iter()
+                .filter(|l| l.charge.component == Component::InterAz)
+                .map(|l| l.charge.cost)
+                .collect();
+            (lines, a.months_measured.len())
+        };
+        assert_eq!(
+            inter_az(&flows),
+            (vec![Some(dec!(5.952)), Some(dec!(14.40))], 1)
+        );
+        // October's records name no subnet: who crosses is not known from them.
+        for list in flows.nats[0].daily_sources.values_mut() {
+            for b in list {
+                b.subnet = None;
+            }
+        }
+        assert_eq!(
+            inter_az(&flows),
+            (vec![Some(dec!(7.44)), Some(dec!(14.40))], 0)
+        );
+    }
+
     #[test]
     fn a_nat_gateway_measured_in_one_month_only_is_one_unmeasured_line() {
         // nat-a as above (both months measured); nat-b's logs (fn-b) cover October only.

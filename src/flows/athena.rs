@@ -334,6 +334,8 @@ fn row(header: &[String], values: &[Option<&str>]) -> Result<Row> {
         records: number("records")?.unwrap_or(0).max(0) as u64,
         first: number("first")?,
         last: number("last")?,
+        // The query groups by floor("start" / 86400).
+        by_day: true,
     })
 }
 

@@ -389,6 +389,7 @@ mod tests {
             records: 1,
             first: None,
             last: None,
+            by_day: true,
         };
         let ranges =
             IpRanges::parse(r#"{"syncToken":"1","createDate":"x","prefixes":[]}"#).unwrap();
@@ -423,8 +424,9 @@ mod tests {
         assert_eq!(days, [("2026-10-02".to_string(), "eni-task", 200)]);
     }
 
-    /// fn-a and fn-b share a Lambda ENI: the window's bytes split by their window Durations
-    /// (50/50), a day's by that day's (90/10 on the first day; fn-b alone on the second).
+    /// fn-a, fn-b and fn-c share a Lambda ENI: the window's bytes split by their window
+    /// Durations (50/50/0), a day's by that day's (90/10 on the first day; fn-b alone on the
+    /// second).
     #[test]
     fn a_shared_lambda_enis_day_is_split_by_that_days_duration() {
         use crate::fixture::Fixture;
@@ -434,7 +436,8 @@ mod tests {
             .subnet("s-1", "vpc-1", "ap-northeast-2a")
             .nat("nat-1", "vpc-1", "ap-northeast-2a", 1.0)
             .lambda("fn-a", &["s-1"])
-            .lambda("fn-b", &["s-1"]);
+            .lambda("fn-b", &["s-1"])
+            .lambda("fn-c", &["s-1"]);
         f.r.subnets[0].cidr_block = Some("10.0.1.0/24".into());
         f.r.nat_gateways[0].addresses[0].private_ip = Some("10.0.0.10".into());
         f.r.nat_gateways[0].addresses[0].network_interface_id = Some("eni-nat".into());
@@ -450,6 +453,9 @@ mod tests {
             fun.duration_ms = Some(100.0);
             fun.duration_ms_by_day = days.into_iter().collect();
         }
+        // fn-c never ran: no day of it, which is no reason to split the others' days by the
+        // window.
+        f.r.lambda_functions[2].duration_ms = Some(0.0);
         f.r.network_interfaces.push(NetworkInterface {
             network_interface_id: "eni-fn".into(),
             interface_type: "lambda".into(),
@@ -470,6 +476,7 @@ mod tests {
             records: 1,
             first: Some(at),
             last: Some(at),
+            by_day: true,
         };
         let rows = [row(1000, start + 60), row(400, start + 86_400 + 60)];
         let ranges =
@@ -480,6 +487,7 @@ mod tests {
             .by_source
             .iter()
             .map(|b| (b.source.name.as_str(), b.bytes))
+            .filter(|(_, b)| *b > 0)
             .collect();
         assert_eq!(window, [("fn-a", 700), ("fn-b", 700)]);
         let days: Vec<(NaiveDate, &str, u64)> = t

@@ -250,7 +250,7 @@ fn ask(
         let text = query_text(g, from, to, dated);
         match remote
             .runtime
-            .block_on(query(client, g, &text, from, to, out))
+            .block_on(query(client, g, (&text, dated), from, to, out))
         {
             Ok((raw, _)) if raw >= ROW_LIMIT && to - from > 60 => {
                 let day = ((from + to) / 2).div_euclid(DAY) * DAY;
@@ -262,8 +262,11 @@ fn ask(
                 ranges.push((mid, to));
                 ranges.push((from, mid));
             }
+            // Summed over the window, that minute would be cut too: no use asking again.
             Ok((raw, _)) if raw >= ROW_LIMIT => {
-                return Ended::TooManyRows(format!("more than {ROW_LIMIT} rows in one minute"));
+                return Ended::Failed(format!(
+                    "more than {ROW_LIMIT} rows in one minute: too many sources and destinations for Insights; read the logs from S3 or Athena"
+                ));
             }
             Ok((_, rows)) => out.rows.extend(rows),
             Err(e) => return Ended::Failed(format!("{e:#}")),
@@ -277,7 +280,7 @@ fn ask(
 async fn query(
     client: &Client,
     group: &Group,
-    text: &str,
+    (text, by_day): (&str, bool),
     from: i64,
     to: i64,
     out: &mut Outcome,
@@ -317,7 +320,7 @@ async fn query(
                 let rows: Vec<Row> = r
                     .results()
                     .iter()
-                    .map(|row| parse_row(row))
+                    .map(|row| parse_row(row, by_day))
                     .collect::<Result<Vec<_>>>()?
                     .into_iter()
                     .flatten()
@@ -333,7 +336,10 @@ async fn query(
 }
 
 /// A row to count; None for one without addresses (a NODATA or SKIPDATA record).
-fn parse_row(fields: &[aws_sdk_cloudwatchlogs::types::ResultField]) -> Result<Option<Row>> {
+fn parse_row(
+    fields: &[aws_sdk_cloudwatchlogs::types::ResultField],
+    by_day: bool,
+) -> Result<Option<Row>> {
     let get = |names: &[&str]| {
         fields
             .iter()
@@ -374,6 +380,7 @@ fn parse_row(fields: &[aws_sdk_cloudwatchlogs::types::ResultField]) -> Result<Op
         // Insights' startTime is a timestamp in milliseconds or seconds, depending on the field.
         first: number("first")?.map(to_seconds),
         last: number("last")?.map(to_seconds),
+        by_day,
     }))
 }
 

@@ -90,7 +90,10 @@ impl<'a> Owners<'a> {
                             fns.iter().map(|f| f.duration_ms).collect();
                         match durations.filter(|d| d.iter().sum::<f64>() > 0.0) {
                             Some(d) => {
-                                if fns.iter().all(|f| !f.duration_ms_by_day.is_empty()) {
+                                // Collected by day for every function that ran at all.
+                                if fns.iter().all(|f| {
+                                    !f.duration_ms_by_day.is_empty() || f.duration_ms == Some(0.0)
+                                }) {
                                     shared_daily.insert(
                                         at,
                                         fns.iter().map(|f| &f.duration_ms_by_day).collect(),

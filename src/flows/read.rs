@@ -272,7 +272,7 @@ impl Reader<'_> {
         parquet::for_each(reader, |row| {
             part.stats.lines += 1;
             match row {
-                parquet::Row::Record(rec) => self.scan.count(&rec, 1, None, part),
+                parquet::Row::Record(rec) => self.scan.count(&rec, 1, None, true, part),
                 parquet::Row::Skip => part.stats.skipped += 1,
                 parquet::Row::Corrupt(why) => {
                     part.stats.corrupt_lines += 1;
@@ -411,7 +411,7 @@ impl Reader<'_> {
                 return Ok(());
             }
         };
-        self.scan.count(&rec, 1, None, part);
+        self.scan.count(&rec, 1, None, true, part);
         Ok(())
     }
 }

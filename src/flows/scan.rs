@@ -130,7 +130,8 @@ impl Partial {
 }
 
 /// One row aggregated in AWS (Logs Insights, Athena): the bytes of one interface, source and
-/// destination (and the packet's own addresses when the format has them) over the window.
+/// destination (and the packet's own addresses when the format has them) over a day, or over
+/// a longer range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub interface_id: String,
@@ -142,6 +143,10 @@ pub struct Row {
     pub records: u64,
     pub first: Option<i64>,
     pub last: Option<i64>,
+    /// Summed by day in AWS, so a row whose records start on one day dates its bytes to it;
+    /// false for a row summed over a longer range (its span counts toward coverage, not toward
+    /// any day: the records seen on one day may be the few of a pair that show up rarely).
+    pub by_day: bool,
 }
 
 /// What every unit needs to count a record.
@@ -224,17 +229,18 @@ impl Scan {
                 start: None,
             };
             let span = row.first.map(|a| (a, row.last.unwrap_or(a)));
-            self.count(&rec, records, span, part);
+            self.count(&rec, records, span, row.by_day, part);
         }
     }
 
     /// Counts one record, or `records` aggregated ones (already inside the window) whose starts
-    /// span `span`.
+    /// span `span`, dated to a day when `datable` and they all start on it.
     pub(super) fn count(
         &self,
         rec: &parse::Record,
         records: u64,
         span: Option<(i64, i64)>,
+        datable: bool,
         part: &mut Partial,
     ) {
         let Some(&n) = self.by_eni.get(rec.interface_id) else {
@@ -262,6 +268,7 @@ impl Scan {
             widen(&mut part.span, n, a, b);
         }
         let day = span
+            .filter(|_| datable)
             .map(|(a, b)| (a.div_euclid(DAY), b.div_euclid(DAY)))
             .filter(|(a, b)| a == b)
             .map(|(a, _)| a);
@@ -324,6 +331,7 @@ mod tests {
             records: 1,
             first: None,
             last: None,
+            by_day: true,
         };
         let half = u64::MAX / 2 + 1;
         let mut part = Partial::default();

@@ -120,7 +120,7 @@ fn by_month(
             .as_deref()
             .and_then(|p| gb(p[m.hours(window)].iter().sum()).to_f64());
         let dated = t.sources_between(m.start, m.end);
-        if dated.bytes() == 0 || !dated.covers(month_gb) {
+        if !dated.measures_period(month_gb) {
             continue;
         }
         let (mut placed, mut crossing) = (0u64, 0u64);
