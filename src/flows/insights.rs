@@ -161,8 +161,8 @@ enum Ended {
 const DAY: i64 = 86_400;
 
 /// Runs each group's query by day over each month of the snapshot's window (split where an
-/// answer hits [`ROW_LIMIT`]). A group with too many rows by day is asked again summed over the
-/// window, as one answer per range: its bytes are all counted, but not dated.
+/// answer hits [`ROW_LIMIT`]). A group with too many rows by day for [`MAX_QUERIES`] is asked
+/// again summed over the window: its bytes all counted, none dated.
 pub fn run(remote: &Remote, snapshot: &Snapshot, groups: &[Group]) -> Outcome {
     let mut out = Outcome::default();
     let window = (
