@@ -1060,6 +1060,35 @@ fn insights_snapshot(dir: &Path) -> PathBuf {
     path
 }
 
+/// `report` on the snapshot at `path` with its flow logs from the Logs Insights at `url`, into
+/// `dir/rep`; it succeeds.
+fn insights_report(dir: &Path, path: &Path, url: &str) {
+    let out = natcost_env(
+        &[
+            "report",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--flow-logs",
+            "auto",
+            "--endpoint-url",
+            url,
+            "--ip-ranges",
+            ip_ranges_path().to_str().unwrap(),
+            "--prices",
+            "bundled",
+            "--out",
+            "rep",
+        ],
+        dir,
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Flow logs whose destination is a log group are aggregated in AWS by a Logs Insights query,
 /// replayed here in Insights' wire shapes: the same attribution as reading the files, with the
 /// window split where an answer reaches the row limit.
@@ -1157,30 +1186,7 @@ fn flow_logs_in_cloudwatch_logs_are_aggregated_by_logs_insights() {
         "{read}"
     );
     // Insights' rows are dated: a report splits each month by its own records, as from files.
-    let out = natcost_env(
-        &[
-            "report",
-            "--snapshot",
-            path.to_str().unwrap(),
-            "--flow-logs",
-            "auto",
-            "--endpoint-url",
-            &url,
-            "--ip-ranges",
-            ip_ranges_path().to_str().unwrap(),
-            "--prices",
-            "bundled",
-            "--out",
-            "rep",
-        ],
-        tmp.path(),
-        &[],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    insights_report(tmp.path(), &path, &url);
     months_split_by_own_records(&tmp.path().join("rep"), &truth);
 }
 
@@ -1258,30 +1264,7 @@ fn insights_with_too_many_rows_by_day_sums_over_the_window() {
     };
     more.push(once);
     let (url, _) = insights_server(more, |dated, span| dated && span > 86_400, false);
-    let out = natcost_env(
-        &[
-            "report",
-            "--snapshot",
-            path.to_str().unwrap(),
-            "--flow-logs",
-            "auto",
-            "--endpoint-url",
-            &url,
-            "--ip-ranges",
-            ip_ranges_path().to_str().unwrap(),
-            "--prices",
-            "bundled",
-            "--out",
-            "rep",
-        ],
-        tmp.path(),
-        &[],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    insights_report(tmp.path(), &path, &url);
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
     let sections = md.matches("Clients' bytes are dated to ").count();
     assert!(sections > 0, "{md}");

@@ -461,19 +461,23 @@ mod tests {
         a
     }
 
+    /// The first NAT gateway's inter-AZ cost, month by month.
+    fn inter_az_costs(m: &CostModel) -> Vec<Option<Decimal>> {
+        m.nats[0]
+            .lines
+            .iter()
+            .filter(|l| l.charge.component == Component::InterAz)
+            .map(|l| l.charge.cost)
+            .collect()
+    }
+
     #[test]
     fn each_months_own_flow_logs_split_it_and_explain_the_change_by_source() {
         let f = Fixture::two_months();
         let snap = f.snapshot();
         let flows = two_months_flows(&f);
         let m = model::price_with_flows(&snap, &PriceBook::bundled(), Some(&flows)).unwrap();
-        let inter_az: Vec<Option<Decimal>> = m.nats[0]
-            .lines
-            .iter()
-            .filter(|l| l.charge.component == Component::InterAz)
-            .map(|l| l.charge.cost)
-            .collect();
-        assert_eq!(inter_az, [Some(dec!(5.952)), Some(dec!(23.04))]);
+        assert_eq!(inter_az_costs(&m), [Some(dec!(5.952)), Some(dec!(23.04))]);
         let a = crate::allocation::allocate(&snap, &m, Some(&flows), &Default::default());
         let gb = |month: u32, name: &str| {
             a.rows
@@ -548,13 +552,7 @@ mod tests {
         let inter_az = |flows: &crate::traffic::Attribution| {
             let m = model::price_with_flows(&snap, &PriceBook::bundled(), Some(flows)).unwrap();
             let a = crate::allocation::allocate(&snap, &m, Some(flows), &Default::default());
-            let lines: Vec<Option<Decimal>> = m.nats[0]
-                .lines
-                .iter()
-                .filter(|l| l.charge.component == Component::InterAz)
-                .map(|l| l.charge.cost)
-                .collect();
-            (lines, a.months_measured.len())
+            (inter_az_costs(&m), a.months_measured.len())
         };
         assert_eq!(
             inter_az(&flows),

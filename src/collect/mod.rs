@@ -300,13 +300,12 @@ pub async fn collect(opts: &Options) -> Result<Snapshot> {
             reason: format!("{e:#}"),
         });
     }
-    let bundled = crate::price::PriceBook::bundled().regions();
     let unpriced: BTreeSet<&str> = collected
         .iter()
         .flatten()
         .filter(|r| !r.nat_gateways.is_empty())
         .map(|r| r.region.as_str())
-        .filter(|r| !bundled.iter().any(|b| b == r))
+        .filter(|r| !crate::price::book::is_bundled(r))
         .collect();
     if !unpriced.is_empty() {
         let list: Vec<&str> = unpriced.into_iter().collect();

@@ -121,9 +121,9 @@ fn owned(
     day: Option<NaiveDate>,
 ) -> Vec<(SourceRef, u64)> {
     match owner.shared.get(&at) {
-        Some((_, fns)) => {
-            let on_day = day.and_then(|d| owner.shared_on(at, d));
-            split_shared(on_day.as_deref().unwrap_or(fns), bytes)
+        Some(shared) => {
+            let on_day = day.and_then(|d| shared.on(d));
+            split_shared(on_day.as_deref().unwrap_or(&shared.fns), bytes)
                 .filter_map(|(name, _, b)| Some((owner.functions.get(name)?.clone(), b)))
                 .collect()
         }
@@ -236,10 +236,10 @@ fn finish(
         }
         ambiguous.extend(owner.ambiguous.get(&at).cloned());
         match owner.shared.get(&at) {
-            Some((eni, fns)) => {
-                let total: f64 = fns.iter().map(|(_, ms)| ms).sum();
+            Some(shared) => {
+                let total: f64 = shared.fns.iter().map(|(_, ms)| ms).sum();
                 let mut shares = Vec::new();
-                for (name, ms, b) in split_shared(fns, bytes) {
+                for (name, ms, b) in split_shared(&shared.fns, bytes) {
                     *sources[n]
                         .entry(format!("{name} (est., shared ENI)"))
                         .or_default() += b;
@@ -251,7 +251,7 @@ fn finish(
                     });
                 }
                 nats[n].shared_splits.push(SharedSplit {
-                    network_interface_id: eni.clone(),
+                    network_interface_id: shared.eni.clone(),
                     bytes,
                     method: SPLIT_METHOD,
                     functions: shares,

@@ -14,15 +14,37 @@ use crate::traffic::{SourceKind, SourceRef};
 /// address alone names no interface.
 pub(super) type At<'a> = (&'a str, IpAddr);
 
+/// A shared Lambda ENI whose bytes are split between its functions by their Duration.
+pub(super) struct Shared<'a> {
+    pub(super) eni: String,
+    /// (function, Duration over the window in ms)
+    pub(super) fns: Vec<(String, f64)>,
+    /// The same functions' Durations by day, where collected by day for every one that ran.
+    by_day: Option<Vec<&'a BTreeMap<NaiveDate, f64>>>,
+}
+
+impl Shared<'_> {
+    /// What the ENI's bytes of `day` are split by: its functions' Durations that day; None
+    /// where they were not collected by day or are all 0 (the window's split then).
+    pub(super) fn on(&self, day: NaiveDate) -> Option<Vec<(String, f64)>> {
+        let days = self.by_day.as_ref()?;
+        let weights: Vec<(String, f64)> = self
+            .fns
+            .iter()
+            .zip(days)
+            .map(|((name, _), d)| (name.clone(), d.get(&day).copied().unwrap_or(0.0)))
+            .collect();
+        (weights.iter().map(|(_, ms)| ms).sum::<f64>() > 0.0).then_some(weights)
+    }
+}
+
 /// Names the owner of a client address: the Lambda functions behind its ENI, or the ENI.
 pub(super) struct Owners<'a> {
     by_ip: HashMap<At<'a>, String>,
     /// Why an address's label names several functions (shared Lambda ENIs not split).
     pub(super) ambiguous: HashMap<At<'a>, String>,
-    /// Shared Lambda ENIs whose functions' Durations are known: ENI id, (function, ms).
-    pub(super) shared: HashMap<At<'a>, (String, Vec<(String, f64)>)>,
-    /// The same functions' Durations by day, where all were collected by day.
-    shared_daily: HashMap<At<'a>, Vec<&'a BTreeMap<NaiveDate, f64>>>,
+    /// Shared Lambda ENIs whose functions' Durations are known.
+    pub(super) shared: HashMap<At<'a>, Shared<'a>>,
     /// The source behind each address, by kind and id (a shared ENI's functions: `functions`).
     refs: HashMap<At<'a>, SourceRef>,
     /// Each function by name, as a source.
@@ -34,7 +56,6 @@ impl<'a> Owners<'a> {
         let mut by_ip = HashMap::new();
         let mut ambiguous = HashMap::new();
         let mut shared = HashMap::new();
-        let mut shared_daily = HashMap::new();
         let mut refs = HashMap::new();
         for e in &r.network_interfaces {
             let Some(ip) = e
@@ -91,20 +112,20 @@ impl<'a> Owners<'a> {
                         match durations.filter(|d| d.iter().sum::<f64>() > 0.0) {
                             Some(d) => {
                                 // Collected by day for every function that ran at all.
-                                if fns.iter().all(|f| {
-                                    !f.duration_ms_by_day.is_empty() || f.duration_ms == Some(0.0)
-                                }) {
-                                    shared_daily.insert(
-                                        at,
-                                        fns.iter().map(|f| &f.duration_ms_by_day).collect(),
-                                    );
-                                }
+                                let by_day = fns
+                                    .iter()
+                                    .all(|f| {
+                                        !f.duration_ms_by_day.is_empty()
+                                            || f.duration_ms == Some(0.0)
+                                    })
+                                    .then(|| fns.iter().map(|f| &f.duration_ms_by_day).collect());
                                 shared.insert(
                                     at,
-                                    (
-                                        e.network_interface_id.clone(),
-                                        names.iter().map(|n| n.to_string()).zip(d).collect(),
-                                    ),
+                                    Shared {
+                                        eni: e.network_interface_id.clone(),
+                                        fns: names.iter().map(|n| n.to_string()).zip(d).collect(),
+                                        by_day,
+                                    },
                                 );
                             }
                             None => {
@@ -136,7 +157,6 @@ impl<'a> Owners<'a> {
             by_ip,
             ambiguous,
             shared,
-            shared_daily,
             refs,
             functions: r
                 .lambda_functions
@@ -144,19 +164,6 @@ impl<'a> Owners<'a> {
                 .map(|f| (f.function_name.clone(), SourceRef::lambda(f)))
                 .collect(),
         }
-    }
-
-    /// What a shared Lambda ENI's bytes of `day` are split by: its functions' Durations that
-    /// day; None where they were not collected by day or are all 0 (the window's split then).
-    pub(super) fn shared_on(&self, at: At, day: NaiveDate) -> Option<Vec<(String, f64)>> {
-        let (_, fns) = self.shared.get(&at)?;
-        let days = self.shared_daily.get(&at)?;
-        let weights: Vec<(String, f64)> = fns
-            .iter()
-            .zip(days)
-            .map(|((name, _), d)| (name.clone(), d.get(&day).copied().unwrap_or(0.0)))
-            .collect();
-        (weights.iter().map(|(_, ms)| ms).sum::<f64>() > 0.0).then_some(weights)
     }
 
     /// The source behind an address: its interface's, else its subnet's, else unattributed.

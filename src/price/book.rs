@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 
 const BUNDLED: &str = include_str!("../../data/prices.json");
 
+/// Whether the bundled table prices `region` (its regions read once).
+pub fn is_bundled(region: &str) -> bool {
+    static REGIONS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    REGIONS
+        .get_or_init(|| PriceBook::bundled().regions())
+        .iter()
+        .any(|r| r == region)
+}
+
 /// AWS billing prefix of a region's usage types (us-east-1 has none).
 pub fn region_prefix(region: &str) -> Option<&'static str> {
     crate::regions::prefix(region)
@@ -289,12 +298,12 @@ impl PriceBook {
         self.prices
             .get(&(region.to_string(), usage_type.clone()))
             .with_context(|| {
-                if self.prices.keys().any(|(r, _)| r == region) {
+                if self.has_region(region) {
                     format!(
                         "no price for {usage_type} in {region} in the {}",
                         self.label()
                     )
-                } else if PriceBook::bundled().regions().iter().any(|r| r == region) {
+                } else if is_bundled(region) {
                     format!("no prices for {region} in the {}", self.label())
                 } else {
                     format!("no prices for {region}: natcost bundles none for it; price it from the Pricing API (--prices live, with AWS credentials)")
@@ -317,6 +326,14 @@ impl PriceBook {
                 NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
             })
             .min()
+    }
+
+    /// Whether the book has any price for `region`.
+    pub fn has_region(&self, region: &str) -> bool {
+        self.prices
+            .range((region.to_string(), String::new())..)
+            .next()
+            .is_some_and(|((r, _), _)| r == region)
     }
 
     pub fn regions(&self) -> Vec<String> {

@@ -8,7 +8,7 @@ use anyhow::{anyhow, Context, Result};
 use aws_sdk_sts::config::ProvideCredentials;
 use chrono::{NaiveDate, Utc};
 
-use super::book::{Item, PriceBook, PriceFile};
+use super::book::{is_bundled, Item, PriceBook, PriceFile};
 use super::live;
 use crate::aws::calls::Calls;
 
@@ -145,9 +145,8 @@ fn fall_back(book: &mut PriceBook, regions: &[String], why: &str) -> Option<Stri
         return None;
     }
     let bundled = PriceBook::bundled();
-    let in_table = bundled.regions();
     let (found, none): (Vec<String>, Vec<String>) =
-        regions.iter().cloned().partition(|r| in_table.contains(r));
+        regions.iter().cloned().partition(|r| is_bundled(r));
     book.extend(bundled.for_regions(&found));
     let mut said = Vec::new();
     if none.is_empty() {
@@ -249,9 +248,8 @@ fn fall_back_live(
         }
     }
     let bundled = PriceBook::bundled();
-    let in_table = bundled.regions();
     let (to_bundle, unbundled): (Vec<String>, Vec<String>) =
-        to_bundle.into_iter().partition(|r| in_table.contains(r));
+        to_bundle.into_iter().partition(|r| is_bundled(r));
     if !to_bundle.is_empty() {
         used.push(format!("{}: {}", to_bundle.join(", "), bundled.label()));
         book.extend(bundled.for_regions(&to_bundle));
@@ -274,7 +272,7 @@ fn complete(book: &mut PriceBook, regions: &[String]) -> Option<String> {
     let mut filled = Vec::new();
     for r in regions {
         // Regions the book has nothing for were already reported; the bundled table may lack them too.
-        if !book.regions().contains(r) {
+        if !book.has_region(r) {
             continue;
         }
         for item in Item::ALL {

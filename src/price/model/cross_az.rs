@@ -18,7 +18,7 @@ pub(super) struct CrossAz {
     pub basis: Basis,
     /// The share in each month (by its start) whose own flow-log records measure it, by the
     /// rule cost allocation splits a month by its own records; the other months take `share`.
-    pub by_month: BTreeMap<DateTime<Utc>, f64>,
+    by_month: BTreeMap<DateTime<Utc>, f64>,
 }
 
 impl CrossAz {
@@ -29,15 +29,10 @@ impl CrossAz {
         view: &Region,
         nat: &NatGateway,
         series: &Series,
-        (months, window): (&[Month], Window),
+        months: (&[Month], Window),
         warnings: &mut Vec<String>,
     ) -> CrossAz {
-        let mut cross = CrossAz::share(view, nat, series.processed.as_deref(), warnings);
-        if cross.basis == Basis::Measured {
-            if let Some(t) = view.flows.get(nat.nat_gateway_id.as_str()) {
-                cross.by_month = by_month(view, nat, t, series, (months, window));
-            }
-        }
+        let cross = CrossAz::share(view, nat, series, months, warnings);
         if cross.share > 0.0 && series.crossing.is_none() {
             warnings.push(format!(
                 "{} ({}): subnets in another AZ route to it but BytesInFromSource/BytesOutToSource are missing: inter-AZ cost unknown",
@@ -47,14 +42,20 @@ impl CrossAz {
         cross
     }
 
+    /// The share in the month starting at `start`: its own where its records measure it.
+    pub(super) fn in_month(&self, start: DateTime<Utc>) -> f64 {
+        self.by_month.get(&start).copied().unwrap_or(self.share)
+    }
+
     /// Who crosses AZs: measured per client subnet when flow logs cover the NAT's traffic
-    /// (7 days or 25% of its bytes), else estimated from who sits in each subnet; a thinner
-    /// sample is shown beside the estimate, never in its place. A regional NAT gateway has no
-    /// other AZ.
+    /// (7 days or 25% of its bytes), over the window and in each month they measure, else
+    /// estimated from who sits in each subnet; a thinner sample is shown beside the estimate,
+    /// never in its place. A regional NAT gateway has no other AZ.
     fn share(
         view: &Region,
         nat: &NatGateway,
-        processed: Option<&[f64]>,
+        series: &Series,
+        months: (&[Month], Window),
         warnings: &mut Vec<String>,
     ) -> CrossAz {
         let id = nat.nat_gateway_id.as_str();
@@ -73,21 +74,14 @@ impl CrossAz {
         if nat.is_regional() {
             return estimate;
         }
-        let sampled: f64 = shares
-            .iter()
-            .filter(|(s, _)| {
-                view.topo
-                    .az_of(s)
-                    .is_some_and(|az| az != nat.availability_zone)
-            })
-            .map(|(_, v)| v)
-            .sum();
+        let sampled = other_az(view, nat, shares);
+        let processed = series.processed.as_deref();
         let gb = processed.map(|p| p.iter().sum::<f64>() / BYTES_PER_GB as f64);
         if t.covers(gb) {
             return CrossAz {
                 share: sampled,
                 basis: Basis::Measured,
-                by_month: BTreeMap::new(),
+                by_month: by_month(view, nat, t, processed, months),
             };
         }
         warnings.push(format!(
@@ -102,43 +96,53 @@ impl CrossAz {
     }
 }
 
-/// The cross-AZ share of each month whose own records measure it, as the window's is measured:
-/// the bytes of clients in subnets of another AZ than the NAT gateway's, over the bytes of all
-/// clients whose subnet is known.
+/// The part of `shares` (client subnet, share of the bytes) from subnets in another AZ than
+/// the NAT gateway's.
+fn other_az<'s>(
+    view: &Region,
+    nat: &NatGateway,
+    shares: impl IntoIterator<Item = (&'s str, f64)>,
+) -> f64 {
+    shares
+        .into_iter()
+        .filter(|(s, _)| {
+            view.topo
+                .az_of(s)
+                .is_some_and(|az| az != nat.availability_zone)
+        })
+        .map(|(_, v)| v)
+        .sum()
+}
+
+/// The cross-AZ share of each month whose own records measure it (the rule allocation splits
+/// a month by), as the window's is measured: over the bytes of the clients whose subnet is
+/// known.
 fn by_month(
     view: &Region,
     nat: &NatGateway,
     t: &NatTraffic,
-    series: &Series,
+    processed: Option<&[f64]>,
     (months, window): (&[Month], Window),
 ) -> BTreeMap<DateTime<Utc>, f64> {
     let mut out = BTreeMap::new();
     for m in months {
         // The month's processed GB as its data processing line counts them.
-        let month_gb = series
-            .processed
-            .as_deref()
-            .and_then(|p| gb(p[m.hours(window)].iter().sum()).to_f64());
+        let month_gb = processed.and_then(|p| gb(p[m.hours(window)].iter().sum()).to_f64());
         let dated = t.sources_between(m.start, m.end);
         if !dated.measures_period(month_gb) {
             continue;
         }
-        let (mut placed, mut crossing) = (0u64, 0u64);
-        for b in &dated.sources {
-            let Some(subnet) = b.subnet.as_deref() else {
-                continue;
-            };
-            placed += b.bytes;
-            if view
-                .topo
-                .az_of(subnet)
-                .is_some_and(|az| az != nat.availability_zone)
-            {
-                crossing += b.bytes;
-            }
-        }
-        if placed > 0 {
-            out.insert(m.start, crossing as f64 / placed as f64);
+        let placed: Vec<(&str, u64)> = dated
+            .sources
+            .iter()
+            .filter_map(|b| Some((b.subnet.as_deref()?, b.bytes)))
+            .collect();
+        let total: u64 = placed.iter().map(|(_, b)| b).sum();
+        if total > 0 {
+            let shares = placed
+                .into_iter()
+                .map(|(s, b)| (s, b as f64 / total as f64));
+            out.insert(m.start, other_az(view, nat, shares));
         }
     }
     out

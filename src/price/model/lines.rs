@@ -1,10 +1,9 @@
 //! A NAT gateway's cost components, each declared once, and the two figures derived from
 //! them: the cost lines of each calendar month and the monthly run-rate.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::cross_az::CrossAz;
@@ -30,14 +29,11 @@ enum Usage<'a> {
     ExactHours(Decimal),
     /// GB of the hourly processed bytes; None: not collected, so unknown.
     Processed(Option<&'a [f64]>),
-    /// GB of the hourly bytes between clients and the NAT, times the cross-AZ share; None:
-    /// not collected, so unknown.
+    /// GB of the hourly bytes between clients and the NAT, times the month's cross-AZ share;
+    /// None: not collected, so unknown.
     CrossAz {
         bytes: Option<&'a [f64]>,
-        share: f64,
-        /// A month's own share, where its records measure it.
-        by_month: &'a BTreeMap<DateTime<Utc>, f64>,
-        basis: Basis,
+        cross: &'a CrossAz,
     },
 }
 
@@ -48,13 +44,8 @@ impl Usage<'_> {
             Usage::StartedHours(units) => Some(Decimal::from(month.started_hours()) * units),
             Usage::ExactHours(units) => Some(month.exact_hours() * units),
             Usage::Processed(bytes) => bytes.map(|b| gb(b[month.hours(window)].iter().sum())),
-            Usage::CrossAz {
-                bytes,
-                share,
-                by_month,
-                ..
-            } => bytes.map(|b| {
-                let share = by_month.get(&month.start).copied().unwrap_or(share);
+            Usage::CrossAz { bytes, cross } => bytes.map(|b| {
+                let share = cross.in_month(month.start);
                 // Billed on both sides of the AZ boundary: 0.01/GB out of one AZ and 0.01/GB into the other.
                 gb(b[month.hours(window)].iter().sum::<f64>() * share) * Decimal::TWO
             }),
@@ -82,7 +73,7 @@ impl Usage<'_> {
 
     fn basis(&self) -> Basis {
         match *self {
-            Usage::CrossAz { basis, .. } => basis,
+            Usage::CrossAz { cross, .. } => cross.basis,
             _ => Basis::Measured,
         }
     }
@@ -135,9 +126,7 @@ pub(super) fn meters<'a>(
             Component::InterAz,
             Usage::CrossAz {
                 bytes: series.crossing.as_deref(),
-                share: cross.share,
-                by_month: &cross.by_month,
-                basis: cross.basis,
+                cross,
             },
         ));
     }
